@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is set up on the way.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STATIC := src/vigil/web/static/vendor
+export VIGIL_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test assets install install-dev lint typecheck bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+$(STATIC)/.built: node_modules/.package-lock.json
+	rm -rf $(STATIC) && mkdir -p $(STATIC)/govuk $(STATIC)/moj $(STATIC)/assets $(STATIC)/leaflet $(STATIC)/htmx
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(STATIC)/govuk/
+	cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js $(STATIC)/moj/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets/. $(STATIC)/assets/
+	cp -r node_modules/@ministryofjustice/frontend/moj/assets/. $(STATIC)/assets/
+	cp -r node_modules/leaflet/dist/. $(STATIC)/leaflet/
+	cp node_modules/htmx.org/dist/htmx.min.js $(STATIC)/htmx/
+	touch $@
+
+assets: $(STATIC)/.built
+
+demo: install assets
+	$(BIN)/vigil demo
+
+test: install-dev assets
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) node_modules $(STATIC) vigil.db vigil.db-wal vigil.db-shm

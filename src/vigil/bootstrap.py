@@ -1,0 +1,60 @@
+"""Wiring: builds the container of shared components. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from vigil.clock import Clock, SystemClock
+from vigil.db.engine import build_engine
+from vigil.db.uow import UnitOfWork
+from vigil.logs import configure_logging
+from vigil.security.crypto import FieldCipher
+from vigil.settings import Settings
+
+# Each part that owns tables lists its tables module here; Alembic and tests import them all.
+TABLE_MODULES: tuple[str, ...] = ("vigil.security.tables",)
+
+
+def import_table_modules() -> None:
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    cipher: FieldCipher
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.clock)
+
+
+def build_cipher(settings: Settings) -> FieldCipher:
+    keys = settings.encryption_keys()
+    if not keys:
+        if not settings.is_relaxed:
+            settings.check_secrets()
+        # Development without configured keys: derive one from the secret so data stays readable
+        # across restarts of the same development database.
+        seed = settings.secret_key or "vigil-development-only"
+        keys = {"dev": hashlib.sha256(seed.encode()).digest()}
+    return FieldCipher(keys, index_key=(settings.secret_key or "vigil-development-only").encode())
+
+
+def build_container(settings: Settings, clock: Clock | None = None) -> Container:
+    settings.check_secrets()
+    configure_logging(settings.log_level)
+    import_table_modules()
+    return Container(
+        settings=settings,
+        engine=build_engine(settings.database_url),
+        clock=clock or SystemClock(),
+        cipher=build_cipher(settings),
+    )

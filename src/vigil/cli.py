@@ -1,0 +1,137 @@
+"""The ``vigil`` command. Each part adds its sub-commands in ``SUBCOMMANDS``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from vigil.bootstrap import Container, build_container
+from vigil.db import migrate as migrations
+from vigil.errors import ValidationError
+from vigil.security import audit
+from vigil.security import service as security_service
+from vigil.security.model import Role
+from vigil.settings import Environment, Settings, ensure_demo_secrets
+
+app = typer.Typer(help="Vigil: protect victims by watching the people who harmed them.")
+user_app = typer.Typer(help="Manage staff users.")
+token_app = typer.Typer(help="Manage machine API tokens.")
+audit_app = typer.Typer(help="Check the audit log.")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+console = Console(stderr=True)
+
+# "module:attribute name" of Typer apps each part adds, mounted as "vigil <name> ...".
+SUBCOMMANDS: tuple[tuple[str, str], ...] = ()
+for _module_name, _name in SUBCOMMANDS:
+    app.add_typer(importlib.import_module(_module_name).app, name=_name)
+
+
+def _container() -> Container:
+    return build_container(Settings())
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database named by VIGIL_DATABASE_URL up to the latest schema."""
+    settings = Settings()
+    migrations.upgrade(settings.database_url)
+    console.print("[green]Database is up to date.[/green]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app and API on the database from settings."""
+    from vigil.runtime import run_server
+
+    run_server(_container(), host=host, port=port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    database: Annotated[str, typer.Option(help="SQLite file for the demo.")] = "vigil-demo.db",
+) -> None:
+    """Migrate and seed a local demo database, print the demo logins, and serve."""
+    from vigil.runtime import run_server
+    from vigil.sim.demo import seed_demo
+
+    ensure_demo_secrets()
+    settings = Settings(environment=Environment.DEMO, database_url=f"sqlite:///./{database}")
+    migrations.upgrade(settings.database_url)
+    container = build_container(settings)
+    logins = seed_demo(container)
+    console.print(f"\n[bold]Vigil demo[/bold] on http://{host}:{port}\n")
+    for username, password, role in logins:
+        console.print(
+            f"  {role:<22} username [cyan]{username}[/cyan]  password [cyan]{password}[/cyan]"
+        )
+    console.print()
+    run_server(container, host=host, port=port)
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="One of: " + ", ".join(r.value for r in Role))],
+    team_id: Annotated[int | None, typer.Option(help="Team (probation officers).")] = None,
+    force_area: Annotated[str | None, typer.Option(help="Force area code (police).")] = None,
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Add a staff user; the password is read from standard input."""
+    password = sys.stdin.readline().rstrip("\n")
+    container = _container()
+    try:
+        with container.uow() as uow:
+            user_id = security_service.add_user(
+                uow,
+                username=name,
+                password=password,
+                role=role,
+                team_id=team_id,
+                force_area=force_area,
+                display_name=display_name,
+                actor="cli",
+            )
+    except ValidationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"User {name} added with id {user_id}.")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="Role the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+) -> None:
+    """Create a machine API token and print it once; only its hash is stored."""
+    container = _container()
+    try:
+        with container.uow() as uow:
+            token = security_service.create_token(uow, role=role, name=name, actor="cli")
+    except ValidationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    typer.echo(token)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain and name the first entry that was altered or removed."""
+    container = _container()
+    with container.engine.connect() as connection:
+        report = audit.verify(connection)
+    if report.intact:
+        typer.echo(f"Audit log intact: {report.entries} entries.")
+        return
+    typer.echo(f"Audit log BROKEN at entry {report.first_broken_id}: {report.reason}")
+    raise typer.Exit(1)

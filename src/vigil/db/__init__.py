@@ -1,0 +1,1 @@
+"""Storage: engine, metadata, unit of work and migrations."""

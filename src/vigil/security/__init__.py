@@ -1,0 +1,1 @@
+"""Users, roles, sessions, API tokens, caseload scope, audit log and field encryption."""

@@ -1,0 +1,38 @@
+"""Security API: who am I, and the audit chain check for auditors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from vigil.security import audit
+from vigil.security.model import Role
+from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+
+router = APIRouter(prefix="/api", tags=["security"])
+
+
+@router.get("/me")
+def me(principal: ApiPrincipal) -> dict[str, Any]:
+    return {
+        "id": principal.id,
+        "name": principal.name,
+        "role": principal.role.value,
+        "team_id": principal.team_id,
+        "force_area": principal.force_area,
+        "machine": principal.is_machine,
+    }
+
+
+@router.get("/audit/verify")
+def verify_audit(principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+    require_roles(principal, Role.AUDITOR, Role.ADMIN)
+    with c.engine.connect() as connection:
+        report = audit.verify(connection)
+    return {
+        "entries": report.entries,
+        "intact": report.intact,
+        "first_broken_id": report.first_broken_id,
+        "reason": report.reason,
+    }

@@ -1,0 +1,113 @@
+"""Append-only, hash-chained audit log: each entry carries the hash of the one before it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text
+
+from vigil.security.tables import audit_log
+
+GENESIS = "0" * 64
+# Any constant will do: it only has to be the same for every writer of the chain.
+_PG_CHAIN_LOCK = 0x56494749
+
+
+def entry_hash(
+    prev_hash: str,
+    entry_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | None,
+    detail: str,
+) -> str:
+    canonical = json.dumps(
+        [prev_hash, entry_id, at.isoformat(), actor, action, subject_type, subject_id, detail],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    connection: Connection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one entry in the caller's transaction, so the change and its audit commit together.
+
+    ``detail`` must never contain a protected person's details: name what was seen, not its value.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    last = connection.execute(
+        select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
+    ).first()
+    prev_hash = last.hash if last else GENESIS
+    entry_id = (last.id + 1) if last else 1
+    detail_text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), default=str)
+    sid = None if subject_id is None else str(subject_id)
+    connection.execute(
+        insert(audit_log).values(
+            id=entry_id,
+            at=at,
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=sid,
+            detail=detail_text,
+            prev_hash=prev_hash,
+            hash=entry_hash(prev_hash, entry_id, at, actor, action, subject_type, sid, detail_text),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    first_broken_id: int | None
+    reason: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify(connection: Connection) -> ChainReport:
+    """Walk the chain in order; report the first entry whose link or content does not hold."""
+    prev_hash = GENESIS
+    expected_id = 1
+    count = 0
+    rows = connection.execute(select(audit_log).order_by(audit_log.c.id)).yield_per(5000)
+    for row in rows:
+        count += 1
+        if row.id != expected_id:
+            return ChainReport(count, row.id, f"entry {expected_id} is missing before {row.id}")
+        if row.prev_hash != prev_hash:
+            return ChainReport(count, row.id, "previous-hash link does not match the entry before")
+        recomputed = entry_hash(
+            row.prev_hash,
+            row.id,
+            row.at,
+            row.actor,
+            row.action,
+            row.subject_type,
+            row.subject_id,
+            row.detail,
+        )
+        if recomputed != row.hash:
+            return ChainReport(count, row.id, "content was altered after it was written")
+        prev_hash = row.hash
+        expected_id += 1
+    return ChainReport(count, None, None)

@@ -1,0 +1,230 @@
+"""Security use cases: users, logins and sessions, machine tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ValidationError
+from vigil.security import audit
+from vigil.security.model import HUMAN_ROLES, MACHINE_ROLES, Principal, Role
+from vigil.security.passwords import DUMMY_HASH, hash_password, verify_password
+from vigil.security.tables import api_tokens, user_sessions, users
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+def _sha256(token: str) -> str:
+    # Tokens are 256-bit random values, so a fast hash is enough to store them safely.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str | None = None,
+    team_id: int | None = None,
+    force_area: str | None = None,
+    email: str | None = None,
+    actor: str = "system",
+) -> int:
+    username = username.strip()
+    if not username or len(username) > 80:
+        raise ValidationError("username", "must be 1 to 80 characters")
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise ValidationError("role", f"unknown role {role!r}") from exc
+    if role not in HUMAN_ROLES:
+        raise ValidationError("role", f"{role} is a machine role; use a token instead")
+    if role is Role.PROBATION_OFFICER and team_id is None:
+        raise ValidationError("team_id", "a probation officer must belong to a team")
+    if role is Role.POLICE and not force_area:
+        raise ValidationError("force_area", "a police user must have a force area")
+    try:
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        raise ValidationError("password", str(exc).split(": ", 1)[1]) from exc
+    conn = uow.connection
+    if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+        raise ValidationError("username", f"{username!r} is already taken")
+    user_id = conn.execute(
+        insert(users)
+        .values(
+            username=username,
+            display_name=display_name or username,
+            password_hash=password_hash,
+            role=role.value,
+            team_id=team_id,
+            force_area=force_area,
+            email=email,
+            active=True,
+            created_at=uow.clock.now(),
+        )
+        .returning(users.c.id)
+    ).scalar_one()
+    audit.record(
+        conn,
+        at=uow.clock.now(),
+        actor=actor,
+        action="user.create",
+        subject_type="user",
+        subject_id=user_id,
+        detail={"username": username, "role": role.value},
+    )
+    uow.commit()
+    return int(user_id)
+
+
+def _principal_from_user(row: object) -> Principal:
+    return Principal(
+        id=row.id,  # type: ignore[attr-defined]
+        name=row.username,  # type: ignore[attr-defined]
+        role=Role(row.role),  # type: ignore[attr-defined]
+        team_id=row.team_id,  # type: ignore[attr-defined]
+        force_area=row.force_area,  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    principal: Principal
+    expires_at: datetime
+
+
+def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSession | None:
+    """Check a password; on success open a session. Every attempt is audited."""
+    conn = uow.connection
+    now = uow.clock.now()
+    row = conn.execute(
+        select(users).where(users.c.username == username.strip(), users.c.active.is_(True))
+    ).first()
+    ok = verify_password(row.password_hash if row else DUMMY_HASH, password) and row is not None
+    audit.record(
+        conn,
+        at=now,
+        actor=f"user:{row.id}:{row.username}" if row else "anonymous",
+        action="login.success" if ok else "login.failure",
+        subject_type="user",
+        subject_id=row.id if row else None,
+        detail={"client": client} if row else {"client": client, "username_unknown": True},
+    )
+    if not ok or row is None:
+        uow.commit()
+        return None
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + SESSION_LIFETIME
+    conn.execute(delete(user_sessions).where(user_sessions.c.expires_at < now))
+    conn.execute(
+        insert(user_sessions).values(
+            token_hash=_sha256(token),
+            user_id=row.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    uow.commit()
+    return NewSession(token, csrf, _principal_from_user(row), expires)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    principal: Principal
+    csrf_token: str
+
+
+def session_principal(uow: UnitOfWork, token: str) -> SessionInfo | None:
+    row = uow.connection.execute(
+        select(users, user_sessions.c.csrf_token)
+        .join(user_sessions, user_sessions.c.user_id == users.c.id)
+        .where(
+            user_sessions.c.token_hash == _sha256(token),
+            user_sessions.c.expires_at > uow.clock.now(),
+            users.c.active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    return SessionInfo(_principal_from_user(row), row.csrf_token)
+
+
+def log_out(uow: UnitOfWork, token: str, principal: Principal) -> None:
+    uow.connection.execute(
+        delete(user_sessions).where(user_sessions.c.token_hash == _sha256(token))
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="logout",
+        subject_type="user",
+        subject_id=principal.id,
+    )
+    uow.commit()
+
+
+def create_token(uow: UnitOfWork, *, role: Role | str, name: str, actor: str = "system") -> str:
+    """Create a machine API token; the plaintext is returned once and only its hash is kept."""
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise ValidationError("role", f"unknown role {role!r}") from exc
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError("name", "must be 1 to 120 characters")
+    token = "vgl_" + secrets.token_urlsafe(32)
+    token_id = uow.connection.execute(
+        insert(api_tokens)
+        .values(name=name, role=role.value, token_hash=_sha256(token), created_at=uow.clock.now())
+        .returning(api_tokens.c.id)
+    ).scalar_one()
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="token.create",
+        subject_type="api_token",
+        subject_id=token_id,
+        detail={"name": name, "role": role.value},
+    )
+    uow.commit()
+    return token
+
+
+def token_principal(uow: UnitOfWork, token: str) -> Principal | None:
+    row = uow.connection.execute(
+        select(api_tokens).where(
+            api_tokens.c.token_hash == _sha256(token), api_tokens.c.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    role = Role(row.role)
+    return Principal(id=row.id, name=row.name, role=role, is_machine=role in MACHINE_ROLES)
+
+
+def revoke_token(uow: UnitOfWork, token_id: int, actor: str) -> None:
+    uow.connection.execute(
+        update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=uow.clock.now())
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="token.revoke",
+        subject_type="api_token",
+        subject_id=token_id,
+    )
+    uow.commit()

@@ -1,0 +1,1 @@
+"""Simulated pilot: demo data, wearers and movement for the demo and the benchmarks."""

@@ -1,0 +1,1 @@
+"""Web shell: app factory, layout templates, static assets, shared page helpers."""

@@ -1,0 +1,115 @@
+"""FastAPI app factory: routers from every part, the layout, static files, error handling."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vigil import __version__
+from vigil.bootstrap import Container
+from vigil.errors import NotFound, ValidationError
+from vigil.security.model import OutOfScope, PermissionDenied
+from vigil.web.auth import LoginRequired
+from vigil.web.navigation import NavItem
+from vigil.web.templating import build_environment, render
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+# Each part with an HTTP surface lists its module here; a module exposes ``router`` and may expose
+# ``NAVIGATION`` (a list of NavItem) for the header and home pages.
+ROUTER_MODULES: tuple[str, ...] = (
+    "vigil.security.pages",
+    "vigil.security.api",
+    "vigil.web.home",
+)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        out.append({"field": ".".join(location) or "body", "reason": str(error.get("msg"))})
+    return out
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        description="Electronic monitoring, unwanted prisoner contact and high-harm "
+        "perpetrator identification.",
+        docs_url="/docs",
+    )
+    app.state.container = container
+    app.state.templates = build_environment()
+    navigation: list[NavItem] = []
+    for module_name in ROUTER_MODULES:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router)
+        navigation.extend(getattr(module, "NAVIGATION", []))
+    app.state.navigation = navigation
+    app.state.templates.globals["navigation"] = navigation
+    # GOV.UK Frontend's precompiled CSS asks for its fonts and images under /assets.
+    (STATIC_DIR / "vendor" / "assets").mkdir(parents=True, exist_ok=True)
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR / "vendor" / "assets"), name="assets")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(_request: Request, exc: ValidationError) -> Response:
+        detail = [{"field": e.field, "reason": e.reason} for e in exc.errors]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> Response:
+        return JSONResponse({"detail": _field_errors(exc)}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    @app.exception_handler(OutOfScope)
+    async def _not_found(request: Request, _exc: Exception) -> Response:
+        return _error(request, 404, "Page not found", "not found")
+
+    @app.exception_handler(PermissionDenied)
+    async def _forbidden(request: Request, exc: Exception) -> Response:
+        return _error(request, 403, "You do not have access to this", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request) and exc.status_code in (403, 404):
+            title = "Page not found" if exc.status_code == 404 else "You do not have access"
+            return _error(request, exc.status_code, title, str(exc.detail))
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    return app
+
+
+def _error(request: Request, status_code: int, title: str, detail: str) -> Response:
+    if _wants_html(request):
+        return render(
+            request,
+            "error.html",
+            {"title": title, "detail": detail},
+            principal=getattr(request.state, "principal", None),
+            status_code=status_code,
+        )
+    return JSONResponse({"detail": detail}, status_code=status_code)
+
+
+__all__ = ["HTTPException", "create_app"]

@@ -1,0 +1,119 @@
+"""Request authentication: bearer tokens for the API, session cookies (with CSRF) for pages."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from vigil.bootstrap import Container
+from vigil.security import service as security_service
+from vigil.security.model import Principal, Role
+
+SESSION_COOKIE = "vigil_session"
+PRE_SESSION_CSRF_COOKIE = "vigil_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user; the app redirects to the login page."""
+
+
+def container(request: Request) -> Container:
+    found: Container = request.app.state.container
+    return found
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+async def _submitted_csrf(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    submitted = await _submitted_csrf(request)
+    if not submitted or not hmac.compare_digest(submitted, expected):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "csrf_token: missing or does not match")
+
+
+async def _resolve(request: Request) -> Principal | None:
+    if hasattr(request.state, "principal"):
+        found: Principal | None = request.state.principal
+        return found
+    c = container(request)
+    principal: Principal | None = None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        with c.uow() as uow:
+            principal = security_service.token_principal(uow, auth[7:].strip())
+        if principal is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "authorization: the bearer token is unknown or revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    elif token := request.cookies.get(SESSION_COOKIE):
+        with c.uow() as uow:
+            info = security_service.session_principal(uow, token)
+        if info is not None:
+            # Cookies ride along on cross-site requests; only a CSRF token proves intent.
+            await check_csrf(request, info.csrf_token)
+            request.state.csrf_token = info.csrf_token
+            principal = info.principal
+    request.state.principal = principal
+    return principal
+
+
+async def api_principal(request: Request) -> Principal:
+    principal = await _resolve(request)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "authorization: log in or send a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+async def page_principal(request: Request) -> Principal:
+    principal = await _resolve(request)
+    if principal is None:
+        raise LoginRequired()
+    return principal
+
+
+ApiPrincipal = Annotated[Principal, Depends(api_principal)]
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+def require_roles(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role: {principal.role} may not do this")
+
+
+def pre_session_csrf(request: Request) -> str:
+    """CSRF token for forms shown before login (double-submit cookie)."""
+    existing = request.cookies.get(PRE_SESSION_CSRF_COOKIE)
+    return existing or secrets.token_urlsafe(32)
+
+
+def page_csrf_token(request: Request) -> str:
+    token = getattr(request.state, "csrf_token", None)
+    if isinstance(token, str):
+        return token
+    return pre_session_csrf(request)

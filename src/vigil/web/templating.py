@@ -1,0 +1,50 @@
+"""Jinja2 set-up: the layout lives here, each part keeps its own templates beside its pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from vigil.security.model import ROLE_LABELS, Principal
+from vigil.web.auth import CSRF_FIELD, page_csrf_token
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_environment() -> Environment:
+    template_dirs = [PACKAGE_ROOT / "web" / "templates"]
+    template_dirs += sorted(
+        path for path in PACKAGE_ROOT.glob("*/templates") if path.parent.name != "web"
+    )
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(path)) for path in template_dirs]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["role_labels"] = ROLE_LABELS
+    env.globals["csrf_field"] = CSRF_FIELD
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    principal: Principal | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    values = {
+        "request": request,
+        "principal": principal,
+        "csrf_token": page_csrf_token(request),
+        **(context or {}),
+    }
+    html = env.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from vigil.bus.memory import InMemoryBus
+from vigil.bus.model import Bus
 from vigil.clock import Clock, SystemClock
 from vigil.db.engine import build_engine
 from vigil.db.uow import UnitOfWork
@@ -30,6 +32,7 @@ class Container:
     engine: Engine
     clock: Clock
     cipher: FieldCipher
+    bus: Bus = field(default_factory=InMemoryBus)
     extras: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:

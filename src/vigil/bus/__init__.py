@@ -1,0 +1,1 @@
+"""Message bus: in-process by default; NATS JetStream for scale-out."""

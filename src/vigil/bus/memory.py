@@ -1,0 +1,71 @@
+"""The in-process bus: subscribers get batches on the event loop, with bounded queues."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from vigil.bus.model import Handler, Topic
+from vigil.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class InMemoryBus:
+    """Each subscriber drains its own queue in micro-batches, so a slow one blocks nobody else.
+
+    ``publish`` waits when a subscriber's queue is full (backpressure), rather than dropping: a
+    dropped fix could be a missed violation.
+    """
+
+    def __init__(self, max_queue: int = 100_000, max_batch: int = 10_000) -> None:
+        self._handlers: dict[Topic, list[Handler]] = defaultdict(list)
+        self._queues: dict[tuple[Topic, int], asyncio.Queue[Any]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._max_queue = max_queue
+        self._max_batch = max_batch
+
+    def subscribe(self, topic: Topic, handler: Handler) -> None:
+        self._handlers[topic].append(handler)
+
+    async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
+        for index, _handler in enumerate(self._handlers[topic]):
+            queue = self._queue(topic, index)
+            for message in messages:
+                await queue.put(message)
+
+    def _queue(self, topic: Topic, index: int) -> asyncio.Queue[Any]:
+        slot = (topic, index)
+        if slot not in self._queues:
+            queue: asyncio.Queue[Any] = asyncio.Queue(self._max_queue)
+            self._queues[slot] = queue
+            handler = self._handlers[topic][index]
+            self._tasks.append(asyncio.create_task(self._drain(topic, queue, handler)))
+        return self._queues[slot]
+
+    async def _drain(self, topic: Topic, queue: asyncio.Queue[Any], handler: Handler) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self._max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await handler(batch)
+            except Exception:  # a handler bug must not stop the bus for later messages
+                log.exception("bus.handler_failed", topic=topic.value, batch=len(batch))
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every published message has been handled (tests, shutdown)."""
+        for queue in list(self._queues.values()):
+            await queue.join()
+
+    async def close(self) -> None:
+        await self.drain()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._queues.clear()

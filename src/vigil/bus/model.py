@@ -1,0 +1,28 @@
+"""The bus interface and its topics. Parts publish and subscribe; they never call each other."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Topic(StrEnum):
+    # Normalised fixes (tracking.model.Fix) from gateways and imports, keyed by device id.
+    FIXES = "fixes"
+    # Engine events (engine.events.EngineEvent): violations started/updated/ended, warnings,
+    # device events.
+    ENGINE_EVENTS = "engine.events"
+    # Alert changes for live pages (alerts part).
+    ALERTS = "alerts"
+
+
+Handler = Callable[[list[Any]], Awaitable[None]]
+
+
+class Bus(Protocol):
+    async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
+        """Deliver messages to every subscriber of the topic, in order per key."""
+
+    def subscribe(self, topic: Topic, handler: Handler) -> None:
+        """Register a handler that receives batches of messages."""

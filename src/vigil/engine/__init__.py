@@ -1,0 +1,1 @@
+"""The monitoring engine: compiled conditions, kernels, state machines, timers, replay."""

@@ -1,0 +1,1 @@
+"""Fixes: quality, the trail store, and trail queries."""

@@ -1,0 +1,1 @@
+"""Unwanted Prisoner Contact Service: public form, cases, prisoner matching, bars, enforcement."""

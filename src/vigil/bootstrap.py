@@ -18,7 +18,15 @@ from vigil.security.crypto import FieldCipher
 from vigil.settings import Settings
 
 # Each part that owns tables lists its tables module here; Alembic and tests import them all.
-TABLE_MODULES: tuple[str, ...] = ("vigil.security.tables",)
+TABLE_MODULES: tuple[str, ...] = (
+    "vigil.security.tables",
+    "vigil.contact.tables",
+    "vigil.people.tables",
+    "vigil.orders.tables",
+    "vigil.devices.tables",
+    "vigil.tracking.tables",
+    "vigil.alerts.tables",
+)
 
 
 def import_table_modules() -> None:
@@ -51,6 +59,31 @@ def build_cipher(settings: Settings) -> FieldCipher:
     return FieldCipher(keys, index_key=(settings.secret_key or "vigil-development-only").encode())
 
 
+def parse_partitions(spec: str, partitions: int) -> set[int] | None:
+    """ "0-3,8" -> {0, 1, 2, 3, 8}; empty means every partition."""
+    if not spec.strip():
+        return None
+    owned: set[int] = set()
+    for part in spec.split(","):
+        low, _, high = part.strip().partition("-")
+        owned.update(range(int(low), int(high or low) + 1))
+    if not owned <= set(range(partitions)):
+        raise ValueError(f"VIGIL_BUS_OWNED_PARTITIONS: partitions must be 0..{partitions - 1}")
+    return owned
+
+
+def build_bus(settings: Settings) -> Bus:
+    if not settings.bus_url:
+        return InMemoryBus()
+    from vigil.bus.nats import NatsBus
+
+    return NatsBus(
+        settings.bus_url,
+        partitions=settings.bus_partitions,
+        owned_partitions=parse_partitions(settings.bus_owned_partitions, settings.bus_partitions),
+    )
+
+
 def build_container(settings: Settings, clock: Clock | None = None) -> Container:
     settings.check_secrets()
     configure_logging(settings.log_level)
@@ -60,4 +93,5 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
         engine=build_engine(settings.database_url),
         clock=clock or SystemClock(),
         cipher=build_cipher(settings),
+        bus=build_bus(settings),
     )

@@ -33,10 +33,13 @@ async def background_services(
         module = importlib.import_module(name)
         tasks.append(asyncio.create_task(module.run(container, stop), name=name))
         log.info("service.started", service=name)
+    # Handlers are subscribed by now, so the bus can start delivering to them.
+    await container.bus.start()
     try:
         yield
     finally:
         stop.set()
+        await container.bus.close()
         done = await asyncio.gather(*tasks, return_exceptions=True)
         for name, result in zip(services, done, strict=True):
             if isinstance(result, BaseException):

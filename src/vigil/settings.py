@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # Empty: the in-process bus. "nats://host:4222": NATS JetStream, for scale-out.
+    bus_url: str = ""
+    bus_partitions: int = Field(default=16, ge=1)
+    # Comma-separated partitions this process consumes (empty = all), e.g. "0-7" on one worker.
+    bus_owned_partitions: str = ""
     pilot_region_capacity: int = Field(default=500, ge=1)
 
     @field_validator("timezone")

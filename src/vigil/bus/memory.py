@@ -57,6 +57,9 @@ class InMemoryBus:
                 for _ in batch:
                     queue.task_done()
 
+    async def start(self) -> None:
+        """Nothing to connect: queues start on first publish."""
+
     async def drain(self) -> None:
         """Wait until every published message has been handled (tests, shutdown)."""
         for queue in list(self._queues.values()):

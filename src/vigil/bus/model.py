@@ -26,3 +26,9 @@ class Bus(Protocol):
 
     def subscribe(self, topic: Topic, handler: Handler) -> None:
         """Register a handler that receives batches of messages."""
+
+    async def start(self) -> None:
+        """Begin delivering to the handlers subscribed so far."""
+
+    async def close(self) -> None:
+        """Stop delivering; what was handled is acknowledged, the rest is redelivered or drained."""

@@ -1,0 +1,141 @@
+"""NATS JetStream bus for scale-out: same interface as the in-process bus, durable, partitioned.
+
+Messages go to ``vigil.<topic>.<partition>``, the partition chosen by the key (the device id for
+fixes), so one device's fixes stay in order on one partition. A worker subscribes with the set of
+partitions it owns; each partition has a durable pull consumer, and a batch is acknowledged only
+after its handler returns, so a crashed worker's batch is redelivered (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.errors import FetchTimeoutError
+
+from vigil.bus.codec import CodecError, decode, encode
+from vigil.bus.model import Handler, Topic
+from vigil.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def partition_of(key: str | None, partitions: int) -> int:
+    # crc32 rather than hash(): the same key must land on the same partition in every process.
+    return 0 if key is None else zlib.crc32(key.encode()) % partitions
+
+
+class NatsBus:
+    def __init__(
+        self,
+        url: str = "nats://127.0.0.1:4222",
+        *,
+        stream: str = "VIGIL",
+        subject_prefix: str = "vigil",
+        partitions: int = 16,
+        owned_partitions: set[int] | None = None,
+        consumer_name: str = "vigil",
+        fetch_batch: int = 1000,
+        ack_wait_s: float = 60,
+    ) -> None:
+        self.url = url
+        self.stream = stream
+        self.prefix = subject_prefix
+        self.partitions = partitions
+        self.owned = set(range(partitions)) if owned_partitions is None else owned_partitions
+        self.consumer_name = consumer_name
+        self.fetch_batch = fetch_batch
+        self.ack_wait_s = ack_wait_s
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._handlers: list[tuple[Topic, Handler]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._started = False
+
+    async def connect(self) -> None:
+        self._nc = await nats.connect(self.url)
+        self._js = self._nc.jetstream()
+        await self._js.add_stream(
+            StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"], max_age=7 * 24 * 3600)
+        )
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError("NatsBus.connect() has not been awaited")
+        return self._js
+
+    def subject(self, topic: Topic, partition: int) -> str:
+        return f"{self.prefix}.{topic.value}.{partition}"
+
+    async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
+        subject = self.subject(topic, partition_of(key, self.partitions))
+        # Publish concurrently and wait for every acknowledgement: a fix is not "handed over"
+        # until the stream has stored it.
+        acks = [self.js.publish(subject, encode(message)) for message in messages]
+        await asyncio.gather(*acks)
+
+    def subscribe(self, topic: Topic, handler: Handler) -> None:
+        self._handlers.append((topic, handler))
+        if self._started:
+            # Services subscribe from their own tasks, possibly after the bus has started.
+            index = len(self._handlers) - 1
+            self._tasks.append(asyncio.create_task(self._start_handler(index)))
+
+    async def start(self) -> None:
+        if self._js is None:
+            await self.connect()
+        self._started = True
+        for index in range(len(self._handlers)):
+            await self._start_handler(index)
+
+    async def _start_handler(self, index: int) -> None:
+        topic, handler = self._handlers[index]
+        for partition in sorted(self.owned):
+            durable = f"{self.consumer_name}-{topic.value.replace('.', '_')}-{index}-{partition}"
+            subscription = await self.js.pull_subscribe(
+                self.subject(topic, partition),
+                durable=durable,
+                stream=self.stream,
+                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s),
+            )
+            self._tasks.append(asyncio.create_task(self._consume(topic, subscription, handler)))
+
+    async def _consume(self, topic: Topic, subscription: Any, handler: Handler) -> None:
+        while not self._stopping.is_set():
+            try:
+                received = await subscription.fetch(self.fetch_batch, timeout=0.5)
+            except (FetchTimeoutError, TimeoutError):
+                continue
+            messages = []
+            for item in received:
+                try:
+                    messages.append(decode(item.data))
+                except CodecError as exc:
+                    # A message no one can read is acknowledged and logged, not retried forever.
+                    log.error("bus.undecodable", topic=topic.value, error=str(exc))
+            try:
+                if messages:
+                    await handler(messages)
+            except Exception:
+                # Not acknowledged: JetStream redelivers the batch after ack_wait.
+                log.exception("bus.handler_failed", topic=topic.value, batch=len(messages))
+                continue
+            for item in received:
+                await item.ack()
+
+    async def close(self) -> None:
+        self._stopping.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._nc is not None:
+            # Every handled batch is already acknowledged; what is not will be redelivered.
+            await self._nc.close()
+            self._nc = None
+            self._js = None

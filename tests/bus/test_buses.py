@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_service
+from vigil.bus.codec import CodecError, decode, encode
+from vigil.bus.memory import InMemoryBus
+from vigil.bus.model import Topic
+from vigil.bus.nats import NatsBus, partition_of
+from vigil.engine.events import EngineEvent, EventKind, EventPhase
+from vigil.tracking.model import Alarm, Fix
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _fix(device: str, n: int) -> Fix:
+    return Fix(
+        device_id=device,
+        fix_time=T0 + timedelta(seconds=n),
+        receive_time=T0 + timedelta(seconds=n, milliseconds=300),
+        lat=52.48 + n * 1e-5,
+        lon=-1.89,
+        protocol="teltonika",
+        accuracy_m=12.0,
+        alarms=frozenset({Alarm.STRAP_REMOVED}) if n == 3 else frozenset(),
+        raw="deadbeef",
+        attributes={"io239": 1},
+    )
+
+
+def test_fixes_and_events_survive_the_wire_format() -> None:
+    fix = _fix("356307042441013", 3)
+    assert decode(encode(fix)) == fix
+    event = EngineEvent(
+        episode_id="e1",
+        person_id="17",
+        condition_id="4",
+        kind=EventKind.EXCLUSION_ZONE,
+        phase=EventPhase.STARTED,
+        start=T0,
+        end=None,
+        raised_at=T0 + timedelta(seconds=40),
+        retrospective=True,
+        fix_ids=(1, 2, 3),
+        detail={"fixes": 3},
+    )
+    assert decode(encode(event)) == event
+
+
+def test_garbage_on_the_wire_is_a_codec_error() -> None:
+    with pytest.raises(CodecError, match="payload"):
+        decode(b"\x00not json")
+    with pytest.raises(CodecError, match="type"):
+        decode(b'{"type": "mystery", "data": {}}')
+
+
+def test_a_device_always_maps_to_the_same_partition() -> None:
+    assert partition_of("356307042441013", 16) == partition_of("356307042441013", 16)
+    spread = {partition_of(f"dev{n}", 16) for n in range(200)}
+    assert len(spread) == 16
+
+
+async def test_in_memory_bus_delivers_batches_in_order_to_every_subscriber() -> None:
+    bus = InMemoryBus()
+    first: list[Any] = []
+    second: list[Any] = []
+
+    async def one(batch: list[Any]) -> None:
+        first.extend(batch)
+
+    async def two(batch: list[Any]) -> None:
+        second.extend(batch)
+
+    bus.subscribe(Topic.FIXES, one)
+    bus.subscribe(Topic.FIXES, two)
+    fixes = [_fix("a", n) for n in range(50)]
+    await bus.publish(Topic.FIXES, fixes, key="a")
+    await bus.drain()
+    assert first == fixes
+    assert second == fixes
+    await bus.close()
+
+
+async def test_in_memory_bus_keeps_going_after_a_handler_fails() -> None:
+    bus = InMemoryBus()
+    seen: list[Any] = []
+
+    async def flaky(batch: list[Any]) -> None:
+        if any(fix.fix_time == T0 for fix in batch):
+            raise RuntimeError("bug")
+        seen.extend(batch)
+
+    bus.subscribe(Topic.FIXES, flaky)
+    await bus.publish(Topic.FIXES, [_fix("a", 0)])
+    await bus.drain()
+    await bus.publish(Topic.FIXES, [_fix("a", 1)])
+    await bus.drain()
+    assert [fix.fix_time for fix in seen] == [T0 + timedelta(seconds=1)]
+    await bus.close()
+
+
+def _nats_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 4222), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def nats_names() -> tuple[str, str]:
+    require_service("NATS", _nats_reachable(), "nothing listening on 127.0.0.1:4222")
+    suffix = uuid.uuid4().hex[:8]
+    return f"VIGILTEST{suffix}", f"vigiltest{suffix}"
+
+
+async def _delete_stream(bus: NatsBus) -> None:
+    await bus.js.delete_stream(bus.stream)
+
+
+@pytest.mark.integration
+async def test_nats_bus_delivers_each_devices_fixes_in_order(nats_names: tuple[str, str]) -> None:
+    stream, prefix = nats_names
+    publisher = NatsBus(stream=stream, subject_prefix=prefix, partitions=4)
+    await publisher.connect()
+    received: list[Fix] = []
+    done = asyncio.Event()
+
+    async def handler(batch: list[Any]) -> None:
+        received.extend(batch)
+        if len(received) >= 60:
+            done.set()
+
+    worker = NatsBus(stream=stream, subject_prefix=prefix, partitions=4, consumer_name="w")
+    await worker.connect()
+    worker.subscribe(Topic.FIXES, handler)
+    await worker.start()
+    for device in ("a", "b", "c"):
+        await publisher.publish(Topic.FIXES, [_fix(device, n) for n in range(20)], key=device)
+    await asyncio.wait_for(done.wait(), timeout=10)
+    for device in ("a", "b", "c"):
+        mine = [fix.fix_time for fix in received if fix.device_id == device]
+        assert mine == sorted(mine)
+        assert len(mine) == 20
+    await worker.close()
+    await _delete_stream(publisher)
+    await publisher.close()
+
+
+@pytest.mark.integration
+async def test_nats_bus_redelivers_a_batch_whose_handler_crashed(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    bus = NatsBus(stream=stream, subject_prefix=prefix, partitions=1, ack_wait_s=1)
+    await bus.connect()
+    attempts: list[int] = []
+    delivered: list[Fix] = []
+    done = asyncio.Event()
+
+    async def crashes_once(batch: list[Any]) -> None:
+        attempts.append(len(batch))
+        if len(attempts) == 1:
+            raise RuntimeError("worker died mid-batch")
+        delivered.extend(batch)
+        done.set()
+
+    await bus.start()
+    bus.subscribe(Topic.FIXES, crashes_once)  # after start, as a service's own task would
+    await bus.publish(Topic.FIXES, [_fix("a", n) for n in range(5)], key="a")
+    await asyncio.wait_for(done.wait(), timeout=15)
+    assert [fix.fix_time for fix in delivered] == [T0 + timedelta(seconds=n) for n in range(5)]
+    await _delete_stream(bus)
+    await bus.close()

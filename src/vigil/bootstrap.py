@@ -60,7 +60,7 @@ def build_cipher(settings: Settings) -> FieldCipher:
 
 
 def parse_partitions(spec: str, partitions: int) -> set[int] | None:
-    """ "0-3,8" -> {0, 1, 2, 3, 8}; empty means every partition."""
+    """Parse "0-3,8" into {0, 1, 2, 3, 8}; empty means every partition."""
     if not spec.strip():
         return None
     owned: set[int] = set()

@@ -24,6 +24,12 @@ class Alarm(StrEnum):
     GEOFENCE_ENTER = "geofence_enter"
     GEOFENCE_EXIT = "geofence_exit"
     GENERAL = "general"
+    ACCELERATION = "acceleration"
+    BRAKING = "braking"
+    CORNERING = "cornering"
+    ACCIDENT = "accident"
+    JAMMING = "jamming"
+    POWER_OFF = "power_off"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Devices: inventory and allocation of tags, home units and protected persons' phones."""

@@ -1,0 +1,1 @@
+"""Orders: versions, conditions, timetables, the monitoring plan, and pilot eligibility."""

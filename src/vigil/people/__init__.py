@@ -1,0 +1,1 @@
+"""People: persons, protected persons, officers and teams, prisons, regions and force areas."""

@@ -1,0 +1,1 @@
+"""Alerts: lifecycle, routing, escalation, the delivery outbox and its channels."""

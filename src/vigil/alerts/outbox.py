@@ -1,0 +1,219 @@
+"""The transactional outbox: pending deliveries written in the caller's transaction.
+
+Contract for every part that sends something to a person or a system::
+
+    from vigil.alerts import outbox
+
+    with container.uow() as uow:
+        ...change your own tables...
+        outbox.enqueue(
+            uow,
+            channel="email",                  # a name registered in vigil.alerts.channels
+            recipient="officer@example.org",  # channel-specific address
+            subject="Weekly overview",
+            body={"text": "...", ...},         # JSON-serialisable; channels read what they need
+            idempotency_key="evidence:weekly:42:2026-W48",
+        )
+        uow.commit()
+
+``enqueue`` writes one pending delivery in the caller's transaction and nothing else: the change
+and its delivery commit together or not at all. The alert worker (``vigil alerts worker``, or the
+background service in ``vigil serve``) claims it, sends it, retries with backoff while the channel
+is down, and records every attempt. Delivery is at least once: the idempotency key travels with
+the message (a header, an SMS reference, an email Message-ID) so receivers can drop duplicates.
+Enqueueing the same key twice is a no-op, so a retried use case never sends twice.
+
+Email bodies: ``{"text": str}`` (plain text). Webhook bodies: any JSON object. SMS bodies:
+``{"text": str}``. Recipients are not checked here beyond being present; a channel that rejects
+an address marks the delivery failed and records why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from vigil.alerts.model import DeliveryStatus, backoff
+from vigil.alerts.tables import alert_deliveries, alert_delivery_attempts
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector
+
+MAX_KEY = 200
+MAX_SUBJECT = 300
+
+
+def enqueue(
+    uow: UnitOfWork,
+    *,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: dict[str, Any],
+    idempotency_key: str,
+    alert_id: int | None = None,
+) -> None:
+    """Write a pending delivery in the caller's transaction (see the module docstring)."""
+    from vigil.alerts.channels import CHANNEL_NAMES
+
+    errors = ErrorCollector()
+    errors.check(channel in CHANNEL_NAMES, "channel", f"unknown channel {channel!r}")
+    errors.check(bool(recipient.strip()), "recipient", "is required")
+    errors.check(len(recipient) <= 400, "recipient", "is longer than 400 characters")
+    errors.check(0 < len(subject) <= MAX_SUBJECT, "subject", "must be 1 to 300 characters")
+    errors.check(isinstance(body, dict), "body", "must be a JSON object")
+    errors.check(
+        0 < len(idempotency_key) <= MAX_KEY, "idempotency_key", "must be 1 to 200 characters"
+    )
+    errors.raise_if_any()
+    now = uow.clock.now()
+    values = {
+        "alert_id": alert_id,
+        "channel": channel,
+        "recipient": recipient,
+        "subject": subject,
+        "body": body,
+        "idempotency_key": idempotency_key,
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    dialect_insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(alert_deliveries)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    uow.connection.execute(statement)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    alert_id: int | None
+    channel: str
+    recipient: str
+    subject: str
+    body: dict[str, Any]
+    idempotency_key: str
+    attempt: int
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(
+            alert_deliveries.c.status == DeliveryStatus.PENDING.value,
+            alert_deliveries.c.next_attempt_at <= now,
+        ),
+        # A claim whose lease ran out belongs to a worker that died mid-delivery.
+        and_(
+            alert_deliveries.c.status == DeliveryStatus.IN_FLIGHT.value,
+            alert_deliveries.c.claimed_until < now,
+        ),
+    )
+
+
+def claim(
+    uow: UnitOfWork, *, channel: str, worker: str, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Claim due deliveries of one channel with a conditional UPDATE per row, and commit.
+
+    Two workers may read the same candidates; only the one whose UPDATE still finds the row due
+    gets it (rowcount 1), so a delivery is never handed to two live workers at once.
+    """
+    now = uow.clock.now()
+    conn = uow.connection
+    candidates = conn.execute(
+        select(alert_deliveries)
+        .where(alert_deliveries.c.channel == channel, _due(now))
+        .order_by(alert_deliveries.c.next_attempt_at, alert_deliveries.c.id)
+        .limit(limit)
+    ).all()
+    claimed: list[Claimed] = []
+    for row in candidates:
+        result = conn.execute(
+            update(alert_deliveries)
+            .where(alert_deliveries.c.id == row.id, _due(now))
+            .values(
+                status=DeliveryStatus.IN_FLIGHT.value,
+                claimed_by=worker,
+                claimed_until=now + lease,
+                attempts=alert_deliveries.c.attempts + 1,
+            )
+        )
+        if result.rowcount == 1:
+            claimed.append(
+                Claimed(
+                    id=row.id,
+                    alert_id=row.alert_id,
+                    channel=row.channel,
+                    recipient=row.recipient,
+                    subject=row.subject,
+                    body=dict(row.body),
+                    idempotency_key=row.idempotency_key,
+                    attempt=row.attempts + 1,
+                )
+            )
+    uow.commit()
+    return claimed
+
+
+def record_attempt(
+    uow: UnitOfWork,
+    delivery: Claimed,
+    *,
+    worker: str,
+    started_at: datetime,
+    error: str | None,
+    permanent: bool,
+    backoff_base: timedelta,
+    backoff_cap: timedelta,
+) -> bool:
+    """Record one attempt and move the delivery on; commits. False if the claim was lost
+    (the lease ran out and another worker took it), in which case nothing but the attempt is
+    written: the other worker's outcome stands."""
+    now = uow.clock.now()
+    conn = uow.connection
+    conn.execute(
+        insert(alert_delivery_attempts).values(
+            delivery_id=delivery.id,
+            attempt=delivery.attempt,
+            worker=worker,
+            started_at=started_at,
+            finished_at=now,
+            ok=error is None,
+            error=error,
+        )
+    )
+    if error is None:
+        values: dict[str, Any] = {
+            "status": DeliveryStatus.DELIVERED.value,
+            "delivered_at": now,
+            "claimed_until": None,
+            "last_error": None,
+        }
+    elif permanent:
+        values = {"status": DeliveryStatus.FAILED.value, "claimed_until": None, "last_error": error}
+    else:
+        values = {
+            "status": DeliveryStatus.PENDING.value,
+            "claimed_until": None,
+            "last_error": error,
+            "next_attempt_at": now + backoff(delivery.attempt, base=backoff_base, cap=backoff_cap),
+        }
+    result = conn.execute(
+        update(alert_deliveries)
+        .where(
+            alert_deliveries.c.id == delivery.id,
+            alert_deliveries.c.claimed_by == worker,
+            alert_deliveries.c.status == DeliveryStatus.IN_FLIGHT.value,
+        )
+        .values(**values)
+    )
+    uow.commit()
+    return result.rowcount == 1

@@ -26,6 +26,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.devices.tables",
     "vigil.tracking.tables",
     "vigil.alerts.tables",
+    "vigil.harm.tables",
 )
 
 

@@ -1,0 +1,270 @@
+"""A documented simulator of police incident histories, for the demo, the tests and the bench.
+
+Model (all parameters in ``SimulationSpec``):
+
+* Each perpetrator has an offending *career* (start uniform over the period and the two years
+  before it, length exponential with mean ``career_years_mean``), an offending *rate* (lognormal,
+  sigma ``rate_sigma``) and a *dangerousness* ``d`` (lognormal, correlated with the rate by
+  ``rate_danger_correlation``). Incidents arrive as a Poisson process over the career.
+* Each incident's offence subgroup is drawn from a mix whose serious part (rape, violence with
+  injury, other sexual offences, homicide) grows with ``d``; a share ``escalator_share`` of the most
+  dangerous also get more serious over their career. Because serious offences are rare and their
+  harm is hundreds of times larger, a few percent of perpetrators cause most of the harm (the
+  concentration reported in docs/harm-matrix.md is measured on this simulator, not assumed).
+* Each perpetrator has a pool of victims that grows with ``d`` (serial perpetrators); each
+  incident picks a victim, newer victims more often later in the career.
+* Records are written by different officers: a share ``suspect_id_share`` carries the suspect's
+  police id; the rest only a name and date of birth, of which a share ``messy_share`` is messy —
+  a misspelling, first and last name swapped, a nickname, or day and month transposed. Victims
+  likewise. The true perpetrator is kept in the extra column ``sim_person`` so resolution can be
+  measured against it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from vigil.harm.model import NICKNAMES
+
+GIVEN_MALE = (
+    "james john robert michael william david richard joseph thomas charles christopher daniel "
+    "matthew anthony mark steven paul andrew joshua kenneth kevin brian george timothy ronald "
+    "edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott "
+    "brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry tyler "
+    "aaron jose adam nathan henry douglas zachary peter kyle ethan walter noah jeremy christian "
+    "keith roger terry gerald harold sean austin carl arthur lawrence dylan jesse jordan bryan "
+    "billy joe bruce gabriel logan albert willie alan juan wayne elijah randy roy vincent ralph "
+    "eugene russell bobby mason philip louis liam connor callum kieran declan mohammed imran "
+    "tariq darren wesley craig lee dean shane"
+).split()
+GIVEN_FEMALE = (
+    "mary patricia jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty "
+    "margaret sandra ashley kimberly emily donna michelle carol amanda dorothy melissa deborah "
+    "stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela emma "
+    "nicole helen samantha katherine christine debra rachel carolyn janet catherine maria heather "
+    "diane ruth julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith "
+    "megan andrea cheryl hannah jacqueline martha gloria teresa ann sara madison frances kathryn "
+    "janice jean abigail alice judy sophia grace denise amber doris marilyn danielle beverly "
+    "isabella theresa diana natalie brittany charlotte marie kayla alexis lori chloe aisha "
+    "fatima priya zoe leanne kerry gemma"
+).split()
+FAMILY = (
+    "smith jones williams taylor brown davies evans wilson thomas johnson roberts robinson "
+    "thompson wright walker white edwards hughes green hall lewis harris clarke patel jackson "
+    "wood turner martin cooper hill ward morris moore clark lee king baker harrison morgan allen "
+    "james scott phillips watson davis parker price bennett young griffiths mitchell kelly cook "
+    "carter richardson bailey collins bell shaw murphy miller cox richards khan marshall anderson "
+    "simpson ellis adams singh begum wilkinson foster chapman powell webb rogers gray mason ali "
+    "hunt hussain campbell matthews owen palmer holmes mills barnes knight lloyd butler russell "
+    "barker fisher stevens jenkins murray dixon harvey graham pearson ahmed fletcher walsh kaur "
+    "gibson howard andrews stewart elliott reynolds saunders payne fox ford pearce day brooks "
+    "west lawrence cole atkinson bradley spencer gill dawson ball burton obrien watts rose booth "
+    "perry ryan grant wells armstrong francis rees hayes hart hudson newman barrett webster hunter "
+    "gregory carr lowe page marsh riley dunn woods parsons berry stone reid holland hawkins "
+    "harding porter robertson newton oliver reed kennedy williamson bird gardner shah dean lane "
+    "cooke bates henderson parry burgess bishop walton burns nicholson shepherd ross cross long "
+    "freeman warren nicholls hamilton byrne sutton mcdonald yates hodgson robson curtis hopkins "
+    "oconnor harper coleman watkins moss mccarthy chambers obrien griffin sharp hardy wheeler "
+    "potter osborne johnston gordon doyle wallace george jordan hutchinson rowe burke may pritchard "
+    "gilbert willis higgins read miles stevenson stephenson hammond arnold buckley walters hewitt "
+    "barber nelson slater austin sullivan whitehead mann frost lambert stephens blake akhtar "
+    "lynch goodwin barton woodward thomson cunningham quinn barnett baxter bibi clayton nash "
+    "greenwood jennings holt kemp poole gallagher bond stokes tucker davidson fowler heath norman "
+    "middleton lawson banks french stanley jarvis gibbs ferguson hayward carroll douglas dickinson"
+).split()
+WEST_AND_EAST_MIDLANDS = ("WMP", "WAR", "STA", "WMC", "NOT", "LEI", "DER", "LIN", "NTH")
+# (subgroup, offence, base weight, weight per unit of dangerousness); most incidents are minor.
+OFFENCE_MIX: tuple[tuple[str, str, float, float], ...] = (
+    ("Violence without injury", "Common assault", 0.40, 0.00),
+    ("Stalking and harassment", "Harassment", 0.14, 0.02),
+    ("Public order", "Threatening behaviour", 0.16, 0.00),
+    ("Criminal damage", "Criminal damage to a dwelling", 0.14, 0.00),
+    ("Violence with injury", "Assault occasioning actual bodily harm", 0.004, 0.05),
+    ("Other sexual offences", "Sexual assault", 0.001, 0.02),
+    ("Rape", "Rape of a female aged 16 or over", 0.0001, 0.03),
+    ("Residential burglary", "Burglary of a dwelling", 0.02, 0.01),
+    ("Possession of weapons", "Possession of a knife in public", 0.004, 0.01),
+    ("Arson", "Arson endangering life", 0.001, 0.004),
+    ("Homicide", "Murder", 0.0, 0.0006),
+)
+_REVERSE_NICKNAMES: dict[str, list[str]] = {}
+for _nick, _full in NICKNAMES.items():
+    _REVERSE_NICKNAMES.setdefault(_full, []).append(_nick)
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    perpetrators: int = 2_000
+    start: date = date(2021, 1, 1)
+    end: date = date(2025, 12, 31)
+    incidents_per_perpetrator: float = 3.3
+    forces: tuple[str, ...] = WEST_AND_EAST_MIDLANDS
+    career_years_mean: float = 4.0
+    rate_sigma: float = 1.0
+    danger_sigma: float = 2.6
+    rate_danger_correlation: float = 0.6
+    escalator_share: float = 0.3
+    suspect_id_share: float = 0.7
+    victim_id_share: float = 0.4
+    messy_share: float = 0.25
+    away_force_share: float = 0.1
+    seed: int = 7
+
+
+def _misspell(rng: np.random.Generator, name: str) -> str:
+    if len(name) < 4:
+        return name + name[-1]
+    i = int(rng.integers(1, len(name) - 1))
+    kind = int(rng.integers(0, 3))
+    if kind == 0:  # adjacent letters swapped
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+    if kind == 1:  # a letter dropped
+        return name[:i] + name[i + 1 :]
+    return name[:i] + name[i] + name[i:]  # a letter doubled
+
+
+def _messy(
+    rng: np.random.Generator, given: str, family: str, dob: date
+) -> tuple[str, str, date]:
+    kind = int(rng.integers(0, 4))
+    if kind == 0:
+        if rng.random() < 0.5:
+            return _misspell(rng, given), family, dob
+        return given, _misspell(rng, family), dob
+    if kind == 1:
+        return family, given, dob  # written "Family Given"
+    if kind == 2 and given in _REVERSE_NICKNAMES:
+        options = _REVERSE_NICKNAMES[given]
+        return options[int(rng.integers(0, len(options)))], family, dob
+    if dob.day <= 12 and dob.day != dob.month:
+        return given, family, date(dob.year, dob.day, dob.month)
+    return _misspell(rng, family), given, dob
+
+
+def _dobs(rng: np.random.Generator, n: int, first_year: int, last_year: int) -> np.ndarray:
+    start = np.datetime64(f"{first_year}-01-01")
+    span = (np.datetime64(f"{last_year}-12-31") - start).astype(int)
+    result: np.ndarray = start + rng.integers(0, span, n).astype("timedelta64[D]")
+    return result
+
+
+def simulate(spec: SimulationSpec) -> pl.DataFrame:
+    """Incidents with the import columns (as text, like a CSV) plus ``sim_person``."""
+    rng = np.random.default_rng(spec.seed)
+    n = spec.perpetrators
+    period_days = (spec.end - spec.start).days + 1
+    z_rate = rng.standard_normal(n)
+    z_danger = spec.rate_danger_correlation * z_rate + math.sqrt(
+        1 - spec.rate_danger_correlation**2
+    ) * rng.standard_normal(n)
+    rate = np.exp(spec.rate_sigma * z_rate)
+    danger = np.exp(spec.danger_sigma * z_danger - spec.danger_sigma**2 / 2)
+    career_start = rng.integers(-730, period_days, n)
+    career_len = np.maximum(30, rng.exponential(spec.career_years_mean * 365, n)).astype(int)
+    lo = np.maximum(career_start, 0)
+    hi = np.minimum(career_start + career_len, period_days)
+    active = np.maximum(hi - lo, 0)
+    expected = rate * active
+    scale = spec.incidents_per_perpetrator * n / max(expected.sum(), 1.0)
+    counts = rng.poisson(expected * scale)
+    total = int(counts.sum())
+    person = np.repeat(np.arange(n), counts)
+    day = lo[person] + (rng.random(total) * np.maximum(active[person], 1)).astype(int)
+    order = np.lexsort((day, person))
+    person, day = person[order], day[order]
+    # Position of each incident within its perpetrator's career, 0..1 (for escalation).
+    progress = (day - lo[person]) / np.maximum(active[person], 1)
+    escalator = (danger > np.quantile(danger, 0.9)) & (rng.random(n) < spec.escalator_share * 3)
+    d_eff = danger[person] * np.where(escalator[person], 0.2 + 2.4 * progress, 1.0)
+    base = np.array([m[2] for m in OFFENCE_MIX])
+    slope = np.array([m[3] for m in OFFENCE_MIX])
+    weights = base[None, :] + slope[None, :] * d_eff[:, None]
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    group_index = np.minimum((cumulative < rng.random(total)[:, None]).sum(axis=1), len(base) - 1)
+    groups = np.array([m[0] for m in OFFENCE_MIX])[group_index]
+    offences = np.array([m[1] for m in OFFENCE_MIX])[group_index]
+    # Victims: a pool per perpetrator growing with dangerousness; later incidents, newer victims.
+    pool = 1 + rng.poisson(np.minimum(danger, 8.0) * 0.6)
+    victim_slot = np.minimum(
+        (progress * pool[person] + rng.normal(0, 0.6, total)).astype(int).clip(0), pool[person] - 1
+    )
+    victim_offsets = np.concatenate([[0], np.cumsum(pool)[:-1]])
+    victim = victim_offsets[person] + victim_slot
+    n_victims = int(pool.sum())
+    # Identities.
+    family = np.array(FAMILY)
+    s_given = np.array(GIVEN_MALE)[rng.integers(0, len(GIVEN_MALE), n)]
+    s_family = family[rng.integers(0, len(family), n)]
+    s_dob = _dobs(rng, n, 1960, 2004)
+    serials = rng.choice(9_000_000, n, replace=False) + 100_000
+    s_pnc = np.char.add(
+        np.char.add(np.char.zfill((rng.integers(90, 124, n) % 100).astype(str), 2), "/"),
+        np.char.add(np.char.zfill(serials.astype(str), 7), np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"))[serials % 24]),
+    )
+    v_given = np.array(GIVEN_FEMALE)[rng.integers(0, len(GIVEN_FEMALE), n_victims)]
+    v_family = family[rng.integers(0, len(family), n_victims)]
+    v_dob = _dobs(rng, n_victims, 1960, 2008)
+    v_ids = np.char.add("V", np.char.zfill(np.arange(n_victims).astype(str), 8))
+    home = rng.integers(0, len(spec.forces), n)
+    force_index = np.where(
+        rng.random(total) < spec.away_force_share, rng.integers(0, len(spec.forces), total),
+        home[person],
+    )
+    forces = np.array(spec.forces)[force_index]
+    seconds = rng.integers(0, 86_400, total)
+    moments = (
+        np.datetime64(spec.start.isoformat(), "s")
+        + day.astype("timedelta64[D]")
+        + seconds.astype("timedelta64[s]")
+    )
+    occurred = np.char.add(moments.astype(str), "Z")
+    has_sid = rng.random(total) < spec.suspect_id_share
+    has_vid = rng.random(total) < spec.victim_id_share
+    messy_s = (~has_sid) & (rng.random(total) < spec.messy_share)
+    messy_v = (~has_vid) & (rng.random(total) < spec.messy_share)
+    s_names = np.char.add(np.char.add(np.char.capitalize(s_given[person]), " "),
+                          np.char.capitalize(s_family[person])).astype(object)
+    s_dobs = s_dob[person].astype(str).astype(object)
+    v_names = np.char.add(np.char.add(np.char.capitalize(v_given[victim]), " "),
+                          np.char.capitalize(v_family[victim])).astype(object)
+    v_dobs = v_dob[victim].astype(str).astype(object)
+    for names, dobs, messy, given, fam, dob_arr, owner in (
+        (s_names, s_dobs, messy_s, s_given, s_family, s_dob, person),
+        (v_names, v_dobs, messy_v, v_given, v_family, v_dob, victim),
+    ):
+        for i in np.flatnonzero(messy):
+            who = owner[i]
+            g, f, b = _messy(rng, str(given[who]), str(fam[who]), dob_arr[who].astype(date))
+            names[i] = f"{g.capitalize()} {f.capitalize()}"
+            dobs[i] = b.isoformat()
+    sexual = np.isin(groups, ["Rape", "Other sexual offences"])
+    return pl.DataFrame(
+        {
+            "incident_ref": np.char.add(
+                f"SIM-{spec.seed}-", np.char.zfill(np.arange(total).astype(str), 8)
+            ),
+            "occurred_at": occurred.astype(str),
+            "force": forces.astype(str),
+            "offence": offences.astype(str),
+            "offence_group": groups.astype(str),
+            "domestic_abuse": np.where(rng.random(total) < 0.92, "true", "false"),
+            "stalking": np.where(groups == "Stalking and harassment", "true", "false"),
+            "sexual": np.where(sexual, "true", "false"),
+            "suspect_id": np.where(has_sid, s_pnc[person], ""),
+            "suspect_name": s_names.astype(str),
+            "suspect_dob": s_dobs.astype(str),
+            "victim_id": np.where(has_vid, v_ids[victim], ""),
+            "victim_name": v_names.astype(str),
+            "victim_dob": v_dobs.astype(str),
+            "injury": np.where(np.isin(groups, ["Violence with injury", "Homicide"]), "true", "false"),
+            "weapon": np.where(
+                (groups == "Possession of weapons") | (rng.random(total) < 0.03), "true", "false"
+            ),
+            "sim_person": person.astype(str),
+        }
+    )

@@ -26,6 +26,14 @@ STATIC_DIR = Path(__file__).with_name("static")
 ROUTER_MODULES: tuple[str, ...] = (
     "vigil.security.pages",
     "vigil.security.api",
+    "vigil.people.pages",
+    "vigil.people.api",
+    "vigil.orders.pages",
+    "vigil.orders.api",
+    "vigil.devices.pages",
+    "vigil.devices.api",
+    "vigil.contact.api",
+    "vigil.tracking.api",
     "vigil.web.home",
 )
 

@@ -1,0 +1,101 @@
+"""Devices JSON API: inventory, allocations (fit / remove) and device-to-person resolution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import AwareDatetime, BaseModel, Field
+
+from vigil.devices import service
+from vigil.devices.model import DeviceType, HolderKind
+from vigil.security.model import Role
+from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+
+router = APIRouter(prefix="/api", tags=["devices"])
+
+
+class DeviceBody(BaseModel):
+    external_id: str = Field(max_length=64)
+    type: DeviceType
+    model: str | None = Field(default=None, max_length=120)
+
+
+class AllocationBody(BaseModel):
+    holder_kind: HolderKind = HolderKind.PERSON
+    holder_id: int
+    fitted_at: AwareDatetime
+
+
+class RemovalBody(BaseModel):
+    removed_at: AwareDatetime
+    reason: str = Field(max_length=200)
+
+
+@router.get("/devices")
+def list_devices(
+    principal: ApiPrincipal, c: ContainerDep, person_id: int | None = None
+) -> list[dict[str, Any]]:
+    with c.uow() as uow:
+        return [d.as_dict() for d in service.list_devices(uow, principal, person_id)]
+
+
+@router.post("/devices", status_code=status.HTTP_201_CREATED)
+def register_device(body: DeviceBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+    with c.uow() as uow:
+        device_id = service.register_device(
+            uow, principal, external_id=body.external_id, device_type=body.type, model=body.model
+        )
+        return service.get_device(uow, principal, device_id).as_dict()
+
+
+@router.get("/devices/{device_id}")
+def get_device(device_id: int, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+    with c.uow() as uow:
+        return service.get_device(uow, principal, device_id).as_dict()
+
+
+@router.get("/devices/{device_id}/allocations")
+def list_allocations(
+    device_id: int, principal: ApiPrincipal, c: ContainerDep
+) -> list[dict[str, Any]]:
+    with c.uow() as uow:
+        return [a.as_dict() for a in service.list_allocations(uow, principal, device_id)]
+
+
+@router.post("/devices/{device_id}/allocations", status_code=status.HTTP_201_CREATED)
+def allocate(
+    device_id: int, body: AllocationBody, principal: ApiPrincipal, c: ContainerDep
+) -> dict[str, Any]:
+    with c.uow() as uow:
+        allocation_id = service.allocate(
+            uow,
+            principal,
+            device_id=device_id,
+            holder_kind=body.holder_kind,
+            holder_id=body.holder_id,
+            fitted_at=body.fitted_at,
+        )
+    return {"id": allocation_id, "device_id": device_id}
+
+
+@router.post("/devices/{device_id}/removal")
+def remove(
+    device_id: int, body: RemovalBody, principal: ApiPrincipal, c: ContainerDep
+) -> dict[str, Any]:
+    with c.uow() as uow:
+        service.remove(
+            uow, principal, device_id=device_id, removed_at=body.removed_at, reason=body.reason
+        )
+        return service.get_device(uow, principal, device_id).as_dict()
+
+
+@router.get("/device-holders/{external_id}")
+def holder(
+    external_id: str, principal: ApiPrincipal, c: ContainerDep, at: AwareDatetime | None = None
+) -> dict[str, Any]:
+    """Which monitored person wore a device at a moment (for gateways and the engine)."""
+    require_roles(principal, Role.DEVICE_GATEWAY, Role.MONITORING_OPERATOR, Role.ADMIN)
+    with c.uow() as uow:
+        person = service.person_for_device(uow, external_id, at or c.clock.now())
+    return {"external_id": external_id, "person_id": person}

@@ -1,0 +1,400 @@
+"""Trail queries for people: a person's trail, who was near a place, and checking an account.
+
+Every query needs a stated reason, is limited to the persons the principal may see, and writes
+one audit entry in the same transaction (then commits). Out-of-scope persons are reported as not
+found, and silently left out of "who was near" results, so their existence is not leaked.
+
+Distances are geodesic (WGS84, pyproj). A fix is a disc: its *reach* is the distance from the
+place minus its reported accuracy, so "within R metres" means the disc reaches the circle. Fixes
+reporting an accuracy worse than ``max_accuracy_m`` (default 100 m) cannot place anyone near
+anything — an outlier with a 500 m disc is not evidence of presence — and flagged fixes
+(implausible, invalid position, or marked invalid by the device) are never used as proof.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from pyproj import Geod
+from sqlalchemy import select
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, NotFound
+from vigil.security import audit
+from vigil.security.model import NATIONAL_ROLES, Principal, Role
+from vigil.tracking import store
+from vigil.tracking.grid import cells_covering
+from vigil.tracking.model import AccountCheck, Approach, Gap, Sighting, StoredFix, Trail
+from vigil.tracking.tables import fixes
+
+QUERY_ROLES = (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN)
+DEFAULT_GAP = timedelta(minutes=15)
+DEFAULT_MAX_ACCURACY_M = 100.0
+MAX_TRAIL_WINDOW = timedelta(days=31)
+MAX_NEAR_WINDOW = timedelta(days=7)
+MAX_ACCOUNT_WINDOW = timedelta(hours=12)
+MAX_RADIUS_M = 5_000.0
+REASON_MIN, REASON_MAX = 5, 500
+
+GEOD = Geod(ellps="WGS84")
+
+# May this principal see this person's trail? (uow, principal, person id) -> bool
+ScopeCheck = Callable[[UnitOfWork, Principal, str], bool]
+
+
+def registry_scope(uow: UnitOfWork, principal: Principal, person_id: str) -> bool:
+    """Caseload scope from the registry: national roles see everyone; a probation officer sees
+    the persons their team manages and the police those in their force area.
+
+    Asks ``vigil.people.service.person_scope(uow, person_id) -> (managing_team_id, force_area)
+    | None``; while the registry does not answer, scoped roles see nobody (fail closed).
+    """
+    if principal.role in NATIONAL_ROLES:
+        return True
+    try:
+        people = importlib.import_module("vigil.people.service")
+    except ImportError:
+        return False
+    lookup = getattr(people, "person_scope", None)
+    if lookup is None:
+        return False
+    found = lookup(uow, person_id)
+    if found is None:
+        return False
+    team_id, force_area = found
+    return principal.can_see_person(team_id, force_area)
+
+
+def geodesic_m(
+    lat: float, lon: float, lats: Sequence[float] | np.ndarray, lons: Sequence[float] | np.ndarray
+) -> np.ndarray:
+    lat_arr = np.asarray(lats, dtype=float)
+    lon_arr = np.asarray(lons, dtype=float)
+    if lat_arr.size == 0:
+        return np.zeros(0)
+    _, _, dist = GEOD.inv(
+        np.full(lat_arr.shape, lon), np.full(lat_arr.shape, lat), lon_arr, lat_arr
+    )
+    return np.asarray(dist, dtype=float)
+
+
+def _aware(value: datetime, field: str, errors: ErrorCollector) -> bool:
+    if value.tzinfo is None:
+        errors.add(field, "must include a timezone (UTC 'Z' or an offset)")
+        return False
+    return True
+
+
+def _check_common(
+    errors: ErrorCollector,
+    principal: Principal,
+    reason: str | None,
+) -> str:
+    principal.require(*QUERY_ROLES)
+    text = (reason or "").strip()
+    errors.check(
+        REASON_MIN <= len(text) <= REASON_MAX,
+        "reason",
+        f"a stated reason of {REASON_MIN} to {REASON_MAX} characters is required",
+    )
+    return text
+
+
+def _check_window(
+    errors: ErrorCollector, start: datetime, end: datetime, longest: timedelta
+) -> None:
+    if _aware(start, "start", errors) and _aware(end, "end", errors):
+        if end <= start:
+            errors.add("end", "must be after start")
+        elif end - start > longest:
+            errors.add("end", f"the window may be at most {longest}")
+
+
+def _check_place(
+    errors: ErrorCollector, lat: float, lon: float, radius_m: float, max_accuracy_m: float
+) -> None:
+    errors.check(-90 <= lat <= 90, "lat", "must be between -90 and 90")
+    errors.check(-180 <= lon <= 180, "lon", "must be between -180 and 180")
+    errors.check(
+        0 < radius_m <= MAX_RADIUS_M, "radius_m", f"must be over 0 and at most {MAX_RADIUS_M:g}"
+    )
+    errors.check(0 <= max_accuracy_m <= 1000, "max_accuracy_m", "must be between 0 and 1000")
+
+
+def find_gaps(
+    times: Sequence[datetime], start: datetime, end: datetime, threshold: timedelta
+) -> list[Gap]:
+    """Stretches longer than ``threshold`` with no fix, including before the first fix and after
+    the last one within [start, end]."""
+    gaps: list[Gap] = []
+    previous = start
+    for at in (*times, end):
+        if at - previous > threshold:
+            gaps.append(Gap(previous, at))
+        previous = max(previous, at)
+    return gaps
+
+
+def _proves_position(fix: StoredFix, max_accuracy_m: float) -> bool:
+    return (
+        fix.valid
+        and not fix.implausible
+        and not fix.invalid_position
+        and fix.lat is not None
+        and fix.lon is not None
+        and (fix.accuracy_m or 0.0) <= max_accuracy_m
+    )
+
+
+def _sightings(fixes_in: Sequence[StoredFix], lat: float, lon: float) -> list[Sighting]:
+    lats = [f.lat for f in fixes_in if f.lat is not None]
+    lons = [f.lon for f in fixes_in if f.lon is not None]
+    distances = geodesic_m(lat, lon, lats, lons)
+    return [
+        Sighting(fix, float(d), max(0.0, float(d) - (fix.accuracy_m or 0.0)))
+        for fix, d in zip(fixes_in, distances, strict=True)
+    ]
+
+
+def _closest(sightings: Sequence[Sighting]) -> Sighting:
+    return min(sightings, key=lambda s: (s.reach_m, s.distance_m, s.fix.fix_time, s.fix.id))
+
+
+def _visible(uow: UnitOfWork, principal: Principal, person_id: str, scope: ScopeCheck) -> None:
+    if not scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+
+
+def trail(
+    uow: UnitOfWork,
+    principal: Principal,
+    person_id: str | int,
+    start: datetime,
+    end: datetime,
+    reason: str | None,
+    *,
+    gap: timedelta = DEFAULT_GAP,
+    scope: ScopeCheck = registry_scope,
+) -> Trail:
+    """A person's fixes between two times, in fix-time order, with the gaps in it marked."""
+    errors = ErrorCollector()
+    stated = _check_common(errors, principal, reason)
+    _check_window(errors, start, end, MAX_TRAIL_WINDOW)
+    errors.check(gap.total_seconds() > 0, "gap_s", "must be more than 0")
+    errors.raise_if_any()
+    pid = str(person_id)
+    _visible(uow, principal, pid, scope)
+    found = store.person_fixes(uow.connection, pid, start, end)
+    gaps = find_gaps([f.fix_time for f in found], start, end, gap)
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="trail.view",
+        subject_type="person",
+        subject_id=pid,
+        detail={
+            "reason": stated,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "fixes": len(found),
+        },
+    )
+    uow.commit()
+    return Trail(pid, start, end, tuple(found), tuple(gaps))
+
+
+def _near_candidates(
+    uow: UnitOfWork,
+    lat: float,
+    lon: float,
+    reach_m: float,
+    start: datetime,
+    end: datetime,
+) -> list[Any]:
+    # Reads only the covering (cell, fix_time, ...) index: a few short range scans.
+    query = select(
+        fixes.c.id, fixes.c.person_id, fixes.c.lat, fixes.c.lon, fixes.c.accuracy_m
+    ).where(
+        fixes.c.cell.in_(cells_covering(lat, lon, reach_m)),
+        fixes.c.fix_time >= start,
+        fixes.c.fix_time <= end,
+    )
+    return list(uow.connection.execute(query))
+
+
+def who_was_near(
+    uow: UnitOfWork,
+    principal: Principal,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    start: datetime,
+    end: datetime,
+    reason: str | None,
+    *,
+    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
+    scope: ScopeCheck = registry_scope,
+) -> list[Approach]:
+    """Everyone (in scope) whose fixes reach within ``radius_m`` of a place between two times,
+    closest first, each with their closest approach and every fix that shows it."""
+    errors = ErrorCollector()
+    stated = _check_common(errors, principal, reason)
+    _check_window(errors, start, end, MAX_NEAR_WINDOW)
+    _check_place(errors, lat, lon, radius_m, max_accuracy_m)
+    errors.raise_if_any()
+    approaches = near_unaudited(
+        uow, principal, lat, lon, radius_m, start, end, max_accuracy_m, scope
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="trail.near",
+        subject_type="place",
+        detail={
+            "reason": stated,
+            "radius_m": radius_m,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "persons": [a.person_id for a in approaches],
+        },
+    )
+    uow.commit()
+    return approaches
+
+
+def near_unaudited(
+    uow: UnitOfWork,
+    principal: Principal,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    start: datetime,
+    end: datetime,
+    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
+    scope: ScopeCheck = registry_scope,
+) -> list[Approach]:
+    """The search behind ``who_was_near``, for callers that audit a whole batch themselves
+    (crime matching). Inputs must already be validated."""
+    rows = _near_candidates(uow, lat, lon, radius_m + max_accuracy_m, start, end)
+    rows = [r for r in rows if r.person_id is not None and (r.accuracy_m or 0.0) <= max_accuracy_m]
+    distances = geodesic_m(lat, lon, [r.lat for r in rows], [r.lon for r in rows])
+    accuracy = np.array([r.accuracy_m or 0.0 for r in rows], dtype=float)
+    reach = np.maximum(0.0, distances - accuracy) if rows else np.zeros(0)
+    near_index = np.nonzero(reach <= radius_m)[0]
+    if near_index.size == 0:
+        return []
+    allowed: dict[str, bool] = {}
+    keep: list[int] = []
+    for i in near_index.tolist():
+        pid = rows[i].person_id
+        if pid not in allowed:
+            allowed[pid] = scope(uow, principal, pid)
+        if allowed[pid]:
+            keep.append(i)
+    full = store.fixes_by_id(uow.connection, (int(rows[i].id) for i in keep))
+    by_person: dict[str, list[Sighting]] = {}
+    for i in keep:
+        fix = full[int(rows[i].id)]
+        sighting = Sighting(fix, float(distances[i]), float(reach[i]))
+        by_person.setdefault(rows[i].person_id, []).append(sighting)
+    approaches = [
+        Approach(
+            pid,
+            _closest(found),
+            tuple(sorted(found, key=lambda s: (s.fix.fix_time, s.fix.id))),
+        )
+        for pid, found in by_person.items()
+    ]
+    return sorted(approaches, key=lambda a: (a.closest.reach_m, a.closest.distance_m, a.person_id))
+
+
+def check_account(
+    uow: UnitOfWork,
+    principal: Principal,
+    person_id: str | int,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    at: datetime,
+    reason: str | None,
+    *,
+    window: timedelta = timedelta(minutes=30),
+    gap: timedelta = DEFAULT_GAP,
+    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
+    scope: ScopeCheck = registry_scope,
+) -> AccountCheck:
+    """Was the person within ``radius_m`` of a place at ``at`` ± ``window``? If not, how close did
+    they come, and where were they (the fixes either side of ``at``)?"""
+    errors = ErrorCollector()
+    stated = _check_common(errors, principal, reason)
+    _check_place(errors, lat, lon, radius_m, max_accuracy_m)
+    if _aware(at, "at", errors):
+        errors.check(
+            timedelta(0) < window <= MAX_ACCOUNT_WINDOW,
+            "window_s",
+            f"must be over 0 and at most {int(MAX_ACCOUNT_WINDOW.total_seconds())}",
+        )
+    errors.raise_if_any()
+    pid = str(person_id)
+    _visible(uow, principal, pid, scope)
+    start, end = at - window, at + window
+    found = store.person_fixes(uow.connection, pid, start, end)
+    proving = [f for f in found if _proves_position(f, max_accuracy_m)]
+    sightings = _sightings(proving, lat, lon)
+    within = tuple(s for s in sightings if s.reach_m <= radius_m)
+    positioned = [f for f in found if f.lat is not None and not f.invalid_position]
+    before = max(
+        (f for f in positioned if f.fix_time <= at), key=lambda f: (f.fix_time, f.id), default=None
+    )
+    after = min(
+        (f for f in positioned if f.fix_time > at), key=lambda f: (f.fix_time, f.id), default=None
+    )
+    result = AccountCheck(
+        person_id=pid,
+        within=bool(within),
+        closest=_closest(sightings) if sightings else None,
+        sightings_within=within,
+        before=before,
+        after=after,
+        gaps=tuple(find_gaps([f.fix_time for f in found], start, end, gap)),
+        fixes_in_window=len(found),
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="trail.account_check",
+        subject_type="person",
+        subject_id=pid,
+        detail={
+            "reason": stated,
+            "radius_m": radius_m,
+            "at": at.isoformat(),
+            "window_s": window.total_seconds(),
+            "within": result.within,
+        },
+    )
+    uow.commit()
+    return result
+
+
+def unknown_devices(uow: UnitOfWork, principal: Principal) -> list[store.UnknownDevice]:
+    """Devices sending fixes while allocated to nobody, for an administrator to sort out."""
+    principal.require(Role.ADMIN, Role.MONITORING_OPERATOR)
+    found = store.unknown_devices(uow.connection)
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="fixes.unknown_devices",
+        subject_type="devices",
+        detail={"devices": len(found)},
+    )
+    uow.commit()
+    return found

@@ -1,0 +1,88 @@
+"""Fix quality rules and the spatial grid (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+
+from tests.tracking.helpers import T0, fix
+from vigil.tracking.grid import cell_of, cells_covering
+from vigil.tracking.quality import QualityTracker, assess, invalid_position
+
+GEOD = Geod(ellps="WGS84")
+
+
+def test_null_island_missing_and_out_of_range_positions_are_invalid() -> None:
+    assert invalid_position(0.0, 0.0)
+    assert invalid_position(None, -1.9)
+    assert invalid_position(91.0, 0.5)
+    assert invalid_position(float("nan"), 0.5)
+    assert not invalid_position(52.48, -1.89)
+    assert not invalid_position(0.0, 12.0)  # the equator is a real place
+
+
+def test_a_jump_no_one_could_make_is_implausible() -> None:
+    start = fix(at=T0)
+    lon, lat, _ = GEOD.fwd(start.lon, start.lat, 0, 5_000)
+    jump = fix(at=T0 + timedelta(seconds=10), lat=lat, lon=lon, accuracy_m=20.0)
+    assert assess(jump, start).implausible
+    # The same 5 km in ten minutes is a car ride.
+    drive = fix(at=T0 + timedelta(minutes=10), lat=lat, lon=lon, accuracy_m=20.0)
+    assert not assess(drive, start).implausible
+
+
+def test_an_outlier_that_admits_its_imprecision_is_not_implausible() -> None:
+    start = fix(at=T0, accuracy_m=15.0)
+    lon, lat, _ = GEOD.fwd(start.lon, start.lat, 45, 600)
+    honest = fix(at=T0 + timedelta(seconds=5), lat=lat, lon=lon, accuracy_m=700.0)
+    claims_precision = fix(at=T0 + timedelta(seconds=5), lat=lat, lon=lon, accuracy_m=15.0)
+    assert not assess(honest, start).implausible
+    assert assess(claims_precision, start).implausible
+
+
+def test_two_separate_positions_at_the_same_instant_are_implausible() -> None:
+    start = fix(at=T0)
+    lon, lat, _ = GEOD.fwd(start.lon, start.lat, 0, 200)
+    assert assess(fix(at=T0, lat=lat, lon=lon), start).implausible
+
+
+def test_cell_positions_are_marked_approximate() -> None:
+    assert assess(fix(approximate=True, accuracy_m=1500.0), None).approximate
+
+
+def test_a_late_fix_is_judged_against_where_the_device_was_then() -> None:
+    tracker = QualityTracker()
+    home = fix(at=T0)
+    lon, lat, _ = GEOD.fwd(home.lon, home.lat, 90, 20_000)
+    away = fix(at=T0 + timedelta(hours=1), lat=lat, lon=lon)
+    assert tracker.assess(home).usable
+    assert tracker.assess(away).usable
+    # Uploaded late: a minute after leaving home, still near home. Plausible then, though
+    # 20 km from the newest fix.
+    late = fix(at=T0 + timedelta(minutes=1), lat=home.lat + 0.0005, lon=home.lon)
+    assert tracker.assess(late).usable
+    # Whereas a late fix 20 km away a minute after home is not.
+    impossible = fix(at=T0 + timedelta(minutes=2), lat=lat, lon=lon)
+    assert tracker.assess(impossible).implausible
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lat=st.floats(-70, 70),
+    lon=st.floats(-179, 179),
+    radius=st.floats(1, 3000),
+    bearing=st.floats(0, 360),
+    fraction=st.floats(0, 1),
+)
+def test_the_cells_covering_a_circle_hold_every_point_in_it(
+    lat: float, lon: float, radius: float, bearing: float, fraction: float
+) -> None:
+    plon, plat, _ = GEOD.fwd(lon, lat, bearing, radius * fraction)
+    assert cell_of(plat, plon) in set(cells_covering(lat, lon, radius))
+
+
+def test_a_near_query_touches_only_a_handful_of_cells_in_britain() -> None:
+    assert len(cells_covering(52.4862, -1.8904, 300)) <= 16

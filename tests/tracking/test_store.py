@@ -1,0 +1,165 @@
+"""The trail store: batched appends, raw fixes never altered, retention, unknown devices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from tests.tracking.helpers import T0, fix
+from vigil.bootstrap import Container
+from vigil.errors import ValidationError
+from vigil.tracking import store
+from vigil.tracking.model import Alarm, QualityFlags
+from vigil.tracking.tables import fixes
+
+
+def _count(container: Container) -> int:
+    with container.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(fixes)).scalar_one())
+
+
+def test_append_returns_ids_in_input_order_and_keeps_every_field(container: Container) -> None:
+    batch = [
+        fix(
+            "T1",
+            T0,
+            battery_pct=81.0,
+            alarms=frozenset({Alarm.STRAP_REMOVED, Alarm.SOS}),
+            raw="787811",
+            attributes={"hdop": 0.9},
+            satellites=9,
+            charging=False,
+        ),
+        fix("T2", T0 + timedelta(seconds=5), lat=None, lon=None, valid=False),
+        fix("T1", T0 + timedelta(seconds=30), approximate=True, accuracy_m=900.0),
+    ]
+    with container.uow() as uow:
+        ids = store.append(uow, batch, ["P1", None, 42])
+        uow.commit()
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
+    with container.engine.connect() as conn:
+        stored = store.fixes_by_id(conn, ids)
+        raw = store.raw_messages(conn, ids)
+    first, second, third = (stored[i] for i in ids)
+    assert first.person_id == "P1"
+    assert first.fix_time == T0
+    assert first.receive_time == T0 + timedelta(seconds=2)
+    assert (first.lat, first.lon, first.accuracy_m) == (52.4862, -1.8904, 10.0)
+    assert first.alarms == ("sos", "strap_removed")
+    assert first.battery_pct == 81.0
+    assert raw[ids[0]] == ("787811", {"hdop": 0.9})
+    assert second.person_id is None
+    assert second.invalid_position
+    assert not second.valid
+    assert third.person_id == "42"
+    assert third.approximate
+
+
+def test_a_second_batch_continues_the_ids(container: Container) -> None:
+    with container.uow() as uow:
+        first = store.append(
+            uow, [fix(at=T0 + timedelta(seconds=i)) for i in range(500)], ["P1"] * 500
+        )
+        uow.commit()
+    with container.uow() as uow:
+        second = store.append(
+            uow, [fix(at=T0 + timedelta(minutes=10, seconds=i)) for i in range(300)], ["P1"] * 300
+        )
+        uow.commit()
+    assert second[0] > first[-1]
+    assert first == list(range(first[0], first[0] + 500))
+    assert _count(container) == 800
+
+
+def test_bad_batches_are_refused_whole(container: Container) -> None:
+    naive = fix(at=T0.replace(tzinfo=None))
+    with container.uow() as uow:
+        with pytest.raises(ValidationError) as mismatch:
+            store.append(uow, [fix(), fix()], ["P1"])
+        assert mismatch.value.field == "person_ids"
+        with pytest.raises(ValidationError) as bad_time:
+            store.append(uow, [fix(), naive], ["P1", "P1"])
+        assert bad_time.value.field == "fixes[1].fix_time"
+        uow.commit()
+    assert _count(container) == 0
+
+
+def test_the_database_refuses_to_alter_or_delete_a_fix(container: Container) -> None:
+    with container.uow() as uow:
+        (fix_id,) = store.append(uow, [fix()], ["P1"])
+        uow.commit()
+    with pytest.raises(Exception, match="never altered"), container.engine.begin() as conn:
+        conn.execute(text("UPDATE fixes SET lat = 51.0 WHERE id = :id"), {"id": fix_id})
+    with pytest.raises(Exception, match="retention"), container.engine.begin() as conn:
+        conn.execute(text("DELETE FROM fixes WHERE id = :id"), {"id": fix_id})
+    assert _count(container) == 1
+
+
+def test_retention_deletes_only_old_fixes_not_under_legal_hold(container: Container) -> None:
+    old = [fix(at=T0 - timedelta(days=400, minutes=i)) for i in range(3)]
+    recent = [fix(at=T0 - timedelta(days=10))]
+    with container.uow() as uow:
+        ids = store.append(uow, old + recent, ["P1"] * 4)
+        store.place_legal_hold(uow, [ids[1]], "recall R-17", actor="user:1:officer")
+        uow.commit()
+    with container.uow() as uow:
+        deleted = store.apply_retention(uow, T0 - timedelta(days=365), actor="retention")
+        uow.commit()
+    assert deleted == 2
+    with container.engine.connect() as conn:
+        left = store.fixes_by_id(conn, ids)
+    assert sorted(left) == [ids[1], ids[3]]
+    with container.uow() as uow, pytest.raises(ValidationError) as back:
+        store.apply_retention(uow, T0 - timedelta(days=500), actor="retention")
+    assert back.value.field == "cutoff"
+    # Even below the cut-off, a held fix cannot be deleted by hand.
+    with pytest.raises(Exception, match="retention"), container.engine.begin() as conn:
+        conn.execute(text("DELETE FROM fixes WHERE id = :id"), {"id": ids[1]})
+
+
+def test_unallocated_devices_are_kept_and_listed(container: Container) -> None:
+    with container.uow() as uow:
+        store.append(
+            uow,
+            [
+                fix("STRAY1", T0),
+                fix("STRAY1", T0 + timedelta(hours=1)),
+                fix("T1", T0),
+                fix("STRAY2", T0 + timedelta(minutes=5)),
+            ],
+            [None, None, "P1", None],
+        )
+        uow.commit()
+    with container.engine.connect() as conn:
+        found = store.unknown_devices(conn)
+    assert [(d.device_id, d.fixes) for d in found] == [("STRAY1", 2), ("STRAY2", 1)]
+    assert found[0].first_fix_time == T0
+    assert found[0].last_fix_time == T0 + timedelta(hours=1)
+
+
+def test_flagged_fixes_are_kept_but_never_enter_the_near_index(container: Container) -> None:
+    batch = [fix(at=T0), fix(at=T0 + timedelta(seconds=1)), fix(lat=0.0, lon=0.0)]
+    flags = [QualityFlags(), QualityFlags(implausible=True), QualityFlags(invalid_position=True)]
+    with container.uow() as uow:
+        ids = store.append(uow, batch, ["P1"] * 3, flags)
+        uow.commit()
+    with container.engine.connect() as conn:
+        cells = dict(conn.execute(select(fixes.c.id, fixes.c.cell)).all())
+    assert cells[ids[0]] is not None
+    assert cells[ids[1]] is None
+    assert cells[ids[2]] is None
+
+
+def test_without_flags_the_store_judges_jumps_within_the_batch(container: Container) -> None:
+    # 50 km in 10 seconds, with 10 m accuracy each: no one travels at 5 km/s.
+    batch = [fix(at=T0), fix(at=T0 + timedelta(seconds=10), lat=52.9)]
+    with container.uow() as uow:
+        ids = store.append(uow, batch, ["P1", "P1"])
+        uow.commit()
+    with container.engine.connect() as conn:
+        stored = store.fixes_by_id(conn, ids)
+    assert not stored[ids[0]].implausible
+    assert stored[ids[1]].implausible

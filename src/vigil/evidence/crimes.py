@@ -1,0 +1,591 @@
+"""Crime batches for matching: the police forces' batch format and a simple headed CSV.
+
+Pure parsing and validation, no storage. Every bad row gets its own errors (each naming the field
+and the reason) while good rows proceed, so one typo never holds back a whole batch.
+
+Two formats:
+
+* **Police batch** (what forces in England and Wales already send): no header, 13 columns
+  ``policeForce, crimeTypeId, crimeTypeDescription, batchId, crimeReference, crimeDateTimeFrom,
+  crimeDateTimeTo, easting, northing, latitude, longitude, datum, crimeText``; times
+  ``yyyyMMddHHmmss`` in UTC; exactly one location pair.
+* **Headed CSV**: a header row naming ``reference, type, from, to`` and either ``lat, lon`` or
+  ``easting, northing`` (optional ``description``). Times are local (Europe/London unless told
+  otherwise) unless they carry an explicit offset, so officers can type what the victim said.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from vigil.evidence import bng
+
+MAX_ROWS = 20_000
+MAX_REFERENCE_LENGTH = 60
+DEFAULT_MAX_WINDOW = timedelta(hours=12)
+# Britain and its waters: a location outside is a typo (or swapped columns), not a crime scene.
+LAT_RANGE = (49.5, 61.5)
+LON_RANGE = (-8.5, 2.6)
+EASTING_RANGE = (0.0, 600_000.0)
+NORTHING_RANGE = (0.0, 1_300_000.0)
+POLICE_BATCH_COLUMNS = (
+    "policeForce",
+    "crimeTypeId",
+    "crimeTypeDescription",
+    "batchId",
+    "crimeReference",
+    "crimeDateTimeFrom",
+    "crimeDateTimeTo",
+    "easting",
+    "northing",
+    "latitude",
+    "longitude",
+    "datum",
+    "crimeText",
+)
+
+
+class CrimeFormat(StrEnum):
+    POLICE_BATCH = "police_batch"
+    HEADED = "headed"
+
+
+# Crime types: the acquisitive-crime codes the forces' batch format uses, and the data.police.uk
+# street-crime categories (so published open data can be matched as well).
+CRIME_TYPES: dict[str, str] = {
+    "RB": "Robbery",
+    "BIAD": "Burglary in a dwelling",
+    "AB": "Aggravated burglary",
+    "BOTD": "Burglary in a building other than a dwelling",
+    "TOMV": "Theft of a vehicle",
+    "TFP": "Theft from the person of another",
+    "TFMV": "Theft from vehicle",
+    "ASB": "Anti-social behaviour",
+    "BICYCLE": "Bicycle theft",
+    "BURGLARY": "Burglary",
+    "CDA": "Criminal damage and arson",
+    "DRUGS": "Drugs",
+    "OTHER_THEFT": "Other theft",
+    "OTHER": "Other crime",
+    "WEAPONS": "Possession of weapons",
+    "PUBLIC_ORDER": "Public order",
+    "SHOPLIFTING": "Shoplifting",
+    "VEHICLE": "Vehicle crime",
+    "VIOLENCE": "Violence and sexual offences",
+}
+_TYPE_ALIASES = {"theft from the person": "TFP"}
+
+# Territorial forces of England and Wales plus the British Transport Police: name → batch code.
+POLICE_FORCES: dict[str, str] = {
+    "Avon and Somerset": "AVS",
+    "Bedfordshire": "BFD",
+    "British Transport Police": "BTP",
+    "Cambridgeshire": "CAM",
+    "Cheshire": "CHS",
+    "City of London": "CoLP",
+    "Cleveland": "CLV",
+    "Cumbria": "CMB",
+    "Derbyshire": "DBY",
+    "Devon and Cornwall": "DVC",
+    "Dorset": "DOR",
+    "Durham": "DUR",
+    "Dyfed-Powys": "DPP",
+    "Essex": "ESX",
+    "Gloucestershire": "GLC",
+    "Greater Manchester": "GMP",
+    "Gwent": "GWP",
+    "Hampshire": "HAM",
+    "Hertfordshire": "HRT",
+    "Humberside": "HMB",
+    "Kent": "KNT",
+    "Lancashire": "LAN",
+    "Leicestershire": "LEI",
+    "Lincolnshire": "LIN",
+    "Merseyside": "MER",
+    "Metropolitan": "MPS",
+    "Norfolk": "NFK",
+    "North Wales": "NWL",
+    "North Yorkshire": "NYP",
+    "Northamptonshire": "NTH",
+    "Northumbria": "NBR",
+    "Nottinghamshire": "NOT",
+    "South Wales": "SWP",
+    "South Yorkshire": "SYP",
+    "Staffordshire": "STF",
+    "Suffolk": "SFK",
+    "Surrey": "SRY",
+    "Sussex": "SXP",
+    "Thames Valley": "TVP",
+    "Warwickshire": "WAR",
+    "West Mercia": "WMC",
+    "West Midlands": "WMP",
+    "West Yorkshire": "WYP",
+    "Wiltshire": "WLT",
+}
+_FORCE_BY_LOWER = {name.lower(): name for name in POLICE_FORCES}
+_BATCH_ID = re.compile(r"^(?P<code>[A-Za-z]{2,5})(?P<date>\d{8})(?:-(?P<n>\d{1,3}))?$")
+
+
+def crime_type_code(value: str) -> str | None:
+    """The type's code from a code or a description (any case), or None when unknown."""
+    text = value.strip()
+    if not text:
+        return None
+    upper = text.upper()
+    if upper in CRIME_TYPES:
+        return upper
+    lower = text.lower()
+    if lower in _TYPE_ALIASES:
+        return _TYPE_ALIASES[lower]
+    for code, description in CRIME_TYPES.items():
+        if description.lower() == lower:
+            return code
+    return None
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem with one row; ``row`` is the 1-based line number in the uploaded file."""
+
+    row: int
+    field: str
+    reason: str
+    reference: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "field": self.field, "reason": self.reason, "ref": self.reference}
+
+
+@dataclass(frozen=True)
+class Crime:
+    """A validated crime scene: WGS84 position and a UTC time window."""
+
+    row: int
+    reference: str
+    crime_type: str
+    lat: float
+    lon: float
+    window_from: datetime
+    window_to: datetime
+    description: str = ""
+    easting: float | None = None
+    northing: float | None = None
+    force: str | None = None
+    batch_id: str | None = None
+
+
+@dataclass
+class ParseResult:
+    format: CrimeFormat
+    crimes: list[Crime] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def failed_rows(self) -> int:
+        return len({error.row for error in self.errors})
+
+
+class _RowErrors:
+    def __init__(self, row: int, sink: list[RowError]) -> None:
+        self.row = row
+        self.sink = sink
+        self.reference: str | None = None
+        self.count = 0
+
+    def add(self, field_name: str, reason: str) -> None:
+        self.sink.append(RowError(self.row, field_name, reason, self.reference))
+        self.count += 1
+
+
+def _number(value: str, field_name: str, errors: _RowErrors) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        errors.add(field_name, f"{value!r} is not a number")
+        return None
+    if not math.isfinite(number):
+        errors.add(field_name, "must be a finite number")
+        return None
+    return number
+
+
+def _check_range(
+    value: float | None, bounds: tuple[float, float], field_name: str, errors: _RowErrors
+) -> float | None:
+    if value is None:
+        return None
+    low, high = bounds
+    if not low <= value <= high:
+        errors.add(field_name, f"{value:g} is outside {low:g}..{high:g}")
+        return None
+    return value
+
+
+def _location(
+    lat_text: str,
+    lon_text: str,
+    east_text: str,
+    north_text: str,
+    names: tuple[str, str, str, str],
+    errors: _RowErrors,
+) -> tuple[float, float, float | None, float | None] | None:
+    """Exactly one of (lat, lon) or (easting, northing); returns (lat, lon, easting, northing)."""
+    lat_name, lon_name, east_name, north_name = names
+    has_wgs = bool(lat_text or lon_text)
+    has_bng = bool(east_text or north_text)
+    if has_wgs and has_bng:
+        errors.add("location", "give latitude/longitude or easting/northing, not both")
+        return None
+    if not has_wgs and not has_bng:
+        errors.add("location", "missing: give latitude/longitude or easting/northing")
+        return None
+    if has_wgs:
+        if not lat_text:
+            errors.add(lat_name, "missing (longitude was given)")
+        if not lon_text:
+            errors.add(lon_name, "missing (latitude was given)")
+        if not (lat_text and lon_text):
+            return None
+        lat = _check_range(_number(lat_text, lat_name, errors), LAT_RANGE, lat_name, errors)
+        lon = _check_range(_number(lon_text, lon_name, errors), LON_RANGE, lon_name, errors)
+        if lat is None or lon is None:
+            return None
+        return lat, lon, None, None
+    if not east_text:
+        errors.add(east_name, "missing (northing was given)")
+    if not north_text:
+        errors.add(north_name, "missing (easting was given)")
+    if not (east_text and north_text):
+        return None
+    east = _check_range(_number(east_text, east_name, errors), EASTING_RANGE, east_name, errors)
+    north = _check_range(
+        _number(north_text, north_name, errors), NORTHING_RANGE, north_name, errors
+    )
+    if east is None or north is None:
+        return None
+    lat, lon = bng.bng_to_wgs84(east, north)
+    return lat, lon, east, north
+
+
+def _check_window(
+    start: datetime | None,
+    end: datetime | None,
+    max_window: timedelta,
+    names: tuple[str, str],
+    errors: _RowErrors,
+) -> bool:
+    if start is None or end is None:
+        return False
+    if end < start:
+        errors.add(names[1], f"is before {names[0]} (from after to)")
+        return False
+    if end - start > max_window:
+        hours = (end - start).total_seconds() / 3600
+        limit = max_window.total_seconds() / 3600
+        errors.add(names[1], f"window of {hours:.1f} hours is too long (at most {limit:g} hours)")
+        return False
+    return True
+
+
+def _reference(value: str, field_name: str, seen: set[str], errors: _RowErrors) -> str | None:
+    reference = value.strip()
+    errors.reference = reference or None
+    if not reference:
+        errors.add(field_name, "missing")
+        return None
+    if len(reference) > MAX_REFERENCE_LENGTH:
+        errors.add(field_name, f"longer than {MAX_REFERENCE_LENGTH} characters")
+        return None
+    if reference in seen:
+        errors.add(field_name, f"{reference} appears more than once in this batch")
+        return None
+    seen.add(reference)
+    return reference
+
+
+# ---------------------------------------------------------------------------------------------
+# Police batch format
+
+
+def _police_time(value: str, field_name: str, errors: _RowErrors) -> datetime | None:
+    text = value.strip()
+    if not text:
+        errors.add(field_name, "missing")
+        return None
+    if not re.fullmatch(r"\d{14}", text):
+        errors.add(field_name, f"{text!r} is not yyyyMMddHHmmss")
+        return None
+    try:
+        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        errors.add(field_name, f"{text!r} is not a real date and time")
+        return None
+
+
+def _batch_id(value: str, force: str | None, errors: _RowErrors) -> str | None:
+    text = value.strip()
+    match = _BATCH_ID.match(text)
+    if not match:
+        errors.add("batchId", "must be the force code then yyyyMMdd, optionally -N")
+        return None
+    try:
+        datetime.strptime(match["date"], "%Y%m%d")
+    except ValueError:
+        errors.add("batchId", f"{match['date']} is not a real date")
+        return None
+    if force is not None and match["code"].lower() != POLICE_FORCES[force].lower():
+        errors.add("batchId", f"must start with {POLICE_FORCES[force]}, the code for {force}")
+        return None
+    return text
+
+
+def _parse_police_row(
+    number: int, cells: list[str], max_window: timedelta, seen: set[str], result: ParseResult
+) -> None:
+    errors = _RowErrors(number, result.errors)
+    if len(cells) != len(POLICE_BATCH_COLUMNS):
+        errors.add("row", f"has {len(cells)} columns; the police batch format has 13")
+        return
+    values = dict(zip(POLICE_BATCH_COLUMNS, (cell.strip() for cell in cells), strict=True))
+    reference = _reference(values["crimeReference"], "crimeReference", seen, errors)
+    force = _FORCE_BY_LOWER.get(values["policeForce"].lower())
+    if not values["policeForce"]:
+        errors.add("policeForce", "missing")
+    elif force is None:
+        errors.add("policeForce", f"{values['policeForce']!r} is not a known police force")
+    batch_id = _batch_id(values["batchId"], force, errors)
+    crime_type = crime_type_code(values["crimeTypeId"])
+    if not values["crimeTypeId"]:
+        errors.add("crimeTypeId", "missing")
+    elif crime_type is None:
+        errors.add("crimeTypeId", f"{values['crimeTypeId']!r} is not a known crime type")
+    start = _police_time(values["crimeDateTimeFrom"], "crimeDateTimeFrom", errors)
+    end = _police_time(values["crimeDateTimeTo"], "crimeDateTimeTo", errors)
+    window_ok = _check_window(
+        start, end, max_window, ("crimeDateTimeFrom", "crimeDateTimeTo"), errors
+    )
+    location = _location(
+        values["latitude"],
+        values["longitude"],
+        values["easting"],
+        values["northing"],
+        ("latitude", "longitude", "easting", "northing"),
+        errors,
+    )
+    datum = values["datum"].upper()
+    if location is not None and datum:
+        wgs = location[2] is None
+        if datum == "WGS84" and not wgs:
+            errors.add("datum", "is WGS84 but the location is an easting/northing")
+        elif datum in {"OSGB36", "BNG", "OSGB"} and wgs:
+            errors.add("datum", f"is {datum} but the location is a latitude/longitude")
+        elif datum not in {"WGS84", "OSGB36", "BNG", "OSGB"}:
+            errors.add("datum", f"{datum!r} is not WGS84 or OSGB36")
+    if errors.count or reference is None or crime_type is None or location is None:
+        return
+    assert start is not None
+    assert end is not None
+    assert window_ok
+    lat, lon, easting, northing = location
+    result.crimes.append(
+        Crime(
+            row=number,
+            reference=reference,
+            crime_type=crime_type,
+            lat=lat,
+            lon=lon,
+            window_from=start,
+            window_to=end,
+            description=values["crimeText"] or values["crimeTypeDescription"],
+            easting=easting,
+            northing=northing,
+            force=force,
+            batch_id=batch_id,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Headed CSV with local times
+
+_HEADER_ALIASES = {
+    "reference": "reference",
+    "ref": "reference",
+    "crime_reference": "reference",
+    "crime reference": "reference",
+    "type": "type",
+    "crime_type": "type",
+    "crime type": "type",
+    "from": "from",
+    "window_from": "from",
+    "to": "to",
+    "window_to": "to",
+    "lat": "lat",
+    "latitude": "lat",
+    "lon": "lon",
+    "lng": "lon",
+    "longitude": "lon",
+    "easting": "easting",
+    "northing": "northing",
+    "description": "description",
+}
+_LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
+
+
+def local_to_utc(naive: datetime, zone: tzinfo, *, earliest: bool) -> datetime:
+    """A wall-clock time in ``zone`` as UTC, or ValueError when the clocks skipped it.
+
+    In the autumn hour that happens twice, a window start takes the earlier reading and a window
+    end the later one, so the window covers both readings rather than guessing which was meant.
+    """
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        a, b = first.astimezone(UTC), second.astimezone(UTC)
+        # In a gap the two folds give times that do not read back as the wall clock given.
+        if a.astimezone(zone).replace(tzinfo=None) != naive:
+            raise ValueError("does not exist in local time (the clocks went forward)")
+        return min(a, b) if earliest else max(a, b)
+    return first.astimezone(UTC)
+
+
+def _headed_time(
+    value: str, field_name: str, zone: tzinfo, earliest: bool, errors: _RowErrors
+) -> datetime | None:
+    text = value.strip()
+    if not text:
+        errors.add(field_name, "missing")
+        return None
+    if re.search(r"(Z|[+-]\d{2}:?\d{2})$", text):
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            errors.add(field_name, f"{text!r} is not a date and time")
+            return None
+        return parsed.astimezone(UTC)
+    naive: datetime | None = None
+    candidate = text.replace("T", " ")
+    for fmt in _LOCAL_FORMATS:
+        try:
+            naive = datetime.strptime(candidate, fmt)
+            break
+        except ValueError:
+            continue
+    if naive is None:
+        errors.add(field_name, f"{text!r} is not YYYY-MM-DD HH:MM (local time)")
+        return None
+    try:
+        return local_to_utc(naive, zone, earliest=earliest)
+    except ValueError as exc:
+        errors.add(field_name, f"{text} {exc}")
+        return None
+
+
+def _parse_headed(
+    reader: list[list[str]], max_window: timedelta, zone: tzinfo, result: ParseResult
+) -> None:
+    header = [_HEADER_ALIASES.get(cell.strip().lower(), "") for cell in reader[0]]
+    required = {"reference", "type", "from", "to"}
+    missing = sorted(required - set(header))
+    has_location = {"lat", "lon"} <= set(header) or {"easting", "northing"} <= set(header)
+    if missing or not has_location:
+        reason = "missing columns: " + ", ".join(missing) if missing else ""
+        if not has_location:
+            reason += ("; " if reason else "") + "needs lat/lon or easting/northing columns"
+        result.errors.append(RowError(1, "header", reason))
+        return
+    seen: set[str] = set()
+    for offset, cells in enumerate(reader[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        result.rows += 1
+        errors = _RowErrors(offset, result.errors)
+        if len(cells) != len(header):
+            errors.add("row", f"has {len(cells)} columns; the header has {len(header)}")
+            continue
+        values = {name: cell.strip() for name, cell in zip(header, cells, strict=True) if name}
+        reference = _reference(values.get("reference", ""), "reference", seen, errors)
+        type_text = values.get("type", "")
+        crime_type = crime_type_code(type_text)
+        if not type_text:
+            errors.add("type", "missing")
+        elif crime_type is None:
+            errors.add("type", f"{type_text!r} is not a known crime type")
+        start = _headed_time(values.get("from", ""), "from", zone, True, errors)
+        end = _headed_time(values.get("to", ""), "to", zone, False, errors)
+        _check_window(start, end, max_window, ("from", "to"), errors)
+        location = _location(
+            values.get("lat", ""),
+            values.get("lon", ""),
+            values.get("easting", ""),
+            values.get("northing", ""),
+            ("lat", "lon", "easting", "northing"),
+            errors,
+        )
+        if errors.count or reference is None or crime_type is None or location is None:
+            continue
+        assert start is not None
+        assert end is not None
+        lat, lon, easting, northing = location
+        result.crimes.append(
+            Crime(
+                row=offset,
+                reference=reference,
+                crime_type=crime_type,
+                lat=lat,
+                lon=lon,
+                window_from=start,
+                window_to=end,
+                description=values.get("description", ""),
+                easting=easting,
+                northing=northing,
+            )
+        )
+
+
+def detect_format(text: str) -> CrimeFormat:
+    first = next(csv.reader(io.StringIO(text)), [])
+    names = {cell.strip().lower() for cell in first}
+    return (
+        CrimeFormat.HEADED
+        if names & {"reference", "ref", "crime_reference"}
+        else (CrimeFormat.POLICE_BATCH)
+    )
+
+
+def parse_crimes(
+    text: str,
+    *,
+    fmt: CrimeFormat | None = None,
+    max_window: timedelta = DEFAULT_MAX_WINDOW,
+    timezone: str = "Europe/London",
+) -> ParseResult:
+    """Parse a batch; good rows become ``crimes``, every bad row its own ``errors``."""
+    text = text.lstrip("\ufeff")
+    chosen = fmt or detect_format(text)
+    result = ParseResult(format=chosen)
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) > MAX_ROWS + 1:
+        result.errors.append(RowError(0, "file", f"has more than {MAX_ROWS} rows; split it"))
+        return result
+    if not rows:
+        result.errors.append(RowError(0, "file", "is empty"))
+        return result
+    if chosen is CrimeFormat.HEADED:
+        _parse_headed(rows, max_window, ZoneInfo(timezone), result)
+        return result
+    seen: set[str] = set()
+    for number, cells in enumerate(rows, start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        result.rows += 1
+        _parse_police_row(number, cells, max_window, seen, result)
+    return result

@@ -1,0 +1,84 @@
+"""Shared set-up for the contact service tests: tokens, a register, a sample request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from vigil.bootstrap import Container
+from vigil.contact import service
+from vigil.security import service as security_service
+from vigil.security.model import Principal, Role
+
+HANDLER = Principal(id=1, name="Morgan Ellis", role=Role.UPCS_CASE_HANDLER)
+PRISON = Principal(id=2, name="HMP phones", role=Role.PRISON_SYSTEM, is_machine=True)
+
+REGISTER_CSV = """prison_number,forenames,surname,aliases,date_of_birth,establishment,release_date
+A1234BC,Jonathan,Smyth,Jon Smith;Johnny Smyth,1985-03-07,HMP Birmingham,2028-01-31
+B2345CD,Jonah,Smart,,1990-01-01,HMP Leeds,
+C3456DE,Kevin,Doherty,Kev Docherty,1979-11-23,HMP Altcourse,2027-05-01
+D4567EF,Stephen,Clarke,,1985-03-07,HMP Altcourse,
+"""
+
+
+def sample_request(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "requester": {
+            "type": "victim_service",
+            "name": "Asha Patel",
+            "email": "asha@refuge.example.org",
+            "phone": "0121 496 0000",
+        },
+        "consent": "yes",
+        "protected_people": [
+            {
+                "name": "Jane Doe",
+                "phones": ["07700 900123", "+44 7700 900456"],
+                "addresses": [
+                    {"lines": ["Flat 2", "14 High Street", "Birmingham"], "postcode": "b11aa"}
+                ],
+                "emails": ["jane@example.com"],
+            }
+        ],
+        "prisoner": {
+            "name": "Jonathon Smith",
+            "date_of_birth": "1985-07-03",
+            "prison_number": "",
+            "prison": "HMP Birmingham",
+        },
+        "contact": {"kinds": ["calls", "letters"], "details": "He calls every night."},
+    }
+    body.update(overrides)
+    return body
+
+
+def tokens(container: Container) -> dict[str, str]:
+    with container.uow() as uow:
+        return {
+            "handler": security_service.create_token(uow, role=Role.UPCS_CASE_HANDLER, name="auto"),
+            "prison": security_service.create_token(uow, role=Role.PRISON_SYSTEM, name="phones"),
+        }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def load_register(container: Container) -> None:
+    with container.uow() as uow:
+        service.import_prisoners(uow, REGISTER_CSV, actor="test")
+
+
+def submit(client: TestClient, body: dict[str, Any] | None = None) -> str:
+    response = client.post("/api/contact/requests", json=body or sample_request())
+    assert response.status_code == 201, response.text
+    reference: str = response.json()["reference"]
+    return reference
+
+
+def case_id_for(client: TestClient, token: str, reference: str) -> int:
+    response = client.get(f"/api/contact/cases?reference={reference}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    found: int = response.json()["cases"][0]["id"]
+    return found

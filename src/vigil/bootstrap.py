@@ -27,6 +27,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.tracking.tables",
     "vigil.alerts.tables",
     "vigil.harm.tables",
+    "vigil.evidence.tables",
 )
 
 

@@ -27,7 +27,9 @@ app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 # "module:attribute name" of Typer apps each part adds, mounted as "vigil <name> ...".
-SUBCOMMANDS: tuple[tuple[str, str], ...] = ()
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("vigil.alerts.cli", "alerts"),
+)
 for _module_name, _name in SUBCOMMANDS:
     app.add_typer(importlib.import_module(_module_name).app, name=_name)
 

@@ -18,7 +18,10 @@ from vigil.bootstrap import Container
 from vigil.logs import get_logger
 from vigil.web.app import create_app
 
-BACKGROUND_SERVICES: tuple[str, ...] = ()
+BACKGROUND_SERVICES: tuple[str, ...] = (
+    "vigil.alerts.consumer",
+    "vigil.alerts.worker",
+)
 
 log = get_logger(__name__)
 

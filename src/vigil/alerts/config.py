@@ -27,6 +27,15 @@ class AlertSettings(BaseSettings):
     pattern_threshold: int = Field(default=3, ge=2)
     pattern_days: int = Field(default=7, ge=1)
 
+    # Out of hours the duty officer is told. The registry does not model duty rotas yet, so the
+    # duty desk's contact is configured here (one desk for the service).
+    duty_desk_name: str = "Probation duty desk"
+    duty_desk_email: str = ""
+    duty_desk_phone: str = ""
+    # Police control rooms by force area code: JSON objects, e.g. {"WMP": "https://..."}.
+    control_room_webhooks: dict[str, str] = Field(default_factory=dict)
+    control_room_emails: dict[str, str] = Field(default_factory=dict)
+
     # The monitoring centre's mailbox; it always sees the live queue, email is a second path.
     monitoring_centre_email: str = ""
 

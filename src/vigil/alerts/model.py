@@ -331,6 +331,31 @@ class AlertChange:
             "at": self.at.isoformat(),
         }
 
+    def to_message(self) -> dict[str, Any]:
+        """Plain JSON for the bus, so it crosses NATS as well as the in-process bus."""
+        return {
+            **self.as_json(),
+            "managing_team_id": self.managing_team_id,
+            "force_area": self.force_area,
+        }
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> AlertChange:
+        return cls(
+            alert_id=int(data["alert_id"]),
+            history_id=int(data["history_id"]),
+            action=HistoryAction(data["action"]),
+            status=AlertStatus(data["status"]),
+            severity=Severity(data["severity"]),
+            kind=str(data["kind"]),
+            person_id=str(data["person_id"]),
+            managing_team_id=data.get("managing_team_id"),
+            force_area=data.get("force_area"),
+            escalated=bool(data["escalated"]),
+            escalation_level=int(data["escalation_level"]),
+            at=datetime.fromisoformat(data["at"]),
+        )
+
 
 # Roles that work alerts at all; police only within their force area and only for alerts that
 # reached them (critical ones, or ones escalated to the control room).

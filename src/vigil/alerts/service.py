@@ -46,6 +46,7 @@ from vigil.alerts.routing import (
 from vigil.alerts.tables import (
     alert_deliveries,
     alert_history,
+    alert_protected_optins,
     alert_suppressions,
     alerts,
 )
@@ -996,3 +997,42 @@ def count_open(uow: UnitOfWork) -> int:
         .where(alerts.c.status != AlertStatus.RESOLVED.value)
     ).scalar_one()
     return found
+
+
+def set_protected_person_opt_in(
+    uow: UnitOfWork, principal: Principal, protected_person_id: str, opted_in: bool
+) -> None:
+    """Record a protected person's choice to be told (or no longer told) about alerts; audited.
+
+    Only staff who manage the case record it, on the protected person's word.
+    """
+    from vigil.people import service as people
+
+    if principal.role not in SUPPRESSION_ROLES:
+        raise PermissionDenied(f"role {principal.role} may not record notification choices")
+    pid = int(protected_person_id) if protected_person_id.isdigit() else None
+    owner = people.protected_person_owner(uow, pid) if pid is not None else None
+    if owner is None:
+        raise NotFound(f"protected person {protected_person_id}")
+    people.get_person(uow, principal, owner)  # NotFound outside the caseload
+    now = uow.clock.now()
+    table = alert_protected_optins
+    values = {"opted_in": opted_in, "updated_at": now, "updated_by": principal.actor}
+    exists = uow.connection.execute(
+        select(table.c.protected_person_id).where(table.c.protected_person_id == str(pid))
+    ).first()
+    if exists:
+        uow.connection.execute(
+            update(table).where(table.c.protected_person_id == str(pid)).values(**values)
+        )
+    else:
+        uow.connection.execute(insert(table).values(protected_person_id=str(pid), **values))
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="protected_person.alert_notifications",
+        subject_type="protected_person",
+        subject_id=pid,
+        detail={"opted_in": opted_in},
+    )

@@ -137,3 +137,14 @@ alert_approach_warnings = Table(
     Column("at", UtcDateTime, nullable=False),
     Index("ix_alert_approach_warnings_person", "person_id", "condition_id", "at"),
 )
+
+# A protected person's consent to be told, by text, that an alert about their safety was raised.
+# The registry holds who they are; this only records the choice (by the registry's id).
+alert_protected_optins = Table(
+    "alert_protected_optins",
+    metadata,
+    Column("protected_person_id", String(64), primary_key=True),
+    Column("opted_in", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)

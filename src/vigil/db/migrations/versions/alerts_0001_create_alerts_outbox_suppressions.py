@@ -161,8 +161,18 @@ def upgrade() -> None:
         ["person_id", "condition_id", "at"],
     )
 
+    op.create_table(
+        "alert_protected_optins",
+        sa.Column("protected_person_id", sa.String(length=64), nullable=False),
+        sa.Column("opted_in", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", UTC_DT, nullable=False),
+        sa.Column("updated_by", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("protected_person_id", name=op.f("pk_alert_protected_optins")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("alert_protected_optins")
     op.drop_table("alert_approach_warnings")
     op.drop_table("alert_suppressions")
     op.drop_table("alert_delivery_attempts")

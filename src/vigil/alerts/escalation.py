@@ -1,0 +1,45 @@
+"""The escalation timer: unacknowledged alerts past their stored deadline go to the next tier.
+
+Deadlines are columns of the alerts table (indexed), so the loop holds no state: after a
+restart its first tick escalates whatever fell due while it was down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from vigil.alerts import service
+from vigil.alerts.model import AlertChange
+from vigil.alerts.wiring import alert_settings, context, publish_changes
+from vigil.bootstrap import Container
+from vigil.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def tick(container: Container) -> list[AlertChange]:
+    """One pass: escalate everything due now, in one transaction."""
+    with container.uow() as uow:
+        changes = service.escalate_due(uow, context(container))
+        uow.commit()
+    for change in changes:
+        log.info(
+            "alerts.escalated",
+            alert_id=change.alert_id,
+            level=change.escalation_level,
+            severity=change.severity.value,
+        )
+    return changes
+
+
+async def run_loop(container: Container, stop: asyncio.Event) -> None:
+    interval = alert_settings(container).escalation_poll_s
+    while not stop.is_set():
+        try:
+            changes = await asyncio.to_thread(tick, container)
+            await publish_changes(container, changes)
+        except Exception:  # a database hiccup must not end the timer for good
+            log.exception("alerts.escalation_tick_failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -1,0 +1,86 @@
+"""Per-container pieces of the alerts part, built on first use: the context the use cases need,
+the live hub feeding browsers, and the wake-up that tells delivery loops new work is waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+from vigil.alerts.config import AlertSettings
+from vigil.alerts.model import AlertChange
+from vigil.alerts.routing import Directory
+from vigil.alerts.service import AlertContext
+from vigil.bootstrap import Container
+from vigil.bus.model import Topic
+
+SETTINGS_KEY = "alerts.settings"
+DIRECTORY_KEY = "alerts.directory"
+CONTEXT_KEY = "alerts.context"
+WAKE_KEY = "alerts.wake"
+
+
+def alert_settings(container: Container) -> AlertSettings:
+    found = container.extras.get(SETTINGS_KEY)
+    if not isinstance(found, AlertSettings):
+        found = AlertSettings()
+        container.extras[SETTINGS_KEY] = found
+    return found
+
+
+def context(container: Container) -> AlertContext:
+    found = container.extras.get(CONTEXT_KEY)
+    if isinstance(found, AlertContext):
+        return found
+    settings = alert_settings(container)
+    directory = container.extras.get(DIRECTORY_KEY)
+    if directory is None:
+        from vigil.alerts.registry import RegistryDirectory
+
+        directory = RegistryDirectory(container.cipher, settings)
+    built = AlertContext(
+        directory=_as_directory(directory),
+        settings=settings,
+        public_base_url=container.settings.public_base_url,
+    )
+    container.extras[CONTEXT_KEY] = built
+    return built
+
+
+def _as_directory(value: object) -> Directory:
+    # Tests put their own Directory in extras; anything else there is a wiring mistake.
+    required = ("case", "force_area_at", "control_room", "protected_persons")
+    if not all(hasattr(value, name) for name in required):
+        raise TypeError(f"{DIRECTORY_KEY} does not implement vigil.alerts.routing.Directory")
+    return value  # type: ignore[return-value]
+
+
+class Wakeup:
+    """Tells every delivery loop that new deliveries were enqueued, so none waits for its next
+    poll. Each loop registers its own event and clears it when it starts a round."""
+
+    def __init__(self) -> None:
+        self._events: list[asyncio.Event] = []
+
+    def register(self) -> asyncio.Event:
+        event = asyncio.Event()
+        self._events.append(event)
+        return event
+
+    def notify(self) -> None:
+        for event in self._events:
+            event.set()
+
+
+def wakeup(container: Container) -> Wakeup:
+    found = container.extras.get(WAKE_KEY)
+    if not isinstance(found, Wakeup):
+        found = Wakeup()
+        container.extras[WAKE_KEY] = found
+    return found
+
+
+async def publish_changes(container: Container, changes: list[AlertChange]) -> None:
+    """After commit: tell live pages, and wake the delivery loops for the new deliveries."""
+    if not changes:
+        return
+    await container.bus.publish(Topic.ALERTS, [change.to_message() for change in changes])
+    wakeup(container).notify()

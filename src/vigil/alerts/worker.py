@@ -1,0 +1,198 @@
+"""The delivery worker: one loop per channel claims due deliveries, sends them, records attempts.
+
+Each channel has its own loop, so a channel that is down (or slow to time out) delays only its
+own deliveries. Runs as a background service of ``vigil serve`` (with the escalation timer) and
+as its own process, ``vigil alerts worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from vigil.alerts import escalation, outbox
+from vigil.alerts.channels import build_channels
+from vigil.alerts.channels.base import Channel, ChannelError, Message
+from vigil.alerts.config import AlertSettings
+from vigil.alerts.wiring import alert_settings, context, wakeup
+from vigil.bootstrap import Container
+from vigil.logs import get_logger
+from vigil.security import audit
+
+log = get_logger(__name__)
+CHANNELS_KEY = "alerts.channels"
+# How many deliveries of one channel are in flight at once.
+PER_CHANNEL_CONCURRENCY = 8
+
+
+def worker_name() -> str:
+    """Unique per process start: a restarted worker must not pass for the one that died."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        container: Container,
+        channels: dict[str, Channel],
+        settings: AlertSettings,
+        name: str | None = None,
+    ) -> None:
+        self.container = container
+        self.channels = channels
+        self.settings = settings
+        self.name = name or worker_name()
+        self.lease = timedelta(seconds=settings.outbox_lease_s)
+        self.backoff_base = timedelta(seconds=settings.outbox_backoff_base_s)
+        self.backoff_cap = timedelta(seconds=settings.outbox_backoff_cap_s)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loops = [
+            asyncio.create_task(self._channel_loop(name, stop), name=f"alerts.deliver.{name}")
+            for name in self.channels
+        ]
+        try:
+            await stop.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _channel_loop(self, channel: str, stop: asyncio.Event) -> None:
+        woken = wakeup(self.container).register()
+        while not stop.is_set():
+            woken.clear()
+            try:
+                sent = await self.run_once(channel)
+            except Exception:
+                log.exception("alerts.delivery_round_failed", channel=channel)
+                sent = 0
+            if sent:
+                continue  # there may be more due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=self.settings.outbox_poll_s)
+
+    async def run_once(self, channel: str) -> int:
+        """Claim and send one batch of a channel's due deliveries; returns how many were tried."""
+        claimed = await asyncio.to_thread(self._claim, channel)
+        if not claimed:
+            return 0
+        limit = asyncio.Semaphore(PER_CHANNEL_CONCURRENCY)
+
+        async def one(delivery: outbox.Claimed) -> None:
+            async with limit:
+                await self.deliver(delivery)
+
+        await asyncio.gather(*(one(d) for d in claimed))
+        return len(claimed)
+
+    def _claim(self, channel: str) -> list[outbox.Claimed]:
+        with self.container.uow() as uow:
+            return outbox.claim(
+                uow,
+                channel=channel,
+                worker=self.name,
+                lease=self.lease,
+                limit=self.settings.outbox_batch,
+            )
+
+    async def deliver(self, delivery: outbox.Claimed) -> None:
+        started = self.container.clock.now()
+        error: str | None = None
+        permanent = False
+        try:
+            message = await asyncio.to_thread(self._prepare, delivery)
+            await self.channels[delivery.channel].send(message)
+        except ChannelError as exc:
+            error, permanent = str(exc), exc.permanent
+        except Exception as exc:  # a bug in one channel must not stop the loop
+            log.exception("alerts.channel_crashed", channel=delivery.channel)
+            error = f"unexpected: {exc!r}"
+        if error is not None:
+            log.warning(
+                "alerts.delivery_failed",
+                delivery_id=delivery.id,
+                channel=delivery.channel,
+                attempt=delivery.attempt,
+                permanent=permanent,
+                error=error,
+            )
+        await asyncio.to_thread(self._record, delivery, started, error, permanent)
+
+    def _record(
+        self, delivery: outbox.Claimed, started: datetime, error: str | None, permanent: bool
+    ) -> None:
+        with self.container.uow() as uow:
+            kept = outbox.record_attempt(
+                uow,
+                delivery,
+                worker=self.name,
+                started_at=started,
+                error=error,
+                permanent=permanent,
+                backoff_base=self.backoff_base,
+                backoff_cap=self.backoff_cap,
+            )
+        if not kept:
+            log.warning("alerts.claim_lost", delivery_id=delivery.id)
+
+    def _prepare(self, delivery: outbox.Claimed) -> Message:
+        """Resolve what must not sit in the outbox: protected persons' phone numbers, and the
+        safety context for police. Each read is audited by the registry and here."""
+        recipient = delivery.recipient
+        body = dict(delivery.body)
+        needs_phone = delivery.channel == "protected_person"
+        context_for = body.pop("safety_context_for", None)
+        if needs_phone or context_for:
+            directory = context(self.container).directory
+            with self.container.uow() as uow:
+                if needs_phone:
+                    phone = directory.protected_person_phone(uow, recipient, self.name)
+                    if not phone:
+                        raise ChannelError("no phone number on record", permanent=True)
+                    recipient = phone
+                if context_for:
+                    body["safety_context"] = [
+                        directory.safety_context(uow, str(pid), self.name) for pid in context_for
+                    ]
+                audit.record(
+                    uow.connection,
+                    at=uow.clock.now(),
+                    actor=f"worker:{self.name}",
+                    action="alert.delivery_prepared",
+                    subject_type="alert_delivery",
+                    subject_id=delivery.id,
+                    detail={
+                        "channel": delivery.channel,
+                        "protected_person_phone": needs_phone,
+                        "safety_context_for": list(context_for or []),
+                    },
+                )
+                uow.commit()
+        return Message(
+            delivery_id=delivery.id,
+            channel=delivery.channel,
+            recipient=recipient,
+            subject=delivery.subject,
+            body=body,
+            idempotency_key=delivery.idempotency_key,
+        )
+
+
+def channels_for(container: Container) -> dict[str, Channel]:
+    """Channels from settings, unless a test or the demo put its own in ``extras``."""
+    found = container.extras.get(CHANNELS_KEY)
+    if isinstance(found, dict):
+        return found
+    return build_channels(alert_settings(container))
+
+
+async def run(container: Container, stop: asyncio.Event) -> None:
+    """Background service: delivery loops for every channel plus the escalation timer."""
+    worker = DeliveryWorker(container, channels_for(container), alert_settings(container))
+    log.info("alerts.worker_started", worker=worker.name, channels=sorted(worker.channels))
+    await asyncio.gather(worker.run(stop), escalation.run_loop(container, stop))

@@ -373,7 +373,9 @@ def explain(c: Components, config: ScoringConfig) -> str:
     if c.serial:
         victims += " (serial)"
     last = "last today" if c.recency_days == 0 else f"last {_plural(c.recency_days, 'day')} ago"
-    harm = f"harm {c.gravity:,.0f} days"
+    gravity_years = round(config.gravity_window_days / 365)
+    harm_window = f"{gravity_years} years" if gravity_years != 1 else "12 months"
+    harm = f"harm {c.gravity:,.0f} days in {harm_window}"
     if c.harm_by_group:
         top = [g for g in c.harm_by_group if g[2] > 0][:3] or list(c.harm_by_group[:1])
         parts = [_count_phrase(count, group) for group, count, _ in top]

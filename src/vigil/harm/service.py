@@ -1,0 +1,1006 @@
+"""Harm matrix use cases: import, resolution, analyst decisions, runs, changes, tasking reviews.
+
+Each use case takes a ``UnitOfWork`` and commits once. Victims' names and dates of birth are
+encrypted at rest; they are decrypted only in memory, for matching, and are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Table, delete, func, insert, select, update
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.harm import scoring
+from vigil.harm.harm_index import HarmIndex, default_index, parse_table
+from vigil.harm.importer import RowError, parse_incidents
+from vigil.harm.model import (
+    DecisionKind,
+    LinkReason,
+    Movement,
+    PartyRole,
+    ReviewStatus,
+    ScoringConfig,
+    Tactic,
+    canonical_given,
+    normalise_name,
+    split_name,
+)
+from vigil.harm.resolution import IdentityRecord, ResolutionStats, resolve
+from vigil.harm.tables import (
+    harm_decisions,
+    harm_identities,
+    harm_imports,
+    harm_incidents,
+    harm_index_entries,
+    harm_reviews,
+    harm_run_entries,
+    harm_runs,
+)
+from vigil.logs import get_logger
+from vigil.security import audit
+from vigil.security.crypto import FieldCipher
+
+log = get_logger(__name__)
+Progress = Callable[[str], None]
+STORE_LIMIT = 1000
+MAX_ACTIONS = 4000
+VICTIM_NAME_FIELD = "harm_identities.name_enc"
+VICTIM_DOB_FIELD = "harm_identities.dob_enc"
+
+
+def _silent(_stage: str) -> None:
+    return None
+
+
+# --- bulk writes ---------------------------------------------------------------------------------
+
+
+def _bulk_insert(uow: UnitOfWork, table: Table, frame: pl.DataFrame) -> None:
+    """Insert a frame fast: COPY on PostgreSQL, driver executemany on SQLite."""
+    if frame.height == 0:
+        return
+    columns = frame.columns
+    if uow.dialect == "postgresql":
+        raw: Any = uow.connection.connection.driver_connection
+        names = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in frame.iter_rows():
+                copy.write_row(row)
+        return
+    # SQLite: the same text forms SQLAlchemy's own DateTime and Date types store.
+    converted = frame.with_columns(
+        [
+            pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Datetime)
+        ]
+        + [
+            pl.col(name).dt.strftime("%Y-%m-%d")
+            for name, dtype in frame.schema.items()
+            if dtype == pl.Date
+        ]
+    )
+    placeholders = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    uow.connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})",  # noqa: S608 - names are ours
+        list(converted.iter_rows()),
+    )
+
+
+# --- identities and resolution -------------------------------------------------------------------
+
+
+@dataclass
+class _Identity:
+    id: int
+    exact_key: str
+    source_id: str | None
+    name: str
+    dob: date | None
+    stored: tuple[str, str, float, int | None] | None  # person_key, reason, score, linked_to
+
+
+def _identity_text(source_id: str, name: str, dob: str) -> str:
+    given, family = split_name(name)
+    return "\x1f".join((source_id.strip().upper(), canonical_given(given), family, dob))
+
+
+def _load_identities(
+    uow: UnitOfWork, cipher: FieldCipher, role: PartyRole
+) -> dict[str, _Identity]:
+    rows = uow.connection.execute(
+        select(harm_identities).where(harm_identities.c.role == role.value)
+    )
+    out: dict[str, _Identity] = {}
+    for row in rows:
+        if role is PartyRole.VICTIM:
+            name = cipher.decrypt_optional(row.name_enc, VICTIM_NAME_FIELD) or ""
+            dob_text = cipher.decrypt_optional(row.dob_enc, VICTIM_DOB_FIELD)
+            dob = date.fromisoformat(dob_text) if dob_text else None
+        else:
+            name, dob = row.display_name or "", row.dob
+        out[row.exact_key] = _Identity(
+            row.id, row.exact_key, row.source_id, name, dob,
+            (row.person_key, row.link_reason, row.link_score, row.linked_to),
+        )
+    return out
+
+
+def _decisions(uow: UnitOfWork, role: PartyRole) -> tuple[list[tuple[int, int]], frozenset[int]]:
+    """Analysts' decisions in order; a later merge of a split identity brings it back."""
+    merges: list[tuple[int, int]] = []
+    splits: set[int] = set()
+    rows = uow.connection.execute(
+        select(harm_decisions).where(harm_decisions.c.role == role.value).order_by(harm_decisions.c.id)
+    )
+    for row in rows:
+        if row.kind == DecisionKind.MERGE.value and row.identity_b is not None:
+            merges.append((row.identity_a, row.identity_b))
+        elif row.kind == DecisionKind.SPLIT.value:
+            splits.add(row.identity_a)
+            merges = [m for m in merges if row.identity_a not in m]
+    return merges, frozenset(splits)
+
+
+def _registry_matches(uow: UnitOfWork) -> tuple[dict[str, str], dict[tuple[str, str, date], str]]:
+    """PNC ids and canonical name + date of birth of persons known to Vigil's registry.
+
+    Read through the registry's service (never its tables); absent registry, no links.
+    """
+    try:
+        from vigil.people import service as people_service
+        from vigil.security.model import SYSTEM
+    except ImportError:  # the registry part is optional for this one
+        return {}, {}
+    by_pnc: dict[str, str] = {}
+    by_name: dict[tuple[str, str, date], str] = {}
+    for person in people_service.list_persons(uow, SYSTEM):
+        if person.pnc_id:
+            by_pnc[person.pnc_id.strip().upper()] = str(person.id)
+        given = canonical_given(normalise_name(person.first_name).split(" ")[0])
+        family = normalise_name(person.last_name).split(" ")[-1]
+        by_name[(given, family, person.date_of_birth)] = str(person.id)
+    return by_pnc, by_name
+
+
+def _resolve_and_store(
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    role: PartyRole,
+    identities: dict[str, _Identity],
+    new_rows: list[_Identity],
+    stats: ResolutionStats,
+) -> None:
+    merges, splits = _decisions(uow, role)
+    everything = list(identities.values())
+    records = []
+    for ident in everything:
+        given, family = split_name(ident.name)
+        records.append(IdentityRecord(ident.id, ident.source_id, given, family, ident.dob))
+    prefix = "HX" if role is PartyRole.SUSPECT else "VX"
+    resolved = {
+        r.id: r
+        for r in resolve(
+            records, merges=merges, splits=splits, stats=stats,
+            generated_key=lambda identity_id: f"{prefix}{identity_id:08d}",
+        )
+    }
+    registry: dict[str, str] = {}
+    if role is PartyRole.SUSPECT:
+        by_pnc, by_name = _registry_matches(uow)
+        if by_pnc or by_name:
+            for ident, record in zip(everything, records, strict=True):
+                key = resolved[ident.id].person_key
+                found = by_pnc.get(ident.source_id or "") or by_name.get(
+                    (canonical_given(record.given), record.family, record.dob)  # type: ignore[arg-type]
+                )
+                if found and key not in registry:
+                    registry[key] = found
+    new_ids = {ident.id for ident in new_rows}
+    if new_rows:
+        frame = pl.DataFrame(
+            {
+                "id": [i.id for i in new_rows],
+                "role": [role.value] * len(new_rows),
+                "exact_key": [i.exact_key for i in new_rows],
+                "source_id": [i.source_id for i in new_rows],
+                "display_name": [i.name if role is PartyRole.SUSPECT else None for i in new_rows],
+                "dob": [i.dob if role is PartyRole.SUSPECT else None for i in new_rows],
+                "name_enc": [
+                    cipher.encrypt(i.name, VICTIM_NAME_FIELD) if role is PartyRole.VICTIM and i.name
+                    else None for i in new_rows
+                ],
+                "dob_enc": [
+                    cipher.encrypt(i.dob.isoformat(), VICTIM_DOB_FIELD)
+                    if role is PartyRole.VICTIM and i.dob else None for i in new_rows
+                ],
+                "person_key": [resolved[i.id].person_key for i in new_rows],
+                "link_reason": [resolved[i.id].reason.value for i in new_rows],
+                "link_score": [resolved[i.id].score for i in new_rows],
+                "linked_to": [resolved[i.id].linked_to for i in new_rows],
+                "registry_person_id": [registry.get(resolved[i.id].person_key) for i in new_rows],
+            },
+            schema={
+                "id": pl.Int64, "role": pl.Utf8, "exact_key": pl.Utf8, "source_id": pl.Utf8,
+                "display_name": pl.Utf8, "dob": pl.Date, "name_enc": pl.Utf8, "dob_enc": pl.Utf8,
+                "person_key": pl.Utf8, "link_reason": pl.Utf8, "link_score": pl.Float64,
+                "linked_to": pl.Int64, "registry_person_id": pl.Utf8,
+            },
+        )
+        _bulk_insert(uow, harm_identities, frame)
+    changed = []
+    for ident in everything:
+        if ident.id in new_ids or ident.stored is None:
+            continue
+        r = resolved[ident.id]
+        now = (r.person_key, r.reason.value, r.score, r.linked_to)
+        if now != ident.stored:
+            changed.append(
+                {"b_id": ident.id, "person_key": r.person_key, "link_reason": r.reason.value,
+                 "link_score": r.score, "linked_to": r.linked_to,
+                 "registry_person_id": registry.get(r.person_key)}
+            )
+    if changed:
+        from sqlalchemy import bindparam
+
+        uow.connection.execute(
+            update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
+            changed,
+        )
+    if registry and role is PartyRole.SUSPECT:
+        for key, person in registry.items():
+            uow.connection.execute(
+                update(harm_identities)
+                .where(harm_identities.c.role == role.value, harm_identities.c.person_key == key)
+                .values(registry_person_id=person)
+            )
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    total: int = 0
+    added: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    unknown_offence_groups: list[str] = field(default_factory=list)
+    suspects: ResolutionStats = field(default_factory=ResolutionStats)
+    victims: ResolutionStats = field(default_factory=ResolutionStats)
+    import_id: int | None = None
+
+
+def _next_identity_id(uow: UnitOfWork) -> int:
+    found = uow.connection.execute(select(func.max(harm_identities.c.id))).scalar()
+    return int(found or 0) + 1
+
+
+def _new_identities(
+    rows: pl.DataFrame,
+    role: PartyRole,
+    cipher: FieldCipher,
+    existing: dict[str, _Identity],
+    next_id: int,
+) -> tuple[pl.DataFrame, list[_Identity]]:
+    """(row → exact key frame, identities not stored yet) for one side of the incidents."""
+    prefix = "suspect" if role is PartyRole.SUSPECT else "victim"
+    sid, name, dob = f"{prefix}_id", f"{prefix}_name", f"{prefix}_dob"
+    parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
+    present = rows.filter((pl.col(sid) != "") | (pl.col(name) != ""))
+    distinct = present.select(sid, name, pl.col(parsed_dob).alias("dob")).unique()
+    keys: list[str] = []
+    new: list[_Identity] = []
+    purpose = f"harm.{role.value}"
+    for source_id, written, born in distinct.iter_rows():
+        text = _identity_text(source_id, written, born.isoformat() if born else "")
+        key = cipher.blind_index(text, purpose)
+        keys.append(key)
+        if key not in existing:
+            ident = _Identity(
+                next_id + len(new), key, source_id.strip().upper() or None, written.strip(), born,
+                None,
+            )
+            existing[key] = ident
+            new.append(ident)
+    mapping = distinct.with_columns(
+        exact_key=pl.Series(keys, dtype=pl.Utf8),
+        identity_id=pl.Series([existing[k].id for k in keys], dtype=pl.Int64),
+    )
+    joined = rows.join(
+        mapping.rename({"dob": parsed_dob}), on=[sid, name, parsed_dob], how="left",
+        nulls_equal=True,
+    )
+    return joined.select("incident_ref", pl.col("identity_id").alias(f"{prefix}_identity_id")), new
+
+
+def import_incidents(
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    content: bytes,
+    *,
+    filename: str,
+    actor: str,
+    progress: Progress = _silent,
+) -> ImportReport:
+    """Import an incidents CSV: good rows stored, bad rows reported, the same file twice is a no-op."""
+    now = uow.clock.now()
+    progress("checking rows")
+    parsed = parse_incidents(content, now)
+    report = ImportReport(total=parsed.total, errors=list(parsed.errors))
+    rows = parsed.rows
+    progress("comparing with stored incidents")
+    stored = pl.DataFrame(
+        uow.connection.execute(select(harm_incidents.c.incident_ref, harm_incidents.c.row_hash))
+        .all(),
+        schema={"incident_ref": pl.Utf8, "stored_hash": pl.Utf8},
+        orient="row",
+    )
+    if stored.height:
+        rows = rows.join(stored, on="incident_ref", how="left")
+        same = rows.filter(pl.col("stored_hash") == pl.col("row_hash"))
+        clash = rows.filter(
+            pl.col("stored_hash").is_not_null() & (pl.col("stored_hash") != pl.col("row_hash"))
+        )
+        report.unchanged = same.height
+        report.errors += [
+            RowError(int(r), "incident_ref", "was imported before with different details; the "
+                     "stored incident is kept (correct it at source or give a new reference)")
+            for r in clash["row"].to_list()
+        ]
+        rows = rows.filter(pl.col("stored_hash").is_null()).drop("stored_hash")
+    report.errors.sort(key=lambda e: e.row)
+    report.rejected = len({e.row for e in report.errors})
+    index = load_harm_index(uow)
+    report.unknown_offence_groups = sorted(
+        {
+            group
+            for offence, group in rows.select("offence", "offence_group").unique().iter_rows()
+            if index.days(offence, group) is None
+        }
+    )
+    if rows.height == 0:
+        report.import_id = _record_import(uow, filename, actor, report)
+        uow.commit()
+        return report
+    progress("resolving suspects")
+    next_id = _next_identity_id(uow)
+    suspects = _load_identities(uow, cipher, PartyRole.SUSPECT)
+    s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
+    _resolve_and_store(uow, cipher, PartyRole.SUSPECT, suspects, s_new, report.suspects)
+    progress("resolving victims")
+    victims = _load_identities(uow, cipher, PartyRole.VICTIM)
+    v_map, v_new = _new_identities(
+        rows, PartyRole.VICTIM, cipher, victims, next_id + len(s_new)
+    )
+    _resolve_and_store(uow, cipher, PartyRole.VICTIM, victims, v_new, report.victims)
+    progress("storing incidents")
+    report.import_id = _record_import(uow, filename, actor, report, added=rows.height)
+    frame = (
+        rows.join(s_map, on="incident_ref", how="left")
+        .join(v_map, on="incident_ref", how="left")
+        .select(
+            "incident_ref",
+            "row_hash",
+            pl.lit(report.import_id).alias("import_id"),
+            pl.col("occurred").alias("occurred_at"),
+            "force",
+            "offence",
+            "offence_group",
+            "domestic_abuse",
+            "stalking",
+            "sexual",
+            "injury",
+            "weapon",
+            "suspect_identity_id",
+            "victim_identity_id",
+            "extra",
+        )
+    )
+    _bulk_insert(uow, harm_incidents, frame)
+    report.added = frame.height
+    audit.record(
+        uow.connection, at=now, actor=actor, action="harm.import", subject_type="harm_import",
+        subject_id=report.import_id,
+        detail={"filename": filename, "added": report.added, "unchanged": report.unchanged,
+                "rejected": report.rejected},
+    )
+    uow.commit()
+    log.info("harm.import", added=report.added, unchanged=report.unchanged,
+             rejected=report.rejected, suspects=report.suspects.persons)
+    return report
+
+
+def _record_import(
+    uow: UnitOfWork, filename: str, actor: str, report: ImportReport, added: int = 0
+) -> int:
+    result = uow.connection.execute(
+        insert(harm_imports).values(
+            filename=filename[:200], imported_at=uow.clock.now(), actor=actor,
+            rows_total=report.total, rows_added=added, rows_unchanged=report.unchanged,
+            rows_rejected=report.rejected,
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+# --- analysts' decisions -------------------------------------------------------------------------
+
+
+def _identity(uow: UnitOfWork, role: PartyRole, identity_id: int) -> Any:
+    row = uow.connection.execute(
+        select(harm_identities).where(
+            harm_identities.c.id == identity_id, harm_identities.c.role == role.value
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"{role.value} record {identity_id}")
+    return row
+
+
+def _decide(
+    uow: UnitOfWork, cipher: FieldCipher, role: PartyRole, kind: DecisionKind,
+    a: int, b: int | None, reason: str, actor: str,
+) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("reason", "say why (it is kept with the decision)")
+    if len(reason) > 1000:
+        raise ValidationError("reason", "is longer than 1000 characters")
+    _identity(uow, role, a)
+    if b is not None:
+        if b == a:
+            raise ValidationError("identity_b", "must be a different record")
+        _identity(uow, role, b)
+    uow.connection.execute(
+        insert(harm_decisions).values(
+            role=role.value, kind=kind.value, identity_a=a, identity_b=b, reason=reason,
+            actor=actor, at=uow.clock.now(),
+        )
+    )
+    identities = _load_identities(uow, cipher, role)
+    _resolve_and_store(uow, cipher, role, identities, [], ResolutionStats())
+    key: str = _identity(uow, role, a).person_key
+    audit.record(
+        uow.connection, at=uow.clock.now(), actor=actor, action=f"harm.{kind.value}",
+        subject_type=f"harm_{role.value}", subject_id=a,
+        detail={"other": b, "person_key": key},
+    )
+    uow.commit()
+    return key
+
+
+def merge(
+    uow: UnitOfWork, cipher: FieldCipher, *, role: PartyRole, identity_a: int, identity_b: int,
+    reason: str, actor: str,
+) -> str:
+    """Join two records into one person by hand; returns the person's key."""
+    return _decide(uow, cipher, role, DecisionKind.MERGE, identity_a, identity_b, reason, actor)
+
+
+def split(
+    uow: UnitOfWork, cipher: FieldCipher, *, role: PartyRole, identity_id: int, reason: str,
+    actor: str,
+) -> str:
+    """Take a record out of its person by hand; it stands alone from then on."""
+    return _decide(uow, cipher, role, DecisionKind.SPLIT, identity_id, None, reason, actor)
+
+
+# --- harm index ----------------------------------------------------------------------------------
+
+
+def load_harm_index(uow: UnitOfWork) -> HarmIndex:
+    rows = uow.connection.execute(select(harm_index_entries)).all()
+    base = default_index()
+    if not rows:
+        return base
+    return base.with_overrides(
+        [(r.kind, r.key, r.days) for r in rows], source=rows[0].source
+    )
+
+
+def replace_harm_table(
+    uow: UnitOfWork, content: bytes, *, filename: str, actor: str
+) -> int:
+    """Load a per-offence table (CSV or XLSX) over the default; all rows or none."""
+    parsed = parse_table(content, filename)
+    now = uow.clock.now()
+    uow.connection.execute(delete(harm_index_entries))
+    seen: dict[tuple[str, str], float] = {}
+    for kind, key, days in parsed:
+        seen[(kind, " ".join(key.lower().split()))] = days
+    uow.connection.execute(
+        insert(harm_index_entries),
+        [
+            {"kind": kind, "key": key, "days": days, "source": filename[:200], "loaded_at": now}
+            for (kind, key), days in seen.items()
+        ],
+    )
+    audit.record(uow.connection, at=now, actor=actor, action="harm.index.load",
+                 subject_type="harm_index", detail={"filename": filename, "entries": len(seen)})
+    uow.commit()
+    return len(seen)
+
+
+# --- scoring from stored data --------------------------------------------------------------------
+
+
+def incidents_frame(uow: UnitOfWork, index: HarmIndex | None = None) -> pl.DataFrame:
+    """Every stored incident with its resolved perpetrator and victim, ready for scoring."""
+    index = index or load_harm_index(uow)
+    suspect = harm_identities.alias("s")
+    victim = harm_identities.alias("v")
+    query = (
+        select(
+            suspect.c.person_key.label("person_id"),
+            harm_incidents.c.force,
+            harm_incidents.c.occurred_at,
+            harm_incidents.c.offence,
+            harm_incidents.c.offence_group,
+            victim.c.person_key.label("victim_key"),
+            harm_incidents.c.domestic_abuse,
+        )
+        .select_from(harm_incidents)
+        .join(suspect, suspect.c.id == harm_incidents.c.suspect_identity_id)
+        .outerjoin(victim, victim.c.id == harm_incidents.c.victim_identity_id)
+    )
+    if uow.dialect == "sqlite":
+        # Read raw text and let polars parse it: far faster than a Python datetime per row.
+        sql = str(query.compile(uow.engine, compile_kwargs={"literal_binds": True}))
+        raw = uow.connection.exec_driver_sql(sql).all()
+        frame = pl.DataFrame(
+            raw,
+            schema={"person_id": pl.Utf8, "force": pl.Utf8, "occurred_at": pl.Utf8,
+                    "offence": pl.Utf8, "offence_group": pl.Utf8, "victim_key": pl.Utf8,
+                    "domestic_abuse": pl.Int64},
+            orient="row",
+        ).with_columns(
+            occurred_at=pl.col("occurred_at").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
+            .dt.replace_time_zone("UTC"),
+            domestic_abuse=pl.col("domestic_abuse").cast(pl.Boolean),
+        )
+    else:
+        frame = pl.DataFrame(
+            uow.connection.execute(query).all(),
+            schema={"person_id": pl.Utf8, "force": pl.Utf8,
+                    "occurred_at": pl.Datetime("us", "UTC"), "offence": pl.Utf8,
+                    "offence_group": pl.Utf8, "victim_key": pl.Utf8, "domestic_abuse": pl.Boolean},
+            orient="row",
+        )
+    return frame.with_columns(harm=index.expression("offence", "offence_group")).select(
+        list(scoring.INCIDENT_SCHEMA)
+    )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    as_of: datetime
+    computed_at: datetime
+    actor: str
+    persons_scored: int
+    incidents_used: int
+    harm_index_source: str
+    config: dict[str, Any]
+
+
+def compute_run(
+    uow: UnitOfWork,
+    *,
+    as_of: datetime,
+    actor: str,
+    config: ScoringConfig | None = None,
+    store_limit: int = STORE_LIMIT,
+    progress: Progress = _silent,
+) -> int:
+    """Score the stored incidents as of a date and keep the top of the list (and each force's)."""
+    config = config or ScoringConfig()
+    config.check()
+    if store_limit < 1:
+        raise ValidationError("store_limit", "must be at least 1")
+    index = load_harm_index(uow)
+    progress("reading incidents")
+    frame = incidents_frame(uow, index)
+    progress("scoring")
+    ranked = scoring.score_frame(frame, as_of, config)
+    kept = ranked.filter((pl.col("rank") <= store_limit) | (pl.col("force_rank") <= store_limit))
+    progress("explaining")
+    kept = kept.with_columns(
+        explanation=pl.Series(scoring.explanations(frame, kept, as_of, config), dtype=pl.Utf8)
+    )
+    now = uow.clock.now()
+    run_id = int(
+        uow.connection.execute(
+            insert(harm_runs).values(
+                as_of=as_of, computed_at=now, actor=actor, config=json.dumps(config.as_dict()),
+                harm_index_source=index.source[:200], persons_scored=ranked.height,
+                incidents_used=frame.filter(pl.col("occurred_at") < as_of).height,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+    progress("storing the run")
+    _bulk_insert(
+        uow,
+        harm_run_entries,
+        kept.select(
+            pl.lit(run_id).alias("run_id"), "person_id", "rank", "force", "force_rank", "score",
+            "band", "recency_days", "frequency", "gravity", "victims", "serial", "escalating",
+            "explanation",
+        ),
+    )
+    audit.record(uow.connection, at=now, actor=actor, action="harm.run", subject_type="harm_run",
+                 subject_id=run_id, detail={"as_of": as_of.isoformat(), "scored": ranked.height})
+    uow.commit()
+    return run_id
+
+
+def _summary(row: Any) -> RunSummary:
+    return RunSummary(row.id, row.as_of, row.computed_at, row.actor, row.persons_scored,
+                      row.incidents_used, row.harm_index_source, json.loads(row.config))
+
+
+def list_runs(uow: UnitOfWork, limit: int = 20) -> list[RunSummary]:
+    rows = uow.connection.execute(select(harm_runs).order_by(harm_runs.c.id.desc()).limit(limit))
+    return [_summary(r) for r in rows]
+
+
+def get_run(uow: UnitOfWork, run_id: int | None = None) -> RunSummary:
+    query = select(harm_runs)
+    query = query.where(harm_runs.c.id == run_id) if run_id else query.order_by(
+        harm_runs.c.id.desc()
+    ).limit(1)
+    row = uow.connection.execute(query).first()
+    if row is None:
+        raise NotFound("harm run")
+    return _summary(row)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    rank: int
+    person_id: str
+    force: str
+    force_rank: int
+    score: float
+    band: str
+    recency_days: int
+    frequency: int
+    gravity: float
+    victims: int
+    serial: bool
+    escalating: bool
+    explanation: str
+    movement: Movement = Movement.SAME
+    previous_rank: int | None = None
+
+
+def _previous_run_id(uow: UnitOfWork, run_id: int) -> int | None:
+    found = uow.connection.execute(
+        select(func.max(harm_runs.c.id)).where(harm_runs.c.id < run_id)
+    ).scalar()
+    return int(found) if found else None
+
+
+def matrix(
+    uow: UnitOfWork,
+    run_id: int,
+    *,
+    force: str | None = None,
+    band: str | None = None,
+    serial_only: bool = False,
+    escalating_only: bool = False,
+    top: int = 100,
+) -> list[MatrixRow]:
+    """The top of a stored run (national, or one force's ranks), with movement since the last run."""
+    if not 1 <= top <= STORE_LIMIT:
+        raise ValidationError("top", f"must be between 1 and {STORE_LIMIT}")
+    e = harm_run_entries
+    rank_col = e.c.force_rank if force else e.c.rank
+    query = select(e).where(e.c.run_id == run_id)
+    if force:
+        query = query.where(e.c.force == force)
+    if band:
+        query = query.where(e.c.band == band)
+    if serial_only:
+        query = query.where(e.c.serial.is_(True))
+    if escalating_only:
+        query = query.where(e.c.escalating.is_(True))
+    rows = uow.connection.execute(query.where(rank_col <= top).order_by(rank_col)).all()
+    previous_id = _previous_run_id(uow, run_id)
+    before: dict[str, int] = {}
+    if previous_id is not None and rows:
+        prev_rank = harm_run_entries.c.force_rank if force else harm_run_entries.c.rank
+        before = {
+            person: rank
+            for person, rank in uow.connection.execute(
+                select(e.c.person_id, prev_rank).where(
+                    e.c.run_id == previous_id, e.c.person_id.in_([r.person_id for r in rows]),
+                    prev_rank <= top,
+                )
+            )
+        }
+    out = []
+    for r in rows:
+        rank = r.force_rank if force else r.rank
+        was = before.get(r.person_id)
+        if previous_id is None:
+            movement = Movement.SAME
+        elif was is None:
+            movement = Movement.NEW
+        else:
+            movement = Movement.RISEN if rank < was else (
+                Movement.FALLEN if rank > was else Movement.SAME
+            )
+        out.append(
+            MatrixRow(rank, r.person_id, r.force, r.force_rank, r.score, r.band, r.recency_days,
+                      r.frequency, r.gravity, r.victims, r.serial, r.escalating, r.explanation,
+                      movement, was)
+        )
+    return out
+
+
+def dropped_out(uow: UnitOfWork, run_id: int, *, force: str | None = None, top: int = 100) -> list[
+    tuple[str, int]
+]:
+    """(person, previous rank) of those in the previous run's top who are not in this one's."""
+    previous_id = _previous_run_id(uow, run_id)
+    if previous_id is None:
+        return []
+    e = harm_run_entries
+    rank_col = e.c.force_rank if force else e.c.rank
+
+    def top_of(rid: int) -> dict[str, int]:
+        query = select(e.c.person_id, rank_col).where(e.c.run_id == rid, rank_col <= top)
+        if force:
+            query = query.where(e.c.force == force)
+        return dict(uow.connection.execute(query).tuples().all())
+
+    now = top_of(run_id)
+    return sorted(((p, r) for p, r in top_of(previous_id).items() if p not in now),
+                  key=lambda item: item[1])
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    identity_id: int
+    name: str
+    dob: date | None
+    source_id: str | None
+    reason: str
+    score: float
+    linked_to: int | None
+    incidents: int
+    registry_person_id: str | None
+
+
+def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRecord]:
+    """How a perpetrator was written down, with each link's reason and score (audited view)."""
+    counts = (
+        select(harm_incidents.c.suspect_identity_id, func.count().label("n"))
+        .group_by(harm_incidents.c.suspect_identity_id)
+        .subquery()
+    )
+    rows = uow.connection.execute(
+        select(harm_identities, func.coalesce(counts.c.n, 0).label("n"))
+        .outerjoin(counts, counts.c.suspect_identity_id == harm_identities.c.id)
+        .where(
+            harm_identities.c.role == PartyRole.SUSPECT.value,
+            harm_identities.c.person_key == person_id,
+        )
+        .order_by(harm_identities.c.id)
+    ).all()
+    if not rows:
+        raise NotFound(f"perpetrator {person_id}")
+    audit.record(uow.connection, at=uow.clock.now(), actor=actor, action="harm.person.view",
+                 subject_type="harm_person", subject_id=person_id)
+    uow.commit()
+    return [
+        PersonRecord(r.id, r.display_name or "", r.dob, r.source_id, r.link_reason, r.link_score,
+                     r.linked_to, r.n, r.registry_person_id)
+        for r in rows
+    ]
+
+
+def score_history(uow: UnitOfWork, person_id: str) -> list[tuple[int, datetime, int, float]]:
+    """(run, as of, rank, score) for every stored run the person appears in, oldest first."""
+    rows = uow.connection.execute(
+        select(harm_runs.c.id, harm_runs.c.as_of, harm_run_entries.c.rank, harm_run_entries.c.score)
+        .join(harm_run_entries, harm_run_entries.c.run_id == harm_runs.c.id)
+        .where(harm_run_entries.c.person_id == person_id)
+        .order_by(harm_runs.c.as_of, harm_runs.c.id)
+    )
+    return [(r.id, r.as_of, r.rank, r.score) for r in rows]
+
+
+# --- tasking reviews (MATAC) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    person_id: str
+    force: str
+    status: ReviewStatus
+    tactic: Tactic
+    actions: str
+    review_date: date
+    next_review_date: date | None
+    selected_score: float | None
+    selected_rank: int | None
+    created_at: datetime
+    actor: str
+    latest_score: float | None = None
+    latest_rank: int | None = None
+
+
+def _parse_date(value: str | date | None, name: str, errors: ErrorCollector) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors.add(name, "must be a date (YYYY-MM-DD)")
+        return None
+
+
+def create_review(
+    uow: UnitOfWork,
+    *,
+    person_id: str,
+    tactic: str,
+    actions: str,
+    review_date: str | date,
+    next_review_date: str | date | None,
+    actor: str,
+) -> int:
+    """Select a perpetrator for tasking, with the tactic, actions and dates agreed."""
+    errors = ErrorCollector()
+    person_id = person_id.strip()
+    errors.check(bool(person_id), "person_id", "is required")
+    errors.check(tactic in {t.value for t in Tactic}, "tactic",
+                 "must be one of: " + ", ".join(t.value for t in Tactic))
+    actions = actions.strip()
+    errors.check(bool(actions), "actions", "say what will be done")
+    errors.check(len(actions) <= MAX_ACTIONS, "actions", f"is longer than {MAX_ACTIONS}")
+    when = _parse_date(review_date, "review_date", errors)
+    errors.check(when is not None or any(e.field == "review_date" for e in errors.errors),
+                 "review_date", "is required")
+    following = _parse_date(next_review_date, "next_review_date", errors)
+    if when and following and following <= when:
+        errors.add("next_review_date", "must be after the review date")
+    errors.raise_if_any()
+    assert when is not None
+    latest = uow.connection.execute(
+        select(harm_run_entries.c.run_id, harm_run_entries.c.score, harm_run_entries.c.rank,
+               harm_run_entries.c.force)
+        .where(harm_run_entries.c.person_id == person_id)
+        .order_by(harm_run_entries.c.run_id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        known = uow.connection.execute(
+            select(harm_identities.c.id).where(harm_identities.c.person_key == person_id).limit(1)
+        ).first()
+        if known is None:
+            raise ValidationError("person_id", "is not a perpetrator in the matrix")
+    review_id = int(
+        uow.connection.execute(
+            insert(harm_reviews).values(
+                person_id=person_id, force=latest.force if latest else "", status=ReviewStatus.OPEN,
+                tactic=tactic, actions=actions, review_date=when, next_review_date=following,
+                selected_run_id=latest.run_id if latest else None,
+                selected_score=latest.score if latest else None,
+                selected_rank=latest.rank if latest else None,
+                created_at=uow.clock.now(), actor=actor,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+    audit.record(uow.connection, at=uow.clock.now(), actor=actor, action="harm.review.create",
+                 subject_type="harm_review", subject_id=review_id,
+                 detail={"person_id": person_id, "tactic": tactic})
+    uow.commit()
+    return review_id
+
+
+def close_review(uow: UnitOfWork, review_id: int, actor: str) -> None:
+    row = uow.connection.execute(select(harm_reviews).where(harm_reviews.c.id == review_id)).first()
+    if row is None:
+        raise NotFound(f"review {review_id}")
+    if row.status == ReviewStatus.CLOSED.value:
+        raise ValidationError("status", "the review is already closed")
+    uow.connection.execute(
+        update(harm_reviews).where(harm_reviews.c.id == review_id)
+        .values(status=ReviewStatus.CLOSED, closed_at=uow.clock.now())
+    )
+    audit.record(uow.connection, at=uow.clock.now(), actor=actor, action="harm.review.close",
+                 subject_type="harm_review", subject_id=review_id)
+    uow.commit()
+
+
+def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
+    """Reviews with the person's latest score, so the effect of the tactic can be followed."""
+    query = select(harm_reviews).order_by(harm_reviews.c.review_date.desc(), harm_reviews.c.id.desc())
+    if person_id:
+        query = query.where(harm_reviews.c.person_id == person_id)
+    rows = uow.connection.execute(query).all()
+    latest: dict[str, tuple[float, int]] = {}
+    people = list({r.person_id for r in rows})
+    if people:
+        newest = select(func.max(harm_runs.c.id)).scalar_subquery()
+        for person, score, rank in uow.connection.execute(
+            select(harm_run_entries.c.person_id, harm_run_entries.c.score, harm_run_entries.c.rank)
+            .where(harm_run_entries.c.run_id == newest, harm_run_entries.c.person_id.in_(people))
+        ):
+            latest[person] = (score, rank)
+    return [
+        Review(r.id, r.person_id, r.force, ReviewStatus(r.status), Tactic(r.tactic), r.actions,
+               r.review_date, r.next_review_date, r.selected_score, r.selected_rank, r.created_at,
+               r.actor, *(latest.get(r.person_id) or (None, None)))
+        for r in rows
+    ]
+
+
+def forces_in_runs(uow: UnitOfWork, run_id: int) -> list[str]:
+    return list(
+        uow.connection.execute(
+            select(harm_run_entries.c.force).where(harm_run_entries.c.run_id == run_id)
+            .distinct().order_by(harm_run_entries.c.force)
+        ).scalars()
+    )
+
+
+def as_of_start(day: date) -> datetime:
+    """A date given by a user is the start of that day, UTC: incidents before it are counted."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def resolved_frame(
+    rows: pl.DataFrame, index: HarmIndex, stats: Sequence[ResolutionStats] = ()
+) -> pl.DataFrame:
+    """In-memory: resolve a parsed file's suspects and victims and build the scoring frame."""
+    frames = {}
+    for position, role in enumerate((PartyRole.SUSPECT, PartyRole.VICTIM)):
+        prefix = role.value
+        parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
+        present = rows.filter((pl.col(f"{prefix}_id") != "") | (pl.col(f"{prefix}_name") != ""))
+        distinct = present.select(f"{prefix}_id", f"{prefix}_name", parsed_dob).unique(
+            maintain_order=True
+        ).with_row_index("identity", offset=1)
+        records = []
+        for identity, sid, name, born in distinct.iter_rows():
+            given, family = split_name(name)
+            records.append(IdentityRecord(identity, sid.strip().upper() or None, given, family, born))
+        target = stats[position] if position < len(stats) else ResolutionStats()
+        prefix_key = "HX" if role is PartyRole.SUSPECT else "VX"
+        keys = {
+            r.id: r.person_key
+            for r in resolve(records, stats=target,
+                             generated_key=lambda i, p=prefix_key: f"{p}{i:08d}")  # type: ignore[misc]
+        }
+        frames[role] = distinct.with_columns(
+            key=pl.col("identity").replace_strict(keys, return_dtype=pl.Utf8)
+        ).drop("identity")
+    s, v = frames[PartyRole.SUSPECT], frames[PartyRole.VICTIM]
+    return (
+        rows.join(s, on=["suspect_id", "suspect_name", "s_dob"], how="left", nulls_equal=True)
+        .rename({"key": "person_id"})
+        .join(v, on=["victim_id", "victim_name", "v_dob"], how="left", nulls_equal=True)
+        .rename({"key": "victim_key"})
+        .with_columns(
+            occurred_at=pl.col("occurred"),
+            harm=index.expression("offence", "offence_group"),
+        )
+        .select(list(scoring.INCIDENT_SCHEMA))
+    )
+

@@ -29,6 +29,7 @@ console = Console(stderr=True)
 # "module:attribute name" of Typer apps each part adds, mounted as "vigil <name> ...".
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.alerts.cli", "alerts"),
+    ("vigil.gateways.cli", "decode"),
 )
 for _module_name, _name in SUBCOMMANDS:
     app.add_typer(importlib.import_module(_module_name).app, name=_name)

@@ -21,6 +21,7 @@ from vigil.web.app import create_app
 BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.alerts.consumer",
     "vigil.alerts.worker",
+    "vigil.gateways.service",
 )
 
 log = get_logger(__name__)

@@ -35,6 +35,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.contact.api",
     "vigil.tracking.api",
     "vigil.alerts.api",
+    "vigil.gateways.api",
     "vigil.web.home",
 )
 

@@ -1,0 +1,131 @@
+"""HTTP routes of the gateways on the main app.
+
+Device-facing (no login; devices cannot log in): ``/gateways/osmand`` for Traccar Client and
+OsmAnd, ``/gateways/owntracks`` for OwnTracks in HTTP mode. Machine-facing (a
+``device_gateway`` bearer token): ``/api/gateways/fixes`` (JSON batch) and
+``/api/gateways/import`` (CSV or GPX file).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from vigil.errors import ValidationError
+from vigil.gateways import imports, osmand, owntracks
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import metrics_for
+from vigil.gateways.model import DecodeError
+from vigil.security.model import Role
+from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+
+router = APIRouter(tags=["gateways"])
+MAX_IMPORT = 32 * 1024 * 1024
+
+
+def _intake(container: ContainerDep) -> Intake:
+    return Intake(container.bus, metrics_for(container.extras))
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise DecodeError("oversize", f"body is over {limit} bytes")
+    return bytes(body)
+
+
+@router.api_route("/gateways/osmand", methods=["GET", "POST"], include_in_schema=True)
+async def osmand_report(request: Request, container: ContainerDep) -> Response:
+    """One OsmAnd / Traccar Client report: 200, or 400 with the reason."""
+    intake = _intake(container)
+    try:
+        body = await _body(request, osmand.MAX_BODY)
+        decoded = osmand.decode_request(
+            request.url.query, body, request.headers.get("content-type", ""), container.clock.now()
+        )
+    except DecodeError as exc:
+        intake.rejected(osmand.NAME, exc.reason, exc.detail)
+        return PlainTextResponse(str(exc), status_code=400)
+    if not await intake.publish(osmand.NAME, decoded.fixes):
+        return PlainTextResponse("fix: rejected (impossible position or time)", status_code=400)
+    return Response(status_code=200)
+
+
+@router.post("/gateways/owntracks")
+async def owntracks_report(
+    request: Request,
+    container: ContainerDep,
+    u: Annotated[str | None, Query()] = None,
+    d: Annotated[str | None, Query()] = None,
+) -> Response:
+    """OwnTracks HTTP mode: the JSON message in the body; the app expects ``[]`` back."""
+    intake = _intake(container)
+    try:
+        device = owntracks.identity(
+            request.headers.get("x-limit-u") or u, request.headers.get("x-limit-d") or d
+        )
+        body = await _body(request, owntracks.MAX_BODY)
+        decoded = owntracks.decode_payload(body, device, container.clock.now())
+    except DecodeError as exc:
+        intake.rejected(owntracks.NAME, exc.reason, exc.detail)
+        return JSONResponse(
+            {"detail": [{"field": exc.detail.split(":")[0] or "body", "reason": str(exc)}]},
+            status_code=400,
+        )
+    await intake.publish(owntracks.NAME, decoded.fixes)
+    return JSONResponse([])
+
+
+@router.post("/api/gateways/fixes")
+async def import_json(
+    request: Request, principal: ApiPrincipal, container: ContainerDep
+) -> dict[str, Any]:
+    """A JSON batch ``{"fixes": [{"device", "time", "lat", "lon", "accuracy_m", ...}]}``."""
+    require_roles(principal, Role.DEVICE_GATEWAY)
+    try:
+        body = await _body(request, MAX_IMPORT)
+    except DecodeError as exc:
+        raise ValidationError("body", exc.detail) from exc
+    fixes = imports.from_json(body, container.clock.now())
+    published = await _intake(container).publish("import_json", fixes)
+    return {"accepted": len(published)}
+
+
+@router.post("/api/gateways/import")
+async def import_file(
+    request: Request,
+    principal: ApiPrincipal,
+    container: ContainerDep,
+    format: Annotated[str, Query(pattern="^(csv|gpx)$")],
+    device: Annotated[str, Query()] = "",
+) -> dict[str, Any]:
+    """A CSV (``device,time,lat,lon,accuracy_m,...``) or GPX file as the request body."""
+    require_roles(principal, Role.DEVICE_GATEWAY, Role.ADMIN)
+    try:
+        body = await _body(request, MAX_IMPORT)
+    except DecodeError as exc:
+        raise ValidationError("body", exc.detail) from exc
+    now = container.clock.now()
+    if format == "csv":
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError("file", "must be UTF-8 text") from exc
+        fixes = imports.from_csv(text, now)
+    else:
+        fixes = imports.from_gpx(body, device, now)
+    published = await _intake(container).publish(f"import_{format}", fixes)
+    return {"accepted": len(published)}
+
+
+@router.get("/api/gateways/metrics")
+async def gateway_metrics(
+    principal: ApiPrincipal, container: ContainerDep
+) -> list[dict[str, object]]:
+    """Counters by protocol: accepted fixes, rejections by reason, CRC mismatches, connections."""
+    require_roles(principal, Role.ADMIN, Role.DEVICE_GATEWAY)
+    return metrics_for(container.extras).snapshot()

@@ -1,0 +1,98 @@
+"""The gateways as a background service: TCP servers, the OsmAnd port and the MQTT subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from vigil.bootstrap import Container
+from vigil.gateways import registry
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import metrics_for
+from vigil.gateways.mqtt import run_subscriber
+from vigil.gateways.osmand_server import OsmAndServer
+from vigil.gateways.tcp import Limits, StreamGateway
+from vigil.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def parse_ports(text: str) -> dict[str, int]:
+    """``"teltonika:5027,gt06:5023"`` → {"teltonika": 5027, ...}; leave a protocol out to disable
+    it; port 0 asks the system for a free port (tests)."""
+    ports: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, number = item.partition(":")
+        protocol = registry.get(name.strip())
+        if protocol.split_frames is None:
+            raise ValueError(f"gateway_tcp_ports: {name} is not a TCP stream protocol")
+        if not number.strip().isdigit() or not 0 <= int(number) <= 65535:
+            raise ValueError(f"gateway_tcp_ports: {item!r} needs a port number")
+        ports[protocol.name] = int(number)
+    return ports
+
+
+def intake_for(container: Container) -> Intake:
+    return Intake(container.bus, metrics_for(container.extras))
+
+
+@dataclass
+class Running:
+    servers: dict[str, asyncio.Server] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def port(self, name: str) -> int:
+        sockets = self.servers[name].sockets
+        return int(sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        for server in self.servers.values():
+            server.close()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for server in self.servers.values():
+            await server.wait_closed()
+
+
+async def start(container: Container, *, mqtt: bool = True) -> Running:
+    settings = container.settings
+    intake = intake_for(container)
+    limits = Limits(idle_timeout_s=settings.gateway_idle_timeout_s)
+    running = Running()
+    host = settings.gateway_host
+    for name, port in parse_ports(settings.gateway_tcp_ports).items():
+        gateway = StreamGateway(registry.get(name), intake, container.clock, limits)
+        try:
+            running.servers[name] = await gateway.start(host, port)
+        except OSError as exc:  # one busy port must not stop the others or the web app
+            log.error("gateway.listen_failed", protocol=name, host=host, port=port, error=str(exc))
+            continue
+        log.info("gateway.listening", protocol=name, host=host, port=running.port(name))
+    if settings.gateway_osmand_port >= 0:
+        try:
+            server = await OsmAndServer(intake, container.clock).start(
+                host, settings.gateway_osmand_port
+            )
+            running.servers["osmand"] = server
+            log.info("gateway.listening", protocol="osmand", host=host, port=running.port("osmand"))
+        except OSError as exc:
+            log.error(
+                "gateway.listen_failed",
+                protocol="osmand",
+                port=settings.gateway_osmand_port,
+                error=str(exc),
+            )
+    if mqtt and settings.mqtt_url:
+        running.tasks.append(
+            asyncio.create_task(run_subscriber(settings.mqtt_url, intake, container.clock))
+        )
+    return running
+
+
+async def run(container: Container, stop: asyncio.Event) -> None:
+    running = await start(container)
+    try:
+        await stop.wait()
+    finally:
+        await running.close()

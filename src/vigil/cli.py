@@ -30,6 +30,7 @@ console = Console(stderr=True)
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.alerts.cli", "alerts"),
     ("vigil.gateways.cli", "decode"),
+    ("vigil.engine.cli", "replay"),
 )
 for _module_name, _name in SUBCOMMANDS:
     app.add_typer(importlib.import_module(_module_name).app, name=_name)

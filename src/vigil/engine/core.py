@@ -1,0 +1,1211 @@
+"""The evaluation core: compiled conditions, the vectorised pass, state machines, timers, rewind.
+
+One call to :meth:`Engine.process` takes a micro-batch of fixes (any order) and:
+
+1. updates device health (communication, alarms, battery, GPS, alcohol) — Python only for the
+   few rows that carry something (an alarm, a low battery, a gap, no position);
+2. checks proximity conditions against a fresh position of the other device;
+3. for zone conditions, sorts fixes by (person, fix time), pairs every fix with its person's
+   zones, computes signed distances for all pairs at once (:mod:`vigil.geo.kernels`), classifies
+   each pair by the accuracy disc (:class:`FixClass`), and steps the per-(person, zone) state
+   machines in Python only from the first pair whose class matters in the machine's current state
+   (a lookup table of "quiet" classes per state). Almost every fix changes nothing;
+4. fires timers (curfew windows, no-communication deadlines) up to the engine's clock.
+
+A fix older than what its person's machines have already seen is *late*: the person is rewound to
+the newest checkpoint before it and their fixes since are evaluated again, in fix-time order. The
+ledger (:mod:`vigil.engine.ledger`) recognises episodes already raised, so nothing is duplicated,
+and what the late data reveals is raised as retrospective.
+
+Times are float seconds since the epoch, UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from vigil.engine.events import EventKind
+from vigil.engine.ledger import Ledger
+from vigil.engine.model import (
+    EngineSettings,
+    FixClass,
+    Plan,
+    ProximityCondition,
+    ZoneCondition,
+    ZoneKind,
+)
+from vigil.engine.timetable import Timetable
+from vigil.geo.kernels import compile_zones, signed_distance
+from vigil.geo.projection import step_metres
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+INF = float("inf")
+ALARM_KINDS = {
+    "strap_removed": EventKind.STRAP_REMOVED,
+    "tamper": EventKind.TAMPER,
+    "sos": EventKind.SOS,
+}
+
+# Exclusion machine states.
+IDLE, PENDING, VIOLATION = 0, 1, 2
+# Inclusion presence.
+UNKNOWN, PRESENT, ABSENT = 0, 1, 2
+# Timer kinds.
+CHECK, END = 1, 2
+
+# Quiet states: which classes leave a machine exactly as it is (see _qstate).
+Q_IDLE_ARMED, Q_IDLE_NO_BUFFER, Q_IDLE_DISARMED, Q_PENDING = 0, 1, 2, 3
+Q_VIOLATION, Q_EXITING, Q_INACTIVE = 4, 5, 6
+Q_PRESENT, Q_PRESENT_LEAVING, Q_ABSENT, Q_UNKNOWN = 7, 8, 9, 10
+F = FixClass
+_QUIET_CLASSES: dict[int, set[int]] = {
+    Q_IDLE_ARMED: {F.FAR, F.EDGE, F.NEUTRAL},
+    Q_IDLE_NO_BUFFER: {F.FAR, F.EDGE, F.BUFFER, F.UNSURE_OUT, F.NEUTRAL},
+    Q_IDLE_DISARMED: {F.EDGE, F.BUFFER, F.UNSURE_OUT, F.NEUTRAL},
+    Q_PENDING: {F.NEUTRAL},
+    Q_VIOLATION: {F.IN, F.LIKELY_IN, F.UNSURE_OUT, F.NEUTRAL},
+    Q_EXITING: {F.UNSURE_OUT, F.NEUTRAL},
+    Q_INACTIVE: set(F),
+    Q_PRESENT: {F.IN, F.LIKELY_IN, F.UNSURE_OUT, F.NEUTRAL},
+    Q_PRESENT_LEAVING: {F.UNSURE_OUT, F.NEUTRAL},
+    Q_ABSENT: {F.FAR, F.EDGE, F.BUFFER, F.UNSURE_OUT, F.NEUTRAL},
+    Q_UNKNOWN: {F.NEUTRAL},
+}
+QUIET = np.zeros((11, len(F)), dtype=bool)
+for _state, _classes in _QUIET_CLASSES.items():
+    for _cls in _classes:
+        QUIET[_state, int(_cls)] = True
+
+
+def interpolate_crossing(t0: float, d0: float, t1: float, d1: float) -> float:
+    """When the straight track between two fixes crossed the zone's edge (d = 0)."""
+    if not np.isfinite(t0) or not np.isfinite(d0):
+        return t1
+    if d0 >= 0 > d1 or d0 < 0 <= d1:
+        return t0 + (t1 - t0) * (d0 / (d0 - d1))
+    return t0 if (d0 >= 0 and d1 >= 0) else t1
+
+
+@dataclass
+class FixBatch:
+    """Columns of a micro-batch of fixes, in arrival order.
+
+    ``lon``/``lat`` NaN means no position; ``acc`` NaN means unknown accuracy. ``arrival`` is the
+    engine's clock when each row arrived; None means "the latest fix time seen so far".
+    """
+
+    device_codes: IntArray
+    device_names: list[str]
+    t: FloatArray
+    lon: FloatArray
+    lat: FloatArray
+    acc: FloatArray
+    fix_id: IntArray
+    arrival: FloatArray | None = None
+    battery: FloatArray | None = None
+    alarms: list[str] | None = None  # per row, ";"-separated, "" for none
+    has_alarm: BoolArray | None = None
+    approximate: BoolArray | None = None
+    valid: BoolArray | None = None
+    alcohol: FloatArray | None = None
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+
+# Per-zone state columns and their dtypes; snapshots copy exactly these.
+_ZONE_STATE: dict[str, tuple[Any, float]] = {
+    "st": (np.int8, 0),
+    "armed": (np.bool_, 1),
+    "active": (np.bool_, 1),
+    "n_pts": (np.int32, 0),
+    "n_out": (np.int32, 0),
+    "evid": (np.float64, 0.0),
+    "t_first": (np.float64, np.nan),
+    "t_entry": (np.float64, np.nan),
+    "t_ev": (np.float64, np.nan),
+    "t_leave": (np.float64, np.nan),
+    "t_exit": (np.float64, np.nan),
+    "ep": (np.int64, -1),
+    "warn_ep": (np.int64, -1),
+    "t_last": (np.float64, np.nan),
+    "d_last": (np.float64, np.nan),
+    "c_last": (np.int8, int(F.NEUTRAL)),
+    "deadline": (np.float64, INF),
+    "dkind": (np.int8, 0),
+    "w_start": (np.float64, np.nan),
+    "w_end": (np.float64, np.nan),
+    "qs": (np.int8, Q_IDLE_ARMED),
+}
+_PERSON_STATE: dict[str, tuple[Any, float]] = {
+    "p_time": (np.float64, -INF),
+    "pl_t": (np.float64, np.nan),
+    "pl_lon": (np.float64, np.nan),
+    "pl_lat": (np.float64, np.nan),
+    "pl_acc": (np.float64, np.nan),
+}
+EVIDENCE = 4
+
+
+@dataclass
+class _Snapshot:
+    clock: float
+    zones: dict[str, npt.NDArray[Any]]
+    evidence: IntArray
+    persons: dict[str, npt.NDArray[Any]]
+    valid: BoolArray
+
+
+@dataclass
+class _History:
+    clock: float
+    rows: dict[str, npt.NDArray[Any]]  # sorted by (person, time)
+
+
+@dataclass
+class _DeviceState:
+    person: int
+    last_comm: float
+    last_gps: float
+    nocomm_ep: int = -1
+    nogps_ep: int = -1
+    battery_ep: int = -1
+    alarm_eps: dict[str, int] = field(default_factory=dict)
+    alcohol_run: dict[str, float] = field(default_factory=dict)
+    alcohol_eps: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def busy(self) -> bool:
+        return (
+            self.nocomm_ep >= 0
+            or self.nogps_ep >= 0
+            or self.battery_ep >= 0
+            or bool(self.alarm_eps)
+            or bool(self.alcohol_run)
+        )
+
+
+@dataclass
+class EngineStats:
+    fixes: int = 0
+    unknown_devices: int = 0
+    late_fixes: int = 0
+    rewinds: int = 0
+    too_late: int = 0
+    stepped_pairs: int = 0
+
+
+class Engine:
+    """Watches every person of a plan. Feed it batches; read episodes and events from its ledger."""
+
+    def __init__(self, plan: Plan, start: float | None = None) -> None:
+        self.plan = plan
+        self.settings: EngineSettings = plan.settings
+        self.ledger = Ledger(self.settings.late_after_s)
+        self.stats = EngineStats()
+        self.clock = -INF
+        self.started = False
+        self.persons = [person.id for person in plan.persons]
+        self.person_index = {pid: index for index, pid in enumerate(self.persons)}
+        self.device_index: dict[str, int] = {}
+        self.device_names: list[str] = []
+        self.device_person: list[int] = []
+        for p_index, person in enumerate(plan.persons):
+            for device in person.devices:
+                self._add_device(device, p_index)
+        # Zone conditions, grouped by person so each person's zones are contiguous.
+        zones: list[ZoneCondition] = []
+        zstart = np.zeros(len(self.persons), dtype=np.int64)
+        zcount = np.zeros(len(self.persons), dtype=np.int64)
+        for p_index, person in enumerate(plan.persons):
+            zstart[p_index] = len(zones)
+            zcount[p_index] = len(person.zones)
+            zones.extend(person.zones)
+        self.zones = zones
+        self.zstart = zstart
+        self.zcount = zcount
+        self.compiled = compile_zones([zone.shape for zone in zones])
+        self.z_person = np.repeat(np.arange(len(self.persons), dtype=np.int64), zcount)
+        self.z_kind = np.array([int(zone.kind) for zone in zones], dtype=np.int8)
+        self.z_buffer = np.array([zone.buffer_m for zone in zones], dtype=np.float64)
+        self.z_timetable: list[Timetable | None] = [zone.timetable for zone in zones]
+        nz = len(zones)
+        self.zs: dict[str, npt.NDArray[Any]] = {
+            name: np.full(nz, default, dtype=dtype)
+            for name, (dtype, default) in _ZONE_STATE.items()
+        }
+        self.evidence = np.full((nz, EVIDENCE), -1, dtype=np.int64)
+        self.ps: dict[str, npt.NDArray[Any]] = {
+            name: np.full(len(self.persons), default, dtype=dtype)
+            for name, (dtype, default) in _PERSON_STATE.items()
+        }
+        for z in range(nz):
+            self.zs["qs"][z] = self._qstate(z)
+        # Proximity: conditions by wearer and by protected person's device.
+        self.prox: list[ProximityCondition] = []
+        self.prox_by_person: dict[int, list[int]] = {}
+        self.prox_by_device: dict[str, list[int]] = {}
+        for p_index, person in enumerate(plan.persons):
+            for condition in person.proximity:
+                self.prox_by_person.setdefault(p_index, []).append(len(self.prox))
+                self.prox_by_device.setdefault(condition.device, []).append(len(self.prox))
+                self.prox.append(condition)
+                self._add_device(condition.device, -1)
+        self.prox_ep = [-1] * len(self.prox)
+        self.victim_pos: dict[str, tuple[float, float, float, float]] = {}
+        self.wearer_pos: dict[int, tuple[float, float, float, float]] = {}
+        self.alcohol = {
+            p_index: list(person.alcohol)
+            for p_index, person in enumerate(plan.persons)
+            if person.alcohol
+        }
+        self.devices: list[_DeviceState] = []
+        self.snapshots: list[_Snapshot] = []
+        self.history: list[_History] = []
+        if start is not None:
+            self.start(start)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _add_device(self, name: str, person: int) -> None:
+        if name not in self.device_index:
+            self.device_index[name] = len(self.device_names)
+            self.device_names.append(name)
+            self.device_person.append(person)
+
+    def start(self, at: float) -> None:
+        """Begin watching at ``at``: arm timetables and communication deadlines from there."""
+        if self.started:
+            return
+        self.started = True
+        self.clock = max(self.clock, at)
+        self.devices = [_DeviceState(person, at, at) for person in self.device_person]
+        for z, timetable in enumerate(self.z_timetable):
+            if timetable is None:
+                continue
+            grace = self.zones[z].grace_s if self.z_kind[z] == ZoneKind.INCLUSION else 0.0
+            window = timetable.window_at(at)
+            self.zs["active"][z] = False
+            if window is not None:
+                self._set_timer(
+                    z, CHECK, max(window.start + grace, at + grace), window.start, window.end
+                )
+            else:
+                self._schedule_next(z, at)
+            self.zs["qs"][z] = self._qstate(z)
+        self._take_snapshot(force=True)
+
+    def _set_timer(self, z: int, kind: int, at: float, w_start: float, w_end: float) -> None:
+        self.zs["deadline"][z] = at
+        self.zs["dkind"][z] = kind
+        self.zs["w_start"][z] = w_start
+        self.zs["w_end"][z] = w_end
+
+    def _schedule_next(self, z: int, after: float) -> None:
+        timetable = self.z_timetable[z]
+        assert timetable is not None
+        window = timetable.next_window(after)
+        if window is None:
+            self._set_timer(z, 0, INF, np.nan, np.nan)
+            return
+        grace = self.zones[z].grace_s if self.z_kind[z] == ZoneKind.INCLUSION else 0.0
+        self._set_timer(z, CHECK, window.start + grace, window.start, window.end)
+
+    def _qstate(self, z: int) -> int:
+        zs = self.zs
+        if self.z_kind[z] == ZoneKind.EXCLUSION:
+            if not zs["active"][z]:
+                return Q_INACTIVE
+            state = int(zs["st"][z])
+            if state == PENDING:
+                return Q_PENDING
+            if state == VIOLATION:
+                return Q_EXITING if zs["n_out"][z] > 0 else Q_VIOLATION
+            if self.z_buffer[z] <= 0:
+                return Q_IDLE_NO_BUFFER
+            return Q_IDLE_ARMED if zs["armed"][z] else Q_IDLE_DISARMED
+        state = int(zs["st"][z])
+        if state == PRESENT:
+            return Q_PRESENT_LEAVING if zs["n_out"][z] > 0 else Q_PRESENT
+        if state == ABSENT:
+            # Absent and inside an active window with no violation open must raise one: not quiet.
+            if zs["active"][z] and zs["ep"][z] < 0:
+                return Q_UNKNOWN
+            return Q_ABSENT
+        return Q_UNKNOWN
+
+    # ------------------------------------------------------------------ entry point
+
+    def process(self, batch: FixBatch) -> None:
+        """Evaluate one micro-batch (rows in arrival order)."""
+        n = len(batch)
+        if n == 0:
+            return
+        arrival = batch.arrival
+        if arrival is None:
+            seed = self.clock if np.isfinite(self.clock) else batch.t[0]
+            arrival = np.maximum.accumulate(np.concatenate(([seed], batch.t)))[1:]
+        if not self.started:
+            self.start(float(arrival[0]))
+        self.stats.fixes += n
+        lookup = np.array(
+            [self.device_index.get(name, -1) for name in batch.device_names] + [-1],
+            dtype=np.int64,
+        )
+        dev = lookup[batch.device_codes]
+        known = dev >= 0
+        self.stats.unknown_devices += int(n - np.count_nonzero(known))
+        person = np.where(
+            known, np.asarray(self.device_person, dtype=np.int64)[np.maximum(dev, 0)], -1
+        )
+        has_pos = np.isfinite(batch.lon) & np.isfinite(batch.lat)
+        acc = np.where(
+            np.isfinite(batch.acc) & (batch.acc > 0), batch.acc, self.settings.default_accuracy_m
+        )
+        bad = ~has_pos | (np.abs(batch.lat) > 90) | (np.abs(batch.lon) > 180)
+        bad |= (batch.lat == 0) & (batch.lon == 0)
+        bad |= acc > self.settings.max_accuracy_m
+        if batch.approximate is not None:
+            bad |= batch.approximate
+        if batch.valid is not None:
+            bad |= ~batch.valid
+        self.clock = max(self.clock, float(arrival.max()))
+
+        self._device_health(batch, dev, person, arrival, bad)
+        if self.prox:
+            self._proximity(batch, dev, person, arrival, acc, bad)
+
+        zoned = (person >= 0) & has_pos
+        if self.zs["st"].size:
+            zoned &= self.zcount[np.maximum(person, 0)] > 0
+        else:
+            zoned[:] = False
+        rows = np.flatnonzero(zoned)
+        if rows.size:
+            columns: dict[str, npt.NDArray[Any]] = {
+                "p": person[rows],
+                "t": batch.t[rows],
+                "lon": batch.lon[rows],
+                "lat": batch.lat[rows],
+                "acc": acc[rows],
+                "bad": bad[rows],
+                "arrival": arrival[rows],
+                "fid": batch.fix_id[rows],
+            }
+            self._zones(columns)
+        self._fire_timers(self.clock)
+        self._device_timers(self.clock)
+        self._take_snapshot()
+
+    def advance(self, now: float) -> None:
+        """Move the clock with no fixes (live timer tick, or the end of a replay)."""
+        if not self.started:
+            self.start(now)
+        self.clock = max(self.clock, now)
+        self._fire_timers(self.clock)
+        self._device_timers(self.clock)
+        self._take_snapshot()
+
+    # ------------------------------------------------------------------ zones
+
+    def _zones(self, rows: dict[str, npt.NDArray[Any]]) -> None:
+        p = rows["p"]
+        late = rows["t"] < self.ps["p_time"][p]
+        rewound = np.zeros(len(self.persons), dtype=bool)
+        # What a rewound person's earlier fixes raise now is raised when their late fix arrived.
+        floor = np.full(len(self.persons), -INF)
+        if late.any():
+            self.stats.late_fixes += int(np.count_nonzero(late))
+            arrived = np.full(len(self.persons), INF)
+            np.minimum.at(arrived, p, rows["arrival"])
+            extra = []
+            kept = np.ones(p.shape[0], dtype=bool)
+            for person in np.unique(p[late]).tolist():
+                mine = p == person
+                history = self._rewind(person, float(rows["t"][mine].min()))
+                if history is None:
+                    # Older than every checkpoint: kept as evidence, it cannot move state.
+                    self.stats.too_late += int(np.count_nonzero(mine & late))
+                    kept &= ~(mine & late)
+                    continue
+                rewound[person] = True
+                floor[person] = arrived[person]
+                history["arrival"] = np.maximum(history["arrival"], arrived[person])
+                extra.append(history)
+            rows = {
+                key: np.concatenate([rows[key][kept], *[h[key] for h in extra]]) for key in rows
+            }
+        order = np.lexsort((rows["t"], rows["p"]))
+        rows = {key: value[order] for key, value in rows.items()}
+        self._record_history(rows, rewound)
+        self._evaluate(rows, floor)
+
+    def _rewind(self, person: int, earliest: float) -> dict[str, npt.NDArray[Any]] | None:
+        """Restore ``person`` to the newest checkpoint before ``earliest``; return their fixes since."""
+        chosen = -1
+        for index in range(len(self.snapshots) - 1, -1, -1):
+            snap = self.snapshots[index]
+            if snap.valid[person] and snap.persons["p_time"][person] <= earliest:
+                chosen = index
+                break
+        if chosen < 0:
+            return None
+        snap = self.snapshots[chosen]
+        since = float(snap.persons["p_time"][person])
+        if self.history and since < self.history[0].clock - self.settings.history_s and chosen > 0:
+            return None
+        self.stats.rewinds += 1
+        begin = int(self.zstart[person])
+        end = begin + int(self.zcount[person])
+        for name, column in self.zs.items():
+            column[begin:end] = snap.zones[name][begin:end]
+        self.evidence[begin:end] = snap.evidence[begin:end]
+        for name, column in self.ps.items():
+            column[person] = snap.persons[name][person]
+        for later in self.snapshots[chosen + 1 :]:
+            later.valid[person] = False
+        parts = []
+        for item in self.history:
+            ps = item.rows["p"]
+            lo = int(np.searchsorted(ps, person, side="left"))
+            hi = int(np.searchsorted(ps, person, side="right"))
+            if hi > lo:
+                sl = {key: value[lo:hi] for key, value in item.rows.items()}
+                keep = sl["t"] > since
+                parts.append({key: value[keep] for key, value in sl.items()})
+        if not parts:
+            return {key: value[:0] for key, value in self._empty_rows().items()}
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+    def _empty_rows(self) -> dict[str, npt.NDArray[Any]]:
+        return {
+            "p": np.zeros(0, dtype=np.int64),
+            "t": np.zeros(0),
+            "lon": np.zeros(0),
+            "lat": np.zeros(0),
+            "acc": np.zeros(0),
+            "bad": np.zeros(0, dtype=bool),
+            "arrival": np.zeros(0),
+            "fid": np.zeros(0, dtype=np.int64),
+        }
+
+    def _record_history(self, rows: dict[str, npt.NDArray[Any]], rewound: BoolArray) -> None:
+        """Keep evaluated fixes (sorted by person, time) so a late fix can replay its person.
+
+        A rewound person's earlier fixes are in the history already; only their new ones are added.
+        """
+        if rewound.any():
+            fresh = ~rewound[rows["p"]] | ~np.isin(rows["fid"], self._history_ids(rewound))
+            rows = {key: value[fresh] for key, value in rows.items()}
+        self.history.append(_History(self.clock, rows))
+        horizon = self.clock - self.settings.history_s
+        while self.history and self.history[0].clock < horizon:
+            self.history.pop(0)
+
+    def _history_ids(self, persons: BoolArray) -> IntArray:
+        ids = [item.rows["fid"][persons[item.rows["p"]]] for item in self.history]
+        return np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+
+    def _take_snapshot(self, force: bool = False) -> None:
+        if (
+            not force
+            and self.snapshots
+            and self.clock - self.snapshots[-1].clock < self.settings.checkpoint_every_s
+        ):
+            return
+        self.snapshots.append(
+            _Snapshot(
+                self.clock,
+                {name: column.copy() for name, column in self.zs.items()},
+                self.evidence.copy(),
+                {name: column.copy() for name, column in self.ps.items()},
+                np.ones(len(self.persons), dtype=bool),
+            )
+        )
+        horizon = self.clock - self.settings.history_s
+        # Keep the first (start of watching) and those within the history horizon.
+        while len(self.snapshots) > 2 and self.snapshots[1].clock < horizon:
+            self.snapshots.pop(1)
+
+    def _evaluate(self, rows: dict[str, npt.NDArray[Any]], floor: FloatArray) -> None:
+        """The vectorised pass over fixes sorted by (person, time)."""
+        s = self.settings
+        zs = self.zs
+        p = rows["p"]
+        t = rows["t"]
+        lon = rows["lon"]
+        lat = rows["lat"]
+        acc = rows["acc"]
+        n = p.shape[0]
+        if n == 0:
+            return
+        first = np.ones(n, dtype=bool)
+        first[1:] = p[1:] != p[:-1]
+        last = np.ones(n, dtype=bool)
+        last[:-1] = first[1:]
+        # The previous fix of the same person: in the batch, or remembered.
+        prev_t = np.empty(n)
+        prev_lon = np.empty(n)
+        prev_lat = np.empty(n)
+        prev_acc = np.empty(n)
+        prev_t[1:], prev_lon[1:], prev_lat[1:], prev_acc[1:] = t[:-1], lon[:-1], lat[:-1], acc[:-1]
+        pf = p[first]
+        ps = self.ps
+        prev_t[first] = ps["pl_t"][pf]
+        prev_lon[first] = ps["pl_lon"][pf]
+        prev_lat[first] = ps["pl_lat"][pf]
+        prev_acc[first] = ps["pl_acc"][pf]
+        step = step_metres(prev_lon, prev_lat, lon, lat)
+        dt = np.maximum(t - prev_t, 1.0)
+        with np.errstate(invalid="ignore"):
+            jump1 = (step - acc - prev_acc) > s.max_speed_mps * dt
+        # A fix is implausible when it is too far from both the fix before and the one before
+        # that, so one outlier does not also condemn the good fix after it.
+        jump2 = np.ones(n, dtype=bool)
+        if n > 2:
+            same2 = np.zeros(n, dtype=bool)
+            same2[2:] = p[2:] == p[:-2]
+            step2 = np.full(n, np.inf)
+            step2[2:] = step_metres(lon[:-2], lat[:-2], lon[2:], lat[2:])
+            acc2 = np.zeros(n)
+            acc2[2:] = acc[:-2]
+            dt2 = np.ones(n)
+            dt2[2:] = np.maximum(t[2:] - t[:-2], 1.0)
+            jump2 = np.where(same2, (step2 - acc - acc2) > s.max_speed_mps * dt2, True)
+        neutral = rows["bad"] | (jump1 & jump2)
+
+        # Pairs: each fix with each of its person's zones; a person's pairs are contiguous and
+        # laid out fix by fix, so the same zone's previous pair is ``nz`` places back.
+        nz_f = self.zcount[p]
+        total = int(nz_f.sum())
+        fi = np.repeat(np.arange(n, dtype=np.int64), nz_f)
+        fix_pair_start = np.cumsum(nz_f) - nz_f
+        k = np.arange(total, dtype=np.int64) - fix_pair_start[fi]
+        zi = self.zstart[p][fi] + k
+        buffer = self.z_buffer[zi]
+        pacc = acc[fi]
+        d, _exact = signed_distance(self.compiled, zi, lon[fi], lat[fi], buffer + pacc + 1.0)
+        cls = np.where(
+            d <= -pacc,
+            F.IN,
+            np.where(
+                d < 0,
+                F.LIKELY_IN,
+                np.where(
+                    d < pacc,
+                    F.UNSURE_OUT,
+                    np.where(d <= buffer, F.BUFFER, np.where(d <= buffer + pacc, F.EDGE, F.FAR)),
+                ),
+            ),
+        ).astype(np.int8)
+        cls[neutral[fi]] = F.NEUTRAL
+
+        # Previous pair of the same zone.
+        nzp = nz_f[fi]
+        has_prev_in_batch = ~first[fi]
+        prev_pair = np.arange(total, dtype=np.int64) - nzp
+        prev_pair_safe = np.where(has_prev_in_batch, prev_pair, 0)
+        pd = np.where(has_prev_in_batch, d[prev_pair_safe], zs["d_last"][zi])
+        pc = np.where(has_prev_in_batch, cls[prev_pair_safe], zs["c_last"][zi])
+        # Possible transit: two consecutive outside fixes whose straight track could pass
+        # through the zone deeper than either fix's accuracy.
+        margin = np.maximum(pacc, prev_acc[fi])
+        with np.errstate(invalid="ignore"):
+            transit = (
+                (self.z_kind[zi] == ZoneKind.EXCLUSION)
+                & (cls <= F.UNSURE_OUT)
+                & (pc <= F.UNSURE_OUT)
+                & (step[fi] >= pd + d + 2 * margin)
+            )
+        due = t[fi] >= zs["deadline"][zi]
+        loud = ~QUIET[zs["qs"][zi], cls] | transit | due
+        if loud.any():
+            loud_idx = np.flatnonzero(loud)
+            zones_loud, first_loud = np.unique(zi[loud_idx], return_index=True)
+            self.stats.stepped_pairs += int(zones_loud.size)
+            arrays = _PairArrays(
+                t=t,
+                d=d,
+                acc=acc,
+                cls=cls,
+                fi=fi,
+                zi=zi,
+                fid=rows["fid"],
+                arrival=rows["arrival"],
+                pd=pd,
+                prev_t=prev_t,
+                transit=transit,
+                step=step,
+                prev_acc=prev_acc,
+                lon=lon,
+                lat=lat,
+                p=p,
+            )
+            last_fix_index = self._last_fix_of_person(last, n)
+            for z, start_pos in zip(
+                zones_loud.tolist(), loud_idx[first_loud].tolist(), strict=True
+            ):
+                person = int(self.z_person[z])
+                nz = int(self.zcount[person])
+                end_fix = int(last_fix_index[int(fi[start_pos])])
+                end_pos = int(fix_pair_start[end_fix]) + (
+                    start_pos - int(fix_pair_start[int(fi[start_pos])])
+                )
+                self._step_zone(z, arrays, range(start_pos, end_pos + 1, nz), float(floor[person]))
+        # Vectorised bookkeeping for every zone touched: its last fix's time, distance, class.
+        last_pairs = np.flatnonzero(last[fi])
+        lz = zi[last_pairs]
+        zs["t_last"][lz] = t[fi[last_pairs]]
+        zs["d_last"][lz] = d[last_pairs]
+        zs["c_last"][lz] = cls[last_pairs]
+        # Remember each person's last good fix (for speed and transit checks).
+        good = np.flatnonzero(~neutral)
+        if good.size:
+            gp = p[good]
+            lastgood = np.ones(good.size, dtype=bool)
+            lastgood[:-1] = gp[1:] != gp[:-1]
+            g = good[lastgood]
+            pp = p[g]
+            ps["pl_t"][pp] = t[g]
+            ps["pl_lon"][pp] = lon[g]
+            ps["pl_lat"][pp] = lat[g]
+            ps["pl_acc"][pp] = acc[g]
+        pl = p[last]
+        ps["p_time"][pl] = np.maximum(ps["p_time"][pl], t[last])
+
+    @staticmethod
+    def _last_fix_of_person(last: BoolArray, n: int) -> IntArray:
+        """For each fix, the index of its person's last fix in the batch."""
+        marks = np.where(last, np.arange(n), n)
+        return np.minimum.accumulate(marks[::-1])[::-1].astype(np.int64)
+
+    # ------------------------------------------------------------------ state machines
+
+    def _step_zone(self, z: int, a: _PairArrays, positions: range, floor: float) -> None:
+        kind = self.z_kind[z]
+        for j in positions:
+            t = float(a.t[a.fi[j]])
+            self._fire_zone_timers(z, t, floor)
+            if kind == ZoneKind.EXCLUSION:
+                self._step_exclusion(z, a, j, t)
+            else:
+                self._step_inclusion(z, a, j, t)
+            self.zs["qs"][z] = self._qstate(z)
+            self.zs["t_last"][z] = t
+            self.zs["d_last"][z] = a.d[j]
+            self.zs["c_last"][z] = a.cls[j]
+
+    def _push_evidence(self, z: int, fid: int, reset: bool = False) -> None:
+        row = self.evidence[z]
+        if reset:
+            row[:] = -1
+        row[:-1] = row[1:]
+        row[-1] = fid
+
+    def _evidence(self, z: int) -> list[int]:
+        return [int(v) for v in self.evidence[z] if v >= 0]
+
+    def _step_exclusion(self, z: int, a: _PairArrays, j: int, t: float) -> None:
+        s = self.settings
+        zs = self.zs
+        cls = int(a.cls[j])
+        if cls == F.NEUTRAL:
+            return
+        zone = self.zones[z]
+        fid = int(a.fid[a.fi[j]])
+        arrival = float(a.arrival[a.fi[j]])
+        d = float(a.d[j])
+        acc = float(a.acc[a.fi[j]])
+        if not zs["active"][z]:
+            zs["armed"][z] = True
+            return
+        state = int(zs["st"][z])
+        if state == PENDING and t - float(zs["t_ev"][z]) > s.max_gap_s:
+            state = IDLE
+            zs["st"][z] = IDLE
+        if state == IDLE:
+            if cls == F.FAR:
+                zs["armed"][z] = True
+            if (
+                self.z_buffer[z] > 0
+                and zs["armed"][z]
+                and cls in (F.BUFFER, F.UNSURE_OUT, F.LIKELY_IN, F.IN)
+            ):
+                zs["armed"][z] = False
+                zs["warn_ep"][z] = self.ledger.open(
+                    person=zone.person,
+                    condition=zone.id,
+                    kind=EventKind.APPROACH_WARNING,
+                    start=t,
+                    trigger=t,
+                    raised_at=max(arrival, t),
+                    fix_ids=[fid],
+                    detail={"distance_m": round(max(d, 0.0), 1)},
+                )
+            if a.transit[j]:
+                self._check_transit(z, a, j, t, arrival)
+            if cls >= F.LIKELY_IN:
+                zs["st"][z] = PENDING
+                zs["armed"][z] = False
+                zs["n_pts"][z] = 1
+                zs["evid"][z] = min(1.0, -d / acc)
+                zs["t_first"][z] = t
+                zs["t_ev"][z] = t
+                prev_t = float(a.prev_t[a.fi[j]])
+                gap_ok = np.isfinite(prev_t) and t - prev_t <= s.max_gap_s
+                zs["t_entry"][z] = (
+                    interpolate_crossing(prev_t, float(a.pd[j]), t, d) if gap_ok else t
+                )
+                self._push_evidence(z, fid, reset=True)
+                self._maybe_confirm(z, t, arrival)
+            return
+        if state == PENDING:
+            if cls >= F.LIKELY_IN:
+                zs["n_pts"][z] += 1
+                zs["evid"][z] += min(1.0, -d / acc)
+                zs["t_ev"][z] = t
+                self._push_evidence(z, fid)
+                self._maybe_confirm(z, t, arrival)
+            elif cls <= F.BUFFER:
+                zs["st"][z] = IDLE
+                zs["armed"][z] = cls == F.FAR
+            return
+        # VIOLATION
+        if cls >= F.LIKELY_IN:
+            zs["n_out"][z] = 0
+            zs["t_ev"][z] = t
+        elif cls <= F.BUFFER:
+            zs["n_out"][z] += 1
+            if zs["n_out"][z] == 1:
+                zs["t_exit"][z] = interpolate_crossing(
+                    float(a.prev_t[a.fi[j]]), float(a.pd[j]), t, d
+                )
+            if zs["n_out"][z] >= s.exit_fixes:
+                self.ledger.close(int(zs["ep"][z]), float(zs["t_exit"][z]), max(arrival, t), [fid])
+                zs["st"][z] = IDLE
+                zs["ep"][z] = -1
+                zs["n_out"][z] = 0
+                zs["armed"][z] = cls == F.FAR
+
+    def _maybe_confirm(self, z: int, t: float, arrival: float) -> None:
+        s = self.settings
+        zs = self.zs
+        n_pts = int(zs["n_pts"][z])
+        enough = n_pts >= s.confirm_fixes and (
+            zs["evid"][z] >= s.confirm_evidence
+            or t - float(zs["t_first"][z]) >= s.confirm_dwell_s
+            or n_pts >= s.confirm_fixes_always
+        )
+        if not enough:
+            return
+        zone = self.zones[z]
+        zs["ep"][z] = self.ledger.open(
+            person=zone.person,
+            condition=zone.id,
+            kind=EventKind.EXCLUSION_ZONE,
+            start=float(zs["t_entry"][z]),
+            trigger=t,
+            raised_at=max(arrival, t),
+            fix_ids=self._evidence(z),
+        )
+        zs["st"][z] = VIOLATION
+        zs["n_out"][z] = 0
+
+    def _check_transit(self, z: int, a: _PairArrays, j: int, t: float, arrival: float) -> None:
+        """Sample the straight track between the two fixes and measure how deep it goes."""
+        f = int(a.fi[j])
+        prev_t = float(a.prev_t[f])
+        ps = self.ps
+        zone = self.zones[z]
+        person = int(self.z_person[z])
+        # The previous fix is the one before in the batch, or the remembered one.
+        if f > 0 and int(a.p[f - 1]) == person:
+            lon0, lat0 = float(a.lon[f - 1]), float(a.lat[f - 1])
+        else:
+            lon0, lat0 = float(ps["pl_lon"][person]), float(ps["pl_lat"][person])
+        lon1, lat1 = float(a.lon[f]), float(a.lat[f])
+        length = float(a.step[f])
+        samples = int(min(400, max(8, length / 5.0)))
+        frac = np.linspace(0.0, 1.0, samples)
+        zi = np.full(samples, z, dtype=np.int64)
+        d, _ = signed_distance(
+            self.compiled, zi, lon0 + (lon1 - lon0) * frac, lat0 + (lat1 - lat0) * frac
+        )
+        depth = -float(d.min())
+        margin = max(float(a.acc[f]), float(a.prev_acc[f]))
+        if depth < margin:
+            return
+        inside = frac[d < 0]
+        self.ledger.open(
+            person=zone.person,
+            condition=zone.id,
+            kind=EventKind.POSSIBLE_TRANSIT,
+            start=prev_t + (t - prev_t) * float(inside.min()),
+            end=prev_t + (t - prev_t) * float(inside.max()),
+            trigger=t,
+            raised_at=max(arrival, t),
+            fix_ids=[int(a.fid[f])],
+            detail={"depth_m": round(depth, 1), "gap_s": round(t - prev_t, 1)},
+        )
+
+    def _step_inclusion(self, z: int, a: _PairArrays, j: int, t: float) -> None:
+        s = self.settings
+        zs = self.zs
+        cls = int(a.cls[j])
+        if cls == F.NEUTRAL:
+            return
+        fid = int(a.fid[a.fi[j]])
+        arrival = float(a.arrival[a.fi[j]])
+        d = float(a.d[j])
+        if cls >= F.LIKELY_IN:
+            if zs["st"][z] != PRESENT and zs["ep"][z] >= 0:
+                back = interpolate_crossing(float(a.prev_t[a.fi[j]]), float(a.pd[j]), t, d)
+                self.ledger.close(int(zs["ep"][z]), back, max(arrival, t), [fid])
+                zs["ep"][z] = -1
+            zs["st"][z] = PRESENT
+            zs["n_out"][z] = 0
+            return
+        if cls == F.UNSURE_OUT:
+            return
+        # Clearly outside.
+        zs["n_out"][z] += 1
+        if zs["n_out"][z] == 1:
+            zs["t_leave"][z] = interpolate_crossing(float(a.prev_t[a.fi[j]]), float(a.pd[j]), t, d)
+            self._push_evidence(z, fid, reset=True)
+        else:
+            self._push_evidence(z, fid)
+        if zs["n_out"][z] >= s.absence_fixes:
+            zs["st"][z] = ABSENT
+            if zs["active"][z] and zs["ep"][z] < 0:
+                start = float(zs["t_leave"][z])
+                if np.isfinite(zs["w_start"][z]):
+                    start = max(start, float(zs["w_start"][z]))
+                self._open_inclusion(z, start, t, max(arrival, t))
+
+    def _open_inclusion(self, z: int, start: float, trigger: float, raised_at: float) -> None:
+        zone = self.zones[z]
+        kind = EventKind.CURFEW if zone.event_kind == "curfew" else EventKind.INCLUSION_ZONE
+        self.zs["ep"][z] = self.ledger.open(
+            person=zone.person,
+            condition=zone.id,
+            kind=kind,
+            start=start,
+            trigger=trigger,
+            raised_at=raised_at,
+            fix_ids=self._evidence(z),
+        )
+
+    # ------------------------------------------------------------------ timers
+
+    def _fire_zone_timers(self, z: int, until: float, floor: float) -> None:
+        zs = self.zs
+        while zs["deadline"][z] <= until:
+            at = float(zs["deadline"][z])
+            kind = int(zs["dkind"][z])
+            raised_at = max(at, floor)
+            person = int(self.z_person[z])
+            self.ps["p_time"][person] = max(float(self.ps["p_time"][person]), at)
+            w_start, w_end = float(zs["w_start"][z]), float(zs["w_end"][z])
+            if kind == CHECK:
+                zs["active"][z] = True
+                self._set_timer(z, END, w_end, w_start, w_end)
+                if (
+                    self.z_kind[z] == ZoneKind.INCLUSION
+                    and zs["st"][z] != PRESENT
+                    and zs["ep"][z] < 0
+                ):
+                    start = max(w_start, self.snapshots[0].clock if self.snapshots else w_start)
+                    if zs["st"][z] == ABSENT and np.isfinite(zs["t_leave"][z]):
+                        start = max(start, float(zs["t_leave"][z]))
+                    self._open_inclusion(z, min(start, at), at, raised_at)
+            else:
+                zs["active"][z] = False
+                if zs["ep"][z] >= 0:
+                    self.ledger.close(int(zs["ep"][z]), at, raised_at)
+                    zs["ep"][z] = -1
+                if self.z_kind[z] == ZoneKind.EXCLUSION:
+                    zs["st"][z] = IDLE
+                    zs["n_out"][z] = 0
+                    zs["armed"][z] = True
+                self._schedule_next(z, at)
+            zs["qs"][z] = self._qstate(z)
+
+    def _fire_timers(self, now: float) -> None:
+        due = np.flatnonzero(self.zs["deadline"] <= now)
+        for z in due.tolist():
+            self._fire_zone_timers(z, now, -INF)
+
+    def _device_timers(self, now: float) -> None:
+        s = self.settings
+        for index, device in enumerate(self.devices):
+            if device.person < 0 or device.nocomm_ep >= 0:
+                continue
+            if now - device.last_comm >= s.no_communication_s:
+                device.nocomm_ep = self.ledger.open(
+                    person=self.persons[device.person],
+                    condition=None,
+                    kind=EventKind.NO_COMMUNICATION,
+                    start=device.last_comm,
+                    trigger=device.last_comm + s.no_communication_s,
+                    raised_at=device.last_comm + s.no_communication_s,
+                    device=self.device_names[index],
+                )
+
+    # ------------------------------------------------------------------ device health
+
+    def _device_health(
+        self,
+        batch: FixBatch,
+        dev: IntArray,
+        person: IntArray,
+        arrival: FloatArray,
+        bad: BoolArray,
+    ) -> None:
+        s = self.settings
+        wearer = person >= 0
+        busy = np.array([device.busy for device in self.devices] + [False], dtype=bool)[dev]
+        interesting = wearer & (busy | bad)
+        if batch.has_alarm is not None:
+            interesting |= wearer & batch.has_alarm
+        if batch.battery is not None:
+            with np.errstate(invalid="ignore"):
+                interesting |= wearer & (batch.battery <= s.battery_recover_pct)
+        if batch.alcohol is not None and self.alcohol:
+            interesting |= wearer & np.isfinite(batch.alcohol)
+        # Communication gaps within the batch (rows are in arrival order).
+        last_comm = np.array([device.last_comm for device in self.devices] + [INF])
+        order = np.argsort(dev, kind="stable")
+        sd = dev[order]
+        sa = arrival[order]
+        prev = np.empty_like(sa)
+        prev[1:] = sa[:-1]
+        head = np.ones(sd.shape[0], dtype=bool)
+        head[1:] = sd[1:] != sd[:-1]
+        prev[head] = last_comm[sd[head]]
+        gap = np.zeros(dev.shape[0], dtype=bool)
+        gap[order] = sa - prev > s.no_communication_s
+        interesting |= wearer & gap
+        for r in np.flatnonzero(interesting).tolist():
+            self._device_row(batch, r, int(dev[r]), float(arrival[r]), bool(bad[r]))
+        # Everyone else: just the latest communication and GPS times.
+        known = dev >= 0
+        if known.any():
+            latest = np.full(len(self.devices), -INF)
+            np.maximum.at(latest, dev[known], arrival[known])
+            good = known & ~bad
+            latest_gps = np.full(len(self.devices), -INF)
+            np.maximum.at(latest_gps, dev[good], batch.t[good])
+            for index in np.flatnonzero(np.isfinite(latest)).tolist():
+                device = self.devices[index]
+                device.last_comm = max(device.last_comm, float(latest[index]))
+                if np.isfinite(latest_gps[index]):
+                    device.last_gps = max(device.last_gps, float(latest_gps[index]))
+
+    def _device_row(self, batch: FixBatch, r: int, index: int, now: float, bad: bool) -> None:
+        s = self.settings
+        device = self.devices[index]
+        name = self.device_names[index]
+        person = self.persons[device.person]
+        t = float(batch.t[r])
+        fid = int(batch.fix_id[r])
+        ledger = self.ledger
+        if device.nocomm_ep >= 0:
+            ledger.close(device.nocomm_ep, now, now, [fid])
+            device.nocomm_ep = -1
+        elif now - device.last_comm > s.no_communication_s:
+            episode = ledger.open(
+                person=person,
+                condition=None,
+                kind=EventKind.NO_COMMUNICATION,
+                start=device.last_comm,
+                trigger=device.last_comm + s.no_communication_s,
+                raised_at=device.last_comm + s.no_communication_s,
+                device=name,
+            )
+            ledger.close(episode, now, now, [fid])
+        device.last_comm = max(device.last_comm, now)
+        alarms: set[str] = set()
+        if batch.alarms is not None and batch.alarms[r]:
+            alarms = {item.strip().lower() for item in batch.alarms[r].replace(",", ";").split(";")}
+        for alarm, kind in ALARM_KINDS.items():
+            if alarm in alarms and alarm not in device.alarm_eps:
+                device.alarm_eps[alarm] = ledger.open(
+                    person=person,
+                    condition=None,
+                    kind=kind,
+                    start=t,
+                    trigger=t,
+                    raised_at=max(now, t),
+                    device=name,
+                    fix_ids=[fid],
+                )
+            elif alarm not in alarms and alarm in device.alarm_eps:
+                ledger.close(device.alarm_eps.pop(alarm), t, max(now, t), [fid])
+        if batch.battery is not None and np.isfinite(batch.battery[r]):
+            level = float(batch.battery[r])
+            if level <= s.battery_low_pct and device.battery_ep < 0:
+                device.battery_ep = ledger.open(
+                    person=person,
+                    condition=None,
+                    kind=EventKind.BATTERY_LOW,
+                    start=t,
+                    trigger=t,
+                    raised_at=max(now, t),
+                    device=name,
+                    fix_ids=[fid],
+                    detail={"battery_pct": level, "severity": "critical" if level <= 5 else "low"},
+                )
+            elif level >= s.battery_recover_pct and device.battery_ep >= 0:
+                ledger.close(device.battery_ep, t, max(now, t), [fid])
+                device.battery_ep = -1
+        if not bad:
+            device.last_gps = max(device.last_gps, t)
+            if device.nogps_ep >= 0:
+                ledger.close(device.nogps_ep, t, max(now, t), [fid])
+                device.nogps_ep = -1
+        elif device.nogps_ep < 0 and t - device.last_gps >= s.no_gps_s:
+            near = self._near_exclusion(device.person)
+            device.nogps_ep = ledger.open(
+                person=person,
+                condition=None,
+                kind=EventKind.NO_GPS,
+                start=device.last_gps,
+                trigger=t,
+                raised_at=max(now, t),
+                device=name,
+                fix_ids=[fid],
+                detail={"severity": "high" if near else "medium", "near_exclusion_zone": near},
+            )
+        if batch.alcohol is not None and np.isfinite(batch.alcohol[r]):
+            reading = float(batch.alcohol[r])
+            for condition in self.alcohol.get(device.person, ()):
+                if reading >= condition.threshold:
+                    run = device.alcohol_run.setdefault(condition.id, t)
+                    if t - run >= condition.sustained_s and condition.id not in device.alcohol_eps:
+                        device.alcohol_eps[condition.id] = ledger.open(
+                            person=person,
+                            condition=condition.id,
+                            kind=EventKind.ALCOHOL,
+                            start=run,
+                            trigger=t,
+                            raised_at=max(now, t),
+                            device=name,
+                            fix_ids=[fid],
+                            detail={"reading": reading},
+                        )
+                else:
+                    device.alcohol_run.pop(condition.id, None)
+                    if condition.id in device.alcohol_eps:
+                        ledger.close(device.alcohol_eps.pop(condition.id), t, max(now, t), [fid])
+
+    def _near_exclusion(self, person: int) -> bool:
+        begin = int(self.zstart[person])
+        end = begin + int(self.zcount[person])
+        near = [
+            float(self.zs["d_last"][z]) <= max(self.settings.no_gps_near_m, self.z_buffer[z])
+            for z in range(begin, end)
+            if self.z_kind[z] == ZoneKind.EXCLUSION and np.isfinite(self.zs["d_last"][z])
+        ]
+        return any(near)
+
+    # ------------------------------------------------------------------ proximity
+
+    def _proximity(
+        self,
+        batch: FixBatch,
+        dev: IntArray,
+        person: IntArray,
+        arrival: FloatArray,
+        acc: FloatArray,
+        bad: BoolArray,
+    ) -> None:
+        victim_devices = {self.device_index[name] for name in self.prox_by_device}
+        wearers = np.zeros(len(self.persons) + 1, dtype=bool)
+        for p_index in self.prox_by_person:
+            wearers[p_index] = True
+        relevant = ~bad & (
+            np.isin(dev, np.fromiter(victim_devices, dtype=np.int64)) | wearers[person]
+        )
+        rows = np.flatnonzero(relevant)
+        rows = rows[np.argsort(batch.t[rows], kind="stable")]
+        for r in rows.tolist():
+            t = float(batch.t[r])
+            here = (float(batch.lon[r]), float(batch.lat[r]), float(acc[r]), t)
+            now = float(arrival[r])
+            fid = int(batch.fix_id[r])
+            if person[r] >= 0:
+                p_index = int(person[r])
+                self.wearer_pos[p_index] = here
+                for c in self.prox_by_person.get(p_index, ()):
+                    other = self.victim_pos.get(self.prox[c].device)
+                    self._proximity_check(c, here, other, t, now, fid)
+            else:
+                name = self.device_names[int(dev[r])]
+                self.victim_pos[name] = here
+                for c in self.prox_by_device.get(name, ()):
+                    p_index = self.person_index[self.prox[c].person]
+                    self._proximity_check(c, self.wearer_pos.get(p_index), here, t, now, fid)
+
+    def _proximity_check(
+        self,
+        c: int,
+        wearer: tuple[float, float, float, float] | None,
+        victim: tuple[float, float, float, float] | None,
+        t: float,
+        now: float,
+        fid: int,
+    ) -> None:
+        condition = self.prox[c]
+        if wearer is None or victim is None:
+            return
+        if abs(wearer[3] - victim[3]) > condition.max_age_s:
+            return  # the other position is stale: no conclusion either way
+        distance = float(
+            step_metres(
+                np.array([wearer[0]]),
+                np.array([wearer[1]]),
+                np.array([victim[0]]),
+                np.array([victim[1]]),
+            )[0]
+        )
+        if self.prox_ep[c] < 0 and distance <= condition.enter_m:
+            self.prox_ep[c] = self.ledger.open(
+                person=condition.person,
+                condition=condition.id,
+                kind=EventKind.PROXIMITY,
+                start=t,
+                trigger=t,
+                raised_at=max(now, t),
+                fix_ids=[fid],
+                detail={"distance_m": round(distance, 1)},
+            )
+        elif self.prox_ep[c] >= 0 and distance >= condition.exit_m:
+            self.ledger.close(self.prox_ep[c], t, max(now, t), [fid])
+            self.prox_ep[c] = -1
+
+
+@dataclass
+class _PairArrays:
+    t: FloatArray
+    d: FloatArray
+    acc: FloatArray
+    cls: npt.NDArray[np.int8]
+    fi: IntArray
+    zi: IntArray
+    fid: IntArray
+    arrival: FloatArray
+    pd: FloatArray
+    prev_t: FloatArray
+    transit: BoolArray
+    step: FloatArray
+    prev_acc: FloatArray
+    lon: FloatArray
+    lat: FloatArray
+    p: IntArray

@@ -1,0 +1,117 @@
+"""The engine's plain model: settings, conditions and the plan it watches. No framework imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import IntEnum
+
+from vigil.engine.timetable import Timetable
+from vigil.geo.kernels import ZoneShape
+
+
+class ZoneKind(IntEnum):
+    """How a zone condition is enforced (stored in the compiled arrays, hence an int)."""
+
+    EXCLUSION = 0  # must stay out
+    INCLUSION = 1  # must stay in while the timetable says so (curfew is an inclusion zone)
+
+
+class FixClass(IntEnum):
+    """Where a fix's accuracy disc lies relative to a zone and its warning buffer.
+
+    ``d`` is the signed distance of the reported point (negative inside), ``acc`` its accuracy.
+    """
+
+    FAR = 0  # d > buffer + acc: the disc is clear of the buffer
+    EDGE = 1  # buffer < d <= buffer + acc: the disc touches the buffer's outer edge
+    BUFFER = 2  # acc <= d <= buffer: point in the buffer, disc outside the zone
+    UNSURE_OUT = 3  # 0 <= d < acc: point outside, disc overlaps the zone
+    LIKELY_IN = 4  # -acc < d < 0: point inside, disc overlaps the edge
+    IN = 5  # d <= -acc: the whole disc is inside
+    NEUTRAL = 6  # a low-quality fix: kept as evidence, never moves a state machine
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Tuning of the rules; every field can be set in a scenario's ``settings`` object."""
+
+    # Exclusion: confirm after this many point-inside fixes with no clear exit between, when they
+    # also give enough evidence (sum of depth/accuracy, each capped at 1) or span the dwell time.
+    confirm_fixes: int = 2
+    confirm_evidence: float = 1.0
+    confirm_dwell_s: float = 30.0
+    confirm_fixes_always: int = 3
+    # Exit after this many consecutive fixes whose disc is clear of the zone.
+    exit_fixes: int = 2
+    # Evidence further apart than this does not add up (a new visit starts over).
+    max_gap_s: float = 300.0
+    # Inclusion zones and curfews: clear-outside fixes needed to call the wearer absent.
+    absence_fixes: int = 2
+    # A violation confirmed by a fix older than this (against the engine's clock) is retrospective.
+    late_after_s: float = 120.0
+    # Fix quality.
+    max_speed_mps: float = 60.0
+    max_accuracy_m: float = 1000.0
+    default_accuracy_m: float = 25.0
+    # Device health.
+    no_communication_s: float = 1800.0
+    no_gps_s: float = 1800.0
+    no_gps_near_m: float = 1000.0
+    battery_low_pct: float = 15.0
+    battery_recover_pct: float = 20.0
+    # Proximity defaults (a condition may override them).
+    proximity_max_age_s: float = 120.0
+    proximity_exit_ratio: float = 1.2
+    # Late fixes are re-evaluated from a checkpoint within this much history.
+    history_s: float = 86_400.0
+    checkpoint_every_s: float = 60.0
+
+    @classmethod
+    def names(cls) -> set[str]:
+        return {item.name for item in fields(cls)}
+
+
+@dataclass(frozen=True)
+class ZoneCondition:
+    id: str
+    person: str
+    kind: ZoneKind
+    event_kind: str  # exclusion_zone, inclusion_zone or curfew
+    shape: ZoneShape
+    buffer_m: float = 0.0
+    timetable: Timetable | None = None  # None: always enforced
+    grace_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProximityCondition:
+    id: str
+    person: str
+    device: str  # the protected person's own device
+    enter_m: float
+    exit_m: float
+    max_age_s: float
+
+
+@dataclass(frozen=True)
+class AlcoholCondition:
+    id: str
+    person: str
+    threshold: float
+    sustained_s: float
+
+
+@dataclass(frozen=True)
+class PersonPlan:
+    id: str
+    devices: tuple[str, ...]
+    zones: tuple[ZoneCondition, ...] = ()
+    proximity: tuple[ProximityCondition, ...] = ()
+    alcohol: tuple[AlcoholCondition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    persons: tuple[PersonPlan, ...]
+    timezone: str = "Europe/London"
+    settings: EngineSettings = field(default_factory=EngineSettings)

@@ -1,0 +1,1 @@
+"""Geometry: local metric projections, zone parsing and the vectorised zone kernels."""

@@ -389,7 +389,8 @@ def _login(r: Reader, session: Session, length: int, serial: int, crc_ok: bool) 
     imei = r.take(8).hex()[1:]
     if not imei.isdigit():
         raise DecodeError("bad_identity", f"login IMEI {imei!r} is not BCD digits")
-    r.skip(2)  # type identification code
+    if r.remaining >= 2:
+        r.skip(2)  # type identification code (absent on older firmware)
     if length - 5 > 10 and r.remaining >= 2:
         bits = r.u16()
         hours, minutes = (bits >> 4) // 100, (bits >> 4) % 100
@@ -776,11 +777,14 @@ def split_frames(buffer: bytearray) -> tuple[list[bytes], int]:
                     frames.append(bytes(buffer[:size]))
                     del buffer[:size]
                     continue
-                # Some clones send a wrong length byte: fall back to the first CR LF.
+                # Some clones send a wrong length byte: fall back to the first CR LF, unless
+                # another frame starts before it (then this was junk that looked like a start).
                 end = buffer.find(b"\r\n", 4)
-                if end < 0:
-                    del buffer[:1]
-                    junk += 1
+                nxt = _next_start(buffer, 2)
+                if end < 0 or (0 <= nxt < end):
+                    drop = nxt if nxt > 0 else 1
+                    del buffer[:drop]
+                    junk += drop
                     continue
                 frames.append(bytes(buffer[: end + 2]))
                 del buffer[: end + 2]

@@ -1,0 +1,197 @@
+"""Real TCP sockets against the stream gateway: logins, acks byte for byte, fixes on the bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from vigil.bus.memory import InMemoryBus
+from vigil.bus.model import Topic
+from vigil.clock import FrozenClock
+from vigil.gateways import gt06, registry
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import GatewayMetrics
+from vigil.gateways.tcp import Limits, StreamGateway
+from vigil.tracking.model import Alarm, Fix
+
+CLOCK = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+GT06_LOGIN = bytes.fromhex("78780D01012345678901234500018CDD0D0A")
+GT06_POSITION = bytes.fromhex(
+    "78781f120f0a140e150bc505e51e780293a9e800540000f601006e0055da00035f240d0a"
+)
+GT06_STRAP = bytes.fromhex(
+    "7878251613020C12141AC5027951430C2A16F60014000900000000001A00007C550300020002F1E70D0A"
+)
+TELTONIKA_LOGIN = bytes.fromhex("000F313233343536373839303132333435")
+TELTONIKA_AVL = bytes.fromhex(
+    "000000000000004a08010000015ebc1da508002411926621f15246010b00b913005e000f06ef01f00150011505"
+    "c800450108b5000bb6000642381b18005ecd0318ce19cd430f5844000001f1000061a900010000c8e1"
+)
+
+
+class Harness:
+    def __init__(self, protocol: str, limits: Limits) -> None:
+        self.bus = InMemoryBus()
+        self.metrics = GatewayMetrics()
+        self.received: list[Fix] = []
+        self.bus.subscribe(Topic.FIXES, self._collect)
+        self.gateway = StreamGateway(
+            registry.get(protocol), Intake(self.bus, self.metrics), CLOCK, limits
+        )
+        self.server: asyncio.Server | None = None
+
+    async def _collect(self, batch: list[Fix]) -> None:
+        self.received.extend(batch)
+
+    async def start(self) -> int:
+        self.server = await self.gateway.start("127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+        await self.bus.close()
+
+
+@pytest.fixture
+async def gt06_gateway() -> AsyncIterator[tuple[Harness, int]]:
+    harness = Harness("gt06", Limits(idle_timeout_s=0.5))
+    port = await harness.start()
+    yield harness, port
+    await harness.close()
+
+
+async def _read_exactly(reader: asyncio.StreamReader, n: int) -> bytes:
+    return await asyncio.wait_for(reader.readexactly(n), 2)
+
+
+async def test_gt06_login_and_positions_sent_in_pieces_are_acked_and_published(
+    gt06_gateway: tuple[Harness, int],
+) -> None:
+    harness, port = gt06_gateway
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    stream = b"\x00\xffjunk" + GT06_LOGIN + GT06_POSITION + GT06_STRAP
+    for i in range(0, len(stream), 7):  # partial frames across reads
+        writer.write(stream[i : i + 7])
+        await writer.drain()
+        await asyncio.sleep(0.001)
+    login_ack = await _read_exactly(reader, 10)
+    assert login_ack == gt06.response(False, 0x01, 0x0001)
+    assert login_ack.hex() == "787805010001d9dc0d0a"
+    position_ack = await _read_exactly(reader, 10)
+    assert position_ack == gt06.response(False, 0x12, 0x0003)
+    strap_ack = await _read_exactly(reader, 10)
+    assert strap_ack == gt06.response(False, 0x16, 0x0002)
+    writer.close()
+    await harness.bus.drain()
+    assert [f.device_id for f in harness.received] == ["123456789012345"] * 2
+    first, strap = harness.received
+    assert first.fix_time == datetime(2015, 10, 20, 14, 21, 11, tzinfo=UTC)
+    assert (round(first.lat, 5), round(first.lon, 5), first.valid) == (54.94535, 24.01762, True)
+    assert first.raw == GT06_POSITION.hex()
+    assert first.receive_time == CLOCK.now()
+    assert Alarm.STRAP_REMOVED in strap.alarms
+    assert harness.metrics.get("gt06", "junk_bytes") == 6
+    assert harness.metrics.get("gt06", "accepted") == 2
+
+
+async def test_gt06_data_before_login_is_rejected_without_dropping_the_connection(
+    gt06_gateway: tuple[Harness, int],
+) -> None:
+    harness, port = gt06_gateway
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(GT06_POSITION + b"\x78\x78\x03junk" + GT06_LOGIN)
+    await writer.drain()
+    assert await _read_exactly(reader, 10) == gt06.response(False, 0x01, 0x0001)
+    writer.write(GT06_POSITION)
+    assert await _read_exactly(reader, 10) == gt06.response(False, 0x12, 0x0003)
+    writer.close()
+    await harness.bus.drain()
+    assert len(harness.received) == 1
+    assert harness.metrics.rejections("gt06")["not_logged_in"] == 1
+
+
+async def test_a_silent_connection_is_closed_after_the_idle_timeout(
+    gt06_gateway: tuple[Harness, int],
+) -> None:
+    harness, port = gt06_gateway
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.read(10), 3) == b""  # closed by the server
+    writer.close()
+    assert harness.metrics.get("gt06", "idle_timeout") == 1
+
+
+async def test_an_oversize_unframed_stream_is_cut_off_and_others_carry_on() -> None:
+    harness = Harness("watch", Limits(max_buffer=4096))
+    port = await harness.start()
+    try:
+        _, bad = await asyncio.open_connection("127.0.0.1", port)
+        good_reader, good = await asyncio.open_connection("127.0.0.1", port)
+        bad.write(b"[3G*1234567890*FFFF*UD," + b"9" * 10_000)
+        await bad.drain()
+        good.write(b"[SG*8800000015*0002*LK]")
+        await good.drain()
+        assert await asyncio.wait_for(good_reader.read(100), 2) == b"[SG*8800000015*0002*LK]"
+        await asyncio.sleep(0.05)
+        assert harness.metrics.rejections("watch").get("oversize") == 1
+        good.close()
+        bad.close()
+    finally:
+        await harness.close()
+
+
+async def test_a_flooding_connection_is_throttled() -> None:
+    harness = Harness("watch", Limits(max_frames_per_s=10, burst=50))
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"[SG*8800000015*0002*LK]" * 500)
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        assert harness.metrics.rejections("watch")["flood"] >= 400
+        writer.close()
+    finally:
+        await harness.close()
+
+
+async def test_teltonika_login_and_avl_packet_are_acked_with_the_record_count() -> None:
+    harness = Harness("teltonika", Limits())
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(TELTONIKA_LOGIN)
+        assert await _read_exactly(reader, 1) == b"\x01"
+        writer.write(TELTONIKA_AVL[:20])
+        await writer.drain()
+        await asyncio.sleep(0.01)
+        writer.write(TELTONIKA_AVL[20:] + b"\xff")
+        assert await _read_exactly(reader, 4) == b"\x00\x00\x00\x01"
+        writer.close()
+        await harness.bus.drain()
+        [fix] = harness.received
+        assert fix.device_id == "123456789012345"
+        # Record header: time 0x0000015EBC1DA508 ms, lon 0x24119266, lat 0x21F15246 (1e-7 deg).
+        assert fix.fix_time == datetime.fromtimestamp(0x15EBC1DA508 / 1000, tz=UTC)
+        assert (fix.lon, fix.lat) == (0x24119266 / 1e7, 0x21F15246 / 1e7)
+        assert fix.satellites == 19 and fix.valid
+        assert fix.attributes["codec"] == 8 and "crc_ok" not in fix.attributes
+    finally:
+        await harness.close()
+
+
+async def test_teltonika_login_that_is_not_an_imei_is_refused_and_dropped() -> None:
+    harness = Harness("teltonika", Limits())
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"\x00\x05ab;cd")
+        assert await _read_exactly(reader, 1) == b"\x00"
+        assert await asyncio.wait_for(reader.read(1), 2) == b""
+        writer.close()
+        assert harness.metrics.rejections("teltonika")["login_refused"] == 1
+    finally:
+        await harness.close()

@@ -6,6 +6,7 @@ on the buses' day."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +32,7 @@ CRIMES = FIXTURES / "crime" / "2021-08-merseyside-street.csv"
 _GEOD = Geod(ellps="WGS84")
 
 
+@functools.cache
 def load_bus_fixes() -> list[TrackPoint]:
     points = []
     with BUSES.open(newline="") as handle:
@@ -53,6 +55,11 @@ def load_bus_fixes() -> list[TrackPoint]:
 
 
 def crime_batch_near(points: list[TrackPoint]) -> str:
+    return _crime_batch_near(tuple(points))
+
+
+@functools.cache
+def _crime_batch_near(points: tuple[TrackPoint, ...]) -> str:
     """The Merseyside crimes near the route as a headed CSV, each given a window on 2026-01-26
     (local time; January is GMT)."""
     lats = [p.lat for p in points]

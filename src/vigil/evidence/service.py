@@ -1,0 +1,536 @@
+"""Evidence use cases: crime batches and matching (with caseworker review), and their exports.
+
+Who may do what:
+
+* Police upload crime batches for their own force area and see only their force's batches; police
+  analysts (the caseworkers) and administrators see every batch.
+* The search itself runs over every wearer in the trail store, as the national matching service
+  does: a tagged person from another area committing a crime here must still be found.
+* Only a caseworker (analyst) or an administrator confirms or discards a match, and only
+  confirmed matches ever leave the system (CSV, PDF, GeoJSON, KML, GPX exports).
+* Every upload, run, view, review and export needs a stated reason and is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.evidence import bng
+from vigil.evidence.crimes import POLICE_FORCES, CrimeFormat, RowError, parse_crimes
+from vigil.evidence.matching import (
+    ALGORITHM_VERSION,
+    MatchParameters,
+    Scene,
+    TrackIndex,
+    TrackPoint,
+    match_scene,
+)
+from vigil.evidence.tables import crime_batches, crime_match_runs, crime_matches, crimes
+from vigil.security import audit
+from vigil.security.model import PermissionDenied, Principal, Role
+
+CRIME_ROLES = (Role.POLICE, Role.ANALYST, Role.ADMIN)
+REVIEW_ROLES = (Role.ANALYST, Role.ADMIN)
+REASON_MIN, REASON_MAX = 5, 500
+MAX_UPLOAD_BYTES = 5_000_000
+_FORCE_NAME_BY_CODE = {code.upper(): name for name, code in POLICE_FORCES.items()}
+
+
+class MatchStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"
+
+
+def stated_reason(reason: str | None, errors: ErrorCollector | None = None) -> str:
+    text = (reason or "").strip()
+    ok = REASON_MIN <= len(text) <= REASON_MAX
+    if errors is not None:
+        errors.check(ok, "reason", f"a stated reason of {REASON_MIN} to {REASON_MAX} characters")
+    elif not ok:
+        raise ValidationError(
+            "reason", f"a stated reason of {REASON_MIN} to {REASON_MAX} characters is required"
+        )
+    return text
+
+
+def force_name(code: str | None) -> str | None:
+    return _FORCE_NAME_BY_CODE.get((code or "").upper())
+
+
+def _everyone(_uow: UnitOfWork, _principal: Principal, _person_id: str) -> bool:
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Upload
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: int
+    format: CrimeFormat
+    rows: int
+    accepted: int
+    errors: list[RowError]
+
+
+def upload_batch(
+    uow: UnitOfWork,
+    principal: Principal,
+    text: str,
+    *,
+    filename: str,
+    reason: str | None,
+    fmt: CrimeFormat | None = None,
+    max_window: timedelta = timedelta(hours=12),
+) -> BatchSummary:
+    """Store the good rows of a crime batch and a per-row error list for the bad ones."""
+    principal.require(*CRIME_ROLES)
+    errors = ErrorCollector()
+    stated = stated_reason(reason, errors)
+    errors.check(0 < len(text.encode()) <= MAX_UPLOAD_BYTES, "file", "must be 1 byte to 5 MB")
+    errors.check(0 < len(filename) <= 200, "filename", "must be 1 to 200 characters")
+    own_force = force_name(principal.force_area) if principal.role is Role.POLICE else None
+    if principal.role is Role.POLICE and own_force is None:
+        errors.add("force_area", "your account has no known force area; ask an administrator")
+    errors.raise_if_any()
+    parsed = parse_crimes(text, fmt=fmt, max_window=max_window)
+    accepted = []
+    row_errors = list(parsed.errors)
+    for crime in parsed.crimes:
+        # Police may only submit their own force's crimes; a stray row is that row's error.
+        if own_force is not None and crime.force is not None and crime.force != own_force:
+            row_errors.append(
+                RowError(
+                    crime.row, "policeForce", f"is not your force ({own_force})", crime.reference
+                )
+            )
+            continue
+        accepted.append(crime)
+    row_errors.sort(key=lambda e: e.row)
+    batch_ref = next((c.batch_id for c in accepted if c.batch_id), None)
+    force = own_force or next((c.force for c in accepted if c.force), None)
+    now = uow.clock.now()
+    batch_id = uow.connection.execute(
+        insert(crime_batches)
+        .values(
+            force=force,
+            source_batch_id=batch_ref,
+            filename=filename,
+            format=parsed.format.value,
+            uploaded_at=now,
+            uploaded_by=principal.actor,
+            reason=stated,
+            rows_total=parsed.rows,
+            rows_accepted=len(accepted),
+            errors=json.dumps([e.as_dict() for e in row_errors]),
+        )
+        .returning(crime_batches.c.id)
+    ).scalar_one()
+    if accepted:
+        uow.connection.execute(
+            insert(crimes),
+            [
+                {
+                    "batch_id": batch_id,
+                    "row": c.row,
+                    "reference": c.reference,
+                    "crime_type": c.crime_type,
+                    "description": c.description,
+                    "lat": c.lat,
+                    "lon": c.lon,
+                    "easting": c.easting,
+                    "northing": c.northing,
+                    "window_from": c.window_from,
+                    "window_to": c.window_to,
+                }
+                for c in accepted
+            ],
+        )
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="crime_batch.upload",
+        subject_type="crime_batch",
+        subject_id=batch_id,
+        detail={
+            "reason": stated,
+            "rows": parsed.rows,
+            "accepted": len(accepted),
+            "rejected_rows": len({e.row for e in row_errors}),
+        },
+    )
+    uow.commit()
+    return BatchSummary(int(batch_id), parsed.format, parsed.rows, len(accepted), row_errors)
+
+
+def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:
+    principal.require(*CRIME_ROLES)
+    row = uow.connection.execute(
+        select(crime_batches).where(crime_batches.c.id == batch_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"crime batch {batch_id}")
+    if principal.role is Role.POLICE and row.force != force_name(principal.force_area):
+        raise NotFound(f"crime batch {batch_id}")
+    return row
+
+
+def list_batches(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+    principal.require(*CRIME_ROLES)
+    query = select(crime_batches).order_by(crime_batches.c.id.desc()).limit(200)
+    if principal.role is Role.POLICE:
+        query = query.where(crime_batches.c.force == force_name(principal.force_area))
+    return [_batch_json(row) for row in uow.connection.execute(query)]
+
+
+def _batch_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "force": row.force,
+        "source_batch_id": row.source_batch_id,
+        "filename": row.filename,
+        "format": row.format,
+        "uploaded_at": row.uploaded_at.isoformat(),
+        "uploaded_by": row.uploaded_by,
+        "rows_total": row.rows_total,
+        "rows_accepted": row.rows_accepted,
+        "errors": json.loads(row.errors),
+    }
+
+
+def get_batch(uow: UnitOfWork, principal: Principal, batch_id: int) -> dict[str, Any]:
+    row = _batch_row(uow, principal, batch_id)
+    out = _batch_json(row)
+    runs = uow.connection.execute(
+        select(crime_match_runs)
+        .where(crime_match_runs.c.batch_id == batch_id)
+        .order_by(crime_match_runs.c.id)
+    )
+    out["runs"] = [_run_json(r) for r in runs]
+    return out
+
+
+def _run_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "batch_id": row.batch_id,
+        "algorithm_version": row.algorithm_version,
+        "parameters": json.loads(row.parameters),
+        "transformation": row.transformation,
+        "run_at": row.run_at.isoformat(),
+        "run_by": row.run_by,
+        "reason": row.reason,
+        "matches": row.matches,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching
+
+
+def run_matching(
+    uow: UnitOfWork,
+    principal: Principal,
+    batch_id: int,
+    params: MatchParameters,
+    reason: str | None,
+) -> int:
+    """Match every crime of a batch against the trail store; returns the run id."""
+    from vigil.tracking import queries
+
+    errors = ErrorCollector()
+    stated = stated_reason(reason, errors)
+    errors.raise_if_any()
+    params.validate()
+    _batch_row(uow, principal, batch_id)
+    scenes = uow.connection.execute(
+        select(crimes).where(crimes.c.batch_id == batch_id).order_by(crimes.c.row)
+    ).all()
+    now = uow.clock.now()
+    run_id = uow.connection.execute(
+        insert(crime_match_runs)
+        .values(
+            batch_id=batch_id,
+            algorithm_version=ALGORITHM_VERSION,
+            parameters=json.dumps(params.as_dict(), sort_keys=True),
+            transformation=bng.transformation_description()[:200],
+            run_at=now,
+            run_by=principal.actor,
+            reason=stated,
+            matches=0,
+        )
+        .returning(crime_match_runs.c.id)
+    ).scalar_one()
+    # The store's search takes "reach" as distance minus accuracy (no accuracy counts as 0);
+    # asking for radius + worst accuracy returns a superset, and the pure matcher decides.
+    reach = params.radius_m + params.max_accuracy_m
+    total = 0
+    persons: set[str] = set()
+    for crime in scenes:
+        approaches = queries.near_unaudited(
+            uow,
+            principal,
+            crime.lat,
+            crime.lon,
+            reach,
+            crime.window_from - params.padding_before,
+            crime.window_to + params.padding_after,
+            params.max_accuracy_m,
+            _everyone,
+        )
+        points = [
+            TrackPoint(
+                s.fix.id,
+                a.person_id,
+                s.fix.fix_time,
+                float(s.fix.lat),
+                float(s.fix.lon),
+                s.fix.accuracy_m,
+            )
+            for a in approaches
+            for s in a.sightings
+            if s.fix.lat is not None and s.fix.lon is not None
+        ]
+        scene = Scene(crime.reference, crime.lat, crime.lon, crime.window_from, crime.window_to)
+        found = match_scene(scene, TrackIndex(points), params)
+        if found:
+            uow.connection.execute(
+                insert(crime_matches),
+                [
+                    {
+                        "run_id": run_id,
+                        "crime_id": crime.id,
+                        "person_id": m.person_id,
+                        "closest_distance_m": m.closest_distance_m,
+                        "closest_time": m.closest_time,
+                        "closest_fix_id": m.closest_fix_id,
+                        "confidence": m.confidence,
+                        "label": m.label.value,
+                        "fixes": json.dumps([f.as_dict() for f in m.fixes]),
+                        "status": MatchStatus.PENDING.value,
+                    }
+                    for m in found
+                ],
+            )
+        total += len(found)
+        persons.update(m.person_id for m in found)
+    uow.connection.execute(
+        update(crime_match_runs).where(crime_match_runs.c.id == run_id).values(matches=total)
+    )
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="crime_match.run",
+        subject_type="crime_batch",
+        subject_id=batch_id,
+        detail={
+            "reason": stated,
+            "run_id": run_id,
+            "algorithm_version": ALGORITHM_VERSION,
+            "parameters": params.as_dict(),
+            "crimes": len(scenes),
+            "matches": total,
+            "persons": sorted(persons),
+        },
+    )
+    uow.commit()
+    return int(run_id)
+
+
+def _run_row(uow: UnitOfWork, principal: Principal, run_id: int) -> Any:
+    run = uow.connection.execute(
+        select(crime_match_runs).where(crime_match_runs.c.id == run_id)
+    ).first()
+    if run is None:
+        raise NotFound(f"matching run {run_id}")
+    _batch_row(uow, principal, run.batch_id)
+    return run
+
+
+def _match_rows(
+    uow: UnitOfWork, run_id: int, status: MatchStatus | None = None
+) -> list[dict[str, Any]]:
+    query = (
+        select(crime_matches, crimes)
+        .join(crimes, crimes.c.id == crime_matches.c.crime_id)
+        .where(crime_matches.c.run_id == run_id)
+        .order_by(crimes.c.row, crime_matches.c.confidence.desc(), crime_matches.c.id)
+    )
+    if status is not None:
+        query = query.where(crime_matches.c.status == status.value)
+    out = []
+    for row in uow.connection.execute(query).mappings():
+        out.append(
+            {
+                "id": row[crime_matches.c.id],
+                "crime_id": row[crimes.c.id],
+                "crime_reference": row["reference"],
+                "crime_type": row["crime_type"],
+                "window_from_utc": row["window_from"],
+                "window_to_utc": row["window_to"],
+                "crime_lat": row["lat"],
+                "crime_lon": row["lon"],
+                "person_id": row["person_id"],
+                "closest_distance_m": round(row["closest_distance_m"], 1),
+                "closest_time_utc": row["closest_time"],
+                "closest_fix_id": row["closest_fix_id"],
+                "fixes": json.loads(row["fixes"]),
+                "fixes_within": len(json.loads(row["fixes"])),
+                "confidence": round(row["confidence"], 3),
+                "label": row["label"],
+                "status": row["status"],
+                "reviewed_by": row["reviewed_by"],
+                "review_note": row["review_note"],
+            }
+        )
+    return out
+
+
+def get_run(
+    uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None
+) -> dict[str, Any]:
+    """A run with every match (what a caseworker reviews). Viewing is audited."""
+    stated = stated_reason(reason)
+    run = _run_row(uow, principal, run_id)
+    out = _run_json(run)
+    out["results"] = _match_rows(uow, run_id)
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="crime_match.view",
+        subject_type="crime_match_run",
+        subject_id=run_id,
+        detail={"reason": stated, "matches": len(out["results"])},
+    )
+    uow.commit()
+    return out
+
+
+def review_match(
+    uow: UnitOfWork,
+    principal: Principal,
+    match_id: int,
+    decision: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """A caseworker confirms or discards one match; the note says why (required to discard)."""
+    if principal.role not in REVIEW_ROLES:
+        raise PermissionDenied("only a caseworker (analyst) may review crime matches")
+    errors = ErrorCollector()
+    allowed = {MatchStatus.CONFIRMED.value, MatchStatus.DISCARDED.value}
+    errors.check(decision in allowed, "decision", "must be confirmed or discarded")
+    text = (note or "").strip()
+    errors.check(len(text) <= 500, "note", "must be at most 500 characters")
+    errors.check(
+        decision != MatchStatus.DISCARDED.value or len(text) >= 5,
+        "note",
+        "say why the match is discarded (at least 5 characters)",
+    )
+    errors.raise_if_any()
+    row = uow.connection.execute(
+        select(crime_matches).where(crime_matches.c.id == match_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"match {match_id}")
+    _run_row(uow, principal, row.run_id)
+    now = uow.clock.now()
+    uow.connection.execute(
+        update(crime_matches)
+        .where(crime_matches.c.id == match_id)
+        .values(
+            status=decision, reviewed_by=principal.actor, reviewed_at=now, review_note=text or None
+        )
+    )
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="crime_match.review",
+        subject_type="crime_match",
+        subject_id=match_id,
+        detail={"decision": decision, "from": row.status, "person_id": row.person_id},
+    )
+    uow.commit()
+    return {"id": match_id, "status": decision}
+
+
+def confirmed_matches(
+    uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None, fmt: str
+) -> list[dict[str, Any]]:
+    """The confirmed matches of a run, for export; audited as data leaving the system."""
+    stated = stated_reason(reason)
+    _run_row(uow, principal, run_id)
+    rows = _match_rows(uow, run_id, MatchStatus.CONFIRMED)
+    pending = uow.connection.execute(
+        select(func.count())
+        .select_from(crime_matches)
+        .where(
+            crime_matches.c.run_id == run_id, crime_matches.c.status == MatchStatus.PENDING.value
+        )
+    ).scalar_one()
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="crime_match.export",
+        subject_type="crime_match_run",
+        subject_id=run_id,
+        detail={"reason": stated, "format": fmt, "matches": len(rows), "unreviewed": pending},
+    )
+    uow.commit()
+    return rows
+
+
+def match_map_svg(match: dict[str, Any], radius_m: float) -> str:
+    """A map per match: the scene and its radius, and the fixes that place the person there."""
+    from vigil.evidence.maps import Circle, MapSpec, Point, render_svg
+
+    spec = MapSpec(
+        title=f"{match['crime_reference']}: {match['person_id']}",
+        circles=[
+            Circle(
+                match["crime_lat"], match["crime_lon"], radius_m, match["crime_reference"], "scene"
+            )
+        ],
+        points=[
+            Point(
+                f["lat"],
+                f["lon"],
+                f["time"][11:16],
+                f.get("accuracy_m"),
+                "highlight" if f["fix_id"] == match["closest_fix_id"] else "fix",
+            )
+            for f in match["fixes"]
+        ],
+        trail=[(f["lat"], f["lon"]) for f in sorted(match["fixes"], key=lambda f: f["time"])],
+        width=420,
+        height=300,
+    )
+    return render_svg(spec)
+
+
+def matches_pdf(run: dict[str, Any], rows: list[dict[str, Any]], generated: datetime) -> bytes:
+    """The confirmed matches of a run as a PDF report, one map per match."""
+    from vigil.evidence.render import render_pdf, render_template
+
+    radius = float(run["parameters"]["radius_m"])
+    html = render_template(
+        "evidence/matches_report.html",
+        run=run,
+        rows=[{**r, "map": match_map_svg(r, radius)} for r in rows],
+        generated=generated,
+    )
+    return render_pdf(html)

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # Comma-separated partitions this process consumes (empty = all), e.g. "0-7" on one worker.
     bus_owned_partitions: str = ""
     pilot_region_capacity: int = Field(default=500, ge=1)
+    evidence_signing_key: str = ""  # "<signer>:<base64 32-byte Ed25519 seed>" for evidence packs
     gateway_host: str = "127.0.0.1"  # devices on a network need 0.0.0.0 or the LAN address
     gateway_tcp_ports: str = "teltonika:5027,gt06:5023,watch:5093"
     gateway_osmand_port: int = Field(default=5055, ge=-1, le=65535)  # -1 disables

@@ -657,7 +657,11 @@ def _read_tsv(path: Path) -> list[dict[str, str]]:
 
 
 def _parse_date(value: str) -> date | None:
-    return date.fromisoformat(value) if value else None
+    """Register dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; a missing part is the first."""
+    if not value:
+        return None
+    parts = [int(part) for part in value.split("-")]
+    return date(parts[0], *(parts[1:] + [1, 1])[:2])
 
 
 def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadReport:
@@ -677,6 +681,9 @@ def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadRepo
     for row in prison_rows:
         if not row.get("prison-estate") or not row.get("name"):
             raise ValidationError("prison.tsv", "every row needs prison-estate and name")
+    # A code can appear twice when a prison was re-roled (HMP to IRC Morton Hall); the later row
+    # is the current one.
+    prison_rows = list({row["prison-estate"]: row for row in prison_rows}.values())
     matched = _match_addresses(prison_rows, address_rows)
     conn = uow.connection
     existing = set(conn.execute(select(prisons.c.code)).scalars())

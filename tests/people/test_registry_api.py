@@ -152,7 +152,8 @@ def test_protected_person_details_only_for_roles_that_need_them_and_every_view_a
     as_user(client, "admin")
     withheld = client.get(f"/api/protected-persons/{added.json()['id']}").json()
     assert withheld["details_withheld"] is True
-    assert withheld["full_name"] is None and withheld["address"] is None
+    assert withheld["full_name"] is None
+    assert withheld["address"] is None
 
     with container.engine.connect() as conn:
         rows = conn.execute(
@@ -207,7 +208,9 @@ def test_prisons_load_from_the_fixtures_with_the_swapped_columns_put_right(
     assert report.with_address >= 60
     birmingham = found["BM"]
     assert birmingham["postcode"] == "B18 4AS"
-    assert abs(birmingham["lat"] - 52.4925) < 0.001 and abs(birmingham["lon"] + 1.9385) < 0.001
+    assert abs(birmingham["lat"] - 52.4925) < 0.001
+    assert abs(birmingham["lon"] + 1.9385) < 0.001
     for prison in found.values():
         if prison["lat"] is not None:
-            assert 49 < prison["lat"] < 61 and -8 < prison["lon"] < 2
+            assert 49 < prison["lat"] < 61
+            assert -8 < prison["lon"] < 2

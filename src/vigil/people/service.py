@@ -661,7 +661,7 @@ def _parse_date(value: str) -> date | None:
     if not value:
         return None
     parts = [int(part) for part in value.split("-")]
-    return date(parts[0], *(parts[1:] + [1, 1])[:2])
+    return date(parts[0], *([*parts[1:], 1, 1])[:2])
 
 
 def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadReport:

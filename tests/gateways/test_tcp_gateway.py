@@ -148,7 +148,7 @@ async def test_a_flooding_connection_is_throttled() -> None:
     harness = Harness("watch", Limits(max_frames_per_s=10, burst=50))
     port = await harness.start()
     try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"[SG*8800000015*0002*LK]" * 500)
         await writer.drain()
         await asyncio.sleep(0.2)
@@ -177,8 +177,10 @@ async def test_teltonika_login_and_avl_packet_are_acked_with_the_record_count() 
         # Record header: time 0x0000015EBC1DA508 ms, lon 0x24119266, lat 0x21F15246 (1e-7 deg).
         assert fix.fix_time == datetime.fromtimestamp(0x15EBC1DA508 / 1000, tz=UTC)
         assert (fix.lon, fix.lat) == (0x24119266 / 1e7, 0x21F15246 / 1e7)
-        assert fix.satellites == 19 and fix.valid
-        assert fix.attributes["codec"] == 8 and "crc_ok" not in fix.attributes
+        assert fix.satellites == 19
+        assert fix.valid
+        assert fix.attributes["codec"] == 8
+        assert "crc_ok" not in fix.attributes
     finally:
         await harness.close()
 

@@ -99,7 +99,8 @@ def test_upstream_fixture_decodes_to_what_upstream_asserts(case: dict) -> None:
         assert positions, "upstream decodes a position here"
         for fix in positions:
             assert validate.problem(fix) in (None, "future_time"), fix
-            assert -90 <= fix.lat <= 90 and -180 <= fix.lon <= 180  # type: ignore[operator]
+            assert -90 <= fix.lat <= 90
+            assert -180 <= fix.lon <= 180
     else:
         assert fixes, "upstream decodes something here"
     expect = case.get("expect")
@@ -131,7 +132,9 @@ def test_upstream_fixture_decodes_to_what_upstream_asserts(case: dict) -> None:
 
 
 def test_every_required_protocol_line_is_exercised() -> None:
-    counts = {p: sum(c["protocol"] == p for c in CASES) for p in ("gt06", "teltonika", "watch", "osmand")}
+    counts = {
+        p: sum(c["protocol"] == p for c in CASES) for p in ("gt06", "teltonika", "watch", "osmand")
+    }
     assert counts == {"gt06": 167, "teltonika": 41, "watch": 49, "osmand": 13}
 
 

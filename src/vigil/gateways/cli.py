@@ -81,7 +81,7 @@ def decode(
     payload: Annotated[
         str,
         typer.Argument(
-            help="hex for binary protocols; text, a request path?query or JSON otherwise; - reads stdin"
+            help="hex for binary protocols, else text, a path?query or JSON; - reads stdin"
         ),
     ],
     device: Annotated[str | None, typer.Option(help="device id to assume (before a login)")] = None,

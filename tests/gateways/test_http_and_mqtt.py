@@ -1,0 +1,207 @@
+"""OsmAnd and OwnTracks through the real app, the OsmAnd port, bulk import, and real MQTT."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from datetime import UTC, datetime
+
+import aiomqtt
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import FIXTURES, require_service
+from vigil.bootstrap import Container
+from vigil.bus.memory import InMemoryBus
+from vigil.bus.model import Topic
+from vigil.clock import FrozenClock
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import GatewayMetrics
+from vigil.gateways.mqtt import run_subscriber
+from vigil.gateways.osmand_server import OsmAndServer
+from vigil.security import service as security_service
+from vigil.tracking.model import Alarm, Fix
+
+CLOCK = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _collect(container: Container) -> list[Fix]:
+    received: list[Fix] = []
+
+    async def handler(batch: list[Fix]) -> None:
+        received.extend(batch)
+
+    container.bus.subscribe(Topic.FIXES, handler)
+    return received
+
+
+def _drain(client: TestClient, container: Container) -> None:
+    bus = container.bus
+    assert isinstance(bus, InMemoryBus)
+    client.portal.call(bus.drain)  # type: ignore[union-attr]
+
+
+def test_osmand_and_owntracks_routes_on_the_main_app(
+    client: TestClient, container: Container
+) -> None:
+    received = _collect(container)
+    ok = client.get(
+        "/gateways/osmand?id=902064&lat=42.06288&lon=-88.23412&timestamp=2016-01-27T18%3A55%3A47Z&hdop=6.0&speed=1.0"
+    )
+    assert ok.status_code == 200
+    bad = client.get("/gateways/osmand?lat=1&lon=2")
+    assert bad.status_code == 400
+    assert "id" in bad.text
+    impossible = client.post("/gateways/osmand?id=1&lat=123&lon=2")
+    assert impossible.status_code == 400
+    body = (FIXTURES / "owntracks" / "test" / "location-5s.json").read_bytes()
+    ot = client.post(
+        "/gateways/owntracks", content=body, headers={"X-Limit-U": "alice", "X-Limit-D": "phone"}
+    )
+    assert ot.status_code == 200
+    assert ot.json() == []
+    assert client.post("/gateways/owntracks?u=alice&d=phone", content=b"").json() == []
+    rejected = client.post(
+        "/gateways/owntracks?u=a&d=b",
+        content=(FIXTURES / "owntracks" / "test" / "location-lat-missing.json").read_bytes(),
+    )
+    assert rejected.status_code == 400
+    assert "lat" in rejected.text
+    _drain(client, container)
+    assert [f.device_id for f in received] == ["902064", "alice/phone"]
+    osm, ot_fix = received
+    assert osm.fix_time == datetime(2016, 1, 27, 18, 55, 47, tzinfo=UTC)
+    assert osm.accuracy_m == 30.0
+    assert osm.speed_mps == pytest.approx(0.514, abs=1e-3)
+    assert ot_fix.accuracy_m == 9.0
+
+
+def test_bulk_json_csv_and_gpx_need_a_gateway_token_and_are_all_or_nothing(
+    client: TestClient, container: Container
+) -> None:
+    received = _collect(container)
+    with container.uow() as uow:
+        token = security_service.create_token(uow, role="device_gateway", name="backfill")
+    auth = {"Authorization": f"Bearer {token}"}
+    batch = {
+        "fixes": [
+            {
+                "device": "T1",
+                "time": "2026-01-01T00:00:00Z",
+                "lat": 51.5,
+                "lon": -0.1,
+                "accuracy_m": 8,
+                "alarms": ["strap_removed"],
+            }
+        ]
+    }
+    assert client.post("/api/gateways/fixes", json=batch).status_code == 401
+    assert client.post("/api/gateways/fixes", json=batch, headers=auth).json() == {"accepted": 1}
+    broken = {
+        "fixes": [batch["fixes"][0], {"device": "T1", "time": "yesterday", "lat": 95, "lon": 0}]
+    }
+    response = client.post("/api/gateways/fixes", json=broken, headers=auth)
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["detail"]}
+    assert fields == {"fixes[1].time", "fixes[1].lat"} or "fixes[1].time" in fields
+    csv_text = "device,time,lat,lon,accuracy_m\nT2,2026-01-01 00:00:05,51.5,-0.1,5\n"
+    assert client.post(
+        "/api/gateways/import?format=csv", content=csv_text, headers=auth
+    ).json() == {"accepted": 1}
+    gpx = (FIXTURES / "trajectories" / "limerick_bus_phone_2019-02-18.gpx").read_bytes()
+    imported = client.post(
+        "/api/gateways/import?format=gpx&device=PHONE", content=gpx, headers=auth
+    )
+    assert imported.status_code == 200
+    assert imported.json()["accepted"] == 2144
+    no_time = b'<gpx version="1.1"><wpt lat="1" lon="2"></wpt></gpx>'
+    missing = client.post("/api/gateways/import?format=gpx&device=X", content=no_time, headers=auth)
+    assert missing.status_code == 422
+    assert "time" in missing.text
+    _drain(client, container)
+    assert len(received) == 1 + 1 + 2144
+    assert received[0].alarms == frozenset({Alarm.STRAP_REMOVED})
+
+
+async def test_the_osmand_port_answers_200_or_400_with_keep_alive() -> None:
+    bus = InMemoryBus()
+    received: list[Fix] = []
+
+    async def handler(batch: list[Fix]) -> None:
+        received.extend(batch)
+
+    bus.subscribe(Topic.FIXES, handler)
+    server = await OsmAndServer(Intake(bus, GatewayMetrics()), CLOCK).start("127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            first = await http.get("/?id=123456&timestamp=1377177267&lat=60.0&lon=30.0")
+            second = await http.post("/", params={"id": "7", "location": "51.5,-0.1"})
+            bad = await http.get("/?id=1&lat=abc&lon=1")
+            json_body = await http.post(
+                "/",
+                json={
+                    "device_id": "J",
+                    "location": {"coords": {"latitude": 1.0, "longitude": 2.0}},
+                },
+            )
+        assert (first.status_code, second.status_code, json_body.status_code) == (200, 200, 200)
+        assert bad.status_code == 400
+        assert "lat" in bad.text
+        await bus.drain()
+        assert [f.device_id for f in received] == ["123456", "7", "J"]
+        assert received[0].fix_time == datetime.fromtimestamp(1377177267, tz=UTC)
+    finally:
+        server.close()
+        await server.wait_closed()
+        await bus.close()
+
+
+def _mqtt_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 1883), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def test_owntracks_over_real_mqtt() -> None:
+    require_service("MQTT", _mqtt_up(), "Mosquitto on 127.0.0.1:1883")
+    bus = InMemoryBus()
+    metrics = GatewayMetrics()
+    received: list[Fix] = []
+
+    async def handler(batch: list[Fix]) -> None:
+        received.extend(batch)
+
+    bus.subscribe(Topic.FIXES, handler)
+    ready = asyncio.Event()
+    task = asyncio.create_task(
+        run_subscriber("mqtt://127.0.0.1:1883", Intake(bus, metrics), CLOCK, ready)
+    )
+    user = f"t{uuid.uuid4().hex[:8]}"
+    try:
+        await asyncio.wait_for(ready.wait(), 5)
+        location = (FIXTURES / "owntracks" / "test" / "l.json").read_bytes()
+        transition = (FIXTURES / "owntracks" / "test" / "transition.json").read_bytes()
+        async with aiomqtt.Client("127.0.0.1", 1883) as client:
+            await client.publish(f"owntracks/{user}/phone", location, qos=1)
+            await client.publish(f"owntracks/{user}/phone/event", transition, qos=1)
+            await client.publish(f"owntracks/{user}/phone", json.dumps({"_type": "lwt"}), qos=1)
+        for _ in range(100):
+            await bus.drain()
+            if len(received) >= 2 and metrics.rejections("owntracks"):
+                break
+            await asyncio.sleep(0.05)
+        mine = [f for f in received if f.device_id == f"{user}/phone"]
+        assert [f.attributes["message"] for f in mine] == ["location", "transition"]
+        assert (mine[0].lat, mine[0].lon, mine[0].accuracy_m) == (52.195913, 7.688245, 35.0)
+        assert Alarm.GEOFENCE_ENTER in mine[1].alarms
+        assert metrics.rejections("owntracks") == {"schema": 1}  # the lwt without tst
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.close()

@@ -469,7 +469,7 @@ def count_active_pilot_persons(
 ) -> list[int]:
     """Person ids with an order of one of ``pilots`` in force at ``at``."""
     wanted = {p.value for p in pilots}
-    pilot_of = dict(uow.connection.execute(select(orders.c.id, orders.c.pilot)).tuples().all())
+    pilot_of = {r.id: r.pilot for r in uow.connection.execute(select(orders.c.id, orders.c.pilot))}
     return sorted(
         {
             person

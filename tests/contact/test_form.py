@@ -1,0 +1,308 @@
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_from, log_in
+from vigil.bootstrap import Container
+from vigil.contact.tables import contact_cases
+from vigil.security import service as security_service
+from vigil.security.model import Role
+
+
+def _post(client: TestClient, path: str, data: dict[str, str | list[str]]):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get(path).text)
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def _walk_to_check(client: TestClient) -> None:
+    client.get("/contact")
+    steps: list[tuple[str, dict[str, str | list[str]]]] = [
+        ("/contact/who", {"requester_type": "friend_or_family"}),
+        ("/contact/consent", {"consent": "not_asked"}),
+        (
+            "/contact/your-details",
+            {
+                "requester_name": "Sam Doe",
+                "requester_email": "sam@example.com",
+                "requester_phone": "",
+            },
+        ),
+        ("/contact/safe-contact", {"safe_contact": "Text only after 6pm"}),
+        (
+            "/contact/person/0",
+            {"name": "Jane Doe", "phones": "07700 900123\n+44 7700 900456", "emails": ""},
+        ),
+        (
+            "/contact/person/0/address",
+            {
+                "line1": "14 High Street",
+                "line2": "",
+                "town": "Birmingham",
+                "postcode": "b11aa",
+                "other_addresses": "",
+            },
+        ),
+        ("/contact/another-person", {"another": "no"}),
+        (
+            "/contact/prisoner",
+            {
+                "prisoner_name": "Jon Smyth",
+                "dob_day": "7",
+                "dob_month": "3",
+                "dob_year": "1985",
+                "prison_number": "a1234bc",
+                "prison": "",
+            },
+        ),
+        ("/contact/contact-so-far", {"kinds": ["calls", "letters"], "dates": "", "details": ""}),
+    ]
+    for path, data in steps:
+        response = _post(client, path, data)
+        assert response.status_code == 303, (path, response.text)
+
+
+def test_the_whole_form_gives_a_reference_and_a_case(
+    client: TestClient, container: Container
+) -> None:
+    _walk_to_check(client)
+    check = client.get("/contact/check")
+    assert "Check your answers" in check.text
+    assert "Jane Doe" in check.text
+    assert "A1234BC" in check.text
+    response = client.post(
+        "/contact/check", data={"csrf_token": csrf_from(check.text)}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    reference = re.search(r'id="reference">([^<]+)<', response.text)
+    assert reference
+    assert "Jane" not in response.text
+    assert "07700" not in response.text
+    with container.engine.connect() as conn:
+        row = conn.execute(select(contact_cases)).one()
+    assert row.reference == reference.group(1)
+    assert row.requester_type == "friend_or_family"
+    assert row.consent == "not_asked"
+    assert row.prison_number == "A1234BC"
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field", "message"),
+    [
+        ("/contact/who", {}, "requester_type", "Select who is asking"),
+        ("/contact/who", {"requester_type": "martian"}, "requester_type", "Select who is asking"),
+        ("/contact/consent", {"consent": "perhaps"}, "consent", "Select whether the person knows"),
+        (
+            "/contact/your-details",
+            {"requester_name": "", "requester_email": "sam@example.com"},
+            "requester_name",
+            "Enter your name",
+        ),
+        (
+            "/contact/your-details",
+            {"requester_name": "Sam", "requester_email": "not-an-email"},
+            "requester_email",
+            "Enter an email address in the correct format",
+        ),
+        (
+            "/contact/your-details",
+            {"requester_name": "Sam"},
+            "requester_email",
+            "Enter an email address or a phone number",
+        ),
+        (
+            "/contact/your-details",
+            {"requester_name": "S" * 201, "requester_phone": "07700900123"},
+            "requester_name",
+            "200 characters or fewer",
+        ),
+        ("/contact/safe-contact", {"safe_contact": "x" * 501}, "safe_contact", "500 characters"),
+        (
+            "/contact/person/0",
+            {"name": "", "phones": "07700900123"},
+            "name",
+            "Enter their full name",
+        ),
+        (
+            "/contact/person/0",
+            {"name": "Jane", "phones": "07700900123\n12"},
+            "phones",
+            "Line 2: enter a phone number",
+        ),
+        (
+            "/contact/person/0",
+            {"name": "Jane", "emails": "jane@"},
+            "emails",
+            "Line 1: enter an email address",
+        ),
+        ("/contact/another-person", {}, "another", "Select yes if you need to add another person"),
+        (
+            "/contact/prisoner",
+            {"prisoner_name": "", "prison_number": ""},
+            "prisoner_name",
+            "Enter the prisoner's name or prison number",
+        ),
+        (
+            "/contact/prisoner",
+            {"prisoner_name": "X", "prison_number": "12345"},
+            "prison_number",
+            "Enter a prison number like A1234BC",
+        ),
+        (
+            "/contact/prisoner",
+            {"prisoner_name": "X", "dob_day": "31", "dob_month": "2", "dob_year": "1985"},
+            "dob",
+            "must be a real date",
+        ),
+        (
+            "/contact/prisoner",
+            {"prisoner_name": "X", "dob_day": "1", "dob_month": "1", "dob_year": "2999"},
+            "dob",
+            "must be in the past",
+        ),
+        (
+            "/contact/contact-so-far",
+            {"details": "x"},
+            "kinds",
+            "Select how the prisoner has contacted",
+        ),
+        (
+            "/contact/contact-so-far",
+            {"kinds": ["calls"], "details": "x" * 5001},
+            "details",
+            "5000 characters",
+        ),
+    ],
+)
+def test_each_page_names_the_field_in_error(
+    client: TestClient, path: str, data: dict[str, str], field: str, message: str
+) -> None:
+    response = _post(client, path, data)
+    assert response.status_code == 400
+    assert f'href="#{field}"' in response.text
+    assert f'id="{field}-error"' in response.text
+    assert message in html.unescape(response.text)
+
+
+def test_an_address_needs_its_first_line_and_postcode(client: TestClient) -> None:
+    _post(client, "/contact/person/0", {"name": "Jane", "phones": "07700900123"})
+    response = _post(
+        client, "/contact/person/0/address", {"line1": "", "town": "Leeds", "postcode": "LS1 1AA"}
+    )
+    assert response.status_code == 400
+    assert 'id="line1-error"' in response.text
+    response = _post(
+        client, "/contact/person/0/address", {"line1": "1 Mill Lane", "postcode": "ZZZ"}
+    )
+    assert 'id="postcode-error"' in response.text
+
+
+def test_a_page_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    client.get("/contact/who")
+    response = client.post("/contact/who", data={"requester_type": "victim"})
+    assert response.status_code == 403
+
+
+def test_the_honeypot_field_stops_a_submission(client: TestClient, container: Container) -> None:
+    _walk_to_check(client)
+    check = client.get("/contact/check")
+    response = client.post(
+        "/contact/check", data={"csrf_token": csrf_from(check.text), "website": "http://spam"}
+    )
+    assert response.status_code == 400
+    with container.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(contact_cases)).scalar_one() == 0
+
+
+def test_an_oversize_form_post_is_refused_with_413(client: TestClient) -> None:
+    token = csrf_from(client.get("/contact/who").text)
+    response = client.post("/contact/who", data={"csrf_token": token, "x": "y" * 70_000})
+    assert response.status_code == 413
+
+
+def test_check_page_lists_what_is_missing(client: TestClient) -> None:
+    _post(client, "/contact/who", {"requester_type": "victim"})
+    check = client.get("/contact/check")
+    response = client.post("/contact/check", data={"csrf_token": csrf_from(check.text)})
+    assert response.status_code == 400
+    assert "Add at least one person to protect" in response.text
+    assert 'href="/contact/person/0"' in response.text
+
+
+def test_case_handler_pages_mask_lists_and_audit_views(
+    client: TestClient, container: Container
+) -> None:
+    from vigil.security.tables import audit_log
+
+    _walk_to_check(client)
+    check = client.get("/contact/check")
+    client.post("/contact/check", data={"csrf_token": csrf_from(check.text)})
+    with container.uow() as uow:
+        security_service.add_user(
+            uow, username="ch", password="correct horse battery", role=Role.UPCS_CASE_HANDLER
+        )
+    client.cookies.clear()
+    token = log_in(client, "ch", "correct horse battery")
+    queue = client.get("/contact/cases")
+    assert queue.status_code == 200
+    assert "J••• D•••" in queue.text
+    assert "Jane" not in queue.text
+    case_id = int(re.search(r'href="/contact/cases/(\d+)"', queue.text).group(1))  # type: ignore[union-attr]
+    page = client.get(f"/contact/cases/{case_id}")
+    assert "Jane Doe" in page.text
+    assert "+447700900123" in page.text
+    response = client.post(
+        f"/contact/cases/{case_id}/bar", data={"csrf_token": token, "scope": "estate", "reason": ""}
+    )
+    assert response.status_code == 400
+    assert 'id="reason-error"' in response.text
+    response = client.post(
+        f"/contact/cases/{case_id}/bar",
+        data={"csrf_token": token, "scope": "estate", "reason": "Threats"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert "Bar 1: every prisoner" in client.get(f"/contact/cases/{case_id}").text
+    with container.engine.connect() as conn:
+        viewed = conn.execute(
+            select(func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.action == "contact.case.viewed")
+        ).scalar_one()
+    assert viewed == 3
+    stats = client.get("/contact/statistics.csv")
+    assert stats.status_code == 200
+    assert "active bars,1" in stats.text
+
+
+def test_public_can_report_intelligence_to_the_security_queue(
+    client: TestClient, container: Container
+) -> None:
+    response = _post(
+        client,
+        "/contact/report",
+        {
+            "kind": "illicit_phone",
+            "prison_number": "A1234BC",
+            "phone": "07700 900999",
+            "details": "",
+        },
+    )
+    assert response.status_code == 400
+    assert 'id="details-error"' in response.text
+    response = _post(
+        client,
+        "/contact/report",
+        {
+            "kind": "illicit_phone",
+            "prison_number": "A1234BC",
+            "phone": "07700 900999",
+            "details": "He rang me from a mobile.",
+        },
+    )
+    assert response.status_code == 200
+    assert "Report sent" in response.text

@@ -29,8 +29,11 @@ console = Console(stderr=True)
 # "module:attribute name" of Typer apps each part adds, mounted as "vigil <name> ...".
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.alerts.cli", "alerts"),
+    ("vigil.sim.cli", "sim"),
     ("vigil.gateways.cli", "decode"),
     ("vigil.engine.cli", "replay"),
+    ("vigil.evidence.cli", "evidence"),
+    ("vigil.harm.cli", "harm"),
 )
 for _module_name, _name in SUBCOMMANDS:
     app.add_typer(importlib.import_module(_module_name).app, name=_name)

@@ -46,12 +46,20 @@ class HarmIndex:
         """The harm days of every row of a frame, 0 when neither column is in the table."""
         by_offence = pl.col(offence).str.to_lowercase().str.strip_chars()
         by_group = pl.col(group).str.to_lowercase().str.strip_chars()
-        offence_days = by_offence.replace_strict(
-            list(self.by_offence), list(self.by_offence.values()), default=None,
-            return_dtype=pl.Float64,
-        ) if self.by_offence else pl.lit(None, dtype=pl.Float64)
+        offence_days = (
+            by_offence.replace_strict(
+                list(self.by_offence),
+                list(self.by_offence.values()),
+                default=None,
+                return_dtype=pl.Float64,
+            )
+            if self.by_offence
+            else pl.lit(None, dtype=pl.Float64)
+        )
         group_days = by_group.replace_strict(
-            list(self.by_group), list(self.by_group.values()), default=None,
+            list(self.by_group),
+            list(self.by_group.values()),
+            default=None,
             return_dtype=pl.Float64,
         )
         return pl.coalesce(offence_days, group_days, pl.lit(0.0))
@@ -101,7 +109,7 @@ def _records_from_xlsx(content: bytes) -> list[dict[str, object]]:
     book.close()
     if not rows:
         raise ValidationError("file", "the first sheet is empty")
-    header = [harm_key(str(cell or "")) .replace(" ", "_") for cell in rows[0]]
+    header = [harm_key(str(cell or "")).replace(" ", "_") for cell in rows[0]]
     return [
         {header[i]: ("" if cell is None else cell) for i, cell in enumerate(row) if i < len(header)}
         for row in rows[1:]
@@ -143,7 +151,9 @@ def parse_table(content: bytes, filename: str) -> list[tuple[str, str, float]]:
         days = _parse_days(record.get("harm_days", ""))
         if days is None:
             errors.append(
-                FieldError(f"row {number}.harm_days", f"must be a number of days 0–{MAX_HARM_DAYS:,.0f}")
+                FieldError(
+                    f"row {number}.harm_days", f"must be a number of days 0–{MAX_HARM_DAYS:,.0f}"
+                )
             )
             continue
         offence = str(record.get("offence", "") or "").strip()

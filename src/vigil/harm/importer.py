@@ -23,20 +23,15 @@ from vigil.harm.model import (
     TRUE_WORDS,
 )
 
-DATETIME_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.fZ",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%dT%H:%M:%S%.f%:z",
-    "%Y-%m-%dT%H:%M:%S%:z",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-)
+NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-MAX_LENGTHS = {"incident_ref": 80, "force": 60, "offence_group": 100, "suspect_id": 60,
-               "victim_id": 60}
+MAX_LENGTHS = {
+    "incident_ref": 80,
+    "force": 60,
+    "offence_group": 100,
+    "suspect_id": 60,
+    "victim_id": 60,
+}
 
 
 @dataclass(frozen=True)
@@ -68,11 +63,15 @@ def read_csv(content: bytes) -> pl.DataFrame:
         raise ValidationError("file", "is empty")
     try:
         frame = pl.read_csv(
-            text.encode(), infer_schema=False, empty_string_is_null=False,
+            text.encode(),
+            infer_schema=False,
+            empty_string_is_null=False,
             truncate_ragged_lines=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise ValidationError("file", f"is not a readable CSV ({str(exc).splitlines()[0]})") from exc
+        raise ValidationError(
+            "file", f"is not a readable CSV ({str(exc).splitlines()[0]})"
+        ) from exc
     frame.columns = [name.strip().lower() for name in frame.columns]
     missing = [name for name in INCIDENT_COLUMNS if name not in frame.columns]
     if missing:
@@ -81,12 +80,14 @@ def read_csv(content: bytes) -> pl.DataFrame:
 
 
 def _parse_datetime(column: str) -> pl.Expr:
-    value = pl.col(column).str.strip_chars()
+    """ISO date or date-time; with Z or an offset it is converted, without one it is UTC."""
+    value = pl.col(column).str.strip_chars().str.replace("T", " ", literal=True)
     attempts = [
-        value.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False)
-        if fmt.endswith(("Z", "z"))
-        else value.str.strptime(pl.Datetime("us"), fmt, strict=False).dt.replace_time_zone("UTC")
-        for fmt in DATETIME_FORMATS
+        value.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%#z", strict=False)
+    ]
+    attempts += [
+        value.str.strptime(pl.Datetime("us"), fmt, strict=False).dt.replace_time_zone("UTC")
+        for fmt in NAIVE_FORMATS
     ]
     as_date = value.str.strptime(pl.Date, "%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
     attempts.append(as_date.dt.replace_time_zone("UTC"))
@@ -107,8 +108,10 @@ def parse_incidents(content: bytes, now: datetime) -> ParsedFile:
     raw = read_csv(content)
     extra = [name for name in raw.columns if name not in INCIDENT_COLUMNS]
     text_cols = [pl.col(name).str.strip_chars() for name in INCIDENT_COLUMNS]
-    frame = raw.with_row_index("row", offset=2).with_columns(text_cols).with_columns(
-        [pl.col(name).fill_null("") for name in INCIDENT_COLUMNS]
+    frame = (
+        raw.with_row_index("row", offset=2)
+        .with_columns(text_cols)
+        .with_columns([pl.col(name).fill_null("") for name in INCIDENT_COLUMNS])
     )
     latest = now.astimezone(UTC) + timedelta(days=1)
     typed = frame.with_columns(
@@ -126,7 +129,8 @@ def parse_incidents(content: bytes, now: datetime) -> ParsedFile:
     checks += [
         (
             "incident_ref",
-            (pl.col("incident_ref") != "") & pl.col("incident_ref").is_duplicated()
+            (pl.col("incident_ref") != "")
+            & pl.col("incident_ref").is_duplicated()
             & (pl.col("row") != pl.col("row").first().over("incident_ref")),
             "appears earlier in the file",
         ),
@@ -183,11 +187,13 @@ def parse_incidents(content: bytes, now: datetime) -> ParsedFile:
                 errors.append(RowError(int(row), field, reason))
         errors.sort(key=lambda e: (e.row, INCIDENT_COLUMNS.index(e.field)))
     good = flagged.filter(~pl.any_horizontal(error_cols)).drop(error_cols)
-    hash_input = pl.concat_str([pl.col(name) for name in (*INCIDENT_COLUMNS, *extra)],
-                               separator="\x1f")
+    hash_input = pl.concat_str(
+        [pl.col(name) for name in (*INCIDENT_COLUMNS, *extra)], separator="\x1f"
+    )
     good = good.with_columns(
         [_flag(name) for name in FLAG_COLUMNS],
-        offence=pl.when(pl.col("offence") == "").then(pl.col("offence_group"))
+        offence=pl.when(pl.col("offence") == "")
+        .then(pl.col("offence_group"))
         .otherwise(pl.col("offence")),
         row_hash=hash_input.map_batches(_sha256, return_dtype=pl.Utf8),
         extra=pl.struct(extra).struct.json_encode() if extra else pl.lit("{}"),

@@ -19,15 +19,17 @@ every automatic link. Each identity keeps the reason and score of the link that 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import jellyfish
 import polars as pl
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from vigil.harm.model import LinkReason, canonical_given, dob_similarity
+from vigil.harm.model import NICKNAMES, LinkReason, canonical_given, dob_similarity
 
 NAME_THRESHOLD = 0.85
 LINK_THRESHOLD = 0.88
@@ -99,71 +101,355 @@ def pair_score(a: IdentityRecord, b: IdentityRecord) -> tuple[float, str]:
     return round(0.6 * name + 0.4 * dob, 4), ", ".join(words)
 
 
-class _UnionFind:
-    def __init__(self, size: int, source_ids: Sequence[str | None]) -> None:
-        self.parent = list(range(size))
-        # The one id a set holds (or None); two sets with different ids are never joined.
-        self.ids: list[str | None] = list(source_ids)
-
-    def find(self, item: int) -> int:
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: int, b: int, force: bool = False) -> bool:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return False
-        ia, ib = self.ids[ra], self.ids[rb]
-        if ia is not None and ib is not None and ia != ib and not force:
-            return False
-        if rb < ra:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.ids[ra] = self.ids[ra] or self.ids[rb]
-        return True
+_REASON_CODES: tuple[LinkReason, ...] = tuple(LinkReason)
+_NICK_FROM = list(NICKNAMES)
+_NICK_TO = list(NICKNAMES.values())
 
 
-def _candidate_pairs(
-    frame: pl.DataFrame, stats: ResolutionStats
-) -> list[tuple[int, int]]:
-    """Index pairs of nodes sharing a blocking key (each pair once)."""
-    with_dob = frame.filter(pl.col("year").is_not_null())
-    if with_dob.height < 2:
-        return []
+def _fold(value: str) -> str:
+    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+
+
+def name_parts(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Add ``given`` and ``family`` (normalised, vectorised) from a written name column.
+
+    Same rule as ``model.split_name``: "Family, Given" is reordered, accents folded, punctuation
+    dropped, the first token is the given name and the last the family name.
+    """
+    names = frame[column].fill_null("")
+    odd = names.filter(names.str.contains(r"[^\x00-\x7F]")).unique().to_list()
+    if odd:
+        names = names.replace(odd, [_fold(v) for v in odd])
+    lowered = names.str.to_lowercase()
+    comma = lowered.str.splitn(",", 2).struct.rename_fields(["a", "b"])
+    reordered = pl.select(
+        pl.when(lowered.str.contains(",", literal=True))
+        .then(pl.concat_str([comma.struct.field("b"), pl.lit(" "), comma.struct.field("a")]))
+        .otherwise(lowered)
+    ).to_series()
+    cleaned = (
+        reordered.str.replace_all(r"[^a-z\s'-]", " ")
+        .str.replace_all(r"[\s'-]+", " ")
+        .str.strip_chars()
+    )
+    tokens = cleaned.str.split(" ")
+    return frame.with_columns(
+        given=pl.when(tokens.list.len() > 1).then(tokens.list.first()).otherwise(pl.lit("")),
+        family=tokens.list.last().fill_null(""),
+    )
+
+
+def _canonical(column: str) -> pl.Expr:
+    return pl.col(column).replace(_NICK_FROM, _NICK_TO)
+
+
+def _candidate_pairs(nodes: pl.DataFrame, stats: ResolutionStats) -> pl.DataFrame:
+    """(left, right) row positions of nodes sharing a blocking key, each pair once."""
+    if nodes.height < 2:
+        return pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
     dm = pl.concat_str(
-        [pl.min_horizontal("day", "month").cast(pl.Utf8), pl.max_horizontal("day", "month").cast(pl.Utf8)],
+        [
+            pl.min_horizontal("day", "month").cast(pl.Utf8),
+            pl.max_horizontal("day", "month").cast(pl.Utf8),
+        ],
         separator="-",
     )
     ndob = pl.concat_str([pl.col("year").cast(pl.Utf8), dm], separator="-")
-    pair = pl.concat_str(
+    both = pl.concat_str(
         [pl.min_horizontal("pg", "pf"), pl.max_horizontal("pg", "pf")], separator="+"
     )
     keys = pl.concat(
         [
-            with_dob.select("node", key=pl.concat_str([pl.lit("d"), ndob, pl.col("pg")], separator="|")),
-            with_dob.select("node", key=pl.concat_str([pl.lit("d"), ndob, pl.col("pf")], separator="|")),
-            with_dob.select(
-                "node",
-                key=pl.concat_str([pl.lit("y"), pl.col("year").cast(pl.Utf8), pair], separator="|"),
+            nodes.select(
+                "pos", key=pl.concat_str([pl.lit("d"), ndob, pl.col("pg")], separator="|")
+            ),
+            nodes.select(
+                "pos", key=pl.concat_str([pl.lit("d"), ndob, pl.col("pf")], separator="|")
+            ),
+            nodes.select(
+                "pos",
+                key=pl.concat_str([pl.lit("y"), pl.col("year").cast(pl.Utf8), both], separator="|"),
             ),
         ]
     ).unique()
-    sizes = keys.group_by("key").agg(pl.len().alias("n"))
+    sizes = keys.group_by("key").agg(n=pl.len())
     stats.oversized_blocks = sizes.filter(pl.col("n") > MAX_BLOCK).height
     usable = sizes.filter((pl.col("n") >= 2) & (pl.col("n") <= MAX_BLOCK)).select("key")
     blocked = keys.join(usable, on="key")
     pairs = (
         blocked.join(blocked, on="key", suffix="_r")
-        .filter(pl.col("node") < pl.col("node_r"))
-        .select("node", "node_r")
+        .filter(pl.col("pos") < pl.col("pos_r"))
+        .select(left=pl.col("pos"), right=pl.col("pos_r"))
         .unique()
     )
     stats.candidate_pairs = pairs.height
-    return list(zip(pairs["node"].to_list(), pairs["node_r"].to_list(), strict=True))
+    return pairs
+
+
+def _token_similarity(a: str, b: str, ja: str, jb: str, jw: pl.Series) -> pl.Expr:
+    return (
+        pl.when((pl.col(a) == pl.col(b)) & (pl.col(a) != ""))
+        .then(1.0)
+        .when((pl.col(a) == "") | (pl.col(b) == ""))
+        .then(0.0)
+        .when(pl.col(ja) == pl.col(jb))
+        .then(pl.max_horizontal(pl.lit(jw), pl.lit(0.9)))
+        .otherwise(pl.lit(jw))
+    )
+
+
+def _score_pairs(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Vectorised ``pair_score`` over candidate pairs; returns (left, right, score) above threshold."""
+    cols = ["pos", "cg", "cf", "pg", "pf", "year", "month", "day"]
+    side = nodes.select(cols)
+    joined = pairs.join(side, left_on="left", right_on="pos").join(
+        side.rename({c: f"{c}_r" for c in cols}), left_on="right", right_on="pos_r"
+    )
+    if joined.height == 0:
+        return pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64, "score": pl.Float64})
+
+    def jw(a: str, b: str) -> pl.Series:
+        values = process.cpdist(
+            joined[a].to_list(), joined[b].to_list(), scorer=JaroWinkler.normalized_similarity
+        )
+        return pl.Series(values, dtype=pl.Float64)
+
+    sims = joined.with_columns(
+        gg=_token_similarity("cg", "cg_r", "pg", "pg_r", jw("cg", "cg_r")),
+        ff=_token_similarity("cf", "cf_r", "pf", "pf_r", jw("cf", "cf_r")),
+        gf=_token_similarity("cg", "cf_r", "pg", "pf_r", jw("cg", "cf_r")),
+        fg=_token_similarity("cf", "cg_r", "pf", "pg_r", jw("cf", "cg_r")),
+    ).with_columns(
+        name=pl.max_horizontal(
+            pl.min_horizontal("gg", "ff"), pl.min_horizontal("gf", "fg") - SWAP_PENALTY
+        ),
+        dob=pl.when(
+            (pl.col("year") == pl.col("year_r"))
+            & (pl.col("month") == pl.col("month_r"))
+            & (pl.col("day") == pl.col("day_r"))
+        )
+        .then(1.0)
+        .when(
+            (pl.col("year") == pl.col("year_r"))
+            & (pl.col("month") == pl.col("day_r"))
+            & (pl.col("day") == pl.col("month_r"))
+        )
+        .then(0.9)
+        .when(
+            (pl.col("year") == pl.col("year_r")).cast(pl.Int32)
+            + (pl.col("month") == pl.col("month_r")).cast(pl.Int32)
+            + (pl.col("day") == pl.col("day_r")).cast(pl.Int32)
+            == 2
+        )
+        .then(0.8)
+        .otherwise(0.0),
+    )
+    return (
+        sims.filter((pl.col("name") >= NAME_THRESHOLD) & (pl.col("dob") >= 0.8))
+        .select("left", "right", score=(0.6 * pl.col("name") + 0.4 * pl.col("dob")).round(4))
+        .filter(pl.col("score") >= LINK_THRESHOLD)
+    )
+
+
+def resolve_frame(
+    frame: pl.DataFrame,
+    *,
+    merges: Sequence[tuple[int, int]] = (),
+    splits: frozenset[int] = frozenset(),
+    prefix: str = "HX",
+    stats: ResolutionStats | None = None,
+) -> pl.DataFrame:
+    """Cluster identities (``id, source_id, given, family, dob``) into persons.
+
+    Returns ``id, person_key, reason, score, linked_to``. ``merges``/``splits`` are the analysts'
+    decisions (identity ids).
+    """
+    stats = stats if stats is not None else ResolutionStats()
+    stats.identities = frame.height
+    out_schema = {
+        "id": pl.Int64,
+        "person_key": pl.Utf8,
+        "reason": pl.Utf8,
+        "score": pl.Float64,
+        "linked_to": pl.Int64,
+    }
+    if frame.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    split_list = list(splits)
+    recs = (
+        frame.sort("id")
+        .with_row_index("pos")
+        .with_columns(
+            pos=pl.col("pos").cast(pl.Int64),
+            cg=_canonical("given"),
+            cf=_canonical("family"),
+            is_split=pl.col("id").is_in(split_list),
+            source_id=pl.when(pl.col("id").is_in(split_list)).then(None).otherwise("source_id"),
+        )
+    )
+    n = recs.height
+    pos_of = dict(zip(recs["id"].to_list(), recs["pos"].to_list(), strict=True))
+    # Edges in the order they are tried: forced merges, same id, exact name and date of birth,
+    # then fuzzy links best first.
+    edges: list[tuple[int, int, int, float, bool]] = [
+        (pos_of[a], pos_of[b], _REASON_CODES.index(LinkReason.MANUAL_MERGE), 1.0, True)
+        for a, b in merges
+        if a in pos_of and b in pos_of
+    ]
+    free = recs.filter(~pl.col("is_split"))
+
+    def group_edges(data: pl.DataFrame, keys: list[str], reason: LinkReason) -> None:
+        heads = data.group_by(keys).agg(head=pl.col("pos").min(), members=pl.col("pos"))
+        exploded = heads.explode("members").filter(pl.col("members") != pl.col("head"))
+        code = _REASON_CODES.index(reason)
+        edges.extend(
+            (h, m, code, 1.0, False)
+            for h, m in zip(exploded["head"].to_list(), exploded["members"].to_list(), strict=True)
+        )
+
+    group_edges(free.filter(pl.col("source_id").is_not_null()), ["source_id"], LinkReason.SAME_ID)
+    dated = free.filter(pl.col("dob").is_not_null() & (pl.col("family") != ""))
+    group_edges(dated, ["cg", "cf", "dob"], LinkReason.EXACT_NAME_DOB)
+    tokens = pl.concat([dated["cg"], dated["cf"]]).unique().to_list()
+    codes = {t: phonetic(t) for t in tokens}
+    nodes = (
+        dated.group_by("cg", "cf", "dob")
+        .agg(pos=pl.col("pos").min())
+        .with_columns(
+            pg=pl.col("cg").replace_strict(codes, return_dtype=pl.Utf8),
+            pf=pl.col("cf").replace_strict(codes, return_dtype=pl.Utf8),
+            year=pl.col("dob").dt.year().cast(pl.Int32),
+            month=pl.col("dob").dt.month().cast(pl.Int32),
+            day=pl.col("dob").dt.day().cast(pl.Int32),
+        )
+    )
+    scored = _score_pairs(nodes, _candidate_pairs(nodes, stats)).sort(
+        ["score", "left", "right"], descending=[True, False, False]
+    )
+    fuzzy = _REASON_CODES.index(LinkReason.FUZZY_NAME_DOB)
+    edges.extend(
+        (a, b, fuzzy, sc, False)
+        for a, b, sc in zip(
+            scored["left"].to_list(),
+            scored["right"].to_list(),
+            scored["score"].to_list(),
+            strict=True,
+        )
+    )
+    # Union-find with the rule that two different ids are never joined automatically.
+    parent = list(range(n))
+    held: list[str | None] = recs["source_id"].to_list()
+    reason: list[int | None] = [None] * n
+    score: list[float | None] = [None] * n
+    linked: list[int | None] = [None] * n
+
+    def find(item: int) -> int:
+        root = item
+        while parent[root] != root:
+            root = parent[root]
+        while parent[item] != root:
+            parent[item], item = root, parent[item]
+        return root
+
+    for a, b, code, sc, force in edges:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        ia, ib = held[ra], held[rb]
+        if ia is not None and ib is not None and ia != ib and not force:
+            stats.conflicts_refused += 1
+            continue
+        if rb < ra:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        held[ra] = held[ra] or held[rb]
+        if code == fuzzy:
+            stats.fuzzy_links += 1
+        target, other = (b, a) if reason[b] is None or force else (a, b)
+        if reason[target] is None or force:
+            reason[target], score[target], linked[target] = code, sc, other
+    roots = [find(i) for i in range(n)]
+    id_series = recs["id"]
+    result = (
+        recs.select("pos", "id", "source_id", "is_split")
+        .with_columns(
+            root=pl.Series(roots, dtype=pl.Int64),
+            code=pl.Series(reason, dtype=pl.Int64),
+            score=pl.Series(score, dtype=pl.Float64),
+            linked_pos=pl.Series(linked, dtype=pl.Int64),
+        )
+        .with_columns(size=pl.len().over("root"))
+    )
+    # Person keys: the lowest id the cluster holds, unless a bigger cluster already took it.
+    clusters = (
+        result.group_by("root")
+        .agg(size=pl.len(), candidate=pl.col("source_id").drop_nulls().min())
+        .sort(["size", "root"], descending=[True, False])
+        .with_columns(
+            taken=pl.col("candidate").is_not_null() & pl.col("candidate").is_first_distinct()
+        )
+        .with_columns(
+            person_key=pl.when(pl.col("taken"))
+            .then(pl.col("candidate"))
+            .otherwise(
+                pl.lit(prefix) + pl.lit(id_series).gather(pl.col("root")).cast(pl.Utf8).str.zfill(8)
+            )
+        )
+    )
+    stats.persons = clusters.height
+    # A cluster's first member carries the reason of the member linked to it (or any member).
+    pointing = (
+        result.filter(pl.col("linked_pos").is_not_null())
+        .group_by("linked_pos")
+        .agg(
+            p_code=pl.col("code").first(),
+            p_score=pl.col("score").first(),
+            p_pos=pl.col("pos").first(),
+        )
+    )
+    any_member = (
+        result.filter(pl.col("code").is_not_null())
+        .group_by("root")
+        .agg(
+            a_code=pl.col("code").first(),
+            a_score=pl.col("score").first(),
+            a_pos=pl.col("pos").first(),
+        )
+    )
+    final = (
+        result.join(clusters.select("root", "person_key"), on="root")
+        .join(pointing, left_on="pos", right_on="linked_pos", how="left")
+        .join(any_member, on="root", how="left")
+        .with_columns(
+            code=pl.when(pl.col("code").is_not_null())
+            .then("code")
+            .when(pl.col("size") > 1)
+            .then(pl.coalesce("p_code", "a_code"))
+            .otherwise(None),
+            score=pl.when(pl.col("code").is_not_null())
+            .then("score")
+            .when(pl.col("size") > 1)
+            .then(pl.coalesce("p_score", "a_score"))
+            .otherwise(1.0),
+            linked_pos=pl.when(pl.col("code").is_not_null())
+            .then("linked_pos")
+            .when(pl.col("size") > 1)
+            .then(pl.coalesce("p_pos", "a_pos"))
+            .otherwise(None),
+        )
+    )
+    reasons = [r.value for r in _REASON_CODES]
+    return final.sort("pos").select(
+        "id",
+        "person_key",
+        reason=pl.when(pl.col("code").is_not_null())
+        .then(pl.col("code").replace_strict(dict(enumerate(reasons)), return_dtype=pl.Utf8))
+        .when(pl.col("is_split"))
+        .then(pl.lit(LinkReason.MANUAL_SPLIT.value))
+        .otherwise(pl.lit(LinkReason.ONLY_RECORD.value)),
+        score=pl.col("score").fill_null(1.0),
+        linked_to=pl.lit(id_series).gather(pl.col("linked_pos")),
+    )
 
 
 def resolve(
@@ -171,115 +457,28 @@ def resolve(
     *,
     merges: Sequence[tuple[int, int]] = (),
     splits: frozenset[int] = frozenset(),
-    generated_key: Callable[[int], str] = lambda identity_id: f"HX{identity_id:08d}",
+    prefix: str = "HX",
     stats: ResolutionStats | None = None,
 ) -> list[Resolved]:
-    """Cluster identities into persons; ``merges``/``splits`` are the analysts' decisions."""
-    stats = stats if stats is not None else ResolutionStats()
-    stats.identities = len(records)
-    if not records:
-        return []
-    order = sorted(range(len(records)), key=lambda i: records[i].id)
-    recs = [records[i] for i in order]
-    index_of = {rec.id: i for i, rec in enumerate(recs)}
-    uf = _UnionFind(len(recs), [None if r.id in splits else r.source_id for r in recs])
-    link: dict[int, tuple[LinkReason, float, int]] = {}
-
-    def join(a: int, b: int, reason: LinkReason, score: float, force: bool = False) -> None:
-        if not force and (recs[a].id in splits or recs[b].id in splits):
-            return
-        if uf.union(a, b, force=force):
-            for mine, other in ((b, a), (a, b)):
-                if mine not in link or force:
-                    link[mine] = (reason, score, recs[other].id)
-                    break
-        elif uf.find(a) != uf.find(b):
-            stats.conflicts_refused += 1
-
-    for a_id, b_id in merges:
-        if a_id in index_of and b_id in index_of:
-            join(index_of[a_id], index_of[b_id], LinkReason.MANUAL_MERGE, 1.0, force=True)
-
-    # 1. the same id.
-    first_with_id: dict[str, int] = {}
-    for i, rec in enumerate(recs):
-        if rec.source_id is None or rec.id in splits:
-            continue
-        if (first := first_with_id.setdefault(rec.source_id, i)) != i:
-            join(first, i, LinkReason.SAME_ID, 1.0)
-
-    # 2. exact canonical name and date of birth: collapse into nodes for the fuzzy step.
-    canon = [
-        (canonical_given(r.given), r.family, r.dob) if r.dob is not None else None for r in recs
-    ]
-    node_of_key: dict[tuple[str, str, date], int] = {}
-    nodes: list[int] = []
-    for i, key in enumerate(canon):
-        if key is None or recs[i].id in splits:
-            continue
-        head = node_of_key.get(key)
-        if head is None:
-            node_of_key[key] = i
-            nodes.append(i)
-        else:
-            join(head, i, LinkReason.EXACT_NAME_DOB, 1.0)
-
-    # 3. fuzzy: block, score, join best first.
-    tokens = sorted({t for i in nodes for t in (canonical_given(recs[i].given), recs[i].family)})
-    codes = dict(zip(tokens, (phonetic(t) for t in tokens), strict=True))
+    """Record-by-record form of ``resolve_frame`` (for small sets and tests)."""
     frame = pl.DataFrame(
         {
-            "node": list(range(len(nodes))),
-            "pg": [codes[canonical_given(recs[i].given)] for i in nodes],
-            "pf": [codes[recs[i].family] for i in nodes],
-            "year": [recs[i].dob.year if recs[i].dob else None for i in nodes],
-            "month": [recs[i].dob.month if recs[i].dob else None for i in nodes],
-            "day": [recs[i].dob.day if recs[i].dob else None for i in nodes],
+            "id": [r.id for r in records],
+            "source_id": [r.source_id for r in records],
+            "given": [r.given for r in records],
+            "family": [r.family for r in records],
+            "dob": [r.dob for r in records],
         },
         schema={
-            "node": pl.Int64, "pg": pl.Utf8, "pf": pl.Utf8,
-            "year": pl.Int32, "month": pl.Int32, "day": pl.Int32,
+            "id": pl.Int64,
+            "source_id": pl.Utf8,
+            "given": pl.Utf8,
+            "family": pl.Utf8,
+            "dob": pl.Date,
         },
     )
-    scored: list[tuple[float, int, int]] = []
-    for left, right in _candidate_pairs(frame, stats):
-        a, b = nodes[left], nodes[right]
-        score, _why = pair_score(recs[a], recs[b])
-        if score >= LINK_THRESHOLD:
-            scored.append((score, a, b))
-    scored.sort(key=lambda item: (-item[0], recs[item[1]].id, recs[item[2]].id))
-    for score, a, b in scored:
-        before = uf.find(a) != uf.find(b)
-        join(a, b, LinkReason.FUZZY_NAME_DOB, score)
-        if before and uf.find(a) == uf.find(b):
-            stats.fuzzy_links += 1
-
-    # Person keys: the id a cluster holds; a generated one when it has none (or it is taken).
-    members: dict[int, list[int]] = {}
-    for i in range(len(recs)):
-        members.setdefault(uf.find(i), []).append(i)
-    taken: set[str] = set()
-    key_of_root: dict[int, str] = {}
-    for root, group in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        ids = sorted({recs[i].source_id for i in group if recs[i].source_id})
-        chosen = next((candidate for candidate in ids if candidate not in taken), None)
-        key = chosen or generated_key(recs[root].id)
-        taken.add(key)
-        key_of_root[root] = key
-    stats.persons = len(members)
-    out: list[Resolved] = []
-    for i, rec in enumerate(recs):
-        root = uf.find(i)
-        if i in link:
-            reason, score, other = link[i]
-        elif len(members[root]) > 1:
-            # The first member of a cluster: it carries the reason of whoever joined it.
-            pointing = [m for m in members[root] if m in link and link[m][2] == rec.id]
-            partner = pointing[0] if pointing else next(m for m in members[root] if m in link)
-            reason, score, other = link[partner][0], link[partner][1], recs[partner].id
-        else:
-            reason, score, other = LinkReason.ONLY_RECORD, 1.0, None
-        if rec.id in splits and len(members[root]) == 1:
-            reason = LinkReason.MANUAL_SPLIT
-        out.append(Resolved(rec.id, key_of_root[root], reason, score, other))
-    return out
+    out = resolve_frame(frame, merges=merges, splits=splits, prefix=prefix, stats=stats)
+    return [
+        Resolved(i, key, LinkReason(reason), sc, linked)
+        for i, key, reason, sc, linked in out.iter_rows()
+    ]

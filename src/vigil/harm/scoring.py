@@ -70,7 +70,9 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
         domestic_in_window=(in_freq & pl.col("domestic_abuse")).sum().cast(pl.Int64),
         gravity=pl.col("harm").filter(in_grav).sum(),
         incidents=in_grav.sum().cast(pl.Int64),
-        victims=pl.col("victim_key").filter(in_vict & pl.col("victim_key").is_not_null()).n_unique(),
+        victims=pl.col("victim_key")
+        .filter(in_vict & pl.col("victim_key").is_not_null())
+        .n_unique(),
     )
     # Escalation: the least-squares slope of log harm over the last few incidents in order.
     last_k = (
@@ -84,15 +86,19 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
     )
     x_dev = pl.col("pos") - pl.col("pos").mean()
     y_dev = pl.col("y") - pl.col("y").mean()
-    escalation = last_k.group_by("person_id").agg(
-        k=pl.len(),
-        slope=(x_dev * y_dev).sum() / (x_dev * x_dev).sum(),
-        first=pl.col("harm").first(),
-        last=pl.col("harm").last(),
-    ).with_columns(
-        escalating=(pl.col("k") >= config.escalation_min_incidents)
-        & (pl.col("slope") > 0)
-        & (pl.col("last") > pl.col("first"))
+    escalation = (
+        last_k.group_by("person_id")
+        .agg(
+            k=pl.len(),
+            slope=(x_dev * y_dev).sum() / (x_dev * x_dev).sum(),
+            first=pl.col("harm").first(),
+            last=pl.col("harm").last(),
+        )
+        .with_columns(
+            escalating=(pl.col("k") >= config.escalation_min_incidents)
+            & (pl.col("slope") > 0)
+            & (pl.col("last") > pl.col("first"))
+        )
     )
     weights = (
         config.weight_recency,
@@ -169,7 +175,9 @@ def harm_breakdown(
         )
         .group_by("person_id", "offence_group")
         .agg(count=pl.len(), harm=pl.col("harm").sum())
-        .sort(["person_id", "harm", "count", "offence_group"], descending=[False, True, True, False])
+        .sort(
+            ["person_id", "harm", "count", "offence_group"], descending=[False, True, True, False]
+        )
         .collect()
     )
     out: dict[str, list[tuple[str, int, float]]] = {}

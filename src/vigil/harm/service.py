@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
@@ -21,8 +21,8 @@ from vigil.harm import scoring
 from vigil.harm.harm_index import HarmIndex, default_index, parse_table
 from vigil.harm.importer import RowError, parse_incidents
 from vigil.harm.model import (
+    NICKNAMES,
     DecisionKind,
-    LinkReason,
     Movement,
     PartyRole,
     ReviewStatus,
@@ -30,9 +30,8 @@ from vigil.harm.model import (
     Tactic,
     canonical_given,
     normalise_name,
-    split_name,
 )
-from vigil.harm.resolution import IdentityRecord, ResolutionStats, resolve
+from vigil.harm.resolution import ResolutionStats, name_parts, resolve_frame
 from vigil.harm.tables import (
     harm_decisions,
     harm_identities,
@@ -51,8 +50,7 @@ log = get_logger(__name__)
 Progress = Callable[[str], None]
 STORE_LIMIT = 1000
 MAX_ACTIONS = 4000
-VICTIM_NAME_FIELD = "harm_identities.name_enc"
-VICTIM_DOB_FIELD = "harm_identities.dob_enc"
+VICTIM_DETAILS_FIELD = "harm_identities.details_enc"
 
 
 def _silent(_stage: str) -> None:
@@ -98,40 +96,46 @@ def _bulk_insert(uow: UnitOfWork, table: Table, frame: pl.DataFrame) -> None:
 # --- identities and resolution -------------------------------------------------------------------
 
 
-@dataclass
-class _Identity:
-    id: int
-    exact_key: str
-    source_id: str | None
-    name: str
-    dob: date | None
-    stored: tuple[str, str, float, int | None] | None  # person_key, reason, score, linked_to
+IDENTITY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "id": pl.Int64,
+    "exact_key": pl.Utf8,
+    "source_id": pl.Utf8,
+    "name": pl.Utf8,
+    "dob": pl.Date,
+    "person_key": pl.Utf8,
+    "link_reason": pl.Utf8,
+    "link_score": pl.Float64,
+    "linked_to": pl.Int64,
+}
 
 
-def _identity_text(source_id: str, name: str, dob: str) -> str:
-    given, family = split_name(name)
-    return "\x1f".join((source_id.strip().upper(), canonical_given(given), family, dob))
-
-
-def _load_identities(
-    uow: UnitOfWork, cipher: FieldCipher, role: PartyRole
-) -> dict[str, _Identity]:
+def _load_identities(uow: UnitOfWork, cipher: FieldCipher, role: PartyRole) -> pl.DataFrame:
+    """Stored identities of one side; victims' details decrypted in memory only."""
     rows = uow.connection.execute(
         select(harm_identities).where(harm_identities.c.role == role.value)
-    )
-    out: dict[str, _Identity] = {}
+    ).all()
+    data = []
     for row in rows:
         if role is PartyRole.VICTIM:
-            name = cipher.decrypt_optional(row.name_enc, VICTIM_NAME_FIELD) or ""
-            dob_text = cipher.decrypt_optional(row.dob_enc, VICTIM_DOB_FIELD)
+            details = cipher.decrypt_optional(row.details_enc, VICTIM_DETAILS_FIELD) or "\x1f"
+            dob_text, _, name = details.partition("\x1f")
             dob = date.fromisoformat(dob_text) if dob_text else None
         else:
             name, dob = row.display_name or "", row.dob
-        out[row.exact_key] = _Identity(
-            row.id, row.exact_key, row.source_id, name, dob,
-            (row.person_key, row.link_reason, row.link_score, row.linked_to),
+        data.append(
+            (
+                row.id,
+                row.exact_key,
+                row.source_id,
+                name,
+                dob,
+                row.person_key,
+                row.link_reason,
+                row.link_score,
+                row.linked_to,
+            )
         )
-    return out
+    return pl.DataFrame(data, schema=IDENTITY_SCHEMA, orient="row")
 
 
 def _decisions(uow: UnitOfWork, role: PartyRole) -> tuple[list[tuple[int, int]], frozenset[int]]:
@@ -139,7 +143,9 @@ def _decisions(uow: UnitOfWork, role: PartyRole) -> tuple[list[tuple[int, int]],
     merges: list[tuple[int, int]] = []
     splits: set[int] = set()
     rows = uow.connection.execute(
-        select(harm_decisions).where(harm_decisions.c.role == role.value).order_by(harm_decisions.c.id)
+        select(harm_decisions)
+        .where(harm_decisions.c.role == role.value)
+        .order_by(harm_decisions.c.id)
     )
     for row in rows:
         if row.kind == DecisionKind.MERGE.value and row.identity_b is not None:
@@ -171,92 +177,111 @@ def _registry_matches(uow: UnitOfWork) -> tuple[dict[str, str], dict[tuple[str, 
     return by_pnc, by_name
 
 
+def _registry_links(
+    uow: UnitOfWork, identities: pl.DataFrame, resolved: pl.DataFrame
+) -> pl.DataFrame:
+    """person_key → registry person id, for perpetrators the registry already knows."""
+    by_pnc, by_name = _registry_matches(uow)
+    empty = pl.DataFrame(schema={"person_key": pl.Utf8, "registry_person_id": pl.Utf8})
+    if not by_pnc and not by_name:
+        return empty
+    parts = name_parts(identities, "name").join(resolved.select("id", "person_key"), on="id")
+    found: dict[str, str] = {}
+    for key, sid, given, family, dob in parts.select(
+        "person_key", "source_id", "given", "family", "dob"
+    ).iter_rows():
+        match = by_pnc.get(sid or "") or by_name.get((canonical_given(given), family, dob))
+        if match and key not in found:
+            found[key] = match
+    if not found:
+        return empty
+    return pl.DataFrame({"person_key": list(found), "registry_person_id": list(found.values())})
+
+
 def _resolve_and_store(
     uow: UnitOfWork,
     cipher: FieldCipher,
     role: PartyRole,
-    identities: dict[str, _Identity],
-    new_rows: list[_Identity],
+    stored: pl.DataFrame,
+    new: pl.DataFrame,
     stats: ResolutionStats,
 ) -> None:
+    """Resolve stored + new identities together; insert the new, update what changed."""
     merges, splits = _decisions(uow, role)
-    everything = list(identities.values())
-    records = []
-    for ident in everything:
-        given, family = split_name(ident.name)
-        records.append(IdentityRecord(ident.id, ident.source_id, given, family, ident.dob))
-    prefix = "HX" if role is PartyRole.SUSPECT else "VX"
-    resolved = {
-        r.id: r
-        for r in resolve(
-            records, merges=merges, splits=splits, stats=stats,
-            generated_key=lambda identity_id: f"{prefix}{identity_id:08d}",
-        )
-    }
-    registry: dict[str, str] = {}
-    if role is PartyRole.SUSPECT:
-        by_pnc, by_name = _registry_matches(uow)
-        if by_pnc or by_name:
-            for ident, record in zip(everything, records, strict=True):
-                key = resolved[ident.id].person_key
-                found = by_pnc.get(ident.source_id or "") or by_name.get(
-                    (canonical_given(record.given), record.family, record.dob)  # type: ignore[arg-type]
-                )
-                if found and key not in registry:
-                    registry[key] = found
-    new_ids = {ident.id for ident in new_rows}
-    if new_rows:
-        frame = pl.DataFrame(
-            {
-                "id": [i.id for i in new_rows],
-                "role": [role.value] * len(new_rows),
-                "exact_key": [i.exact_key for i in new_rows],
-                "source_id": [i.source_id for i in new_rows],
-                "display_name": [i.name if role is PartyRole.SUSPECT else None for i in new_rows],
-                "dob": [i.dob if role is PartyRole.SUSPECT else None for i in new_rows],
-                "name_enc": [
-                    cipher.encrypt(i.name, VICTIM_NAME_FIELD) if role is PartyRole.VICTIM and i.name
-                    else None for i in new_rows
-                ],
-                "dob_enc": [
-                    cipher.encrypt(i.dob.isoformat(), VICTIM_DOB_FIELD)
-                    if role is PartyRole.VICTIM and i.dob else None for i in new_rows
-                ],
-                "person_key": [resolved[i.id].person_key for i in new_rows],
-                "link_reason": [resolved[i.id].reason.value for i in new_rows],
-                "link_score": [resolved[i.id].score for i in new_rows],
-                "linked_to": [resolved[i.id].linked_to for i in new_rows],
-                "registry_person_id": [registry.get(resolved[i.id].person_key) for i in new_rows],
-            },
-            schema={
-                "id": pl.Int64, "role": pl.Utf8, "exact_key": pl.Utf8, "source_id": pl.Utf8,
-                "display_name": pl.Utf8, "dob": pl.Date, "name_enc": pl.Utf8, "dob_enc": pl.Utf8,
-                "person_key": pl.Utf8, "link_reason": pl.Utf8, "link_score": pl.Float64,
-                "linked_to": pl.Int64, "registry_person_id": pl.Utf8,
-            },
-        )
-        _bulk_insert(uow, harm_identities, frame)
-    changed = []
-    for ident in everything:
-        if ident.id in new_ids or ident.stored is None:
-            continue
-        r = resolved[ident.id]
-        now = (r.person_key, r.reason.value, r.score, r.linked_to)
-        if now != ident.stored:
-            changed.append(
-                {"b_id": ident.id, "person_key": r.person_key, "link_reason": r.reason.value,
-                 "link_score": r.score, "linked_to": r.linked_to,
-                 "registry_person_id": registry.get(r.person_key)}
+    base = ["id", "exact_key", "source_id", "name", "dob"]
+    everything = pl.concat([stored.select(base), new.select(base)], how="vertical_relaxed")
+    resolved = resolve_frame(
+        name_parts(everything, "name").select("id", "source_id", "given", "family", "dob"),
+        merges=merges,
+        splits=splits,
+        stats=stats,
+        prefix="HX" if role is PartyRole.SUSPECT else "VX",
+    )
+    registry = (
+        _registry_links(uow, everything, resolved)
+        if role is PartyRole.SUSPECT
+        else pl.DataFrame(schema={"person_key": pl.Utf8, "registry_person_id": pl.Utf8})
+    )
+    resolved = resolved.join(registry, on="person_key", how="left")
+    if new.height:
+        fresh = new.select("id", "exact_key", "source_id", "name", "dob").join(resolved, on="id")
+        if role is PartyRole.VICTIM:
+            details = [
+                cipher.encrypt(f"{dob.isoformat() if dob else ''}\x1f{name}", VICTIM_DETAILS_FIELD)
+                for name, dob in fresh.select("name", "dob").iter_rows()
+            ]
+            fresh = fresh.with_columns(
+                display_name=pl.lit(None, dtype=pl.Utf8),
+                dob=pl.lit(None, dtype=pl.Date),
+                details_enc=pl.Series(details, dtype=pl.Utf8),
             )
-    if changed:
-        from sqlalchemy import bindparam
-
-        uow.connection.execute(
-            update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
-            changed,
+        else:
+            fresh = fresh.with_columns(
+                display_name=pl.col("name"), details_enc=pl.lit(None, dtype=pl.Utf8)
+            )
+        _bulk_insert(
+            uow,
+            harm_identities,
+            fresh.select(
+                "id",
+                pl.lit(role.value).alias("role"),
+                "exact_key",
+                "source_id",
+                "display_name",
+                "dob",
+                "details_enc",
+                "person_key",
+                pl.col("reason").alias("link_reason"),
+                pl.col("score").alias("link_score"),
+                "linked_to",
+                "registry_person_id",
+            ),
         )
-    if registry and role is PartyRole.SUSPECT:
-        for key, person in registry.items():
+    if stored.height:
+        changed = stored.join(resolved, on="id").filter(
+            (pl.col("person_key") != pl.col("person_key_right"))
+            | (pl.col("link_reason") != pl.col("reason"))
+            | (pl.col("link_score") != pl.col("score"))
+            | pl.col("linked_to").ne_missing(pl.col("linked_to_right"))
+        )
+        if changed.height:
+            uow.connection.execute(
+                update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
+                [
+                    {
+                        "b_id": i,
+                        "person_key": k,
+                        "link_reason": r,
+                        "link_score": sc,
+                        "linked_to": lt,
+                    }
+                    for i, k, r, sc, lt in changed.select(
+                        "id", "person_key_right", "reason", "score", "linked_to_right"
+                    ).iter_rows()
+                ],
+            )
+    if registry.height:
+        for key, person in registry.iter_rows():
             uow.connection.execute(
                 update(harm_identities)
                 .where(harm_identities.c.role == role.value, harm_identities.c.person_key == key)
@@ -289,38 +314,53 @@ def _new_identities(
     rows: pl.DataFrame,
     role: PartyRole,
     cipher: FieldCipher,
-    existing: dict[str, _Identity],
+    stored: pl.DataFrame,
     next_id: int,
-) -> tuple[pl.DataFrame, list[_Identity]]:
-    """(row → exact key frame, identities not stored yet) for one side of the incidents."""
-    prefix = "suspect" if role is PartyRole.SUSPECT else "victim"
-    sid, name, dob = f"{prefix}_id", f"{prefix}_name", f"{prefix}_dob"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(incident_ref → identity id, identities not stored yet) for one side of the incidents."""
+    prefix = role.value
+    sid, name = f"{prefix}_id", f"{prefix}_name"
     parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
     present = rows.filter((pl.col(sid) != "") | (pl.col(name) != ""))
-    distinct = present.select(sid, name, pl.col(parsed_dob).alias("dob")).unique()
-    keys: list[str] = []
-    new: list[_Identity] = []
-    purpose = f"harm.{role.value}"
-    for source_id, written, born in distinct.iter_rows():
-        text = _identity_text(source_id, written, born.isoformat() if born else "")
-        key = cipher.blind_index(text, purpose)
-        keys.append(key)
-        if key not in existing:
-            ident = _Identity(
-                next_id + len(new), key, source_id.strip().upper() or None, written.strip(), born,
-                None,
+    distinct = name_parts(present.select(sid, name, parsed_dob).unique(), name)
+    texts = (
+        distinct.select(
+            pl.concat_str(
+                [
+                    pl.col(sid).str.strip_chars().str.to_uppercase(),
+                    pl.col("given").replace(list(NICKNAMES), list(NICKNAMES.values())),
+                    pl.col("family"),
+                    pl.col(parsed_dob).dt.strftime("%Y-%m-%d").fill_null(""),
+                ],
+                separator="\x1f",
             )
-            existing[key] = ident
-            new.append(ident)
-    mapping = distinct.with_columns(
-        exact_key=pl.Series(keys, dtype=pl.Utf8),
-        identity_id=pl.Series([existing[k].id for k in keys], dtype=pl.Int64),
+        )
+        .to_series()
+        .to_list()
     )
-    joined = rows.join(
-        mapping.rename({"dob": parsed_dob}), on=[sid, name, parsed_dob], how="left",
-        nulls_equal=True,
+    purpose = f"harm.{role.value}"
+    distinct = distinct.with_columns(
+        exact_key=pl.Series([cipher.blind_index(t, purpose) for t in texts], dtype=pl.Utf8)
     )
-    return joined.select("incident_ref", pl.col("identity_id").alias(f"{prefix}_identity_id")), new
+    known = stored.select("exact_key", "id")
+    fresh = (
+        distinct.join(known, on="exact_key", how="anti")
+        .unique("exact_key", keep="first", maintain_order=True)
+        .with_row_index("n")
+        .select(
+            id=pl.col("n").cast(pl.Int64) + next_id,
+            exact_key="exact_key",
+            source_id=pl.when(pl.col(sid).str.strip_chars() == "")
+            .then(None)
+            .otherwise(pl.col(sid).str.strip_chars().str.to_uppercase()),
+            name=pl.col(name).str.strip_chars(),
+            dob=pl.col(parsed_dob),
+        )
+    )
+    ids = pl.concat([known, fresh.select("exact_key", "id")])
+    mapping = distinct.join(ids, on="exact_key").select(sid, name, parsed_dob, "id")
+    joined = rows.join(mapping, on=[sid, name, parsed_dob], how="left", nulls_equal=True)
+    return joined.select("incident_ref", pl.col("id").alias(f"{prefix}_identity_id")), fresh
 
 
 def import_incidents(
@@ -340,8 +380,9 @@ def import_incidents(
     rows = parsed.rows
     progress("comparing with stored incidents")
     stored = pl.DataFrame(
-        uow.connection.execute(select(harm_incidents.c.incident_ref, harm_incidents.c.row_hash))
-        .all(),
+        uow.connection.execute(
+            select(harm_incidents.c.incident_ref, harm_incidents.c.row_hash)
+        ).all(),
         schema={"incident_ref": pl.Utf8, "stored_hash": pl.Utf8},
         orient="row",
     )
@@ -353,8 +394,12 @@ def import_incidents(
         )
         report.unchanged = same.height
         report.errors += [
-            RowError(int(r), "incident_ref", "was imported before with different details; the "
-                     "stored incident is kept (correct it at source or give a new reference)")
+            RowError(
+                int(r),
+                "incident_ref",
+                "was imported before with different details; the "
+                "stored incident is kept (correct it at source or give a new reference)",
+            )
             for r in clash["row"].to_list()
         ]
         rows = rows.filter(pl.col("stored_hash").is_null()).drop("stored_hash")
@@ -379,9 +424,7 @@ def import_incidents(
     _resolve_and_store(uow, cipher, PartyRole.SUSPECT, suspects, s_new, report.suspects)
     progress("resolving victims")
     victims = _load_identities(uow, cipher, PartyRole.VICTIM)
-    v_map, v_new = _new_identities(
-        rows, PartyRole.VICTIM, cipher, victims, next_id + len(s_new)
-    )
+    v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
     _resolve_and_store(uow, cipher, PartyRole.VICTIM, victims, v_new, report.victims)
     progress("storing incidents")
     report.import_id = _record_import(uow, filename, actor, report, added=rows.height)
@@ -409,14 +452,27 @@ def import_incidents(
     _bulk_insert(uow, harm_incidents, frame)
     report.added = frame.height
     audit.record(
-        uow.connection, at=now, actor=actor, action="harm.import", subject_type="harm_import",
+        uow.connection,
+        at=now,
+        actor=actor,
+        action="harm.import",
+        subject_type="harm_import",
         subject_id=report.import_id,
-        detail={"filename": filename, "added": report.added, "unchanged": report.unchanged,
-                "rejected": report.rejected},
+        detail={
+            "filename": filename,
+            "added": report.added,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+        },
     )
     uow.commit()
-    log.info("harm.import", added=report.added, unchanged=report.unchanged,
-             rejected=report.rejected, suspects=report.suspects.persons)
+    log.info(
+        "harm.import",
+        added=report.added,
+        unchanged=report.unchanged,
+        rejected=report.rejected,
+        suspects=report.suspects.persons,
+    )
     return report
 
 
@@ -425,8 +481,12 @@ def _record_import(
 ) -> int:
     result = uow.connection.execute(
         insert(harm_imports).values(
-            filename=filename[:200], imported_at=uow.clock.now(), actor=actor,
-            rows_total=report.total, rows_added=added, rows_unchanged=report.unchanged,
+            filename=filename[:200],
+            imported_at=uow.clock.now(),
+            actor=actor,
+            rows_total=report.total,
+            rows_added=added,
+            rows_unchanged=report.unchanged,
             rows_rejected=report.rejected,
         )
     )
@@ -448,8 +508,14 @@ def _identity(uow: UnitOfWork, role: PartyRole, identity_id: int) -> Any:
 
 
 def _decide(
-    uow: UnitOfWork, cipher: FieldCipher, role: PartyRole, kind: DecisionKind,
-    a: int, b: int | None, reason: str, actor: str,
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    role: PartyRole,
+    kind: DecisionKind,
+    a: int,
+    b: int | None,
+    reason: str,
+    actor: str,
 ) -> str:
     reason = reason.strip()
     if not reason:
@@ -463,16 +529,27 @@ def _decide(
         _identity(uow, role, b)
     uow.connection.execute(
         insert(harm_decisions).values(
-            role=role.value, kind=kind.value, identity_a=a, identity_b=b, reason=reason,
-            actor=actor, at=uow.clock.now(),
+            role=role.value,
+            kind=kind.value,
+            identity_a=a,
+            identity_b=b,
+            reason=reason,
+            actor=actor,
+            at=uow.clock.now(),
         )
     )
-    identities = _load_identities(uow, cipher, role)
-    _resolve_and_store(uow, cipher, role, identities, [], ResolutionStats())
+    stored = _load_identities(uow, cipher, role)
+    _resolve_and_store(
+        uow, cipher, role, stored, pl.DataFrame(schema=IDENTITY_SCHEMA), ResolutionStats()
+    )
     key: str = _identity(uow, role, a).person_key
     audit.record(
-        uow.connection, at=uow.clock.now(), actor=actor, action=f"harm.{kind.value}",
-        subject_type=f"harm_{role.value}", subject_id=a,
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action=f"harm.{kind.value}",
+        subject_type=f"harm_{role.value}",
+        subject_id=a,
         detail={"other": b, "person_key": key},
     )
     uow.commit()
@@ -480,15 +557,26 @@ def _decide(
 
 
 def merge(
-    uow: UnitOfWork, cipher: FieldCipher, *, role: PartyRole, identity_a: int, identity_b: int,
-    reason: str, actor: str,
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    *,
+    role: PartyRole,
+    identity_a: int,
+    identity_b: int,
+    reason: str,
+    actor: str,
 ) -> str:
     """Join two records into one person by hand; returns the person's key."""
     return _decide(uow, cipher, role, DecisionKind.MERGE, identity_a, identity_b, reason, actor)
 
 
 def split(
-    uow: UnitOfWork, cipher: FieldCipher, *, role: PartyRole, identity_id: int, reason: str,
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    *,
+    role: PartyRole,
+    identity_id: int,
+    reason: str,
     actor: str,
 ) -> str:
     """Take a record out of its person by hand; it stands alone from then on."""
@@ -503,14 +591,10 @@ def load_harm_index(uow: UnitOfWork) -> HarmIndex:
     base = default_index()
     if not rows:
         return base
-    return base.with_overrides(
-        [(r.kind, r.key, r.days) for r in rows], source=rows[0].source
-    )
+    return base.with_overrides([(r.kind, r.key, r.days) for r in rows], source=rows[0].source)
 
 
-def replace_harm_table(
-    uow: UnitOfWork, content: bytes, *, filename: str, actor: str
-) -> int:
+def replace_harm_table(uow: UnitOfWork, content: bytes, *, filename: str, actor: str) -> int:
     """Load a per-offence table (CSV or XLSX) over the default; all rows or none."""
     parsed = parse_table(content, filename)
     now = uow.clock.now()
@@ -525,8 +609,14 @@ def replace_harm_table(
             for (kind, key), days in seen.items()
         ],
     )
-    audit.record(uow.connection, at=now, actor=actor, action="harm.index.load",
-                 subject_type="harm_index", detail={"filename": filename, "entries": len(seen)})
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=actor,
+        action="harm.index.load",
+        subject_type="harm_index",
+        detail={"filename": filename, "entries": len(seen)},
+    )
     uow.commit()
     return len(seen)
 
@@ -559,21 +649,34 @@ def incidents_frame(uow: UnitOfWork, index: HarmIndex | None = None) -> pl.DataF
         raw = uow.connection.exec_driver_sql(sql).all()
         frame = pl.DataFrame(
             raw,
-            schema={"person_id": pl.Utf8, "force": pl.Utf8, "occurred_at": pl.Utf8,
-                    "offence": pl.Utf8, "offence_group": pl.Utf8, "victim_key": pl.Utf8,
-                    "domestic_abuse": pl.Int64},
+            schema={
+                "person_id": pl.Utf8,
+                "force": pl.Utf8,
+                "occurred_at": pl.Utf8,
+                "offence": pl.Utf8,
+                "offence_group": pl.Utf8,
+                "victim_key": pl.Utf8,
+                "domestic_abuse": pl.Int64,
+            },
             orient="row",
         ).with_columns(
-            occurred_at=pl.col("occurred_at").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
+            occurred_at=pl.col("occurred_at")
+            .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
             .dt.replace_time_zone("UTC"),
             domestic_abuse=pl.col("domestic_abuse").cast(pl.Boolean),
         )
     else:
         frame = pl.DataFrame(
             uow.connection.execute(query).all(),
-            schema={"person_id": pl.Utf8, "force": pl.Utf8,
-                    "occurred_at": pl.Datetime("us", "UTC"), "offence": pl.Utf8,
-                    "offence_group": pl.Utf8, "victim_key": pl.Utf8, "domestic_abuse": pl.Boolean},
+            schema={
+                "person_id": pl.Utf8,
+                "force": pl.Utf8,
+                "occurred_at": pl.Datetime("us", "UTC"),
+                "offence": pl.Utf8,
+                "offence_group": pl.Utf8,
+                "victim_key": pl.Utf8,
+                "domestic_abuse": pl.Boolean,
+            },
             orient="row",
         )
     return frame.with_columns(harm=index.expression("offence", "offence_group")).select(
@@ -621,8 +724,12 @@ def compute_run(
     run_id = int(
         uow.connection.execute(
             insert(harm_runs).values(
-                as_of=as_of, computed_at=now, actor=actor, config=json.dumps(config.as_dict()),
-                harm_index_source=index.source[:200], persons_scored=ranked.height,
+                as_of=as_of,
+                computed_at=now,
+                actor=actor,
+                config=json.dumps(config.as_dict()),
+                harm_index_source=index.source[:200],
+                persons_scored=ranked.height,
                 incidents_used=frame.filter(pl.col("occurred_at") < as_of).height,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
@@ -632,20 +739,46 @@ def compute_run(
         uow,
         harm_run_entries,
         kept.select(
-            pl.lit(run_id).alias("run_id"), "person_id", "rank", "force", "force_rank", "score",
-            "band", "recency_days", "frequency", "gravity", "victims", "serial", "escalating",
+            pl.lit(run_id).alias("run_id"),
+            "person_id",
+            "rank",
+            "force",
+            "force_rank",
+            "score",
+            "band",
+            "recency_days",
+            "frequency",
+            "gravity",
+            "victims",
+            "serial",
+            "escalating",
             "explanation",
         ),
     )
-    audit.record(uow.connection, at=now, actor=actor, action="harm.run", subject_type="harm_run",
-                 subject_id=run_id, detail={"as_of": as_of.isoformat(), "scored": ranked.height})
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=actor,
+        action="harm.run",
+        subject_type="harm_run",
+        subject_id=run_id,
+        detail={"as_of": as_of.isoformat(), "scored": ranked.height},
+    )
     uow.commit()
     return run_id
 
 
 def _summary(row: Any) -> RunSummary:
-    return RunSummary(row.id, row.as_of, row.computed_at, row.actor, row.persons_scored,
-                      row.incidents_used, row.harm_index_source, json.loads(row.config))
+    return RunSummary(
+        row.id,
+        row.as_of,
+        row.computed_at,
+        row.actor,
+        row.persons_scored,
+        row.incidents_used,
+        row.harm_index_source,
+        json.loads(row.config),
+    )
 
 
 def list_runs(uow: UnitOfWork, limit: int = 20) -> list[RunSummary]:
@@ -655,9 +788,11 @@ def list_runs(uow: UnitOfWork, limit: int = 20) -> list[RunSummary]:
 
 def get_run(uow: UnitOfWork, run_id: int | None = None) -> RunSummary:
     query = select(harm_runs)
-    query = query.where(harm_runs.c.id == run_id) if run_id else query.order_by(
-        harm_runs.c.id.desc()
-    ).limit(1)
+    query = (
+        query.where(harm_runs.c.id == run_id)
+        if run_id
+        else query.order_by(harm_runs.c.id.desc()).limit(1)
+    )
     row = uow.connection.execute(query).first()
     if row is None:
         raise NotFound("harm run")
@@ -723,7 +858,8 @@ def matrix(
             person: rank
             for person, rank in uow.connection.execute(
                 select(e.c.person_id, prev_rank).where(
-                    e.c.run_id == previous_id, e.c.person_id.in_([r.person_id for r in rows]),
+                    e.c.run_id == previous_id,
+                    e.c.person_id.in_([r.person_id for r in rows]),
                     prev_rank <= top,
                 )
             )
@@ -737,20 +873,34 @@ def matrix(
         elif was is None:
             movement = Movement.NEW
         else:
-            movement = Movement.RISEN if rank < was else (
-                Movement.FALLEN if rank > was else Movement.SAME
+            movement = (
+                Movement.RISEN if rank < was else (Movement.FALLEN if rank > was else Movement.SAME)
             )
         out.append(
-            MatrixRow(rank, r.person_id, r.force, r.force_rank, r.score, r.band, r.recency_days,
-                      r.frequency, r.gravity, r.victims, r.serial, r.escalating, r.explanation,
-                      movement, was)
+            MatrixRow(
+                rank,
+                r.person_id,
+                r.force,
+                r.force_rank,
+                r.score,
+                r.band,
+                r.recency_days,
+                r.frequency,
+                r.gravity,
+                r.victims,
+                r.serial,
+                r.escalating,
+                r.explanation,
+                movement,
+                was,
+            )
         )
     return out
 
 
-def dropped_out(uow: UnitOfWork, run_id: int, *, force: str | None = None, top: int = 100) -> list[
-    tuple[str, int]
-]:
+def dropped_out(
+    uow: UnitOfWork, run_id: int, *, force: str | None = None, top: int = 100
+) -> list[tuple[str, int]]:
     """(person, previous rank) of those in the previous run's top who are not in this one's."""
     previous_id = _previous_run_id(uow, run_id)
     if previous_id is None:
@@ -765,8 +915,9 @@ def dropped_out(uow: UnitOfWork, run_id: int, *, force: str | None = None, top: 
         return dict(uow.connection.execute(query).tuples().all())
 
     now = top_of(run_id)
-    return sorted(((p, r) for p, r in top_of(previous_id).items() if p not in now),
-                  key=lambda item: item[1])
+    return sorted(
+        ((p, r) for p, r in top_of(previous_id).items() if p not in now), key=lambda item: item[1]
+    )
 
 
 @dataclass(frozen=True)
@@ -800,12 +951,27 @@ def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRe
     ).all()
     if not rows:
         raise NotFound(f"perpetrator {person_id}")
-    audit.record(uow.connection, at=uow.clock.now(), actor=actor, action="harm.person.view",
-                 subject_type="harm_person", subject_id=person_id)
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="harm.person.view",
+        subject_type="harm_person",
+        subject_id=person_id,
+    )
     uow.commit()
     return [
-        PersonRecord(r.id, r.display_name or "", r.dob, r.source_id, r.link_reason, r.link_score,
-                     r.linked_to, r.n, r.registry_person_id)
+        PersonRecord(
+            r.id,
+            r.display_name or "",
+            r.dob,
+            r.source_id,
+            r.link_reason,
+            r.link_score,
+            r.linked_to,
+            r.n,
+            r.registry_person_id,
+        )
         for r in rows
     ]
 
@@ -868,22 +1034,32 @@ def create_review(
     errors = ErrorCollector()
     person_id = person_id.strip()
     errors.check(bool(person_id), "person_id", "is required")
-    errors.check(tactic in {t.value for t in Tactic}, "tactic",
-                 "must be one of: " + ", ".join(t.value for t in Tactic))
+    errors.check(
+        tactic in {t.value for t in Tactic},
+        "tactic",
+        "must be one of: " + ", ".join(t.value for t in Tactic),
+    )
     actions = actions.strip()
     errors.check(bool(actions), "actions", "say what will be done")
     errors.check(len(actions) <= MAX_ACTIONS, "actions", f"is longer than {MAX_ACTIONS}")
     when = _parse_date(review_date, "review_date", errors)
-    errors.check(when is not None or any(e.field == "review_date" for e in errors.errors),
-                 "review_date", "is required")
+    errors.check(
+        when is not None or any(e.field == "review_date" for e in errors.errors),
+        "review_date",
+        "is required",
+    )
     following = _parse_date(next_review_date, "next_review_date", errors)
     if when and following and following <= when:
         errors.add("next_review_date", "must be after the review date")
     errors.raise_if_any()
     assert when is not None
     latest = uow.connection.execute(
-        select(harm_run_entries.c.run_id, harm_run_entries.c.score, harm_run_entries.c.rank,
-               harm_run_entries.c.force)
+        select(
+            harm_run_entries.c.run_id,
+            harm_run_entries.c.score,
+            harm_run_entries.c.rank,
+            harm_run_entries.c.force,
+        )
         .where(harm_run_entries.c.person_id == person_id)
         .order_by(harm_run_entries.c.run_id.desc())
         .limit(1)
@@ -897,18 +1073,30 @@ def create_review(
     review_id = int(
         uow.connection.execute(
             insert(harm_reviews).values(
-                person_id=person_id, force=latest.force if latest else "", status=ReviewStatus.OPEN,
-                tactic=tactic, actions=actions, review_date=when, next_review_date=following,
+                person_id=person_id,
+                force=latest.force if latest else "",
+                status=ReviewStatus.OPEN,
+                tactic=tactic,
+                actions=actions,
+                review_date=when,
+                next_review_date=following,
                 selected_run_id=latest.run_id if latest else None,
                 selected_score=latest.score if latest else None,
                 selected_rank=latest.rank if latest else None,
-                created_at=uow.clock.now(), actor=actor,
+                created_at=uow.clock.now(),
+                actor=actor,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     )
-    audit.record(uow.connection, at=uow.clock.now(), actor=actor, action="harm.review.create",
-                 subject_type="harm_review", subject_id=review_id,
-                 detail={"person_id": person_id, "tactic": tactic})
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="harm.review.create",
+        subject_type="harm_review",
+        subject_id=review_id,
+        detail={"person_id": person_id, "tactic": tactic},
+    )
     uow.commit()
     return review_id
 
@@ -920,17 +1108,26 @@ def close_review(uow: UnitOfWork, review_id: int, actor: str) -> None:
     if row.status == ReviewStatus.CLOSED.value:
         raise ValidationError("status", "the review is already closed")
     uow.connection.execute(
-        update(harm_reviews).where(harm_reviews.c.id == review_id)
+        update(harm_reviews)
+        .where(harm_reviews.c.id == review_id)
         .values(status=ReviewStatus.CLOSED, closed_at=uow.clock.now())
     )
-    audit.record(uow.connection, at=uow.clock.now(), actor=actor, action="harm.review.close",
-                 subject_type="harm_review", subject_id=review_id)
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="harm.review.close",
+        subject_type="harm_review",
+        subject_id=review_id,
+    )
     uow.commit()
 
 
 def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
     """Reviews with the person's latest score, so the effect of the tactic can be followed."""
-    query = select(harm_reviews).order_by(harm_reviews.c.review_date.desc(), harm_reviews.c.id.desc())
+    query = select(harm_reviews).order_by(
+        harm_reviews.c.review_date.desc(), harm_reviews.c.id.desc()
+    )
     if person_id:
         query = query.where(harm_reviews.c.person_id == person_id)
     rows = uow.connection.execute(query).all()
@@ -939,14 +1136,27 @@ def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
     if people:
         newest = select(func.max(harm_runs.c.id)).scalar_subquery()
         for person, score, rank in uow.connection.execute(
-            select(harm_run_entries.c.person_id, harm_run_entries.c.score, harm_run_entries.c.rank)
-            .where(harm_run_entries.c.run_id == newest, harm_run_entries.c.person_id.in_(people))
+            select(
+                harm_run_entries.c.person_id, harm_run_entries.c.score, harm_run_entries.c.rank
+            ).where(harm_run_entries.c.run_id == newest, harm_run_entries.c.person_id.in_(people))
         ):
             latest[person] = (score, rank)
     return [
-        Review(r.id, r.person_id, r.force, ReviewStatus(r.status), Tactic(r.tactic), r.actions,
-               r.review_date, r.next_review_date, r.selected_score, r.selected_rank, r.created_at,
-               r.actor, *(latest.get(r.person_id) or (None, None)))
+        Review(
+            r.id,
+            r.person_id,
+            r.force,
+            ReviewStatus(r.status),
+            Tactic(r.tactic),
+            r.actions,
+            r.review_date,
+            r.next_review_date,
+            r.selected_score,
+            r.selected_rank,
+            r.created_at,
+            r.actor,
+            *(latest.get(r.person_id) or (None, None)),
+        )
         for r in rows
     ]
 
@@ -954,8 +1164,10 @@ def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
 def forces_in_runs(uow: UnitOfWork, run_id: int) -> list[str]:
     return list(
         uow.connection.execute(
-            select(harm_run_entries.c.force).where(harm_run_entries.c.run_id == run_id)
-            .distinct().order_by(harm_run_entries.c.force)
+            select(harm_run_entries.c.force)
+            .where(harm_run_entries.c.run_id == run_id)
+            .distinct()
+            .order_by(harm_run_entries.c.force)
         ).scalars()
     )
 
@@ -968,39 +1180,50 @@ def as_of_start(day: date) -> datetime:
 def resolved_frame(
     rows: pl.DataFrame, index: HarmIndex, stats: Sequence[ResolutionStats] = ()
 ) -> pl.DataFrame:
-    """In-memory: resolve a parsed file's suspects and victims and build the scoring frame."""
-    frames = {}
+    """In memory (no storage): resolve a parsed file's suspects and victims, ready for scoring."""
+    keys = {}
     for position, role in enumerate((PartyRole.SUSPECT, PartyRole.VICTIM)):
         prefix = role.value
         parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
         present = rows.filter((pl.col(f"{prefix}_id") != "") | (pl.col(f"{prefix}_name") != ""))
-        distinct = present.select(f"{prefix}_id", f"{prefix}_name", parsed_dob).unique(
-            maintain_order=True
-        ).with_row_index("identity", offset=1)
-        records = []
-        for identity, sid, name, born in distinct.iter_rows():
-            given, family = split_name(name)
-            records.append(IdentityRecord(identity, sid.strip().upper() or None, given, family, born))
+        distinct = (
+            present.select(f"{prefix}_id", f"{prefix}_name", parsed_dob)
+            .unique(maintain_order=True)
+            .with_row_index("id", offset=1)
+            .with_columns(pl.col("id").cast(pl.Int64))
+        )
+        frame = name_parts(distinct, f"{prefix}_name").select(
+            "id",
+            source_id=pl.when(pl.col(f"{prefix}_id").str.strip_chars() == "")
+            .then(None)
+            .otherwise(pl.col(f"{prefix}_id").str.strip_chars().str.to_uppercase()),
+            given="given",
+            family="family",
+            dob=parsed_dob,
+        )
         target = stats[position] if position < len(stats) else ResolutionStats()
-        prefix_key = "HX" if role is PartyRole.SUSPECT else "VX"
-        keys = {
-            r.id: r.person_key
-            for r in resolve(records, stats=target,
-                             generated_key=lambda i, p=prefix_key: f"{p}{i:08d}")  # type: ignore[misc]
-        }
-        frames[role] = distinct.with_columns(
-            key=pl.col("identity").replace_strict(keys, return_dtype=pl.Utf8)
-        ).drop("identity")
-    s, v = frames[PartyRole.SUSPECT], frames[PartyRole.VICTIM]
+        resolved = resolve_frame(
+            frame, stats=target, prefix="HX" if role is PartyRole.SUSPECT else "VX"
+        )
+        keys[role] = distinct.join(resolved.select("id", "person_key"), on="id").drop("id")
     return (
-        rows.join(s, on=["suspect_id", "suspect_name", "s_dob"], how="left", nulls_equal=True)
-        .rename({"key": "person_id"})
-        .join(v, on=["victim_id", "victim_name", "v_dob"], how="left", nulls_equal=True)
-        .rename({"key": "victim_key"})
+        rows.join(
+            keys[PartyRole.SUSPECT],
+            on=["suspect_id", "suspect_name", "s_dob"],
+            how="left",
+            nulls_equal=True,
+        )
+        .rename({"person_key": "person_id"})
+        .join(
+            keys[PartyRole.VICTIM],
+            on=["victim_id", "victim_name", "v_dob"],
+            how="left",
+            nulls_equal=True,
+        )
+        .rename({"person_key": "victim_key"})
         .with_columns(
             occurred_at=pl.col("occurred"),
             harm=index.expression("offence", "offence_group"),
         )
         .select(list(scoring.INCIDENT_SCHEMA))
     )
-

@@ -30,7 +30,9 @@ def replay_command(
         Path | None,
         typer.Option(help="Also store the fixes in a SQLite trail store at this path."),
     ] = None,
-    chunk: Annotated[int, typer.Option(min=1, help="Largest micro-batch, in rows.")] = DEFAULT_CHUNK,
+    chunk: Annotated[
+        int, typer.Option(min=1, help="Largest micro-batch, in rows.")
+    ] = DEFAULT_CHUNK,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Replay FIXES.csv against SCENARIO.json and write one JSON line per violation or event."""

@@ -208,7 +208,7 @@ class Engine:
     def __init__(self, plan: Plan, start: float | None = None) -> None:
         self.plan = plan
         self.settings: EngineSettings = plan.settings
-        self.ledger = Ledger(self.settings.late_after_s)
+        self.ledger = Ledger(self.settings.late_after_s, self.settings.max_gap_s)
         self.stats = EngineStats()
         self.clock = -INF
         self.started = False
@@ -378,10 +378,6 @@ class Engine:
             bad |= ~batch.valid
         self.clock = max(self.clock, float(arrival.max()))
 
-        self._device_health(batch, dev, person, arrival, bad)
-        if self.prox:
-            self._proximity(batch, dev, person, arrival, acc, bad)
-
         zoned = (person >= 0) & has_pos
         if self.zs["st"].size:
             zoned &= self.zcount[np.maximum(person, 0)] > 0
@@ -400,6 +396,10 @@ class Engine:
                 "fid": batch.fix_id[rows],
             }
             self._zones(columns)
+        # After the zones, so "no GPS near an exclusion zone" knows the last distances.
+        self._device_health(batch, dev, person, arrival, bad)
+        if self.prox:
+            self._proximity(batch, dev, person, arrival, acc, bad)
         self._fire_timers(self.clock)
         self._device_timers(self.clock)
         self._take_snapshot()
@@ -566,20 +566,12 @@ class Engine:
         dt = np.maximum(t - prev_t, 1.0)
         with np.errstate(invalid="ignore"):
             jump1 = (step - acc - prev_acc) > s.max_speed_mps * dt
-        # A fix is implausible when it is too far from both the fix before and the one before
-        # that, so one outlier does not also condemn the good fix after it.
-        jump2 = np.ones(n, dtype=bool)
-        if n > 2:
-            same2 = np.zeros(n, dtype=bool)
-            same2[2:] = p[2:] == p[:-2]
-            step2 = np.full(n, np.inf)
-            step2[2:] = step_metres(lon[:-2], lat[:-2], lon[2:], lat[2:])
-            acc2 = np.zeros(n)
-            acc2[2:] = acc[:-2]
-            dt2 = np.ones(n)
-            dt2[2:] = np.maximum(t[2:] - t[:-2], 1.0)
-            jump2 = np.where(same2, (step2 - acc - acc2) > s.max_speed_mps * dt2, True)
-        neutral = rows["bad"] | (jump1 & jump2)
+        # A jump from the previous fix may be an outlier, or the good fix after one: walk each
+        # (rare) jump in Python against the last trusted fix.
+        implausible = self._implausible(
+            jump1 & ~rows["bad"], rows, first, prev_t, prev_lon, prev_lat, prev_acc
+        )
+        neutral = rows["bad"] | implausible
 
         # Pairs: each fix with each of its person's zones; a person's pairs are contiguous and
         # laid out fix by fix, so the same zone's previous pair is ``nz`` places back.
@@ -680,6 +672,73 @@ class Engine:
         pl = p[last]
         ps["p_time"][pl] = np.maximum(ps["p_time"][pl], t[last])
 
+    def _implausible(
+        self,
+        jumps: BoolArray,
+        rows: dict[str, npt.NDArray[Any]],
+        first: BoolArray,
+        prev_t: FloatArray,
+        prev_lon: FloatArray,
+        prev_lat: FloatArray,
+        prev_acc: FloatArray,
+    ) -> BoolArray:
+        """Flag fixes too far from the last trusted fix for a person to have travelled.
+
+        Three or more consecutive fixes that agree with each other but not with the anchor are
+        taken as real (the anchor was the odd one out, or the wearer really moved).
+        """
+        n = jumps.shape[0]
+        flagged = np.zeros(n, dtype=bool)
+        if not jumps.any():
+            return flagged
+        p, t, lon, lat, acc, bad = (
+            rows["p"],
+            rows["t"],
+            rows["lon"],
+            rows["lat"],
+            rows["acc"],
+            rows["bad"],
+        )
+        vmax = self.settings.max_speed_mps
+
+        def far(a: tuple[float, float, float, float], j: int) -> bool:
+            step = float(
+                step_metres(np.array([a[1]]), np.array([a[2]]), lon[j : j + 1], lat[j : j + 1])[0]
+            )
+            return step - a[3] - float(acc[j]) > vmax * max(float(t[j]) - a[0], 1.0)
+
+        done = -1
+        for i in np.flatnonzero(jumps).tolist():
+            if i <= done:
+                continue
+            anchor = (float(prev_t[i]), float(prev_lon[i]), float(prev_lat[i]), float(prev_acc[i]))
+            run: list[int] = []
+            j = i
+            while j < n and (j == i or not first[j]):
+                if bad[j]:
+                    j += 1
+                    continue
+                if not far(anchor, j):
+                    break
+                if run and far(
+                    (
+                        float(t[run[-1]]),
+                        float(lon[run[-1]]),
+                        float(lat[run[-1]]),
+                        float(acc[run[-1]]),
+                    ),
+                    j,
+                ):
+                    run = []
+                run.append(j)
+                flagged[j] = True
+                if len(run) >= 3:
+                    flagged[run] = False
+                    break
+                j += 1
+            done = j
+        return flagged
+
     @staticmethod
     def _last_fix_of_person(last: BoolArray, n: int) -> IntArray:
         """For each fix, the index of its person's last fix in the batch."""
@@ -767,13 +826,19 @@ class Engine:
                 self._maybe_confirm(z, t, arrival)
             return
         if state == PENDING:
+            score = max(-1.0, min(1.0, -d / acc))
             if cls >= F.LIKELY_IN:
                 zs["n_pts"][z] += 1
-                zs["evid"][z] += min(1.0, -d / acc)
+                zs["evid"][z] += score
                 zs["t_ev"][z] = t
                 self._push_evidence(z, fid)
                 self._maybe_confirm(z, t, arrival)
-            elif cls <= F.BUFFER:
+            elif cls == F.UNSURE_OUT:
+                # Evidence against: a point outside with a disc overlapping the edge.
+                zs["evid"][z] += score
+                if zs["evid"][z] < 0:
+                    zs["st"][z] = IDLE
+            else:
                 zs["st"][z] = IDLE
                 zs["armed"][z] = cls == F.FAR
             return
@@ -800,8 +865,7 @@ class Engine:
         n_pts = int(zs["n_pts"][z])
         enough = n_pts >= s.confirm_fixes and (
             zs["evid"][z] >= s.confirm_evidence
-            or t - float(zs["t_first"][z]) >= s.confirm_dwell_s
-            or n_pts >= s.confirm_fixes_always
+            or (n_pts >= 3 and t - float(zs["t_first"][z]) >= s.confirm_dwell_s)
         )
         if not enough:
             return
@@ -992,21 +1056,32 @@ class Engine:
         gap = np.zeros(dev.shape[0], dtype=bool)
         gap[order] = sa - prev > s.no_communication_s
         interesting |= wearer & gap
-        for r in np.flatnonzero(interesting).tolist():
-            self._device_row(batch, r, int(dev[r]), float(arrival[r]), bool(bad[r]))
-        # Everyone else: just the latest communication and GPS times.
+        # From a device's first interesting row on, all its rows go through Python in order, so
+        # an episode opened mid-batch is also closed mid-batch; rows before it only move times.
+        slots = len(self.devices) + 1
+        dev_slot = np.where(dev >= 0, dev, slots - 1)
+        first_row = np.full(slots, dev.shape[0], dtype=np.int64)
+        np.minimum.at(first_row, dev_slot[interesting], np.flatnonzero(interesting))
+        python_rows = np.arange(dev.shape[0]) >= first_row[dev_slot]
         known = dev >= 0
-        if known.any():
-            latest = np.full(len(self.devices), -INF)
-            np.maximum.at(latest, dev[known], arrival[known])
-            good = known & ~bad
-            latest_gps = np.full(len(self.devices), -INF)
+        plain = known & ~python_rows
+        if plain.any():
+            latest = np.full(slots, -INF)
+            np.maximum.at(latest, dev[plain], arrival[plain])
+            latest_gps = np.full(slots, -INF)
+            good = plain & ~bad
             np.maximum.at(latest_gps, dev[good], batch.t[good])
             for index in np.flatnonzero(np.isfinite(latest)).tolist():
                 device = self.devices[index]
                 device.last_comm = max(device.last_comm, float(latest[index]))
                 if np.isfinite(latest_gps[index]):
                     device.last_gps = max(device.last_gps, float(latest_gps[index]))
+        for r in np.flatnonzero(python_rows & known).tolist():
+            if person[r] >= 0:
+                self._device_row(batch, r, int(dev[r]), float(arrival[r]), bool(bad[r]))
+            else:
+                device = self.devices[int(dev[r])]
+                device.last_comm = max(device.last_comm, float(arrival[r]))
 
     def _device_row(self, batch: FixBatch, r: int, index: int, now: float, bad: bool) -> None:
         s = self.settings

@@ -70,8 +70,11 @@ class Episode:
 
 
 class Ledger:
-    def __init__(self, late_after_s: float) -> None:
+    def __init__(self, late_after_s: float, lookahead_s: float = 300.0) -> None:
         self.late_after_s = late_after_s
+        # A machine re-discovering an episode may confirm it before the start raised earlier;
+        # the episode it is opening will run on at least this long, so they are the same one.
+        self.lookahead_s = lookahead_s
         self.episodes: list[Episode] = []
         self.events: list[EngineEvent] = []
         self._by_key: dict[tuple[str, str, EventKind], list[int]] = {}
@@ -101,8 +104,13 @@ class Ledger:
                 return index
             if key[2] in INSTANT_KINDS:
                 continue
-            overlaps = episode.start <= seen_until + SAME_START_S and (
-                episode.end is None or episode.end >= start - SAME_START_S
+            if episode.end is None:
+                # A machine opens an episode only when it has none open: an open one with the
+                # same key is this one, found again after a rewind or a restart.
+                return index
+            overlaps = (
+                episode.start <= seen_until + self.lookahead_s
+                and episode.end >= start - SAME_START_S
             )
             if overlaps:
                 return index

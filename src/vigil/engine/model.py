@@ -35,12 +35,14 @@ class FixClass(IntEnum):
 class EngineSettings:
     """Tuning of the rules; every field can be set in a scenario's ``settings`` object."""
 
-    # Exclusion: confirm after this many point-inside fixes with no clear exit between, when they
-    # also give enough evidence (sum of depth/accuracy, each capped at 1) or span the dwell time.
+    # Exclusion: each fix scores its depth over its accuracy, capped to [-1, 1] (a disc wholly
+    # inside scores 1; a point just outside with its disc overlapping the edge scores a little
+    # below 0). A visit is confirmed once it has this many point-inside fixes and the score adds
+    # up to ``confirm_evidence``, or three point-inside fixes keep it positive for the dwell time.
+    # It is dropped when the score goes negative or a disc is clear of the zone.
     confirm_fixes: int = 2
     confirm_evidence: float = 1.0
-    confirm_dwell_s: float = 30.0
-    confirm_fixes_always: int = 3
+    confirm_dwell_s: float = 60.0
     # Exit after this many consecutive fixes whose disc is clear of the zone.
     exit_fixes: int = 2
     # Evidence further apart than this does not add up (a new visit starts over).

@@ -122,7 +122,9 @@ def read_fixes(path: Path) -> FixTable:
     lat, lon = numbers["lat"], numbers["lon"]
     half = np.isfinite(lat) != np.isfinite(lon)
     if half.any():
-        errors.add(f"FIXES.csv line {int(np.flatnonzero(half)[0]) + 2}: lat", "lat and lon go together")
+        errors.add(
+            f"FIXES.csv line {int(np.flatnonzero(half)[0]) + 2}: lat", "lat and lon go together"
+        )
     errors.raise_if_any()
     names = [str(name) for name in device.unique(maintain_order=True).to_list()]
     codes = device.replace_strict(names, list(range(len(names))), return_dtype=pl.Int64)

@@ -22,6 +22,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.alerts.consumer",
     "vigil.alerts.worker",
     "vigil.gateways.service",
+    "vigil.sim.live",
 )
 
 log = get_logger(__name__)

@@ -29,6 +29,8 @@ console = Console(stderr=True)
 # "module:attribute name" of Typer apps each part adds, mounted as "vigil <name> ...".
 SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.alerts.cli", "alerts"),
+    ("vigil.contact.cli", "contact"),
+    ("vigil.people.cli", "people"),
     ("vigil.sim.cli", "sim"),
     ("vigil.gateways.cli", "decode"),
     ("vigil.engine.cli", "replay"),

@@ -1,0 +1,45 @@
+"""``vigil people ...``: reference data and the prison register."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.bootstrap import build_container
+from vigil.errors import ValidationError
+from vigil.people import service
+from vigil.settings import Settings
+
+app = typer.Typer(help="People: regions, force areas, teams and prisons.")
+
+
+@app.command("seed-regions")
+def seed_regions() -> None:
+    """Add the probation regions and police force areas that are missing."""
+    container = build_container(Settings())
+    with container.uow() as uow:
+        service.ensure_reference_data(uow)
+        typer.echo(
+            f"{len(service.list_regions(uow))} regions, "
+            f"{len(service.list_force_areas(uow))} force areas."
+        )
+
+
+@app.command("load-prisons")
+def load_prisons(
+    path: Annotated[Path, typer.Argument(help="Folder holding prison.tsv and prison-address.tsv.")],
+) -> None:
+    """Load (or refresh) the prisons of England and Wales from the prison-estate register."""
+    container = build_container(Settings())
+    try:
+        with container.uow() as uow:
+            report = service.load_prisons(uow, path, actor="cli")
+    except ValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"{report.prisons} prisons loaded; {report.with_address} matched to one of "
+        f"{report.addresses} addresses."
+    )

@@ -1,0 +1,100 @@
+"""Demo data for the contact service: a small prisoner register and one sample request.
+
+Establishment names come from the prison estate register in ``../shared/fixtures/prisons/`` when
+it is there; the prisoners themselves are synthetic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from vigil.bootstrap import Container
+from vigil.contact import service
+from vigil.contact.model import parse_request
+from vigil.contact.tables import contact_prisoners
+
+PRISON_REGISTER = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "prisons"
+FALLBACK_PRISONS = ("HMP Birmingham", "HMP Leeds", "HMP/YOI Altcourse", "HMP Manchester")
+FORENAMES = ("Jonathan", "Kevin", "Stephen", "Darren", "Lee", "Craig", "Wayne", "Paul", "Dean")
+SURNAMES = ("Smyth", "Doherty", "Clarke", "Walsh", "Hughes", "Kowalski", "Okafor", "Patel", "Reid")
+
+SAMPLE_REQUEST = {
+    "requester": {
+        "type": "victim_service",
+        "name": "Asha Patel (Safe Haven refuge)",
+        "email": "asha.patel@example.org",
+        "phone": "0121 496 0000",
+        "safe_contact": "Text only, weekdays after 6pm",
+    },
+    "consent": "yes",
+    "protected_people": [
+        {
+            "name": "Jane Doe",
+            "phones": ["07700 900123", "0121 496 0123"],
+            "addresses": [
+                {"lines": ["Flat 2", "14 High Street", "Birmingham"], "postcode": "B1 1AA"}
+            ],
+            "emails": ["jane.doe@example.com"],
+        },
+        {"name": "Amy Doe", "phones": ["07700 900456"], "addresses": [], "emails": []},
+    ],
+    "prisoner": {"name": "Jon Smith", "date_of_birth": "1985-07-03", "prison": "Birmingham"},
+    "contact": {
+        "kinds": ["calls", "letters", "via_another_prisoner"],
+        "dates": "most nights since March",
+        "details": "Calls from withheld prison numbers; a letter sent through his cellmate.",
+    },
+}
+
+
+def _prison_names() -> list[str]:
+    path = PRISON_REGISTER / "prison.tsv"
+    if not path.is_file():
+        return list(FALLBACK_PRISONS)
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")), delimiter="\t")
+    names = [r["name"] for r in rows if r.get("name") and not r.get("end-date")]
+    return names or list(FALLBACK_PRISONS)
+
+
+def register_csv(count: int = 40, seed: int = 8) -> str:
+    """A synthetic register; the first row is the prisoner the sample request describes."""
+    rng = random.Random(seed)
+    prisons = _prison_names()
+    lines = ["prison_number,forenames,surname,aliases,date_of_birth,establishment,release_date"]
+    lines.append(
+        "A1234BC,Jonathan,Smyth,Jon Smith;Johnny Smyth,1985-03-07,HMP Birmingham,2028-01-31"
+    )
+    for i in range(count - 1):
+        number = (
+            f"{chr(65 + i % 26)}{1000 + rng.randrange(9000)}{chr(65 + rng.randrange(26))}"
+            f"{chr(65 + rng.randrange(26))}"
+        )
+        born = date(1960, 1, 1) + timedelta(days=rng.randrange(15000))
+        release = date(2026, 1, 1) + timedelta(days=rng.randrange(2000))
+        lines.append(
+            f"{number},{rng.choice(FORENAMES)},{rng.choice(SURNAMES)},,{born.isoformat()},"
+            f'"{rng.choice(prisons)}",{release.isoformat()}'
+        )
+    return "\n".join(lines) + "\n"
+
+
+def seed(container: Container) -> str | None:
+    """Idempotent: loads the register and one sample request only into an empty register.
+
+    Returns the sample request's reference when it was created.
+    """
+    with container.uow() as uow:
+        existing = uow.connection.execute(
+            select(func.count()).select_from(contact_prisoners)
+        ).scalar_one()
+        if existing:
+            return None
+        service.import_prisoners(uow, register_csv(), actor="demo")
+        request = parse_request(SAMPLE_REQUEST, today=container.clock.now().date())
+        return service.submit_request(uow, container.cipher, request, channel="form")

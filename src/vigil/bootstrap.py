@@ -28,6 +28,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.alerts.tables",
     "vigil.harm.tables",
     "vigil.evidence.tables",
+    "vigil.engine.tables",
 )
 
 

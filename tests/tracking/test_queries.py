@@ -140,9 +140,7 @@ def test_who_was_near_matches_brute_force_on_the_liverpool_buses(container: Cont
                     found = queries.who_was_near(
                         uow, OPERATOR, lat, lon, radius, start, end, REASON
                     )
-                got = {
-                    a.person_id: (a.closest.reach_m, {s.fix.id for s in a.sightings}) for a in found
-                }
+                got = {a.person_id: (a.closest.reach_m, {s.id for s in a.sightings}) for a in found}
                 assert got.keys() == expected.keys()
                 for person, (reach, fix_ids) in expected.items():
                     assert got[person][0] == pytest.approx(reach, abs=1e-6)

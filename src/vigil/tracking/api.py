@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from vigil.tracking import queries
-from vigil.tracking.model import AccountCheck, Approach, Gap, Sighting, StoredFix
+from vigil.tracking.model import AccountCheck, Approach, Gap, NearFix, Sighting, StoredFix
 from vigil.web.auth import ApiPrincipal, ContainerDep
 
 router = APIRouter(prefix="/api/trail", tags=["trail"])
@@ -58,11 +58,23 @@ def sighting_json(sighting: Sighting) -> dict[str, Any]:
     }
 
 
+def near_fix_json(near: NearFix) -> dict[str, Any]:
+    return {
+        "id": near.id,
+        "time": near.fix_time.isoformat().replace("+00:00", "Z"),
+        "lat": near.lat,
+        "lon": near.lon,
+        "accuracy_m": near.accuracy_m,
+        "distance_m": round(near.distance_m, 2),
+        "reach_m": round(near.reach_m, 2),
+    }
+
+
 def approach_json(approach: Approach) -> dict[str, Any]:
     return {
         "person": approach.person_id,
         "closest": sighting_json(approach.closest),
-        "fixes": [sighting_json(s) for s in approach.sightings],
+        "fixes": [near_fix_json(n) for n in approach.sightings],
     }
 
 

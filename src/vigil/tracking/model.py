@@ -141,12 +141,27 @@ class Sighting:
 
 
 @dataclass(frozen=True, slots=True)
+class NearFix:
+    """A fix near a place, as the near-point index holds it (all a map or a table needs; the full
+    stored fix is one ``store.fixes_by_id`` away). Only usable fixes are ever near."""
+
+    id: int
+    fix_time: datetime
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    distance_m: float
+    reach_m: float
+
+
+@dataclass(frozen=True, slots=True)
 class Approach:
-    """A person's closest approach to a place in a window, and the fixes that show it."""
+    """A person's closest approach to a place in a window (with its full stored fix), and every
+    fix that shows them near, in time order."""
 
     person_id: str
     closest: Sighting
-    sightings: tuple[Sighting, ...]
+    sightings: tuple[NearFix, ...]
 
 
 @dataclass(frozen=True, slots=True)

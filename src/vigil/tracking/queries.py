@@ -28,7 +28,15 @@ from vigil.security import audit
 from vigil.security.model import NATIONAL_ROLES, Principal, Role
 from vigil.tracking import store
 from vigil.tracking.grid import cells_covering
-from vigil.tracking.model import AccountCheck, Approach, Gap, Sighting, StoredFix, Trail
+from vigil.tracking.model import (
+    AccountCheck,
+    Approach,
+    Gap,
+    NearFix,
+    Sighting,
+    StoredFix,
+    Trail,
+)
 from vigil.tracking.tables import fixes
 
 QUERY_ROLES = (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN)
@@ -218,7 +226,12 @@ def _near_candidates(
 ) -> list[Any]:
     # Reads only the covering (cell, fix_time, ...) index: a few short range scans.
     query = select(
-        fixes.c.id, fixes.c.person_id, fixes.c.lat, fixes.c.lon, fixes.c.accuracy_m
+        fixes.c.id,
+        fixes.c.person_id,
+        fixes.c.fix_time,
+        fixes.c.lat,
+        fixes.c.lon,
+        fixes.c.accuracy_m,
     ).where(
         fixes.c.cell.in_(cells_covering(lat, lon, reach_m)),
         fixes.c.fix_time >= start,
@@ -290,24 +303,36 @@ def near_unaudited(
     if near_index.size == 0:
         return []
     allowed: dict[str, bool] = {}
-    keep: list[int] = []
+    by_person: dict[str, list[NearFix]] = {}
     for i in near_index.tolist():
-        pid = rows[i].person_id
+        row = rows[i]
+        pid = row.person_id
         if pid not in allowed:
             allowed[pid] = scope(uow, principal, pid)
         if allowed[pid]:
-            keep.append(i)
-    full = store.fixes_by_id(uow.connection, (int(rows[i].id) for i in keep))
-    by_person: dict[str, list[Sighting]] = {}
-    for i in keep:
-        fix = full[int(rows[i].id)]
-        sighting = Sighting(fix, float(distances[i]), float(reach[i]))
-        by_person.setdefault(rows[i].person_id, []).append(sighting)
+            by_person.setdefault(pid, []).append(
+                NearFix(
+                    int(row.id),
+                    row.fix_time,
+                    row.lat,
+                    row.lon,
+                    row.accuracy_m,
+                    float(distances[i]),
+                    float(reach[i]),
+                )
+            )
+    # Full rows only for each person's closest fix: reading every near fix's row costs a random
+    # page read each, which dominated the query on a large table.
+    closest = {
+        pid: min(found, key=lambda n: (n.reach_m, n.distance_m, n.fix_time, n.id))
+        for pid, found in by_person.items()
+    }
+    full = store.fixes_by_id(uow.connection, (n.id for n in closest.values()))
     approaches = [
         Approach(
             pid,
-            _closest(found),
-            tuple(sorted(found, key=lambda s: (s.fix.fix_time, s.fix.id))),
+            Sighting(full[closest[pid].id], closest[pid].distance_m, closest[pid].reach_m),
+            tuple(sorted(found, key=lambda n: (n.fix_time, n.id))),
         )
         for pid, found in by_person.items()
     ]

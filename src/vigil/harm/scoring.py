@@ -79,7 +79,7 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
         recent.sort("person_id", "occurred_at")
         .with_columns(
             pos=pl.int_range(pl.len()).over("person_id"),
-            n=pl.len().over("person_id"),
+            n=pl.len().over("person_id").cast(pl.Int64),
             y=pl.col("harm").log1p(),
         )
         .filter(pl.col("pos") >= pl.col("n") - config.escalation_incidents)

@@ -912,7 +912,7 @@ def dropped_out(
         query = select(e.c.person_id, rank_col).where(e.c.run_id == rid, rank_col <= top)
         if force:
             query = query.where(e.c.force == force)
-        return dict(uow.connection.execute(query).tuples().all())
+        return {person: rank for person, rank in uow.connection.execute(query)}
 
     now = top_of(run_id)
     return sorted(

@@ -36,6 +36,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.tracking.api",
     "vigil.alerts.api",
     "vigil.gateways.api",
+    "vigil.harm.pages",
+    "vigil.harm.api",
     "vigil.web.home",
 )
 

@@ -1,0 +1,50 @@
+"""Harm matrix JSON API, for analysts: the latest matrix and a new run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from vigil.harm import service
+from vigil.security.model import Role
+from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+
+router = APIRouter(prefix="/api/harm", tags=["harm"])
+
+
+class RunRequest(BaseModel):
+    as_of: date
+
+
+@router.get("/matrix")
+def latest_matrix(
+    principal: ApiPrincipal,
+    c: ContainerDep,
+    run: int | None = None,
+    force: str | None = None,
+    top: int = 100,
+) -> dict[str, Any]:
+    require_roles(principal, Role.ANALYST)
+    with c.uow() as uow:
+        summary = service.get_run(uow, run)
+        rows = service.matrix(uow, summary.id, force=force, top=top)
+    return {
+        "run": summary.id,
+        "as_of": summary.as_of.isoformat(),
+        "notice": "The matrix supports human decisions and decides nothing.",
+        "rows": [{**asdict(r), "movement": r.movement.value} for r in rows],
+    }
+
+
+@router.post("/runs", status_code=201)
+def create_run(body: RunRequest, principal: ApiPrincipal, c: ContainerDep) -> dict[str, int]:
+    require_roles(principal, Role.ANALYST)
+    with c.uow() as uow:
+        run_id = service.compute_run(
+            uow, as_of=service.as_of_start(body.as_of), actor=principal.actor
+        )
+    return {"run": run_id}

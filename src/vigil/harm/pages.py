@@ -1,0 +1,259 @@
+"""Harm matrix pages, for police analysts only: the matrix, a perpetrator, import, tasking reviews."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vigil.errors import NotFound, ValidationError
+from vigil.harm import service
+from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
+from vigil.security.model import Principal, Role
+from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
+from vigil.web.navigation import NavItem
+from vigil.web.templating import render
+
+router = APIRouter(prefix="/harm", include_in_schema=False)
+# The matrix names people police suspect; only analysts preparing tasking see it.
+MATRIX_ROLES = (Role.ANALYST,)
+NAVIGATION = [
+    NavItem(
+        "Perpetrator matrix",
+        "/harm",
+        frozenset(MATRIX_ROLES),
+        "Ranked high-harm perpetrators with explanations, and MATAC tasking reviews.",
+    )
+]
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def _analyst(principal: Principal) -> None:
+    require_roles(principal, *MATRIX_ROLES)
+
+
+def _context(**values: object) -> dict[str, object]:
+    return {
+        "band_labels": {b.value: label for b, label in BAND_LABELS.items()},
+        "bands": [b.value for b in Band],
+        "tactics": [t.value for t in Tactic],
+        "movement": Movement,
+        **values,
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def matrix_page(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    run: int | None = None,
+    force: str | None = None,
+    band: str | None = None,
+    serial: bool = False,
+    escalating: bool = False,
+    top: int = 50,
+) -> Response:
+    _analyst(principal)
+    errors: list[tuple[str, str]] = []
+    top = max(1, min(top, service.STORE_LIMIT))
+    with c.uow() as uow:
+        try:
+            summary = service.get_run(uow, run)
+        except NotFound:
+            if run is not None:
+                raise
+            return render(
+                request, "harm/matrix.html", _context(summary=None, runs=[]), principal=principal
+            )
+        rows = service.matrix(
+            uow,
+            summary.id,
+            force=force or None,
+            band=band or None,
+            serial_only=serial,
+            escalating_only=escalating,
+            top=top,
+        )
+        dropped = service.dropped_out(uow, summary.id, force=force or None, top=top)
+        forces = service.forces_in_runs(uow, summary.id)
+        runs = service.list_runs(uow)
+    counts = {m: sum(1 for r in rows if r.movement is m) for m in Movement}
+    return render(
+        request,
+        "harm/matrix.html",
+        _context(
+            summary=summary,
+            rows=rows,
+            dropped=dropped,
+            forces=forces,
+            runs=runs,
+            filters={
+                "force": force or "",
+                "band": band or "",
+                "serial": serial,
+                "escalating": escalating,
+                "top": top,
+            },
+            counts=counts,
+            errors=errors,
+        ),
+        principal=principal,
+    )
+
+
+@router.post("/runs")
+def run_now(
+    c: ContainerDep,
+    principal: PagePrincipal,
+    as_of: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    _analyst(principal)
+    try:
+        day = date.fromisoformat(as_of.strip()) if as_of.strip() else c.clock.now().date()
+    except ValueError as exc:
+        raise ValidationError("as_of", "must be a date (YYYY-MM-DD)") from exc
+    with c.uow() as uow:
+        run_id = service.compute_run(uow, as_of=service.as_of_start(day), actor=principal.actor)
+    return RedirectResponse(f"/harm?run={run_id}", status_code=303)
+
+
+@router.get("/person/{person_id:path}", response_class=HTMLResponse)
+def person_page(
+    request: Request, person_id: str, c: ContainerDep, principal: PagePrincipal
+) -> Response:
+    _analyst(principal)
+    with c.uow() as uow:
+        records = service.person_records(uow, person_id, principal.actor)
+        history = service.score_history(uow, person_id)
+        reviews = service.list_reviews(uow, person_id)
+    return render(
+        request,
+        "harm/person.html",
+        _context(
+            person_id=person_id,
+            records=records,
+            history=history,
+            reviews=reviews,
+            today=date.today().isoformat(),
+        ),
+        principal=principal,
+    )
+
+
+@router.post("/reviews")
+def create_review(
+    c: ContainerDep,
+    principal: PagePrincipal,
+    person_id: Annotated[str, Form(max_length=40)],
+    tactic: Annotated[str, Form(max_length=20)] = "",
+    actions: Annotated[str, Form(max_length=service.MAX_ACTIONS + 1)] = "",
+    review_date: Annotated[str, Form(max_length=20)] = "",
+    next_review_date: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    _analyst(principal)
+    with c.uow() as uow:
+        service.create_review(
+            uow,
+            person_id=person_id,
+            tactic=tactic,
+            actions=actions,
+            review_date=review_date,
+            next_review_date=next_review_date or None,
+            actor=principal.actor,
+        )
+    return RedirectResponse("/harm/reviews", status_code=303)
+
+
+@router.post("/reviews/{review_id}/close")
+def close_review(review_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+    _analyst(principal)
+    with c.uow() as uow:
+        service.close_review(uow, review_id, principal.actor)
+    return RedirectResponse("/harm/reviews", status_code=303)
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    _analyst(principal)
+    with c.uow() as uow:
+        reviews = service.list_reviews(uow)
+    return render(request, "harm/reviews.html", _context(reviews=reviews), principal=principal)
+
+
+@router.post("/decisions")
+def decide(
+    c: ContainerDep,
+    principal: PagePrincipal,
+    kind: Annotated[str, Form(max_length=10)],
+    identity_a: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=1000)] = "",
+    identity_b: Annotated[int | None, Form()] = None,
+) -> Response:
+    _analyst(principal)
+    with c.uow() as uow:
+        if kind == "merge":
+            if identity_b is None:
+                raise ValidationError("identity_b", "name the record to merge with")
+            key = service.merge(
+                uow,
+                c.cipher,
+                role=PartyRole.SUSPECT,
+                identity_a=identity_a,
+                identity_b=identity_b,
+                reason=reason,
+                actor=principal.actor,
+            )
+        elif kind == "split":
+            key = service.split(
+                uow,
+                c.cipher,
+                role=PartyRole.SUSPECT,
+                identity_id=identity_a,
+                reason=reason,
+                actor=principal.actor,
+            )
+        else:
+            raise ValidationError("kind", "must be merge or split")
+    return RedirectResponse(f"/harm/person/{key}", status_code=303)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, principal: PagePrincipal) -> Response:
+    _analyst(principal)
+    return render(request, "harm/import.html", _context(report=None), principal=principal)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_upload(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    _analyst(principal)
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise ValidationError("file", "is larger than 200 MB; use vigil harm import")
+    with c.uow() as uow:
+        try:
+            report = service.import_incidents(
+                uow,
+                c.cipher,
+                content,
+                filename=file.filename or "upload.csv",
+                actor=principal.actor,
+            )
+        except ValidationError as exc:
+            return render(
+                request,
+                "harm/import.html",
+                _context(
+                    report=None, errors=[(e.field, f"{e.field}: {e.reason}") for e in exc.errors]
+                ),
+                principal=principal,
+                status_code=422,
+            )
+    return render(request, "harm/import.html", _context(report=report), principal=principal)

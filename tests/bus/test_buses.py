@@ -154,27 +154,69 @@ async def test_nats_bus_delivers_each_devices_fixes_in_order(nats_names: tuple[s
 
 
 @pytest.mark.integration
-async def test_nats_bus_redelivers_a_batch_whose_handler_crashed(
+async def test_nats_bus_retries_a_failed_batch_before_anything_later(
     nats_names: tuple[str, str],
 ) -> None:
     stream, prefix = nats_names
-    bus = NatsBus(stream=stream, subject_prefix=prefix, partitions=1, ack_wait_s=1)
-    await bus.connect()
-    attempts: list[int] = []
+    bus = NatsBus(stream=stream, subject_prefix=prefix, partitions=1)
+    await bus.start()
+    attempts = 0
     delivered: list[Fix] = []
     done = asyncio.Event()
 
     async def crashes_once(batch: list[Any]) -> None:
-        attempts.append(len(batch))
-        if len(attempts) == 1:
-            raise RuntimeError("worker died mid-batch")
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RuntimeError("database briefly unavailable")
         delivered.extend(batch)
-        done.set()
+        if len(delivered) >= 10:
+            done.set()
 
-    await bus.start()
     bus.subscribe(Topic.FIXES, crashes_once)  # after start, as a service's own task would
     await bus.publish(Topic.FIXES, [_fix("a", n) for n in range(5)], key="a")
+    await asyncio.sleep(0.3)
+    await bus.publish(Topic.FIXES, [_fix("a", n) for n in range(5, 10)], key="a")
     await asyncio.wait_for(done.wait(), timeout=15)
-    assert [fix.fix_time for fix in delivered] == [T0 + timedelta(seconds=n) for n in range(5)]
+    assert [fix.fix_time for fix in delivered] == [T0 + timedelta(seconds=n) for n in range(10)]
     await _delete_stream(bus)
     await bus.close()
+
+
+@pytest.mark.integration
+async def test_nats_bus_redelivers_what_a_dead_worker_never_acknowledged(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    first = NatsBus(stream=stream, subject_prefix=prefix, partitions=1, ack_wait_s=1)
+    stuck = asyncio.Event()
+
+    async def dies(batch: list[Any]) -> None:
+        stuck.set()
+        await asyncio.sleep(3600)  # the process dies here; the batch is never acknowledged
+
+    first.subscribe(Topic.FIXES, dies)
+    await first.start()
+    await first.publish(Topic.FIXES, [_fix("a", n) for n in range(5)], key="a")
+    await asyncio.wait_for(stuck.wait(), timeout=10)
+    for task in first._tasks:
+        task.cancel()
+    await first.close()
+
+    successor = NatsBus(stream=stream, subject_prefix=prefix, partitions=1, ack_wait_s=1)
+    delivered: list[Fix] = []
+    done = asyncio.Event()
+
+    async def handles(batch: list[Any]) -> None:
+        delivered.extend(batch)
+        if len(delivered) >= 5:
+            done.set()
+
+    successor.subscribe(Topic.FIXES, handles)
+    await successor.start()
+    await asyncio.wait_for(done.wait(), timeout=15)
+    assert sorted(fix.fix_time for fix in delivered) == [
+        T0 + timedelta(seconds=n) for n in range(5)
+    ]
+    await _delete_stream(successor)
+    await successor.close()

@@ -120,15 +120,27 @@ class NatsBus:
                 except CodecError as exc:
                     # A message no one can read is acknowledged and logged, not retried forever.
                     log.error("bus.undecodable", topic=topic.value, error=str(exc))
-            try:
-                if messages:
-                    await handler(messages)
-            except Exception:
-                # Not acknowledged: JetStream redelivers the batch after ack_wait.
-                log.exception("bus.handler_failed", topic=topic.value, batch=len(messages))
-                continue
+            if messages and not await self._handle_with_retry(topic, handler, messages, received):
+                return  # stopping: the unacknowledged batch is redelivered to the next worker
             for item in received:
                 await item.ack()
+
+    async def _handle_with_retry(
+        self, topic: Topic, handler: Handler, messages: list[Any], received: list[Any]
+    ) -> bool:
+        """Retry a failing batch in place, so later messages never overtake it."""
+        delay = 0.1
+        while not self._stopping.is_set():
+            try:
+                await handler(messages)
+                return True
+            except Exception:
+                log.exception("bus.handler_failed", topic=topic.value, batch=len(messages))
+            for item in received:
+                await item.in_progress()  # keep the batch ours while we retry
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        return False
 
     async def close(self) -> None:
         self._stopping.set()

@@ -146,6 +146,7 @@ _ZONE_STATE: dict[str, tuple[Any, float]] = {
 }
 _PERSON_STATE: dict[str, tuple[Any, float]] = {
     "p_time": (np.float64, -INF),
+    "since": (np.float64, -INF),  # when watching this person began (kept across restarts)
     "pl_t": (np.float64, np.nan),
     "pl_lon": (np.float64, np.nan),
     "pl_lat": (np.float64, np.nan),
@@ -267,6 +268,9 @@ class Engine:
             if person.alcohol
         }
         self.devices: list[_DeviceState] = []
+        # Persons and devices whose machines moved since the state was last stored.
+        self.dirty_persons: set[int] = set()
+        self.dirty_devices: set[int] = set()
         self.snapshots: list[_Snapshot] = []
         self.history: list[_History] = []
         if start is not None:
@@ -287,6 +291,7 @@ class Engine:
         self.started = True
         self.clock = max(self.clock, at)
         self.devices = [_DeviceState(person, at, at) for person in self.device_person]
+        self.ps["since"][:] = at
         for z, timetable in enumerate(self.z_timetable):
             if timetable is None:
                 continue
@@ -412,6 +417,108 @@ class Engine:
         self._fire_timers(self.clock)
         self._device_timers(self.clock)
         self._take_snapshot()
+
+    # ------------------------------------------------------------------ stored state
+
+    def _episode_ref(self, index: int) -> str | None:
+        return self.ledger.episodes[index].id if index >= 0 else None
+
+    def _episode_index(self, ref: Any) -> int:
+        return self.ledger.index_of(ref) if isinstance(ref, str) else -1
+
+    def export_person(self, person: int) -> dict[str, Any]:
+        """A person's machines as JSON-ready data, keyed by condition id (survives plan changes)."""
+        zones: dict[str, Any] = {}
+        begin = int(self.zstart[person])
+        for z in range(begin, begin + int(self.zcount[person])):
+            row: dict[str, Any] = {}
+            for name in _ZONE_STATE:
+                value = self.zs[name][z]
+                row[name] = (
+                    self._episode_ref(int(value))
+                    if name in ("ep", "warn_ep")
+                    else _json_number(value)
+                )
+            row["evidence"] = self._evidence(z)
+            zones[self.zones[z].id] = row
+        proximity = {
+            self.prox[c].id: self._episode_ref(self.prox_ep[c])
+            for c in self.prox_by_person.get(person, ())
+        }
+        return {
+            "person": {name: _json_number(self.ps[name][person]) for name in _PERSON_STATE},
+            "zones": zones,
+            "proximity": proximity,
+        }
+
+    def import_person(self, person: int, data: dict[str, Any]) -> None:
+        begin = int(self.zstart[person])
+        by_id = {self.zones[z].id: z for z in range(begin, begin + int(self.zcount[person]))}
+        for condition_id, row in data.get("zones", {}).items():
+            z = by_id.get(condition_id)
+            if z is None:
+                continue  # the condition has ended since
+            for name, (_dtype, default) in _ZONE_STATE.items():
+                value = row.get(name)
+                if name in ("ep", "warn_ep"):
+                    self.zs[name][z] = self._episode_index(value)
+                else:
+                    self.zs[name][z] = default if value is None else value
+            evidence = [int(v) for v in row.get("evidence", [])][-EVIDENCE:]
+            self.evidence[z] = -1
+            if evidence:
+                self.evidence[z, EVIDENCE - len(evidence) :] = evidence
+            self.zs["qs"][z] = self._qstate(z)
+        for name, (_dtype, default) in _PERSON_STATE.items():
+            value = data.get("person", {}).get(name)
+            self.ps[name][person] = default if value is None else value
+        for c in self.prox_by_person.get(person, ()):
+            self.prox_ep[c] = self._episode_index(data.get("proximity", {}).get(self.prox[c].id))
+
+    def export_device(self, index: int) -> dict[str, Any]:
+        device = self.devices[index]
+        return {
+            "last_comm": device.last_comm,
+            "last_gps": device.last_gps,
+            "nocomm": self._episode_ref(device.nocomm_ep),
+            "nogps": self._episode_ref(device.nogps_ep),
+            "battery": self._episode_ref(device.battery_ep),
+            "alarms": {k: self._episode_ref(v) for k, v in device.alarm_eps.items()},
+            "alcohol_run": dict(device.alcohol_run),
+            "alcohol": {k: self._episode_ref(v) for k, v in device.alcohol_eps.items()},
+        }
+
+    def import_device(self, index: int, data: dict[str, Any]) -> None:
+        device = self.devices[index]
+        device.last_comm = float(data.get("last_comm", device.last_comm))
+        device.last_gps = float(data.get("last_gps", device.last_gps))
+        device.nocomm_ep = self._episode_index(data.get("nocomm"))
+        device.nogps_ep = self._episode_index(data.get("nogps"))
+        device.battery_ep = self._episode_index(data.get("battery"))
+        device.alarm_eps = {
+            k: i for k, v in data.get("alarms", {}).items() if (i := self._episode_index(v)) >= 0
+        }
+        device.alcohol_run = {k: float(v) for k, v in data.get("alcohol_run", {}).items()}
+        device.alcohol_eps = {
+            k: i for k, v in data.get("alcohol", {}).items() if (i := self._episode_index(v)) >= 0
+        }
+
+    def next_due(self, person: int) -> float | None:
+        begin = int(self.zstart[person])
+        deadlines = self.zs["deadline"][begin : begin + int(self.zcount[person])]
+        due = float(deadlines.min()) if deadlines.size else INF
+        return due if np.isfinite(due) else None
+
+    def device_due(self, index: int) -> float | None:
+        device = self.devices[index]
+        if device.person < 0 or device.nocomm_ep >= 0:
+            return None
+        return device.last_comm + self.settings.no_communication_s
+
+    def after_restore(self) -> None:
+        """Stored state replaces what start-up assumed; checkpoints start again from here."""
+        self.snapshots.clear()
+        self._take_snapshot(force=True)
 
     # ------------------------------------------------------------------ zones
 
@@ -749,6 +856,7 @@ class Engine:
 
     def _step_zone(self, z: int, a: _PairArrays, positions: range, floor: float) -> None:
         kind = self.z_kind[z]
+        self.dirty_persons.add(int(self.z_person[z]))
         for j in positions:
             t = float(a.t[a.fi[j]])
             self._fire_zone_timers(z, t, floor)
@@ -970,6 +1078,8 @@ class Engine:
 
     def _fire_zone_timers(self, z: int, until: float, floor: float) -> None:
         zs = self.zs
+        if zs["deadline"][z] <= until:
+            self.dirty_persons.add(int(self.z_person[z]))
         while zs["deadline"][z] <= until:
             at = float(zs["deadline"][z])
             kind = int(zs["dkind"][z])
@@ -985,7 +1095,7 @@ class Engine:
                     and zs["st"][z] != PRESENT
                     and zs["ep"][z] < 0
                 ):
-                    start = max(w_start, self.snapshots[0].clock if self.snapshots else w_start)
+                    start = max(w_start, float(self.ps["since"][person]))
                     if zs["st"][z] == ABSENT and np.isfinite(zs["t_leave"][z]):
                         start = max(start, float(zs["t_leave"][z]))
                     self._open_inclusion(z, min(start, at), at, raised_at)
@@ -1012,6 +1122,7 @@ class Engine:
             if device.person < 0 or device.nocomm_ep >= 0:
                 continue
             if now - device.last_comm >= s.no_communication_s:
+                self.dirty_devices.add(index)
                 device.nocomm_ep = self.ledger.open(
                     person=self.persons[device.person],
                     condition=None,
@@ -1087,6 +1198,7 @@ class Engine:
         s = self.settings
         device = self.devices[index]
         name = self.device_names[index]
+        self.dirty_devices.add(index)
         person = self.persons[device.person]
         t = float(batch.t[r])
         fid = int(batch.fix_id[r])
@@ -1240,6 +1352,7 @@ class Engine:
         condition = self.prox[c]
         if wearer is None or victim is None:
             return
+        self.dirty_persons.add(self.person_index[condition.person])
         if abs(wearer[3] - victim[3]) > condition.max_age_s:
             return  # the other position is stale: no conclusion either way
         distance = float(
@@ -1264,6 +1377,15 @@ class Engine:
         elif self.prox_ep[c] >= 0 and distance >= condition.exit_m:
             self.ledger.close(self.prox_ep[c], t, max(now, t), [fid])
             self.prox_ep[c] = -1
+
+
+def _json_number(value: Any) -> float | int | bool | None:
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    number = float(value)
+    return number if np.isfinite(number) else None
 
 
 @dataclass

@@ -78,6 +78,7 @@ class Ledger:
         self.episodes: list[Episode] = []
         self.events: list[EngineEvent] = []
         self._by_key: dict[tuple[str, str, EventKind], list[int]] = {}
+        self._by_id: dict[str, int] = {}
 
     def _event(self, episode: Episode, phase: EventPhase, raised_at: float) -> None:
         self.events.append(
@@ -158,6 +159,7 @@ class Ledger:
         )
         self.episodes.append(episode)
         self._by_key.setdefault(key, []).append(len(self.episodes) - 1)
+        self._by_id[episode.id] = len(self.episodes) - 1
         self._event(episode, EventPhase.STARTED, raised_at)
         if end is not None:
             self._event(episode, EventPhase.ENDED, raised_at)
@@ -179,9 +181,15 @@ class Ledger:
     def restore(self, episode: Episode) -> int:
         """Put back an episode stored before a restart, so it is matched, not raised again."""
         key = (episode.person, episode.condition or episode.device or "", episode.kind)
+        if episode.id in self._by_id:
+            return self._by_id[episode.id]
         self.episodes.append(episode)
         self._by_key.setdefault(key, []).append(len(self.episodes) - 1)
+        self._by_id[episode.id] = len(self.episodes) - 1
         return len(self.episodes) - 1
+
+    def index_of(self, episode_id: str) -> int:
+        return self._by_id.get(episode_id, -1)
 
     def drain(self) -> list[EngineEvent]:
         events, self.events = self.events, []

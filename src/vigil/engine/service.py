@@ -1,0 +1,143 @@
+"""Storing what the engine decides: violations (idempotent by episode id) and its state.
+
+Each function takes a unit of work and does not commit: the worker commits fixes, violations
+and state together, so a crash leaves either all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+
+from vigil.db.uow import UnitOfWork
+from vigil.engine.core import Engine
+from vigil.engine.events import EngineEvent, EventKind
+from vigil.engine.ledger import Episode
+from vigil.engine.tables import engine_state, violations
+
+
+def _when(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def store_events(uow: UnitOfWork, events: Iterable[EngineEvent]) -> int:
+    """Insert or update one violations row per episode; a repeated event changes nothing new."""
+    now = uow.clock.now()
+    stored = 0
+    for event in events:
+        values = {
+            "person_id": event.person_id,
+            "condition_id": event.condition_id,
+            "kind": event.kind.value,
+            "start": event.start,
+            "end": event.end,
+            "device_id": event.device_id,
+            "fix_ids": json.dumps(list(event.fix_ids)),
+            "detail": json.dumps(event.detail, sort_keys=True, default=str),
+            "updated_at": now,
+        }
+        result = uow.connection.execute(
+            update(violations).where(violations.c.episode_id == event.episode_id).values(**values)
+        )
+        if result.rowcount == 0:
+            uow.connection.execute(
+                insert(violations).values(
+                    episode_id=event.episode_id,
+                    raised_at=event.raised_at,
+                    retrospective=event.retrospective,
+                    **values,
+                )
+            )
+        stored += 1
+    return stored
+
+
+def _upsert_state(uow: UnitOfWork, key: str, state: dict[str, Any], due: float | None) -> None:
+    values = {
+        "state": json.dumps(state, sort_keys=True),
+        "due_at": _when(due),
+        "updated_at": uow.clock.now(),
+    }
+    result = uow.connection.execute(
+        update(engine_state).where(engine_state.c.key == key).values(**values)
+    )
+    if result.rowcount == 0:
+        uow.connection.execute(insert(engine_state).values(key=key, **values))
+
+
+def save_state(uow: UnitOfWork, engine: Engine, *, everything: bool = False) -> int:
+    """Store the machines and timers that moved (or all of them) so a restart resumes them."""
+    persons = range(len(engine.persons)) if everything else sorted(engine.dirty_persons)
+    devices = range(len(engine.devices)) if everything else sorted(engine.dirty_devices)
+    for person in persons:
+        _upsert_state(
+            uow,
+            f"person:{engine.persons[person]}",
+            engine.export_person(person),
+            engine.next_due(person),
+        )
+    count = len(persons)
+    for index in devices:
+        if engine.devices[index].person < 0:
+            continue
+        _upsert_state(
+            uow,
+            f"device:{engine.device_names[index]}",
+            engine.export_device(index),
+            engine.device_due(index),
+        )
+        count += 1
+    engine.dirty_persons.clear()
+    engine.dirty_devices.clear()
+    return count
+
+
+def restore(uow: UnitOfWork, engine: Engine) -> int:
+    """Load stored episodes (open ones, and recent ones a late fix could re-discover) and state."""
+    horizon = uow.clock.now() - timedelta(seconds=engine.settings.history_s)
+    rows = uow.connection.execute(
+        select(violations)
+        .where(or_(violations.c.end.is_(None), violations.c.end >= horizon))
+        .order_by(violations.c.id)
+    )
+    restored = 0
+    for row in rows:
+        engine.ledger.restore(
+            Episode(
+                id=row.episode_id,
+                person=row.person_id,
+                condition=row.condition_id,
+                kind=EventKind(row.kind),
+                start=row.start.timestamp(),
+                end=None if row.end is None else row.end.timestamp(),
+                raised_at=row.raised_at.timestamp(),
+                retrospective=bool(row.retrospective),
+                device=row.device_id,
+                fix_ids=list(json.loads(row.fix_ids)),
+                detail=dict(json.loads(row.detail)),
+            )
+        )
+        restored += 1
+    for row in uow.connection.execute(select(engine_state.c.key, engine_state.c.state)):
+        kind, _, ident = row.key.partition(":")
+        data = json.loads(row.state)
+        if kind == "person" and ident in engine.person_index:
+            engine.import_person(engine.person_index[ident], data)
+        elif kind == "device" and ident in engine.device_index:
+            index = engine.device_index[ident]
+            if engine.devices[index].person >= 0:
+                engine.import_device(index, data)
+    engine.after_restore()
+    return restored
+
+
+def violations_of(uow: UnitOfWork, person_id: str) -> list[dict[str, Any]]:
+    """Stored violations of one person, oldest first (for the engine's own checks and tests)."""
+    rows = uow.connection.execute(
+        select(violations).where(violations.c.person_id == person_id).order_by(violations.c.start)
+    )
+    return [dict(row._mapping) for row in rows]

@@ -1,0 +1,170 @@
+"""The live engine: a background service turning fixes on the bus into stored violations and events.
+
+It only translates: fixes from ``Topic.FIXES`` become a :class:`FixBatch`, the engine core decides
+(the same code ``vigil replay`` runs), and fixes, violations and engine state are committed in one
+transaction before the events go out on ``Topic.ENGINE_EVENTS``. A timer tick every second lets
+silent devices and curfew windows be noticed with no fix at all; the monitoring plan is re-read
+every minute so new orders and conditions take effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from vigil.bootstrap import Container
+from vigil.bus.model import Topic
+from vigil.engine import service
+from vigil.engine.core import Engine, FixBatch
+from vigil.engine.events import EngineEvent
+from vigil.engine.plan import parse_plan
+from vigil.errors import ValidationError
+from vigil.logs import get_logger
+from vigil.tracking import store
+from vigil.tracking.model import Fix
+
+log = get_logger(__name__)
+
+TICK_S = 1.0
+PLAN_EVERY_S = 60.0
+
+
+def batch_from_fixes(fixes: Sequence[Fix], ids: Sequence[int], now: float) -> FixBatch:
+    names: dict[str, int] = {}
+    codes = np.array([names.setdefault(f.device_id, len(names)) for f in fixes], dtype=np.int64)
+
+    def column(values: list[float | None]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+    alarms = [";".join(sorted(a.value for a in f.alarms)) for f in fixes]
+    return FixBatch(
+        device_codes=codes,
+        device_names=list(names),
+        t=np.array([f.fix_time.timestamp() for f in fixes]),
+        lon=column([f.lon for f in fixes]),
+        lat=column([f.lat for f in fixes]),
+        acc=column([f.accuracy_m for f in fixes]),
+        fix_id=np.asarray(ids, dtype=np.int64),
+        arrival=np.full(len(fixes), now),
+        battery=column([f.battery_pct for f in fixes]),
+        alarms=alarms,
+        has_alarm=np.array([bool(a) for a in alarms], dtype=bool),
+        approximate=np.array([f.approximate for f in fixes], dtype=bool),
+        valid=np.array([f.valid for f in fixes], dtype=bool),
+        alcohol=column([_alcohol(f) for f in fixes]),
+    )
+
+
+def _alcohol(fix: Fix) -> float | None:
+    value = fix.attributes.get("alcohol")
+    return float(value) if isinstance(value, int | float) else None
+
+
+class EngineWorker:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.engine: Engine | None = None
+        self.plan_hash = ""
+
+    def _now(self) -> float:
+        return self.container.clock.now().timestamp()
+
+    def load_plan(self) -> bool:
+        """(Re)build the engine when the monitoring plan changed; stored state carries over."""
+        from vigil.orders.service import monitoring_plan
+
+        with self.container.uow() as uow:
+            raw: dict[str, Any] = monitoring_plan(
+                uow, self.container.clock.now(), timezone=self.container.settings.timezone
+            )
+            raw.pop("at", None)
+            digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+            if digest == self.plan_hash and self.engine is not None:
+                return False
+            try:
+                plan = parse_plan(raw)
+            except ValidationError as exc:
+                # Keep watching with the last good plan rather than watching nobody.
+                log.error("engine.plan_rejected", errors=[str(e) for e in exc.errors])
+                return False
+            if self.engine is not None:
+                service.save_state(uow, self.engine, everything=True)
+                uow.commit()
+            engine = Engine(plan, start=self._now())
+            service.restore(uow, engine)
+            self.engine = engine
+            self.plan_hash = digest
+        log.info("engine.plan_loaded", persons=len(plan.persons))
+        return True
+
+    def handle(self, fixes: Sequence[Fix]) -> list[EngineEvent]:
+        engine = self.engine
+        if engine is None or not fixes:
+            return []
+        people = [
+            engine.device_person[engine.device_index[f.device_id]]
+            if f.device_id in engine.device_index
+            else -1
+            for f in fixes
+        ]
+        person_ids = [engine.persons[p] if p >= 0 else None for p in people]
+        with self.container.uow() as uow:
+            ids = store.append(uow, fixes, person_ids)
+            engine.process(batch_from_fixes(fixes, ids, self._now()))
+            events = engine.ledger.drain()
+            service.store_events(uow, events)
+            service.save_state(uow, engine)
+            uow.commit()
+        return events
+
+    def tick(self) -> list[EngineEvent]:
+        engine = self.engine
+        if engine is None:
+            return []
+        engine.advance(self._now())
+        events = engine.ledger.drain()
+        if events or engine.dirty_persons or engine.dirty_devices:
+            with self.container.uow() as uow:
+                service.store_events(uow, events)
+                service.save_state(uow, engine)
+                uow.commit()
+        return events
+
+
+async def run(container: Container, stop: asyncio.Event) -> None:
+    worker = EngineWorker(container)
+    lock = asyncio.Lock()
+    await asyncio.to_thread(worker.load_plan)
+
+    async def publish(events: list[EngineEvent]) -> None:
+        if events:
+            await container.bus.publish(Topic.ENGINE_EVENTS, list(events))
+
+    async def on_fixes(batch: list[Any]) -> None:
+        fixes = [message for message in batch if isinstance(message, Fix)]
+        async with lock:
+            events = await asyncio.to_thread(worker.handle, fixes)
+        await publish(events)
+
+    container.bus.subscribe(Topic.FIXES, on_fixes)
+    since_plan = 0.0
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=TICK_S)
+        except TimeoutError:
+            pass
+        async with lock:
+            since_plan += TICK_S
+            if since_plan >= PLAN_EVERY_S:
+                since_plan = 0.0
+                try:
+                    await asyncio.to_thread(worker.load_plan)
+                except Exception:  # a registry hiccup must not stop the watching
+                    log.exception("engine.plan_failed")
+            events = await asyncio.to_thread(worker.tick)
+        await publish(events)

@@ -19,6 +19,7 @@ from vigil.logs import get_logger
 from vigil.web.app import create_app
 
 BACKGROUND_SERVICES: tuple[str, ...] = (
+    "vigil.engine.worker",
     "vigil.alerts.consumer",
     "vigil.alerts.worker",
     "vigil.gateways.service",

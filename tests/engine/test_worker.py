@@ -1,0 +1,110 @@
+"""The live engine worker: plan from the registry, fixes from the bus, trail store, violations, events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.conftest import START
+from tests.people.registry import (
+    VICTIM_HOME,
+    as_user,
+    build_registry,
+    order_body,
+    person_body,
+)
+from vigil.bootstrap import Container
+from vigil.bus.model import Topic
+from vigil.clock import FrozenClock
+from vigil.engine import worker as engine_worker
+from vigil.engine.events import EngineEvent, EventKind, EventPhase
+from vigil.engine.tables import violations
+from vigil.tracking import store
+from vigil.tracking.model import Fix
+
+TAG = "356938035643809"
+
+
+def _wearer_with_tag(client: TestClient, container: Container) -> int:
+    registry = build_registry(container)
+    headers = as_user(client, "officer")
+    person = client.post("/api/persons", json=person_body(registry.birmingham), headers=headers)
+    person_id = int(person.json()["id"])
+    order = client.post("/api/orders", json=order_body(person_id), headers=headers)
+    assert order.status_code == 201, order.text
+    admin = as_user(client, "operator")
+    tag = client.post("/api/devices", json={"external_id": TAG, "type": "gps_tag"}, headers=admin).json()
+    fitted = (START - timedelta(hours=2)).isoformat()
+    allocated = client.post(
+        f"/api/devices/{tag['id']}/allocations",
+        json={"holder_kind": "person", "holder_id": person_id, "fitted_at": fitted},
+        headers=admin,
+    )
+    assert allocated.status_code == 201, allocated.text
+    return person_id
+
+
+def _fix(seconds: float, east_deg: float = 0.0) -> Fix:
+    lon, lat = VICTIM_HOME["coordinates"]
+    moment = START + timedelta(seconds=seconds)
+    return Fix(TAG, moment, moment, lat, lon + east_deg, "test", accuracy_m=10.0)
+
+
+async def test_fixes_on_the_bus_become_a_stored_violation_citing_stored_fixes_and_an_event(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    person_id = _wearer_with_tag(client, container)
+    received: list[EngineEvent] = []
+
+    async def collect(batch: list[object]) -> None:
+        received.extend(e for e in batch if isinstance(e, EngineEvent))
+
+    container.bus.subscribe(Topic.ENGINE_EVENTS, collect)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine_worker.run(container, stop))
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if container.bus._handlers.get(Topic.FIXES):  # type: ignore[attr-defined]
+            break
+    clock.set(START + timedelta(seconds=60))
+    await container.bus.publish(Topic.FIXES, [_fix(s) for s in range(0, 60, 10)])
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if any(e.kind is EventKind.EXCLUSION_ZONE for e in received):
+            break
+    stop.set()
+    await task
+    [started] = [e for e in received if e.kind is EventKind.EXCLUSION_ZONE]
+    assert started.phase is EventPhase.STARTED
+    assert started.person_id == str(person_id)
+    with container.engine.connect() as connection:
+        [row] = connection.execute(select(violations).where(violations.c.kind == "exclusion_zone"))
+        proof = json.loads(row.fix_ids)
+        stored = store.fixes_by_id(connection, proof)
+    assert row.episode_id == started.episode_id
+    assert proof and set(proof) == set(stored)
+    assert all(fix.device_id == TAG for fix in stored.values())
+
+
+def test_a_restarted_worker_continues_the_same_violation(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    _wearer_with_tag(client, container)
+    first = engine_worker.EngineWorker(container)
+    assert first.load_plan()
+    clock.set(START + timedelta(seconds=60))
+    events = first.handle([_fix(s) for s in range(0, 60, 10)])
+    [started] = [e for e in events if e.kind is EventKind.EXCLUSION_ZONE]
+    second = engine_worker.EngineWorker(container)  # a new process
+    second.load_plan()
+    clock.set(START + timedelta(seconds=200))
+    events = second.handle([_fix(s) for s in range(60, 120, 10)] + [_fix(s, 0.05) for s in (130, 140, 150)])
+    zone = [e for e in events if e.kind is EventKind.EXCLUSION_ZONE]
+    assert [(e.episode_id, e.phase) for e in zone] == [(started.episode_id, EventPhase.ENDED)]
+    with container.engine.connect() as connection:
+        rows = list(connection.execute(select(violations).where(violations.c.kind == "exclusion_zone")))
+    assert len(rows) == 1 and rows[0].end is not None

@@ -1,0 +1,98 @@
+"""The matrix pages: only the analyst role sees the top of the matrix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import csrf_from, log_in
+from tests.harm.test_import_and_runs import GOOD, csv
+from vigil.bootstrap import Container
+from vigil.harm import service
+from vigil.security import service as security
+from vigil.security.model import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+def _user(container: Container, name: str, role: Role) -> None:
+    with container.uow() as uow:
+        security.add_user(
+            uow,
+            username=name,
+            password=PASSWORD,
+            role=role,
+            force_area="WMP" if role is Role.POLICE else None,
+            team_id=1 if role is Role.PROBATION_OFFICER else None,
+        )
+
+
+def _seed_run(container: Container) -> None:
+    with container.uow() as uow:
+        service.import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", actor="t")
+    with container.uow() as uow:
+        service.compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+
+
+def test_analyst_sees_the_matrix_with_explanations_and_the_notice(
+    client: TestClient, container: Container
+) -> None:
+    _seed_run(container)
+    _user(container, "analyst1", Role.ANALYST)
+    log_in(client, "analyst1", PASSWORD)
+    page = client.get("/harm")
+    assert page.status_code == 200
+    assert "84/1A" in page.text and "rape" in page.text
+    assert "supports human decisions and decides nothing" in page.text
+    person = client.get("/harm/person/84/1A")
+    assert person.status_code == 200
+    assert "Robert Johnson" in person.text and "exact name dob" in person.text
+    token = csrf_from(person.text)
+    made = client.post(
+        "/harm/reviews",
+        data={
+            "person_id": "84/1A",
+            "tactic": "support",
+            "actions": "IDVA referral",
+            "review_date": "2025-01-10",
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
+    assert made.status_code == 200 and "IDVA referral" in made.text
+    assert client.get("/api/harm/matrix").json()["rows"][0]["person_id"] == "84/1A"
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.POLICE, Role.MONITORING_OPERATOR, Role.ADMIN, Role.AUDITOR, Role.PROBATION_OFFICER],
+)
+def test_other_roles_are_refused_the_matrix(
+    client: TestClient, container: Container, role: Role
+) -> None:
+    _seed_run(container)
+    _user(container, "someone", role)
+    log_in(client, "someone", PASSWORD)
+    for path in ("/harm", "/harm/person/84/1A", "/harm/reviews", "/harm/import"):
+        response = client.get(path, headers={"accept": "text/html"})
+        assert response.status_code == 403, path
+        assert "84/1A" not in response.text
+    assert client.get("/api/harm/matrix").status_code == 403
+    assert "Perpetrator matrix" not in client.get("/").text
+
+
+def test_upload_page_reports_bad_rows(client: TestClient, container: Container) -> None:
+    _user(container, "analyst1", Role.ANALYST)
+    log_in(client, "analyst1", PASSWORD)
+    token = csrf_from(client.get("/harm/import").text)
+    bad = GOOD[0].replace("2024-12-01T20:00:00Z", "yesterday")
+    response = client.post(
+        "/harm/import",
+        data={"csrf_token": token},
+        files={"file": ("incidents.csv", csv(bad, GOOD[3]), "text/csv")},
+    )
+    assert response.status_code == 200
+    assert "2 rows: 1 added, 0 unchanged, 1 rejected" in response.text
+    assert "occurred_at" in response.text

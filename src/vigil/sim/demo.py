@@ -206,9 +206,9 @@ def seed_demo(container: Container) -> list[DemoLogin]:
     if not seeded:
         _seed_pilot(container, existing)
     for team in TEAMS:
-        logins.append((team.login, DEMO_PASSWORD, f"{Role.PROBATION_OFFICER.value} ({team.name})"))
-    for username, _name, force in POLICE:
-        logins.append((username, DEMO_PASSWORD, f"{Role.POLICE.value} ({force})"))
+        logins.append((team.login, DEMO_PASSWORD, Role.PROBATION_OFFICER.value))
+    for username, _name, _force in POLICE:
+        logins.append((username, DEMO_PASSWORD, Role.POLICE.value))
     return logins
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +14,14 @@ from vigil.bootstrap import Container
 from vigil.contact.tables import contact_cases
 from vigil.security import service as security_service
 from vigil.security.model import Role
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """The form's pages only render and validate; storage runs on both backends in test_api."""
+    path = tmp_path / "vigil.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 def _post(client: TestClient, path: str, data: dict[str, str | list[str]]):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Import, idempotence, bad rows, victims' details at rest, decisions, runs and reviews (SQLite and PostgreSQL)."""
+"""Import, idempotence, bad rows, victims' details at rest, decisions, runs and reviews."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def csv(*rows: str) -> bytes:
 
 
 GOOD = [
-    "R1,2024-12-01T20:00:00Z,WMP,Rape,Rape,true,false,true,84/1A,Robert Johnson,1984-03-07,,Alice Brown,1990-02-01,true,false,Aston",
-    "R2,2024-11-01,WMP,,Violence with injury,true,false,false,,Bob Johnson,1984-03-07,,Carol White,1991-05-05,true,false,Aston",
-    "R3,2024-10-01 10:00,WMP,,Public order,true,false,false,,Johnson Robert,1984-07-03,,Alice Brown,01/02/1990,false,false,Digbeth",
+    "R1,2024-12-01T20:00:00Z,WMP,Rape,Rape,true,false,true,84/1A,Robert Johnson,1984-03-07,,Alice Brown,1990-02-01,true,false,Aston",  # noqa: E501
+    "R2,2024-11-01,WMP,,Violence with injury,true,false,false,,Bob Johnson,1984-03-07,,Carol White,1991-05-05,true,false,Aston",  # noqa: E501
+    "R3,2024-10-01 10:00,WMP,,Public order,true,false,false,,Johnson Robert,1984-07-03,,Alice Brown,01/02/1990,false,false,Digbeth",  # noqa: E501
     "R4,2024-06-01,NOT,,Public order,true,false,false,99/2B,Dean West,1975-06-30,,,,false,false,",
 ]
 
@@ -195,5 +195,6 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
             )
         listed = service.list_reviews(uow)
     assert {e.field for e in caught.value.errors} == {"tactic", "actions", "review_date"}
-    assert listed[0].id == review and listed[0].selected_rank == 1
+    assert listed[0].id == review
+    assert listed[0].selected_rank == 1
     assert listed[0].latest_score == rows[0].score

@@ -44,11 +44,13 @@ def test_analyst_sees_the_matrix_with_explanations_and_the_notice(
     log_in(client, "analyst1", PASSWORD)
     page = client.get("/harm")
     assert page.status_code == 200
-    assert "84/1A" in page.text and "rape" in page.text
+    assert "84/1A" in page.text
+    assert "rape" in page.text
     assert "supports human decisions and decides nothing" in page.text
     person = client.get("/harm/person/84/1A")
     assert person.status_code == 200
-    assert "Robert Johnson" in person.text and "exact name dob" in person.text
+    assert "Robert Johnson" in person.text
+    assert "exact name dob" in person.text
     token = csrf_from(person.text)
     made = client.post(
         "/harm/reviews",
@@ -61,7 +63,8 @@ def test_analyst_sees_the_matrix_with_explanations_and_the_notice(
         },
         follow_redirects=True,
     )
-    assert made.status_code == 200 and "IDVA referral" in made.text
+    assert made.status_code == 200
+    assert "IDVA referral" in made.text
     assert client.get("/api/harm/matrix").json()["rows"][0]["person_id"] == "84/1A"
 
 

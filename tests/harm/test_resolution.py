@@ -56,7 +56,8 @@ def test_each_link_keeps_its_reason_and_score() -> None:
     assert out[2].reason is LinkReason.EXACT_NAME_DOB  # nickname = canonical name
     assert out[3].reason is LinkReason.FUZZY_NAME_DOB
     assert 0.88 <= out[3].score < 1.0
-    assert out[5].reason is LinkReason.SAME_ID and out[5].linked_to == 4
+    assert out[5].reason is LinkReason.SAME_ID
+    assert out[5].linked_to == 4
     assert out[1].person_key == out[2].person_key == out[3].person_key
 
 
@@ -64,7 +65,8 @@ def test_two_different_police_ids_are_never_joined_automatically() -> None:
     born = date(1975, 6, 30)
     stats = ResolutionStats()
     out = resolve([rec(1, "Dean West", born, "A1"), rec(2, "Dean West", born, "B2")], stats=stats)
-    assert out[0].person_key == "A1" and out[1].person_key == "B2"
+    assert out[0].person_key == "A1"
+    assert out[1].person_key == "B2"
     assert stats.conflicts_refused == 1
 
 

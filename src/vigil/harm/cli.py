@@ -1,4 +1,4 @@
-"""``vigil harm ...``: import incidents, rank, backtest, simulate, load a harm table, merge/split."""
+"""``vigil harm ...``: import, rank, backtest, simulate, load a harm table, merge/split."""
 
 from __future__ import annotations
 

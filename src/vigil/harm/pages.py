@@ -1,4 +1,4 @@
-"""Harm matrix pages, for police analysts only: the matrix, a perpetrator, import, tasking reviews."""
+"""Harm matrix pages, for police analysts only: matrix, perpetrator, import, reviews."""
 
 from __future__ import annotations
 

@@ -199,7 +199,7 @@ def _token_similarity(a: str, b: str, ja: str, jb: str, jw: pl.Series) -> pl.Exp
 
 
 def _score_pairs(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Vectorised ``pair_score`` over candidate pairs; returns (left, right, score) above threshold."""
+    """Vectorised ``pair_score``: (left, right, score) of candidate pairs above the threshold."""
     cols = ["pos", "cg", "cf", "pg", "pf", "year", "month", "day"]
     side = nodes.select(cols)
     joined = pairs.join(side, left_on="left", right_on="pos").join(

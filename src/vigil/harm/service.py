@@ -372,7 +372,7 @@ def import_incidents(
     actor: str,
     progress: Progress = _silent,
 ) -> ImportReport:
-    """Import an incidents CSV: good rows stored, bad rows reported, the same file twice is a no-op."""
+    """Import incidents: good rows stored, bad rows reported; the same file twice is a no-op."""
     now = uow.clock.now()
     progress("checking rows")
     parsed = parse_incidents(content, now)
@@ -835,7 +835,7 @@ def matrix(
     escalating_only: bool = False,
     top: int = 100,
 ) -> list[MatrixRow]:
-    """The top of a stored run (national, or one force's ranks), with movement since the last run."""
+    """The top of a stored run (national or one force), with movement since the last run."""
     if not 1 <= top <= STORE_LIMIT:
         raise ValidationError("top", f"must be between 1 and {STORE_LIMIT}")
     e = harm_run_entries

@@ -69,8 +69,20 @@ def _convert(value: str) -> Any:
     return number if math.isfinite(number) else value
 
 
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl`` semantics, several times faster for the plain queries apps send."""
+    if "%" in query or "+" in query or ";" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    pairs = []
+    for item in query.split("&"):
+        if item:
+            key, _, value = item.partition("=")
+            pairs.append((key, value))
+    return pairs
+
+
 def decode_query(query: str | list[tuple[str, str]], receive_time: datetime, raw: str) -> Draft:
-    pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
+    pairs = query_pairs(query) if isinstance(query, str) else query
     params: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -189,7 +201,7 @@ def decode_request(query: str, body: bytes, content_type: str, receive_time: dat
     if body and ("json" in content_type or body.lstrip()[:1] == b"{"):
         draft = decode_json(body, receive_time)
     else:
-        pairs = parse_qsl(query, keep_blank_values=True)
+        pairs = query_pairs(query)
         if body and "x-www-form-urlencoded" in content_type:
             pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
             raw = f"{query}&{body.decode('utf-8', 'replace')}" if query else body.decode()

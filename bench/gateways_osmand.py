@@ -1,0 +1,88 @@
+"""OsmAnd HTTP throughput on the dedicated port (one process, one core), measured with wrk.
+
+    .venv/bin/python bench/gateways_osmand.py [--seconds 10] [--connections 50]
+
+Needs ``wrk`` (Debian package ``wrk``). The server process publishes to an in-memory bus whose
+subscriber counts fixes, so every 200 is a fix decoded, validated and handed on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import re
+import subprocess
+import time
+
+from vigil.bus.memory import InMemoryBus
+from vigil.bus.model import Topic
+from vigil.clock import SystemClock
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import GatewayMetrics
+from vigil.gateways.osmand_server import OsmAndServer
+from vigil.logs import configure_logging
+
+
+def serve(ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    configure_logging("WARNING")
+
+    async def main() -> None:
+        bus = InMemoryBus()
+        count = [0]
+
+        async def engine(batch: list) -> None:  # type: ignore[type-arg]
+            count[0] += len(batch)
+
+        bus.subscribe(Topic.FIXES, engine)
+        server = await OsmAndServer(Intake(bus, GatewayMetrics()), SystemClock()).start(
+            "127.0.0.1", 0
+        )
+        ports.put(server.sockets[0].getsockname()[1])
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        await bus.drain()
+        ports.put(count[0])
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    ctx = mp.get_context("spawn")
+    ports, stop = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=serve, args=(ports, stop))
+    server.start()
+    port = ports.get(timeout=10)
+    stamp = int(time.time())
+    url = f"http://127.0.0.1:{port}/?id=353861053849681&lat=51.5072&lon=-0.1276&timestamp={stamp}&hdop=1.2&speed=1.5&batt=87"
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    stop.set()
+    published = ports.get(timeout=30)
+    server.join()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    print(f"cpus={os.cpu_count()} connections={args.connections} seconds={args.seconds}")
+    print(f"{'endpoint':<22} {'req/s':>10} {'fixes published':>16} {'non-2xx':>8}")
+    print(
+        f"{'osmand port (GET)':<22} {rps:>10,.0f} {published:>16,} "
+        f"{non2xx.group(1) if non2xx else 0:>8}"
+    )
+
+
+if __name__ == "__main__":
+    main()

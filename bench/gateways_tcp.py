@@ -1,0 +1,162 @@
+"""TCP gateway throughput: Teltonika and GT06 fixes decoded, acknowledged and handed to the bus.
+
+The gateway runs alone in one process (one core); load generators run in other processes, each
+with several connections that log in, then send frames and wait for every acknowledgement.
+
+    .venv/bin/python bench/gateways_tcp.py [--seconds 5] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import struct
+import time
+from datetime import UTC, datetime
+
+from vigil.bus.memory import InMemoryBus
+from vigil.bus.model import Topic
+from vigil.clock import SystemClock
+from vigil.gateways import gt06, registry
+from vigil.gateways.binary import crc16_ibm
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import GatewayMetrics
+from vigil.gateways.tcp import Limits, StreamGateway
+from vigil.logs import configure_logging
+
+RECORDS_PER_PACKET = 25  # Teltonika devices upload buffered records in packets of tens
+
+
+def teltonika_packet(records: int, start_ms: int) -> bytes:
+    body = bytearray([0x08, records])
+    for i in range(records):
+        body += struct.pack(
+            ">QBiihHBH", start_ms + i * 1000, 0, -1_276_000 + i, 515_072_000 + i, 30, 90, 9, 12
+        )
+        body += bytes([0, 4, 2, 239, 1, 240, 1, 2, 66, 0x30, 0x39, 67, 0x0F, 0xA0, 0, 0])
+    body.append(records)
+    return (
+        b"\x00\x00\x00\x00"
+        + len(body).to_bytes(4, "big")
+        + bytes(body)
+        + crc16_ibm(body).to_bytes(4, "big")
+    )
+
+
+def gt06_frame(serial: int) -> bytes:
+    now = datetime.now(UTC)
+    content = bytes([now.year - 2000, now.month, now.day, now.hour, now.minute, now.second, 0xC9])
+    content += int(51.5 * 1_800_000).to_bytes(4, "big") + int(0.1 * 1_800_000).to_bytes(4, "big")
+    content += bytes([20]) + (0x1400 | 90).to_bytes(2, "big") + bytes.fromhex("00eb0a00280f0068ad")
+    body = bytes([5 + len(content), 0x12]) + content + serial.to_bytes(2, "big")
+    return b"\x78\x78" + body + gt06.crc16_x25(body).to_bytes(2, "big") + b"\r\n"
+
+
+def serve(protocol: str, port_out: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    configure_logging("WARNING")
+
+    async def main() -> None:
+        bus = InMemoryBus()
+        count = [0]
+
+        async def engine(batch: list) -> None:  # type: ignore[type-arg]
+            count[0] += len(batch)
+
+        bus.subscribe(Topic.FIXES, engine)
+        gateway = StreamGateway(
+            registry.get(protocol),
+            Intake(bus, GatewayMetrics()),
+            SystemClock(),
+            Limits(max_frames_per_s=1e9, burst=10**9),
+        )
+        server = await gateway.start("127.0.0.1", 0)
+        port_out.put(server.sockets[0].getsockname()[1])
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        await bus.drain()
+        port_out.put(count[0])
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+
+
+def load(protocol: str, port: int, seconds: float, connections: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    async def one(index: int) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        imei = f"35{index:013d}"
+        if protocol == "teltonika":
+            writer.write(len(imei).to_bytes(2, "big") + imei.encode())
+            await reader.readexactly(1)
+            packet = teltonika_packet(RECORDS_PER_PACKET, int(time.time() * 1000) - 3_600_000)
+            per, ack = RECORDS_PER_PACKET, 4
+            burst = packet * 8
+        else:
+            login = bytes.fromhex("0d01") + bytes.fromhex("0" + imei) + b"\x00\x01"
+            writer.write(b"\x78\x78" + login + gt06.crc16_x25(login).to_bytes(2, "big") + b"\r\n")
+            await reader.readexactly(10)
+            per, ack = 1, 10
+            burst = b"".join(gt06_frame(i) for i in range(200))
+        frames = 8 if protocol == "teltonika" else 200
+        sent = 0
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            writer.write(burst)
+            await reader.readexactly(ack * frames)
+            sent += frames * per
+        writer.close()
+        return sent
+
+    async def main() -> int:
+        return sum(await asyncio.gather(*(one(i) for i in range(connections))))
+
+    out.put(asyncio.run(main()))
+
+
+def run(protocol: str, seconds: float, connections: int, generators: int) -> tuple[int, float]:
+    ctx = mp.get_context("spawn")
+    ports, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=serve, args=(protocol, ports, stop))
+    server.start()
+    port = ports.get(timeout=10)
+    started = time.perf_counter()
+    loaders = [
+        ctx.Process(target=load, args=(protocol, port, seconds, connections, results))
+        for _ in range(generators)
+    ]
+    for p in loaders:
+        p.start()
+    acked = sum(results.get(timeout=seconds + 60) for _ in loaders)
+    elapsed = time.perf_counter() - started
+    for p in loaders:
+        p.join()
+    stop.set()
+    published = ports.get(timeout=30)
+    server.join()
+    assert published >= acked, (published, acked)
+    return acked, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--generators", type=int, default=1)
+    args = parser.parse_args()
+    print(
+        f"cpus={os.cpu_count()} seconds={args.seconds} "
+        f"connections={args.connections} x {args.generators}"
+    )
+    print(f"{'protocol':<10} {'fixes acked':>12} {'fixes/s':>10}")
+    for protocol in ("teltonika", "gt06"):
+        acked, elapsed = run(protocol, args.seconds, args.connections, args.generators)
+        print(f"{protocol:<10} {acked:>12,} {acked / elapsed:>10,.0f}")
+
+
+if __name__ == "__main__":
+    main()

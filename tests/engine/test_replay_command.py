@@ -138,3 +138,30 @@ def test_a_missing_column_is_named(tmp_path: Path) -> None:
     )
     assert code == 2
     assert "accuracy_m" in output
+
+
+def test_replay_onto_a_sqlite_trail_store_cites_the_stored_fixes(tmp_path: Path) -> None:
+    import sqlite3
+
+    stream = Stream().walk(0, 1200, 10, -1000, 800)
+    (tmp_path / "scenario.json").write_text(json.dumps(scenario(circle("Z1", 300))))
+    stream.write(tmp_path / "fixes.csv")
+    out = tmp_path / "events.jsonl"
+    trail = tmp_path / "trail.db"
+    result = CliRunner().invoke(
+        app,
+        [
+            "replay", str(tmp_path / "scenario.json"), str(tmp_path / "fixes.csv"),
+            "--out", str(out), "--trail", str(trail), "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    [violation] = [json.loads(line) for line in out.read_text().splitlines()]
+    with sqlite3.connect(trail) as connection:
+        count = connection.execute("SELECT count(*) FROM fixes").fetchone()[0]
+        marks = ",".join("?" * len(violation["fix_ids"]))
+        cited = connection.execute(
+            f"SELECT device_id, person_id FROM fixes WHERE id IN ({marks})", violation["fix_ids"]
+        ).fetchall()
+    assert count == len(stream.rows)
+    assert set(cited) == {("T1", "P1")}

@@ -1,0 +1,89 @@
+"""Replay onto the trail store: fixes stored (SQLite file) as they are evaluated, ids as evidence.
+
+Uses the tracking part's public append API, so a replayed trail is the same evidence a live one
+is: raw fixes, never altered, each violation citing the stored fixes that prove it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from vigil.db import migrate
+from vigil.db.engine import build_engine
+from vigil.engine.model import Plan
+from vigil.engine.replay import FixTable, TrailSink
+from vigil.tracking import store
+from vigil.tracking.model import Alarm, Fix, QualityFlags
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ALARMS = {alarm.value: alarm for alarm in Alarm}
+_ALARMS["battery_low"] = Alarm.LOW_BATTERY
+
+
+def _alarms(text: str) -> frozenset[Alarm]:
+    if not text:
+        return frozenset()
+    names = (part.strip().lower() for part in text.replace(",", ";").split(";"))
+    return frozenset(_ALARMS.get(name, Alarm.GENERAL) for name in names if name)
+
+
+def fixes_from_table(table: FixTable, lo: int, hi: int) -> list[Fix]:
+    """Rows of a replay table as tracking Fixes (receive time = fix time: the CSV has no other)."""
+    t = table.t[lo:hi]
+    lat = table.lat[lo:hi]
+    lon = table.lon[lo:hi]
+    acc = table.acc[lo:hi]
+    has = np.isfinite(lat) & np.isfinite(lon)
+    micros = np.round(t * 1e6).astype(np.int64).tolist()
+    names = table.device_names
+    codes = table.device_codes[lo:hi].tolist()
+    battery = table.battery[lo:hi].tolist() if table.battery is not None else None
+    alarms = table.alarms[lo:hi] if table.alarms is not None else None
+    approximate = table.approximate[lo:hi].tolist() if table.approximate is not None else None
+    valid = table.valid[lo:hi].tolist() if table.valid is not None else None
+    result = []
+    for i, (code, us) in enumerate(zip(codes, micros, strict=True)):
+        moment = EPOCH + timedelta(microseconds=us)
+        position = bool(has[i])
+        level = battery[i] if battery is not None else None
+        result.append(
+            Fix(
+                device_id=names[code],
+                fix_time=moment,
+                receive_time=moment,
+                lat=float(lat[i]) if position else None,
+                lon=float(lon[i]) if position else None,
+                protocol="replay",
+                accuracy_m=float(acc[i]) if np.isfinite(acc[i]) else None,
+                approximate=bool(approximate[i]) if approximate is not None else False,
+                valid=bool(valid[i]) if valid is not None else True,
+                battery_pct=None if level is None or level != level else float(level),
+                alarms=_alarms(alarms[i]) if alarms is not None else frozenset(),
+            )
+        )
+    return result
+
+
+def sqlite_sink(path: Path, plan: Plan) -> TrailSink:
+    """A trail store in a SQLite file (created and migrated if new) that replay appends to."""
+    url = f"sqlite:///{Path(path).resolve()}"
+    migrate.upgrade(url)
+    database = build_engine(url)
+    owner = {device: person.id for person in plan.persons for device in person.devices}
+
+    def sink(table: FixTable, lo: int, hi: int) -> npt.NDArray[np.int64]:
+        fixes = fixes_from_table(table, lo, hi)
+        people: list[str | int | None] = [owner.get(fix.device_id) for fix in fixes]
+        flags = [
+            QualityFlags(invalid_position=fix.lat is None, approximate=fix.approximate)
+            for fix in fixes
+        ]
+        with database.begin() as connection:
+            ids = store.append(connection, fixes, people, flags)
+        return np.asarray(ids, dtype=np.int64)
+
+    return sink

@@ -15,7 +15,7 @@ from html import escape
 import numpy as np
 
 EARTH_RADIUS_M = 6_371_008.8
-MAX_TRAIL_POINTS = 2_000
+MAX_TRAIL_POINTS = 1_000
 
 
 @dataclass(frozen=True)

@@ -216,9 +216,7 @@ def device_health(fixes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     accuracy = [f["accuracy_m"] for f in fixes if f.get("accuracy_m") is not None]
     alarms = sorted({a for f in fixes for a in f.get("alarms", [])})
     times = [datetime.fromisoformat(f["fix_time"]) for f in fixes]
-    longest_gap = max(
-        ((b - a).total_seconds() for a, b in itertools.pairwise(times)), default=None
-    )
+    longest_gap = max(((b - a).total_seconds() for a, b in itertools.pairwise(times)), default=None)
     return {
         "devices": sorted({f["device_id"] for f in fixes}),
         "fixes": len(fixes),

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 
@@ -42,7 +43,9 @@ from vigil.evidence.tables import (
     crime_matches,
     crimes,
     evidence_packs,
+    weekly_overviews,
 )
+from vigil.evidence.weekly import Overview, WeekFix, build_overview, week_bounds
 from vigil.security import audit
 from vigil.security.model import PermissionDenied, Principal, Role
 from vigil.settings import Settings
@@ -877,3 +880,112 @@ def pack_map_svg(evidence: dict[str, Any], period: str) -> str:
         height=240,
     )
     return render_svg(spec)
+
+
+# ---------------------------------------------------------------------------------------------
+# Weekly overview
+
+WEEKLY_ROLES = (Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class WeeklyResult:
+    id: int
+    html: str
+    pdf: bytes
+    sha256: str
+
+
+def render_weekly(overview: Overview, generated: datetime) -> tuple[str, bytes]:
+    from vigil.evidence.render import render_pdf, render_template
+
+    html = render_template("evidence/weekly.html", o=overview, generated=generated)
+    return html, render_pdf(html)
+
+
+def generate_weekly(
+    uow: UnitOfWork,
+    principal: Principal,
+    settings: Settings,
+    *,
+    person_id: str,
+    week_start: date,
+    reason: str | None,
+    trigger: str = "on_demand",
+) -> WeeklyResult:
+    """Build, render (HTML and PDF) and store one wearer's weekly overview; audited."""
+    import hashlib
+
+    from vigil.alerts import service as alerts_service
+    from vigil.alerts.service import AlertFilter
+    from vigil.orders.service import monitoring_plan
+    from vigil.tracking import queries, store
+
+    principal.require(*WEEKLY_ROLES)
+    errors = ErrorCollector()
+    stated = stated_reason(reason, errors)
+    errors.check(week_start.weekday() == 0, "week_start", "must be a Monday")
+    errors.raise_if_any()
+    if not queries.registry_scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+    tz = ZoneInfo(settings.timezone)
+    start, end = week_bounds(week_start, tz)
+    now = uow.clock.now()
+    plan = monitoring_plan(uow, min(end - timedelta(seconds=1), now), timezone=settings.timezone)
+    conditions: list[dict[str, Any]] = next(
+        (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
+    )
+    stored = store.person_fixes(uow.connection, person_id, start, end)
+    fixes = [
+        WeekFix(
+            f.id,
+            f.fix_time,
+            float(f.lat),
+            float(f.lon),
+            f.accuracy_m,
+            f.battery_pct,
+            f.alarms,
+            f.valid and not f.implausible and not f.invalid_position,
+        )
+        for f in stored
+        if f.lat is not None and f.lon is not None
+    ]
+    person_alerts = alerts_service.list_alerts(
+        uow, principal, AlertFilter(person_id=person_id, limit=1000)
+    )
+    overview = build_overview(
+        person_id, week_start, fixes, conditions, person_alerts, settings.timezone
+    )
+    html, pdf = render_weekly(overview, now)
+    digest = hashlib.sha256(pdf).hexdigest()
+    weekly_id = uow.connection.execute(
+        insert(weekly_overviews)
+        .values(
+            person_id=person_id,
+            week_start=week_start.isoformat(),
+            trigger=trigger,
+            generated_at=now,
+            generated_by=principal.actor,
+            html=html,
+            pdf=pdf,
+            sha256=digest,
+        )
+        .returning(weekly_overviews.c.id)
+    ).scalar_one()
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="weekly_overview.generate",
+        subject_type="person",
+        subject_id=person_id,
+        detail={
+            "reason": stated,
+            "week_start": week_start.isoformat(),
+            "trigger": trigger,
+            "fixes": len(fixes),
+            "weekly_id": weekly_id,
+        },
+    )
+    uow.commit()
+    return WeeklyResult(int(weekly_id), html, pdf, digest)

@@ -17,12 +17,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from argon2 import PasswordHasher
 
 from tests.conftest import make_settings
 from vigil.bootstrap import Container, build_container
 from vigil.db import migrate
-from vigil.security import passwords
 from vigil.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,15 +48,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real argon2id with small parameters, so seeding a dozen logins takes no time."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-
-
-@pytest.fixture
-def live_server(tmp_path: Path, cheap_passwords: None) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     migrate.upgrade(url)
     container = build_container(make_settings(url))

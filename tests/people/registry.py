@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tests.conftest import log_in
 from vigil.bootstrap import Container
 from vigil.people import service as people
-from vigil.security import passwords
 from vigil.security import service as security
 from vigil.security.model import Role
 
@@ -114,15 +111,3 @@ def order_body(person_id: int, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real argon2id with small parameters: these tests are about the registry, not hashing cost.
-
-    With the production parameters one hash takes most of a second on a busy CI core, and each
-    registry test creates several logins.
-    """
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )

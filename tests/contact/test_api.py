@@ -412,3 +412,22 @@ def test_reading_a_case_is_audited(client: TestClient, container: Container) -> 
         actions = list(conn.execute(select(audit_log.c.action, audit_log.c.detail)))
     assert [a for a, _ in actions].count("contact.case.viewed") == 2
     assert all("Jane" not in d for _, d in actions)
+
+
+def test_requester_is_told_the_outcome_through_the_alert_outbox_without_the_prison(
+    client: TestClient, container: Container
+) -> None:
+    from vigil.alerts.tables import alert_deliveries
+
+    keys = tokens(container)
+    case_id = case_id_for(client, keys["handler"], submit(client))
+    _bar(client, keys["handler"], case_id, scope="prisoner", prison_number="A1234BC")
+    with container.engine.connect() as conn:
+        deliveries = conn.execute(select(alert_deliveries)).all()
+    assert len(deliveries) == 1
+    assert deliveries[0].channel == "email"
+    assert deliveries[0].recipient == "asha@refuge.example.org"
+    text = str(deliveries[0].body)
+    assert "accepted" in text
+    assert "Birmingham" not in text
+    assert "A1234BC" not in text

@@ -757,7 +757,7 @@ def bar(
         f"Barred {len(items)} item(s) {scope_text}: {request.reason}",
     )
     _notify_requester(
-        conn,
+        uow,
         cipher,
         row,
         now,
@@ -867,7 +867,7 @@ def decline(
     )
     _note(conn, cipher, case_id, now, principal.name, "decision", f"Declined: {text}")
     _notify_requester(
-        conn,
+        uow,
         cipher,
         row,
         now,
@@ -894,9 +894,7 @@ def ask_for_information(
     now = uow.clock.now()
     _set_status(conn, case_id, CaseStatus.AWAITING_INFORMATION, now)
     _note(conn, cipher, case_id, now, principal.name, "decision", f"Asked for information: {text}")
-    _notify_requester(
-        conn, cipher, row, now, f"We need more information about your request: {text}"
-    )
+    _notify_requester(uow, cipher, row, now, f"We need more information about your request: {text}")
     audit.record(
         conn,
         at=now,
@@ -930,16 +928,23 @@ def close_case(
 
 
 def _notify_requester(
-    conn: Connection, cipher: FieldCipher, case: Any, now: datetime, body: str
+    uow: UnitOfWork, cipher: FieldCipher, case: Any, now: datetime, body: str
 ) -> None:
-    """Tell the requester the outcome. Never where the prisoner is held: messages name only the
-    reference and the decision. Queued here until the alert channels deliver them."""
+    """Tell the requester the outcome through the alert channels' outbox, in this transaction.
+
+    Messages name only the reference and the decision, never where the prisoner is held. A copy
+    is kept on the case (encrypted) so the handler sees what was sent.
+    """
+    from vigil.alerts import outbox
+
+    conn = uow.connection
     request = json.loads(cipher.decrypt(case.request_enc, _F_REQUEST))["requester"]
     message = f"Unwanted prisoner contact request {case.reference}: {body}"
     for channel, recipient in (("email", request.get("email")), ("sms", request.get("phone"))):
         if recipient:
-            conn.execute(
-                insert(contact_notifications).values(
+            notification_id = conn.execute(
+                insert(contact_notifications)
+                .values(
                     created_at=now,
                     case_id=case.id,
                     audience="requester",
@@ -947,6 +952,15 @@ def _notify_requester(
                     recipient_enc=cipher.encrypt(recipient, _F_RECIPIENT),
                     body_enc=cipher.encrypt(message, _F_BODY),
                 )
+                .returning(contact_notifications.c.id)
+            ).scalar_one()
+            outbox.enqueue(
+                uow,
+                channel=channel,
+                recipient=recipient,
+                subject=f"Your request {case.reference}",
+                body={"text": message},
+                idempotency_key=f"contact:{case.reference}:{notification_id}",
             )
             break
 

@@ -23,6 +23,7 @@ from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
 from vigil.db import migrate
 from vigil.db.metadata import load_all_tables
+from vigil.security.passwords import use_fast_hashing_for_tests
 from vigil.settings import Environment, Settings, new_encryption_key_entry
 from vigil.web.app import create_app
 from vigil.web.auth import PRE_SESSION_CSRF_COOKIE
@@ -32,6 +33,9 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TEST_KEYS = new_encryption_key_entry("t1")
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+# Still argon2id, with parameters cheap enough for the hundreds of users tests create.
+use_fast_hashing_for_tests()
 
 
 def in_ci() -> bool:

@@ -13,7 +13,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security import audit
 from vigil.security.model import HUMAN_ROLES, MACHINE_ROLES, Principal, Role
-from vigil.security.passwords import DUMMY_HASH, hash_password, verify_password
+from vigil.security.passwords import hash_password, verify_password
 from vigil.security.tables import api_tokens, user_sessions, users
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -109,7 +109,7 @@ def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSes
     row = conn.execute(
         select(users).where(users.c.username == username.strip(), users.c.active.is_(True))
     ).first()
-    ok = verify_password(row.password_hash if row else DUMMY_HASH, password) and row is not None
+    ok = verify_password(row.password_hash if row else None, password)
     audit.record(
         conn,
         at=now,

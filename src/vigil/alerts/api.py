@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from vigil.alerts import service
 from vigil.alerts.channels.sse import KEEPALIVE, frame, hub_for
 from vigil.alerts.model import ALERT_ROLES, AlertChange, AlertStatus, Severity
-from vigil.alerts.wiring import context, publish_changes
+from vigil.alerts.wiring import context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
@@ -70,7 +70,7 @@ async def _act(
     c: Container, use_case: Callable[[UnitOfWork], T], changes: Callable[[T], list[AlertChange]]
 ) -> T:
     def work() -> T:
-        with c.uow() as uow:
+        with writing(c) as uow:
             result = use_case(uow)
             uow.commit()
             return result

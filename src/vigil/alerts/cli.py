@@ -13,6 +13,11 @@ from vigil.settings import Settings
 app = typer.Typer(help="Alerts: delivery worker and escalation timer.")
 
 
+@app.callback()
+def alerts() -> None:
+    """Alerts: delivery worker and escalation timer."""
+
+
 @app.command("worker")
 def worker_command() -> None:
     """Deliver pending alert notifications and escalate overdue alerts until stopped."""
@@ -28,3 +33,9 @@ def worker_command() -> None:
         await worker.run(container, stop)
 
     asyncio.run(main())
+
+
+if __name__ == "__main__":
+    # ``python -m vigil.alerts.cli worker`` starts the same worker without importing every other
+    # part's commands, which makes restarts quicker (the durability test restarts it).
+    app()

@@ -12,7 +12,7 @@ from typing import Any
 
 from vigil.alerts import service
 from vigil.alerts.model import AlertChange
-from vigil.alerts.wiring import context, publish_changes
+from vigil.alerts.wiring import context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.bus.model import Topic
 from vigil.engine.events import EngineEvent
@@ -24,7 +24,7 @@ log = get_logger(__name__)
 def process(container: Container, batch: list[Any]) -> list[AlertChange]:
     ctx = context(container)
     changes: list[AlertChange] = []
-    with container.uow() as uow:
+    with writing(container) as uow:
         for event in batch:
             if not isinstance(event, EngineEvent):
                 log.warning("alerts.unexpected_message", type=type(event).__name__)

@@ -11,7 +11,7 @@ import contextlib
 
 from vigil.alerts import service
 from vigil.alerts.model import AlertChange
-from vigil.alerts.wiring import alert_settings, context, publish_changes
+from vigil.alerts.wiring import alert_settings, context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.logs import get_logger
 
@@ -20,7 +20,7 @@ log = get_logger(__name__)
 
 def tick(container: Container) -> list[AlertChange]:
     """One pass: escalate everything due now, in one transaction."""
-    with container.uow() as uow:
+    with writing(container) as uow:
         changes = service.escalate_due(uow, context(container))
         uow.commit()
     for change in changes:

@@ -121,46 +121,58 @@ def _due(now: datetime) -> Any:
 def claim(
     uow: UnitOfWork, *, channel: str, worker: str, lease: timedelta, limit: int
 ) -> list[Claimed]:
-    """Claim due deliveries of one channel with a conditional UPDATE per row, and commit.
+    """Claim up to ``limit`` due deliveries of one channel with one conditional UPDATE, and
+    commit.
 
-    Two workers may read the same candidates; only the one whose UPDATE still finds the row due
-    gets it (rowcount 1), so a delivery is never handed to two live workers at once.
+    The UPDATE re-checks that each row is still due, so two workers racing for the same rows
+    cannot both get one: PostgreSQL re-evaluates the condition on the row it locks (and the
+    candidates skip rows another worker holds), SQLite runs one writer at a time.
     """
     now = uow.clock.now()
-    conn = uow.connection
-    candidates = conn.execute(
-        select(alert_deliveries)
-        .where(alert_deliveries.c.channel == channel, _due(now))
-        .order_by(alert_deliveries.c.next_attempt_at, alert_deliveries.c.id)
+    table = alert_deliveries
+    candidates = (
+        select(table.c.id)
+        .where(table.c.channel == channel, _due(now))
+        .order_by(table.c.next_attempt_at, table.c.id)
         .limit(limit)
-    ).all()
-    claimed: list[Claimed] = []
-    for row in candidates:
-        result = conn.execute(
-            update(alert_deliveries)
-            .where(alert_deliveries.c.id == row.id, _due(now))
-            .values(
-                status=DeliveryStatus.IN_FLIGHT.value,
-                claimed_by=worker,
-                claimed_until=now + lease,
-                attempts=alert_deliveries.c.attempts + 1,
-            )
+    )
+    if uow.dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    rows = uow.connection.execute(
+        update(table)
+        .where(table.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .values(
+            status=DeliveryStatus.IN_FLIGHT.value,
+            claimed_by=worker,
+            claimed_until=now + lease,
+            attempts=table.c.attempts + 1,
         )
-        if result.rowcount == 1:
-            claimed.append(
-                Claimed(
-                    id=row.id,
-                    alert_id=row.alert_id,
-                    channel=row.channel,
-                    recipient=row.recipient,
-                    subject=row.subject,
-                    body=dict(row.body),
-                    idempotency_key=row.idempotency_key,
-                    attempt=row.attempts + 1,
-                )
-            )
+        .returning(
+            table.c.id,
+            table.c.alert_id,
+            table.c.channel,
+            table.c.recipient,
+            table.c.subject,
+            table.c.body,
+            table.c.idempotency_key,
+            table.c.attempts,
+        )
+    ).all()
     uow.commit()
-    return claimed
+    claimed = [
+        Claimed(
+            id=row.id,
+            alert_id=row.alert_id,
+            channel=row.channel,
+            recipient=row.recipient,
+            subject=row.subject,
+            body=dict(row.body),
+            idempotency_key=row.idempotency_key,
+            attempt=row.attempts,
+        )
+        for row in rows
+    ]
+    return sorted(claimed, key=lambda item: item.id)
 
 
 def record_attempt(

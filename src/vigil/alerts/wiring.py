@@ -4,18 +4,43 @@ the live hub feeding browsers, and the wake-up that tells delivery loops new wor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import false, update
 
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.model import AlertChange
 from vigil.alerts.routing import Directory
 from vigil.alerts.service import AlertContext
+from vigil.alerts.tables import alerts
 from vigil.bootstrap import Container
 from vigil.bus.model import Topic
+from vigil.db.uow import UnitOfWork
 
 SETTINGS_KEY = "alerts.settings"
 DIRECTORY_KEY = "alerts.directory"
 CONTEXT_KEY = "alerts.context"
 WAKE_KEY = "alerts.wake"
+
+
+@contextmanager
+def writing(container: Container) -> Iterator[UnitOfWork]:
+    """A unit of work that will write. On SQLite it takes the write lock first: a deferred
+    transaction that reads and then writes fails at once ("database is locked", no busy wait)
+    when another process committed in between, which the worker, the consumer and the web
+    server all do. PostgreSQL needs nothing special."""
+    with container.uow() as uow:
+        take_write_lock(uow)
+        yield uow
+
+
+def take_write_lock(uow: UnitOfWork) -> None:
+    """On SQLite, start the current transaction as a writer (see ``writing``)."""
+    if uow.dialect == "sqlite":
+        # Any write statement takes SQLite's write lock, honouring busy_timeout; this one
+        # changes nothing.
+        uow.connection.execute(update(alerts).where(false()).values(id=alerts.c.id))
 
 
 def alert_settings(container: Container) -> AlertSettings:

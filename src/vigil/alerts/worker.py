@@ -18,7 +18,7 @@ from vigil.alerts import escalation, outbox
 from vigil.alerts.channels import build_channels
 from vigil.alerts.channels.base import Channel, ChannelError, Message
 from vigil.alerts.config import AlertSettings
-from vigil.alerts.wiring import alert_settings, context, wakeup
+from vigil.alerts.wiring import alert_settings, context, take_write_lock, wakeup, writing
 from vigil.bootstrap import Container
 from vigil.logs import get_logger
 from vigil.security import audit
@@ -91,7 +91,7 @@ class DeliveryWorker:
         return len(claimed)
 
     def _claim(self, channel: str) -> list[outbox.Claimed]:
-        with self.container.uow() as uow:
+        with writing(self.container) as uow:
             return outbox.claim(
                 uow,
                 channel=channel,
@@ -126,7 +126,7 @@ class DeliveryWorker:
     def _record(
         self, delivery: outbox.Claimed, started: datetime, error: str | None, permanent: bool
     ) -> None:
-        with self.container.uow() as uow:
+        with writing(self.container) as uow:
             kept = outbox.record_attempt(
                 uow,
                 delivery,
@@ -149,16 +149,9 @@ class DeliveryWorker:
         context_for = body.pop("safety_context_for", None)
         if needs_phone or context_for:
             directory = context(self.container).directory
-            with self.container.uow() as uow:
-                if needs_phone:
-                    phone = directory.protected_person_phone(uow, recipient, self.name)
-                    if not phone:
-                        raise ChannelError("no phone number on record", permanent=True)
-                    recipient = phone
-                if context_for:
-                    body["safety_context"] = [
-                        directory.safety_context(uow, str(pid), self.name) for pid in context_for
-                    ]
+            with writing(self.container) as uow:
+                # The registry's reads below audit and commit on their own; each starts with
+                # the write lock held so its audit write cannot fail on a stale SQLite snapshot.
                 audit.record(
                     uow.connection,
                     at=uow.clock.now(),
@@ -172,6 +165,19 @@ class DeliveryWorker:
                         "safety_context_for": list(context_for or []),
                     },
                 )
+                uow.commit()
+                if needs_phone:
+                    take_write_lock(uow)
+                    phone = directory.protected_person_phone(uow, recipient, self.name)
+                    if not phone:
+                        raise ChannelError("no phone number on record", permanent=True)
+                    recipient = phone
+                if context_for:
+                    contexts = []
+                    for pid in context_for:
+                        take_write_lock(uow)
+                        contexts.append(directory.safety_context(uow, str(pid), self.name))
+                    body["safety_context"] = contexts
                 uow.commit()
         return Message(
             delivery_id=delivery.id,

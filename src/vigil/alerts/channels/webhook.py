@@ -12,6 +12,7 @@ older than a few minutes (replays), and drop repeated idempotency keys (retries)
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -59,6 +60,16 @@ class WebhookChannel:
     def __init__(self, *, secret: str, timeout: float = 10.0) -> None:
         self.secret = secret
         self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        # One pooled client per event loop: building one per request costs a TLS context each.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+            self._loop = loop
+        return self._client
 
     def request(self, message: Message, timestamp: int) -> tuple[bytes, dict[str, str]]:
         payload = dict(message.body)
@@ -80,8 +91,7 @@ class WebhookChannel:
             )
         body, headers = self.request(message, int(time.time()))
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.post(message.recipient, content=body, headers=headers)
+            response = await self._http().post(message.recipient, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise ChannelError(f"webhook unreachable: {exc!r}") from exc
         if response.is_success:

@@ -65,6 +65,8 @@ Q_IDLE_ARMED, Q_IDLE_NO_BUFFER, Q_IDLE_DISARMED, Q_PENDING = 0, 1, 2, 3
 Q_VIOLATION, Q_EXITING, Q_INACTIVE = 4, 5, 6
 Q_PRESENT, Q_PRESENT_LEAVING, Q_ABSENT, Q_UNKNOWN = 7, 8, 9, 10
 F = FixClass
+# Plain ints for the per-step Python (enum attribute look-ups cost more than the rule itself).
+C_FAR, C_EDGE, C_BUFFER, C_UNSURE_OUT, C_LIKELY_IN, C_IN, C_NEUTRAL = (int(c) for c in FixClass)
 _QUIET_CLASSES: dict[int, set[int]] = {
     Q_IDLE_ARMED: {F.FAR, F.EDGE, F.NEUTRAL},
     Q_IDLE_NO_BUFFER: {F.FAR, F.EDGE, F.BUFFER, F.UNSURE_OUT, F.NEUTRAL},
@@ -78,10 +80,20 @@ _QUIET_CLASSES: dict[int, set[int]] = {
     Q_ABSENT: {F.FAR, F.EDGE, F.BUFFER, F.UNSURE_OUT, F.NEUTRAL},
     Q_UNKNOWN: {F.NEUTRAL},
 }
-QUIET = np.zeros((11, len(F)), dtype=bool)
+# Per quiet state, a bit mask of its quiet classes (bit c set: class c changes nothing).
+QUIET_MASK = np.zeros(11, dtype=np.int8)
 for _state, _classes in _QUIET_CLASSES.items():
-    for _cls in _classes:
-        QUIET[_state, int(_cls)] = True
+    QUIET_MASK[_state] = sum(1 << int(_cls) for _cls in _classes)
+
+
+def group_order(keys: IntArray) -> IntArray:
+    """A stable argsort of small non-negative integers, by 16-bit radix passes (numpy's stable
+    sort is a radix sort for 16-bit keys, several times faster than for wider ones)."""
+    if keys.size == 0 or int(keys.max()) < 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
 
 
 def interpolate_crossing(t0: float, d0: float, t1: float, d1: float) -> float:
@@ -173,8 +185,6 @@ class _History:
 @dataclass
 class _DeviceState:
     person: int
-    last_comm: float
-    last_gps: float
     nocomm_ep: int = -1
     nogps_ep: int = -1
     battery_ep: int = -1
@@ -247,8 +257,10 @@ class Engine:
             name: np.full(len(self.persons), default, dtype=dtype)
             for name, (dtype, default) in _PERSON_STATE.items()
         }
+        self.qmask = np.zeros(nz, dtype=np.int8)
+        self.person_deadline = np.full(len(self.persons), INF)
         for z in range(nz):
-            self.zs["qs"][z] = self._qstate(z)
+            self._set_q(z)
         # Proximity: conditions by wearer and by protected person's device.
         self.prox: list[ProximityCondition] = []
         self.prox_by_person: dict[int, list[int]] = {}
@@ -268,6 +280,9 @@ class Engine:
             if person.alcohol
         }
         self.devices: list[_DeviceState] = []
+        # Person of each device index, with -1 for the "unknown device" slot at the end.
+        self.device_person_array = np.append(np.asarray(self.device_person, dtype=np.int64), -1)
+        self._lookup_cache: tuple[list[str], int, IntArray] | None = None
         # Persons and devices whose machines moved since the state was last stored.
         self.dirty_persons: set[int] = set()
         self.dirty_devices: set[int] = set()
@@ -290,7 +305,13 @@ class Engine:
             return
         self.started = True
         self.clock = max(self.clock, at)
-        self.devices = [_DeviceState(person, at, at) for person in self.device_person]
+        self.devices = [_DeviceState(person) for person in self.device_person]
+        count = len(self.devices)
+        # Hot per-device columns live in arrays (one spare slot for unknown devices).
+        self.comm = np.full(count + 1, at)  # latest communication (engine clock)
+        self.gps = np.full(count + 1, at)  # latest good position (fix time)
+        self.busy = np.zeros(count + 1, dtype=bool)  # an episode open or a run in progress
+        self.wearer_device = np.append(np.asarray(self.device_person, dtype=np.int64) >= 0, False)
         self.ps["since"][:] = at
         for z, timetable in enumerate(self.z_timetable):
             if timetable is None:
@@ -304,7 +325,7 @@ class Engine:
                 )
             else:
                 self._schedule_next(z, at)
-            self.zs["qs"][z] = self._qstate(z)
+            self._set_q(z)
         self._take_snapshot(force=True)
 
     def _set_timer(self, z: int, kind: int, at: float, w_start: float, w_end: float) -> None:
@@ -312,6 +333,20 @@ class Engine:
         self.zs["dkind"][z] = kind
         self.zs["w_start"][z] = w_start
         self.zs["w_end"][z] = w_end
+        self._refresh_person(int(self.z_person[z]))
+
+    def _set_q(self, z: int) -> None:
+        q = self._qstate(z)
+        self.zs["qs"][z] = q
+        self.qmask[z] = QUIET_MASK[q]
+
+    def _refresh_person(self, person: int) -> None:
+        """Re-derive the per-person lookups after a person's rows changed wholesale."""
+        begin = int(self.zstart[person])
+        end = begin + int(self.zcount[person])
+        if end > begin:
+            self.qmask[begin:end] = QUIET_MASK[self.zs["qs"][begin:end]]
+            self.person_deadline[person] = float(self.zs["deadline"][begin:end].min())
 
     def _schedule_next(self, z: int, after: float) -> None:
         timetable = self.z_timetable[z]
@@ -360,16 +395,10 @@ class Engine:
         if not self.started:
             self.start(float(arrival[0]))
         self.stats.fixes += n
-        lookup = np.array(
-            [self.device_index.get(name, -1) for name in batch.device_names] + [-1],
-            dtype=np.int64,
-        )
-        dev = lookup[batch.device_codes]
+        dev = self._lookup(batch.device_names)[batch.device_codes]
         known = dev >= 0
         self.stats.unknown_devices += int(n - np.count_nonzero(known))
-        person = np.where(
-            known, np.asarray(self.device_person, dtype=np.int64)[np.maximum(dev, 0)], -1
-        )
+        person = self.device_person_array[dev]
         has_pos = np.isfinite(batch.lon) & np.isfinite(batch.lat)
         acc = np.where(
             np.isfinite(batch.acc) & (batch.acc > 0), batch.acc, self.settings.default_accuracy_m
@@ -390,6 +419,16 @@ class Engine:
             zoned[:] = False
         rows = np.flatnonzero(zoned)
         if rows.size:
+            # Sorted by (person, fix time): a stable sort by person keeps arrival order, which is
+            # time order unless something arrived out of order (then sort by time as well).
+            rp = person[rows]
+            rt = batch.t[rows]
+            order = group_order(rp)
+            sp = rp[order]
+            st = rt[order]
+            if np.any((sp[1:] == sp[:-1]) & (st[1:] < st[:-1])):
+                order = np.lexsort((rt, rp))
+            rows = rows[order]
             columns: dict[str, npt.NDArray[Any]] = {
                 "p": person[rows],
                 "t": batch.t[rows],
@@ -408,6 +447,15 @@ class Engine:
         self._fire_timers(self.clock)
         self._device_timers(self.clock)
         self._take_snapshot()
+
+    def _lookup(self, names: list[str]) -> IntArray:
+        """Batch device codes to engine device indices (cached: callers reuse one name list)."""
+        cached = self._lookup_cache
+        if cached is not None and cached[0] is names and cached[1] == len(names):
+            return cached[2]
+        lookup = np.array([self.device_index.get(name, -1) for name in names] + [-1], dtype=np.int64)
+        self._lookup_cache = (names, len(names), lookup)
+        return lookup
 
     def advance(self, now: float) -> None:
         """Move the clock with no fixes (live timer tick, or the end of a replay)."""
@@ -468,18 +516,19 @@ class Engine:
             self.evidence[z] = -1
             if evidence:
                 self.evidence[z, EVIDENCE - len(evidence) :] = evidence
-            self.zs["qs"][z] = self._qstate(z)
+            self._set_q(z)
         for name, (_dtype, default) in _PERSON_STATE.items():
             value = data.get("person", {}).get(name)
             self.ps[name][person] = default if value is None else value
         for c in self.prox_by_person.get(person, ()):
             self.prox_ep[c] = self._episode_index(data.get("proximity", {}).get(self.prox[c].id))
+        self._refresh_person(person)
 
     def export_device(self, index: int) -> dict[str, Any]:
         device = self.devices[index]
         return {
-            "last_comm": device.last_comm,
-            "last_gps": device.last_gps,
+            "last_comm": float(self.comm[index]),
+            "last_gps": float(self.gps[index]),
             "nocomm": self._episode_ref(device.nocomm_ep),
             "nogps": self._episode_ref(device.nogps_ep),
             "battery": self._episode_ref(device.battery_ep),
@@ -490,8 +539,8 @@ class Engine:
 
     def import_device(self, index: int, data: dict[str, Any]) -> None:
         device = self.devices[index]
-        device.last_comm = float(data.get("last_comm", device.last_comm))
-        device.last_gps = float(data.get("last_gps", device.last_gps))
+        self.comm[index] = float(data.get("last_comm", self.comm[index]))
+        self.gps[index] = float(data.get("last_gps", self.gps[index]))
         device.nocomm_ep = self._episode_index(data.get("nocomm"))
         device.nogps_ep = self._episode_index(data.get("nogps"))
         device.battery_ep = self._episode_index(data.get("battery"))
@@ -502,6 +551,7 @@ class Engine:
         device.alcohol_eps = {
             k: i for k, v in data.get("alcohol", {}).items() if (i := self._episode_index(v)) >= 0
         }
+        self.busy[index] = device.busy
 
     def next_due(self, person: int) -> float | None:
         begin = int(self.zstart[person])
@@ -513,7 +563,7 @@ class Engine:
         device = self.devices[index]
         if device.person < 0 or device.nocomm_ep >= 0:
             return None
-        return device.last_comm + self.settings.no_communication_s
+        return float(self.comm[index]) + self.settings.no_communication_s
 
     def after_restore(self) -> None:
         """Stored state replaces what start-up assumed; checkpoints start again from here."""
@@ -549,8 +599,8 @@ class Engine:
             rows = {
                 key: np.concatenate([rows[key][kept], *[h[key] for h in extra]]) for key in rows
             }
-        order = np.lexsort((rows["t"], rows["p"]))
-        rows = {key: value[order] for key, value in rows.items()}
+            order = np.lexsort((rows["t"], rows["p"]))
+            rows = {key: value[order] for key, value in rows.items()}
         self._record_history(rows, rewound)
         self._evaluate(rows, floor)
 
@@ -576,6 +626,7 @@ class Engine:
         self.evidence[begin:end] = snap.evidence[begin:end]
         for name, column in self.ps.items():
             column[person] = snap.persons[name][person]
+        self._refresh_person(person)
         for later in self.snapshots[chosen + 1 :]:
             later.valid[person] = False
         parts = []
@@ -686,45 +737,46 @@ class Engine:
         total = int(nz_f.sum())
         fi = np.repeat(np.arange(n, dtype=np.int64), nz_f)
         fix_pair_start = np.cumsum(nz_f) - nz_f
-        k = np.arange(total, dtype=np.int64) - fix_pair_start[fi]
-        zi = self.zstart[p][fi] + k
+        zi = np.arange(total, dtype=np.int64) + np.repeat(self.zstart[p] - fix_pair_start, nz_f)
         buffer = self.z_buffer[zi]
         pacc = acc[fi]
         d, _exact = signed_distance(self.compiled, zi, lon[fi], lat[fi], buffer + pacc + 1.0)
+        # Classes (see FixClass): clear of the zone -> FAR/EDGE/BUFFER by the buffer; otherwise
+        # UNSURE_OUT/LIKELY_IN/IN by the disc.
+        inner = d < pacc
         cls = np.where(
-            d <= -pacc,
-            F.IN,
-            np.where(
-                d < 0,
-                F.LIKELY_IN,
-                np.where(
-                    d < pacc,
-                    F.UNSURE_OUT,
-                    np.where(d <= buffer, F.BUFFER, np.where(d <= buffer + pacc, F.EDGE, F.FAR)),
-                ),
-            ),
+            inner,
+            3 + (d < 0).view(np.int8) + (d <= -pacc).view(np.int8),
+            (d <= buffer + pacc).view(np.int8) + (d <= buffer).view(np.int8),
         ).astype(np.int8)
         cls[neutral[fi]] = F.NEUTRAL
 
-        # Previous pair of the same zone.
-        nzp = nz_f[fi]
-        has_prev_in_batch = ~first[fi]
-        prev_pair = np.arange(total, dtype=np.int64) - nzp
-        prev_pair_safe = np.where(has_prev_in_batch, prev_pair, 0)
-        pd = np.where(has_prev_in_batch, d[prev_pair_safe], zs["d_last"][zi])
-        pc = np.where(has_prev_in_batch, cls[prev_pair_safe], zs["c_last"][zi])
+        loud = ((self.qmask[zi] >> cls) & 1) == 0
+        # Timers due before a fix: checked per person first (almost always nobody).
+        due_f = t >= self.person_deadline[p]
+        if due_f.any():
+            pairs = np.flatnonzero(due_f[fi])
+            loud[pairs] |= t[fi[pairs]] >= zs["deadline"][zi[pairs]]
         # Possible transit: two consecutive outside fixes whose straight track could pass
-        # through the zone deeper than either fix's accuracy.
-        margin = np.maximum(pacc, prev_acc[fi])
+        # through the zone deeper than either fix's accuracy. The cheap necessary condition
+        # (the step is longer than the two distances plus twice the margin) leaves few pairs.
+        transit = np.zeros(total, dtype=bool)
+        margin2 = 2 * np.maximum(pacc, prev_acc[fi])
         with np.errstate(invalid="ignore"):
-            transit = (
-                (self.z_kind[zi] == ZoneKind.EXCLUSION)
-                & (cls <= F.UNSURE_OUT)
-                & (pc <= F.UNSURE_OUT)
-                & (step[fi] >= pd + d + 2 * margin)
-            )
-        due = t[fi] >= zs["deadline"][zi]
-        loud = ~QUIET[zs["qs"][zi], cls] | transit | due
+            maybe = np.flatnonzero((step[fi] >= d + margin2) & (cls <= F.UNSURE_OUT))
+        if maybe.size:
+            in_batch = ~first[fi[maybe]]
+            back = np.where(in_batch, maybe - nz_f[fi[maybe]], 0)
+            pd = np.where(in_batch, d[back], zs["d_last"][zi[maybe]])
+            pc = np.where(in_batch, cls[back], zs["c_last"][zi[maybe]])
+            with np.errstate(invalid="ignore"):
+                hit = (
+                    (self.z_kind[zi[maybe]] == ZoneKind.EXCLUSION)
+                    & (pc <= F.UNSURE_OUT)
+                    & (step[fi[maybe]] >= pd + d[maybe] + margin2[maybe])
+                )
+            transit[maybe[hit]] = True
+            loud |= transit
         if loud.any():
             loud_idx = np.flatnonzero(loud)
             zones_loud, first_loud = np.unique(zi[loud_idx], return_index=True)
@@ -738,7 +790,7 @@ class Engine:
                 zi=zi,
                 fid=rows["fid"],
                 arrival=rows["arrival"],
-                pd=pd,
+                first=first,
                 prev_t=prev_t,
                 transit=transit,
                 step=step,
@@ -757,7 +809,9 @@ class Engine:
                 end_pos = int(fix_pair_start[end_fix]) + (
                     start_pos - int(fix_pair_start[int(fi[start_pos])])
                 )
-                self._step_zone(z, arrays, range(start_pos, end_pos + 1, nz), float(floor[person]))
+                self._step_zone(
+                    z, arrays, range(start_pos, end_pos + 1, nz), nz, float(floor[person])
+                )
         # Vectorised bookkeeping for every zone touched: its last fix's time, distance, class.
         last_pairs = np.flatnonzero(last[fi])
         lz = zi[last_pairs]
@@ -854,17 +908,19 @@ class Engine:
 
     # ------------------------------------------------------------------ state machines
 
-    def _step_zone(self, z: int, a: _PairArrays, positions: range, floor: float) -> None:
+    def _step_zone(self, z: int, a: _PairArrays, positions: range, nz: int, floor: float) -> None:
         kind = self.z_kind[z]
         self.dirty_persons.add(int(self.z_person[z]))
         for j in positions:
             t = float(a.t[a.fi[j]])
+            # The same zone's distance at the person's previous fix (before this one is stored).
+            self._pd = float(self.zs["d_last"][z]) if a.first[a.fi[j]] else float(a.d[j - nz])
             self._fire_zone_timers(z, t, floor)
             if kind == ZoneKind.EXCLUSION:
                 self._step_exclusion(z, a, j, t)
             else:
                 self._step_inclusion(z, a, j, t)
-            self.zs["qs"][z] = self._qstate(z)
+            self._set_q(z)
             self.zs["t_last"][z] = t
             self.zs["d_last"][z] = a.d[j]
             self.zs["c_last"][z] = a.cls[j]
@@ -883,7 +939,7 @@ class Engine:
         s = self.settings
         zs = self.zs
         cls = int(a.cls[j])
-        if cls == F.NEUTRAL:
+        if cls == C_NEUTRAL:
             return
         zone = self.zones[z]
         fid = int(a.fid[a.fi[j]])
@@ -898,12 +954,12 @@ class Engine:
             state = IDLE
             zs["st"][z] = IDLE
         if state == IDLE:
-            if cls == F.FAR:
+            if cls == C_FAR:
                 zs["armed"][z] = True
             if (
                 self.z_buffer[z] > 0
                 and zs["armed"][z]
-                and cls in (F.BUFFER, F.UNSURE_OUT, F.LIKELY_IN, F.IN)
+                and cls in (C_BUFFER, C_UNSURE_OUT, C_LIKELY_IN, C_IN)
             ):
                 zs["armed"][z] = False
                 zs["warn_ep"][z] = self.ledger.open(
@@ -918,7 +974,7 @@ class Engine:
                 )
             if a.transit[j]:
                 self._check_transit(z, a, j, t, arrival)
-            if cls >= F.LIKELY_IN:
+            if cls >= C_LIKELY_IN:
                 zs["st"][z] = PENDING
                 zs["armed"][z] = False
                 zs["n_pts"][z] = 1
@@ -928,44 +984,44 @@ class Engine:
                 prev_t = float(a.prev_t[a.fi[j]])
                 gap_ok = np.isfinite(prev_t) and t - prev_t <= s.max_gap_s
                 zs["t_entry"][z] = (
-                    interpolate_crossing(prev_t, float(a.pd[j]), t, d) if gap_ok else t
+                    interpolate_crossing(prev_t, self._pd, t, d) if gap_ok else t
                 )
                 self._push_evidence(z, fid, reset=True)
                 self._maybe_confirm(z, t, arrival)
             return
         if state == PENDING:
             score = max(-1.0, min(1.0, -d / acc))
-            if cls >= F.LIKELY_IN:
+            if cls >= C_LIKELY_IN:
                 zs["n_pts"][z] += 1
                 zs["evid"][z] += score
                 zs["t_ev"][z] = t
                 self._push_evidence(z, fid)
                 self._maybe_confirm(z, t, arrival)
-            elif cls == F.UNSURE_OUT:
+            elif cls == C_UNSURE_OUT:
                 # Evidence against: a point outside with a disc overlapping the edge.
                 zs["evid"][z] += score
                 if zs["evid"][z] < 0:
                     zs["st"][z] = IDLE
             else:
                 zs["st"][z] = IDLE
-                zs["armed"][z] = cls == F.FAR
+                zs["armed"][z] = cls == C_FAR
             return
         # VIOLATION
-        if cls >= F.LIKELY_IN:
+        if cls >= C_LIKELY_IN:
             zs["n_out"][z] = 0
             zs["t_ev"][z] = t
-        elif cls <= F.BUFFER:
+        elif cls <= C_BUFFER:
             zs["n_out"][z] += 1
             if zs["n_out"][z] == 1:
                 zs["t_exit"][z] = interpolate_crossing(
-                    float(a.prev_t[a.fi[j]]), float(a.pd[j]), t, d
+                    float(a.prev_t[a.fi[j]]), self._pd, t, d
                 )
             if zs["n_out"][z] >= s.exit_fixes:
                 self.ledger.close(int(zs["ep"][z]), float(zs["t_exit"][z]), max(arrival, t), [fid])
                 zs["st"][z] = IDLE
                 zs["ep"][z] = -1
                 zs["n_out"][z] = 0
-                zs["armed"][z] = cls == F.FAR
+                zs["armed"][z] = cls == C_FAR
 
     def _maybe_confirm(self, z: int, t: float, arrival: float) -> None:
         s = self.settings
@@ -1031,25 +1087,25 @@ class Engine:
         s = self.settings
         zs = self.zs
         cls = int(a.cls[j])
-        if cls == F.NEUTRAL:
+        if cls == C_NEUTRAL:
             return
         fid = int(a.fid[a.fi[j]])
         arrival = float(a.arrival[a.fi[j]])
         d = float(a.d[j])
-        if cls >= F.LIKELY_IN:
+        if cls >= C_LIKELY_IN:
             if zs["st"][z] != PRESENT and zs["ep"][z] >= 0:
-                back = interpolate_crossing(float(a.prev_t[a.fi[j]]), float(a.pd[j]), t, d)
+                back = interpolate_crossing(float(a.prev_t[a.fi[j]]), self._pd, t, d)
                 self.ledger.close(int(zs["ep"][z]), back, max(arrival, t), [fid])
                 zs["ep"][z] = -1
             zs["st"][z] = PRESENT
             zs["n_out"][z] = 0
             return
-        if cls == F.UNSURE_OUT:
+        if cls == C_UNSURE_OUT:
             return
         # Clearly outside.
         zs["n_out"][z] += 1
         if zs["n_out"][z] == 1:
-            zs["t_leave"][z] = interpolate_crossing(float(a.prev_t[a.fi[j]]), float(a.pd[j]), t, d)
+            zs["t_leave"][z] = interpolate_crossing(float(a.prev_t[a.fi[j]]), self._pd, t, d)
             self._push_evidence(z, fid, reset=True)
         else:
             self._push_evidence(z, fid)
@@ -1109,7 +1165,7 @@ class Engine:
                     zs["n_out"][z] = 0
                     zs["armed"][z] = True
                 self._schedule_next(z, at)
-            zs["qs"][z] = self._qstate(z)
+            self._set_q(z)
 
     def _fire_timers(self, now: float) -> None:
         due = np.flatnonzero(self.zs["deadline"] <= now)
@@ -1118,20 +1174,23 @@ class Engine:
 
     def _device_timers(self, now: float) -> None:
         s = self.settings
-        for index, device in enumerate(self.devices):
-            if device.person < 0 or device.nocomm_ep >= 0:
+        silent = self.wearer_device & (now - self.comm >= s.no_communication_s)
+        for index in np.flatnonzero(silent).tolist():
+            device = self.devices[index]
+            if device.nocomm_ep >= 0:
                 continue
-            if now - device.last_comm >= s.no_communication_s:
-                self.dirty_devices.add(index)
-                device.nocomm_ep = self.ledger.open(
-                    person=self.persons[device.person],
-                    condition=None,
-                    kind=EventKind.NO_COMMUNICATION,
-                    start=device.last_comm,
-                    trigger=device.last_comm + s.no_communication_s,
-                    raised_at=device.last_comm + s.no_communication_s,
-                    device=self.device_names[index],
-                )
+            self.dirty_devices.add(index)
+            last = float(self.comm[index])
+            device.nocomm_ep = self.ledger.open(
+                person=self.persons[device.person],
+                condition=None,
+                kind=EventKind.NO_COMMUNICATION,
+                start=last,
+                trigger=last + s.no_communication_s,
+                raised_at=last + s.no_communication_s,
+                device=self.device_names[index],
+            )
+            self.busy[index] = True
 
     # ------------------------------------------------------------------ device health
 
@@ -1145,7 +1204,7 @@ class Engine:
     ) -> None:
         s = self.settings
         wearer = person >= 0
-        busy = np.array([device.busy for device in self.devices] + [False], dtype=bool)[dev]
+        busy = self.busy[dev]
         interesting = wearer & (busy | bad)
         if batch.has_alarm is not None:
             interesting |= wearer & batch.has_alarm
@@ -1155,8 +1214,8 @@ class Engine:
         if batch.alcohol is not None and self.alcohol:
             interesting |= wearer & np.isfinite(batch.alcohol)
         # Communication gaps within the batch (rows are in arrival order).
-        last_comm = np.array([device.last_comm for device in self.devices] + [INF])
-        order = np.argsort(dev, kind="stable")
+        last_comm = self.comm
+        order = group_order(np.where(dev >= 0, dev, len(self.devices)))
         sd = dev[order]
         sa = arrival[order]
         prev = np.empty_like(sa)
@@ -1177,22 +1236,18 @@ class Engine:
         known = dev >= 0
         plain = known & ~python_rows
         if plain.any():
-            latest = np.full(slots, -INF)
-            np.maximum.at(latest, dev[plain], arrival[plain])
-            latest_gps = np.full(slots, -INF)
+            # Rows are in arrival order, so the last row of a device has its latest arrival.
+            # Fancy assignment keeps the last row of each device: its latest arrival (the clock
+            # only moves forward) and, for positions, its latest fix in arrival order.
+            self.comm[dev[plain]] = arrival[plain]
             good = plain & ~bad
-            np.maximum.at(latest_gps, dev[good], batch.t[good])
-            for index in np.flatnonzero(np.isfinite(latest)).tolist():
-                device = self.devices[index]
-                device.last_comm = max(device.last_comm, float(latest[index]))
-                if np.isfinite(latest_gps[index]):
-                    device.last_gps = max(device.last_gps, float(latest_gps[index]))
+            gd = dev[good]
+            self.gps[gd] = np.maximum(self.gps[gd], batch.t[good])
         for r in np.flatnonzero(python_rows & known).tolist():
             if person[r] >= 0:
                 self._device_row(batch, r, int(dev[r]), float(arrival[r]), bool(bad[r]))
             else:
-                device = self.devices[int(dev[r])]
-                device.last_comm = max(device.last_comm, float(arrival[r]))
+                self.comm[int(dev[r])] = max(float(self.comm[int(dev[r])]), float(arrival[r]))
 
     def _device_row(self, batch: FixBatch, r: int, index: int, now: float, bad: bool) -> None:
         s = self.settings
@@ -1206,18 +1261,18 @@ class Engine:
         if device.nocomm_ep >= 0:
             ledger.close(device.nocomm_ep, now, now, [fid])
             device.nocomm_ep = -1
-        elif now - device.last_comm > s.no_communication_s:
+        elif now - float(self.comm[index]) > s.no_communication_s:
             episode = ledger.open(
                 person=person,
                 condition=None,
                 kind=EventKind.NO_COMMUNICATION,
-                start=device.last_comm,
-                trigger=device.last_comm + s.no_communication_s,
-                raised_at=device.last_comm + s.no_communication_s,
+                start=float(self.comm[index]),
+                trigger=float(self.comm[index]) + s.no_communication_s,
+                raised_at=float(self.comm[index]) + s.no_communication_s,
                 device=name,
             )
             ledger.close(episode, now, now, [fid])
-        device.last_comm = max(device.last_comm, now)
+        self.comm[index] = max(float(self.comm[index]), now)
         alarms: set[str] = set()
         if batch.alarms is not None and batch.alarms[r]:
             alarms = {item.strip().lower() for item in batch.alarms[r].replace(",", ";").split(";")}
@@ -1253,17 +1308,17 @@ class Engine:
                 ledger.close(device.battery_ep, t, max(now, t), [fid])
                 device.battery_ep = -1
         if not bad:
-            device.last_gps = max(device.last_gps, t)
+            self.gps[index] = max(float(self.gps[index]), t)
             if device.nogps_ep >= 0:
                 ledger.close(device.nogps_ep, t, max(now, t), [fid])
                 device.nogps_ep = -1
-        elif device.nogps_ep < 0 and t - device.last_gps >= s.no_gps_s:
+        elif device.nogps_ep < 0 and t - float(self.gps[index]) >= s.no_gps_s:
             near = self._near_exclusion(device.person)
             device.nogps_ep = ledger.open(
                 person=person,
                 condition=None,
                 kind=EventKind.NO_GPS,
-                start=device.last_gps,
+                start=float(self.gps[index]),
                 trigger=t,
                 raised_at=max(now, t),
                 device=name,
@@ -1291,6 +1346,7 @@ class Engine:
                     device.alcohol_run.pop(condition.id, None)
                     if condition.id in device.alcohol_eps:
                         ledger.close(device.alcohol_eps.pop(condition.id), t, max(now, t), [fid])
+        self.busy[index] = device.busy
 
     def _near_exclusion(self, person: int) -> bool:
         begin = int(self.zstart[person])
@@ -1398,7 +1454,7 @@ class _PairArrays:
     zi: IntArray
     fid: IntArray
     arrival: FloatArray
-    pd: FloatArray
+    first: BoolArray
     prev_t: FloatArray
     transit: BoolArray
     step: FloatArray

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from vigil.bootstrap import Container, build_container
 from vigil.db import migrate as migrations
@@ -36,6 +37,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.engine.cli", "replay"),
     ("vigil.evidence.cli", "evidence"),
     ("vigil.harm.cli", "harm"),
+    ("vigil.monitoring.cli", "geo"),
 )
 for _module_name, _name in SUBCOMMANDS:
     app.add_typer(importlib.import_module(_module_name).app, name=_name)
@@ -79,12 +81,12 @@ def demo(
     migrations.upgrade(settings.database_url)
     container = build_container(settings)
     logins = seed_demo(container)
-    console.print(f"\n[bold]Vigil demo[/bold] on http://{host}:{port}\n")
+    table = Table(title=f"Vigil demo on http://{host}:{port}", title_justify="left")
+    for column in ("role", "username", "password"):
+        table.add_column(column, no_wrap=True)
     for username, password, role in logins:
-        console.print(
-            f"  {role:<22} username [cyan]{username}[/cyan]  password [cyan]{password}[/cyan]"
-        )
-    console.print()
+        table.add_row(role, username, password)
+    console.print(table)
     run_server(container, host=host, port=port)
 
 

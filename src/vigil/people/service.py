@@ -739,3 +739,13 @@ def list_prisons(uow: UnitOfWork) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def person_scope(uow: UnitOfWork, person_id: str | int) -> tuple[int | None, str | None] | None:
+
+    try:
+        key = int(person_id)
+    except (TypeError, ValueError):
+        return None
+    view = persons_by_ids(uow, [key]).get(key)
+    return None if view is None else (view.managing_team_id, view.force_area)

@@ -13,7 +13,6 @@ anything — an outlier with a 500 m disc is not evidence of presence — and fl
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy import select
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
+from vigil.people import service as people_service
 from vigil.security import audit
 from vigil.security.model import NATIONAL_ROLES, Principal, Role
 from vigil.tracking import store
@@ -56,21 +56,12 @@ ScopeCheck = Callable[[UnitOfWork, Principal, str], bool]
 
 def registry_scope(uow: UnitOfWork, principal: Principal, person_id: str) -> bool:
     """Caseload scope from the registry: national roles see everyone; a probation officer sees
-    the persons their team manages and the police those in their force area.
-
-    Asks ``vigil.people.service.person_scope(uow, person_id) -> (managing_team_id, force_area)
-    | None``; while the registry does not answer, scoped roles see nobody (fail closed).
+    the persons their team manages and the police those in their force area. Unknown persons are
+    seen by nobody else (fail closed).
     """
     if principal.role in NATIONAL_ROLES:
         return True
-    try:
-        people = importlib.import_module("vigil.people.service")
-    except ImportError:
-        return False
-    lookup = getattr(people, "person_scope", None)
-    if lookup is None:
-        return False
-    found = lookup(uow, person_id)
+    found = people_service.person_scope(uow, person_id)
     if found is None:
         return False
     team_id, force_area = found

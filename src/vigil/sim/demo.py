@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from vigil.bootstrap import Container
+from vigil.contact import demo as contact_demo
 from vigil.devices import service as devices
 from vigil.devices.model import DeviceType, HolderKind, imei_with_check_digit
+from vigil.harm import demo as harm_demo
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft, Pilot
 from vigil.people import service as people
@@ -205,6 +207,9 @@ def seed_demo(container: Container) -> list[DemoLogin]:
         seeded = people.team_by_name(uow, TEAMS[0].name) is not None
     if not seeded:
         _seed_pilot(container, existing)
+    # The other services' demo data; each seeding is idempotent on its own.
+    contact_demo.seed(container)
+    harm_demo.seed(container)
     for team in TEAMS:
         logins.append((team.login, DEMO_PASSWORD, Role.PROBATION_OFFICER.value))
     for username, _name, _force in POLICE:

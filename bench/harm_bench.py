@@ -216,7 +216,8 @@ def main() -> None:
                 text=True,
                 check=True,
             )
-            rows.append(result.stdout.strip().splitlines()[-1].split("\t"))
+            fields = result.stdout.rstrip("\n").splitlines()[-1].split("\t")
+            rows.append((fields + [""] * 5)[:5])
         print(f"{'stage':<48}{'seconds':>9}{'peak MB':>9}  notes")
         labels = {
             "memory": "import+resolution+scoring+ranking (in memory)",

@@ -24,6 +24,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.alerts.worker",
     "vigil.gateways.service",
     "vigil.sim.live",
+    "vigil.evidence.scheduler",
 )
 
 log = get_logger(__name__)

@@ -894,6 +894,7 @@ class WeeklyResult:
     html: str
     pdf: bytes
     sha256: str
+    overview: Overview | None = None
 
 
 def render_weekly(overview: Overview, generated: datetime) -> tuple[str, bytes]:
@@ -912,8 +913,13 @@ def generate_weekly(
     week_start: date,
     reason: str | None,
     trigger: str = "on_demand",
+    commit: bool = True,
 ) -> WeeklyResult:
-    """Build, render (HTML and PDF) and store one wearer's weekly overview; audited."""
+    """Build, render (HTML and PDF) and store one wearer's weekly overview; audited.
+
+    ``commit=False`` leaves the transaction open so a caller (the Monday scheduler) can enqueue
+    the officer's email in it: the overview and its delivery are stored together or not at all.
+    """
     import hashlib
 
     from vigil.alerts import service as alerts_service
@@ -987,5 +993,68 @@ def generate_weekly(
             "weekly_id": weekly_id,
         },
     )
+    if commit:
+        uow.commit()
+    return WeeklyResult(int(weekly_id), html, pdf, digest, overview)
+
+
+def get_weekly(
+    uow: UnitOfWork, principal: Principal, weekly_id: int, reason: str | None
+) -> tuple[dict[str, Any], WeeklyResult]:
+    """A stored weekly overview (summary, HTML and PDF). Every read is audited."""
+    from vigil.tracking import queries
+
+    principal.require(*WEEKLY_ROLES)
+    stated = stated_reason(reason)
+    row = uow.connection.execute(
+        select(weekly_overviews).where(weekly_overviews.c.id == weekly_id)
+    ).first()
+    if row is None or not queries.registry_scope(uow, principal, row.person_id):
+        raise NotFound(f"weekly overview {weekly_id}")
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="weekly_overview.view",
+        subject_type="person",
+        subject_id=row.person_id,
+        detail={"reason": stated, "weekly_id": weekly_id},
+    )
     uow.commit()
-    return WeeklyResult(int(weekly_id), html, pdf, digest)
+    return _weekly_json(row), WeeklyResult(int(row.id), row.html, bytes(row.pdf), row.sha256)
+
+
+def _weekly_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "person_id": row.person_id,
+        "week_start": row.week_start,
+        "trigger": row.trigger,
+        "generated_at": row.generated_at.isoformat(),
+        "generated_by": row.generated_by,
+        "sha256": row.sha256,
+    }
+
+
+def list_weekly(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
+    """The stored overviews of one wearer, newest first (no content, so not a trail read)."""
+    from vigil.tracking import queries
+
+    principal.require(*WEEKLY_ROLES)
+    if not queries.registry_scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+    rows = uow.connection.execute(
+        select(
+            weekly_overviews.c.id,
+            weekly_overviews.c.person_id,
+            weekly_overviews.c.week_start,
+            weekly_overviews.c.trigger,
+            weekly_overviews.c.generated_at,
+            weekly_overviews.c.generated_by,
+            weekly_overviews.c.sha256,
+        )
+        .where(weekly_overviews.c.person_id == person_id)
+        .order_by(weekly_overviews.c.id.desc())
+        .limit(100)
+    )
+    return [_weekly_json(r) for r in rows]

@@ -29,6 +29,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.harm.tables",
     "vigil.evidence.tables",
     "vigil.engine.tables",
+    "vigil.geo.postcodes",
 )
 
 

@@ -1,0 +1,149 @@
+/* Vigil maps: zones, warning buffers, curfew addresses, trails, fixes with accuracy circles and
+   trail playback, drawn with Leaflet on a plain background. There is no tile layer (the servers
+   do not reach the internet), so a scale bar and a 100 m grid give the map its sense of size.
+
+   A map is a <div class="vigil-map" data-map="ID"> with its data in <script id="ID"
+   type="application/json">: {zones: [...], trail: {points: [[lat, lon, acc, t, inZone, flagged]]},
+   alert: {lat, lon}}. data-accuracy draws every fix's accuracy circle; data-playback adds a
+   slider and a play button. */
+(function () {
+  'use strict';
+  var COLOURS = { zone: '#d4351c', buffer: '#f47738', curfew: '#1d70b8', inclusion: '#00703c',
+                  wearer: '#4c2c92', trail: '#0b0c0c' };
+
+  function zoneLayers(zone, highlight) {
+    var layers = [];
+    var kind = zone.type === 'curfew' ? 'curfew' : zone.type === 'inclusion_zone' ? 'inclusion'
+      : zone.type === 'wearer' ? 'wearer' : 'zone';
+    var colour = COLOURS[kind];
+    var weight = highlight ? 4 : 2;
+    var g = zone.geometry || {};
+    var label = zone.label || kind;
+    if (g.type === 'Point') {
+      var centre = [g.coordinates[1], g.coordinates[0]];
+      layers.push(L.circle(centre, { radius: zone.radius_m || 0, color: colour, weight: weight,
+                                     fillOpacity: 0.2 }).bindTooltip(label));
+      if (zone.buffer_m) {
+        layers.push(L.circle(centre, { radius: (zone.radius_m || 0) + zone.buffer_m,
+                                       color: COLOURS.buffer, weight: 2, dashArray: '6 6',
+                                       fill: false }));
+      }
+    } else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+      layers.push(L.geoJSON(g, { style: { color: colour, weight: weight, fillOpacity: 0.2 } })
+        .bindTooltip(label));
+    }
+    return layers;
+  }
+
+  function metresGrid(map, group) {
+    /* Faint lines every 100 m (or 1 km when zoomed out): without tiles they show distance. */
+    group.clearLayers();
+    var b = map.getBounds();
+    var lat = b.getCenter().lat;
+    var widthM = map.distance([lat, b.getWest()], [lat, b.getEast()]);
+    var step = widthM > 8000 ? 1000 : widthM > 2500 ? 500 : 100;
+    var dLat = step / 111320;
+    var dLon = step / (111320 * Math.cos(lat * Math.PI / 180));
+    var style = { color: '#b1b4b6', weight: 1, interactive: false };
+    for (var y = Math.floor(b.getSouth() / dLat) * dLat; y < b.getNorth(); y += dLat) {
+      group.addLayer(L.polyline([[y, b.getWest()], [y, b.getEast()]], style));
+    }
+    for (var x = Math.floor(b.getWest() / dLon) * dLon; x < b.getEast(); x += dLon) {
+      group.addLayer(L.polyline([[b.getSouth(), x], [b.getNorth(), x]], style));
+    }
+  }
+
+  function formatTime(seconds) {
+    return new Date(seconds * 1000).toLocaleString('en-GB', { timeZone: 'Europe/London',
+      weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  }
+
+  function playback(el, map, points) {
+    var wrap = document.createElement('div');
+    wrap.className = 'vigil-playback';
+    var id = el.id + '-slider';
+    wrap.innerHTML =
+      '<button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-play>Play</button>' +
+      '<label class="govuk-label govuk-!-margin-bottom-0" for="' + id + '">Position in trail</label>' +
+      '<input type="range" id="' + id + '" min="0" max="' + (points.length - 1) + '" value="0" step="1">' +
+      '<span class="govuk-body-s govuk-!-margin-bottom-0" aria-live="off" data-time></span>';
+    el.parentNode.insertBefore(wrap, el.nextSibling);
+    var slider = wrap.querySelector('input');
+    var label = wrap.querySelector('[data-time]');
+    var button = wrap.querySelector('[data-play]');
+    var marker = L.circleMarker([points[0][0], points[0][1]], { radius: 7, color: '#0b0c0c',
+      fillColor: '#ffdd00', fillOpacity: 1, weight: 2 }).addTo(map);
+    var done = L.polyline([], { color: '#1d70b8', weight: 4 }).addTo(map);
+    var timer = null;
+    function show(i) {
+      var p = points[i];
+      marker.setLatLng([p[0], p[1]]);
+      done.setLatLngs(points.slice(0, i + 1).map(function (q) { return [q[0], q[1]]; }));
+      label.textContent = formatTime(p[3]) + (p[4] ? ' – inside a zone' : '');
+      slider.setAttribute('aria-valuetext', label.textContent);
+    }
+    slider.addEventListener('input', function () { show(Number(slider.value)); });
+    button.addEventListener('click', function () {
+      if (timer) { clearInterval(timer); timer = null; button.textContent = 'Play'; return; }
+      button.textContent = 'Pause';
+      var step = Math.max(1, Math.round(points.length / 300));
+      timer = setInterval(function () {
+        var next = Math.min(points.length - 1, Number(slider.value) + step);
+        slider.value = String(next);
+        show(next);
+        if (next >= points.length - 1) { clearInterval(timer); timer = null; button.textContent = 'Play'; }
+      }, 50);
+    });
+    show(0);
+  }
+
+  function draw(el) {
+    var source = document.getElementById(el.getAttribute('data-map'));
+    if (!source || typeof L === 'undefined') { return; }
+    var data = JSON.parse(source.textContent);
+    var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, keyboard: true });
+    el.vigilMap = map;
+    L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(map);
+    var grid = L.layerGroup().addTo(map);
+    var bounds = L.latLngBounds([]);
+    (data.zones || []).forEach(function (zone) {
+      zoneLayers(zone, data.highlight && zone.id === data.highlight).forEach(function (layer) {
+        layer.addTo(map);
+        if (layer.getBounds) { bounds.extend(layer.getBounds()); }
+      });
+    });
+    var points = (data.trail && data.trail.points) || [];
+    if (points.length) {
+      var line = L.polyline(points.map(function (p) { return [p[0], p[1]]; }),
+                            { color: COLOURS.trail, weight: 2, opacity: 0.8 }).addTo(map);
+      bounds.extend(line.getBounds());
+      var accuracy = el.hasAttribute('data-accuracy');
+      points.forEach(function (p) {
+        if (accuracy && p[2] > 0) {
+          L.circle([p[0], p[1]], { radius: p[2], color: p[4] ? COLOURS.zone : '#505a5f',
+                                   weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
+        }
+        if (accuracy || p[4]) {
+          L.circleMarker([p[0], p[1]], { radius: 3, color: p[4] ? COLOURS.zone : '#0b0c0c',
+                                         fillOpacity: 1, weight: 1 })
+            .bindTooltip(formatTime(p[3]) + ', ±' + p[2] + ' m' + (p[5] ? ' (flagged)' : ''))
+            .addTo(map);
+        }
+      });
+    }
+    if (data.alert && data.alert.lat !== null && data.alert.lat !== undefined) {
+      L.circleMarker([data.alert.lat, data.alert.lon], { radius: 8, color: '#d4351c', weight: 3,
+                                                         fill: false }).addTo(map);
+      bounds.extend([data.alert.lat, data.alert.lon]);
+    }
+    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.15)); } else { map.setView([52.5, -1.9], 12); }
+    metresGrid(map, grid);
+    map.on('moveend', function () { metresGrid(map, grid); });
+    if (el.hasAttribute('data-playback') && points.length > 1) { playback(el, map, points); }
+  }
+
+  window.VigilMap = { zoneLayers: zoneLayers, metresGrid: metresGrid };
+  function start() { document.querySelectorAll('.vigil-map[data-map]').forEach(draw); }
+  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); }
+  else { start(); }
+})();

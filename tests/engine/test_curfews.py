@@ -1,4 +1,4 @@
-"""Curfews and inclusion zones: windows in local time, overnight rows, DST, grace, absences, timers."""
+"""Curfews and inclusion zones: local-time windows, overnight rows, DST, grace, absences, timers."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ def test_strap_removal_tamper_and_sos_are_raised_at_once_and_not_repeated(tmp_pa
     assert seconds(strap["end"]) == 140
     assert len(of_kind(records, "tamper")) == 1
     assert len(of_kind(records, "sos")) == 1
-    assert strap["condition"] is None and strap["device"] == "T1"
+    assert strap["condition"] is None
+    assert strap["device"] == "T1"
 
 
 def test_a_low_battery_is_raised_once_and_ends_when_charged(tmp_path: Path) -> None:

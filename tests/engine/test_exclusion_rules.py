@@ -1,4 +1,4 @@
-"""Exclusion zones: accuracy discs, confirmation, estimated entry, hysteresis, warnings, transits."""
+"""Exclusion zones: accuracy discs, confirmation, estimated entry, hysteresis, warnings, transit."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def test_a_wearer_in_the_hole_of_a_polygon_is_not_in_the_zone(tmp_path: Path) ->
     in_ring = Stream().walk(0, 1200, 10, 350, 350)
     records, _ = run(scenario(zone), in_ring, tmp_path / "ring")
     assert len(of_kind(records, "exclusion_zone")) == 1
-    assert (LON0, LAT0) == at(0, 0)
+    assert at(0, 0) == (LON0, LAT0)
 
 
 def test_each_part_of_a_multipolygon_is_part_of_the_zone(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def test_replay_writes_one_json_line_per_event_in_the_documented_shape(tmp_path:
     assert [line["kind"] for line in lines] == ["approach_warning", "exclusion_zone"]
     for line in lines:
         assert list(line)[: len(KEYS)] == KEYS
-        assert line["start"].endswith("Z") and line["raised_at"].endswith("Z")
+        assert line["start"].endswith("Z")
+        assert line["raised_at"].endswith("Z")
 
 
 def test_the_issue_example_scenario_with_offsets_and_optional_columns_is_accepted(
@@ -105,7 +106,11 @@ def test_the_issue_example_scenario_with_offsets_and_optional_columns_is_accepte
 
 
 def test_a_bad_time_is_reported_by_line_and_column_and_nothing_is_written(tmp_path: Path) -> None:
-    csv_text = "device,time,lat,lon,accuracy_m\nT1,2026-11-23T17:00:00Z,52.4,-1.9,10\nT1,2026-11-23 17:01,52.4,-1.9,10\n"
+    csv_text = (
+        "device,time,lat,lon,accuracy_m\n"
+        "T1,2026-11-23T17:00:00Z,52.4,-1.9,10\n"
+        "T1,2026-11-23 17:01,52.4,-1.9,10\n"
+    )
     code, output, out = _invoke(tmp_path, scenario(circle("Z1", 300)), csv_text)
     assert code == 2
     assert "line 3: time" in output
@@ -151,8 +156,14 @@ def test_replay_onto_a_sqlite_trail_store_cites_the_stored_fixes(tmp_path: Path)
     result = CliRunner().invoke(
         app,
         [
-            "replay", str(tmp_path / "scenario.json"), str(tmp_path / "fixes.csv"),
-            "--out", str(out), "--trail", str(trail), "--quiet",
+            "replay",
+            str(tmp_path / "scenario.json"),
+            str(tmp_path / "fixes.csv"),
+            "--out",
+            str(out),
+            "--trail",
+            str(trail),
+            "--quiet",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -161,7 +172,8 @@ def test_replay_onto_a_sqlite_trail_store_cites_the_stored_fixes(tmp_path: Path)
         count = connection.execute("SELECT count(*) FROM fixes").fetchone()[0]
         marks = ",".join("?" * len(violation["fix_ids"]))
         cited = connection.execute(
-            f"SELECT device_id, person_id FROM fixes WHERE id IN ({marks})", violation["fix_ids"]
+            f"SELECT device_id, person_id FROM fixes WHERE id IN ({marks})",  # noqa: S608
+            violation["fix_ids"],
         ).fetchall()
     assert count == len(stream.rows)
     assert set(cited) == {("T1", "P1")}

@@ -1,4 +1,4 @@
-"""Stored state: a restart mid-violation neither loses nor repeats anything (SQLite and PostgreSQL)."""
+"""Stored state: a restart mid-violation neither loses nor repeats anything (both databases)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,15 @@ def _batch(stream: Stream, path: Path, first_id: int) -> FixBatch:
     return batch
 
 
-def _run(db_url: str, plan_raw: dict, start: datetime, stream: Stream | None, path: Path, first_id: int, until: datetime | None = None):
+def _run(
+    db_url: str,
+    plan_raw: dict,
+    start: datetime,
+    stream: Stream | None,
+    path: Path,
+    first_id: int,
+    until: datetime | None = None,
+):
     clock = FrozenClock(until or start)
     container = build_container(make_settings(db_url), clock=clock)
     engine = Engine(parse_plan(plan_raw), start=start.timestamp())
@@ -59,11 +67,14 @@ def test_a_restart_mid_violation_ends_the_same_violation_without_raising_it_agai
     events, rows, states = _run(db_url, raw, T0, first, tmp_path / "a.csv", 1)
     [started] = [e for e in events if e.kind.value == "exclusion_zone"]
     assert started.phase is EventPhase.STARTED
-    assert len(rows) == 1 and rows[0].end is None
+    assert len(rows) == 1
+    assert rows[0].end is None
     assert states >= 1
     # The process stops; a new one starts from storage and the wearer is still inside, then leaves.
     second = Stream().walk(620, 900, 10, 0, 0).walk(910, 1000, 10, -1000, -1000)
-    events, rows, _ = _run(db_url, raw, T0 + timedelta(seconds=615), second, tmp_path / "b.csv", 1000)
+    events, rows, _ = _run(
+        db_url, raw, T0 + timedelta(seconds=615), second, tmp_path / "b.csv", 1000
+    )
     phases = [(e.episode_id, e.phase) for e in events if e.kind.value == "exclusion_zone"]
     assert phases == [(started.episode_id, EventPhase.ENDED)]
     [row] = [r for r in rows if r.kind == "exclusion_zone"]
@@ -71,10 +82,13 @@ def test_a_restart_mid_violation_ends_the_same_violation_without_raising_it_agai
     assert row.end is not None
     assert 900 <= (row.end.replace(tzinfo=UTC) - T0).total_seconds() <= 910
     proof = json.loads(row.fix_ids)
-    assert any(i < 1000 for i in proof) and any(i >= 1000 for i in proof)  # entry and exit fixes
+    assert any(i < 1000 for i in proof)
+    assert any(i >= 1000 for i in proof)
 
 
-def test_a_curfew_timer_due_while_stopped_fires_once_after_the_restart(db_url: str, tmp_path: Path) -> None:
+def test_a_curfew_timer_due_while_stopped_fires_once_after_the_restart(
+    db_url: str, tmp_path: Path
+) -> None:
     raw = two_wearers(curfew())
     away = Stream()
     for minute in range(0, 90, 5):
@@ -88,6 +102,14 @@ def test_a_curfew_timer_due_while_stopped_fires_once_after_the_restart(db_url: s
     assert len(curfews) == 1
     assert curfews[0].start.replace(tzinfo=UTC) == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
     # Another restart: nothing new.
-    events, rows, _ = _run(db_url, raw, later + timedelta(minutes=5), None, tmp_path / "c.csv", 200, until=later + timedelta(minutes=5))
+    events, rows, _ = _run(
+        db_url,
+        raw,
+        later + timedelta(minutes=5),
+        None,
+        tmp_path / "c.csv",
+        200,
+        until=later + timedelta(minutes=5),
+    )
     assert [e for e in events if e.kind.value == "curfew" and e.phase is EventPhase.STARTED] == []
     assert len([r for r in rows if r.kind == "curfew"]) == 1

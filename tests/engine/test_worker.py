@@ -1,4 +1,4 @@
-"""The live engine worker: plan from the registry, fixes from the bus, trail store, violations, events."""
+"""The live engine worker: registry plan, fixes from the bus, trail store, violations, events."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def _wearer_with_tag(client: TestClient, container: Container) -> int:
     order = client.post("/api/orders", json=order_body(person_id), headers=headers)
     assert order.status_code == 201, order.text
     admin = as_user(client, "operator")
-    tag = client.post("/api/devices", json={"external_id": TAG, "type": "gps_tag"}, headers=admin).json()
+    tag = client.post(
+        "/api/devices", json={"external_id": TAG, "type": "gps_tag"}, headers=admin
+    ).json()
     fitted = (START - timedelta(hours=2)).isoformat()
     allocated = client.post(
         f"/api/devices/{tag['id']}/allocations",
@@ -86,7 +88,8 @@ async def test_fixes_on_the_bus_become_a_stored_violation_citing_stored_fixes_an
         proof = json.loads(row.fix_ids)
         stored = store.fixes_by_id(connection, proof)
     assert row.episode_id == started.episode_id
-    assert proof and set(proof) == set(stored)
+    assert proof
+    assert set(proof) == set(stored)
     assert all(fix.device_id == TAG for fix in stored.values())
 
 
@@ -102,9 +105,14 @@ def test_a_restarted_worker_continues_the_same_violation(
     second = engine_worker.EngineWorker(container)  # a new process
     second.load_plan()
     clock.set(START + timedelta(seconds=200))
-    events = second.handle([_fix(s) for s in range(60, 120, 10)] + [_fix(s, 0.05) for s in (130, 140, 150)])
+    events = second.handle(
+        [_fix(s) for s in range(60, 120, 10)] + [_fix(s, 0.05) for s in (130, 140, 150)]
+    )
     zone = [e for e in events if e.kind is EventKind.EXCLUSION_ZONE]
     assert [(e.episode_id, e.phase) for e in zone] == [(started.episode_id, EventPhase.ENDED)]
     with container.engine.connect() as connection:
-        rows = list(connection.execute(select(violations).where(violations.c.kind == "exclusion_zone")))
-    assert len(rows) == 1 and rows[0].end is not None
+        rows = list(
+            connection.execute(select(violations).where(violations.c.kind == "exclusion_zone"))
+        )
+    assert len(rows) == 1
+    assert rows[0].end is not None

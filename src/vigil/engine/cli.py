@@ -1,4 +1,4 @@
-"""``vigil replay SCENARIO.json FIXES.csv --out EVENTS.jsonl``: what-if analysis and test harness."""
+"""``vigil replay SCENARIO.json FIXES.csv --out EVENTS.jsonl``: what-if analysis, test harness."""
 
 from __future__ import annotations
 

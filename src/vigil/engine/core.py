@@ -453,7 +453,9 @@ class Engine:
         cached = self._lookup_cache
         if cached is not None and cached[0] is names and cached[1] == len(names):
             return cached[2]
-        lookup = np.array([self.device_index.get(name, -1) for name in names] + [-1], dtype=np.int64)
+        lookup = np.array(
+            [self.device_index.get(name, -1) for name in names] + [-1], dtype=np.int64
+        )
         self._lookup_cache = (names, len(names), lookup)
         return lookup
 
@@ -605,7 +607,7 @@ class Engine:
         self._evaluate(rows, floor)
 
     def _rewind(self, person: int, earliest: float) -> dict[str, npt.NDArray[Any]] | None:
-        """Restore ``person`` to the newest checkpoint before ``earliest``; return their fixes since."""
+        """Restore ``person`` to the newest checkpoint before ``earliest``; return fixes since."""
         chosen = -1
         for index in range(len(self.snapshots) - 1, -1, -1):
             snap = self.snapshots[index]
@@ -852,7 +854,7 @@ class Engine:
         flagged = np.zeros(n, dtype=bool)
         if not jumps.any():
             return flagged
-        p, t, lon, lat, acc, bad = (
+        _p, t, lon, lat, acc, bad = (
             rows["p"],
             rows["t"],
             rows["lon"],
@@ -983,9 +985,7 @@ class Engine:
                 zs["t_ev"][z] = t
                 prev_t = float(a.prev_t[a.fi[j]])
                 gap_ok = np.isfinite(prev_t) and t - prev_t <= s.max_gap_s
-                zs["t_entry"][z] = (
-                    interpolate_crossing(prev_t, self._pd, t, d) if gap_ok else t
-                )
+                zs["t_entry"][z] = interpolate_crossing(prev_t, self._pd, t, d) if gap_ok else t
                 self._push_evidence(z, fid, reset=True)
                 self._maybe_confirm(z, t, arrival)
             return
@@ -1013,9 +1013,7 @@ class Engine:
         elif cls <= C_BUFFER:
             zs["n_out"][z] += 1
             if zs["n_out"][z] == 1:
-                zs["t_exit"][z] = interpolate_crossing(
-                    float(a.prev_t[a.fi[j]]), self._pd, t, d
-                )
+                zs["t_exit"][z] = interpolate_crossing(float(a.prev_t[a.fi[j]]), self._pd, t, d)
             if zs["n_out"][z] >= s.exit_fixes:
                 self.ledger.close(int(zs["ep"][z]), float(zs["t_exit"][z]), max(arrival, t), [fid])
                 zs["st"][z] = IDLE

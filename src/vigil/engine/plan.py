@@ -1,4 +1,4 @@
-"""Reading a monitoring plan (the SCENARIO.json shape) into the engine's model, checking every field.
+"""Reading a monitoring plan (the SCENARIO.json shape) into the engine's model, checking fields.
 
 The same shape comes from ``vigil replay``'s SCENARIO.json and, live, from the registry's
 monitoring plan. Errors name the field by its JSON path, e.g. ``persons[0].conditions[2].radius_m``.
@@ -197,7 +197,10 @@ def _condition(
             )
         if None in (ident, device, enter, exit_m) or len(errors.errors) > before:
             return None
-        assert ident and device and enter and exit_m
+        assert ident
+        assert device
+        assert enter
+        assert exit_m
         return ProximityCondition(ident, person, device, enter, exit_m, max_age)
     if kind == "alcohol":
         threshold = _number(raw.get("threshold"), f"{field}.threshold", errors, low=0, high=1e6)

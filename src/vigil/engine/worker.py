@@ -10,6 +10,7 @@ every minute so new orders and conditions take effect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -154,10 +155,8 @@ async def run(container: Container, stop: asyncio.Event) -> None:
     container.bus.subscribe(Topic.FIXES, on_fixes)
     since_plan = 0.0
     while not stop.is_set():
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=TICK_S)
-        except TimeoutError:
-            pass
         async with lock:
             since_plan += TICK_S
             if since_plan >= PLAN_EVERY_S:

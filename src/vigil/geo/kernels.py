@@ -32,7 +32,7 @@ _CHUNK_CELLS = 1 << 21
 
 @dataclass(frozen=True)
 class ZoneShape:
-    """A zone to compile: GeoJSON geometry (Point, Polygon or MultiPolygon) and a radius for Points."""
+    """A zone to compile: GeoJSON (Point, Polygon or MultiPolygon) and a radius for Points."""
 
     geometry: dict[str, Any]
     radius_m: float | None = None
@@ -156,7 +156,7 @@ def project(
 
 
 def edges_signed_distance(edges: FloatArray, x: FloatArray, y: FloatArray) -> FloatArray:
-    """Signed distance of points to polygons given per point edges ``(m, E, 4)`` or shared ``(E, 4)``."""
+    """Signed distance of points to polygons: per-point edges ``(m, E, 4)`` or shared ``(E, 4)``."""
     if edges.ndim == 2:
         edges = edges[None, :, :]
     x1, y1, x2, y2 = edges[..., 0], edges[..., 1], edges[..., 2], edges[..., 3]
@@ -177,7 +177,8 @@ def edges_signed_distance(edges: FloatArray, x: FloatArray, y: FloatArray) -> Fl
         x_cross = x1 + (py - y1) * vx / np.where(vy != 0, vy, 1.0)
     crossings = np.count_nonzero(straddles & (px < x_cross), axis=1)
     inside = (crossings & 1).astype(bool)
-    return np.where(inside, -nearest, nearest)
+    signed: FloatArray = np.where(inside, -nearest, nearest)
+    return signed
 
 
 def signed_distance(

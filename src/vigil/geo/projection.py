@@ -57,7 +57,9 @@ class LocalPlane:
         return x / self.kx + self.lon0, y / self.ky + self.lat0
 
 
-def step_metres(lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: FloatArray) -> FloatArray:
+def step_metres(
+    lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: FloatArray
+) -> FloatArray:
     """Distance between pairs of nearby points (metres), equirectangular at the mid-latitude.
 
     The metres-per-degree series for WGS84 (one cosine, then polynomials) is good to ~0.1% up to
@@ -67,4 +69,5 @@ def step_metres(lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: Floa
     c2 = 2 * c * c - 1  # cos 2φ
     kx = 111_412.84 * c - 93.5 * (4 * c * c * c - 3 * c)
     ky = 111_132.954 - 559.822 * c2 + 1.175 * (2 * c2 * c2 - 1)
-    return np.sqrt(((lon2 - lon1) * kx) ** 2 + ((lat2 - lat1) * ky) ** 2)
+    distance: FloatArray = np.sqrt(((lon2 - lon1) * kx) ** 2 + ((lat2 - lat1) * ky) ** 2)
+    return distance

@@ -101,3 +101,15 @@ def test_the_same_fixes_give_the_same_episodes_and_ids_whatever_the_batch_size(
     second, _ = run(scenario(circle("Z1", 300, buffer=200)), stream, tmp_path / "b", chunk=7)
     assert first == second
     assert len({record["id"] for record in first}) == len(first)
+
+
+def test_an_exclusion_zone_with_a_timetable_only_counts_inside_its_hours(tmp_path: Path) -> None:
+    # A school zone enforced 17:10-17:20 (local = UTC in November) on Mondays only.
+    school = circle("S1", 300, timetable=[{"days": ["mon"], "start": "17:10", "end": "17:20"}])
+    stream = Stream().walk(0, 300, 10, 0, 0)  # inside 17:00-17:05: not enforced yet
+    stream.walk(310, 500, 10, -1000, -1000)
+    stream.walk(510, 1500, 10, 0, 0)  # inside again from 17:08:30, through the window
+    records, _ = run(scenario(school), stream, tmp_path)
+    [violation] = of_kind(records, "exclusion_zone")
+    assert seconds(violation["start"]) >= 600  # not before the window opens
+    assert seconds(violation["end"]) == 1200  # ends with the window

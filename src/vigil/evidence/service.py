@@ -364,6 +364,11 @@ def _run_row(uow: UnitOfWork, principal: Principal, run_id: int) -> Any:
     return run
 
 
+def run_info(uow: UnitOfWork, principal: Principal, run_id: int) -> dict[str, Any]:
+    """A run's parameters and counts, without its matches (not a read of anyone's trail)."""
+    return _run_json(_run_row(uow, principal, run_id))
+
+
 def _match_rows(
     uow: UnitOfWork, run_id: int, status: MatchStatus | None = None
 ) -> list[dict[str, Any]]:

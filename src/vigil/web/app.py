@@ -38,6 +38,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.gateways.api",
     "vigil.harm.pages",
     "vigil.harm.api",
+    "vigil.evidence.api",
     "vigil.monitoring.pages",
     "vigil.web.home",
 )

@@ -259,8 +259,9 @@ class Engine:
         }
         self.qmask = np.zeros(nz, dtype=np.int8)
         self.person_deadline = np.full(len(self.persons), INF)
-        for z in range(nz):
-            self._set_q(z)
+        # Every machine starts idle and armed; without a buffer no warning is possible.
+        self.zs["qs"][:] = np.where(self.z_buffer > 0, Q_IDLE_ARMED, Q_IDLE_NO_BUFFER)
+        self.qmask[:] = QUIET_MASK[self.zs["qs"]]
         # Proximity: conditions by wearer and by protected person's device.
         self.prox: list[ProximityCondition] = []
         self.prox_by_person: dict[int, list[int]] = {}

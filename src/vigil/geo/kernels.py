@@ -105,19 +105,27 @@ def compile_zones(shapes: Sequence[ZoneShape]) -> CompiledZones:
             xmin[index], ymin[index], xmax[index], ymax[index] = -r, -r, r, r
             continue
         rings = [np.asarray(ring, dtype=np.float64)[:, :2] for ring in _rings(geometry)]
-        every = np.concatenate(rings)
-        lo = every.min(axis=0)
-        hi = every.max(axis=0)
-        lon0[index], lat0[index] = (lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2
-        kx[index], ky[index] = metres_per_degree(lat0[index])
-        edges = []
+        outer = rings[0]  # holes lie inside the outer ring, so it alone gives the bounds
+        lon_mid = (float(outer[:, 0].min()) + float(outer[:, 0].max())) / 2
+        lat_mid = (float(outer[:, 1].min()) + float(outer[:, 1].max())) / 2
+        scale_x, scale_y = metres_per_degree(lat_mid)
+        lon0[index], lat0[index], kx[index], ky[index] = lon_mid, lat_mid, scale_x, scale_y
+        count = sum(ring.shape[0] - 1 for ring in rings)
+        flat = np.empty((count, 4))
+        row = 0
         for ring in rings:
-            x = (ring[:, 0] - lon0[index]) * kx[index]
-            y = (ring[:, 1] - lat0[index]) * ky[index]
-            edges.append(np.stack([x[:-1], y[:-1], x[1:], y[1:]], axis=1))
-        flat = np.concatenate(edges)
-        xmin[index], xmax[index] = flat[:, [0, 2]].min(), flat[:, [0, 2]].max()
-        ymin[index], ymax[index] = flat[:, [1, 3]].min(), flat[:, [1, 3]].max()
+            x = (ring[:, 0] - lon_mid) * scale_x
+            y = (ring[:, 1] - lat_mid) * scale_y
+            m = ring.shape[0] - 1
+            flat[row : row + m, 0] = x[:-1]
+            flat[row : row + m, 1] = y[:-1]
+            flat[row : row + m, 2] = x[1:]
+            flat[row : row + m, 3] = y[1:]
+            row += m
+        xs = flat[:, 0]
+        ys = flat[:, 1]
+        xmin[index], xmax[index] = xs.min(), xs.max()
+        ymin[index], ymax[index] = ys.min(), ys.max()
         size = 1 << max(2, int(np.ceil(np.log2(flat.shape[0]))))
         pending.setdefault(size, []).append((index, flat))
     buckets: list[_Bucket] = []

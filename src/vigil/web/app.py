@@ -39,6 +39,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.harm.pages",
     "vigil.harm.api",
     "vigil.evidence.api",
+    "vigil.evidence.pages",
     "vigil.monitoring.pages",
     "vigil.web.home",
 )

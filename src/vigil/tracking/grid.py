@@ -19,7 +19,7 @@ _ROW_STRIDE = 1_000_000
 # Fewest metres in a degree of latitude (at the equator) and of longitude on the equator: dividing
 # a distance by these never under-estimates its extent in degrees.
 _MIN_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_320.0
+_M_PER_DEG_LON_EQUATOR = 111_319.0
 
 
 def cell_of(lat: float, lon: float) -> int:
@@ -28,12 +28,12 @@ def cell_of(lat: float, lon: float) -> int:
     return row * _ROW_STRIDE + col
 
 
-def cells_covering(lat: float, lon: float, radius_m: float) -> list[int]:
-    """Every cell that holds any point within ``radius_m`` of (lat, lon).
-
-    Takes the bounding box of the circle in degrees (with the longitude extent computed at the
-    box's edge furthest from the equator, where degrees are shortest) and lists the cells in it.
-    Boxes crossing the antimeridian are clipped to ±180° (no monitored area is near it).
+def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(south, north, west, east) in degrees, holding every point within ``radius_m`` of
+    (lat, lon): the latitude extent uses the fewest metres a degree of latitude ever has, the
+    longitude extent is computed at the box's edge furthest from the equator, where degrees are
+    shortest. Never smaller than the circle; clipped to ±90° and ±180° (no monitored area is near
+    the antimeridian).
     """
     dlat = radius_m / _MIN_M_PER_DEG_LAT
     south = max(-90.0, lat - dlat)
@@ -41,8 +41,14 @@ def cells_covering(lat: float, lon: float, radius_m: float) -> list[int]:
     widest = max(abs(south), abs(north))
     cos_lat = math.cos(math.radians(min(widest, 89.999)))
     dlon = radius_m / (_M_PER_DEG_LON_EQUATOR * cos_lat)
-    west = max(-180.0, lon - dlon)
-    east = min(180.0, lon + dlon)
+    return south, north, max(-180.0, lon - dlon), min(180.0, lon + dlon)
+
+
+def cells_covering(lat: float, lon: float, radius_m: float) -> list[int]:
+    """Every cell that holds any point within ``radius_m`` of (lat, lon): the cells of its
+    ``bounding_box``. Exact whatever the latitude: only how many cells a query touches changes.
+    """
+    south, north, west, east = bounding_box(lat, lon, radius_m)
     row0 = math.floor(south / CELL_LAT_DEG) + _LAT_OFFSET
     row1 = math.floor(north / CELL_LAT_DEG) + _LAT_OFFSET
     col0 = math.floor(west / CELL_LON_DEG) + _LON_OFFSET

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 from pyproj import Geod
-from sqlalchemy import select
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
@@ -27,7 +25,6 @@ from vigil.people import service as people_service
 from vigil.security import audit
 from vigil.security.model import NATIONAL_ROLES, Principal, Role
 from vigil.tracking import store
-from vigil.tracking.grid import cells_covering
 from vigil.tracking.model import (
     AccountCheck,
     Approach,
@@ -37,7 +34,7 @@ from vigil.tracking.model import (
     StoredFix,
     Trail,
 )
-from vigil.tracking.tables import fixes
+from vigil.tracking.tables import from_micros
 
 QUERY_ROLES = (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN)
 DEFAULT_GAP = timedelta(minutes=15)
@@ -207,30 +204,6 @@ def trail(
     return Trail(pid, start, end, tuple(found), tuple(gaps))
 
 
-def _near_candidates(
-    uow: UnitOfWork,
-    lat: float,
-    lon: float,
-    reach_m: float,
-    start: datetime,
-    end: datetime,
-) -> list[Any]:
-    # Reads only the covering (cell, fix_time, ...) index: a few short range scans.
-    query = select(
-        fixes.c.id,
-        fixes.c.person_id,
-        fixes.c.fix_time,
-        fixes.c.lat,
-        fixes.c.lon,
-        fixes.c.accuracy_m,
-    ).where(
-        fixes.c.cell.in_(cells_covering(lat, lon, reach_m)),
-        fixes.c.fix_time >= start,
-        fixes.c.fix_time <= end,
-    )
-    return list(uow.connection.execute(query))
-
-
 def who_was_near(
     uow: UnitOfWork,
     principal: Principal,
@@ -285,29 +258,32 @@ def near_unaudited(
 ) -> list[Approach]:
     """The search behind ``who_was_near``, for callers that audit a whole batch themselves
     (crime matching). Inputs must already be validated."""
-    rows = _near_candidates(uow, lat, lon, radius_m + max_accuracy_m, start, end)
-    rows = [r for r in rows if r.person_id is not None and (r.accuracy_m or 0.0) <= max_accuracy_m]
-    distances = geodesic_m(lat, lon, [r.lat for r in rows], [r.lon for r in rows])
-    accuracy = np.array([r.accuracy_m or 0.0 for r in rows], dtype=float)
-    reach = np.maximum(0.0, distances - accuracy) if rows else np.zeros(0)
+    rows = store.near_candidates(
+        uow.connection, lat, lon, radius_m + max_accuracy_m, start, end, max_accuracy_m
+    )
+    if not rows:
+        return []
+    ids, persons, times, lats, lons, accuracies = zip(*rows, strict=True)
+    distances = geodesic_m(lat, lon, lats, lons)
+    accuracy = np.array([a or 0.0 for a in accuracies], dtype=float)
+    reach = np.maximum(0.0, distances - accuracy)
     near_index = np.nonzero(reach <= radius_m)[0]
     if near_index.size == 0:
         return []
     allowed: dict[str, bool] = {}
     by_person: dict[str, list[NearFix]] = {}
     for i in near_index.tolist():
-        row = rows[i]
-        pid = row.person_id
+        pid = persons[i]
         if pid not in allowed:
             allowed[pid] = scope(uow, principal, pid)
         if allowed[pid]:
             by_person.setdefault(pid, []).append(
                 NearFix(
-                    int(row.id),
-                    row.fix_time,
-                    row.lat,
-                    row.lon,
-                    row.accuracy_m,
+                    ids[i],
+                    from_micros(times[i]),
+                    lats[i],
+                    lons[i],
+                    accuracies[i],
                     float(distances[i]),
                     float(reach[i]),
                 )

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security import audit
-from vigil.tracking.grid import cell_of
+from vigil.tracking.grid import bounding_box, cell_of, cells_covering
 from vigil.tracking.model import Fix, QualityFlags, StoredFix
 from vigil.tracking.quality import QualityTracker
 from vigil.tracking.tables import fix_legal_holds, fix_retention, fixes, to_micros
@@ -277,6 +277,70 @@ def raw_messages(
         for row in connection.execute(query):
             out[int(row.id)] = (row.raw, json.loads(row.attributes))
     return out
+
+
+# One near-point candidate: (id, person_id, fix_time in microseconds, lat, lon, accuracy_m).
+NearRow = tuple[int, str, int, float, float, float | None]
+# Only placeholders are ever put into these statements (one "?" per cell on SQLite).
+_NEAR_SELECT = "SELECT id, person_id, fix_time, lat, lon, accuracy_m FROM fixes WHERE cell "
+_NEAR_FILTER = (
+    " AND fix_time >= {p} AND fix_time <= {p} AND lat >= {p} AND lat <= {p} AND lon >= {p} "
+    "AND lon <= {p} AND person_id IS NOT NULL AND coalesce(accuracy_m, 0) <= {p}"
+)
+_PG_NEAR = _NEAR_SELECT + "= ANY(%s)" + _NEAR_FILTER.format(p="%s")
+
+
+def _sqlite_near_sql(cell_count: int) -> str:
+    # One statement text per number of cells (9 to 16 for usual radii), so sqlite3's statement
+    # cache keeps each prepared.
+    marks = ", ".join("?" * cell_count)
+    return _NEAR_SELECT + "IN (" + marks + ")" + _NEAR_FILTER.format(p="?")
+
+
+def near_candidates(
+    connection: Connection,
+    lat: float,
+    lon: float,
+    reach_m: float,
+    start: datetime,
+    end: datetime,
+    max_accuracy_m: float,
+) -> list[NearRow]:
+    """Allocated, usable fixes in the cells and bounding box round a point, with start <= fix
+    time <= end and accuracy no worse than ``max_accuracy_m`` (a superset of those within
+    ``reach_m``: the caller measures distances).
+
+    Read from the covering ``(cell, fix_time, lat, lon, accuracy_m, person_id, id)`` index alone,
+    one short range scan per cell, through the driver's own cursor: at a few hundred candidates
+    per query, building SQLAlchemy rows and converting times cost more than the search itself.
+    """
+    cells = cells_covering(lat, lon, reach_m)
+    south, north, west, east = bounding_box(lat, lon, reach_m)
+    params = (to_micros(start), to_micros(end), south, north, west, east, max_accuracy_m)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if connection.dialect.name == "sqlite":
+        _tune_sqlite_reader(connection)
+        cursor = driver.cursor()
+        try:
+            return list(cursor.execute(_sqlite_near_sql(len(cells)), (*cells, *params)))
+        finally:
+            cursor.close()
+    with driver.cursor() as pg_cursor:
+        pg_cursor.execute(_PG_NEAR, (cells, *params))
+        return list(pg_cursor.fetchall())
+
+
+# Per-connection page cache for reading the trail store (SQLite's default is 2 MB): the interior
+# pages of the large indexes stay cached between queries instead of being read again from the OS.
+SQLITE_READ_CACHE_KIB = 65_536
+
+
+def _tune_sqlite_reader(connection: Connection) -> None:
+    info = connection.connection.info
+    if not info.get("vigil.tracking.tuned"):
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_READ_CACHE_KIB}")
+        info["vigil.tracking.tuned"] = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,3 +177,18 @@ def test_the_programme_lead_reads_statistics_and_others_cannot(
     csv_link = re.search(r'id="csv-link" href="([^"]+)"', good.text).group(1)  # type: ignore[union-attr]
     sheet = client.get(csv_link.replace("&amp;", "&"))
     assert sheet.text.startswith("measure,group,subgroup,value")
+
+
+def test_the_demo_seeds_one_west_midlands_batch_with_two_rejected_rows(
+    client: TestClient, container: Container
+) -> None:
+    from vigil.evidence import demo
+
+    batch_id = demo.seed(container)
+    assert batch_id is not None
+    assert demo.seed(container) is None, "seeding twice adds nothing"
+    registry.add_user(container, "police.wmp", Role.POLICE, PASSWORD, force_area="WMP")
+    log_in(client, "police.wmp", PASSWORD)
+    page = client.get(f"/evidence/crime/batches/{batch_id}").text
+    assert "2 of 26 rows were not kept" in page
+    assert "West Midlands Police" in page

@@ -146,10 +146,11 @@ def _upsert(uow: UnitOfWork, values: list[dict[str, Any]]) -> None:
     if not values:
         return
     dialect = postgresql if uow.dialect == "postgresql" else sqlite
-    statement = dialect.insert(postcodes).values(values)
+    statement = dialect.insert(postcodes)
     updates = {c.name: statement.excluded[c.name] for c in postcodes.c if c.name != "postcode"}
+    # One statement executed for many rows: compiled once, not once per row or per batch.
     uow.connection.execute(
-        statement.on_conflict_do_update(index_elements=["postcode"], set_=updates)
+        statement.on_conflict_do_update(index_elements=["postcode"], set_=updates), values
     )
 
 
@@ -226,9 +227,7 @@ def geocode(uow: UnitOfWork, raw: str, field: str = "postcode") -> PostcodeRecor
         raise ValidationError(field, "Enter a real postcode, like SE1 2DL")
     found = find(uow, key)
     if found is None:
-        raise ValidationError(
-            field, f"{display_form(key)} is not in the loaded postcode directory"
-        )
+        raise ValidationError(field, f"{display_form(key)} is not in the loaded postcode directory")
     if found.terminated_on is not None:
         raise ValidationError(
             field,

@@ -180,7 +180,7 @@ def _date(values: dict[str, Any], key: str, label: str, errors: Errors) -> date 
 
 
 def _parse_polygon(text: str, errors: Errors) -> dict[str, Any] | None:
-    """"lat, lon" per line (what the map writes, and what a person can type) to a GeoJSON ring."""
+    """ "lat, lon" per line (what the map writes, and what a person can type) to a GeoJSON ring."""
     ring = []
     for number, line in enumerate(filter(None, (x.strip() for x in text.splitlines())), 1):
         parts = [p for p in re.split(r"[,\s]+", line) if p]
@@ -195,7 +195,7 @@ def _parse_polygon(text: str, errors: Errors) -> dict[str, Any] | None:
     if len(ring) < 3:
         errors.append(("exclusion_polygon", "Draw at least 3 corners of the polygon on the map"))
         return None
-    return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
 def _place(uow: Any, values: dict[str, Any], prefix: str, errors: Errors) -> None:
@@ -295,9 +295,7 @@ def _form_errors(exc: ValidationError, prefixes: list[str], rows: list[Any]) -> 
                 field = "exclusion_polygon" if "coordinates" in suffix else "exclusion_lat"
                 reason = f"{label} shape: {reason}"
             else:
-                field = (
-                    "trail" if prefix == "trail" else f"{prefix}_{_SUFFIX.get(suffix, 'lat')}"
-                )
+                field = "trail" if prefix == "trail" else f"{prefix}_{_SUFFIX.get(suffix, 'lat')}"
                 reason = f"{label} {suffix.replace('_', ' ')} {reason}".replace("  ", " ")
         elif field == "conditions":
             field, reason = "curfew", "Choose at least one condition"
@@ -420,9 +418,7 @@ def submit(
             return RedirectResponse(f"/orders/{order_id}", status_code=303)
         except ValidationError as exc:
             errors = _form_errors(exc, prefixes, rows)
-    return render_form(
-        request, principal, c, person_id, order, values, errors, status_code=400
-    )
+    return render_form(request, principal, c, person_id, order, values, errors, status_code=400)
 
 
 def _kept(order: orders.OrderView) -> list[dict[str, Any]]:

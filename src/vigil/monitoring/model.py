@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,9 +31,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
-DEVICE_KINDS = frozenset(
-    {"strap_removed", "tamper", "battery_low", "no_communication", "no_gps"}
-)
+DEVICE_KINDS = frozenset({"strap_removed", "tamper", "battery_low", "no_communication", "no_gps"})
 KIND_LABELS = {
     "exclusion_zone": "Entered an exclusion zone",
     "possible_transit": "Possibly passing through an exclusion zone",
@@ -145,9 +144,7 @@ def from_plane(lat0: float, lon0: float, x: float, y: float) -> tuple[float, flo
     return lat0 + y / m_lat, lon0 + x / m_lon
 
 
-def zone_mask(
-    lat: FloatArray, lon: FloatArray, zones: Sequence[dict[str, Any]]
-) -> BoolArray:
+def zone_mask(lat: FloatArray, lon: FloatArray, zones: Sequence[dict[str, Any]]) -> BoolArray:
     """Fixes inside any zone grown by its warning buffer (the fixes a reviewer must see)."""
     inside = np.zeros(lat.shape, dtype=bool)
     for zone in zones:
@@ -172,11 +169,11 @@ def zone_mask(
 
 def _douglas_peucker(x: FloatArray, y: FloatArray, tolerance: float, keep: BoolArray) -> None:
     """Mark in ``keep`` the points Douglas-Peucker needs between each pair of kept points."""
-    stack = []
-    kept = np.flatnonzero(keep)
-    for a, b in zip(kept[:-1], kept[1:], strict=True):
+    stack: list[tuple[int, int]] = []
+    kept = [int(i) for i in np.flatnonzero(keep)]
+    for a, b in itertools.pairwise(kept):
         if b - a > 1:
-            stack.append((int(a), int(b)))
+            stack.append((a, b))
     while stack:
         a, b = stack.pop()
         xs, ys = x[a + 1 : b], y[a + 1 : b]
@@ -341,9 +338,7 @@ def rows_from_days(days: dict[str, tuple[str, str] | None]) -> list[dict[str, An
         window = days.get(day)
         if window is not None:
             grouped.setdefault(window, []).append(day)
-    return [
-        {"days": group, "start": start, "end": end} for (start, end), group in grouped.items()
-    ]
+    return [{"days": group, "start": start, "end": end} for (start, end), group in grouped.items()]
 
 
 def days_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str] | None]:

@@ -71,9 +71,7 @@ class QueueView:
 
 def queue(uow: UnitOfWork, principal: Principal, flt: QueueFilter, now: datetime) -> QueueView:
     """Open alerts the principal may see, most urgent first, with who they are about."""
-    found = alerts.list_alerts(
-        uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
-    )
+    found = alerts.list_alerts(uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT))
     ids = sorted({int(a["person_id"]) for a in found if str(a["person_id"]).isdigit()})
     persons = people.persons_by_ids(uow, ids)
     rows = []
@@ -184,9 +182,7 @@ class AlertPage:
     window: tuple[datetime, datetime]
 
 
-def alert_page(
-    uow: UnitOfWork, principal: Principal, alert_id: int, now: datetime
-) -> AlertPage:
+def alert_page(uow: UnitOfWork, principal: Principal, alert_id: int, now: datetime) -> AlertPage:
     found = alerts.get_alert(uow, principal, alert_id)  # NotFound outside scope
     person = people.get_person(uow, principal, int(found["person_id"]))
     order_list = orders.list_orders(uow, principal, person.id)
@@ -221,9 +217,7 @@ def alert_page(
 # --- caseload status -------------------------------------------------------------------------
 
 
-def next_curfew(
-    conditions: list[orders.Condition], now: datetime, tz: ZoneInfo
-) -> datetime | None:
+def next_curfew(conditions: list[orders.Condition], now: datetime, tz: ZoneInfo) -> datetime | None:
     """Start of the next curfew window (or the current one's start if it is running)."""
     soonest: datetime | None = None
     for condition in conditions:
@@ -276,7 +270,7 @@ def caseload(
         uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
     ):
         open_kinds[str(alert["person_id"])].append(alert["kind"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for person in persons:
         active = [o for o in by_person_orders.get(person.id, []) if o.status is OrderStatus.ACTIVE]
         conditions = [c for o in active for c in o.conditions]
@@ -297,8 +291,8 @@ def caseload(
                 "last_fix_age": model.age_text(last, now) if last else None,
             }
         )
-    order = list(model.Status)
-    rows.sort(key=lambda r: (order.index(r["status"]), r["person"].last_name))
+    ranking = list(model.Status)
+    rows.sort(key=lambda r: (ranking.index(r["status"]), r["person"].last_name))
     return rows
 
 

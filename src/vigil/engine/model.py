@@ -41,7 +41,7 @@ class EngineSettings:
     # up to ``confirm_evidence``, or three point-inside fixes keep it positive for the dwell time.
     # It is dropped when the score goes negative or a disc is clear of the zone.
     confirm_fixes: int = 2
-    confirm_evidence: float = 1.0
+    confirm_evidence: float = 0.6
     confirm_dwell_s: float = 60.0
     # Exit after this many consecutive fixes whose disc is clear of the zone.
     exit_fixes: int = 2

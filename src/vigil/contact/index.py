@@ -132,7 +132,7 @@ class EnforcementIndex:
             if entry.postcode:
                 self.postcodes.setdefault(entry.postcode, []).append(entry)
             if entry.street:
-                self.streets.setdefault(entry.street, []).append(entry)
+                self.streets.setdefault(_street_key(entry.street, entry.building), []).append(entry)
 
     def _remove(self, item_id: int) -> None:
         found = self._by_item.pop(item_id, None)
@@ -143,7 +143,7 @@ class EnforcementIndex:
             (self.phones, key),
             (self.emails, key),
             (self.postcodes, entry.postcode),
-            (self.streets, entry.street),
+            (self.streets, _street_key(entry.street, entry.building) if entry.street else None),
         ):
             if k is None or k not in table:
                 continue
@@ -168,8 +168,9 @@ class EnforcementIndex:
         candidates: list[Entry] = []
         if keys.postcode:
             candidates.extend(self.postcodes.get(keys.postcode, ()))
-        if keys.street:
-            candidates.extend(self.streets.get(keys.street, ()))
+        if keys.street and not candidates:
+            # No postcode written (or none barred there): the same building on the same street.
+            candidates.extend(self.streets.get(_street_key(keys.street, keys.building), ()))
         best: MailHit | None = None
         seen: set[int] = set()
         for entry in candidates:
@@ -217,6 +218,11 @@ def address_indexes(indexer: Indexer, address: addresses.Address) -> AddressInde
         town=part("town", address.town),
         key=indexer(whole, ADDRESS_PURPOSE),
     )
+
+
+def _street_key(street: str, building: str | None) -> str:
+    # Keyed by building too, so a long street's candidates stay few.
+    return f"{street}|{building or ''}"
 
 
 def _entry_address(entry: Entry) -> addresses.Address:

@@ -159,3 +159,28 @@ def test_monday_overviews_go_to_each_officer_once_across_restarts_and_downtime(
     details = [json.loads(s.detail) for s in skips]
     assert {d["week_start"] for d in details} == {"2026-03-16", "2026-03-23", "2026-03-30"}
     assert all("no email address" in d["why"] for d in details)
+
+
+def test_the_background_service_does_a_round_at_start_and_stops_when_told(
+    container: Container, clock: FrozenClock
+) -> None:
+    import asyncio
+
+    clock.set(utc(2026, 3, 30, 8, 0))
+
+    async def serve_briefly() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run(container, stop))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            with container.uow() as uow:
+                if uow.connection.execute(select(weekly_schedule_runs)).first():
+                    break
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(serve_briefly())
+    with container.uow() as uow:
+        [week] = uow.connection.execute(select(weekly_schedule_runs)).all()
+    # No wearers yet: the week is still recorded as done, with no reports.
+    assert (week.week_start, week.reports) == ("2026-03-23", 0)

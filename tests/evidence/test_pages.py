@@ -88,6 +88,8 @@ def test_police_upload_shows_row_errors_then_match_review_and_export(
         data={"csrf_token": csrf, "run_id": run_id, "decision": "discarded", "reason": "Review"},
     )
     assert discard.status_code == 422
+    assert "say why the match is discarded" in discard.text
+    assert f'id="note-{match_id}-error"' in discard.text
     confirmed = client.post(
         f"/evidence/crime/matches/{match_id}/review",
         data={

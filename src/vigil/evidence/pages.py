@@ -278,11 +278,14 @@ def run_matching(
     )
 
 
-@router.get("/crime/runs/{run_id}", response_class=HTMLResponse)
-def run_page(
-    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal, reason: str = ""
-) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
+def _run_page(
+    request: Request,
+    c: Container,
+    principal: Principal,
+    run_id: int,
+    reason: str,
+    errors: Errors | None = None,
+) -> HTMLResponse:
     try:
         with c.uow() as uow:
             run = service.get_run(uow, principal, run_id, reason)
@@ -307,16 +310,27 @@ def run_page(
         c,
         principal,
         "evidence/run.html",
+        status_code=422 if errors else 200,
         run=run,
         reason=reason,
         counts=counts,
         can_review=principal.role in service.REVIEW_ROLES,
         formats=api.MATCH_FORMATS,
+        errors=errors or [],
     )
+
+
+@router.get("/crime/runs/{run_id}", response_class=HTMLResponse)
+def run_page(
+    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal, reason: str = ""
+) -> Response:
+    require_roles(principal, *CRIME_PAGE_ROLES)
+    return _run_page(request, c, principal, run_id, reason)
 
 
 @router.post("/crime/matches/{match_id}/review")
 def review_match(
+    request: Request,
     match_id: int,
     c: ContainerDep,
     principal: PagePrincipal,
@@ -326,8 +340,13 @@ def review_match(
     reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
 ) -> Response:
     require_roles(principal, *CRIME_PAGE_ROLES)
-    with c.uow() as uow:
-        service.review_match(uow, principal, match_id, decision, note)
+    try:
+        with c.uow() as uow:
+            service.review_match(uow, principal, match_id, decision, note)
+    except ValidationError as exc:
+        # The error names the match's own note field, so the summary link lands on it.
+        errors = [(f"note-{match_id}" if f == "note" else f, r) for f, r in _errors(exc)]
+        return _run_page(request, c, principal, run_id, reason, errors)
     return RedirectResponse(
         _with(f"/evidence/crime/runs/{run_id}", reason=reason) + f"#match-{match_id}",
         status_code=303,

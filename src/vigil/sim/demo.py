@@ -20,6 +20,7 @@ from vigil.bootstrap import Container
 from vigil.contact import demo as contact_demo
 from vigil.devices import service as devices
 from vigil.devices.model import DeviceType, HolderKind, imei_with_check_digit
+from vigil.evidence import demo as evidence_demo
 from vigil.harm import demo as harm_demo
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft, Pilot
@@ -210,6 +211,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
     # The other services' demo data; each seeding is idempotent on its own.
     contact_demo.seed(container)
     harm_demo.seed(container)
+    evidence_demo.seed(container)
     for team in TEAMS:
         logins.append((team.login, DEMO_PASSWORD, Role.PROBATION_OFFICER.value))
     for username, _name, _force in POLICE:

@@ -1,8 +1,10 @@
 """Delivery channels, registered in one place.
 
 To add a channel: write ``channels/<name>.py`` with a class implementing
-``vigil.alerts.channels.base.Channel`` and a ``build(settings) -> Channel`` function, then add its
-name and module here. The outbox accepts deliveries only for names listed in ``CHANNELS``.
+``vigil.alerts.channels.base.Channel`` and a ``build(settings) -> Channel | None`` function (None
+when its settings are missing), then add its name and module here. The outbox accepts deliveries
+only for names listed in ``CHANNELS``. Deliveries for a channel that is not configured wait in
+the outbox, pending, until it is.
 
 The live web channel (``channels/sse.py``) is not listed: browsers are fed straight from alert
 changes on the bus, and the alert table itself is the durable record they reload from.
@@ -14,6 +16,9 @@ import importlib
 
 from vigil.alerts.channels.base import Channel
 from vigil.alerts.config import AlertSettings
+from vigil.logs import get_logger
+
+log = get_logger(__name__)
 
 CHANNELS: dict[str, str] = {
     "email": "vigil.alerts.channels.email",
@@ -27,6 +32,9 @@ CHANNEL_NAMES = frozenset(CHANNELS)
 def build_channels(settings: AlertSettings) -> dict[str, Channel]:
     built: dict[str, Channel] = {}
     for name, module_name in CHANNELS.items():
-        channel: Channel = importlib.import_module(module_name).build(settings)
+        channel: Channel | None = importlib.import_module(module_name).build(settings)
+        if channel is None:
+            log.warning("alerts.channel_not_configured", channel=name)
+            continue
         built[name] = channel
     return built

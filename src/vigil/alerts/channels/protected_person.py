@@ -41,7 +41,11 @@ class ProtectedPersonChannel:
         )
 
 
-def build(settings: AlertSettings) -> ProtectedPersonChannel:
+def build(settings: AlertSettings) -> ProtectedPersonChannel | None:
+    if not settings.notify_api_key or not (
+        settings.notify_protected_person_template_id or settings.notify_sms_template_id
+    ):
+        return None
     return ProtectedPersonChannel(
         api_key=settings.notify_api_key,
         base_url=settings.notify_base_url,

@@ -31,7 +31,9 @@ class SmsChannel:
         )
 
 
-def build(settings: AlertSettings) -> SmsChannel:
+def build(settings: AlertSettings) -> SmsChannel | None:
+    if not settings.notify_api_key or not settings.notify_sms_template_id:
+        return None
     return SmsChannel(
         api_key=settings.notify_api_key,
         base_url=settings.notify_base_url,

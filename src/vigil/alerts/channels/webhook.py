@@ -101,5 +101,7 @@ class WebhookChannel:
         raise ChannelError(f"webhook answered {code}", permanent=permanent)
 
 
-def build(settings: AlertSettings) -> WebhookChannel:
+def build(settings: AlertSettings) -> WebhookChannel | None:
+    if not settings.webhook_secret:
+        return None
     return WebhookChannel(secret=settings.webhook_secret, timeout=settings.webhook_timeout_s)

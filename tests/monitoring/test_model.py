@@ -1,7 +1,8 @@
-"""Rules behind the pages: queue order, trail thinning, the wearer's disguised zones, curfew rows."""
+"""Rules behind the pages: queue order, thinning, the wearer's disguised zones, curfew rows."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -78,11 +79,12 @@ def test_thinning_a_week_keeps_every_fix_inside_a_zone_and_drops_most_others() -
     assert 10 < inside.sum() < 10_000
     kept = model.thin_trail(lat, lon, 15.0, inside)
     assert set(np.flatnonzero(inside)) <= set(kept.tolist())
-    assert kept[0] == 0 and kept[-1] == len(lat) - 1
+    assert kept[0] == 0
+    assert kept[-1] == len(lat) - 1
     assert len(kept) < len(lat) * 0.8
     # Every dropped fix lies within the tolerance of the drawn line (Douglas-Peucker's promise).
     x, y = model.to_plane(float(lat[0]), float(lon[0]), lat, lon)
-    for a, b in zip(kept[:-1], kept[1:], strict=True):
+    for a, b in itertools.pairwise(kept):
         if b - a < 2:
             continue
         dx, dy = x[b] - x[a], y[b] - y[a]

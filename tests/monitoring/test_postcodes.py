@@ -34,8 +34,11 @@ def test_the_extract_loads_with_terminated_and_coordinate_less_postcodes_kept(
         assert postcodes.count(uow) == 8048
         jersey = postcodes.find(uow, "je2 4wd")
         terminated = postcodes.find(uow, "SE1 9ZZ")
-    assert jersey is not None and jersey.lat is None and jersey.lon is None
-    assert terminated is not None and terminated.terminated_on == date(1998, 12, 1)
+    assert jersey is not None
+    assert jersey.lat is None
+    assert jersey.lon is None
+    assert terminated is not None
+    assert terminated.terminated_on == date(1998, 12, 1)
 
 
 def test_loading_twice_updates_rather_than_duplicates(container: Container) -> None:
@@ -87,7 +90,8 @@ def test_a_file_that_is_not_onspd_is_refused_whole(container: Container, tmp_pat
     with pytest.raises(ValidationError) as caught:
         _load(container, wrong)
     assert caught.value.field == "file"
-    assert "pcds" in caught.value.reason and "long" in caught.value.reason
+    assert "pcds" in caught.value.reason
+    assert "long" in caught.value.reason
     with container.uow() as uow:
         assert postcodes.count(uow) == 0
 
@@ -131,8 +135,10 @@ def test_the_command_loads_a_file_and_reports_counts(
     assert loaded.exit_code == 0, loaded.output
     assert "8048 of 8048 postcodes loaded: 3811 terminated" in loaded.output
     found = runner.invoke(app, ["geo", "geocode", "m11 1aa"])
-    assert found.exit_code == 0 and "M11 1AA: 53.473628, -2.172086" in found.output
+    assert found.exit_code == 0
+    assert "M11 1AA: 53.473628, -2.172086" in found.output
     refused = runner.invoke(app, ["geo", "geocode", "SE1 9ZZ"])
-    assert refused.exit_code == 1 and "terminated" in refused.output
+    assert refused.exit_code == 1
+    assert "terminated" in refused.output
     missing = runner.invoke(app, ["geo", "load-postcodes", "/nonexistent.csv"])
     assert missing.exit_code == 2

@@ -34,6 +34,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.devices.api",
     "vigil.contact.api",
     "vigil.tracking.api",
+    "vigil.alerts.pages",
     "vigil.alerts.api",
     "vigil.gateways.api",
     "vigil.harm.pages",

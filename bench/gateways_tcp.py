@@ -66,6 +66,15 @@ def pin(cpus: set[int]) -> None:
         os.sched_setaffinity(0, cpus)
 
 
+def run_queue_wait_s() -> float:
+    """Seconds this process has spent runnable but waiting for a CPU (Linux schedstat)."""
+    try:
+        with open("/proc/self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def load_cpus() -> set[int]:
     everything = set(range(os.cpu_count() or 1))
     return (everything - SERVER_CPUS) or everything
@@ -91,11 +100,11 @@ def serve(protocol: str, port_out: mp.Queue, stop: mp.Event) -> None:  # type: i
         )
         server = await gateway.start("127.0.0.1", 0)
         port_out.put(server.sockets[0].getsockname()[1])
-        cpu = time.process_time()
+        cpu, waited = time.process_time(), run_queue_wait_s()
         while not stop.is_set():
             await asyncio.sleep(0.1)
         await bus.drain()
-        port_out.put((count[0], time.process_time() - cpu))
+        port_out.put((count[0], time.process_time() - cpu, run_queue_wait_s() - waited))
 
     try:
         import uvloop
@@ -136,12 +145,14 @@ def load(protocol: str, port: int, seconds: float, connections: int, out: mp.Que
     async def main() -> int:
         return sum(await asyncio.gather(*(one(i) for i in range(connections))))
 
-    out.put(asyncio.run(main()))
+    cpu = time.process_time()
+    sent = asyncio.run(main())
+    out.put((sent, time.process_time() - cpu))
 
 
 def run(
     protocol: str, seconds: float, connections: int, generators: int
-) -> tuple[int, float, float]:
+) -> tuple[int, float, float, float, float]:
     ctx = mp.get_context("spawn")
     ports, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     server = ctx.Process(target=serve, args=(protocol, ports, stop))
@@ -154,15 +165,17 @@ def run(
     ]
     for p in loaders:
         p.start()
-    acked = sum(results.get(timeout=seconds + 60) for _ in loaders)
+    reports = [results.get(timeout=seconds + 60) for _ in loaders]
+    acked = sum(sent for sent, _ in reports)
+    load_cpu = sum(cpu for _, cpu in reports)
     elapsed = time.perf_counter() - started
     for p in loaders:
         p.join()
     stop.set()
-    published, cpu = ports.get(timeout=30)
+    published, cpu, waited = ports.get(timeout=30)
     server.join()
     assert published >= acked, (published, acked)
-    return acked, elapsed, cpu
+    return acked, elapsed, cpu, load_cpu, waited
 
 
 def main() -> None:
@@ -179,13 +192,15 @@ def main() -> None:
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"{'protocol':<10} {'fixes acked':>12} {'fixes/s':>10} {'server CPU s':>13} "
-        f"{'fixes/CPU-s':>12}"
+        f"{'fixes/CPU-s':>12} {'load CPU s':>11} {'server waited s':>16}"
     )
     for protocol in ("teltonika", "gt06"):
-        acked, elapsed, cpu = run(protocol, args.seconds, args.connections, args.generators)
+        acked, elapsed, cpu, load_cpu, waited = run(
+            protocol, args.seconds, args.connections, args.generators
+        )
         print(
             f"{protocol:<10} {acked:>12,} {acked / elapsed:>10,.0f} {cpu:>13.2f} "
-            f"{acked / cpu:>12,.0f}"
+            f"{acked / cpu:>12,.0f} {load_cpu:>11.2f} {waited:>16.2f}"
         )
     print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 

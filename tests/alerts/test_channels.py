@@ -198,6 +198,9 @@ async def test_outbox_retries_after_a_channel_failure_and_records_each_attempt(
         ).all()
     assert row.status == DeliveryStatus.DELIVERED
     assert row.attempts == 3
+    # Delivered: the outbox forgets the address and the content.
+    assert row.recipient.startswith("sha256:")
+    assert row.body == {}
     assert [(a.attempt, a.ok) for a in attempts] == [(1, False), (2, False), (3, True)]
     assert "503" in (attempts[0].error or "")
 

@@ -23,6 +23,11 @@ is down, and records every attempt. Delivery is at least once: the idempotency k
 the message (a header, an SMS reference, an email Message-ID) so receivers can drop duplicates.
 Enqueueing the same key twice is a no-op, so a retried use case never sends twice.
 
+The outbox is a queue, not an archive: once a delivery is delivered its body is dropped and its
+recipient replaced by a digest (a requester's address may be a victim's), so callers keep their
+own record of what they sent. Until then recipient and body sit in the table as given; do not put
+a protected person's details in a body (the alert worker resolves those at send time).
+
 Email bodies: ``{"text": str}`` (plain text). Webhook bodies: any JSON object. SMS bodies:
 ``{"text": str}``. Recipients are not checked here beyond being present; a channel that rejects
 an address marks the delivery failed and records why.
@@ -30,6 +35,7 @@ an address marks the delivery failed and records why.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -175,6 +181,16 @@ def claim(
     return sorted(claimed, key=lambda item: item.id)
 
 
+# Recipients that are registry ids, not addresses; kept so rate limits can count them.
+ID_RECIPIENT_CHANNELS = frozenset({"protected_person"})
+
+
+def redacted(channel: str, recipient: str) -> str:
+    if channel in ID_RECIPIENT_CHANNELS:
+        return recipient
+    return "sha256:" + hashlib.sha256(recipient.encode()).hexdigest()[:32]
+
+
 def record_attempt(
     uow: UnitOfWork,
     delivery: Claimed,
@@ -208,6 +224,8 @@ def record_attempt(
             "delivered_at": now,
             "claimed_until": None,
             "last_error": None,
+            "body": {},
+            "recipient": redacted(delivery.channel, delivery.recipient),
         }
     elif permanent:
         values = {"status": DeliveryStatus.FAILED.value, "claimed_until": None, "last_error": error}

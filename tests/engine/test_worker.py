@@ -116,3 +116,20 @@ def test_a_restarted_worker_continues_the_same_violation(
         )
     assert len(rows) == 1
     assert rows[0].end is not None
+
+
+def test_a_buffered_fix_from_before_the_tag_was_fitted_is_stored_but_not_held_against_the_wearer(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    _wearer_with_tag(client, container)  # fitted two hours before START
+    worker = engine_worker.EngineWorker(container)
+    worker.load_plan()
+    clock.set(START + timedelta(seconds=60))
+    before_fitting = [_fix(s) for s in range(-3 * 3600, -3 * 3600 + 120, 10)]
+    events = worker.handle(before_fitting)
+    assert [e for e in events if e.kind is EventKind.EXCLUSION_ZONE] == []
+    with container.engine.connect() as connection:
+        assert list(connection.execute(select(violations))) == []
+        stored = store.fixes_by_id(connection, range(1, 100))
+    assert len(stored) == len(before_fitting)
+    assert {fix.person_id for fix in stored.values()} == {None}

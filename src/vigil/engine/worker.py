@@ -20,6 +20,8 @@ import numpy as np
 
 from vigil.bootstrap import Container
 from vigil.bus.model import Topic
+from vigil.db.uow import UnitOfWork
+from vigil.devices.service import person_for_device
 from vigil.engine import service
 from vigil.engine.core import Engine, FixBatch
 from vigil.engine.events import EngineEvent
@@ -33,6 +35,8 @@ log = get_logger(__name__)
 
 TICK_S = 1.0
 PLAN_EVERY_S = 60.0
+# Fixes older than this are attributed by the allocation at their own fix time.
+RESOLVE_OLDER_THAN_S = 600.0
 
 
 def batch_from_fixes(fixes: Sequence[Fix], ids: Sequence[int], now: float) -> FixBatch:
@@ -71,6 +75,7 @@ class EngineWorker:
         self.container = container
         self.engine: Engine | None = None
         self.plan_hash = ""
+        self._resolved: dict[tuple[str, int], str | None] = {}
 
     def _now(self) -> float:
         return self.container.clock.now().timestamp()
@@ -103,23 +108,57 @@ class EngineWorker:
         log.info("engine.plan_loaded", persons=len(plan.persons))
         return True
 
-    def handle(self, fixes: Sequence[Fix]) -> list[EngineEvent]:
+    def _holders(self, uow: UnitOfWork, fixes: Sequence[Fix], now: float) -> list[str | None]:
+        """Who wore each fix's device at its fix time.
+
+        The plan says who holds each device now; that is the answer for current fixes. A fix from
+        a device outside the plan, or older than ``RESOLVE_OLDER_THAN_S`` (a buffered upload may
+        predate a re-allocation), is resolved at its own fix time, cached per device and hour.
+        """
         engine = self.engine
-        if engine is None or not fixes:
+        result: list[str | None] = []
+        for fix in fixes:
+            index = engine.device_index.get(fix.device_id, -1) if engine is not None else -1
+            planned = engine.device_person[index] if engine is not None and index >= 0 else -1
+            age = now - fix.fix_time.timestamp()
+            if engine is not None and planned >= 0 and age < RESOLVE_OLDER_THAN_S:
+                result.append(engine.persons[planned])
+                continue
+            key = (fix.device_id, int(fix.fix_time.timestamp() // 3600))
+            if key not in self._resolved:
+                if len(self._resolved) > 100_000:
+                    self._resolved.clear()
+                self._resolved[key] = person_for_device(uow, fix.device_id, fix.fix_time)
+            result.append(self._resolved[key])
+        return result
+
+    def handle(self, fixes: Sequence[Fix]) -> list[EngineEvent]:
+        """Store the fixes (always), evaluate those the plan's wearer really wore, commit."""
+        if not fixes:
             return []
-        people = [
-            engine.device_person[engine.device_index[f.device_id]]
-            if f.device_id in engine.device_index
-            else -1
-            for f in fixes
-        ]
-        person_ids = [engine.persons[p] if p >= 0 else None for p in people]
+        engine = self.engine
+        now = self._now()
         with self.container.uow() as uow:
+            person_ids = self._holders(uow, fixes, now)
             ids = store.append(uow, fixes, person_ids)
-            engine.process(batch_from_fixes(fixes, ids, self._now()))
-            events = engine.ledger.drain()
-            service.store_events(uow, events)
-            service.save_state(uow, engine)
+            events: list[EngineEvent] = []
+            if engine is not None:
+                # A fix whose wearer at fix time is not the device's wearer in the plan is
+                # evidence about someone else: stored, not evaluated against this plan.
+                mine = [
+                    i
+                    for i, fix in enumerate(fixes)
+                    if fix.device_id not in engine.device_index
+                    or engine.device_person[engine.device_index[fix.device_id]] < 0
+                    or engine.persons[engine.device_person[engine.device_index[fix.device_id]]]
+                    == person_ids[i]
+                ]
+                engine.process(
+                    batch_from_fixes([fixes[i] for i in mine], [ids[i] for i in mine], now)
+                )
+                events = engine.ledger.drain()
+                service.store_events(uow, events)
+                service.save_state(uow, engine)
             uow.commit()
         return events
 

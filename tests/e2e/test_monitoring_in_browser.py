@@ -12,13 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.conftest import FIXTURES
+from tests.e2e import helpers
 from tests.e2e.conftest import LiveServer
-from tests.e2e.helpers import (
-    live_server_with_services,  # noqa: F401  (fixture)
-    log_in,
-    screenshot,
-    serious_violations,
-)
+from tests.e2e.helpers import log_in, screenshot, serious_violations
 from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
 from vigil.devices import service as devices
 from vigil.engine.events import EventKind
@@ -26,13 +22,16 @@ from vigil.geo import postcodes
 from vigil.security.model import SYSTEM
 from vigil.sim.demo import seed_demo
 
+live_server_with_services = helpers.live_server_with_services  # the fixture, used by name
+
 
 def _send_osmand(base: str, device: str, lat: float, lon: float, at: float) -> None:
     query = urlencode(
         {"id": device, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "timestamp": int(at),
          "accuracy": "5", "batt": "80"}
     )  # fmt: skip
-    with urllib.request.urlopen(f"{base}/gateways/osmand?{query}", timeout=10) as response:
+    url = f"{base}/gateways/osmand?{query}"  # the live server's own http:// address
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
         assert response.status == 200
 
 

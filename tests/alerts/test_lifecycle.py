@@ -270,3 +270,19 @@ def test_suppression_window_silences_expected_events_but_never_a_cut_strap(
         uow.commit()
     again = event(registry.low_risk_person, at=now + timedelta(minutes=45), condition_id="7")
     assert len(handle(container, again)) == 1
+
+
+def test_one_bad_event_in_a_bus_batch_does_not_lose_the_others(
+    container: Container, registry: Registry, weekday_morning: FrozenClock
+) -> None:
+    from vigil.alerts import consumer
+
+    # A detail that cannot be stored as JSON makes that one event fail inside its savepoint.
+    bad = event(registry.low_risk_person, at=weekday_morning.now(), detail={"x": object()})
+    good = event(registry.high_risk_person, at=weekday_morning.now())
+    changes = consumer.process(container, [bad, "not an event", good])
+    assert [c.person_id for c in changes] == [registry.high_risk_person]
+    with container.engine.connect() as conn:
+        assert [row.person_id for row in conn.execute(select(alerts))] == [
+            registry.high_risk_person
+        ]

@@ -33,8 +33,8 @@ TELTONIKA_AVL = bytes.fromhex(
 
 
 class Harness:
-    def __init__(self, protocol: str, limits: Limits) -> None:
-        self.bus = InMemoryBus()
+    def __init__(self, protocol: str, limits: Limits, bus: InMemoryBus | None = None) -> None:
+        self.bus = bus or InMemoryBus()
         self.metrics = GatewayMetrics()
         self.received: list[Fix] = []
         self.bus.subscribe(Topic.FIXES, self._collect)
@@ -195,5 +195,42 @@ async def test_teltonika_login_that_is_not_an_imei_is_refused_and_dropped() -> N
         assert await asyncio.wait_for(reader.read(1), 2) == b""
         writer.close()
         assert harness.metrics.rejections("teltonika")["login_refused"] == 1
+    finally:
+        await harness.close()
+
+
+def _gt06_position(serial: int) -> bytes:
+    body = GT06_POSITION[2:-6] + serial.to_bytes(2, "big")
+    return b"\x78\x78" + body + gt06.crc16_x25(body).to_bytes(2, "big") + b"\r\n"
+
+
+async def test_acks_follow_publication_in_order_when_the_bus_pushes_back() -> None:
+    # A bus queue of 2 and a slow subscriber: the gateway must wait for the bus before acking,
+    # keep acks in frame order, and lose nothing.
+    bus = InMemoryBus(max_queue=2)
+    slow: list[Fix] = []
+
+    async def slow_engine(batch: list[Fix]) -> None:
+        await asyncio.sleep(0.002)
+        slow.extend(batch)
+
+    bus.subscribe(Topic.FIXES, slow_engine)
+    harness = Harness("gt06", Limits(max_pending_reads=2), bus)
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(GT06_LOGIN)
+        await _read_exactly(reader, 10)
+        frames = [_gt06_position(serial) for serial in range(1, 61)]
+        for i in range(0, 60, 3):  # several reads in flight while the bus is full
+            writer.write(b"".join(frames[i : i + 3]))
+            await writer.drain()
+        acks = [await _read_exactly(reader, 10) for _ in range(60)]
+        assert acks == [gt06.response(False, 0x12, serial) for serial in range(1, 61)]
+        # Every ack was sent after its fix was handed to the bus.
+        assert harness.metrics.get("gt06", "accepted") == 60
+        writer.close()
+        await harness.bus.drain()
+        assert [f.raw for f in slow] == [frame.hex() for frame in frames]
     finally:
         await harness.close()

@@ -66,7 +66,7 @@ def utc_from_parts(
         local = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise DecodeError("bad_time", str(exc)) from exc
-    return local - timedelta(seconds=offset_s)
+    return local - timedelta(seconds=offset_s) if offset_s else local
 
 
 def from_epoch(seconds: float) -> datetime:
@@ -80,7 +80,10 @@ def alarms(*names: Alarm | None) -> frozenset[Alarm]:
     return frozenset(a for a in names if a is not None)
 
 
-@dataclass
+NO_ALARMS: frozenset[Alarm] = frozenset()
+
+
+@dataclass(slots=True)
 class Draft:
     """A fix being filled in by a decoder; ``to_fix`` freezes it."""
 
@@ -108,16 +111,17 @@ class Draft:
             self.alarms.add(alarm)
 
     def to_fix(self, crc_ok: bool = True) -> Fix:
-        attributes = dict(self.attributes)
-        if not crc_ok:
-            attributes["crc_ok"] = False
-        has_position = self.lat is not None and self.lon is not None
+        # A draft makes one fix: its attribute dict is handed over rather than copied (this
+        # runs once per fix on the gateways' hot path).
+        attributes = self.attributes if crc_ok else {**self.attributes, "crc_ok": False}
+        lat, lon = self.lat, self.lon
+        has_position = lat is not None and lon is not None
         return Fix(
             device_id=self.device_id,
             fix_time=self.fix_time or self.receive_time,
             receive_time=self.receive_time,
-            lat=self.lat if has_position else None,
-            lon=self.lon if has_position else None,
+            lat=lat if has_position else None,
+            lon=lon if has_position else None,
             protocol=self.protocol,
             accuracy_m=self.accuracy_m,
             approximate=self.approximate,
@@ -128,7 +132,7 @@ class Draft:
             satellites=self.satellites,
             battery_pct=self.battery_pct,
             charging=self.charging,
-            alarms=frozenset(self.alarms),
+            alarms=frozenset(self.alarms) if self.alarms else NO_ALARMS,
             raw=self.raw,
             attributes=attributes,
         )

@@ -145,32 +145,16 @@ def _location(d: Draft, r: Reader, codec: int) -> None:
                 d.attributes["rssi"] = r.u8()
             if mask & 128:
                 d.attributes["operator"] = r.u32()
+        ext = False
+        sizes = [1, 2, 4]
+        for bit, size in enumerate(sizes, start=1):
+            if not global_mask & (1 << bit):
+                continue
+            for _ in range(r.u8()):
+                io_id = r.u8()
+                _io(d, codec, io_id, r.uint(size), size)
     else:
-        millis, priority, lon, lat, altitude, angle, sats, speed = _RECORD_HEAD.unpack(
-            r.take(_RECORD_HEAD.size)
-        )
-        d.fix_time = from_epoch(millis / 1000.0)
-        d.attributes["priority"] = priority
-        d.lon = lon / 10_000_000.0
-        d.lat = lat / 10_000_000.0
-        d.altitude_m = float(altitude)
-        d.heading = float(angle)
-        d.satellites = sats
-        d.valid = sats != 0
-        d.speed_mps = round(speed * KMH_TO_MPS, 3)
-        d.attributes["event"] = r.u16() if codec in (CODEC_8_EXT, CODEC_16) else r.u8()
-        if codec == CODEC_16:
-            r.u8()  # generation type
-        r.u16() if codec == CODEC_8_EXT else r.u8()  # total IO count
-    ext = codec == CODEC_8_EXT
-    wide_id = codec in (CODEC_8_EXT, CODEC_16)
-    sizes = [1, 2, 4] + ([8] if codec != CODEC_GH3000 else [])
-    for bit, size in enumerate(sizes, start=1):
-        if size != 8 and not global_mask & (1 << bit):
-            continue
-        for _ in range(r.u16() if ext else r.u8()):
-            io_id = r.u16() if wide_id else r.u8()
-            _io(d, codec, io_id, r.uint(size), size)
+        ext = _avl_record(d, r, codec)
     if ext:
         for _ in range(r.u16()):
             io_id = r.u16()
@@ -178,6 +162,58 @@ def _location(d: Draft, r: Reader, codec: int) -> None:
     if not d.valid:
         # No satellites: the position is the last known one, not a fresh fix.
         d.approximate = True
+
+
+_IO_SIZES = (1, 2, 4, 8)
+
+
+def _avl_record(d: Draft, r: Reader, codec: int) -> bool:
+    """Codec 8, 8 Extended and 16: one ``struct`` unpack for the fixed head, then the IO groups
+    read straight from the bytes, each group bounds-checked once. Returns whether the record
+    has Codec 8 Extended's variable-length IO group after these."""
+    data, pos, end = r.data, r.pos, r.end
+    if pos + _RECORD_HEAD.size + (2 if codec == CODEC_8 else 4) > end:
+        raise DecodeError("truncated", f"AVL record at offset {pos} runs past the packet")
+    millis, priority, lon, lat, altitude, angle, sats, speed = _RECORD_HEAD.unpack_from(data, pos)
+    pos += _RECORD_HEAD.size
+    d.fix_time = from_epoch(millis / 1000.0)
+    d.lon = lon / 10_000_000.0
+    d.lat = lat / 10_000_000.0
+    d.altitude_m = float(altitude)
+    d.heading = float(angle)
+    d.satellites = sats
+    d.valid = sats != 0
+    d.speed_mps = round(speed * KMH_TO_MPS, 3)
+    ext = codec == CODEC_8_EXT
+    if codec == CODEC_8:
+        event = data[pos]
+        pos += 2  # event IO id, total IO count
+    else:
+        event = (data[pos] << 8) | data[pos + 1]
+        pos += 4  # event IO id (2), then generation type (1) and count (1), or count (2)
+    d.attributes["priority"] = priority
+    d.attributes["event"] = event
+    id_size = 1 if codec == CODEC_8 else 2
+    count_size = 2 if ext else 1
+    for size in _IO_SIZES:
+        if pos + count_size > end:
+            raise DecodeError("truncated", f"IO group at offset {pos} runs past the packet")
+        n = (data[pos] << 8) | data[pos + 1] if ext else data[pos]
+        pos += count_size
+        if not n:
+            continue
+        step = id_size + size
+        stop = pos + n * step
+        if stop > end:
+            raise DecodeError("truncated", f"{n} IO elements at offset {pos} run past the packet")
+        for at in range(pos, stop, step):
+            io_id = data[at] if id_size == 1 else (data[at] << 8) | data[at + 1]
+            at += id_size
+            value = data[at] if size == 1 else int.from_bytes(data[at : at + size], "big")
+            _io(d, codec, io_id, value, size)
+        pos = stop
+    r.pos = pos
+    return ext
 
 
 def _signed(value: int, size: int) -> int:

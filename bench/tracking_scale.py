@@ -234,6 +234,8 @@ def build_postgres(url: str, total: int, wearers_n: int) -> None:
             for name, _ in indexes:
                 cur.execute(f"DROP INDEX {name}")
             cur.execute("ALTER TABLE fixes DROP CONSTRAINT pk_fixes")
+            # A scratch benchmark database: no WAL for the bulk load (crash safety is not needed).
+            cur.execute("ALTER TABLE fixes SET UNLOGGED")
             cur.execute("ALTER TABLE fixes ADD COLUMN geom geometry(Point, 4326)")
             loaded = 0
             cols = ", ".join((*COLUMNS[:9], "satellites", "battery_pct", "geom"))

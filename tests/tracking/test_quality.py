@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from tests.tracking.helpers import T0, fix
-from vigil.tracking.grid import cell_of, cells_covering
+from vigil.tracking.grid import bounding_box, cell_of, cells_covering
 from vigil.tracking.quality import QualityTracker, assess, invalid_position
 
 GEOD = Geod(ellps="WGS84")
@@ -82,6 +82,32 @@ def test_the_cells_covering_a_circle_hold_every_point_in_it(
 ) -> None:
     plon, plat, _ = GEOD.fwd(lon, lat, bearing, radius * fraction)
     assert cell_of(plat, plon) in set(cells_covering(lat, lon, radius))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lat=st.floats(-70, 70),
+    lon=st.floats(-179, 179),
+    radius=st.floats(1, 3000),
+    bearing=st.floats(0, 360),
+)
+def test_the_bounding_box_of_a_circle_holds_every_point_on_its_edge(
+    lat: float, lon: float, radius: float, bearing: float
+) -> None:
+    # The near query filters candidates by this box inside the index scan: a point it left out
+    # would be a person silently missing from the answer.
+    plon, plat, _ = GEOD.fwd(lon, lat, bearing, radius)
+    south, north, west, east = bounding_box(lat, lon, radius)
+    assert south <= plat <= north
+    assert west <= plon <= east
+
+
+def test_the_bounding_box_is_not_much_larger_than_the_circle() -> None:
+    south, north, west, east = bounding_box(52.4862, -1.8904, 300)
+    _, _, height = GEOD.inv(-1.8904, south, -1.8904, north)
+    _, _, width = GEOD.inv(west, 52.4862, east, 52.4862)
+    assert 600 <= height <= 610
+    assert 600 <= width <= 610
 
 
 def test_a_near_query_touches_only_a_handful_of_cells_in_britain() -> None:

@@ -151,6 +151,51 @@ def test_who_was_near_matches_brute_force_on_the_liverpool_buses(container: Cont
     assert checked > 50  # the places were on the route: most queries find buses
 
 
+def test_who_was_near_counts_both_ends_of_the_window_and_fixes_without_an_accuracy(
+    container: Container,
+) -> None:
+    start, end = T0, T0 + timedelta(hours=2)
+    north = GEOD.fwd(-1.8904, 52.4862, 0, 150)
+    batch = [
+        fix("T1", start, accuracy_m=12.5),
+        fix("T2", end, lat=north[1], lon=north[0], accuracy_m=None),
+        fix("T3", start - timedelta(microseconds=1)),
+        fix("T4", end + timedelta(microseconds=1)),
+        # 250 m away, but its 60 m disc reaches within 200 m.
+        fix(
+            "T5",
+            start + timedelta(minutes=5),
+            *GEOD.fwd(-1.8904, 52.4862, 90, 250)[1::-1],
+            accuracy_m=60.0,
+        ),
+        # 250 m away with a 40 m disc: out of reach.
+        fix(
+            "T6",
+            start + timedelta(minutes=5),
+            *GEOD.fwd(-1.8904, 52.4862, 270, 250)[1::-1],
+            accuracy_m=40.0,
+        ),
+    ]
+    ids = _seed(container, batch, ["P1", "P2", "P3", "P4", "P5", "P6"])
+    with container.uow() as uow:
+        found = queries.who_was_near(uow, OPERATOR, 52.4862, -1.8904, 200, start, end, REASON)
+    by_person = {a.person_id: a for a in found}
+    assert set(by_person) == {"P1", "P2", "P5"}
+    first = by_person["P1"].sightings[0]
+    assert (first.id, first.fix_time, first.lat, first.lon, first.accuracy_m) == (
+        ids[0],
+        start,
+        52.4862,
+        -1.8904,
+        12.5,
+    )
+    second = by_person["P2"].sightings[0]
+    assert (second.id, second.fix_time, second.accuracy_m) == (ids[1], end, None)
+    assert second.reach_m == pytest.approx(150.0, abs=1e-6)
+    assert by_person["P5"].closest.reach_m == pytest.approx(190.0, abs=1e-6)
+    assert by_person["P5"].closest.fix.id == ids[4]
+
+
 def test_a_fix_too_imprecise_to_place_anyone_is_not_evidence_of_presence(
     container: Container,
 ) -> None:

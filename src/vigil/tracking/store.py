@@ -37,7 +37,13 @@ from vigil.security import audit
 from vigil.tracking.grid import bounding_box, cell_of, cells_covering
 from vigil.tracking.model import Fix, QualityFlags, StoredFix
 from vigil.tracking.quality import QualityTracker
-from vigil.tracking.tables import fix_legal_holds, fix_retention, fixes, to_micros
+from vigil.tracking.tables import (
+    fix_legal_holds,
+    fix_retention,
+    fixes,
+    from_micros,
+    to_micros,
+)
 
 # Column order of the raw inserts below (id first); ``_row`` builds values in this order.
 _COLUMNS = (
@@ -66,12 +72,6 @@ _COLUMNS = (
     "attributes",
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
-_SQLITE_INSERT = (
-    "INSERT INTO fixes (id, device_id, person_id, fix_time, receive_time, lat, lon, accuracy_m, "
-    "cell, valid, approximate, implausible, invalid_position, speed_mps, heading, altitude_m, "
-    "satellites, battery_pct, charging, alarms, protocol, raw, attributes) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _SQLITE_INSERT_NO_ID = (
     "INSERT INTO fixes (device_id, person_id, fix_time, receive_time, lat, lon, accuracy_m, "
     "cell, valid, approximate, implausible, invalid_position, speed_mps, heading, altitude_m, "
@@ -86,6 +86,19 @@ Target = UnitOfWork | Connection
 
 def _connection(target: Target) -> Connection:
     return target.connection if isinstance(target, UnitOfWork) else target
+
+
+# Per-connection page cache for the trail store (SQLite's default is 2 MB). Appends touch a page
+# of each index per person and per cell, and queries the interior pages of both: with the
+# default cache, each batch and each query re-reads them from the OS. Grows only as used.
+SQLITE_CACHE_KIB = 65_536
+
+
+def _tune_sqlite(connection: Connection) -> None:
+    info = connection.connection.info
+    if not info.get("vigil.tracking.tuned"):
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        info["vigil.tracking.tuned"] = True
 
 
 def _check(fixes_in: Sequence[Fix], person_ids: Sequence[str | int | None]) -> None:
@@ -111,19 +124,21 @@ def _default_flags(fixes_in: Sequence[Fix]) -> list[QualityFlags]:
 
 
 def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[Any, ...]:
-    usable = flags.usable and fix.valid
+    lat, lon = fix.lat, fix.lon
     cell = (
-        cell_of(fix.lat, fix.lon)
-        if usable and fix.lat is not None and fix.lon is not None
+        cell_of(lat, lon)
+        if lat is not None and lon is not None and fix.valid and flags.usable
         else None
     )
+    alarms = fix.alarms
+    attributes = fix.attributes
     return (
         fix.device_id,
         None if person_id is None else str(person_id),
         to_micros(fix.fix_time),
         to_micros(fix.receive_time),
-        fix.lat,
-        fix.lon,
+        lat,
+        lon,
         fix.accuracy_m,
         cell,
         fix.valid,
@@ -136,10 +151,10 @@ def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[An
         fix.satellites,
         fix.battery_pct,
         fix.charging,
-        ",".join(sorted(alarm.value for alarm in fix.alarms)),
+        ",".join(sorted(alarm.value for alarm in alarms)) if alarms else "",
         fix.protocol,
         fix.raw,
-        json.dumps(fix.attributes, sort_keys=True, default=str) if fix.attributes else "{}",
+        json.dumps(attributes, sort_keys=True, default=str) if attributes else "{}",
     )
 
 
@@ -167,18 +182,20 @@ def append(
 
 
 def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
-    # The first insert takes SQLite's write lock for the rest of the transaction, so no other
-    # writer can take ids between it and the explicit ids given to the rest of the batch.
+    _tune_sqlite(connection)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_SQLITE_INSERT_NO_ID, rows[0])
-        first = int(cursor.lastrowid)
-        ids = list(range(first, first + len(rows)))
-        if len(rows) > 1:
-            cursor.executemany(_SQLITE_INSERT, [(ids[i], *rows[i]) for i in range(1, len(rows))])
+        # The first insert takes SQLite's write lock for the rest of the transaction, so no other
+        # writer can insert between these rows: AUTOINCREMENT gives them consecutive ids, the
+        # last of which is the connection's last insert rowid.
+        cursor.executemany(_SQLITE_INSERT_NO_ID, rows)
+        inserted = cursor.rowcount
+        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
     finally:
         cursor.close()
-    return ids
+    if inserted != len(rows):
+        raise RuntimeError(f"stored {inserted} of {len(rows)} fixes")
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def _append_postgres(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
@@ -255,13 +272,51 @@ def person_fixes(
     return [stored_fix(row) for row in rows]
 
 
+_STORED_SELECT = (
+    "SELECT id, person_id, device_id, fix_time, receive_time, lat, lon, accuracy_m, valid, "
+    "approximate, implausible, invalid_position, protocol, battery_pct, alarms FROM fixes "
+    "WHERE id IN "
+)
+
+
+def _stored_from_driver(row: tuple[Any, ...]) -> StoredFix:
+    return StoredFix(
+        id=int(row[0]),
+        person_id=row[1],
+        device_id=row[2],
+        fix_time=from_micros(row[3]),
+        receive_time=from_micros(row[4]),
+        lat=row[5],
+        lon=row[6],
+        accuracy_m=row[7],
+        valid=bool(row[8]),
+        approximate=bool(row[9]),
+        implausible=bool(row[10]),
+        invalid_position=bool(row[11]),
+        protocol=row[12],
+        battery_pct=row[13],
+        alarms=tuple(a for a in row[14].split(",") if a),
+    )
+
+
 def fixes_by_id(connection: Connection, ids: Iterable[int]) -> dict[int, StoredFix]:
     wanted = sorted(set(ids))
     found: dict[int, StoredFix] = {}
-    for offset in range(0, len(wanted), 500):
-        chunk = wanted[offset : offset + 500]
-        for row in connection.execute(select(*STORED_COLUMNS).where(fixes.c.id.in_(chunk))):
-            found[int(row.id)] = stored_fix(row)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    # The driver's cursor directly: called on every near-point query, where building the
+    # statement through SQLAlchemy cost more than the few primary-key lookups themselves.
+    cursor = driver.cursor()
+    try:
+        for offset in range(0, len(wanted), 500):
+            chunk = wanted[offset : offset + 500]
+            sql = _STORED_SELECT + "(" + ", ".join([mark] * len(chunk)) + ")"
+            cursor.execute(sql, chunk)
+            for row in cursor.fetchall():
+                found[int(row[0])] = _stored_from_driver(row)
+    finally:
+        cursor.close()
     return found
 
 
@@ -320,7 +375,7 @@ def near_candidates(
     driver = connection.connection.driver_connection
     assert driver is not None
     if connection.dialect.name == "sqlite":
-        _tune_sqlite_reader(connection)
+        _tune_sqlite(connection)
         cursor = driver.cursor()
         try:
             return list(cursor.execute(_sqlite_near_sql(len(cells)), (*cells, *params)))
@@ -329,18 +384,6 @@ def near_candidates(
     with driver.cursor() as pg_cursor:
         pg_cursor.execute(_PG_NEAR, (cells, *params))
         return list(pg_cursor.fetchall())
-
-
-# Per-connection page cache for reading the trail store (SQLite's default is 2 MB): the interior
-# pages of the large indexes stay cached between queries instead of being read again from the OS.
-SQLITE_READ_CACHE_KIB = 65_536
-
-
-def _tune_sqlite_reader(connection: Connection) -> None:
-    info = connection.connection.info
-    if not info.get("vigil.tracking.tuned"):
-        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_READ_CACHE_KIB}")
-        info["vigil.tracking.tuned"] = True
 
 
 @dataclass(frozen=True, slots=True)

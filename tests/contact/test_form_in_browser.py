@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import LiveServer, browser, cheap_passwords, live_server, page  # noqa: F401
+from tests.e2e.conftest import LiveServer, browser, live_server, page  # noqa: F401
 from vigil.contact.tables import contact_cases, contact_protected_people
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

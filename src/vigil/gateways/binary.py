@@ -37,6 +37,10 @@ class Reader:
         self.pos = at + n
         return at
 
+    def take_at(self, n: int) -> int:
+        """Claim the next ``n`` bytes and return their offset (for one ``struct`` unpack)."""
+        return self._need(n)
+
     def u8(self) -> int:
         return self.data[self._need(1)]
 

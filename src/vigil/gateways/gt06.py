@@ -8,6 +8,7 @@ login, position, status and alarm frame acknowledged with an echo of type and se
 from __future__ import annotations
 
 import re
+import struct
 from datetime import UTC, datetime
 
 from vigil.gateways.binary import Reader, crc16_x25, is_printable
@@ -194,30 +195,34 @@ LOCATION_TEXT = re.compile(
 )
 
 
+# Clones reuse type numbers with different layouts; the length tells them apart.
+_VARIANTS: dict[tuple[int, int], str] = {
+    (MSG_GPS_LBS_1, 0x24): "vxt01",
+    (MSG_GPS_LBS_STATUS_1, 0x24): "vxt01",
+    (MSG_LBS_MULTIPLE_3, 0x31): "wanway_s20",
+    (MSG_LBS_MULTIPLE_3, 0x2E): "sr411_mini",
+    (MSG_GPS_LBS_1, 0x21): "benway",
+    (MSG_GPS_LBS_1, 0x2B): "s5",
+    (MSG_STATUS, 0x13): "obd6",
+    (MSG_GPS_LBS_1, 0x29): "wetrust",
+    (MSG_X1_GPS, 0x37): "sl4x",
+    (MSG_GPS_LBS_5, 0x2A): "sl4x",
+    (MSG_GPS_LBS_STATUS_4, 0x27): "sl4x",
+    (MSG_GPS_LBS_STATUS_4, 0x29): "sl4x",
+    (MSG_GPS_LBS_2, 0x2F): "seeworld",
+    (MSG_GPS_LBS_STATUS_1, 0x26): "seeworld",
+    (MSG_WIFI, 0x28): "rfid",
+    (MSG_WIFI_3, 0x40): "lw4g",
+}
+
+
 def _variant(extended: bool, length: int, msg_type: int, frame: bytes) -> str:
     """Clones reuse type numbers with different layouts; the length tells them apart."""
     if extended:
         return "standard"
-    table = {
-        (MSG_GPS_LBS_1, 0x24): "vxt01",
-        (MSG_GPS_LBS_STATUS_1, 0x24): "vxt01",
-        (MSG_LBS_MULTIPLE_3, 0x31): "wanway_s20",
-        (MSG_LBS_MULTIPLE_3, 0x2E): "sr411_mini",
-        (MSG_GPS_LBS_1, 0x21): "benway",
-        (MSG_GPS_LBS_1, 0x2B): "s5",
-        (MSG_STATUS, 0x13): "obd6",
-        (MSG_GPS_LBS_1, 0x29): "wetrust",
-        (MSG_X1_GPS, 0x37): "sl4x",
-        (MSG_GPS_LBS_5, 0x2A): "sl4x",
-        (MSG_GPS_LBS_STATUS_4, 0x27): "sl4x",
-        (MSG_GPS_LBS_STATUS_4, 0x29): "sl4x",
-        (MSG_GPS_LBS_2, 0x2F): "seeworld",
-        (MSG_GPS_LBS_STATUS_1, 0x26): "seeworld",
-        (MSG_WIFI, 0x28): "rfid",
-        (MSG_WIFI_3, 0x40): "lw4g",
-    }
-    if (msg_type, length) in table:
-        return table[(msg_type, length)]
+    found = _VARIANTS.get((msg_type, length))
+    if found is not None:
+        return found
     if msg_type == MSG_GPS_LBS_1 and length >= 0x71:
         return "gt06e_card"
     if msg_type == MSG_LBS_STATUS and length >= 0x17:
@@ -228,6 +233,9 @@ def _variant(extended: bool, length: int, msg_type: int, frame: bytes) -> str:
 
 
 def response(extended: bool, msg_type: int, serial: int, content: bytes = b"") -> bytes:
+    if not extended and not content:  # the plain acknowledgement, sent for nearly every frame
+        body = bytes((5, msg_type, (serial >> 8) & 0xFF, serial & 0xFF))
+        return b"\x78\x78" + body + crc16_x25(body).to_bytes(2, "big") + b"\r\n"
     length = 5 + len(content)
     if extended:
         head = length.to_bytes(2, "big")
@@ -237,6 +245,10 @@ def response(extended: bool, msg_type: int, serial: int, content: bytes = b"") -
         start = b"\x78\x78"
     body = head + bytes((msg_type,)) + content + serial.to_bytes(2, "big")
     return start + body + crc16_x25(body).to_bytes(2, "big") + b"\r\n"
+
+
+# Date and time (6), satellites (1), latitude and longitude (4 + 4), speed (1), course (2).
+_GPS_BLOCK = struct.Struct(">6BBIIBH")
 
 
 class _Frame:
@@ -276,16 +288,29 @@ class _Frame:
         long_speed: bool = False,
     ) -> bool:
         r, d = self.r, self.draft
-        d.fix_time = self.date()
-        if has_length and r.u8() == 0:
-            return False
-        if satellites:
-            d.satellites = r.u8() & 0x0F
-        lat = r.u32() / 60.0 / 30000.0
-        lon = r.u32() / 60.0 / 30000.0
-        if speed:
-            d.speed_mps = round((r.u16() if long_speed else r.u8()) * KMH_TO_MPS, 3)
-        flags = r.u16()
+        if satellites and speed and not (has_length or long_speed):
+            # The layout nearly every position frame uses: one unpack for all 18 bytes.
+            year, month, day, hour, minute, second, sats, lat_raw, lon_raw, kmh, flags = (
+                _GPS_BLOCK.unpack_from(r.data, r.take_at(_GPS_BLOCK.size))
+            )
+            d.fix_time = utc_from_parts(
+                year, month, day, hour, minute, second, self.session.utc_offset_s
+            )
+            d.satellites = sats & 0x0F
+            lat = lat_raw / 60.0 / 30000.0
+            lon = lon_raw / 60.0 / 30000.0
+            d.speed_mps = round(kmh * KMH_TO_MPS, 3)
+        else:
+            d.fix_time = self.date()
+            if has_length and r.u8() == 0:
+                return False
+            if satellites:
+                d.satellites = r.u8() & 0x0F
+            lat = r.u32() / 60.0 / 30000.0
+            lon = r.u32() / 60.0 / 30000.0
+            if speed:
+                d.speed_mps = round((r.u16() if long_speed else r.u8()) * KMH_TO_MPS, 3)
+            flags = r.u16()
         d.heading = float(flags & 0x3FF)
         d.valid = bool(flags & (1 << 12))
         if not flags & (1 << 10):

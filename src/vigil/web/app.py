@@ -33,6 +33,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.devices.pages",
     "vigil.devices.api",
     "vigil.contact.api",
+    "vigil.contact.pages",
     "vigil.tracking.api",
     "vigil.alerts.pages",
     "vigil.alerts.api",

@@ -113,3 +113,23 @@ def test_an_exclusion_zone_with_a_timetable_only_counts_inside_its_hours(tmp_pat
     [violation] = of_kind(records, "exclusion_zone")
     assert seconds(violation["start"]) >= 600  # not before the window opens
     assert seconds(violation["end"]) == 1200  # ends with the window
+
+
+def test_with_a_fix_a_minute_one_fix_deep_inside_is_enough(tmp_path: Path) -> None:
+    # Entry at ~ 50 s; the next fix (60 s) is 150 m deep with 20 m accuracy.
+    stream = Stream().fix(0, -1000, acc=20).fix(60, -150, acc=20).fix(120, -150, acc=20)
+    records, _ = run(scenario(circle("Z1", 300)), stream, tmp_path)
+    [violation] = of_kind(records, "exclusion_zone")
+    assert seconds(violation["raised_at"]) == 60
+    assert 45 <= seconds(violation["start"]) <= 50
+
+
+def test_a_wearer_living_at_the_edge_of_the_buffer_is_warned_once_not_all_night(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(3)
+    stream = Stream()
+    for i in range(8 * 60):  # a night at home, 205 m from a 300 m zone with a 200 m buffer
+        stream.fix(i * 60, -505 + rng.normal(0, 15), rng.normal(0, 15), acc=25.0)
+    records, _ = run(scenario(circle("Z1", 300, buffer=200)), stream, tmp_path)
+    assert len(of_kind(records, "approach_warning")) == 1

@@ -289,6 +289,8 @@ class Engine:
         self.dirty_devices: set[int] = set()
         self.snapshots: list[_Snapshot] = []
         self.history: list[_History] = []
+        # Fixes that arrived up to this clock are no longer in the history.
+        self.history_pruned_clock = -INF
         if start is not None:
             self.start(start)
 
@@ -619,7 +621,8 @@ class Engine:
             return None
         snap = self.snapshots[chosen]
         since = float(snap.persons["p_time"][person])
-        if self.history and since < self.history[0].clock - self.settings.history_s and chosen > 0:
+        if since < self.history_pruned_clock:
+            # Some fixes after that checkpoint have left the history: replaying would lose them.
             return None
         self.stats.rewinds += 1
         begin = int(self.zstart[person])
@@ -668,7 +671,7 @@ class Engine:
         self.history.append(_History(self.clock, rows))
         horizon = self.clock - self.settings.history_s
         while self.history and self.history[0].clock < horizon:
-            self.history.pop(0)
+            self.history_pruned_clock = max(self.history_pruned_clock, self.history.pop(0).clock)
 
     def _history_ids(self, persons: BoolArray) -> IntArray:
         ids = [item.rows["fid"][persons[item.rows["p"]]] for item in self.history]
@@ -957,7 +960,7 @@ class Engine:
             state = IDLE
             zs["st"][z] = IDLE
         if state == IDLE:
-            if cls == C_FAR:
+            if cls == C_FAR and self._far_enough(z, d, acc):
                 zs["armed"][z] = True
             if (
                 self.z_buffer[z] > 0
@@ -988,7 +991,7 @@ class Engine:
                 gap_ok = np.isfinite(prev_t) and t - prev_t <= s.max_gap_s
                 zs["t_entry"][z] = interpolate_crossing(prev_t, self._pd, t, d) if gap_ok else t
                 self._push_evidence(z, fid, reset=True)
-                self._maybe_confirm(z, t, arrival)
+                self._maybe_confirm(z, t, arrival, -d / acc)
             return
         if state == PENDING:
             score = max(-1.0, min(1.0, -d / acc))
@@ -997,7 +1000,7 @@ class Engine:
                 zs["evid"][z] += score
                 zs["t_ev"][z] = t
                 self._push_evidence(z, fid)
-                self._maybe_confirm(z, t, arrival)
+                self._maybe_confirm(z, t, arrival, -d / acc)
             elif cls == C_UNSURE_OUT:
                 # Evidence against: a point outside with a disc overlapping the edge.
                 zs["evid"][z] += score
@@ -1005,7 +1008,7 @@ class Engine:
                     zs["st"][z] = IDLE
             else:
                 zs["st"][z] = IDLE
-                zs["armed"][z] = cls == C_FAR
+                zs["armed"][z] = cls == C_FAR and self._far_enough(z, d, acc)
             return
         # VIOLATION
         if cls >= C_LIKELY_IN:
@@ -1020,9 +1023,17 @@ class Engine:
                 zs["st"][z] = IDLE
                 zs["ep"][z] = -1
                 zs["n_out"][z] = 0
-                zs["armed"][z] = cls == C_FAR
+                zs["armed"][z] = cls == C_FAR and self._far_enough(z, d, acc)
 
-    def _maybe_confirm(self, z: int, t: float, arrival: float) -> None:
+    def _far_enough(self, z: int, d: float, acc: float) -> bool:
+        """Clear of the buffer by a margin: the next time in the buffer is a new approach.
+
+        Without the margin, a wearer living at the buffer's edge would be warned each time GPS
+        noise carried a fix just outside and back in.
+        """
+        return d - acc > float(self.z_buffer[z]) + self.settings.approach_rearm_m
+
+    def _maybe_confirm(self, z: int, t: float, arrival: float, depth: float) -> None:
         s = self.settings
         zs = self.zs
         n_pts = int(zs["n_pts"][z])
@@ -1030,6 +1041,9 @@ class Engine:
             zs["evid"][z] >= s.confirm_evidence
             or (n_pts >= 3 and t - float(zs["t_first"][z]) >= s.confirm_dwell_s)
         )
+        # One plausible fix whose disc is inside by several times its accuracy is proof enough
+        # (with a fix a minute, waiting for a second one would take up to two minutes).
+        enough = enough or (s.confirm_single_depth > 0 and depth >= s.confirm_single_depth)
         if not enough:
             return
         zone = self.zones[z]

@@ -43,6 +43,10 @@ class EngineSettings:
     confirm_fixes: int = 2
     confirm_evidence: float = 0.6
     confirm_dwell_s: float = 60.0
+    # A single good fix this many accuracies inside confirms on its own (0: never).
+    confirm_single_depth: float = 2.0
+    # An approach warning re-arms only once a disc is this far beyond the buffer.
+    approach_rearm_m: float = 100.0
     # Exit after this many consecutive fixes whose disc is clear of the zone.
     exit_fixes: int = 2
     # Evidence further apart than this does not add up (a new visit starts over).

@@ -39,14 +39,24 @@ class Intake:
 
     async def publish(self, protocol: str, fixes: list[Fix]) -> list[Fix]:
         good = self.screen(protocol, fixes)
+        await self.hand_on(protocol, good)
+        return good
+
+    async def hand_on(self, protocol: str, good: list[Fix]) -> None:
+        """Publish fixes ``screen`` already passed: one bus message list per device."""
+        if not good:
+            return
+        first = good[0].device_id
+        if all(fix.device_id == first for fix in good):  # one connection is one device
+            await self.bus.publish(Topic.FIXES, good, key=first)
+            self.metrics.accepted(protocol, len(good))
+            return
         by_device: dict[str, list[Fix]] = defaultdict(list)
         for fix in good:
             by_device[fix.device_id].append(fix)
         for device_id, batch in by_device.items():
             await self.bus.publish(Topic.FIXES, batch, key=device_id)
-        if good:
-            self.metrics.accepted(protocol, len(good))
-        return good
+        self.metrics.accepted(protocol, len(good))
 
     def rejected(self, protocol: str, reason: str, detail: str, peer: str = "") -> None:
         self.metrics.rejected(protocol, reason)

@@ -968,11 +968,17 @@ class Engine:
                 and cls in (C_BUFFER, C_UNSURE_OUT, C_LIKELY_IN, C_IN)
             ):
                 zs["armed"][z] = False
+                # When the straight track crossed into the buffer (the first fix may be deeper).
+                prev_t = float(a.prev_t[a.fi[j]])
+                buffer = float(self.z_buffer[z])
+                entered = t
+                if np.isfinite(prev_t) and t - prev_t <= s.max_gap_s and np.isfinite(self._pd):
+                    entered = interpolate_crossing(prev_t, self._pd - buffer, t, d - buffer)
                 zs["warn_ep"][z] = self.ledger.open(
                     person=zone.person,
                     condition=zone.id,
                     kind=EventKind.APPROACH_WARNING,
-                    start=t,
+                    start=entered,
                     trigger=t,
                     raised_at=max(arrival, t),
                     fix_ids=[fid],
@@ -1302,7 +1308,9 @@ class Engine:
                     fix_ids=[fid],
                 )
             elif alarm not in alarms and alarm in device.alarm_eps:
-                ledger.close(device.alarm_eps.pop(alarm), t, max(now, t), [fid])
+                # Devices repeat an alarm while it lasts, or send it once: either way the event
+                # is a moment (ended by people, not by the tag); a row without it re-arms it.
+                device.alarm_eps.pop(alarm)
         if batch.battery is not None and np.isfinite(batch.battery[r]):
             level = float(batch.battery[r])
             if level <= s.battery_low_pct and device.battery_ep < 0:
@@ -1315,7 +1323,10 @@ class Engine:
                     raised_at=max(now, t),
                     device=name,
                     fix_ids=[fid],
-                    detail={"battery_pct": level, "severity": "critical" if level <= 5 else "low"},
+                    detail={
+                        "battery_pct": level,
+                        "severity": "critical" if level <= s.battery_critical_pct else "low",
+                    },
                 )
             elif level >= s.battery_recover_pct and device.battery_ep >= 0:
                 ledger.close(device.battery_ep, t, max(now, t), [fid])

@@ -14,7 +14,9 @@ from typing import Any
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 
 # Kinds that are a moment, not an interval: they only match an earlier raise at the same start.
-INSTANT_KINDS = frozenset({EventKind.APPROACH_WARNING})
+INSTANT_KINDS = frozenset(
+    {EventKind.APPROACH_WARNING, EventKind.STRAP_REMOVED, EventKind.TAMPER, EventKind.SOS}
+)
 SAME_START_S = 1.0
 
 

@@ -63,8 +63,9 @@ class EngineSettings:
     no_communication_s: float = 1800.0
     no_gps_s: float = 1800.0
     no_gps_near_m: float = 1000.0
-    battery_low_pct: float = 15.0
-    battery_recover_pct: float = 20.0
+    battery_low_pct: float = 20.0
+    battery_recover_pct: float = 25.0
+    battery_critical_pct: float = 10.0
     # Proximity defaults (a condition may override them).
     proximity_max_age_s: float = 120.0
     proximity_exit_ratio: float = 1.2

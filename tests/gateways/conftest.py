@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 import pytest
 import uvloop
 
-SOCKET_TESTS = ("test_tcp_gateway.py", "test_the_osmand_port")
+SOCKET_TESTS = ("test_tcp_gateway.py", "test_osmand_port.py", "test_the_osmand_port")
 
 
 def pytest_asyncio_loop_factories(

@@ -2,26 +2,29 @@
 
 Those apps are configured with a bare ``http://host:port`` and send every report as its own
 request; a full web framework on this port would cost most of the time per request, so this
-speaks just enough HTTP/1.1: GET or POST, Content-Length bodies, keep-alive. 200 on success,
-400 with the reason otherwise.
+speaks just enough HTTP/1.1: GET or POST, Content-Length bodies, keep-alive and pipelining
+(answers in request order). 200 on success, 400 with the reason otherwise. It runs on
+``connection.PublishingConnection``: requests are parsed and decoded as bytes arrive, the fixes
+of one read go to the bus in one publish, and the 200s are written only after it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from vigil.clock import Clock
 from vigil.gateways import osmand
+from vigil.gateways.connection import PublishingConnection
 from vigil.gateways.intake import Intake
 from vigil.gateways.model import DecodeError
-from vigil.logs import get_logger
-
-log = get_logger(__name__)
+from vigil.tracking.model import Fix
 
 MAX_HEAD = 16 * 1024
 IDLE_TIMEOUT_S = 60.0
+# Reads parsed but not yet answered before the connection stops reading (pipelining clients).
+MAX_PENDING_READS = 8
 _OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+_METHODS = frozenset({"GET", "POST", "PUT"})
 
 
 def _response(status: str, text: str, close: bool = False) -> bytes:
@@ -36,69 +39,103 @@ def _response(status: str, text: str, close: bool = False) -> bytes:
 
 
 class OsmAndServer:
-    def __init__(self, intake: Intake, clock: Clock) -> None:
+    def __init__(
+        self, intake: Intake, clock: Clock, idle_timeout_s: float = IDLE_TIMEOUT_S
+    ) -> None:
         self.intake = intake
         self.clock = clock
+        self.idle_timeout_s = idle_timeout_s
 
     async def start(self, host: str, port: int) -> asyncio.Server:
-        return await asyncio.start_server(self.handle, host, port, limit=MAX_HEAD)
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(lambda: _HttpConnection(self), host, port)
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT_S)
-                except (TimeoutError, asyncio.IncompleteReadError):
-                    return
-                except asyncio.LimitOverrunError:
-                    self.intake.rejected(osmand.NAME, "oversize", "request head too large")
-                    writer.write(
+
+class _HttpConnection(PublishingConnection):
+    def __init__(self, server: OsmAndServer) -> None:
+        super().__init__(osmand.NAME, server.intake, server.idle_timeout_s, MAX_PENDING_READS)
+        self.clock = server.clock
+        self.buffer = bytearray()
+
+    def received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        fixes: list[Fix] = []
+        replies: list[bytes] = []
+        close = False
+        while not close:
+            end = buffer.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    self.intake.rejected(self.name, "oversize", "request head too large", self.peer)
+                    replies.append(
                         _response("431 Request Header Fields Too Large", "headers too large", True)
                     )
-                    return
-                reply, keep_alive = await self._one(reader, head)
-                writer.write(reply)
-                await writer.drain()
-                if not keep_alive:
-                    return
-        except ConnectionError:
-            return
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
+                    close = True
+                break  # wait for the rest of the head
+            outcome = self._request(buffer, end)
+            if outcome is None:
+                break  # wait for the rest of the body
+            reply, good, keep_alive = outcome
+            fixes.extend(good)
+            replies.append(reply)
+            close = not keep_alive
+        if replies or close:
+            self.send(fixes, b"".join(replies), close)
 
-    async def _one(self, reader: asyncio.StreamReader, head: bytes) -> tuple[bytes, bool]:
-        lines = head.decode("latin-1").split("\r\n")
+    def _request(self, buffer: bytearray, end: int) -> tuple[bytes, list[Fix], bool] | None:
+        """Answer the request whose head ends at ``end`` and take it off the buffer; None when
+        its body has not all arrived yet."""
+        lines = buffer[:end].decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
-        if len(parts) != 3 or parts[0] not in ("GET", "POST", "PUT"):
-            self.intake.rejected(osmand.NAME, "bad_request", lines[0][:100])
-            return _response("400 Bad Request", "request line: expected GET or POST", True), False
+        if len(parts) != 3 or parts[0] not in _METHODS:
+            del buffer[:]
+            self.intake.rejected(self.name, "bad_request", lines[0][:100], self.peer)
+            return (
+                _response("400 Bad Request", "request line: expected GET or POST", True),
+                [],
+                False,
+            )
         headers: dict[str, str] = {}
         for line in lines[1:]:
             key, _, value = line.partition(":")
             if key:
                 headers[key.strip().lower()] = value.strip()
-        keep_alive = headers.get("connection", "").lower() != "close" and parts[2] == "HTTP/1.1"
-        body = b""
+        keep_alive = parts[2] == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        if "transfer-encoding" in headers:
+            del buffer[:]
+            return (
+                _response("411 Length Required", "transfer-encoding: send Content-Length", True),
+                [],
+                False,
+            )
         length_text = headers.get("content-length", "0") or "0"
         if not length_text.isdigit():
-            return _response("400 Bad Request", "content-length: not a number", True), False
+            del buffer[:]
+            return _response("400 Bad Request", "content-length: not a number", True), [], False
         length = int(length_text)
         if length > osmand.MAX_BODY:
-            self.intake.rejected(osmand.NAME, "oversize", f"body of {length} bytes")
-            return _response("413 Content Too Large", "body: too large", True), False
-        if length:
-            body = await reader.readexactly(length)
+            del buffer[:]
+            self.intake.rejected(self.name, "oversize", f"body of {length} bytes", self.peer)
+            return _response("413 Content Too Large", "body: too large", True), [], False
+        start = end + 4
+        if len(buffer) < start + length:
+            return None
+        body = bytes(buffer[start : start + length])
+        del buffer[: start + length]
         _, _, query = parts[1].partition("?")
         try:
             decoded = osmand.decode_request(
                 query, body, headers.get("content-type", ""), self.clock.now()
             )
         except DecodeError as exc:
-            self.intake.rejected(osmand.NAME, exc.reason, exc.detail)
-            return _response("400 Bad Request", str(exc)), keep_alive
-        published = await self.intake.publish(osmand.NAME, decoded.fixes)
-        if not published:
-            return _response("400 Bad Request", "fix: rejected (see gateway metrics)"), keep_alive
-        return _OK, keep_alive
+            self.intake.rejected(self.name, exc.reason, exc.detail, self.peer)
+            return _response("400 Bad Request", str(exc)), [], keep_alive
+        good = self.intake.screen(self.name, decoded.fixes)
+        if not good:
+            return (
+                _response("400 Bad Request", "fix: rejected (see gateway metrics)"),
+                [],
+                keep_alive,
+            )
+        return _OK, good, keep_alive

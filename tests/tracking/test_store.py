@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.tracking.helpers import T0, fix
+from tests.tracking.helpers import OPERATOR, T0, fix
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
-from vigil.tracking import store
+from vigil.tracking import queries, store
 from vigil.tracking.model import Alarm, QualityFlags
 from vigil.tracking.tables import fixes
 
@@ -163,3 +163,38 @@ def test_without_flags_the_store_judges_jumps_within_the_batch(container: Contai
         stored = store.fixes_by_id(conn, ids)
     assert not stored[ids[0]].implausible
     assert stored[ids[1]].implausible
+
+
+def _near_index_definition(container: Container) -> str | None:
+    with container.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = "SELECT sql FROM sqlite_master WHERE name = 'ix_fixes_cell_time'"
+        else:
+            sql = (
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_fixes_cell_time' "
+                "AND schemaname = current_schema()"
+            )
+        found = conn.execute(text(sql)).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def test_a_bulk_load_can_suspend_the_near_index_and_restore_it_as_migrated(
+    container: Container,
+) -> None:
+    migrated = _near_index_definition(container)
+    assert migrated is not None
+    with container.engine.begin() as conn:
+        store.suspend_near_index(conn)
+        store.suspend_near_index(conn)  # idempotent
+        store.append(conn, [fix(at=T0 + timedelta(seconds=i)) for i in range(50)], ["P1"] * 50)
+    assert _near_index_definition(container) is None
+    with container.uow() as uow:
+        # Still answered (by a scan) while the index is away.
+        found = queries.who_was_near(
+            uow, OPERATOR, 52.4862, -1.8904, 100, T0, T0 + timedelta(minutes=1), "bulk load check"
+        )
+        assert [len(a.sightings) for a in found] == [50]
+    with container.engine.begin() as conn:
+        store.restore_near_index(conn)
+        store.restore_near_index(conn)
+    assert _near_index_definition(container) == migrated

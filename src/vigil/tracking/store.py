@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Index, and_, delete, func, insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
@@ -80,6 +80,7 @@ _SQLITE_INSERT_NO_ID = (
 )
 _PG_COPY = f"COPY fixes ({_COLUMN_LIST}) FROM STDIN"
 MAX_ID_LENGTH = 64
+NEAR_INDEX = "ix_fixes_cell_time"
 
 Target = UnitOfWork | Connection
 
@@ -179,6 +180,26 @@ def append(
     if connection.dialect.name == "postgresql":
         return _append_postgres(connection, rows)
     raise NotImplementedError(f"no trail store for {connection.dialect.name}")
+
+
+def _near_index() -> Index:
+    return next(ix for ix in fixes.indexes if ix.name == NEAR_INDEX)
+
+
+def suspend_near_index(connection: Connection) -> None:
+    """Drop the near-point index before a bulk load into a store nobody is querying yet (a
+    replay into a new file, an import), so each append skips its most expensive part; call
+    ``restore_near_index`` after, which builds it in one sorted pass — several times cheaper than
+    growing it fix by fix. No fix is touched. Until restored, near queries stay correct but scan
+    the whole table. Idempotent.
+    """
+    _near_index().drop(bind=connection, checkfirst=True)
+
+
+def restore_near_index(connection: Connection) -> None:
+    """Build the near-point index again (exactly as migration tracking_0001 defines it) if it was
+    suspended; does nothing if it is there."""
+    _near_index().create(bind=connection, checkfirst=True)
 
 
 def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:

@@ -14,8 +14,9 @@ Append API (what the engine worker and ``vigil replay`` call)::
   engine, which keeps history across batches, should pass its own.
 - Returns the new fix ids, in the order of ``fixes`` (violations and evidence cite them).
 - Runs in the caller's transaction and does not commit: the engine commits fixes, violations and
-  alerts together. SQLite: one ``executemany``; PostgreSQL: ``COPY``. Both reach hundreds of
-  thousands of fixes per second (docs/performance.md, "Trail store").
+  alerts together. SQLite: one ``executemany``; PostgreSQL: ``COPY``. Throughput is in
+  docs/performance.md, "Trail store"; for a bulk load into a store nobody queries yet, wrap the
+  appends in ``suspend_near_index`` / ``restore_near_index``.
 
 Deletion happens only through ``apply_retention`` (fixes older than the cut-off and not under a
 legal hold); the database refuses every other UPDATE or DELETE on ``fixes``.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -213,6 +215,51 @@ def token_principal(uow: UnitOfWork, token: str) -> Principal | None:
         return None
     role = Role(row.role)
     return Principal(id=row.id, name=row.name, role=role, is_machine=role in MACHINE_ROLES)
+
+
+TOKEN_CACHE_TTL_S = 30.0
+
+
+class TokenPrincipalCache:
+    """Principals of recently seen bearer tokens, kept for ``ttl`` seconds.
+
+    Machine clients (prison phone systems, gateways) send a token with every request; reading it
+    from the database each time costs more than the work they ask for. Entries are keyed by the
+    token's SHA-256 (the raw token is not kept) and only known, unrevoked tokens are cached, so an
+    unknown token is always looked up and refused. A revoked token keeps working in this process
+    for at most ``ttl`` seconds after its entry was cached.
+    """
+
+    def __init__(
+        self,
+        ttl: float = TOKEN_CACHE_TTL_S,
+        max_entries: int = 10_000,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._now = now
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def principal(self, token: str, lookup: Callable[[], Principal | None]) -> Principal | None:
+        """The cached principal for ``token``, else ``lookup()`` (remembered only when found)."""
+        key = _sha256(token)
+        found = self._entries.get(key)
+        now = self._now()
+        if found is not None and found[0] > now:
+            return found[1]
+        principal = lookup()
+        if principal is None:
+            self._entries.pop(key, None)
+            return None
+        if len(self._entries) >= self.max_entries:
+            # Many distinct live tokens is unusual; start again rather than track recency.
+            self._entries.clear()
+        self._entries[key] = (now + self.ttl, principal)
+        return principal
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def revoke_token(uow: UnitOfWork, token_id: int, actor: str) -> None:

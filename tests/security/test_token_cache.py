@@ -1,0 +1,80 @@
+"""Bearer-token principals are cached briefly; revocation still takes effect within the TTL."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from vigil.bootstrap import Container
+from vigil.security import service
+from vigil.security.model import Role
+from vigil.web.auth import token_cache
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fake_time(container: Container) -> Ticker:
+    ticker = Ticker()
+    container.extras["security.token_cache"] = service.TokenPrincipalCache(ttl=30.0, now=ticker)
+    assert token_cache(container)._now is ticker
+    return ticker
+
+
+def test_a_revoked_token_stops_working_within_the_cache_ttl(
+    client: TestClient, container: Container
+) -> None:
+    ticker = _fake_time(container)
+    with container.uow() as uow:
+        token = service.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+        token_id = service.token_principal(uow, token).id  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=headers).status_code == 200
+
+    with container.uow() as uow:
+        service.revoke_token(uow, token_id, actor="admin")
+    ticker.now += 29.0  # still inside the TTL: the cached principal is used
+    assert client.get("/api/me", headers=headers).status_code == 200
+    ticker.now += 2.0  # past the TTL: looked up again, found revoked
+    response = client.get("/api/me", headers=headers)
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+    ticker.now += 60.0  # and a refused token is never cached as good
+    assert client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_an_unknown_token_gets_401_every_time_and_is_not_cached(
+    client: TestClient, container: Container
+) -> None:
+    _fake_time(container)
+    for _ in range(2):
+        response = client.get("/api/me", headers={"Authorization": "Bearer vgl_unknown"})
+        assert response.status_code == 401
+    assert token_cache(container)._entries == {}
+
+
+def test_a_cached_token_is_read_from_the_database_once_per_ttl(container: Container) -> None:
+    ticker = Ticker()
+    cache = service.TokenPrincipalCache(ttl=30.0, now=ticker)
+    with container.uow() as uow:
+        token = service.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+    lookups = []
+
+    def lookup() -> service.Principal | None:
+        lookups.append(1)
+        with container.uow() as uow:
+            return service.token_principal(uow, token)
+
+    first = cache.principal(token, lookup)
+    assert first is not None
+    assert first.role is Role.PRISON_SYSTEM
+    assert cache.principal(token, lookup) == first
+    assert len(lookups) == 1
+    ticker.now += 31.0
+    assert cache.principal(token, lookup) == first
+    assert len(lookups) == 2
+    assert token not in str(cache._entries)  # keyed by the token's hash, not the token

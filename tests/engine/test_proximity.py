@@ -40,3 +40,19 @@ def test_the_protected_persons_own_report_can_raise_it(tmp_path: Path) -> None:
     records, _ = run(scenario(proximity()), stream, tmp_path)
     [episode] = of_kind(records, "proximity")
     assert seconds(episode["start"]) == 60
+
+
+def test_a_buffered_upload_that_shows_them_close_is_raised_late_not_dropped(
+    tmp_path: Path,
+) -> None:
+    stream = Stream()
+    for second in range(0, 1200, 30):
+        stream.fix(second, 3000, device="VP1")  # the protected person, live, 3 km east
+    # The wearer's tag was offline; at 1200 s it uploads 600-900 s: he was 100 m from her.
+    for second in range(600, 900, 30):
+        stream.fix(second, 2900)
+    records, _ = run(scenario(proximity()), stream, tmp_path)
+    episodes = of_kind(records, "proximity")
+    assert episodes
+    assert all(e["retrospective"] for e in episodes)
+    assert 600 <= seconds(episodes[0]["start"]) < 900

@@ -22,6 +22,7 @@ Times are float seconds since the epoch, UTC.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -273,8 +274,9 @@ class Engine:
                 self.prox.append(condition)
                 self._add_device(condition.device, -1)
         self.prox_ep = [-1] * len(self.prox)
-        self.victim_pos: dict[str, tuple[float, float, float, float]] = {}
-        self.wearer_pos: dict[int, tuple[float, float, float, float]] = {}
+        self.prox_last = [-INF] * len(self.prox)  # latest observation time per condition
+        self.victim_track: dict[str, list[Position]] = {}
+        self.wearer_track: dict[int, list[Position]] = {}
         self.alcohol = {
             p_index: list(person.alcohol)
             for p_index, person in enumerate(plan.persons)
@@ -1409,26 +1411,33 @@ class Engine:
             fid = int(batch.fix_id[r])
             if person[r] >= 0:
                 p_index = int(person[r])
-                self.wearer_pos[p_index] = here
+                _remember(self.wearer_track.setdefault(p_index, []), here, self.settings)
                 for c in self.prox_by_person.get(p_index, ()):
-                    other = self.victim_pos.get(self.prox[c].device)
-                    self._proximity_check(c, here, other, t, now, fid)
+                    track = self.victim_track.get(self.prox[c].device, [])
+                    self._proximity_check(c, here, _nearest(track, t), t, now, fid)
             else:
                 name = self.device_names[int(dev[r])]
-                self.victim_pos[name] = here
+                _remember(self.victim_track.setdefault(name, []), here, self.settings)
                 for c in self.prox_by_device.get(name, ()):
                     p_index = self.person_index[self.prox[c].person]
-                    self._proximity_check(c, self.wearer_pos.get(p_index), here, t, now, fid)
+                    track = self.wearer_track.get(p_index, [])
+                    self._proximity_check(c, _nearest(track, t), here, t, now, fid)
 
     def _proximity_check(
         self,
         c: int,
-        wearer: tuple[float, float, float, float] | None,
-        victim: tuple[float, float, float, float] | None,
+        wearer: Position | None,
+        victim: Position | None,
         t: float,
         now: float,
         fid: int,
     ) -> None:
+        """One observation of the distance between the two, each at its own fix time.
+
+        In order (not older than the last one), it moves the enter/exit machine. A late one (a
+        buffered upload) cannot rewrite what came after it; if it shows the two close, it is
+        raised as a retrospective moment (start = end = the observation), never dropped.
+        """
         condition = self.prox[c]
         if wearer is None or victim is None:
             return
@@ -1443,6 +1452,21 @@ class Engine:
                 np.array([victim[1]]),
             )[0]
         )
+        if t < self.prox_last[c]:
+            if distance <= condition.enter_m:
+                self.ledger.open(
+                    person=condition.person,
+                    condition=condition.id,
+                    kind=EventKind.PROXIMITY,
+                    start=t,
+                    end=t,
+                    trigger=t,
+                    raised_at=max(now, t),
+                    fix_ids=[fid],
+                    detail={"distance_m": round(distance, 1), "late": True},
+                )
+            return
+        self.prox_last[c] = t
         if self.prox_ep[c] < 0 and distance <= condition.enter_m:
             self.prox_ep[c] = self.ledger.open(
                 person=condition.person,
@@ -1457,6 +1481,32 @@ class Engine:
         elif self.prox_ep[c] >= 0 and distance >= condition.exit_m:
             self.ledger.close(self.prox_ep[c], t, max(now, t), [fid])
             self.prox_ep[c] = -1
+
+
+Position = tuple[float, float, float, float]  # lon, lat, accuracy, fix time
+PROXIMITY_TRACK_S = 7_200.0
+
+
+def _remember(track: list[Position], position: Position, settings: EngineSettings) -> None:
+    """Keep a device's recent positions in fix-time order (late ones slot into place)."""
+    if track and position[3] < track[-1][3]:
+        times = [item[3] for item in track]
+        track.insert(bisect.bisect_right(times, position[3]), position)
+    else:
+        track.append(position)
+    horizon = track[-1][3] - max(PROXIMITY_TRACK_S, settings.proximity_max_age_s)
+    if track[0][3] < horizon:
+        keep = bisect.bisect_left([item[3] for item in track], horizon)
+        del track[:keep]
+
+
+def _nearest(track: list[Position], t: float) -> Position | None:
+    """The position nearest in time to ``t``."""
+    if not track:
+        return None
+    index = bisect.bisect_left([item[3] for item in track], t)
+    candidates = track[max(0, index - 1) : index + 1]
+    return min(candidates, key=lambda item: abs(item[3] - t))
 
 
 def _json_number(value: Any) -> float | int | bool | None:

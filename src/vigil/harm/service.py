@@ -7,13 +7,14 @@ encrypted at rest; they are decrypted only in memory, for matching, and are neve
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Index, Table, bindparam, delete, func, insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
@@ -60,8 +61,17 @@ def _silent(_stage: str) -> None:
 # --- bulk writes ---------------------------------------------------------------------------------
 
 
+BULK_CHUNK = 50_000
+# The importer's own connection gets a larger page cache while it loads (SQLite's default of about
+# 2 MB makes every insert into a big unique index re-read pages); durability settings are untouched.
+BULK_CACHE_KIB = 262_144
+# Below this many new rows, or when the table already holds more rows than arrive, indexes are
+# kept up row by row; above it, rebuilding a plain index once (a sort) is much cheaper.
+REBUILD_MIN_ROWS = 20_000
+
+
 def _bulk_insert(uow: UnitOfWork, table: Table, frame: pl.DataFrame) -> None:
-    """Insert a frame fast: COPY on PostgreSQL, driver executemany on SQLite."""
+    """Insert a frame fast: COPY on PostgreSQL, driver executemany in chunks on SQLite."""
     if frame.height == 0:
         return
     columns = frame.columns
@@ -87,10 +97,52 @@ def _bulk_insert(uow: UnitOfWork, table: Table, frame: pl.DataFrame) -> None:
     )
     placeholders = ", ".join("?" for _ in columns)
     names = ", ".join(f'"{c}"' for c in columns)
-    uow.connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})",  # noqa: S608 - names are ours
-        list(converted.iter_rows()),
-    )
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})"  # noqa: S608 - names are ours
+    # One prepared statement, fed a chunk of plain tuples at a time: the rows never all exist as
+    # Python objects at once (a million rows of tuples would be about a gigabyte).
+    cursor = uow.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for offset in range(0, converted.height, BULK_CHUNK):
+            cursor.executemany(sql, converted.slice(offset, BULK_CHUNK).rows())
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def _bulk_load(uow: UnitOfWork) -> Iterator[None]:
+    """A larger page cache for this connection while it loads (SQLite), restored afterwards."""
+    if uow.dialect != "sqlite":
+        yield
+        return
+    connection = uow.connection
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or 0)
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={before}")
+
+
+@contextmanager
+def _indexes_rebuilt(uow: UnitOfWork, table: Table, incoming: int) -> Iterator[None]:
+    """On SQLite, drop a table's plain (non-unique) indexes around a big load and build them once.
+
+    Inside the import's transaction: if anything fails, the rollback brings the indexes back.
+    Unique indexes stay, so duplicates are still refused row by row.
+    """
+    dropped: list[Index] = []
+    if uow.dialect == "sqlite" and incoming >= REBUILD_MIN_ROWS:
+        existing = int(
+            uow.connection.execute(select(func.count()).select_from(table)).scalar() or 0
+        )
+        if incoming >= existing:
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                if not index.unique:
+                    uow.connection.exec_driver_sql(f'DROP INDEX "{index.name}"')
+                    dropped.append(index)
+    yield
+    for index in dropped:
+        index.create(uow.connection)
 
 
 # --- identities and resolution -------------------------------------------------------------------
@@ -280,13 +332,20 @@ def _resolve_and_store(
                     ).iter_rows()
                 ],
             )
-    if registry.height:
-        for key, person in registry.iter_rows():
-            uow.connection.execute(
-                update(harm_identities)
-                .where(harm_identities.c.role == role.value, harm_identities.c.person_key == key)
-                .values(registry_person_id=person)
-            )
+    if registry.height and stored.height:
+        # By primary key: the person_key index may be set aside during a big load.
+        linked = (
+            stored.select("id")
+            .join(resolved, on="id")
+            .filter(pl.col("registry_person_id").is_not_null())
+        )
+        uow.connection.execute(
+            update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
+            [
+                {"b_id": i, "registry_person_id": person}
+                for i, person in linked.select("id", "registry_person_id").iter_rows()
+            ],
+        )
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -363,6 +422,55 @@ def _new_identities(
     return joined.select("incident_ref", pl.col("id").alias(f"{prefix}_identity_id")), fresh
 
 
+def _store_rows(
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    rows: pl.DataFrame,
+    report: ImportReport,
+    filename: str,
+    actor: str,
+    progress: Progress,
+) -> None:
+    """Resolve and write the new rows' identities, then the incidents (in reference order)."""
+    progress("resolving suspects")
+    next_id = _next_identity_id(uow)
+    suspects = _load_identities(uow, cipher, PartyRole.SUSPECT)
+    victims = _load_identities(uow, cipher, PartyRole.VICTIM)
+    s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
+    v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
+    with _indexes_rebuilt(uow, harm_identities, s_new.height + v_new.height):
+        _resolve_and_store(uow, cipher, PartyRole.SUSPECT, suspects, s_new, report.suspects)
+        progress("resolving victims")
+        _resolve_and_store(uow, cipher, PartyRole.VICTIM, victims, v_new, report.victims)
+    progress("storing incidents")
+    report.import_id = _record_import(uow, filename, actor, report, added=rows.height)
+    frame = (
+        rows.join(s_map, on="incident_ref", how="left")
+        .join(v_map, on="incident_ref", how="left")
+        .select(
+            "incident_ref",
+            "row_hash",
+            pl.lit(report.import_id).alias("import_id"),
+            pl.col("occurred").alias("occurred_at"),
+            "force",
+            "offence",
+            "offence_group",
+            "domestic_abuse",
+            "stalking",
+            "sexual",
+            "injury",
+            "weapon",
+            "suspect_identity_id",
+            "victim_identity_id",
+            "extra",
+        )
+    )
+    # Rows in the order of the unique reference index: each insert lands next to the last.
+    with _indexes_rebuilt(uow, harm_incidents, frame.height):
+        _bulk_insert(uow, harm_incidents, frame.sort("incident_ref"))
+    report.added = frame.height
+
+
 def import_incidents(
     uow: UnitOfWork,
     cipher: FieldCipher,
@@ -417,55 +525,23 @@ def import_incidents(
         report.import_id = _record_import(uow, filename, actor, report)
         uow.commit()
         return report
-    progress("resolving suspects")
-    next_id = _next_identity_id(uow)
-    suspects = _load_identities(uow, cipher, PartyRole.SUSPECT)
-    s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
-    _resolve_and_store(uow, cipher, PartyRole.SUSPECT, suspects, s_new, report.suspects)
-    progress("resolving victims")
-    victims = _load_identities(uow, cipher, PartyRole.VICTIM)
-    v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
-    _resolve_and_store(uow, cipher, PartyRole.VICTIM, victims, v_new, report.victims)
-    progress("storing incidents")
-    report.import_id = _record_import(uow, filename, actor, report, added=rows.height)
-    frame = (
-        rows.join(s_map, on="incident_ref", how="left")
-        .join(v_map, on="incident_ref", how="left")
-        .select(
-            "incident_ref",
-            "row_hash",
-            pl.lit(report.import_id).alias("import_id"),
-            pl.col("occurred").alias("occurred_at"),
-            "force",
-            "offence",
-            "offence_group",
-            "domestic_abuse",
-            "stalking",
-            "sexual",
-            "injury",
-            "weapon",
-            "suspect_identity_id",
-            "victim_identity_id",
-            "extra",
+    with _bulk_load(uow):
+        _store_rows(uow, cipher, rows, report, filename, actor, progress)
+        audit.record(
+            uow.connection,
+            at=now,
+            actor=actor,
+            action="harm.import",
+            subject_type="harm_import",
+            subject_id=report.import_id,
+            detail={
+                "filename": filename,
+                "added": report.added,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
         )
-    )
-    _bulk_insert(uow, harm_incidents, frame)
-    report.added = frame.height
-    audit.record(
-        uow.connection,
-        at=now,
-        actor=actor,
-        action="harm.import",
-        subject_type="harm_import",
-        subject_id=report.import_id,
-        detail={
-            "filename": filename,
-            "added": report.added,
-            "unchanged": report.unchanged,
-            "rejected": report.rejected,
-        },
-    )
-    uow.commit()
+        uow.commit()
     log.info(
         "harm.import",
         added=report.added,
@@ -624,48 +700,95 @@ def replace_harm_table(uow: UnitOfWork, content: bytes, *, filename: str, actor:
 # --- scoring from stored data --------------------------------------------------------------------
 
 
+def _read_chunks(
+    uow: UnitOfWork, sql: str, schema: dict[str, pl.DataType | type[pl.DataType]]
+) -> pl.DataFrame:
+    """A query's rows through the driver's cursor, a chunk of plain tuples at a time."""
+    cursor = uow.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    parts = [pl.DataFrame(schema=schema)]
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(BULK_CHUNK):
+            parts.append(pl.DataFrame(chunk, schema=schema, orient="row"))
+    finally:
+        cursor.close()
+    return pl.concat(parts, rechunk=True)
+
+
+def _sqlite_incidents(uow: UnitOfWork) -> pl.DataFrame:
+    """Incidents and identities read separately and joined in memory.
+
+    Joining in SQLite costs two random primary-key lookups per incident into the wide identities
+    table; reading ``id, person_key`` comes from the narrow (role, person_key) index instead, and
+    times come back as text for polars to parse (far faster than a Python datetime per row).
+    """
+    identities = _read_chunks(
+        uow,
+        "SELECT id, person_key FROM harm_identities",
+        {"id": pl.Int64, "person_key": pl.Utf8},
+    )
+    incidents = _read_chunks(
+        uow,
+        "SELECT suspect_identity_id, victim_identity_id, force, occurred_at, offence,"
+        " offence_group, domestic_abuse FROM harm_incidents",
+        {
+            "suspect_identity_id": pl.Int64,
+            "victim_identity_id": pl.Int64,
+            "force": pl.Utf8,
+            "occurred_at": pl.Utf8,
+            "offence": pl.Utf8,
+            "offence_group": pl.Utf8,
+            "domestic_abuse": pl.Int64,
+        },
+    )
+    keys = identities.rename({"person_key": "person_id"})
+    return (
+        incidents.join(
+            keys, left_on="suspect_identity_id", right_on="id", how="inner", maintain_order="left"
+        )
+        .join(
+            keys.rename({"person_id": "victim_key"}),
+            left_on="victim_identity_id",
+            right_on="id",
+            how="left",
+            maintain_order="left",
+        )
+        .select(
+            "person_id",
+            "force",
+            pl.col("occurred_at")
+            .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
+            .dt.replace_time_zone("UTC"),
+            "offence",
+            "offence_group",
+            "victim_key",
+            pl.col("domestic_abuse").cast(pl.Boolean),
+        )
+    )
+
+
 def incidents_frame(uow: UnitOfWork, index: HarmIndex | None = None) -> pl.DataFrame:
     """Every stored incident with its resolved perpetrator and victim, ready for scoring."""
     index = index or load_harm_index(uow)
-    suspect = harm_identities.alias("s")
-    victim = harm_identities.alias("v")
-    query = (
-        select(
-            suspect.c.person_key.label("person_id"),
-            harm_incidents.c.force,
-            harm_incidents.c.occurred_at,
-            harm_incidents.c.offence,
-            harm_incidents.c.offence_group,
-            victim.c.person_key.label("victim_key"),
-            harm_incidents.c.domestic_abuse,
-        )
-        .select_from(harm_incidents)
-        .join(suspect, suspect.c.id == harm_incidents.c.suspect_identity_id)
-        .outerjoin(victim, victim.c.id == harm_incidents.c.victim_identity_id)
-    )
     if uow.dialect == "sqlite":
-        # Read raw text and let polars parse it: far faster than a Python datetime per row.
-        sql = str(query.compile(uow.engine, compile_kwargs={"literal_binds": True}))
-        raw = uow.connection.exec_driver_sql(sql).all()
-        frame = pl.DataFrame(
-            raw,
-            schema={
-                "person_id": pl.Utf8,
-                "force": pl.Utf8,
-                "occurred_at": pl.Utf8,
-                "offence": pl.Utf8,
-                "offence_group": pl.Utf8,
-                "victim_key": pl.Utf8,
-                "domestic_abuse": pl.Int64,
-            },
-            orient="row",
-        ).with_columns(
-            occurred_at=pl.col("occurred_at")
-            .str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
-            .dt.replace_time_zone("UTC"),
-            domestic_abuse=pl.col("domestic_abuse").cast(pl.Boolean),
-        )
+        frame = _sqlite_incidents(uow)
     else:
+        suspect = harm_identities.alias("s")
+        victim = harm_identities.alias("v")
+        query = (
+            select(
+                suspect.c.person_key.label("person_id"),
+                harm_incidents.c.force,
+                harm_incidents.c.occurred_at,
+                harm_incidents.c.offence,
+                harm_incidents.c.offence_group,
+                victim.c.person_key.label("victim_key"),
+                harm_incidents.c.domestic_abuse,
+            )
+            .select_from(harm_incidents)
+            .join(suspect, suspect.c.id == harm_incidents.c.suspect_identity_id)
+            .outerjoin(victim, victim.c.id == harm_incidents.c.victim_identity_id)
+        )
         frame = pl.DataFrame(
             uow.connection.execute(query).all(),
             schema={

@@ -177,3 +177,26 @@ def test_replay_onto_a_sqlite_trail_store_cites_the_stored_fixes(tmp_path: Path)
         ).fetchall()
     assert count == len(stream.rows)
     assert set(cited) == {("T1", "P1")}
+
+
+def test_replay_refuses_to_mix_its_trail_into_an_existing_file(tmp_path: Path) -> None:
+    (tmp_path / "scenario.json").write_text(json.dumps(scenario(circle("Z1", 300))))
+    Stream().walk(0, 60, 10, -1000, -1000).write(tmp_path / "fixes.csv")
+    trail = tmp_path / "trail.db"
+    trail.write_bytes(b"not empty")
+    result = CliRunner().invoke(
+        app,
+        [
+            "replay",
+            str(tmp_path / "scenario.json"),
+            str(tmp_path / "fixes.csv"),
+            "--out",
+            str(tmp_path / "events.jsonl"),
+            "--trail",
+            str(trail),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--trail" in result.output
+    assert not (tmp_path / "events.jsonl").exists()

@@ -45,6 +45,10 @@ def replay_command(
             console.print(f"[red]{error.field}: {error.reason}[/red]")
         raise typer.Exit(2) from exc
     sink = None
+    if trail is not None and trail.exists() and trail.stat().st_size > 0:
+        # The trail of a replay is evidence of that replay only: never mixed into another.
+        console.print(f"[red]--trail: {trail} already exists; give a new file[/red]")
+        raise typer.Exit(2)
     if trail is not None:
         from vigil.engine.trail import sqlite_sink
 

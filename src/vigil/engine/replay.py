@@ -190,6 +190,9 @@ class TrailSink(Protocol):
 
     def __call__(self, table: FixTable, lo: int, hi: int) -> npt.NDArray[np.int64]: ...
 
+    def close(self) -> None:
+        """Finish the store (build deferred indexes) once every fix is in."""
+
 
 def replay(
     plan: Plan,
@@ -208,6 +211,8 @@ def replay(
             progress(hi - lo)
     if np.isfinite(engine.clock):
         engine.advance(engine.clock)
+    if sink is not None:
+        sink.close()
     return engine
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from vigil.db import migrate
 from vigil.db.engine import build_engine
 from vigil.engine.model import Plan
-from vigil.engine.replay import FixTable, TrailSink
+from vigil.engine.replay import FixTable
 from vigil.tracking import store
 from vigil.tracking.model import Alarm, Fix, QualityFlags
 
@@ -71,36 +71,50 @@ def fixes_from_table(table: FixTable, lo: int, hi: int) -> list[Fix]:
     return result
 
 
-def sqlite_sink(path: Path, plan: Plan) -> TrailSink:
-    """A trail store in a SQLite file (created and migrated if new) that replay appends to."""
-    url = f"sqlite:///{Path(path).resolve()}"
-    migrate.upgrade(url)
-    database = build_engine(url)
+class SqliteTrail:
+    """A trail store in a new SQLite file (created and migrated) that replay appends to.
 
-    @event.listens_for(database, "connect")
-    def _bulk(dbapi_connection: Any, _record: Any) -> None:
-        # A what-if trail file, rebuilt from the CSV at will: trade durability on power loss
-        # for bulk speed (a 256 MB page cache keeps the indexes in memory).
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA cache_size=-262144")
-        cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.close()
+    The near-point index is suspended while loading and built once at the end (the trail store's
+    bulk-load path): nobody queries a replay's trail until the replay is done.
+    """
 
-    owner = {device: person.id for person in plan.persons for device in person.devices}
-    # Frozen, so one instance per combination serves every fix.
-    variants = {
-        (missing, approximate): QualityFlags(invalid_position=missing, approximate=approximate)
-        for missing in (False, True)
-        for approximate in (False, True)
-    }
+    def __init__(self, path: Path, plan: Plan) -> None:
+        url = f"sqlite:///{Path(path).resolve()}"
+        migrate.upgrade(url)
+        self.database = build_engine(url)
 
-    def sink(table: FixTable, lo: int, hi: int) -> npt.NDArray[np.int64]:
+        @event.listens_for(self.database, "connect")
+        def _bulk(dbapi_connection: Any, _record: Any) -> None:
+            # A what-if trail file, rebuilt from the CSV at will: trade durability on power loss
+            # for bulk speed.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA temp_store=MEMORY")
+            cursor.close()
+
+        self.owner = {device: person.id for person in plan.persons for device in person.devices}
+        # Frozen, so one instance per combination serves every fix.
+        self.variants = {
+            (missing, approximate): QualityFlags(invalid_position=missing, approximate=approximate)
+            for missing in (False, True)
+            for approximate in (False, True)
+        }
+        with self.database.begin() as connection:
+            store.suspend_near_index(connection)
+
+    def __call__(self, table: FixTable, lo: int, hi: int) -> npt.NDArray[np.int64]:
         fixes = fixes_from_table(table, lo, hi)
-        people: list[str | int | None] = [owner.get(fix.device_id) for fix in fixes]
-        flags = [variants[(fix.lat is None, fix.approximate)] for fix in fixes]
-        with database.begin() as connection:
+        people: list[str | int | None] = [self.owner.get(fix.device_id) for fix in fixes]
+        flags = [self.variants[(fix.lat is None, fix.approximate)] for fix in fixes]
+        with self.database.begin() as connection:
             ids = store.append(connection, fixes, people, flags)
         return np.asarray(ids, dtype=np.int64)
 
-    return sink
+    def close(self) -> None:
+        with self.database.begin() as connection:
+            store.restore_near_index(connection)
+        self.database.dispose()
+
+
+def sqlite_sink(path: Path, plan: Plan) -> SqliteTrail:
+    return SqliteTrail(path, plan)

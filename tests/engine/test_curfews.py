@@ -203,3 +203,24 @@ def test_an_inclusion_zone_without_timetable_is_broken_by_leaving_it(tmp_path: P
     [violation] = of_kind(records, "inclusion_zone")
     assert violation["start"].startswith("2026-11-23T12:")
     assert violation["end"] is None
+
+
+def test_a_curfew_breach_raised_on_old_news_is_withdrawn_when_late_fixes_show_him_home(
+    tmp_path: Path,
+) -> None:
+    stream = Stream()
+    moment = utc(2026, 11, 23, 18, 0)
+    while moment <= utc(2026, 11, 23, 18, 50):  # away, live
+        stream.fix(moment, 0, 0, acc=15)
+        moment += timedelta(minutes=2)
+    clock_ticks(stream, utc(2026, 11, 23, 18, 51), utc(2026, 11, 23, 19, 10))
+    # At 19:10 his tag uploads what it kept: he was home from 18:54.
+    moment = utc(2026, 11, 23, 18, 54)
+    while moment <= utc(2026, 11, 23, 19, 10):
+        near_home(stream, moment)
+        moment += timedelta(minutes=1)
+    records, _ = run(two_wearers(curfew()), stream, tmp_path)
+    [violation] = of_kind(records, "curfew")  # raised at 19:05 on what was known then, kept
+    assert violation["raised_at"] == "2026-11-23T19:05:00.000Z"
+    assert violation["end"] == violation["start"]
+    assert violation["detail"]["withdrawn"] is True

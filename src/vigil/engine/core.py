@@ -610,6 +610,27 @@ class Engine:
             rows = {key: value[order] for key, value in rows.items()}
         self._record_history(rows, rewound)
         self._evaluate(rows, floor)
+        for person in np.flatnonzero(rewound).tolist():
+            self._withdraw_orphans(person, float(floor[person]))
+
+    def _withdraw_orphans(self, person: int, raised_at: float) -> None:
+        """Close zone episodes the re-evaluation no longer finds (e.g. a curfew check that saw
+        the wearer away, when late fixes show he was home): kept, never deleted, but ended at
+        their start and marked withdrawn, so no alert stays open on evidence that fell away."""
+        begin = int(self.zstart[person])
+        end = begin + int(self.zcount[person])
+        held = {int(i) for i in self.zs["ep"][begin:end] if i >= 0}
+        for z in range(begin, end):
+            zone = self.zones[z]
+            kinds = (
+                (EventKind.EXCLUSION_ZONE,)
+                if self.z_kind[z] == ZoneKind.EXCLUSION
+                else (EventKind.CURFEW, EventKind.INCLUSION_ZONE)
+            )
+            for kind in kinds:
+                for index in self.ledger.open_indices(zone.person, zone.id, kind):
+                    if index not in held:
+                        self.ledger.withdraw(index, raised_at)
 
     def _rewind(self, person: int, earliest: float) -> dict[str, npt.NDArray[Any]] | None:
         """Restore ``person`` to the newest checkpoint before ``earliest``; return fixes since."""

@@ -190,6 +190,20 @@ class Ledger:
         self._by_id[episode.id] = len(self.episodes) - 1
         return len(self.episodes) - 1
 
+    def open_indices(self, person: str, subject: str, kind: EventKind) -> list[int]:
+        return [
+            index
+            for index in self._by_key.get((person, subject, kind), ())
+            if self.episodes[index].end is None
+        ]
+
+    def withdraw(self, index: int, raised_at: float) -> None:
+        """End an episode the evidence no longer supports at its own start, saying so."""
+        episode = self.episodes[index]
+        episode.detail["withdrawn"] = True
+        episode.end = episode.start
+        self._event(episode, EventPhase.ENDED, raised_at)
+
     def index_of(self, episode_id: str) -> int:
         return self._by_id.get(episode_id, -1)
 

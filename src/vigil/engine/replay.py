@@ -161,8 +161,11 @@ def read_scenario(path: Path) -> Plan:
     return parse_plan(raw)
 
 
-def chunks(table: FixTable, size: int = DEFAULT_CHUNK) -> Iterator[tuple[int, int]]:
-    """Batch boundaries: at most ``size`` rows, and a new batch where a device's time goes back."""
+def chunks(
+    table: FixTable, size: int = DEFAULT_CHUNK, late_after_s: float = 120.0
+) -> Iterator[tuple[int, int]]:
+    """Batch boundaries: at most ``size`` rows, and a new batch where a device's time goes back
+    or a late upload begins."""
     n = len(table)
     if n == 0:
         return
@@ -174,7 +177,14 @@ def chunks(table: FixTable, size: int = DEFAULT_CHUNK) -> Iterator[tuple[int, in
     back_sorted = np.zeros(n, dtype=bool)
     back_sorted[1:] = same & (times[1:] < times[:-1])
     back[order] = back_sorted
-    cuts = np.flatnonzero(back).tolist()
+    # A run of rows far behind the clock (a buffered upload) starts a batch of its own too, so
+    # timers the clock already passed fire before it, as they would have live.
+    clock = np.maximum.accumulate(table.t)
+    behind = np.zeros(n, dtype=bool)
+    behind[1:] = table.t[1:] < clock[:-1] - late_after_s
+    starts = behind.copy()
+    starts[1:] &= ~behind[:-1]
+    cuts = np.flatnonzero(back | starts).tolist()
     start = 0
     for cut in [*cuts, n]:
         while cut - start > size:
@@ -204,7 +214,7 @@ def replay(
 ) -> Engine:
     """Run the engine over the table in arrival order; timers run up to the last fix seen."""
     engine = Engine(plan)
-    for lo, hi in chunks(table, chunk):
+    for lo, hi in chunks(table, chunk, plan.settings.late_after_s):
         ids = sink(table, lo, hi) if sink is not None else None
         engine.process(table.batch(lo, hi, ids))
         if progress is not None:

@@ -234,3 +234,26 @@ async def test_acks_follow_publication_in_order_when_the_bus_pushes_back() -> No
         assert [f.raw for f in slow] == [frame.hex() for frame in frames]
     finally:
         await harness.close()
+
+
+class _UnreachableBus(InMemoryBus):
+    """A bus whose broker has gone away: every publish fails."""
+
+    async def publish(self, topic: Topic, messages: list[Fix], key: str | None = None) -> None:
+        raise ConnectionError("broker unreachable")
+
+
+async def test_fixes_the_bus_refuses_are_not_acknowledged_and_the_device_is_dropped() -> None:
+    harness = Harness("gt06", Limits(), _UnreachableBus())
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(GT06_LOGIN)
+        assert await _read_exactly(reader, 10) == gt06.response(False, 0x01, 0x0001)
+        writer.write(GT06_POSITION)
+        # No ack for the position: the connection is closed so the device keeps and resends it.
+        assert await asyncio.wait_for(reader.read(100), 2) == b""
+        writer.close()
+        assert harness.metrics.get("gt06", "accepted") == 0
+    finally:
+        await harness.close()

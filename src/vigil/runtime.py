@@ -25,6 +25,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.gateways.service",
     "vigil.sim.live",
     "vigil.evidence.scheduler",
+    "vigil.contact.warmup",
 )
 
 log = get_logger(__name__)

@@ -14,7 +14,7 @@ from vigil.contact.index import shared_index
 from vigil.contact.model import MAX_BODY_BYTES, CaseStatus, parse_request
 from vigil.contact.ratelimit import public_limiter
 from vigil.errors import ValidationError
-from vigil.web.auth import ApiPrincipal, ContainerDep
+from vigil.web.auth import ApiPrincipal, ContainerDep, api_principal, container
 
 router = APIRouter(prefix="/api/contact", tags=["contact"])
 
@@ -74,8 +74,6 @@ async def report_intelligence(request: Request, c: ContainerDep) -> Response:
     """Staff (with a session or token) or the public report illicit phone use or other contact."""
     principal = None
     if request.headers.get("authorization"):
-        from vigil.web.auth import api_principal
-
         principal = await api_principal(request)
     elif not public_limiter(c.extras).allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
@@ -88,15 +86,32 @@ async def report_intelligence(request: Request, c: ContainerDep) -> Response:
 # --- enforcement (prison_system) -----------------------------------------------------------
 
 
-@router.post("/call-check")
-async def call_check(request: Request, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
+async def call_check(request: Request) -> Response:
+    """Dial-time check. A plain Starlette route (no dependency injection, no response model):
+    prison phone systems call it for every dialled number, so per-request overhead matters."""
+    c = container(request)
+    principal = await api_principal(request)
     data = await read_json(request, MAX_SMALL_BODY)
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
     result = service.call_check(
         c.uow, shared_index(c), principal, data.get("prison_number"), data.get("number")
     )
-    return {"allowed": result.allowed, "reason": result.reason, "number": result.e164}
+    return Response(call_check_body(result), media_type="application/json")
+
+
+router.add_route(
+    f"{router.prefix}/call-check", call_check, methods=["POST"], include_in_schema=False
+)
+
+
+def call_check_body(result: service.CallResult) -> bytes:
+    """``{"allowed", "reason", "number"}`` without a general-purpose encoder (E.164 is safe)."""
+    if result.allowed:
+        return b'{"allowed":true,"reason":null,"number":"' + result.e164.encode() + b'"}'
+    return json.dumps(
+        {"allowed": False, "reason": result.reason, "number": result.e164}, separators=(",", ":")
+    ).encode()
 
 
 @router.post("/mail-check")

@@ -17,10 +17,14 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from vigil.contact import addresses, phones
 from vigil.contact.index import (
     EMAIL_PURPOSE,
+    ITEM_COLUMNS,
     PHONE_PURPOSE,
+    AddressIndexes,
     EnforcementIndex,
     Entry,
     address_indexes,
+    best_address,
+    entry_from_row,
 )
 from vigil.contact.matching import Candidate, RegisteredPrisoner, rank
 from vigil.contact.model import (
@@ -1144,6 +1148,51 @@ def refresh_index(uows: UowFactory, index: EnforcementIndex) -> None:
             index.refresh(uow.connection)
 
 
+def barred_number(conn: Connection, key: str, prison_number: str) -> Entry | None:
+    """The plain indexed SQL lookup: the active bar item on this number covering this prisoner.
+
+    Used before the memory index is warm, and to confirm the index's hit before a call is
+    refused (the index keeps digests only, and may lag a lift made in another process).
+    """
+    row = conn.execute(
+        select(*ITEM_COLUMNS)
+        .where(
+            contact_bar_items.c.kind == ItemKind.PHONE.value,
+            contact_bar_items.c.match_index == key,
+            contact_bar_items.c.active.is_(True),
+            or_(
+                contact_bar_items.c.scope == BarScope.ESTATE.value,
+                contact_bar_items.c.prison_number == prison_number,
+            ),
+        )
+        # Estate-wide first: it is the stronger statement and does not depend on who dials.
+        .order_by((contact_bar_items.c.scope != BarScope.ESTATE.value), contact_bar_items.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else entry_from_row(row)
+
+
+def barred_address_candidates(conn: Connection, keys: AddressIndexes) -> list[Entry]:
+    """The SQL twin of the memory index's address candidates (used before it is warm)."""
+    base = select(*ITEM_COLUMNS).where(
+        contact_bar_items.c.kind == ItemKind.ADDRESS.value, contact_bar_items.c.active.is_(True)
+    )
+    rows: list[Any] = []
+    if keys.postcode:
+        rows = list(conn.execute(base.where(contact_bar_items.c.postcode_index == keys.postcode)))
+    if keys.street and not rows:
+        building = contact_bar_items.c.building_index
+        rows = list(
+            conn.execute(
+                base.where(
+                    contact_bar_items.c.street_index == keys.street,
+                    building.is_(None) if keys.building is None else building == keys.building,
+                )
+            )
+        )
+    return [entry_from_row(row) for row in rows]
+
+
 def call_check(
     uows: UowFactory,
     index: EnforcementIndex,
@@ -1161,10 +1210,13 @@ def call_check(
     except phones.NotAPhoneNumber as exc:
         raise ValidationError("number", str(exc)) from exc
     refresh_index(uows, index)
-    hit = index.check_number(number, e164)
-    if hit is None:
+    if index.warm and index.check_number(number, e164) is None:
         return CallResult(True, None, e164)
+    # Not warm yet, or a candidate in the index: the database decides, and records a refusal.
     with uows() as uow:
+        hit = barred_number(uow.connection, index.phone_key(e164), number)
+        if hit is None:
+            return CallResult(True, None, e164)
         _record_attempt(uow, principal, AttemptKind.CALL, number, hit)
     reason = (
         "number is barred across the prison estate"
@@ -1190,7 +1242,13 @@ def mail_check(
     except addresses.NotAnAddress as exc:
         raise ValidationError("address", str(exc)) from exc
     refresh_index(uows, index)
-    hit = index.check_address(number, envelope)
+    if index.warm:
+        hit = index.check_address(number, envelope)
+    else:
+        keys = address_indexes(index.indexer, envelope)
+        with uows() as uow:
+            found = barred_address_candidates(uow.connection, keys)
+        hit = best_address(number, keys, found)
     if hit is None or hit.score < addresses.HOLD_THRESHOLD:
         score = hit.score if hit else 0.0
         return MailResult(True, score, None)

@@ -14,7 +14,18 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Index, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Index,
+    String,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
@@ -108,6 +119,21 @@ def _bulk_insert(uow: UnitOfWork, table: Table, frame: pl.DataFrame) -> None:
         cursor.close()
 
 
+def _read_chunks(
+    uow: UnitOfWork, sql: str, schema: dict[str, pl.DataType | type[pl.DataType]]
+) -> pl.DataFrame:
+    """A query's rows through the driver's cursor, a chunk of plain tuples at a time."""
+    cursor = uow.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    parts = [pl.DataFrame(schema=schema)]
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(BULK_CHUNK):
+            parts.append(pl.DataFrame(chunk, schema=schema, orient="row"))
+    finally:
+        cursor.close()
+    return pl.concat(parts, rechunk=True)
+
+
 @contextmanager
 def _bulk_load(uow: UnitOfWork) -> Iterator[None]:
     """A larger page cache for this connection while it loads (SQLite), restored afterwards."""
@@ -162,32 +188,68 @@ IDENTITY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 
 
 def _load_identities(uow: UnitOfWork, cipher: FieldCipher, role: PartyRole) -> pl.DataFrame:
-    """Stored identities of one side; victims' details decrypted in memory only."""
-    rows = uow.connection.execute(
-        select(harm_identities).where(harm_identities.c.role == role.value)
-    ).all()
-    data = []
-    for row in rows:
-        if role is PartyRole.VICTIM:
-            details = cipher.decrypt_optional(row.details_enc, VICTIM_DETAILS_FIELD) or "\x1f"
-            dob_text, _, name = details.partition("\x1f")
-            dob = date.fromisoformat(dob_text) if dob_text else None
-        else:
-            name, dob = row.display_name or "", row.dob
-        data.append(
-            (
-                row.id,
-                row.exact_key,
-                row.source_id,
-                name,
-                dob,
-                row.person_key,
-                row.link_reason,
-                row.link_score,
-                row.linked_to,
-            )
+    """Stored identities of one side; victims' details decrypted in memory only.
+
+    Read through the driver's cursor in chunks and shaped by polars: only the decryption itself
+    is a Python loop (one call per stored victim, nothing else per row).
+    """
+    t = harm_identities.c
+    query = (
+        select(
+            t.id,
+            t.exact_key,
+            t.source_id,
+            t.display_name,
+            cast(t.dob, String),
+            t.details_enc,
+            t.person_key,
+            t.link_reason,
+            t.link_score,
+            t.linked_to,
         )
-    return pl.DataFrame(data, schema=IDENTITY_SCHEMA, orient="row")
+        .where(t.role == role.value)
+        .order_by(t.id)
+    )
+    raw = _read_chunks(
+        uow,
+        str(query.compile(uow.engine, compile_kwargs={"literal_binds": True})),
+        {
+            "id": pl.Int64,
+            "exact_key": pl.Utf8,
+            "source_id": pl.Utf8,
+            "display_name": pl.Utf8,
+            "dob_text": pl.Utf8,
+            "details_enc": pl.Utf8,
+            "person_key": pl.Utf8,
+            "link_reason": pl.Utf8,
+            "link_score": pl.Float64,
+            "linked_to": pl.Int64,
+        },
+    )
+    if role is PartyRole.VICTIM:
+        decrypt = cipher.decrypt
+        details = pl.Series(
+            [
+                decrypt(value, VICTIM_DETAILS_FIELD) if value is not None else "\x1f"
+                for value in raw["details_enc"].to_list()
+            ],
+            dtype=pl.Utf8,
+        ).str.splitn("\x1f", 2)
+        raw = raw.with_columns(
+            display_name=details.struct.field("field_1").fill_null(""),
+            dob_text=details.struct.field("field_0"),
+        )
+    return raw.select(
+        "id",
+        "exact_key",
+        "source_id",
+        name=pl.col("display_name").fill_null(""),
+        dob=pl.col("dob_text").replace("", None).str.to_date("%Y-%m-%d"),
+        person_key="person_key",
+        link_reason="link_reason",
+        link_score="link_score",
+        linked_to="linked_to",
+    )
 
 
 def _decisions(uow: UnitOfWork, role: PartyRole) -> tuple[list[tuple[int, int]], frozenset[int]]:
@@ -487,12 +549,10 @@ def import_incidents(
     report = ImportReport(total=parsed.total, errors=list(parsed.errors))
     rows = parsed.rows
     progress("comparing with stored incidents")
-    stored = pl.DataFrame(
-        uow.connection.execute(
-            select(harm_incidents.c.incident_ref, harm_incidents.c.row_hash)
-        ).all(),
-        schema={"incident_ref": pl.Utf8, "stored_hash": pl.Utf8},
-        orient="row",
+    stored = _read_chunks(
+        uow,
+        "SELECT incident_ref, row_hash FROM harm_incidents",
+        {"incident_ref": pl.Utf8, "stored_hash": pl.Utf8},
     )
     if stored.height:
         rows = rows.join(stored, on="incident_ref", how="left")
@@ -698,21 +758,6 @@ def replace_harm_table(uow: UnitOfWork, content: bytes, *, filename: str, actor:
 
 
 # --- scoring from stored data --------------------------------------------------------------------
-
-
-def _read_chunks(
-    uow: UnitOfWork, sql: str, schema: dict[str, pl.DataType | type[pl.DataType]]
-) -> pl.DataFrame:
-    """A query's rows through the driver's cursor, a chunk of plain tuples at a time."""
-    cursor = uow.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    parts = [pl.DataFrame(schema=schema)]
-    try:
-        cursor.execute(sql)
-        while chunk := cursor.fetchmany(BULK_CHUNK):
-            parts.append(pl.DataFrame(chunk, schema=schema, orient="row"))
-    finally:
-        cursor.close()
-    return pl.concat(parts, rechunk=True)
 
 
 def _sqlite_incidents(uow: UnitOfWork) -> pl.DataFrame:

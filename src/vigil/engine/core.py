@@ -222,6 +222,8 @@ class Engine:
         self.settings: EngineSettings = plan.settings
         self.ledger = Ledger(self.settings.late_after_s, self.settings.max_gap_s)
         self.stats = EngineStats()
+        # The stepped zone's signed distance at the person's previous fix (set per step).
+        self._pd = float("nan")
         self.clock = -INF
         self.started = False
         self.persons = [person.id for person in plan.persons]

@@ -6,7 +6,9 @@ to the other CPUs. The table gives wrk's rate and latency and the server's own C
 Each mode is run against the same database of barred numbers:
 
 * ``index`` - the memory index warmed at start-up (what ``vigil.contact.warmup`` does);
-* ``sql``   - the index left cold, so every check is the plain indexed SQL lookup.
+* ``sql``   - the index left cold, so every check is the plain indexed SQL lookup;
+* ``port``, ``port-sql`` - the same on the dedicated check port (``vigil.contact.checkport``,
+  a lean HTTP/1.1 server on uvloop) instead of the web app.
 
 A share of the checks (``--refused-every N``: one in N) dial an estate-wide barred number; those
 are refused, confirmed in the database and recorded on the case (attempt row, audit entry,
@@ -22,6 +24,7 @@ Needs ``wrk`` (Debian package ``wrk``). The database is seeded by bench/contact_
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing as mp
 import os
 import re
@@ -86,7 +89,7 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def serve(url: str, warm: bool, port: int, ready: mp.Queue) -> None:  # type: ignore[type-arg]
+def serve(url: str, mode: str, port: int, ready: mp.Queue) -> None:  # type: ignore[type-arg]
     os.sched_setaffinity(0, SERVER_CPUS)
     import uvicorn
 
@@ -97,9 +100,20 @@ def serve(url: str, warm: bool, port: int, ready: mp.Queue) -> None:  # type: ig
     configure_logging("WARNING")
     container = build_container(settings(url))
     started = time.perf_counter()
-    if warm:
+    if not mode.endswith("sql"):
         warmup.warm(container)
     ready.put(time.perf_counter() - started)
+    if mode.startswith("port"):
+        import uvloop
+
+        from vigil.contact import checkport
+
+        async def lean() -> None:
+            await checkport.start(container, "127.0.0.1", port)
+            await asyncio.Event().wait()
+
+        uvloop.run(lean())
+        return
     uvicorn.run(
         create_app(container),
         host="127.0.0.1",
@@ -115,7 +129,7 @@ def run_mode(url: str, token: str, mode: str, args: argparse.Namespace) -> str:
     ctx = mp.get_context("spawn")
     ready: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     port = 19000 + os.getpid() % 1000
-    server = ctx.Process(target=serve, args=(url, mode == "index", port, ready))
+    server = ctx.Process(target=serve, args=(url, mode, port, ready))
     server.start()
     try:
         load_s = ready.get(timeout=1800)
@@ -157,7 +171,12 @@ def run_mode(url: str, token: str, mode: str, args: argparse.Namespace) -> str:
     p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
     mix = f"1 in {args.refused_every} refused" if args.refused_every else "all allowed"
-    label = "memory index" if mode == "index" else "plain indexed SQL lookup"
+    label = {
+        "index": "web app, memory index",
+        "sql": "web app, plain indexed SQL lookup",
+        "port": "check port, memory index",
+        "port-sql": "check port, plain indexed SQL lookup",
+    }[mode]
     return (
         f"| {label} | {mix} | {requests:,} | {rate:,.0f} | {p50} | {p99} | "
         f"{errors.group(1) if errors else 0} | {cpu:.2f} | {requests / cpu:,.0f} | {waited:.2f} | "
@@ -172,7 +191,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--refused-every", type=int, default=0)
-    parser.add_argument("--modes", default="index,sql")
+    parser.add_argument("--modes", default="index,sql,port,port-sql")
     args = parser.parse_args()
     path = Path(args.database).resolve()
     url = f"sqlite:///{path}"

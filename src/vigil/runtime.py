@@ -26,6 +26,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.sim.live",
     "vigil.evidence.scheduler",
     "vigil.contact.warmup",
+    "vigil.contact.checkport",
 )
 
 log = get_logger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import LiveServer, browser, live_server, page  # noqa: F401
+from tests.browser import LiveServer
 from vigil.contact.tables import contact_cases, contact_protected_people
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -17,7 +17,7 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 pytestmark = pytest.mark.e2e
 
 
-def _axe_clean(page: Any) -> None:  # noqa: F811
+def _axe_clean(page: Any) -> None:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")
     bad = [
@@ -29,8 +29,8 @@ def _axe_clean(page: Any) -> None:  # noqa: F811
 
 
 def test_charity_worker_fills_the_whole_form_for_two_people(
-    live_server: LiveServer,  # noqa: F811
-    page: Any,  # noqa: F811
+    live_server: LiveServer,
+    page: Any,
 ) -> None:
     base = live_server.url
     page.goto(f"{base}/contact")

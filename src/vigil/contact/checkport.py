@@ -1,0 +1,224 @@
+"""The prison-system check port: POST /api/contact/call-check on its own lean HTTP/1.1 server.
+
+Prison phone platforms ask once per dialled number, thousands of times a second at peak. Through
+the web app each request pays for the whole framework (middleware, matching the path against
+every route of every part) while the check itself takes a few microseconds, so this port speaks
+just enough HTTP/1.1 for machine clients: POST with a Content-Length body, keep-alive and
+pipelining. The rules are the web app's: the same bearer tokens (``prison_system`` role; cached
+as in ``vigil.web.auth``), the same service call (refused calls recorded on the case), the same
+JSON bodies and status codes (401, 403, 404, 405, 413, 422). It does not accept session cookies
+or chunked bodies (411).
+
+Off unless ``VIGIL_CONTACT_CHECK_PORT`` names a port (``VIGIL_CONTACT_CHECK_HOST``, default
+127.0.0.1, the interface); runs in the server's event loop as a background service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from vigil.bootstrap import Container
+from vigil.contact import service
+from vigil.contact.api import MAX_SMALL_BODY, call_check_body
+from vigil.contact.index import shared_index
+from vigil.errors import ValidationError
+from vigil.logs import get_logger
+from vigil.security.model import PermissionDenied
+from vigil.web.auth import bearer_principal
+
+log = get_logger(__name__)
+
+PATH = "/api/contact/call-check"
+MAX_HEAD = 16 * 1024
+IDLE_TIMEOUT_S = 60.0
+PORT_VARIABLE = "VIGIL_CONTACT_CHECK_PORT"
+HOST_VARIABLE = "VIGIL_CONTACT_CHECK_HOST"
+
+_REASONS = {
+    200: "OK",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+}
+
+
+def _response(status: int, body: bytes, extra: str = "", close: bool = False) -> bytes:
+    head = (
+        f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n{extra}"
+    )
+    if close:
+        head += "connection: close\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def _detail(status: int, detail: Any, extra: str = "", close: bool = False) -> bytes:
+    body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
+    return _response(status, body, extra, close)
+
+
+_OK_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+_BEARER = "www-authenticate: Bearer\r\n"
+
+
+class CallCheckHandler:
+    """One request in, one response out: the same answers as the web app's route."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.index = shared_index(container)
+
+    def __call__(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
+        if target.partition("?")[0] != PATH:
+            return _detail(404, "Not Found")
+        if method != "POST":
+            return _detail(405, "Method Not Allowed", "allow: POST\r\n")
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() != "bearer ":
+            return _detail(401, "authorization: log in or send a bearer token", _BEARER)
+        principal = bearer_principal(self.container, auth[7:].strip())
+        if principal is None:
+            return _detail(401, "authorization: the bearer token is unknown or revoked", _BEARER)
+        try:
+            try:
+                data = json.loads(body)
+            except (ValueError, RecursionError) as exc:
+                raise ValidationError("body", "must be a JSON object") from exc
+            if not isinstance(data, dict):
+                raise ValidationError("body", "must be a JSON object")
+            result = service.call_check(
+                self.container.uow,
+                self.index,
+                principal,
+                data.get("prison_number"),
+                data.get("number"),
+            )
+        except ValidationError as exc:
+            return _detail(422, [{"field": e.field, "reason": e.reason} for e in exc.errors])
+        except PermissionDenied as exc:
+            return _detail(403, str(exc))
+        answer = call_check_body(result)
+        return _OK_HEAD + str(len(answer)).encode() + b"\r\n\r\n" + answer
+
+
+Handler = Callable[[str, str, dict[str, str], bytes], bytes]
+
+
+class CheckProtocol(asyncio.Protocol):
+    """HTTP/1.1 framing: requests parsed from the buffer as they complete, answered in order."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.active = True
+        self._idle: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a stream transport (TCP)
+        self._idle = asyncio.get_running_loop().call_later(IDLE_TIMEOUT_S, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        self.transport = None
+
+    def _check_idle(self) -> None:
+        # Re-armed every IDLE_TIMEOUT_S rather than per request: cheap, and closes quiet clients.
+        if self.transport is None:
+            return
+        if not self.active:
+            self.transport.close()
+            return
+        self.active = False
+        self._idle = asyncio.get_running_loop().call_later(IDLE_TIMEOUT_S, self._check_idle)
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        self.active = True
+        buffer = self.buffer
+        buffer += data
+        out: list[bytes] = []
+        close = False
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > MAX_HEAD:
+                    out.append(_detail(431, "headers: too large", close=True))
+                    close = True
+                break
+            lines = buffer[:end].decode("latin-1").split("\r\n")
+            parts = lines[0].split(" ")
+            headers: dict[str, str] = {}
+            for line in lines[1:]:
+                key, _, value = line.partition(":")
+                headers[key.strip().lower()] = value.strip()
+            if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+                out.append(_detail(404, "Not Found", close=True))
+                close = True
+                break
+            if "transfer-encoding" in headers:
+                out.append(_detail(411, "content-length: required", close=True))
+                close = True
+                break
+            length_text = headers.get("content-length", "0")
+            if not length_text.isdigit() or int(length_text) > MAX_SMALL_BODY:
+                out.append(_detail(413, f"body: larger than {MAX_SMALL_BODY} bytes", close=True))
+                close = True
+                break
+            length = int(length_text)
+            if len(buffer) < end + 4 + length:
+                break
+            body = bytes(buffer[end + 4 : end + 4 + length])
+            del buffer[: end + 4 + length]
+            try:
+                out.append(self.handler(parts[0], parts[1], headers, body))
+            except Exception as exc:  # answer like the web app would, and keep serving
+                log.error("contact.checkport.failed", error=repr(exc))
+                out.append(_detail(500, "Internal Server Error"))
+            if headers.get("connection", "").lower() == "close" or parts[2] == "HTTP/1.0":
+                close = True
+                break
+        if self.transport is None:
+            return
+        if out:
+            self.transport.write(b"".join(out))
+        if close:
+            self.transport.close()
+
+
+async def start(container: Container, host: str, port: int) -> asyncio.Server:
+    handler = CallCheckHandler(container)
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: CheckProtocol(handler), host, port)
+
+
+async def run(container: Container, stop: asyncio.Event) -> None:
+    port = os.environ.get(PORT_VARIABLE, "").strip()
+    if not port:
+        return
+    host = os.environ.get(HOST_VARIABLE, "127.0.0.1")
+    server = await start(container, host, int(port))
+    log.info("contact.checkport.listening", host=host, port=server.sockets[0].getsockname()[1])
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()

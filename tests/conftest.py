@@ -28,6 +28,9 @@ from vigil.settings import Environment, Settings, new_encryption_key_entry
 from vigil.web.app import create_app
 from vigil.web.auth import PRE_SESSION_CSRF_COOKIE
 
+# One definition of the browser fixtures for every folder: a second sync Playwright would clash.
+pytest_plugins = ["tests.browser"]
+
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"

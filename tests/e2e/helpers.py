@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import uvicorn
 
+from tests.browser import LiveServer
 from tests.conftest import make_settings
-from tests.e2e.conftest import LiveServer
 from vigil.bootstrap import build_container
 from vigil.db import migrate
 from vigil.runtime import build_app_with_services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import LiveServer
+from tests.browser import LiveServer
 from vigil.sim.demo import DEMO_PASSWORD, seed_demo
 
 

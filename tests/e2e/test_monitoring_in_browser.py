@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.browser import LiveServer
 from tests.conftest import FIXTURES
 from tests.e2e import helpers
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import log_in, screenshot, serious_violations
 from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
 from vigil.devices import service as devices

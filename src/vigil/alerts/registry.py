@@ -15,6 +15,8 @@ settings for what the registry does not hold yet.
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from vigil.alerts.config import AlertSettings
@@ -43,11 +45,26 @@ def _int_id(value: str) -> int | None:
 
 
 class RegistryDirectory:
+    # A case's routing facts are read a few times a second at most; keeping them this long
+    # saves a dozen queries per alert on the hot path. A change of officer or risk level takes
+    # effect within this time (the engine re-reads its plan every minute too).
+    CASE_TTL_S = 30.0
+
     def __init__(self, cipher: FieldCipher, settings: AlertSettings) -> None:
         self.cipher = cipher
         self.settings = settings
+        self._cases: dict[str, tuple[float, CaseInfo | None]] = {}
 
     def case(self, uow: UnitOfWork, person_id: str) -> CaseInfo | None:
+        now = time.monotonic()
+        cached = self._cases.get(person_id)
+        if cached is not None and now - cached[0] < self.CASE_TTL_S:
+            return cached[1]
+        found = self._read_case(uow, person_id)
+        self._cases[person_id] = (now, found)
+        return found
+
+    def _read_case(self, uow: UnitOfWork, person_id: str) -> CaseInfo | None:
         pid = _int_id(person_id)
         if pid is None:
             return None

@@ -252,6 +252,7 @@ def append_benchmark(total: int, batch: int) -> None:
         ]
         batches.append((fixes, list(wearers.persons)))
     flat = [(f, p) for fixes, persons in batches for f, p in zip(fixes, persons, strict=True)]
+    total = len(flat)  # whole minutes of 10,000 wearers
     batches = [
         ([f for f, _ in flat[k : k + batch]], [p for _, p in flat[k : k + batch]])
         for k in range(0, len(flat), batch)

@@ -198,3 +198,15 @@ def test_a_bulk_load_can_suspend_the_near_index_and_restore_it_as_migrated(
         store.restore_near_index(conn)
         store.restore_near_index(conn)
     assert _near_index_definition(container) == migrated
+
+
+def test_an_autocommit_sqlite_connection_is_refused_before_anything_is_written(
+    container: Container,
+) -> None:
+    if container.engine.dialect.name != "sqlite":
+        pytest.skip("autocommit id numbering concerns SQLite's append path only")
+    autocommit = container.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit as conn, pytest.raises(ValidationError) as refused:
+        store.append(conn, [fix(), fix(at=T0 + timedelta(seconds=1))], ["P1", "P1"])
+    assert refused.value.field == "connection"
+    assert _count(container) == 0

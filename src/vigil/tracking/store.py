@@ -205,7 +205,12 @@ def restore_near_index(connection: Connection) -> None:
 
 def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
     _tune_sqlite(connection)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if driver.isolation_level is None:
+        # Autocommit would let another writer take ids between these rows: refuse up front.
+        raise ValidationError("connection", "must be in a transaction (not autocommit)")
+    cursor = driver.cursor()
     try:
         # The first insert takes SQLite's write lock for the rest of the transaction, so no other
         # writer can insert between these rows: AUTOINCREMENT gives them consecutive ids, the

@@ -187,33 +187,34 @@ IDENTITY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
 }
 
 
-def _load_identities(uow: UnitOfWork, cipher: FieldCipher, role: PartyRole) -> pl.DataFrame:
-    """Stored identities of one side; victims' details decrypted in memory only.
+def _load_identities(
+    uow: UnitOfWork, cipher: FieldCipher, roles: Sequence[PartyRole]
+) -> dict[PartyRole, pl.DataFrame]:
+    """Stored identities of the given sides; victims' details decrypted in memory only.
 
-    Read through the driver's cursor in chunks and shaped by polars: only the decryption itself
-    is a Python loop (one call per stored victim, nothing else per row).
+    One scan of the table in storage order (a ``WHERE role`` would make SQLite walk the unique
+    index and sort), through the driver's cursor in chunks, shaped by polars: only the
+    decryption itself is a Python loop (one call per stored victim, nothing else per row).
     """
     t = harm_identities.c
-    query = (
-        select(
-            t.id,
-            t.exact_key,
-            t.source_id,
-            t.display_name,
-            cast(t.dob, String),
-            t.details_enc,
-            t.person_key,
-            t.link_reason,
-            t.link_score,
-            t.linked_to,
-        )
-        .where(t.role == role.value)
-        .order_by(t.id)
+    query = select(
+        t.role,
+        t.id,
+        t.exact_key,
+        t.source_id,
+        t.display_name,
+        cast(t.dob, String),
+        t.details_enc,
+        t.person_key,
+        t.link_reason,
+        t.link_score,
+        t.linked_to,
     )
     raw = _read_chunks(
         uow,
         str(query.compile(uow.engine, compile_kwargs={"literal_binds": True})),
         {
+            "role": pl.Utf8,
             "id": pl.Int64,
             "exact_key": pl.Utf8,
             "source_id": pl.Utf8,
@@ -226,30 +227,34 @@ def _load_identities(uow: UnitOfWork, cipher: FieldCipher, role: PartyRole) -> p
             "linked_to": pl.Int64,
         },
     )
-    if role is PartyRole.VICTIM:
-        decrypt = cipher.decrypt
-        details = pl.Series(
-            [
-                decrypt(value, VICTIM_DETAILS_FIELD) if value is not None else "\x1f"
-                for value in raw["details_enc"].to_list()
-            ],
-            dtype=pl.Utf8,
-        ).str.splitn("\x1f", 2)
-        raw = raw.with_columns(
-            display_name=details.struct.field("field_1").fill_null(""),
-            dob_text=details.struct.field("field_0"),
+    out = {}
+    for role in roles:
+        part = raw.filter(pl.col("role") == role.value).sort("id")
+        if role is PartyRole.VICTIM:
+            decrypt = cipher.decrypt
+            details = pl.Series(
+                [
+                    decrypt(value, VICTIM_DETAILS_FIELD) if value is not None else "\x1f"
+                    for value in part["details_enc"].to_list()
+                ],
+                dtype=pl.Utf8,
+            ).str.splitn("\x1f", 2)
+            part = part.with_columns(
+                display_name=details.struct.field("field_1").fill_null(""),
+                dob_text=details.struct.field("field_0"),
+            )
+        out[role] = part.select(
+            "id",
+            "exact_key",
+            "source_id",
+            name=pl.col("display_name").fill_null(""),
+            dob=pl.col("dob_text").replace("", None).str.to_date("%Y-%m-%d"),
+            person_key="person_key",
+            link_reason="link_reason",
+            link_score="link_score",
+            linked_to="linked_to",
         )
-    return raw.select(
-        "id",
-        "exact_key",
-        "source_id",
-        name=pl.col("display_name").fill_null(""),
-        dob=pl.col("dob_text").replace("", None).str.to_date("%Y-%m-%d"),
-        person_key="person_key",
-        link_reason="link_reason",
-        link_score="link_score",
-        linked_to="linked_to",
-    )
+    return out
 
 
 def _decisions(uow: UnitOfWork, role: PartyRole) -> tuple[list[tuple[int, int]], frozenset[int]]:
@@ -496,8 +501,8 @@ def _store_rows(
     """Resolve and write the new rows' identities, then the incidents (in reference order)."""
     progress("resolving suspects")
     next_id = _next_identity_id(uow)
-    suspects = _load_identities(uow, cipher, PartyRole.SUSPECT)
-    victims = _load_identities(uow, cipher, PartyRole.VICTIM)
+    stored = _load_identities(uow, cipher, (PartyRole.SUSPECT, PartyRole.VICTIM))
+    suspects, victims = stored[PartyRole.SUSPECT], stored[PartyRole.VICTIM]
     s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
     v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
     with _indexes_rebuilt(uow, harm_identities, s_new.height + v_new.height):
@@ -674,7 +679,7 @@ def _decide(
             at=uow.clock.now(),
         )
     )
-    stored = _load_identities(uow, cipher, role)
+    stored = _load_identities(uow, cipher, (role,))[role]
     _resolve_and_store(
         uow, cipher, role, stored, pl.DataFrame(schema=IDENTITY_SCHEMA), ResolutionStats()
     )

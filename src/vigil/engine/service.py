@@ -18,6 +18,7 @@ from vigil.engine.core import Engine
 from vigil.engine.events import EngineEvent, EventKind
 from vigil.engine.ledger import Episode
 from vigil.engine.tables import engine_state, violations
+from vigil.errors import ValidationError
 
 
 def _when(seconds: float | None) -> datetime | None:
@@ -141,3 +142,38 @@ def violations_of(uow: UnitOfWork, person_id: str) -> list[dict[str, Any]]:
         select(violations).where(violations.c.person_id == person_id).order_by(violations.c.start)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def get_violation(uow: UnitOfWork, episode_id: str) -> dict[str, Any] | None:
+    """One stored violation or event by its episode id, as the engine recorded it, or None.
+
+    For evidence packs, which cite the engine's own record: the condition and kind, start and end
+    (``end`` None while open), when and whether retrospectively it was raised, the engine's
+    reasoning (``detail``, e.g. which rule confirmed an exclusion-zone visit and on what
+    evidence) and the ids of the stored fixes (trail store) that prove it. Times are aware UTC
+    datetimes (the column type sees to it); ``fix_ids`` a list of ints; ``detail`` a dict.
+    """
+    if not isinstance(episode_id, str) or not episode_id.strip():
+        raise ValidationError("episode_id", "must be a non-empty string")
+    row = uow.connection.execute(
+        select(violations).where(violations.c.episode_id == episode_id.strip())
+    ).first()
+    if row is None:
+        return None
+    fix_ids = json.loads(row.fix_ids or "[]")
+    detail = json.loads(row.detail or "{}")
+    return {
+        "episode_id": row.episode_id,
+        "person_id": row.person_id,
+        "condition_id": row.condition_id,
+        "kind": row.kind,
+        "device_id": row.device_id,
+        "start": row.start,
+        "end": row.end,
+        "raised_at": row.raised_at,
+        "retrospective": bool(row.retrospective),
+        "withdrawn": bool(detail.get("withdrawn", False)),
+        "fix_ids": [int(item) for item in fix_ids],
+        "detail": dict(detail),
+        "updated_at": row.updated_at,
+    }

@@ -56,6 +56,7 @@ class Data:
     x: list[np.ndarray] = field(default_factory=list)
     y: list[np.ndarray] = field(default_factory=list)
     acc: list[np.ndarray] = field(default_factory=list)
+    true_d: list[np.ndarray] = field(default_factory=list)  # true distance from the edge
     entries: list[Entry] = field(default_factory=list)
 
 
@@ -146,6 +147,7 @@ def simulate(wearers: int, days: int, seed: int) -> Data:
             data.x.append((tx + error[:, 0])[keep])
             data.y.append((ty + error[:, 1])[keep])
             data.acc.append(acc[keep])
+            data.true_d.append((np.hypot(tx, ty) - RADIUS)[keep])
     return data
 
 
@@ -217,11 +219,41 @@ def score(
     return false, delays
 
 
+def show_late(data: Data, episodes: list[tuple[int, float, float, float]]) -> None:
+    """Each real entry raised later than 60 s (or missed): its fixes from 60 s before to 120 s
+    after the crossing, with reported and true distance from the edge (negative inside)."""
+    _false, delays = score(episodes, data.entries)
+    person = np.concatenate(data.person)
+    t = np.concatenate(data.t)
+    d = np.hypot(np.concatenate(data.x), np.concatenate(data.y)) - RADIUS
+    acc = np.concatenate(data.acc)
+    true_d = np.concatenate(data.true_d)
+    for entry, delay in zip(data.entries, delays, strict=True):
+        if delay <= 60:
+            continue
+        print(
+            f"wearer {entry.person}: delay {delay:.0f} s, inside {entry.leave - entry.enter:.0f} s"
+        )
+        near = np.flatnonzero(
+            (person == entry.person) & (t >= entry.enter - 60) & (t <= entry.enter + 120)
+        )
+        for i in near[np.argsort(t[near])].tolist():
+            print(
+                f"  t{t[i] - entry.enter:+6.0f} s  reported d {d[i]:7.1f} m  acc {acc[i]:5.1f} m  "
+                f"true d {true_d[i]:7.1f} m  d/acc {d[i] / acc[i]:+.2f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--wearers", type=int, default=200)
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--show-late",
+        action="store_true",
+        help="print the fixes around each real entry Vigil raised later than 60 s",
+    )
     parser.add_argument(
         "--setting",
         action="append",
@@ -276,6 +308,8 @@ def main() -> None:
                 f"{max(found):.0f}" if found else "-",
             )
         )
+    if args.show_late:
+        show_late(data, vigil)
     out = Table(
         title=f"Alert quality: {wearer_days} wearer-days, {len(table):,} fixes, "
         f"{len(data.entries)} real entries"

@@ -23,6 +23,7 @@ Times are float seconds since the epoch, UTC.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 INF = float("inf")
+_SQRT2 = math.sqrt(2.0)
 ALARM_KINDS = {
     "strap_removed": EventKind.STRAP_REMOVED,
     "tamper": EventKind.TAMPER,
@@ -1015,23 +1017,23 @@ class Engine:
                 zs["st"][z] = PENDING
                 zs["armed"][z] = False
                 zs["n_pts"][z] = 1
-                zs["evid"][z] = min(1.0, -d / acc)
+                zs["evid"][z] = self._fix_llr(d, acc, t, float(a.prev_t[a.fi[j]]))
                 zs["t_first"][z] = t
                 zs["t_ev"][z] = t
                 prev_t = float(a.prev_t[a.fi[j]])
                 gap_ok = np.isfinite(prev_t) and t - prev_t <= s.max_gap_s
                 zs["t_entry"][z] = interpolate_crossing(prev_t, self._pd, t, d) if gap_ok else t
                 self._push_evidence(z, fid, reset=True)
-                self._maybe_confirm(z, t, arrival, -d / acc)
+                self._maybe_confirm(z, t, arrival, d, acc)
             return
         if state == PENDING:
-            score = max(-1.0, min(1.0, -d / acc))
+            score = self._fix_llr(d, acc, t, float(a.prev_t[a.fi[j]]))
             if cls >= C_LIKELY_IN:
                 zs["n_pts"][z] += 1
                 zs["evid"][z] += score
                 zs["t_ev"][z] = t
                 self._push_evidence(z, fid)
-                self._maybe_confirm(z, t, arrival, -d / acc)
+                self._maybe_confirm(z, t, arrival, d, acc)
             elif cls == C_UNSURE_OUT:
                 # Evidence against: a point outside with a disc overlapping the edge.
                 zs["evid"][z] += score
@@ -1056,6 +1058,23 @@ class Engine:
                 zs["n_out"][z] = 0
                 zs["armed"][z] = cls == C_FAR and self._far_enough(z, d, acc)
 
+    def _fix_llr(self, d: float, acc: float, t: float, prev_t: float) -> float:
+        """One fix's weight of evidence that the wearer is inside (positive) or outside.
+
+        The log-likelihood ratio of inside against outside for a Gaussian error disc against a
+        locally straight edge, capped, and scaled down for a fix that follows the previous one
+        closer than the error's correlation time (it repeats much of the same error).
+        """
+        s = self.settings
+        sigma = acc / s.accuracy_sigmas
+        z = max(-8.0, min(8.0, -d / sigma))
+        # log(Phi(z) / Phi(-z)) with Phi(x) = erfc(-x / sqrt 2) / 2; erfc keeps the tails exact.
+        llr = math.log(math.erfc(-z / _SQRT2)) - math.log(math.erfc(z / _SQRT2))
+        llr = max(-s.evidence_cap, min(s.evidence_cap, llr))
+        if s.evidence_correlation_s > 0 and math.isfinite(prev_t):
+            llr *= min(1.0, max(t - prev_t, 0.0) / s.evidence_correlation_s)
+        return llr
+
     def _far_enough(self, z: int, d: float, acc: float) -> bool:
         """Clear of the buffer by a margin: the next time in the buffer is a new approach.
 
@@ -1064,18 +1083,29 @@ class Engine:
         """
         return d - acc > float(self.z_buffer[z]) + self.settings.approach_rearm_m
 
-    def _maybe_confirm(self, z: int, t: float, arrival: float, depth: float) -> None:
+    def _maybe_confirm(self, z: int, t: float, arrival: float, d: float, acc: float) -> None:
         s = self.settings
+        depth = -d / acc
         zs = self.zs
         n_pts = int(zs["n_pts"][z])
-        enough = n_pts >= s.confirm_fixes and (
-            zs["evid"][z] >= s.confirm_evidence
-            or (n_pts >= 3 and t - float(zs["t_first"][z]) >= s.confirm_dwell_s)
-        )
-        # One plausible fix whose disc is inside by several times its accuracy is proof enough
-        # (with a fix a minute, waiting for a second one would take up to two minutes).
-        enough = enough or (s.confirm_single_depth > 0 and depth >= s.confirm_single_depth)
-        if not enough:
+        llr = float(zs["evid"][z])
+        dwell = t - float(zs["t_first"][z])
+        rule = ""
+        if n_pts >= s.confirm_fixes and llr >= s.confirm_llr:
+            rule = "sequential"
+            reason = (
+                f"{n_pts} fixes inside; evidence {llr:.2f} reached {s.confirm_llr:g} "
+                f"(odds about {math.exp(min(llr, 30.0)):.1f} to 1 that the wearer is inside)"
+            )
+        elif n_pts >= max(3, s.confirm_fixes) and dwell >= s.confirm_dwell_s:
+            rule = "dwell"
+            reason = f"{n_pts} fixes inside over {dwell:.0f} s with the evidence still for inside"
+        elif s.confirm_single_depth > 0 and depth >= s.confirm_single_depth:
+            # One plausible fix whose disc is inside by several times its accuracy is proof
+            # enough (with a fix a minute, waiting for a second one would take up to two minutes).
+            rule = "deep_fix"
+            reason = f"one fix inside by {depth:.1f} times its accuracy"
+        if not rule:
             return
         zone = self.zones[z]
         zs["ep"][z] = self.ledger.open(
@@ -1086,6 +1116,14 @@ class Engine:
             trigger=t,
             raised_at=max(arrival, t),
             fix_ids=self._evidence(z),
+            detail={
+                "rule": rule,
+                "reason": reason,
+                "fixes_inside": n_pts,
+                "evidence": round(llr, 3),
+                "depth_m": round(-d, 1),
+                "accuracy_m": round(acc, 1),
+            },
         )
         zs["st"][z] = VIOLATION
         zs["n_out"][z] = 0

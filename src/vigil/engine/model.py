@@ -35,13 +35,21 @@ class FixClass(IntEnum):
 class EngineSettings:
     """Tuning of the rules; every field can be set in a scenario's ``settings`` object."""
 
-    # Exclusion: each fix scores its depth over its accuracy, capped to [-1, 1] (a disc wholly
-    # inside scores 1; a point just outside with its disc overlapping the edge scores a little
-    # below 0). A visit is confirmed once it has this many point-inside fixes and the score adds
-    # up to ``confirm_evidence``, or three point-inside fixes keep it positive for the dwell time.
-    # It is dropped when the score goes negative or a disc is clear of the zone.
+    # Exclusion: a sequential test. A fix is a Gaussian error disc with ``accuracy_sigmas``
+    # standard deviations per axis in its reported accuracy; against a straight edge, the chance
+    # its true position is inside is P = Phi(-d / sigma). Each fix adds its log-likelihood ratio
+    # log(P / (1 - P)) (capped at +-``evidence_cap``) to the visit's total, weighted by
+    # min(1, gap / ``evidence_correlation_s``) because GPS error is correlated over tens of
+    # seconds: a burst of fixes a second apart is one observation, not many. A visit starts with a
+    # point-inside fix and is confirmed once it has ``confirm_fixes`` point-inside fixes and the
+    # total reaches ``confirm_llr`` (odds of about e^llr : 1 that the wearer is inside), or
+    # three point-inside fixes keep it positive for the dwell time. It is dropped when the
+    # total goes negative or a disc is clear of the zone.
     confirm_fixes: int = 2
-    confirm_evidence: float = 0.6
+    confirm_llr: float = 1.0
+    accuracy_sigmas: float = 2.0
+    evidence_cap: float = 4.0
+    evidence_correlation_s: float = 15.0
     confirm_dwell_s: float = 60.0
     # A single good fix this many accuracies inside confirms on its own (0: never).
     confirm_single_depth: float = 2.0

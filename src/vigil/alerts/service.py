@@ -540,12 +540,19 @@ def _save_transition(
     note: str | None,
     values: dict[str, Any],
     detail: dict[str, Any] | None = None,
+    *,
+    same_level: bool = False,
 ) -> AlertChange:
     now = uow.clock.now()
-    # Conditional on the status we read: two operators acting at once cannot both win.
+    # Conditional on the status we read: two operators acting at once cannot both win. An
+    # escalation is also conditional on the level it read, so two timers (the web server's
+    # and a separate worker's) escalate a due alert once.
+    guard = [alerts.c.id == row.id, alerts.c.status == row.status]
+    if same_level:
+        guard.append(alerts.c.escalation_level == row.escalation_level)
     result = uow.connection.execute(
         update(alerts)
-        .where(alerts.c.id == row.id, alerts.c.status == row.status)
+        .where(*guard)
         .values(
             status=alert.status.value,
             escalated=alert.escalated,
@@ -615,7 +622,9 @@ def _escalate_row(
     tiers = alert.escalate(ctx.policy, uow.clock.now())
     level = alert.escalation_level
     detail = {"level": level, "tiers": sorted(t.value for t in tiers)}
-    change = _save_transition(uow, row, alert, principal, HistoryAction.ESCALATED, note, {}, detail)
+    change = _save_transition(
+        uow, row, alert, principal, HistoryAction.ESCALATED, note, {}, detail, same_level=True
+    )
     case = ctx.directory.case(uow, row.person_id)
     snapshot = _Snapshot(
         row.id,
@@ -656,7 +665,13 @@ def escalate_due(uow: UnitOfWork, ctx: AlertContext, limit: int = 100) -> list[A
     for row in rows:
         # Restart the clock from now, not from the missed deadline, so a long outage gives one
         # escalation on restart rather than a burst.
-        changes.append(_escalate_row(uow, ctx, row, timer, None))
+        savepoint = uow.connection.begin_nested()
+        try:
+            changes.append(_escalate_row(uow, ctx, row, timer, None))
+            savepoint.commit()
+        except ValidationError:
+            # Another timer escalated it (or someone acknowledged it) since we read it.
+            savepoint.rollback()
     return changes
 
 

@@ -35,7 +35,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.contact.api",
     "vigil.contact.pages",
     "vigil.tracking.api",
-    "vigil.alerts.pages",
     "vigil.alerts.api",
     "vigil.gateways.api",
     "vigil.harm.pages",

@@ -45,14 +45,16 @@ def write_csv(fixes, path: Path) -> None:
     ).write_csv(path)
 
 
-def run(plan, csv: Path, out: Path, trail: Path | None) -> tuple[float, float, int]:
+def run(plan, csv: Path, out: Path, trail: Path | None) -> tuple[float, float, float, int]:
+    cpu = time.process_time()
     began = time.perf_counter()
     table = read_fixes(csv)
     sink = sqlite_sink(trail, plan) if trail is not None else None
     setup = time.perf_counter() - began
     engine = replay(plan, table, sink=sink)
     write_events(engine.ledger.episodes, out)
-    return time.perf_counter() - began, setup, len(engine.ledger.episodes)
+    elapsed = time.perf_counter() - began
+    return elapsed, time.process_time() - cpu, setup, len(engine.ledger.episodes)
 
 
 def main() -> None:
@@ -67,7 +69,7 @@ def main() -> None:
     fixes = make_fixes(world, args.per_wearer)
     n = len(fixes)
     table = Table(title=f"vigil replay end to end: {n:,} fixes, {args.wearers:,} wearers x 3 zones")
-    for column in ("storage", "seconds", "fixes/s", "episodes"):
+    for column in ("storage", "seconds", "fixes/s", "CPU seconds", "fixes per CPU-s", "episodes"):
         table.add_column(column, justify="left" if column == "storage" else "right")
     with tempfile.TemporaryDirectory() as folder:
         csv = Path(folder) / "fixes.csv"
@@ -76,9 +78,18 @@ def main() -> None:
             ("SQLite trail store (every fix stored)", Path(folder) / "trail.db"),
             ("none (evaluation and files only)", None),
         ):
-            elapsed, _setup, episodes = run(plan, csv, Path(folder) / "events.jsonl", trail)
-            table.add_row(label, f"{elapsed:.2f}", f"{n / elapsed:,.0f}", f"{episodes:,}")
+            elapsed, cpu, _setup, episodes = run(plan, csv, Path(folder) / "events.jsonl", trail)
+            table.add_row(
+                label,
+                f"{elapsed:.2f}",
+                f"{n / elapsed:,.0f}",
+                f"{cpu:.2f}",
+                f"{n / cpu:,.0f}",
+                f"{episodes:,}",
+            )
     Console(width=150).print(table)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average at the end: {load:.1f}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 The same synthetic wearers and zones as bench/engine_evaluate.py, written to a CSV in arrival
 order; the replay reads and checks it, stores every fix through the trail store's append API (one
-transaction per micro-batch), evaluates, and writes the events. Timed from the CSV to the JSONL.
+append per micro-batch, all in one transaction), evaluates, and writes the events. Timed from the
+CSV to the JSONL.
 
     .venv/bin/python bench/engine_replay.py [--wearers 10000] [--per-wearer 100]
 """

@@ -30,8 +30,17 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._connection = self.engine.connect()
-        self._connection.begin()
+        self._begin()
         return self
+
+    def _begin(self) -> None:
+        connection = self.connection
+        connection.begin()
+        if self.dialect == "sqlite":
+            # Start as the writer: a deferred SQLite transaction that reads and then writes (the
+            # audit chain reads its last hash first) fails at once if another connection wrote
+            # in between; an immediate one waits its turn (busy_timeout) instead.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def __exit__(
         self,
@@ -49,4 +58,4 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.connection.commit()
-        self.connection.begin()
+        self._begin()

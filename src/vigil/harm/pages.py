@@ -231,9 +231,17 @@ async def import_upload(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     _analyst(principal)
+    if file is None or not file.filename:
+        return render(
+            request,
+            "harm/import.html",
+            _context(report=None, errors=[("file", "Choose a CSV file of incidents to import")]),
+            principal=principal,
+            status_code=422,
+        )
     content = await file.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise ValidationError("file", "is larger than 200 MB; use vigil harm import")

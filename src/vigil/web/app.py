@@ -52,6 +52,12 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _same_site_referer(request: Request) -> str:
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url)
+    return referer[len(base) - 1 :] if referer.startswith(base) else "/"
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     out = []
     for error in exc.errors():
@@ -87,7 +93,20 @@ def create_app(container: Container) -> FastAPI:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(ValidationError)
-    async def _invalid(_request: Request, exc: ValidationError) -> Response:
+    async def _invalid(request: Request, exc: ValidationError) -> Response:
+        if _wants_html(request):
+            # A page form whose handler did not re-show itself: still the GOV.UK error summary,
+            # naming each field, with the way back to the form.
+            return render(
+                request,
+                "form_errors.html",
+                {
+                    "errors": [(e.field, f"{e.field}: {e.reason}") for e in exc.errors],
+                    "back": _same_site_referer(request),
+                },
+                principal=getattr(request.state, "principal", None),
+                status_code=422,
+            )
         detail = [{"field": e.field, "reason": e.reason} for e in exc.errors]
         return JSONResponse({"detail": detail}, status_code=422)
 

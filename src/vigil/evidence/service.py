@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, update
 
 from vigil.db.uow import UnitOfWork
+from vigil.engine import service as engine_service
 from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.evidence import bng
 from vigil.evidence.crimes import POLICE_FORCES, CrimeFormat, RowError, parse_crimes
@@ -583,11 +584,9 @@ def _iso(value: Any) -> str | None:
 def _find_violation(
     uow: UnitOfWork, principal: Principal, person_id: str, violation_id: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The episode and its alerts. The engine's own record when it offers one
-    (``vigil.engine.service.get_violation``); otherwise the alert raised for the episode, which
-    carries the engine's detail and the fix ids it cited."""
-    import importlib
-
+    """The episode and its alerts: the engine's own record (``get_violation``), or for an
+    episode the engine did not store (e.g. raised before it kept violations) the alert raised
+    for it, which carries the engine's detail and the fix ids it cited."""
     from vigil.alerts import service as alerts_service
     from vigil.alerts.service import AlertFilter
 
@@ -596,16 +595,7 @@ def _find_violation(
     )
     mine = [a for a in listed if a["episode_id"] == violation_id]
     alerts_full = [alerts_service.get_alert(uow, principal, int(a["id"])) for a in mine]
-    record: dict[str, Any] | None = None
-    try:
-        engine_service = importlib.import_module("vigil.engine.service")
-    except ImportError:
-        engine_service = None
-    getter = getattr(engine_service, "get_violation", None)
-    if getter is not None:
-        found = getter(uow, violation_id)
-        if found is not None:
-            record = dict(found) if isinstance(found, dict) else dict(vars(found))
+    record = engine_service.get_violation(uow, violation_id)
     if record is None and alerts_full:
         a = alerts_full[0]
         record = {
@@ -625,8 +615,7 @@ def _find_violation(
         }
     if record is None or str(record.get("person_id")) != person_id:
         raise NotFound(f"violation {violation_id}")
-    record = {k: _iso(v) if isinstance(v, datetime) else v for k, v in record.items()}
-    return record, alerts_full
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in record.items()}, alerts_full
 
 
 def _first_history_detail(alert: dict[str, Any]) -> dict[str, Any]:

@@ -39,8 +39,20 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.harm.cli", "harm"),
     ("vigil.monitoring.cli", "geo"),
 )
+
+def _mount(parent: typer.Typer, child: typer.Typer, name: str) -> None:
+    """A part's app with sub-commands becomes a group; one that is a single command (only a
+    callback) becomes a plain command, so its help shows no stray "COMMAND [ARGS]"."""
+    callback = child.registered_callback
+    if not child.registered_commands and not child.registered_groups and callback is not None:
+        assert callback.callback is not None
+        parent.command(name, help=child.info.help)(callback.callback)
+    else:
+        parent.add_typer(child, name=name)
+
+
 for _module_name, _name in SUBCOMMANDS:
-    app.add_typer(importlib.import_module(_module_name).app, name=_name)
+    _mount(app, importlib.import_module(_module_name).app, _name)
 
 
 def _container() -> Container:

@@ -14,9 +14,12 @@ anything — an outlier with a 500 m disc is not evidence of presence — and fl
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pyproj import Geod
 
 from vigil.db.uow import UnitOfWork
@@ -34,7 +37,7 @@ from vigil.tracking.model import (
     StoredFix,
     Trail,
 )
-from vigil.tracking.tables import from_micros
+from vigil.tracking.tables import ONE_MICROSECOND, from_micros, to_micros
 
 QUERY_ROLES = (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN)
 DEFAULT_GAP = timedelta(minutes=15)
@@ -165,6 +168,53 @@ def _visible(uow: UnitOfWork, principal: Principal, person_id: str, scope: Scope
         raise NotFound(f"person {person_id}")
 
 
+def _trail_request(
+    uow: UnitOfWork,
+    principal: Principal,
+    person_id: str | int,
+    start: datetime,
+    end: datetime,
+    reason: str | None,
+    gap: timedelta,
+    scope: ScopeCheck,
+) -> tuple[str, str]:
+    """Validate a trail view and check scope; returns (person id, stated reason)."""
+    errors = ErrorCollector()
+    stated = _check_common(errors, principal, reason)
+    _check_window(errors, start, end, MAX_TRAIL_WINDOW)
+    errors.check(gap.total_seconds() > 0, "gap_s", "must be more than 0")
+    errors.raise_if_any()
+    pid = str(person_id)
+    _visible(uow, principal, pid, scope)
+    return pid, stated
+
+
+def _audit_trail_view(
+    uow: UnitOfWork,
+    principal: Principal,
+    pid: str,
+    start: datetime,
+    end: datetime,
+    stated: str,
+    count: int,
+) -> None:
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="trail.view",
+        subject_type="person",
+        subject_id=pid,
+        detail={
+            "reason": stated,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "fixes": count,
+        },
+    )
+    uow.commit()
+
+
 def trail(
     uow: UnitOfWork,
     principal: Principal,
@@ -177,31 +227,110 @@ def trail(
     scope: ScopeCheck = registry_scope,
 ) -> Trail:
     """A person's fixes between two times, in fix-time order, with the gaps in it marked."""
-    errors = ErrorCollector()
-    stated = _check_common(errors, principal, reason)
-    _check_window(errors, start, end, MAX_TRAIL_WINDOW)
-    errors.check(gap.total_seconds() > 0, "gap_s", "must be more than 0")
-    errors.raise_if_any()
-    pid = str(person_id)
-    _visible(uow, principal, pid, scope)
+    pid, stated = _trail_request(uow, principal, person_id, start, end, reason, gap, scope)
     found = store.person_fixes(uow.connection, pid, start, end)
     gaps = find_gaps([f.fix_time for f in found], start, end, gap)
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=principal.actor,
-        action="trail.view",
-        subject_type="person",
-        subject_id=pid,
-        detail={
-            "reason": stated,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "fixes": len(found),
-        },
-    )
-    uow.commit()
+    _audit_trail_view(uow, principal, pid, start, end, stated, len(found))
     return Trail(pid, start, end, tuple(found), tuple(gaps))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrailArrays:
+    """A person's trail column by column: the same fixes as ``trail`` in the same order, one
+    numpy array per column (row ``i`` of every array is the same fix). Times are integer
+    microseconds since 1970 UTC; a missing position or accuracy is NaN. For pages that draw or
+    thin a long trail, where one Python object per fix costs more than everything else."""
+
+    person_id: str
+    start: datetime
+    end: datetime
+    ids: npt.NDArray[np.int64]
+    times_us: npt.NDArray[np.int64]
+    lats: npt.NDArray[np.float64]
+    lons: npt.NDArray[np.float64]
+    accuracies_m: npt.NDArray[np.float64]
+    valid: npt.NDArray[np.bool_]
+    implausible: npt.NDArray[np.bool_]
+    invalid_position: npt.NDArray[np.bool_]
+    gaps: tuple[Gap, ...]
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+
+# Only placeholders are put into this statement; same rows and order as store.person_fixes.
+_TRAIL_COLUMNS_SQL = (
+    "SELECT id, fix_time, lat, lon, accuracy_m, valid, implausible, invalid_position FROM fixes "
+    "WHERE person_id = {p} AND fix_time >= {p} AND fix_time <= {p} ORDER BY fix_time, id"
+)
+
+
+def _trail_columns(
+    uow: UnitOfWork, pid: str, start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    # The driver's cursor directly: at a week of minute fixes, SQLAlchemy's row objects and the
+    # per-value time conversion cost several times the read itself (docs/performance.md,
+    # "Monitoring pages").
+    connection = uow.connection
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    cursor = driver.cursor()
+    try:
+        cursor.execute(_TRAIL_COLUMNS_SQL.format(p=mark), (pid, to_micros(start), to_micros(end)))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def gaps_of(
+    times_us: npt.NDArray[np.int64], start: datetime, end: datetime, gap: timedelta
+) -> list[Gap]:
+    """``find_gaps`` on sorted microsecond times, without a datetime per fix."""
+    edges = np.concatenate(([to_micros(start)], times_us, [to_micros(end)])).astype(np.int64)
+    edges = np.maximum.accumulate(edges)  # as find_gaps: a gap starts at the latest time so far
+    long = np.flatnonzero(np.diff(edges) > gap // ONE_MICROSECOND)
+    return [Gap(from_micros(int(edges[i])), from_micros(int(edges[i + 1]))) for i in long]
+
+
+def trail_arrays(
+    uow: UnitOfWork,
+    principal: Principal,
+    person_id: str | int,
+    start: datetime,
+    end: datetime,
+    reason: str | None,
+    *,
+    gap: timedelta = DEFAULT_GAP,
+    scope: ScopeCheck = registry_scope,
+) -> TrailArrays:
+    """``trail`` column by column: the same checks (role, reason, window, scope), the same fixes
+    and gaps, and the same single ``trail.view`` audit entry."""
+    pid, stated = _trail_request(uow, principal, person_id, start, end, reason, gap, scope)
+    rows = _trail_columns(uow, pid, start, end)
+    n = len(rows)
+    if n:
+        ids, times, lats, lons, accuracies, valid, implausible, invalid = zip(*rows, strict=True)
+    else:
+        ids = times = lats = lons = accuracies = valid = implausible = invalid = ()
+    # numpy reads None as NaN for float columns; SQLite gives 0/1 and PostgreSQL bools.
+    times_us = np.fromiter(times, dtype=np.int64, count=n)
+    found = TrailArrays(
+        person_id=pid,
+        start=start,
+        end=end,
+        ids=np.fromiter(ids, dtype=np.int64, count=n),
+        times_us=times_us,
+        lats=np.array(lats, dtype=np.float64).reshape(n),
+        lons=np.array(lons, dtype=np.float64).reshape(n),
+        accuracies_m=np.array(accuracies, dtype=np.float64).reshape(n),
+        valid=np.array(valid, dtype=np.bool_).reshape(n),
+        implausible=np.array(implausible, dtype=np.bool_).reshape(n),
+        invalid_position=np.array(invalid, dtype=np.bool_).reshape(n),
+        gaps=tuple(gaps_of(times_us, start, end, gap)),
+    )
+    _audit_trail_view(uow, principal, pid, start, end, stated, n)
+    return found
 
 
 def who_was_near(

@@ -328,11 +328,6 @@ def test_links_to_the_same_kind_of_page_share_a_shape() -> None:
     assert shape("/monitoring/queue") == "/monitoring/queue"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the harm matrix-run and review forms raise ValidationError instead of showing "
-    "themselves again, so the error summary links to fields that are not on the page",
-)
 def test_harm_forms_show_their_errors_in_the_error_summary(demo: Demo, browser: Any) -> None:
     found = Sweep()
     context = browser.new_context()

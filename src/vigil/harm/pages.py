@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.harm import service
 from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
@@ -57,7 +58,24 @@ def matrix_page(
     top: int = 50,
 ) -> Response:
     _analyst(principal)
-    errors: list[tuple[str, str]] = []
+    return _matrix(request, c, principal, run, force, band, serial, escalating, top)
+
+
+def _matrix(
+    request: Request,
+    c: Container,
+    principal: Principal,
+    run: int | None = None,
+    force: str | None = None,
+    band: str | None = None,
+    serial: bool = False,
+    escalating: bool = False,
+    top: int = 50,
+    errors: list[tuple[str, str]] | None = None,
+    as_of: str = "",
+) -> Response:
+    errors = errors or []
+    status_code = 422 if errors else 200
     top = max(1, min(top, service.STORE_LIMIT))
     with c.uow() as uow:
         try:
@@ -66,7 +84,11 @@ def matrix_page(
             if run is not None:
                 raise
             return render(
-                request, "harm/matrix.html", _context(summary=None, runs=[]), principal=principal
+                request,
+                "harm/matrix.html",
+                _context(summary=None, runs=[], errors=errors, as_of=as_of),
+                principal=principal,
+                status_code=status_code,
             )
         rows = service.matrix(
             uow,
@@ -99,13 +121,16 @@ def matrix_page(
             },
             counts=counts,
             errors=errors,
+            as_of=as_of,
         ),
         principal=principal,
+        status_code=status_code,
     )
 
 
 @router.post("/runs")
 def run_now(
+    request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
     as_of: Annotated[str, Form(max_length=20)] = "",
@@ -113,8 +138,9 @@ def run_now(
     _analyst(principal)
     try:
         day = date.fromisoformat(as_of.strip()) if as_of.strip() else c.clock.now().date()
-    except ValueError as exc:
-        raise ValidationError("as_of", "must be a date (YYYY-MM-DD)") from exc
+    except ValueError:
+        error = ("as_of", "Enter the date as YYYY-MM-DD, for example 2026-03-23")
+        return _matrix(request, c, principal, errors=[error], as_of=as_of)
     with c.uow() as uow:
         run_id = service.compute_run(uow, as_of=service.as_of_start(day), actor=principal.actor)
     return RedirectResponse(f"/harm?run={run_id}", status_code=303)
@@ -125,6 +151,17 @@ def person_page(
     request: Request, person_id: str, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
     _analyst(principal)
+    return _person(request, c, principal, person_id)
+
+
+def _person(
+    request: Request,
+    c: Container,
+    principal: Principal,
+    person_id: str,
+    errors: list[tuple[str, str]] | None = None,
+    review: dict[str, str] | None = None,
+) -> Response:
     with c.uow() as uow:
         records = service.person_records(uow, person_id, principal.actor)
         history = service.score_history(uow, person_id)
@@ -137,14 +174,18 @@ def person_page(
             records=records,
             history=history,
             reviews=reviews,
-            today=date.today().isoformat(),
+            today=c.clock.now().date().isoformat(),
+            errors=errors or [],
+            review=review or {},
         ),
         principal=principal,
+        status_code=422 if errors else 200,
     )
 
 
 @router.post("/reviews")
 def create_review(
+    request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
     person_id: Annotated[str, Form(max_length=40)],
@@ -154,16 +195,28 @@ def create_review(
     next_review_date: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     _analyst(principal)
-    with c.uow() as uow:
-        service.create_review(
-            uow,
-            person_id=person_id,
-            tactic=tactic,
-            actions=actions,
-            review_date=review_date,
-            next_review_date=next_review_date or None,
-            actor=principal.actor,
-        )
+    try:
+        with c.uow() as uow:
+            service.create_review(
+                uow,
+                person_id=person_id,
+                tactic=tactic,
+                actions=actions,
+                review_date=review_date,
+                next_review_date=next_review_date or None,
+                actor=principal.actor,
+            )
+    except ValidationError as exc:
+        entered = {
+            "tactic": tactic,
+            "actions": actions,
+            "review_date": review_date,
+            "next_review_date": next_review_date,
+        }
+        errors = [
+            (e.field, f"{e.field.replace('_', ' ').capitalize()}: {e.reason}") for e in exc.errors
+        ]
+        return _person(request, c, principal, person_id, errors=errors, review=entered)
     return RedirectResponse("/harm/reviews", status_code=303)
 
 

@@ -27,9 +27,9 @@ def test_the_readme_role_table_lists_every_role_and_no_other() -> None:
 def test_every_vigil_command_in_the_docs_exists() -> None:
     commands = _top_level_commands()
     texts = [README] + [path.read_text() for path in (ROOT / "docs").glob("*.md")]
-    mentioned = {
-        name for text in texts for name in re.findall(r"`vigil ([a-z][a-z-]*)", text)
-    } | {name for name in re.findall(r"^vigil ([a-z][a-z-]*)", README, flags=re.MULTILINE)}
+    mentioned = {name for text in texts for name in re.findall(r"`vigil ([a-z][a-z-]*)", text)} | {
+        name for name in re.findall(r"^vigil ([a-z][a-z-]*)", README, flags=re.MULTILINE)
+    }
     missing = mentioned - commands
     assert not missing, f"docs mention commands the CLI lacks: {sorted(missing)}"
 

@@ -40,6 +40,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.monitoring.cli", "geo"),
 )
 
+
 def _mount(parent: typer.Typer, child: typer.Typer, name: str) -> None:
     """A part's app with sub-commands becomes a group; one that is a single command (only a
     callback) becomes a plain command, so its help shows no stray "COMMAND [ARGS]"."""

@@ -39,11 +39,17 @@ def upgrade() -> None:
         sa.Column("removed_at", vigil.db.metadata.UtcDateTime(timezone=True), nullable=True),
         sa.Column("removal_reason", sa.String(length=200), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_device_allocations_device_id_devices")),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], name=op.f("fk_device_allocations_device_id_devices")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device_allocations")),
     )
-    op.create_index("ix_device_allocations_device_fitted", "device_allocations", ["device_id", "fitted_at"])
-    op.create_index("ix_device_allocations_holder", "device_allocations", ["holder_kind", "holder_id"])
+    op.create_index(
+        "ix_device_allocations_device_fitted", "device_allocations", ["device_id", "fitted_at"]
+    )
+    op.create_index(
+        "ix_device_allocations_holder", "device_allocations", ["holder_kind", "holder_id"]
+    )
 
 
 def downgrade() -> None:

@@ -90,7 +90,9 @@ def upgrade() -> None:
         sa.Column("reviewed_at", utc, nullable=True),
         sa.Column("review_note", sa.String(500), nullable=True),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["crime_match_runs.id"], name=op.f("fk_crime_matches_run_id_crime_match_runs")
+            ["run_id"],
+            ["crime_match_runs.id"],
+            name=op.f("fk_crime_matches_run_id_crime_match_runs"),
         ),
         sa.ForeignKeyConstraint(
             ["crime_id"], ["crimes.id"], name=op.f("fk_crime_matches_crime_id_crimes")

@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_harm_identities")),
         sa.UniqueConstraint("role", "exact_key", name="uq_harm_identities_role_exact_key"),
     )
-    op.create_index(
-        "ix_harm_identities_role_person_key", "harm_identities", ["role", "person_key"]
-    )
+    op.create_index("ix_harm_identities_role_person_key", "harm_identities", ["role", "person_key"])
     op.create_table(
         "harm_incidents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -133,9 +131,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_harm_run_entries")),
     )
     op.create_index("ix_harm_run_entries_run_rank", "harm_run_entries", ["run_id", "rank"])
-    op.create_index(
-        "ix_harm_run_entries_run_person", "harm_run_entries", ["run_id", "person_id"]
-    )
+    op.create_index("ix_harm_run_entries_run_person", "harm_run_entries", ["run_id", "person_id"])
     op.create_table(
         "harm_reviews",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -43,7 +43,12 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_at", vigil.db.metadata.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_order_versions_order_id_orders"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_order_versions_order_id_orders"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_versions")),
         sa.UniqueConstraint("order_id", "number", name="uq_order_versions_order_number"),
     )
@@ -55,7 +60,12 @@ def upgrade() -> None:
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("added_in_version", sa.Integer(), nullable=False),
         sa.Column("removed_in_version", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_conditions_order_id_orders"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_conditions_order_id_orders"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conditions")),
     )
     op.create_index(op.f("ix_conditions_order_id"), "conditions", ["order_id"])
@@ -72,7 +82,9 @@ def upgrade() -> None:
         sa.Column("proportionality_note", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_eligibility_decisions")),
     )
-    op.create_index(op.f("ix_eligibility_decisions_person_id"), "eligibility_decisions", ["person_id"])
+    op.create_index(
+        op.f("ix_eligibility_decisions_person_id"), "eligibility_decisions", ["person_id"]
+    )
 
 
 def downgrade() -> None:

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=10), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("region_code", sa.String(length=10), nullable=False),
-        sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_force_areas_region_code_regions")),
+        sa.ForeignKeyConstraint(
+            ["region_code"], ["regions.code"], name=op.f("fk_force_areas_region_code_regions")
+        ),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_force_areas")),
     )
     op.create_table(
@@ -39,8 +41,12 @@ def upgrade() -> None:
         sa.Column("region_code", sa.String(length=10), nullable=False),
         sa.Column("force_area", sa.String(length=10), nullable=False),
         sa.Column("created_at", vigil.db.metadata.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_teams_region_code_regions")),
-        sa.ForeignKeyConstraint(["force_area"], ["force_areas.code"], name=op.f("fk_teams_force_area_force_areas")),
+        sa.ForeignKeyConstraint(
+            ["region_code"], ["regions.code"], name=op.f("fk_teams_region_code_regions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["force_area"], ["force_areas.code"], name=op.f("fk_teams_force_area_force_areas")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
         sa.UniqueConstraint("name", name=op.f("uq_teams_name")),
     )
@@ -87,8 +93,12 @@ def upgrade() -> None:
         sa.Column("prison_code", sa.String(length=10), nullable=True),
         sa.Column("created_at", vigil.db.metadata.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", vigil.db.metadata.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["managing_team_id"], ["teams.id"], name=op.f("fk_persons_managing_team_id_teams")),
-        sa.ForeignKeyConstraint(["force_area"], ["force_areas.code"], name=op.f("fk_persons_force_area_force_areas")),
+        sa.ForeignKeyConstraint(
+            ["managing_team_id"], ["teams.id"], name=op.f("fk_persons_managing_team_id_teams")
+        ),
+        sa.ForeignKeyConstraint(
+            ["force_area"], ["force_areas.code"], name=op.f("fk_persons_force_area_force_areas")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_persons")),
         sa.UniqueConstraint("pnc_id", name=op.f("uq_persons_pnc_id")),
         sa.UniqueConstraint("prison_number", name=op.f("uq_persons_prison_number")),
@@ -107,7 +117,12 @@ def upgrade() -> None:
         sa.Column("email_enc", sa.Text(), nullable=True),
         sa.Column("phone_index", sa.String(length=64), nullable=True),
         sa.Column("created_at", vigil.db.metadata.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name=op.f("fk_protected_persons_person_id_persons"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["persons.id"],
+            name=op.f("fk_protected_persons_person_id_persons"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_protected_persons")),
     )
     op.create_index(op.f("ix_protected_persons_person_id"), "protected_persons", ["person_id"])

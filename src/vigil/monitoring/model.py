@@ -211,7 +211,7 @@ def thin_trail(
     return np.flatnonzero(keep).astype(np.int64)
 
 
-def gap_ends(times: Sequence[float], gap_s: float) -> BoolArray:
+def gap_ends(times: Sequence[float] | FloatArray, gap_s: float) -> BoolArray:
     """The fixes on either side of a silence longer than ``gap_s``: a gap must stay visible."""
     t = np.asarray(times, dtype=np.float64)
     out = np.zeros(len(t), dtype=bool)

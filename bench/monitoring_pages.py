@@ -8,6 +8,8 @@ TestClient calls the app in-process, so no network or browser time is included).
 
 from __future__ import annotations
 
+import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +34,7 @@ RUNS = 15
 
 
 def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the table
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'bench.db'}"
     migrate.upgrade(url)
@@ -88,6 +91,7 @@ def main() -> None:
             best, median = min(times), statistics.median(times)
             failed |= budget is not None and median > budget
             print(f"{label:<30} {best:>8.0f} {median:>10.0f} {budget or '-':>7}")
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     sys.exit(1 if failed else 0)
 
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.engine import service as engine_service
@@ -758,29 +758,53 @@ def create_pack(
     return PackResult(int(pack_id), document, digest)
 
 
-def get_pack(
-    uow: UnitOfWork, principal: Principal, pack_id: int, reason: str | None
-) -> tuple[dict[str, Any], bytes]:
-    """A stored pack (row summary, signed document). Every read is audited."""
+def _read_stored(
+    uow: UnitOfWork,
+    principal: Principal,
+    table: Table,
+    row_id: int,
+    reason: str | None,
+    *,
+    noun: str,
+    action: str,
+    id_key: str,
+) -> Any:
+    """One stored document row of a wearer the principal may see, its reading audited and
+    committed; out of scope answers as missing so the document's existence is not leaked."""
     from vigil.tracking import queries
 
-    principal.require(*PACK_ROLES)
     stated = stated_reason(reason)
-    row = uow.connection.execute(
-        select(evidence_packs).where(evidence_packs.c.id == pack_id)
-    ).first()
+    row = uow.connection.execute(select(table).where(table.c.id == row_id)).first()
     if row is None or not queries.registry_scope(uow, principal, row.person_id):
-        raise NotFound(f"evidence pack {pack_id}")
+        raise NotFound(f"{noun} {row_id}")
     audit.record(
         uow.connection,
         at=uow.clock.now(),
         actor=principal.actor,
-        action="evidence_pack.view",
+        action=action,
         subject_type="person",
         subject_id=row.person_id,
-        detail={"reason": stated, "pack_id": pack_id},
+        detail={"reason": stated, id_key: row_id},
     )
     uow.commit()
+    return row
+
+
+def get_pack(
+    uow: UnitOfWork, principal: Principal, pack_id: int, reason: str | None
+) -> tuple[dict[str, Any], bytes]:
+    """A stored pack (row summary, signed document). Every read is audited."""
+    principal.require(*PACK_ROLES)
+    row = _read_stored(
+        uow,
+        principal,
+        evidence_packs,
+        pack_id,
+        reason,
+        noun="evidence pack",
+        action="evidence_pack.view",
+        id_key="pack_id",
+    )
     summary = {
         "id": row.id,
         "violation_id": row.violation_id,
@@ -996,25 +1020,17 @@ def get_weekly(
     uow: UnitOfWork, principal: Principal, weekly_id: int, reason: str | None
 ) -> tuple[dict[str, Any], WeeklyResult]:
     """A stored weekly overview (summary, HTML and PDF). Every read is audited."""
-    from vigil.tracking import queries
-
     principal.require(*WEEKLY_ROLES)
-    stated = stated_reason(reason)
-    row = uow.connection.execute(
-        select(weekly_overviews).where(weekly_overviews.c.id == weekly_id)
-    ).first()
-    if row is None or not queries.registry_scope(uow, principal, row.person_id):
-        raise NotFound(f"weekly overview {weekly_id}")
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=principal.actor,
+    row = _read_stored(
+        uow,
+        principal,
+        weekly_overviews,
+        weekly_id,
+        reason,
+        noun="weekly overview",
         action="weekly_overview.view",
-        subject_type="person",
-        subject_id=row.person_id,
-        detail={"reason": stated, "weekly_id": weekly_id},
+        id_key="weekly_id",
     )
-    uow.commit()
     return _weekly_json(row), WeeklyResult(int(row.id), row.html, bytes(row.pdf), row.sha256)
 
 

@@ -183,15 +183,20 @@ def get_order(uow: UnitOfWork, principal: Principal, order_id: int) -> OrderView
     return _order_view(uow, row, uow.clock.now())
 
 
-def list_orders(
-    uow: UnitOfWork, principal: Principal, person_id: int | None = None
-) -> list[OrderView]:
+def _visible_person_ids(uow: UnitOfWork, principal: Principal, person_id: int | None) -> set[int]:
+    """The persons in the principal's caseload, or just the one asked for (NotFound when it is
+    outside the caseload, so its existence is not leaked)."""
     principal.require(*REGISTRY_ROLES)
     if person_id is not None:
         people.get_person(uow, principal, person_id)
-        ids = {person_id}
-    else:
-        ids = {p.id for p in people.list_persons(uow, principal)}
+        return {person_id}
+    return {p.id for p in people.list_persons(uow, principal)}
+
+
+def list_orders(
+    uow: UnitOfWork, principal: Principal, person_id: int | None = None
+) -> list[OrderView]:
+    ids = _visible_person_ids(uow, principal, person_id)
     if not ids:
         return []
     rows = uow.connection.execute(
@@ -649,12 +654,7 @@ def screen_for_pilot(
 def list_decisions(
     uow: UnitOfWork, principal: Principal, person_id: int | None = None
 ) -> list[Decision]:
-    principal.require(*REGISTRY_ROLES)
-    if person_id is not None:
-        people.get_person(uow, principal, person_id)
-        ids = {person_id}
-    else:
-        ids = {p.id for p in people.list_persons(uow, principal)}
+    ids = _visible_person_ids(uow, principal, person_id)
     if not ids:
         return []
     rows = uow.connection.execute(

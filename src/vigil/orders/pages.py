@@ -224,34 +224,42 @@ def _form_errors(exc: ValidationError, prefixes: list[str]) -> list[tuple[str, s
     return out
 
 
-def _context(
-    principal: Principal, c: ContainerDep, person_id: int, order: service.OrderView | None
-) -> dict[str, Any]:
+def _order_form(
+    request: Request,
+    principal: Principal,
+    c: ContainerDep,
+    person_id: int,
+    order: service.OrderView | None,
+    values: dict[str, Any],
+    errors: list[tuple[str, str]],
+    status_code: int = 200,
+) -> Response:
+    """The order form, for a new order (order None) or a variation, with the person's officers
+    and protected persons to choose from."""
     with c.uow() as uow:
         person = people.get_person(uow, principal, person_id)
         officers = people.list_officers(uow, person.managing_team_id)
         protected = people.protected_person_refs(uow, person_id)
-    return {
+    context = {
         "person": person,
         "officers": officers,
         "protected": protected,
         "pilots": [(p.value, PILOT_LABELS[p]) for p in Pilot],
         "days": DAYS,
         "order": order,
+        "values": values,
+        "errors": errors,
     }
+    return render(
+        request, "orders/order_form.html", context, principal=principal, status_code=status_code
+    )
 
 
 @router.get("/persons/{person_id}/orders/new", response_class=HTMLResponse)
 def new_order_form(
     request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
-    context = _context(principal, c, person_id, None)
-    return render(
-        request,
-        "orders/order_form.html",
-        {**context, "values": _defaults(), "errors": []},
-        principal=principal,
-    )
+    return _order_form(request, principal, c, person_id, None, _defaults(), [])
 
 
 @router.post("/persons/{person_id}/orders/new", response_class=HTMLResponse)
@@ -282,14 +290,7 @@ async def create_order(
             return RedirectResponse(f"/orders/{order_id}", status_code=303)
         except ValidationError as exc:
             form_errors = _form_errors(exc, prefixes)
-    context = _context(principal, c, person_id, None)
-    return render(
-        request,
-        "orders/order_form.html",
-        {**context, "values": values, "errors": form_errors},
-        principal=principal,
-        status_code=400,
-    )
+    return _order_form(request, principal, c, person_id, None, values, form_errors, 400)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
@@ -325,15 +326,9 @@ def vary_form(
 ) -> Response:
     with c.uow() as uow:
         order = service.get_order(uow, principal, order_id)
-    context = _context(principal, c, order.person_id, order)
     values = _values_from_order(order, c.settings.tz)
     values["effective_on"] = c.clock.now().astimezone(c.settings.tz).date().isoformat()
-    return render(
-        request,
-        "orders/order_form.html",
-        {**context, "values": values, "errors": []},
-        principal=principal,
-    )
+    return _order_form(request, principal, c, order.person_id, order, values, [])
 
 
 @router.post("/orders/{order_id}/vary", response_class=HTMLResponse)
@@ -373,11 +368,4 @@ async def vary(
             return RedirectResponse(f"/orders/{order_id}", status_code=303)
         except ValidationError as exc:
             form_errors = _form_errors(exc, prefixes)
-    context = _context(principal, c, order.person_id, order)
-    return render(
-        request,
-        "orders/order_form.html",
-        {**context, "values": values, "errors": form_errors},
-        principal=principal,
-        status_code=400,
-    )
+    return _order_form(request, principal, c, order.person_id, order, values, form_errors, 400)

@@ -10,7 +10,7 @@ send time, so no phone number sits in the outbox.
 from __future__ import annotations
 
 from vigil.alerts.channels.base import Message
-from vigil.alerts.channels.notify import send_sms
+from vigil.alerts.channels.sms import SmsChannel
 from vigil.alerts.config import AlertSettings
 
 SAFE_TEXT = (
@@ -19,26 +19,14 @@ SAFE_TEXT = (
 )
 
 
-class ProtectedPersonChannel:
+class ProtectedPersonChannel(SmsChannel):
+    """Sent like a staff SMS, but always with the fixed text."""
+
     name = "protected_person"
 
-    def __init__(self, *, api_key: str, base_url: str, template_id: str, timeout: float) -> None:
-        self.api_key = api_key
-        self.base_url = base_url
-        self.template_id = template_id
-        self.timeout = timeout
-
-    async def send(self, message: Message) -> None:
-        await send_sms(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            phone_number=message.recipient,
-            template_id=self.template_id,
-            # Only the fixed text: the body is deliberately not read.
-            personalisation={"message": SAFE_TEXT},
-            reference=message.idempotency_key,
-        )
+    def text(self, message: Message) -> str:
+        # Only the fixed text: the body is deliberately not read.
+        return SAFE_TEXT
 
 
 def build(settings: AlertSettings) -> ProtectedPersonChannel | None:

@@ -18,15 +18,17 @@ class SmsChannel:
         self.template_id = template_id
         self.timeout = timeout
 
+    def text(self, message: Message) -> str:
+        return str(message.body.get("text") or message.subject)[:MAX_SMS_CHARS]
+
     async def send(self, message: Message) -> None:
-        text = str(message.body.get("text") or message.subject)[:MAX_SMS_CHARS]
         await send_sms(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=self.timeout,
             phone_number=message.recipient,
             template_id=self.template_id,
-            personalisation={"message": text},
+            personalisation={"message": self.text(message)},
             reference=message.idempotency_key,
         )
 

@@ -4,8 +4,9 @@ the live hub feeding browsers, and the wake-up that tells delivery loops new wor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import false, update
 
@@ -22,6 +23,8 @@ SETTINGS_KEY = "alerts.settings"
 DIRECTORY_KEY = "alerts.directory"
 CONTEXT_KEY = "alerts.context"
 WAKE_KEY = "alerts.wake"
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -43,31 +46,37 @@ def take_write_lock(uow: UnitOfWork) -> None:
         uow.connection.execute(update(alerts).where(false()).values(id=alerts.c.id))
 
 
+def _built_once(container: Container, key: str, kind: type[T], build: Callable[[], T]) -> T:
+    """The container's piece under ``key``, built and kept on first use (or the one a test or
+    the demo put there beforehand)."""
+    found = container.extras.get(key)
+    if isinstance(found, kind):
+        return found
+    built = build()
+    container.extras[key] = built
+    return built
+
+
 def alert_settings(container: Container) -> AlertSettings:
-    found = container.extras.get(SETTINGS_KEY)
-    if not isinstance(found, AlertSettings):
-        found = AlertSettings()
-        container.extras[SETTINGS_KEY] = found
-    return found
+    return _built_once(container, SETTINGS_KEY, AlertSettings, AlertSettings)
 
 
 def context(container: Container) -> AlertContext:
-    found = container.extras.get(CONTEXT_KEY)
-    if isinstance(found, AlertContext):
-        return found
+    return _built_once(container, CONTEXT_KEY, AlertContext, lambda: _build_context(container))
+
+
+def _build_context(container: Container) -> AlertContext:
     settings = alert_settings(container)
     directory = container.extras.get(DIRECTORY_KEY)
     if directory is None:
         from vigil.alerts.registry import RegistryDirectory
 
         directory = RegistryDirectory(container.cipher, settings)
-    built = AlertContext(
+    return AlertContext(
         directory=_as_directory(directory),
         settings=settings,
         public_base_url=container.settings.public_base_url,
     )
-    container.extras[CONTEXT_KEY] = built
-    return built
 
 
 def _as_directory(value: object) -> Directory:
@@ -96,11 +105,7 @@ class Wakeup:
 
 
 def wakeup(container: Container) -> Wakeup:
-    found = container.extras.get(WAKE_KEY)
-    if not isinstance(found, Wakeup):
-        found = Wakeup()
-        container.extras[WAKE_KEY] = found
-    return found
+    return _built_once(container, WAKE_KEY, Wakeup, Wakeup)
 
 
 async def publish_changes(container: Container, changes: list[AlertChange]) -> None:

@@ -50,6 +50,13 @@ class HttpReceiver:
     response_body: bytes = b"{}"
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    # Start times of requests received and not yet answered (a sender killed now has them in
+    # flight).
+    open_since: list[float] = field(default_factory=list)
+
+    def has_fresh_open_request(self, younger_than: float) -> bool:
+        with self.lock:
+            return any(time.monotonic() - started < younger_than for started in self.open_since)
 
     def accepted_keys(self, header: str = "idempotency-key") -> list[str]:
         """Keys of requests answered 2xx, first arrival only (receivers drop duplicates)."""
@@ -67,9 +74,13 @@ def http_receiver(receiver: HttpReceiver) -> Iterator[HttpReceiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            started = time.monotonic()
+            with receiver.lock:
+                receiver.open_since.append(started)
             if receiver.delay:
                 time.sleep(receiver.delay)
             with receiver.lock:
+                receiver.open_since.remove(started)
                 status = receiver.script.pop(0) if receiver.script else receiver.status
                 if 200 <= status < 300:
                     receiver.requests.append(

@@ -112,7 +112,12 @@ def test_worker_killed_mid_delivery_loses_nothing_and_receivers_see_each_key_onc
         try:
             # Kill once some webhooks have arrived and the next ones are open on the wire.
             wait_for(
-                lambda: len(hook.requests) >= 5 and statuses()[DeliveryStatus.IN_FLIGHT] > 0,
+                lambda: (
+                    len(hook.requests) >= 5
+                    and statuses()[DeliveryStatus.IN_FLIGHT] > 0
+                    # Answered after 0.4 s, a request begun under 0.2 s ago is open at the kill.
+                    and hook.has_fresh_open_request(0.2)
+                ),
                 20,
                 "webhook deliveries in flight",
                 log_tail,

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from vigil.cli import app as cli
 from vigil.sim import live
 from vigil.sim.generate import IncidentKind, SimConfig, Simulation, simulate
+from vigil.tracking.model import Alarm
 
 GEOD = Geod(ellps="WGS84")
 
@@ -156,26 +157,30 @@ def test_a_bad_start_date_names_the_option(tmp_path: Path) -> None:
     assert "--start" in result.output
 
 
-async def test_live_mode_streams_the_plan_wearers_into_their_zone() -> None:
-    plan = simulate(SimConfig(wearers=1, days=1, seed=3)).scenario
-    zone = _zone_from(plan)
+async def test_live_mode_opens_with_a_strap_removal_then_a_zone_entry() -> None:
+    plan = simulate(SimConfig(wearers=3, days=1, seed=3)).scenario
     start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     seen = []
     stream = live.fixes(plan, start, speed=3600.0, tick_s=0.01)
     async for batch in stream:
         seen.extend(batch)
-        if seen[-1].fix_time > start + timedelta(minutes=20):
+        if seen[-1].fix_time > start + timedelta(minutes=30):
             break
     await stream.aclose()  # type: ignore[attr-defined]
-    assert {f.device_id for f in seen} == {"T0001"}
+    first, third = (person["devices"][0] for person in (plan["persons"][0], plan["persons"][2]))
+    straps = [f for f in seen if f.device_id == first and Alarm.STRAP_REMOVED in f.alarms]
+    assert straps, "the first wearer's strap comes off, so the demo shows an alert at once"
+    assert min(f.fix_time for f in straps) < start + timedelta(minutes=3)
+    zone = next(c for c in plan["persons"][2]["conditions"] if c["type"] == "exclusion_zone")
     inside = [
         f
         for f in seen
-        if f.lat is not None
+        if f.device_id == third
+        and f.lat is not None
         and _distance(f.lat, f.lon, zone["geometry"]["coordinates"]) < zone["radius_m"]  # type: ignore[arg-type]
     ]
-    assert inside, "the first wearer walks into the exclusion zone within minutes"
-    assert min(f.fix_time for f in inside) < start + timedelta(minutes=15)
+    assert inside, "the third wearer walks into the exclusion zone within minutes"
+    assert min(f.fix_time for f in inside) < start + timedelta(minutes=25)
 
 
 def _zone_from(plan: dict) -> dict:  # type: ignore[type-arg]

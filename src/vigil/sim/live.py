@@ -112,9 +112,11 @@ def story(
         rng = np.random.default_rng([seed, index])
         path = Trajectory.starting(t0, (0.0, 0.0))
         plan = DayPlan(protect=[(t0, end)])
-        begin = t0 + 120 + 240 * index
+        begin = t0 + 60 + 240 * index
         path.stay_until(begin)
-        act = index % 3
+        # The first wearer's strap comes off a minute or two in, so a newcomer to the demo sees
+        # an alert arrive almost at once; zone entries and approaches follow.
+        act = (index + 1) % 3
         if act == 0:
             # Into the exclusion zone, 60 m or more inside, a few minutes, then home.
             cx, cy = wearer.zone_centre

@@ -33,7 +33,11 @@ class InMemoryBus:
         for index, _handler in enumerate(self._handlers[topic]):
             queue = self._queue(topic, index)
             for message in messages:
-                await queue.put(message)
+                # Only a full queue suspends the publisher; otherwise no await per fix.
+                if queue.full():
+                    await queue.put(message)
+                else:
+                    queue.put_nowait(message)
 
     def _queue(self, topic: Topic, index: int) -> asyncio.Queue[Any]:
         slot = (topic, index)

@@ -31,7 +31,8 @@ from vigil.web.auth import PRE_SESSION_CSRF_COOKIE
 # One definition of the browser fixtures for every folder: a second sync Playwright would clash.
 pytest_plugins = ["tests.browser"]
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+# Real-world files the tests read; tests/fixtures/README.md gives each one's source and licence.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TEST_KEYS = new_encryption_key_entry("t1")

@@ -1,7 +1,7 @@
 """Real trajectories through ``vigil replay``: 1,533 GPS fixes from eight Liverpool buses.
 
 Source: UK Bus Open Data Service via movingpandas/movingpandas-examples (Open Government Licence
-v3), ``../shared/fixtures/trajectories/liverpool_bus_route14_outbound.csv``. Each bus plays a
+v3), ``tests/fixtures/trajectories/liverpool_bus_route14_outbound.csv``. Each bus plays a
 wearer. Zones are placed on the route; which buses must (and must not) be found inside each zone
 is worked out independently of the engine: geodesic distances on the WGS84 ellipsoid (pyproj.Geod)
 for circles, and shapely in the British National Grid (pyproj, EPSG:27700) for the polygon.

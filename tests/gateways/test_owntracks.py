@@ -1,4 +1,4 @@
-"""OwnTracks payloads from owntracks/json-schema (MIT): ../shared/fixtures/owntracks/."""
+"""OwnTracks payloads from owntracks/json-schema (MIT): tests/fixtures/owntracks/."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Every GT06, Teltonika, watch and OsmAnd message in the upstream decoder tests.
 
 Source: traccar/traccar protocol decoder tests (Apache-2.0), via
-../shared/fixtures/devices/traccar-protocol-tests.jsonl.
+tests/fixtures/devices/traccar-protocol-tests.jsonl.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import FIXTURES
 from tests.people.registry import as_user, build_registry, person_body
 from vigil.bootstrap import Container
 from vigil.people import service as people
@@ -200,10 +199,10 @@ def test_prisons_load_from_the_fixtures_with_the_swapped_columns_put_right(
     container: Container,
 ) -> None:
     with container.uow() as uow:
-        report = people.load_prisons(uow, FIXTURES / "prisons", actor="test")
-        again = people.load_prisons(uow, FIXTURES / "prisons", actor="test")
+        report = people.load_prisons(uow, people.BUNDLED_PRISON_REGISTER, actor="test")
+        again = people.load_prisons(uow, people.BUNDLED_PRISON_REGISTER, actor="test")
         found = {p["code"]: p for p in people.list_prisons(uow)}
-    codes = {line.split("\t")[0] for line in (FIXTURES / "prisons" / "prison.tsv").open()}
+    codes = {line.split("\t")[0] for line in (people.BUNDLED_PRISON_REGISTER / "prison.tsv").open()}
     assert report.prisons == len(codes) - 1 == again.prisons == len(found)  # less the header
     assert report.with_address >= 60
     birmingham = found["BM"]

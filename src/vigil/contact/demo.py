@@ -1,7 +1,7 @@
 """Demo data for the contact service: a small prisoner register and one sample request.
 
-Establishment names come from the prison estate register in ``../shared/fixtures/prisons/`` when
-it is there; the prisoners themselves are synthetic.
+Establishment names come from the prison estate register shipped in ``vigil/people/data/``
+(symroe/prison-estate-data, OGL v3); the prisoners themselves are synthetic.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import csv
 import io
 import random
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -18,9 +17,8 @@ from vigil.bootstrap import Container
 from vigil.contact import service
 from vigil.contact.model import parse_request
 from vigil.contact.tables import contact_prisoners
+from vigil.people.service import BUNDLED_PRISON_REGISTER
 
-PRISON_REGISTER = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "prisons"
-FALLBACK_PRISONS = ("HMP Birmingham", "HMP Leeds", "HMP/YOI Altcourse", "HMP Manchester")
 FORENAMES = ("Jonathan", "Kevin", "Stephen", "Darren", "Lee", "Craig", "Wayne", "Paul", "Dean")
 SURNAMES = ("Smyth", "Doherty", "Clarke", "Walsh", "Hughes", "Kowalski", "Okafor", "Patel", "Reid")
 
@@ -54,12 +52,9 @@ SAMPLE_REQUEST = {
 
 
 def _prison_names() -> list[str]:
-    path = PRISON_REGISTER / "prison.tsv"
-    if not path.is_file():
-        return list(FALLBACK_PRISONS)
-    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")), delimiter="\t")
-    names = [r["name"] for r in rows if r.get("name") and not r.get("end-date")]
-    return names or list(FALLBACK_PRISONS)
+    text = (BUNDLED_PRISON_REGISTER / "prison.tsv").read_text(encoding="utf-8")
+    rows = csv.DictReader(io.StringIO(text), delimiter="\t")
+    return [r["name"] for r in rows if r.get("name") and not r.get("end-date")]
 
 
 def register_csv(count: int = 40, seed: int = 8) -> str:

@@ -29,9 +29,11 @@ def seed_regions() -> None:
 
 @app.command("load-prisons")
 def load_prisons(
-    path: Annotated[Path, typer.Argument(help="Folder holding prison.tsv and prison-address.tsv.")],
+    path: Annotated[
+        Path, typer.Argument(help="Folder holding prison.tsv and prison-address.tsv.")
+    ] = service.BUNDLED_PRISON_REGISTER,
 ) -> None:
-    """Load (or refresh) the prisons of England and Wales from the prison-estate register."""
+    """Load (or refresh) the prisons of England and Wales (by default the register Vigil ships)."""
     container = build_container(Settings())
     try:
         with container.uow() as uow:

@@ -664,6 +664,11 @@ def _parse_date(value: str) -> date | None:
     return date(parts[0], *([*parts[1:], 1, 1])[:2])
 
 
+# The prison estate register (symroe/prison-estate-data, OGL v3) ships with the package, so the demo
+# and a fresh install have the real estate without a download.
+BUNDLED_PRISON_REGISTER = Path(__file__).resolve().parent / "data"
+
+
 def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadReport:
     """Load ``prison.tsv`` and ``prison-address.tsv`` from a directory; upsert by prison code.
 

@@ -68,6 +68,20 @@ def test_analyst_sees_the_matrix_with_explanations_and_the_notice(
     assert client.get("/api/harm/matrix").json()["rows"][0]["person_id"] == "84/1A"
 
 
+def test_links_to_a_perpetrator_keep_the_slash_of_his_police_id_inside_one_path_segment(
+    client: TestClient, container: Container
+) -> None:
+    _seed_run(container)
+    _user(container, "analyst1", Role.ANALYST)
+    log_in(client, "analyst1", PASSWORD)
+    matrix = client.get("/harm").text
+    assert 'href="/harm/person/84%2F1A"' in matrix
+    assert 'href="/harm/person/84/1A"' not in matrix
+    person = client.get("/harm/person/84%2F1A")
+    assert person.status_code == 200
+    assert "Perpetrator 84/1A" in person.text
+
+
 @pytest.mark.parametrize(
     "role",
     [Role.POLICE, Role.MONITORING_OPERATOR, Role.ADMIN, Role.AUDITOR, Role.PROBATION_OFFICER],

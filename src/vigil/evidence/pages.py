@@ -24,7 +24,7 @@ from vigil.evidence.weekly import monday_of
 from vigil.security.model import Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
-from vigil.web.templating import render
+from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/evidence", include_in_schema=False)
 CRIME_PAGE_ROLES = frozenset(service.CRIME_ROLES)
@@ -122,7 +122,9 @@ def hub(
     request: Request, c: ContainerDep, principal: PagePrincipal, person_id: str = ""
 ) -> Response:
     if person_id.strip():
-        return RedirectResponse(f"/evidence/persons/{person_id.strip()}", status_code=303)
+        return RedirectResponse(
+            f"/evidence/persons/{path_segment(person_id.strip())}", status_code=303
+        )
     roles = CRIME_PAGE_ROLES | PERSON_PAGE_ROLES | STATS_PAGE_ROLES
     require_roles(principal, *roles)
     return _page(

@@ -15,7 +15,7 @@ from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
 from vigil.security.model import Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
-from vigil.web.templating import render
+from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/harm", include_in_schema=False)
 # The matrix names people police suspect; only analysts preparing tasking see it.
@@ -270,7 +270,7 @@ def decide(
             )
         else:
             raise ValidationError("kind", "must be merge or split")
-    return RedirectResponse(f"/harm/person/{key}", status_code=303)
+    return RedirectResponse(f"/harm/person/{path_segment(key)}", status_code=303)
 
 
 @router.get("/import", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +14,12 @@ from vigil.security.model import ROLE_LABELS, Principal
 from vigil.web.auth import CSRF_FIELD, page_csrf_token
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def path_segment(value: object) -> str:
+    """One identifier as one URL path segment: police ids such as ``07/7252986U`` keep their slash
+    inside the segment (``07%2F7252986U``) instead of splitting the path."""
+    return quote(str(value), safe="")
 
 
 def build_environment() -> Environment:
@@ -26,6 +33,7 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["segment"] = path_segment
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["csrf_field"] = CSRF_FIELD
     return env

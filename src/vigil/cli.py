@@ -79,18 +79,29 @@ def serve(
     run_server(_container(), host=host, port=port)
 
 
+# The demo's own file, so trying Vigil never touches the database a real `vigil serve` would use.
+DEMO_DATABASE_URL = "sqlite:///./vigil-demo.db"
+
+
 @app.command()
 def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
-    database: Annotated[str, typer.Option(help="SQLite file for the demo.")] = "vigil-demo.db",
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            envvar="VIGIL_DATABASE_URL",
+            help="Database for the demo: the VIGIL_DATABASE_URL setting when it is set.",
+        ),
+    ] = DEMO_DATABASE_URL,
 ) -> None:
     """Migrate and seed a local demo database, print the demo logins, and serve."""
     from vigil.runtime import run_server
     from vigil.sim.demo import seed_demo
 
     ensure_demo_secrets()
-    settings = Settings(environment=Environment.DEMO, database_url=f"sqlite:///./{database}")
+    settings = Settings(environment=Environment.DEMO, database_url=database_url)
     migrations.upgrade(settings.database_url)
     container = build_container(settings)
     logins = seed_demo(container)

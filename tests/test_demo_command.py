@@ -1,0 +1,69 @@
+"""`vigil demo` as a newcomer runs it: one environment variable moves its database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+VIGIL = Path(sys.executable).parent / "vigil"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.integration
+def test_demo_serves_the_database_named_by_vigil_database_url(tmp_path: Path) -> None:
+    database = tmp_path / "elsewhere" / "moved-demo.db"
+    database.parent.mkdir()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": f"sqlite:///{database}",
+        # Device doors and the MQTT subscriber stay shut: other tests may hold their ports.
+        "VIGIL_GATEWAY_TCP_PORTS": "",
+        "VIGIL_GATEWAY_OSMAND_PORT": "-1",
+        "VIGIL_MQTT_URL": "",
+    }
+    server = subprocess.Popen(
+        [str(VIGIL), "demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "vigil demo did not start within 3 minutes"
+            time.sleep(0.5)
+        assert not (tmp_path / "vigil-demo.db").exists()
+        engine = create_engine(f"sqlite:///{database}")
+        with engine.connect() as conn:
+            users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
+        engine.dispose()
+        assert users > 0
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

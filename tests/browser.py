@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.conftest import make_settings
+from tests.conftest import RunningClock, make_settings
 from vigil.bootstrap import Container, build_container
 from vigil.db import migrate
 from vigil.web.app import create_app
@@ -46,7 +46,7 @@ class LiveServer:
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     migrate.upgrade(url)
-    container = build_container(make_settings(url))
+    container = build_container(make_settings(url), clock=RunningClock())
     config = uvicorn.Config(
         create_app(container), host="127.0.0.1", port=0, log_config=None, access_log=False
     )

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
+
+
+class RunningClock:
+    """A clock that starts at a fixed instant and then runs with the wall clock: for live servers,
+    whose background services need time to pass, on a calendar that does not depend on today."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._start = start
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
 
 
 def make_settings(db_url: str) -> Settings:

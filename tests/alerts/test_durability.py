@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.alerts.receivers import HttpReceiver, http_receiver, smtp_receiver
-from tests.conftest import TEST_KEYS, TEST_SECRET, make_settings
+from tests.conftest import TEST_KEYS, TEST_SECRET, RunningClock, make_settings
 from vigil.alerts import outbox
 from vigil.alerts.model import DeliveryStatus
 from vigil.alerts.tables import alert_deliveries
@@ -45,7 +45,7 @@ def test_worker_killed_mid_delivery_loses_nothing_and_receivers_see_each_key_onc
     database = tmp_path / "vigil.db"
     shutil.copy(sqlite_template, database)
     url = f"sqlite:///{database}"
-    container = build_container(make_settings(url))
+    container = build_container(make_settings(url), clock=RunningClock())
     with (
         # Each webhook takes 0.4 s to answer, so a kill lands while requests are open.
         http_receiver(HttpReceiver(delay=0.4)) as hook,

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from tests.browser import LiveServer
-from tests.conftest import make_settings
+from tests.conftest import RunningClock, make_settings
 from vigil.bootstrap import build_container
 from vigil.db import migrate
 from vigil.runtime import build_app_with_services
@@ -33,7 +33,7 @@ def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
     settings = make_settings(url).model_copy(
         update={"gateway_tcp_ports": "", "gateway_osmand_port": -1, "mqtt_url": ""}
     )
-    container = build_container(settings)
+    container = build_container(settings, clock=RunningClock())
     seed_demo(container)  # before start-up, so the engine's first plan has the orders
     config = uvicorn.Config(
         build_app_with_services(container),

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -26,7 +27,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import make_settings
+from tests.conftest import START, RunningClock, make_settings
 from tests.e2e.helpers import AXE
 from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
 from vigil.bootstrap import build_container
@@ -98,11 +99,18 @@ def shape(path: str) -> str:
     return "/".join("{id}" if re.search(r"\d", part) else part for part in path.split("/"))
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+# The demo is seeded relative to its clock; two days in different months and years (the second
+# the morning the clocks go forward) show the walk does not depend on the day it runs.
+SEED_DAYS = (START, datetime(2028, 3, 26, 6, 30, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module", params=SEED_DAYS, ids=lambda day: day.date().isoformat())
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
     url = f"sqlite:///{tmp_path_factory.mktemp('a11y') / 'a11y.db'}"
     migrate.upgrade(url)
-    container = build_container(make_settings(url))
+    container = build_container(make_settings(url), clock=RunningClock(request.param))
     logins = seed_demo(container)
     assert {login for login, _password, _role in logins} >= set(ROLES)
     wearer = person_in(container, "Birmingham North")

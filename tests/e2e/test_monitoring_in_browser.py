@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -53,7 +52,7 @@ def test_an_operator_sees_a_breach_arrive_live_then_acknowledges_and_resolves_it
     before = page.locator("[data-testid=queue] tr[data-alert-id]").count()
 
     # The wearer walks into the protected person's zone: a fix every 20 s, right at its centre.
-    now = datetime.now(UTC).timestamp()
+    now = server.container.clock.now().timestamp()
     for step in range(6):
         _send_osmand(base, tag.external_id, lat, lon, now - 100 + step * 20)
     row = page.locator("[data-testid=queue] tr[data-alert-id]", has_text="exclusion zone").first

@@ -101,6 +101,15 @@ def postgis(world, fixes, sample: int) -> tuple[float, str]:
         connection = psycopg.connect(POSTGRES, autocommit=True)
     except Exception as exc:  # report, do not fail the other columns
         return float("nan"), f"unreachable: {exc}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+        if cursor.fetchone() is None:
+            # Debian packages PostGIS per server version, e.g. postgresql-15-postgis-3.
+            cursor.execute("SHOW server_version_num")
+            major = int(cursor.fetchone()[0]) // 10_000
+            connection.close()
+            install = f"apt-get install -y postgresql-{major}-postgis-3"
+            return float("nan"), f"skipped: PostGIS is not installed ({install})"
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA {schema}")

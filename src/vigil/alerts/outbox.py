@@ -144,9 +144,12 @@ def claim(
     )
     if uow.dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A materialised CTE runs the LIMIT once: as an IN-subquery PostgreSQL may plan it as a join
+    # that re-runs it per row, and a claim of 20 then takes every due delivery.
+    chosen = candidates.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
     rows = uow.connection.execute(
         update(table)
-        .where(table.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(table.c.id.in_(select(chosen.c.id)), _due(now))
         .values(
             status=DeliveryStatus.IN_FLIGHT.value,
             claimed_by=worker,

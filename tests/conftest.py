@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
 from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
@@ -154,6 +155,17 @@ def container(db_url: str, clock: FrozenClock) -> Iterator[Container]:
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Run ``vigil`` commands against the test's database, as an operator's shell would."""
+    settings = container.settings
+    monkeypatch.setenv("VIGIL_ENVIRONMENT", "test")
+    monkeypatch.setenv("VIGIL_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("VIGIL_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("VIGIL_FIELD_ENCRYPTION_KEYS", settings.field_encryption_keys)
+    return CliRunner()
 
 
 def csrf_from(html: str) -> str:

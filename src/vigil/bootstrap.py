@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from vigil.bus.dead_letters import StoredDeadLetters
+from vigil.bus.delivery import DeliveryPolicy, is_network_outage
 from vigil.bus.memory import InMemoryBus
-from vigil.bus.model import Bus
+from vigil.bus.model import Bus, DeadLetterSink
 from vigil.clock import Clock, SystemClock
-from vigil.db.engine import build_engine
+from vigil.db.engine import build_engine, is_database_outage
 from vigil.db.uow import UnitOfWork
 from vigil.logs import configure_logging
 from vigil.security.crypto import FieldCipher
@@ -30,6 +32,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.evidence.tables",
     "vigil.engine.tables",
     "vigil.geo.postcodes",
+    "vigil.bus.tables",
 )
 
 
@@ -76,15 +79,19 @@ def parse_partitions(spec: str, partitions: int) -> set[int] | None:
     return owned
 
 
-def build_bus(settings: Settings) -> Bus:
+def build_bus(settings: Settings, dead_letters: DeadLetterSink) -> Bus:
+    # A database that is down is an outage to wait out, not a reason to dead-letter a message.
+    policy = DeliveryPolicy(is_outage=lambda exc: is_network_outage(exc) or is_database_outage(exc))
     if not settings.bus_url:
-        return InMemoryBus()
+        return InMemoryBus(dead_letters=dead_letters, policy=policy)
     from vigil.bus.nats import NatsBus
 
     return NatsBus(
         settings.bus_url,
         partitions=settings.bus_partitions,
         owned_partitions=parse_partitions(settings.bus_owned_partitions, settings.bus_partitions),
+        dead_letters=dead_letters,
+        policy=policy,
     )
 
 
@@ -92,10 +99,13 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
     settings.check_secrets()
     configure_logging(settings.log_level)
     import_table_modules()
+    engine = build_engine(settings.database_url)
+    time_source = clock or SystemClock()
+    dead_letters = StoredDeadLetters(lambda: UnitOfWork(engine, time_source))
     return Container(
         settings=settings,
-        engine=build_engine(settings.database_url),
-        clock=clock or SystemClock(),
+        engine=engine,
+        clock=time_source,
         cipher=build_cipher(settings),
-        bus=build_bus(settings),
+        bus=build_bus(settings, dead_letters),
     )

@@ -38,6 +38,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("vigil.evidence.cli", "evidence"),
     ("vigil.harm.cli", "harm"),
     ("vigil.monitoring.cli", "geo"),
+    ("vigil.bus.cli", "bus"),
 )
 
 

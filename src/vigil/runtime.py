@@ -27,6 +27,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.evidence.scheduler",
     "vigil.contact.warmup",
     "vigil.contact.checkport",
+    "vigil.bus.dead_letters",
 )
 
 log = get_logger(__name__)

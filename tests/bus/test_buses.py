@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import require_service
 from vigil.bus.codec import CodecError, decode, encode
+from vigil.bus.delivery import DeliveryPolicy
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.bus.nats import NatsBus, partition_of
@@ -87,8 +88,10 @@ async def test_in_memory_bus_delivers_batches_in_order_to_every_subscriber() -> 
     await bus.close()
 
 
-async def test_in_memory_bus_keeps_going_after_a_handler_fails() -> None:
-    bus = InMemoryBus()
+async def test_in_memory_bus_dead_letters_a_message_its_handler_cannot_take_and_keeps_going() -> (
+    None
+):
+    bus = InMemoryBus(policy=DeliveryPolicy(first_pause_s=0.001))
     seen: list[Any] = []
 
     async def flaky(batch: list[Any]) -> None:
@@ -102,6 +105,8 @@ async def test_in_memory_bus_keeps_going_after_a_handler_fails() -> None:
     await bus.publish(Topic.FIXES, [_fix("a", 1)])
     await bus.drain()
     assert [fix.fix_time for fix in seen] == [T0 + timedelta(seconds=1)]
+    [(topic, payload, error)] = bus.dead_letters.held  # type: ignore[attr-defined]
+    assert (topic, decode(payload), error) == (Topic.FIXES, _fix("a", 0), "RuntimeError: bug")
     await bus.close()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import START
 from tests.people.registry import (
@@ -19,12 +20,14 @@ from tests.people.registry import (
 )
 from vigil.bootstrap import Container
 from vigil.bus.model import Topic
+from vigil.bus.tables import bus_dead_letters
 from vigil.clock import FrozenClock
 from vigil.engine import worker as engine_worker
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.engine.tables import violations
 from vigil.tracking import store
 from vigil.tracking.model import Fix
+from vigil.tracking.tables import fixes
 
 TAG = "356938035643809"
 
@@ -133,3 +136,35 @@ def test_a_buffered_fix_from_before_the_tag_was_fitted_is_stored_but_not_held_ag
         stored = store.fixes_by_id(connection, range(1, 100))
     assert len(stored) == len(before_fitting)
     assert {fix.person_id for fix in stored.values()} == {None}
+
+
+async def test_poisoned_fixes_on_the_bus_are_dead_lettered_and_cost_the_wearers_fixes_nothing(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    """40 ordinary fixes and 40 whose device id no database can store, in one batch: the 40 are
+    in the trail and the 40 in the dead-letter store, with their bytes and the error."""
+    _wearer_with_tag(client, container)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine_worker.run(container, stop))
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if container.bus._handlers.get(Topic.FIXES):  # type: ignore[attr-defined]
+            break
+    clock.set(START + timedelta(seconds=900))
+    ordinary = [_fix(s, 0.05) for s in range(0, 800, 20)]
+    poisoned = [replace(fix, device_id=f"{TAG}\ud800") for fix in ordinary]
+    mixed = [fix for pair in zip(ordinary, poisoned, strict=True) for fix in pair]
+    await container.bus.publish(Topic.FIXES, mixed)
+    await container.bus.drain()  # type: ignore[attr-defined]
+    stop.set()
+    await task
+    with container.engine.connect() as connection:
+        stored = connection.execute(
+            select(func.count()).select_from(fixes).where(fixes.c.device_id == TAG)
+        ).scalar_one()
+        letters = list(connection.execute(select(bus_dead_letters)))
+    assert stored == 40
+    assert len(letters) == 40
+    assert {letter.topic for letter in letters} == {"fixes"}
+    assert all(b"\\ud800" in letter.payload for letter in letters)
+    assert all("Unicode" in letter.error for letter in letters)

@@ -1,22 +1,10 @@
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import log_in
-from vigil.bootstrap import Container
 from vigil.cli import app as cli
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    settings = container.settings
-    monkeypatch.setenv("VIGIL_ENVIRONMENT", "test")
-    monkeypatch.setenv("VIGIL_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("VIGIL_SECRET_KEY", settings.secret_key)
-    monkeypatch.setenv("VIGIL_FIELD_ENCRYPTION_KEYS", settings.field_encryption_keys)
-    return CliRunner()
 
 
 def test_user_add_reads_the_password_from_stdin_and_the_user_can_log_in(

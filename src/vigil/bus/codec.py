@@ -114,6 +114,14 @@ def encode(message: Any) -> bytes:
     return json.dumps(tagged, separators=(",", ":"), default=str).encode()
 
 
+def payload_of(message: Any) -> bytes:
+    """A message's bytes for the dead-letter store: its wire form, or its repr if it has none."""
+    try:
+        return encode(message)
+    except (CodecError, TypeError, ValueError):
+        return repr(message).encode("utf-8", "backslashreplace")
+
+
 def decode(payload: bytes) -> Any:
     try:
         tagged = json.loads(payload)

@@ -6,10 +6,25 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from vigil.bus.model import Handler, Topic
+from vigil.bus.codec import payload_of
+from vigil.bus.delivery import Delivery, DeliveryPolicy
+from vigil.bus.model import DeadLetterSink, Handler, Topic
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
+
+# How long close() waits for queued messages before giving up on them (an outage at shutdown).
+CLOSE_WAIT_S = 10.0
+
+
+class HeldDeadLetters:
+    """Dead letters kept in memory, for a bus with no store wired (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Topic, bytes, str]] = []
+
+    async def put(self, topic: Topic, payload: bytes, error: str) -> None:
+        self.held.append((topic, payload, error))
 
 
 class InMemoryBus:
@@ -19,7 +34,16 @@ class InMemoryBus:
     dropped fix could be a missed violation.
     """
 
-    def __init__(self, max_queue: int = 100_000, max_batch: int = 10_000) -> None:
+    def __init__(
+        self,
+        max_queue: int = 100_000,
+        max_batch: int = 10_000,
+        *,
+        dead_letters: DeadLetterSink | None = None,
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        self.dead_letters = dead_letters or HeldDeadLetters()
+        self.policy = policy or DeliveryPolicy()
         self._handlers: dict[Topic, list[Handler]] = defaultdict(list)
         self._queues: dict[tuple[Topic, int], asyncio.Queue[Any]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -44,19 +68,23 @@ class InMemoryBus:
         if slot not in self._queues:
             queue: asyncio.Queue[Any] = asyncio.Queue(self._max_queue)
             self._queues[slot] = queue
-            handler = self._handlers[topic][index]
-            self._tasks.append(asyncio.create_task(self._drain(topic, queue, handler)))
+            delivery = Delivery(
+                topic=topic,
+                handler=self._handlers[topic][index],
+                dead_letters=self.dead_letters,
+                payload_of=payload_of,
+                policy=self.policy,
+            )
+            self._tasks.append(asyncio.create_task(self._drain(queue, delivery)))
         return self._queues[slot]
 
-    async def _drain(self, topic: Topic, queue: asyncio.Queue[Any], handler: Handler) -> None:
+    async def _drain(self, queue: asyncio.Queue[Any], delivery: Delivery) -> None:
         while True:
             batch = [await queue.get()]
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
-                await handler(batch)
-            except Exception:  # a handler bug must not stop the bus for later messages
-                log.exception("bus.handler_failed", topic=topic.value, batch=len(batch))
+                await delivery.deliver(batch)
             finally:
                 for _ in batch:
                     queue.task_done()
@@ -70,7 +98,11 @@ class InMemoryBus:
             await queue.join()
 
     async def close(self) -> None:
-        await self.drain()
+        try:
+            await asyncio.wait_for(self.drain(), CLOSE_WAIT_S)
+        except TimeoutError:
+            waiting = sum(queue.qsize() for queue in self._queues.values())
+            log.error("bus.closed_with_messages_waiting", waiting=waiting)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

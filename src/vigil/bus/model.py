@@ -20,6 +20,11 @@ class Topic(StrEnum):
 Handler = Callable[[list[Any]], Awaitable[None]]
 
 
+class DeadLetterSink(Protocol):
+    async def put(self, topic: Topic, payload: bytes, error: str) -> None:
+        """Keep a message no handler could take, with its bytes and why, durably."""
+
+
 class Bus(Protocol):
     async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
         """Deliver messages to every subscriber of the topic, in order per key."""

@@ -18,8 +18,10 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from nats.js.errors import FetchTimeoutError
 
-from vigil.bus.codec import CodecError, decode, encode
-from vigil.bus.model import Handler, Topic
+from vigil.bus.codec import CodecError, decode, encode, payload_of
+from vigil.bus.delivery import Delivery, DeliveryPolicy, Stopping
+from vigil.bus.memory import HeldDeadLetters
+from vigil.bus.model import DeadLetterSink, Handler, Topic
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -42,7 +44,11 @@ class NatsBus:
         consumer_name: str = "vigil",
         fetch_batch: int = 1000,
         ack_wait_s: float = 60,
+        dead_letters: DeadLetterSink | None = None,
+        policy: DeliveryPolicy | None = None,
     ) -> None:
+        self.dead_letters = dead_letters or HeldDeadLetters()
+        self.policy = policy or DeliveryPolicy()
         self.url = url
         self.stream = stream
         self.prefix = subject_prefix
@@ -113,34 +119,33 @@ class NatsBus:
                 received = await subscription.fetch(self.fetch_batch, timeout=0.5)
             except (FetchTimeoutError, TimeoutError):
                 continue
+
+            async def keep_batch(received: list[Any] = received) -> None:
+                for item in received:
+                    await item.in_progress()  # keep the batch ours while we retry
+
+            delivery = Delivery(
+                topic=topic,
+                handler=handler,
+                dead_letters=self.dead_letters,
+                payload_of=payload_of,
+                policy=self.policy,
+                stopping=self._stopping.is_set,
+                keep_alive=keep_batch,
+            )
             messages = []
             for item in received:
                 try:
                     messages.append(decode(item.data))
                 except CodecError as exc:
-                    # A message no one can read is acknowledged and logged, not retried forever.
-                    log.error("bus.undecodable", topic=topic.value, error=str(exc))
-            if messages and not await self._handle_with_retry(topic, handler, messages, received):
-                return  # stopping: the unacknowledged batch is redelivered to the next worker
+                    # Bytes no one can read are kept as they came, not retried forever.
+                    await self.dead_letters.put(topic, item.data, str(exc))
+            try:
+                await delivery.deliver(messages)
+            except Stopping:
+                return  # the unacknowledged batch is redelivered to the next worker
             for item in received:
                 await item.ack()
-
-    async def _handle_with_retry(
-        self, topic: Topic, handler: Handler, messages: list[Any], received: list[Any]
-    ) -> bool:
-        """Retry a failing batch in place, so later messages never overtake it."""
-        delay = 0.1
-        while not self._stopping.is_set():
-            try:
-                await handler(messages)
-                return True
-            except Exception:
-                log.exception("bus.handler_failed", topic=topic.value, batch=len(messages))
-            for item in received:
-                await item.in_progress()  # keep the batch ours while we retry
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-        return False
 
     async def close(self) -> None:
         self._stopping.set()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk I/O")
 
 
 def normalise_url(url: str) -> str:
@@ -35,3 +38,14 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database could not be reached or was busy: the same work may succeed later. A value
+    the database refuses (bad text, a number out of range) is not an outage."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):
+        # SQLite reports its own mistakes ("no such table") as operational errors too.
+        return any(word in str(exc.orig) for word in SQLITE_TRANSIENT)
+    return not isinstance(exc.orig, (UnicodeError, ValueError))

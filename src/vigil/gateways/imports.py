@@ -18,6 +18,7 @@ from vigil.errors import ErrorCollector
 from vigil.gateways import validate
 from vigil.gateways.model import DecodeError
 from vigil.gateways.osmand import parse_time
+from vigil.text import text_problem
 from vigil.tracking.model import Alarm, Fix
 
 CSV_REQUIRED = ("device", "time", "lat", "lon", "accuracy_m")
@@ -51,6 +52,8 @@ def _fix(
     device = str(row.get("device") or "").strip()
     if not device:
         errors.add(f"{where}.device", "is required")
+    elif reason := text_problem(device, max_length=validate.MAX_DEVICE_ID):
+        errors.add(f"{where}.device", reason)
     fix_time: datetime | None = None
     stamp = row.get("time")
     if stamp in (None, ""):

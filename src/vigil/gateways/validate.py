@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+from vigil.text import text_problem
 from vigil.tracking.model import Fix
 
 # A device clock this far ahead is wrong (often a local-time clock sent as UTC); evaluating
@@ -14,8 +15,14 @@ MAX_FUTURE = timedelta(hours=1)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+# The trail store's device column; longer ids are not ids any tag sends.
+MAX_DEVICE_ID = 64
+
+
 def problem(fix: Fix) -> str | None:
     """The reason a fix must be rejected, or None when it may be published."""
+    if not fix.device_id or text_problem(fix.device_id, max_length=MAX_DEVICE_ID):
+        return "bad_device_id"
     if fix.lat is not None and fix.lon is not None:
         if not (math.isfinite(fix.lat) and math.isfinite(fix.lon)):
             return "bad_coordinates"

@@ -24,6 +24,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security.model import PermissionDenied
 from vigil.web.auth import ApiPrincipal, ContainerDep
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 KEEPALIVE_S = 15.0
@@ -157,7 +158,7 @@ async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> 
 
 
 @router.get("/{alert_id}")
-async def get_alert(alert_id: int, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+async def get_alert(alert_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         with c.uow() as uow:
             return service.get_alert(uow, principal, alert_id)
@@ -167,7 +168,7 @@ async def get_alert(alert_id: int, principal: ApiPrincipal, c: ContainerDep) -> 
 
 @router.post("/{alert_id}/acknowledge")
 async def acknowledge(
-    alert_id: int, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
+    alert_id: RowId, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     change = await _act(
         c, lambda uow: service.acknowledge(uow, principal, alert_id, body.note), lambda ch: [ch]
@@ -177,7 +178,7 @@ async def acknowledge(
 
 @router.post("/{alert_id}/escalate")
 async def escalate(
-    alert_id: int, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
+    alert_id: RowId, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     ctx = context(c)
     change = await _act(
@@ -190,7 +191,7 @@ async def escalate(
 
 @router.post("/{alert_id}/resolve")
 async def resolve(
-    alert_id: int, body: ResolveIn, principal: ApiPrincipal, c: ContainerDep
+    alert_id: RowId, body: ResolveIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     change = await _act(
         c,
@@ -202,7 +203,7 @@ async def resolve(
 
 @router.post("/{alert_id}/notes", status_code=201)
 async def add_note(
-    alert_id: int, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
+    alert_id: RowId, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     change = await _act(
         c, lambda uow: service.add_note(uow, principal, alert_id, body.note), lambda ch: [ch]
@@ -235,7 +236,9 @@ async def add_suppression(
 
 
 @router.delete("/suppressions/{suppression_id}", status_code=204)
-async def cancel_suppression(suppression_id: int, principal: ApiPrincipal, c: ContainerDep) -> None:
+async def cancel_suppression(
+    suppression_id: RowId, principal: ApiPrincipal, c: ContainerDep
+) -> None:
     ctx = context(c)
     await _act(
         c,

@@ -15,6 +15,7 @@ from vigil.contact.model import MAX_BODY_BYTES, CaseStatus, parse_request
 from vigil.contact.ratelimit import public_limiter
 from vigil.errors import ValidationError
 from vigil.web.auth import ApiPrincipal, ContainerDep, api_principal, container
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api/contact", tags=["contact"])
 
@@ -197,7 +198,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
+def get_case(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
         detail = service.get_case(uow, c.cipher, principal, case_id)
     result: dict[str, Any] = _jsonable(_detail_json(detail))
@@ -205,7 +206,7 @@ def get_case(case_id: int, c: ContainerDep, principal: ApiPrincipal) -> dict[str
 
 
 @router.get("/cases/{case_id}/candidates")
-def candidates(case_id: int, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
+def candidates(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
         found = service.candidates(uow, c.cipher, principal, case_id)
     return {
@@ -233,7 +234,7 @@ async def _small_object(request: Request) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/match")
 async def match(
-    case_id: int, request: Request, c: ContainerDep, principal: ApiPrincipal
+    case_id: RowId, request: Request, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     data = await _small_object(request)
     prisoner_id = data.get("prisoner_id")
@@ -246,7 +247,7 @@ async def match(
 
 @router.post("/cases/{case_id}/bars", status_code=201)
 async def create_bar(
-    case_id: int, request: Request, c: ContainerDep, principal: ApiPrincipal
+    case_id: RowId, request: Request, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     data = await _small_object(request)
     principal.require(*service.CASE_ROLES)
@@ -258,7 +259,7 @@ async def create_bar(
 
 @router.post("/bars/{bar_id}/lift")
 async def lift_bar(
-    bar_id: int, request: Request, c: ContainerDep, principal: ApiPrincipal
+    bar_id: RowId, request: Request, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     data = await _small_object(request)
     reason = data.get("reason")
@@ -276,7 +277,7 @@ async def lift_bar(
 
 @router.post("/cases/{case_id}/decline")
 async def decline(
-    case_id: int, request: Request, c: ContainerDep, principal: ApiPrincipal
+    case_id: RowId, request: Request, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     reason = (await _small_object(request)).get("reason")
     with c.uow() as uow:
@@ -288,7 +289,7 @@ async def decline(
 
 @router.post("/cases/{case_id}/information")
 async def ask_for_information(
-    case_id: int, request: Request, c: ContainerDep, principal: ApiPrincipal
+    case_id: RowId, request: Request, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     question = (await _small_object(request)).get("question")
     with c.uow() as uow:
@@ -300,7 +301,7 @@ async def ask_for_information(
 
 @router.post("/cases/{case_id}/notes", status_code=201)
 async def add_note(
-    case_id: int, request: Request, c: ContainerDep, principal: ApiPrincipal
+    case_id: RowId, request: Request, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     text = (await _small_object(request)).get("text")
     with c.uow() as uow:

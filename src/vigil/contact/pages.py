@@ -39,6 +39,7 @@ from vigil.web.auth import (
     pre_session_csrf,
 )
 from vigil.web.navigation import NavItem
+from vigil.web.params import RowId
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -475,7 +476,7 @@ def find(
 
 
 @router.get("/contact/cases/{case_id}", response_class=HTMLResponse)
-def case(request: Request, c: ContainerDep, principal: PagePrincipal, case_id: int) -> Response:
+def case(request: Request, c: ContainerDep, principal: PagePrincipal, case_id: RowId) -> Response:
     return _case_page(request, c, principal, case_id, [])
 
 
@@ -483,7 +484,7 @@ def _case_page(
     request: Request,
     c: Container,
     principal: Any,
-    case_id: int,
+    case_id: RowId,
     errors: list[tuple[str, str]],
     status_code: int = 200,
 ) -> Response:
@@ -514,7 +515,7 @@ async def _case_action(
     request: Request,
     c: Container,
     principal: Any,
-    case_id: int,
+    case_id: RowId,
     action: Callable[[], Awaitable[None] | None],
 ) -> Response:
     principal.require(Role.UPCS_CASE_HANDLER)
@@ -531,7 +532,7 @@ async def _case_action(
 
 @router.post("/contact/cases/{case_id}/assign")
 async def assign(
-    request: Request, c: ContainerDep, principal: PagePrincipal, case_id: int
+    request: Request, c: ContainerDep, principal: PagePrincipal, case_id: RowId
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
@@ -542,7 +543,11 @@ async def assign(
 
 @router.post("/contact/cases/{case_id}/notes")
 async def note(
-    request: Request, c: ContainerDep, principal: PagePrincipal, case_id: int, text: FormValue = ""
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    case_id: RowId,
+    text: FormValue = "",
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
@@ -556,8 +561,8 @@ async def match(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    case_id: int,
-    prisoner_id: Annotated[int, Form()],
+    case_id: RowId,
+    prisoner_id: Annotated[RowId, Form()],
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
@@ -571,7 +576,7 @@ async def bar(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    case_id: int,
+    case_id: RowId,
     scope: FormValue = "",
     prison_number: FormValue = "",
     reason: FormValue = "",
@@ -598,7 +603,7 @@ async def decline(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    case_id: int,
+    case_id: RowId,
     reason: FormValue = "",
 ) -> Response:
     def act() -> None:
@@ -613,7 +618,7 @@ async def information(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    case_id: int,
+    case_id: RowId,
     question: FormValue = "",
 ) -> Response:
     def act() -> None:
@@ -628,8 +633,8 @@ async def lift(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    case_id: int,
-    bar_id: int,
+    case_id: RowId,
+    bar_id: RowId,
     reason: FormValue = "",
 ) -> Response:
     def act() -> None:
@@ -640,7 +645,7 @@ async def lift(
 
 
 @router.post("/contact/alerts/{alert_id}/acknowledge")
-def acknowledge(c: ContainerDep, principal: PagePrincipal, alert_id: int) -> Response:
+def acknowledge(c: ContainerDep, principal: PagePrincipal, alert_id: RowId) -> Response:
     with c.uow() as uow:
         service.acknowledge_alert(uow, principal, alert_id)
     return RedirectResponse("/contact/cases", status_code=303)

@@ -11,6 +11,7 @@ from vigil.devices import service
 from vigil.devices.model import DeviceType, HolderKind
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api", tags=["devices"])
 
@@ -23,7 +24,7 @@ class DeviceBody(BaseModel):
 
 class AllocationBody(BaseModel):
     holder_kind: HolderKind = HolderKind.PERSON
-    holder_id: int
+    holder_id: RowId
     fitted_at: AwareDatetime
 
 
@@ -34,7 +35,7 @@ class RemovalBody(BaseModel):
 
 @router.get("/devices")
 def list_devices(
-    principal: ApiPrincipal, c: ContainerDep, person_id: int | None = None
+    principal: ApiPrincipal, c: ContainerDep, person_id: RowId | None = None
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
         return [d.as_dict() for d in service.list_devices(uow, principal, person_id)]
@@ -50,14 +51,14 @@ def register_device(body: DeviceBody, principal: ApiPrincipal, c: ContainerDep) 
 
 
 @router.get("/devices/{device_id}")
-def get_device(device_id: int, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+def get_device(device_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         return service.get_device(uow, principal, device_id).as_dict()
 
 
 @router.get("/devices/{device_id}/allocations")
 def list_allocations(
-    device_id: int, principal: ApiPrincipal, c: ContainerDep
+    device_id: RowId, principal: ApiPrincipal, c: ContainerDep
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
         return [a.as_dict() for a in service.list_allocations(uow, principal, device_id)]
@@ -65,7 +66,7 @@ def list_allocations(
 
 @router.post("/devices/{device_id}/allocations", status_code=status.HTTP_201_CREATED)
 def allocate(
-    device_id: int, body: AllocationBody, principal: ApiPrincipal, c: ContainerDep
+    device_id: RowId, body: AllocationBody, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     with c.uow() as uow:
         allocation_id = service.allocate(
@@ -81,7 +82,7 @@ def allocate(
 
 @router.post("/devices/{device_id}/removal")
 def remove(
-    device_id: int, body: RemovalBody, principal: ApiPrincipal, c: ContainerDep
+    device_id: RowId, body: RemovalBody, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     with c.uow() as uow:
         service.remove(

@@ -24,6 +24,7 @@ from vigil.evidence.matching import MatchParameters
 from vigil.security import audit
 from vigil.security.model import Principal
 from vigil.web.auth import ApiPrincipal, ContainerDep
+from vigil.web.params import Metres, Minutes, RowId
 
 router = APIRouter(prefix="/api/evidence", tags=["evidence"])
 
@@ -120,22 +121,22 @@ def list_batches(c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any
 
 
 @router.get("/crime-batches/{batch_id}")
-def get_batch(batch_id: int, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
+def get_batch(batch_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
         return service.get_batch(uow, principal, batch_id)
 
 
 class RunIn(BaseModel):
     reason: str = Field(max_length=service.REASON_MAX)
-    radius_m: float = 100.0
-    padding_before_min: float = 15.0
-    padding_after_min: float = 15.0
-    max_accuracy_m: float = 250.0
+    radius_m: Metres = 100.0
+    padding_before_min: Minutes = 15.0
+    padding_after_min: Minutes = 15.0
+    max_accuracy_m: Metres = 250.0
 
 
 @router.post("/crime-batches/{batch_id}/runs", status_code=201)
 def run_matching(
-    batch_id: int, body: RunIn, c: ContainerDep, principal: ApiPrincipal
+    batch_id: RowId, body: RunIn, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     params = match_parameters(
         body.radius_m, body.padding_before_min, body.padding_after_min, body.max_accuracy_m
@@ -146,7 +147,7 @@ def run_matching(
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: int, reason: Reason, c: ContainerDep, principal: ApiPrincipal) -> Any:
+def get_run(run_id: RowId, reason: Reason, c: ContainerDep, principal: ApiPrincipal) -> Any:
     with c.uow() as uow:
         run = service.get_run(uow, principal, run_id, reason)
     return _jsonable(run)
@@ -159,14 +160,14 @@ class ReviewIn(BaseModel):
 
 @router.post("/matches/{match_id}/review")
 def review_match(
-    match_id: int, body: ReviewIn, c: ContainerDep, principal: ApiPrincipal
+    match_id: RowId, body: ReviewIn, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     with c.uow() as uow:
         return service.review_match(uow, principal, match_id, body.decision, body.note)
 
 
 def export_run(
-    c: Container, principal: Principal, run_id: int, fmt: str, reason: str | None
+    c: Container, principal: Principal, run_id: RowId, fmt: str, reason: str | None
 ) -> Response:
     if fmt not in MATCH_FORMATS:
         raise ValidationError("format", f"must be one of {', '.join(MATCH_FORMATS)}")
@@ -182,7 +183,7 @@ def export_run(
 
 @router.get("/runs/{run_id}/export")
 def export_matches(
-    run_id: int,
+    run_id: RowId,
     reason: Reason,
     c: ContainerDep,
     principal: ApiPrincipal,
@@ -229,7 +230,7 @@ def list_weekly(person_id: str, c: ContainerDep, principal: ApiPrincipal) -> lis
 
 @router.get("/weekly/{weekly_id}")
 def get_weekly(
-    weekly_id: int,
+    weekly_id: RowId,
     reason: Reason,
     c: ContainerDep,
     principal: ApiPrincipal,
@@ -274,7 +275,9 @@ def list_packs(person_id: str, c: ContainerDep, principal: ApiPrincipal) -> list
         return service.list_packs(uow, principal, person_id)
 
 
-def pack_file(c: Container, principal: Principal, pack_id: int, fmt: str, reason: str) -> Response:
+def pack_file(
+    c: Container, principal: Principal, pack_id: RowId, fmt: str, reason: str
+) -> Response:
     with c.uow() as uow:
         _summary, document = service.get_pack(uow, principal, pack_id, reason)
     name = f"evidence-pack-{pack_id}"
@@ -286,7 +289,7 @@ def pack_file(c: Container, principal: Principal, pack_id: int, fmt: str, reason
 
 @router.get("/packs/{pack_id}")
 def get_pack(
-    pack_id: int,
+    pack_id: RowId,
     reason: Reason,
     c: ContainerDep,
     principal: ApiPrincipal,

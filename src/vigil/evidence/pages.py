@@ -24,6 +24,7 @@ from vigil.evidence.weekly import monday_of
 from vigil.security.model import Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
+from vigil.web.params import RowId, finite_number
 from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/evidence", include_in_schema=False)
@@ -191,7 +192,7 @@ def _batch_page(
     request: Request,
     c: Container,
     principal: Principal,
-    batch_id: int,
+    batch_id: RowId,
     errors: Errors,
     form: dict[str, str] | None = None,
     uploaded: bool = False,
@@ -221,7 +222,7 @@ def _batch_page(
 @router.get("/crime/batches/{batch_id}", response_class=HTMLResponse)
 def batch_page(
     request: Request,
-    batch_id: int,
+    batch_id: RowId,
     c: ContainerDep,
     principal: PagePrincipal,
     uploaded: bool = False,
@@ -232,7 +233,7 @@ def batch_page(
 
 def _number(value: str, field: str, errors: Errors) -> float:
     try:
-        return float(value)
+        return finite_number(value)
     except ValueError:
         errors.append((field, "Enter a number"))
         return 0.0
@@ -241,7 +242,7 @@ def _number(value: str, field: str, errors: Errors) -> float:
 @router.post("/crime/batches/{batch_id}/run", response_class=HTMLResponse)
 def run_matching(
     request: Request,
-    batch_id: int,
+    batch_id: RowId,
     c: ContainerDep,
     principal: PagePrincipal,
     radius_m: Annotated[str, Form(max_length=10)] = "100",
@@ -284,7 +285,7 @@ def _run_page(
     request: Request,
     c: Container,
     principal: Principal,
-    run_id: int,
+    run_id: RowId,
     reason: str,
     errors: Errors | None = None,
 ) -> HTMLResponse:
@@ -324,7 +325,7 @@ def _run_page(
 
 @router.get("/crime/runs/{run_id}", response_class=HTMLResponse)
 def run_page(
-    request: Request, run_id: int, c: ContainerDep, principal: PagePrincipal, reason: str = ""
+    request: Request, run_id: RowId, c: ContainerDep, principal: PagePrincipal, reason: str = ""
 ) -> Response:
     require_roles(principal, *CRIME_PAGE_ROLES)
     return _run_page(request, c, principal, run_id, reason)
@@ -333,10 +334,10 @@ def run_page(
 @router.post("/crime/matches/{match_id}/review")
 def review_match(
     request: Request,
-    match_id: int,
+    match_id: RowId,
     c: ContainerDep,
     principal: PagePrincipal,
-    run_id: Annotated[int, Form()],
+    run_id: Annotated[RowId, Form()],
     decision: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
     reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
@@ -358,7 +359,7 @@ def review_match(
 @router.get("/crime/runs/{run_id}/export")
 def export_matches(
     request: Request,
-    run_id: int,
+    run_id: RowId,
     c: ContainerDep,
     principal: PagePrincipal,
     format: str = "csv",
@@ -493,7 +494,7 @@ def generate_weekly(
 @router.get("/weekly/{weekly_id}")
 def weekly_file(
     request: Request,
-    weekly_id: int,
+    weekly_id: RowId,
     c: ContainerDep,
     principal: PagePrincipal,
     format: str = "html",
@@ -576,7 +577,7 @@ def create_pack(
 @router.get("/packs/{pack_id}")
 def pack_file(
     request: Request,
-    pack_id: int,
+    pack_id: RowId,
     c: ContainerDep,
     principal: PagePrincipal,
     format: str = "pdf",

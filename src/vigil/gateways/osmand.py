@@ -137,7 +137,7 @@ def decode_query(query: str | list[tuple[str, str]], receive_time: datetime, raw
 def decode_json(body: bytes, receive_time: datetime) -> Draft:
     try:
         root = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
         raise DecodeError("malformed", f"body is not JSON: {exc}") from exc
     if not isinstance(root, dict):
         raise DecodeError("malformed", "body: a JSON object is required")
@@ -203,8 +203,12 @@ def decode_request(query: str, body: bytes, content_type: str, receive_time: dat
     else:
         pairs = query_pairs(query)
         if body and "x-www-form-urlencoded" in content_type:
-            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-            raw = f"{query}&{body.decode('utf-8', 'replace')}" if query else body.decode()
+            try:
+                form = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DecodeError("malformed", "body: not UTF-8") from exc
+            pairs += parse_qsl(form, keep_blank_values=True)
+            raw = f"{query}&{form}" if query else form
         draft = decode_query(pairs, receive_time, raw)
     return Decoded(fixes=[draft.to_fix()], login=draft.device_id)
 

@@ -137,7 +137,7 @@ def parse(payload: bytes) -> Any:
         raise DecodeError("oversize", f"message is over {MAX_BODY} bytes")
     try:
         return json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
         raise DecodeError("malformed", f"body is not JSON: {exc}") from exc
 
 

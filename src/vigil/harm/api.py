@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from vigil.harm import service
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api/harm", tags=["harm"])
 
@@ -24,7 +25,7 @@ class RunRequest(BaseModel):
 def latest_matrix(
     principal: ApiPrincipal,
     c: ContainerDep,
-    run: int | None = None,
+    run: RowId | None = None,
     force: str | None = None,
     top: int = 100,
 ) -> dict[str, Any]:

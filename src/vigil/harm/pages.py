@@ -15,6 +15,7 @@ from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
 from vigil.security.model import Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
+from vigil.web.params import RowId
 from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/harm", include_in_schema=False)
@@ -50,7 +51,7 @@ def matrix_page(
     request: Request,
     c: ContainerDep,
     principal: PagePrincipal,
-    run: int | None = None,
+    run: RowId | None = None,
     force: str | None = None,
     band: str | None = None,
     serial: bool = False,
@@ -65,7 +66,7 @@ def _matrix(
     request: Request,
     c: Container,
     principal: Principal,
-    run: int | None = None,
+    run: RowId | None = None,
     force: str | None = None,
     band: str | None = None,
     serial: bool = False,
@@ -221,7 +222,7 @@ def create_review(
 
 
 @router.post("/reviews/{review_id}/close")
-def close_review(review_id: int, c: ContainerDep, principal: PagePrincipal) -> Response:
+def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) -> Response:
     _analyst(principal)
     with c.uow() as uow:
         service.close_review(uow, review_id, principal.actor)
@@ -241,9 +242,9 @@ def decide(
     c: ContainerDep,
     principal: PagePrincipal,
     kind: Annotated[str, Form(max_length=10)],
-    identity_a: Annotated[int, Form()],
+    identity_a: Annotated[RowId, Form()],
     reason: Annotated[str, Form(max_length=1000)] = "",
-    identity_b: Annotated[int | None, Form()] = None,
+    identity_b: Annotated[RowId | None, Form()] = None,
 ) -> Response:
     _analyst(principal)
     with c.uow() as uow:

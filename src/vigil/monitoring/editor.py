@@ -29,6 +29,7 @@ from vigil.orders import service as orders
 from vigil.orders.model import PILOT_LABELS, ConditionType, OrderDraft, Pilot
 from vigil.people import service as people
 from vigil.security.model import Principal
+from vigil.web.params import RowId, finite_number
 from vigil.web.templating import render
 
 Errors = list[tuple[str, str]]
@@ -162,7 +163,7 @@ def _number(values: dict[str, Any], key: str, label: str, errors: Errors) -> flo
         errors.append((key, f"Enter the {label}"))
         return None
     try:
-        return float(raw)
+        return finite_number(raw)
     except ValueError:
         errors.append((key, f"The {label} must be a number"))
         return None
@@ -317,7 +318,7 @@ def render_form(
     request: Request,
     principal: Principal,
     c: Container,
-    person_id: int,
+    person_id: RowId,
     order: orders.OrderView | None,
     values: dict[str, Any],
     errors: Errors,
@@ -353,7 +354,7 @@ def submit(
     request: Request,
     principal: Principal,
     c: Container,
-    person_id: int,
+    person_id: RowId,
     order: orders.OrderView | None,
     form: FormData,
 ) -> Response:

@@ -26,6 +26,7 @@ from vigil.orders.model import PILOT_LABELS
 from vigil.security.model import REGISTRY_ROLES, Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
+from vigil.web.params import RowId
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -96,7 +97,7 @@ def queue_page(
 # --- one alert -------------------------------------------------------------------------------
 
 
-def _alert_context(c: Container, principal: Principal, alert_id: int) -> dict[str, Any]:
+def _alert_context(c: Container, principal: Principal, alert_id: RowId) -> dict[str, Any]:
     with c.uow() as uow:
         page = service.alert_page(uow, principal, alert_id, c.clock.now())
     alert = page.alert
@@ -122,7 +123,7 @@ def _alert_context(c: Container, principal: Principal, alert_id: int) -> dict[st
 
 @router.get("/monitoring/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(
-    request: Request, alert_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     require_roles(principal, *QUEUE_ROLES)
     context_values = _alert_context(c, principal, alert_id)
@@ -146,7 +147,7 @@ async def _act(c: Container, work: Any) -> None:
 
 
 async def _alert_action(
-    request: Request, alert_id: int, principal: Principal, c: Container, action: str
+    request: Request, alert_id: RowId, principal: Principal, c: Container, action: str
 ) -> Response:
     require_roles(principal, *QUEUE_ROLES)
     form = await request.form()
@@ -196,28 +197,28 @@ async def _alert_action(
 
 @router.post("/monitoring/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
 async def acknowledge(
-    request: Request, alert_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return await _alert_action(request, alert_id, principal, c, "acknowledge")
 
 
 @router.post("/monitoring/alerts/{alert_id}/escalate", response_class=HTMLResponse)
 async def escalate(
-    request: Request, alert_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return await _alert_action(request, alert_id, principal, c, "escalate")
 
 
 @router.post("/monitoring/alerts/{alert_id}/resolve", response_class=HTMLResponse)
 async def resolve(
-    request: Request, alert_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return await _alert_action(request, alert_id, principal, c, "resolve")
 
 
 @router.post("/monitoring/alerts/{alert_id}/call", response_class=HTMLResponse)
 async def call_protocol(
-    request: Request, alert_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return await _alert_action(request, alert_id, principal, c, "call")
 
@@ -260,7 +261,7 @@ def _local(raw: str, field: str, c: Container, errors: list[tuple[str, str]]) ->
 @router.get("/monitoring/persons/{person_id}", response_class=HTMLResponse)
 def person_page(
     request: Request,
-    person_id: int,
+    person_id: RowId,
     principal: PagePrincipal,
     c: ContainerDep,
     start: Annotated[str, Query(alias="from")] = "",
@@ -320,7 +321,7 @@ def person_page(
 
 @router.get("/monitoring/persons/{person_id}/wearer-view", response_class=HTMLResponse)
 def wearer_view_page(
-    request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     """What the wearer is shown of their zones (for the leaflet and the induction)."""
     require_roles(principal, *REGISTRY_ROLES)
@@ -373,7 +374,7 @@ def postcode_lookup(postcode: str, principal: PagePrincipal, c: ContainerDep) ->
 
 @router.get("/monitoring/persons/{person_id}/orders/new", response_class=HTMLResponse)
 def new_order(
-    request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     require_roles(principal, Role.ADMIN, Role.PROBATION_OFFICER)
     return editor.render_form(request, principal, c, person_id, None, editor.defaults(), [])
@@ -381,7 +382,7 @@ def new_order(
 
 @router.post("/monitoring/persons/{person_id}/orders/new", response_class=HTMLResponse)
 async def create_order(
-    request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     require_roles(principal, Role.ADMIN, Role.PROBATION_OFFICER)
     form = await request.form()
@@ -390,7 +391,7 @@ async def create_order(
 
 @router.get("/monitoring/orders/{order_id}/vary", response_class=HTMLResponse)
 def vary_order(
-    request: Request, order_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, order_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     require_roles(principal, Role.ADMIN, Role.PROBATION_OFFICER)
     with c.uow() as uow:
@@ -402,7 +403,7 @@ def vary_order(
 
 @router.post("/monitoring/orders/{order_id}/vary", response_class=HTMLResponse)
 async def vary_order_submit(
-    request: Request, order_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, order_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     require_roles(principal, Role.ADMIN, Role.PROBATION_OFFICER)
     with c.uow() as uow:

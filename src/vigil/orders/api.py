@@ -12,16 +12,17 @@ from vigil.orders import service
 from vigil.orders.model import OrderDraft, Pilot, VersionKind
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api", tags=["orders"])
 
 
 class OrderBody(BaseModel):
-    person_id: int
+    person_id: RowId
     pilot: Pilot
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    responsible_officer_id: int | None = None
+    responsible_officer_id: RowId | None = None
     # Checked condition by condition in the domain, so each error names conditions[i].<field>.
     conditions: list[dict[str, Any]] = Field(max_length=50)
 
@@ -36,7 +37,7 @@ class VersionBody(BaseModel):
 
 
 class EligibilityBody(BaseModel):
-    person_id: int
+    person_id: RowId
     domestic_abuse_sentence: bool
     accommodation_viable: bool
     proportionality_note: str = Field(max_length=5000)
@@ -45,7 +46,7 @@ class EligibilityBody(BaseModel):
 
 @router.get("/orders")
 def list_orders(
-    principal: ApiPrincipal, c: ContainerDep, person_id: int | None = None
+    principal: ApiPrincipal, c: ContainerDep, person_id: RowId | None = None
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
         return [o.as_dict() for o in service.list_orders(uow, principal, person_id)]
@@ -60,20 +61,22 @@ def create_order(body: OrderBody, principal: ApiPrincipal, c: ContainerDep) -> d
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+def get_order(order_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         return service.get_order(uow, principal, order_id).as_dict()
 
 
 @router.get("/orders/{order_id}/versions")
-def list_versions(order_id: int, principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, Any]]:
+def list_versions(
+    order_id: RowId, principal: ApiPrincipal, c: ContainerDep
+) -> list[dict[str, Any]]:
     with c.uow() as uow:
         return [v.as_dict() for v in service.list_versions(uow, principal, order_id)]
 
 
 @router.post("/orders/{order_id}/versions", status_code=status.HTTP_201_CREATED)
 def add_version(
-    order_id: int, body: VersionBody, principal: ApiPrincipal, c: ContainerDep
+    order_id: RowId, body: VersionBody, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     """A variation carries the full new set of conditions; revocation and end carry none."""
     with c.uow() as uow:
@@ -104,7 +107,7 @@ def add_version(
 
 @router.get("/eligibility")
 def list_decisions(
-    principal: ApiPrincipal, c: ContainerDep, person_id: int | None = None
+    principal: ApiPrincipal, c: ContainerDep, person_id: RowId | None = None
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
         return [d.as_dict() for d in service.list_decisions(uow, principal, person_id)]

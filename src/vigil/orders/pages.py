@@ -22,6 +22,7 @@ from vigil.orders.model import DAYS, PILOT_LABELS, ConditionType, OrderDraft, Pi
 from vigil.people import service as people
 from vigil.security.model import Principal
 from vigil.web.auth import ContainerDep, PagePrincipal
+from vigil.web.params import RowId, finite_number
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -128,7 +129,7 @@ def _number(values: dict[str, Any], key: str, label: str, errors: list[FieldErro
         errors.append(FieldError(key, f"Enter the {label}"))
         return None
     try:
-        return float(raw)
+        return finite_number(raw)
     except ValueError:
         errors.append(FieldError(key, f"The {label} must be a number"))
         return None
@@ -228,7 +229,7 @@ def _order_form(
     request: Request,
     principal: Principal,
     c: ContainerDep,
-    person_id: int,
+    person_id: RowId,
     order: service.OrderView | None,
     values: dict[str, Any],
     errors: list[tuple[str, str]],
@@ -257,14 +258,14 @@ def _order_form(
 
 @router.get("/persons/{person_id}/orders/new", response_class=HTMLResponse)
 def new_order_form(
-    request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return _order_form(request, principal, c, person_id, None, _defaults(), [])
 
 
 @router.post("/persons/{person_id}/orders/new", response_class=HTMLResponse)
 async def create_order(
-    request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     values = _form_values(await request.form())
     tz = c.settings.tz
@@ -295,7 +296,7 @@ async def create_order(
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_page(
-    request: Request, order_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, order_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     with c.uow() as uow:
         order = service.get_order(uow, principal, order_id)
@@ -322,7 +323,7 @@ def order_page(
 
 @router.get("/orders/{order_id}/vary", response_class=HTMLResponse)
 def vary_form(
-    request: Request, order_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, order_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     with c.uow() as uow:
         order = service.get_order(uow, principal, order_id)
@@ -333,7 +334,7 @@ def vary_form(
 
 @router.post("/orders/{order_id}/vary", response_class=HTMLResponse)
 async def vary(
-    request: Request, order_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, order_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     values = _form_values(await request.form())
     tz = c.settings.tz

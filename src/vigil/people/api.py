@@ -12,6 +12,7 @@ from vigil.people import service
 from vigil.people.model import PersonDraft, ProtectedPersonDraft, Relationship, RiskLevel
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api", tags=["people"])
 
@@ -21,7 +22,7 @@ class PersonBody(BaseModel):
     last_name: str = Field(max_length=120)
     date_of_birth: date
     risk_level: RiskLevel
-    managing_team_id: int | None = None
+    managing_team_id: RowId | None = None
     force_area: str | None = Field(default=None, max_length=10)
     pnc_id: str | None = Field(default=None, max_length=20)
     prison_number: str | None = Field(default=None, max_length=10)
@@ -50,9 +51,9 @@ class TeamBody(BaseModel):
 
 class OfficerBody(BaseModel):
     name: str = Field(max_length=200)
-    team_id: int
+    team_id: RowId
     email: str | None = Field(default=None, max_length=320)
-    user_id: int | None = None
+    user_id: RowId | None = None
 
 
 @router.get("/persons")
@@ -69,14 +70,14 @@ def create_person(body: PersonBody, principal: ApiPrincipal, c: ContainerDep) ->
 
 
 @router.get("/persons/{person_id}")
-def get_person(person_id: int, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
+def get_person(person_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         return service.get_person(uow, principal, person_id).as_dict()
 
 
 @router.put("/persons/{person_id}")
 def update_person(
-    person_id: int, body: PersonBody, principal: ApiPrincipal, c: ContainerDep
+    person_id: RowId, body: PersonBody, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     with c.uow() as uow:
         service.update_person(uow, principal, person_id, body.draft())
@@ -85,7 +86,7 @@ def update_person(
 
 @router.get("/persons/{person_id}/protected-persons")
 def list_protected_persons(
-    person_id: int, principal: ApiPrincipal, c: ContainerDep
+    person_id: RowId, principal: ApiPrincipal, c: ContainerDep
 ) -> list[dict[str, Any]]:
     """Details are shown only to roles that act on them; every view is audited."""
     with c.uow() as uow:
@@ -95,7 +96,7 @@ def list_protected_persons(
 
 @router.post("/persons/{person_id}/protected-persons", status_code=status.HTTP_201_CREATED)
 def add_protected_person(
-    person_id: int, body: ProtectedPersonBody, principal: ApiPrincipal, c: ContainerDep
+    person_id: RowId, body: ProtectedPersonBody, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     draft = ProtectedPersonDraft(**body.model_dump())
     with c.uow() as uow:
@@ -105,7 +106,7 @@ def add_protected_person(
 
 @router.get("/protected-persons/{protected_id}")
 def get_protected_person(
-    protected_id: int, principal: ApiPrincipal, c: ContainerDep
+    protected_id: RowId, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     with c.uow() as uow:
         return service.get_protected_person(uow, principal, c.cipher, protected_id).as_dict()
@@ -139,7 +140,7 @@ def add_team(body: TeamBody, principal: ApiPrincipal, c: ContainerDep) -> dict[s
 
 @router.get("/officers")
 def officers(
-    principal: ApiPrincipal, c: ContainerDep, team_id: int | None = None
+    principal: ApiPrincipal, c: ContainerDep, team_id: RowId | None = None
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
         return [o.__dict__ for o in service.list_officers(uow, team_id)]

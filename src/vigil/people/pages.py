@@ -15,6 +15,7 @@ from vigil.people.model import PROTECTED_DETAIL_ROLES
 from vigil.security.model import REGISTRY_ROLES, Role
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
+from vigil.web.params import RowId
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +68,7 @@ def caseload(request: Request, principal: PagePrincipal, c: ContainerDep) -> Res
 
 @router.get("/persons/{person_id}", response_class=HTMLResponse)
 def person_page(
-    request: Request, person_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     with c.uow() as uow:
         person = service.get_person(uow, principal, person_id)
@@ -97,7 +98,7 @@ def person_page(
 
 @router.get("/protected-persons/{protected_id}", response_class=HTMLResponse)
 def protected_person_page(
-    request: Request, protected_id: int, principal: PagePrincipal, c: ContainerDep
+    request: Request, protected_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     with c.uow() as uow:
         found = service.get_protected_person(uow, principal, c.cipher, protected_id)

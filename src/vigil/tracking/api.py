@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from vigil.tracking import queries
 from vigil.tracking.model import AccountCheck, Approach, Gap, NearFix, Sighting, StoredFix
 from vigil.web.auth import ApiPrincipal, ContainerDep
+from vigil.web.params import Latitude, Longitude, Metres, Seconds
 
 router = APIRouter(prefix="/api/trail", tags=["trail"])
 
@@ -95,13 +96,13 @@ def account_json(check: AccountCheck) -> dict[str, Any]:
 def near(
     principal: ApiPrincipal,
     c: ContainerDep,
-    lat: float,
-    lon: float,
+    lat: Latitude,
+    lon: Longitude,
     start: Start,
     end: End,
     reason: Reason,
-    radius_m: float = 200.0,
-    max_accuracy_m: float = queries.DEFAULT_MAX_ACCURACY_M,
+    radius_m: Metres = 200.0,
+    max_accuracy_m: Metres = queries.DEFAULT_MAX_ACCURACY_M,
 ) -> dict[str, Any]:
     with c.uow() as uow:
         found = queries.who_was_near(
@@ -135,7 +136,7 @@ def person_trail(
     start: Start,
     end: End,
     reason: Reason,
-    gap_s: float = queries.DEFAULT_GAP.total_seconds(),
+    gap_s: Seconds = queries.DEFAULT_GAP.total_seconds(),
 ) -> dict[str, Any]:
     with c.uow() as uow:
         found = queries.trail(
@@ -155,13 +156,13 @@ def check_account(
     person_id: str,
     principal: ApiPrincipal,
     c: ContainerDep,
-    lat: float,
-    lon: float,
+    lat: Latitude,
+    lon: Longitude,
     at: Annotated[datetime, Query(description="ISO-8601 with Z or an offset")],
     reason: Reason,
-    radius_m: float = 100.0,
-    window_s: float = 1800.0,
-    max_accuracy_m: float = queries.DEFAULT_MAX_ACCURACY_M,
+    radius_m: Metres = 100.0,
+    window_s: Seconds = 1800.0,
+    max_accuracy_m: Metres = queries.DEFAULT_MAX_ACCURACY_M,
 ) -> dict[str, Any]:
     with c.uow() as uow:
         result = queries.check_account(

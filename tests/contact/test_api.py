@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.conftest import log_in
 from tests.contact.helpers import (
     bearer,
     case_id_for,
@@ -18,6 +19,7 @@ from tests.contact.helpers import (
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
 from vigil.contact.tables import contact_bar_items, contact_cases, contact_protected_people
+from vigil.security import service as security
 
 
 def test_json_twin_answers_201_with_only_a_reference(client: TestClient) -> None:
@@ -47,6 +49,28 @@ def test_json_twin_rejects_an_oversize_body_with_413(client: TestClient) -> None
     body["contact"]["details"] = "x" * (70 * 1024)
     response = client.post("/api/contact/requests", json=body)
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("bad", ["Jane \ud800 Doe", "\udfff", "Jane\x00Doe", "Jane\x1bDoe"])
+def test_json_twin_refuses_names_that_are_not_printable_unicode_and_the_queue_still_opens(
+    client: TestClient, container: Container, bad: str
+) -> None:
+    body = sample_request()
+    body["protected_people"][0]["name"] = bad
+    body["requester"]["name"] = bad
+    response = client.post(
+        "/api/contact/requests",
+        content=json.dumps(body).encode(),  # ensure_ascii spells the surrogate as JSON allows
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    fields = {e["field"] for e in response.json()["detail"]}
+    assert {"requester.name", "protected_people.0.name"} <= fields
+    with container.uow() as uow:
+        security.add_user(uow, username="ch", password="pw-long-enough-1", role="upcs_case_handler")
+    log_in(client, "ch", "pw-long-enough-1")
+    assert client.get("/api/contact/cases").status_code == 200
+    assert client.get("/contact/cases").status_code == 200
 
 
 @pytest.mark.parametrize(

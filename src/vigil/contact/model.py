@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from vigil.contact import addresses, phones
 from vigil.errors import ErrorCollector
+from vigil.text import text_problem
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -215,6 +216,11 @@ def _text(
     text: str = value.strip()
     if len(text) > limit:
         errors.add(name, f"must be {limit} characters or fewer")
+        return None
+    # Names and addresses go into encrypted columns, pages and letters: every character must be
+    # storable, printable Unicode, or the whole case queue fails to show later.
+    if problem := text_problem(text, max_length=limit, multiline=True):
+        errors.add(name, problem)
         return None
     return text
 

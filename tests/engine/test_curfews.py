@@ -113,9 +113,10 @@ def test_a_violation_still_open_at_the_end_of_the_window_ends_there(tmp_path: Pa
 def test_coming_home_within_the_grace_period_is_not_a_violation(tmp_path: Path) -> None:
     stream = Stream()
     moment = utc(2026, 11, 23, 18, 30)
-    while moment < utc(2026, 11, 23, 19, 3):
+    while moment < utc(2026, 11, 23, 19, 1):
         stream.fix(moment, 0, 0, acc=15)
         moment += timedelta(minutes=1)
+    moment += timedelta(minutes=2)  # 5 km home by car
     while moment < utc(2026, 11, 23, 21, 0):
         near_home(stream, moment)
         moment += timedelta(minutes=1)

@@ -137,3 +137,27 @@ def test_a_wearer_living_at_the_edge_of_the_buffer_is_warned_once_not_all_night(
         stream.fix(i * 60, -505 + rng.normal(0, 15), rng.normal(0, 15), acc=25.0)
     records, _ = run(scenario(circle("Z1", 300, buffer=200)), stream, tmp_path)
     assert len(of_kind(records, "approach_warning")) == 1
+
+
+def test_forged_fixes_deep_inside_between_the_tags_own_reports_raise_nothing(
+    tmp_path: Path,
+) -> None:
+    # The tag reports from home, 2.3 km away, every minute; someone sends 25 fixes for the same
+    # device from the middle of the zone, 11 s apart, each claiming 10 m accuracy.
+    stream = Stream()
+    events = [(s, -2300.0) for s in range(0, 1200, 60)]
+    events += [(30 + 11 * k, 0.0) for k in range(25)]
+    for second, east in sorted(events):
+        stream.fix(second, east, acc=10.0)
+    records, _ = run(scenario(circle("Z1", 300)), stream, tmp_path)
+    assert of_kind(records, "exclusion_zone") == []
+
+
+def test_three_agreeing_fixes_after_an_impossible_jump_are_not_a_visit(tmp_path: Path) -> None:
+    # Home, then three fixes 11 s apart 2.3 km away deep inside the zone, then home again.
+    stream = Stream().walk(0, 600, 60, -2300, -2300)
+    for second in (611, 622, 633):
+        stream.fix(second, 0.0, acc=10.0)
+    stream.walk(660, 1800, 60, -2300, -2300)
+    records, _ = run(scenario(circle("Z1", 300)), stream, tmp_path)
+    assert of_kind(records, "exclusion_zone") == []

@@ -107,9 +107,10 @@ def test_a_restarted_worker_continues_the_same_violation(
     [started] = [e for e in events if e.kind is EventKind.EXCLUSION_ZONE]
     second = engine_worker.EngineWorker(container)  # a new process
     second.load_plan()
-    clock.set(START + timedelta(seconds=200))
+    clock.set(START + timedelta(seconds=300))
     events = second.handle(
-        [_fix(s) for s in range(60, 120, 10)] + [_fix(s, 0.05) for s in (130, 140, 150)]
+        # 3.4 km out of the zone takes two minutes by car: a plausible exit, not a jump.
+        [_fix(s) for s in range(60, 120, 10)] + [_fix(s, 0.05) for s in (230, 240, 250)]
     )
     zone = [e for e in events if e.kind is EventKind.EXCLUSION_ZONE]
     assert [(e.episode_id, e.phase) for e in zone] == [(started.episode_id, EventPhase.ENDED)]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from tests.tracking.helpers import T0, fix
+from tests.tracking.helpers import T0, fix, liverpool_buses
 from vigil.tracking.grid import bounding_box, cell_of, cells_covering
 from vigil.tracking.quality import QualityTracker, assess, invalid_position
 
@@ -112,3 +112,61 @@ def test_the_bounding_box_is_not_much_larger_than_the_circle() -> None:
 
 def test_a_near_query_touches_only_a_handful_of_cells_in_britain() -> None:
     assert len(cells_covering(52.4862, -1.8904, 300)) <= 16
+
+
+def _forged_and_real(real_every_s: int, forged: list[int]) -> list[tuple[int, str, bool]]:
+    """The wearer's tag at home reporting every ``real_every_s`` (or not at all) and forged
+    fixes 2.3 km away at the given seconds; returns (second, kind, implausible) in time order."""
+    home = fix(at=T0, accuracy_m=10.0)
+    lon, lat, _ = GEOD.fwd(home.lon, home.lat, 0, 2_300)
+    events = [(s, "forged") for s in forged]
+    if real_every_s:
+        events += [(s, "real") for s in range(0, 600, real_every_s)]
+    else:
+        events.append((0, "real"))
+    tracker = QualityTracker()
+    out = []
+    for second, kind in sorted(events):
+        at = T0 + timedelta(seconds=second)
+        where = {"lat": lat, "lon": lon} if kind == "forged" else {}
+        out.append((second, kind, tracker.assess(fix(at=at, accuracy_m=10.0, **where)).implausible))
+    return out
+
+
+def test_forged_positions_sent_between_the_tags_own_reports_never_become_plausible() -> None:
+    judged = _forged_and_real(60, [30 + 11 * k for k in range(25)])
+    assert [s for s, kind, bad in judged if kind == "forged" and not bad] == []
+    assert [s for s, kind, bad in judged if kind == "real" and bad] == []
+
+
+def test_forged_positions_repeated_while_the_tag_is_silent_stay_implausible_for_ten_minutes() -> (
+    None
+):
+    judged = _forged_and_real(0, [11 * (k + 1) for k in range(50)])
+    assert all(bad for s, kind, bad in judged if kind == "forged")
+
+
+def test_a_track_that_stays_where_it_jumped_to_is_trusted_once_nothing_contradicts_it() -> None:
+    # The anchor may itself be the odd one out: with no plausible fix for ten minutes, the
+    # consistent new track is accepted, so a wearer is never left unwatched for good.
+    judged = _forged_and_real(0, [11 * (k + 1) for k in range(80)])
+    assert next(bad for s, _kind, bad in judged if s > 600) is False
+
+
+def test_a_slow_drift_stays_plausible() -> None:
+    tracker = QualityTracker()
+    start = fix(at=T0, accuracy_m=8.0)
+    judged = []
+    for minute in range(120):
+        lon, lat, _ = GEOD.fwd(start.lon, start.lat, 70, 2.0 * 60 * minute)  # 2 m/s
+        at = T0 + timedelta(minutes=minute)
+        judged.append(tracker.assess(fix(at=at, lat=lat, lon=lon, accuracy_m=8.0)).implausible)
+    assert not any(judged)
+
+
+def test_real_bus_journeys_in_liverpool_stay_plausible() -> None:
+    tracker = QualityTracker()
+    buses = sorted(liverpool_buses(), key=lambda bus: (bus.person, bus.fix.fix_time))
+    flagged = [bus.fix for bus in buses if tracker.assess(bus.fix).implausible]
+    assert len(buses) == 1_533
+    assert flagged == []

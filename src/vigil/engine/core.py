@@ -43,6 +43,7 @@ from vigil.engine.model import (
 from vigil.engine.timetable import Timetable
 from vigil.geo.kernels import compile_zones, signed_distance
 from vigil.geo.projection import step_metres
+from vigil.tracking.quality import off_track
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -166,8 +167,22 @@ _PERSON_STATE: dict[str, tuple[Any, float]] = {
     "pl_lon": (np.float64, np.nan),
     "pl_lat": (np.float64, np.nan),
     "pl_acc": (np.float64, np.nan),
+    # The latest implausible fix after the last plausible one: the start of a track that may be
+    # forged or multipath (see _implausible); NaN when there is none.
+    "su_t": (np.float64, np.nan),
+    "su_lon": (np.float64, np.nan),
+    "su_lat": (np.float64, np.nan),
+    "su_acc": (np.float64, np.nan),
 }
 EVIDENCE = 4
+
+
+_TrackPoint = tuple[float, float, float, float]  # time, lon, lat, accuracy
+
+
+def _track_point(ps: dict[str, npt.NDArray[Any]], prefix: str, person: int) -> _TrackPoint:
+    t, lon, lat, acc = (float(ps[f"{prefix}_{k}"][person]) for k in ("t", "lon", "lat", "acc"))
+    return t, lon, lat, acc
 
 
 @dataclass
@@ -759,9 +774,7 @@ class Engine:
             jump1 = (step - acc - prev_acc) > s.max_speed_mps * dt
         # A jump from the previous fix may be an outlier, or the good fix after one: walk each
         # (rare) jump in Python against the last trusted fix.
-        implausible = self._implausible(
-            jump1 & ~rows["bad"], rows, first, prev_t, prev_lon, prev_lat, prev_acc
-        )
+        implausible = self._implausible(jump1 & ~rows["bad"], rows, first)
         neutral = rows["bad"] | implausible
 
         # Pairs: each fix with each of its person's zones; a person's pairs are contiguous and
@@ -867,25 +880,21 @@ class Engine:
         ps["p_time"][pl] = np.maximum(ps["p_time"][pl], t[last])
 
     def _implausible(
-        self,
-        jumps: BoolArray,
-        rows: dict[str, npt.NDArray[Any]],
-        first: BoolArray,
-        prev_t: FloatArray,
-        prev_lon: FloatArray,
-        prev_lat: FloatArray,
-        prev_acc: FloatArray,
+        self, jumps: BoolArray, rows: dict[str, npt.NDArray[Any]], first: BoolArray
     ) -> BoolArray:
-        """Flag fixes too far from the last trusted fix for a person to have travelled.
+        """Flag fixes a person could not have reached from their last plausible fix.
 
-        Three or more consecutive fixes that agree with each other but not with the anchor are
-        taken as real (the anchor was the odd one out, or the wearer really moved).
+        A flagged fix starts a suspect track, and later fixes that continue it (nearer to it, in
+        the speed needed, than to the last plausible fix) are flagged too: otherwise a forged
+        position sent again and again becomes "reachable" once enough seconds have passed. The
+        track is trusted again when a fix rejoins the plausible one, or when no plausible fix
+        has come for ``implausible_settle_s`` (the anchor itself was the odd one out, or the
+        device really moved while silent). Only persons with a jump in this batch, or a suspect
+        track from an earlier one, are walked in Python.
         """
         n = jumps.shape[0]
         flagged = np.zeros(n, dtype=bool)
-        if not jumps.any():
-            return flagged
-        _p, t, lon, lat, acc, bad = (
+        p, t, lon, lat, acc, bad = (
             rows["p"],
             rows["t"],
             rows["lon"],
@@ -893,44 +902,44 @@ class Engine:
             rows["acc"],
             rows["bad"],
         )
+        ps = self.ps
+        suspect_before = ~np.isnan(ps["su_t"][p]) & first
+        starts = np.flatnonzero(first)
+        walk = set(p[jumps | suspect_before].tolist())
+        if not walk:
+            return flagged
         vmax = self.settings.max_speed_mps
+        settle = self.settings.implausible_settle_s
 
-        def far(a: tuple[float, float, float, float], j: int) -> bool:
+        def speed(a: _TrackPoint, j: int) -> float:
             step = float(
                 step_metres(np.array([a[1]]), np.array([a[2]]), lon[j : j + 1], lat[j : j + 1])[0]
             )
-            return step - a[3] - float(acc[j]) > vmax * max(float(t[j]) - a[0], 1.0)
+            return max(step - a[3] - float(acc[j]), 0.0) / max(float(t[j]) - a[0], 1.0)
 
-        done = -1
-        for i in np.flatnonzero(jumps).tolist():
-            if i <= done:
+        ends = np.append(starts[1:], n)
+        for begin, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            person = int(p[begin])
+            if person not in walk:
                 continue
-            anchor = (float(prev_t[i]), float(prev_lon[i]), float(prev_lat[i]), float(prev_acc[i]))
-            run: list[int] = []
-            j = i
-            while j < n and (j == i or not first[j]):
+            anchor = _track_point(ps, "pl", person)
+            suspect = _track_point(ps, "su", person)
+            for j in range(begin, end):
                 if bad[j]:
-                    j += 1
                     continue
-                if not far(anchor, j):
-                    break
-                if run and far(
-                    (
-                        float(t[run[-1]]),
-                        float(lon[run[-1]]),
-                        float(lat[run[-1]]),
-                        float(acc[run[-1]]),
-                    ),
-                    j,
-                ):
-                    run = []
-                run.append(j)
-                flagged[j] = True
-                if len(run) >= 3:
-                    flagged[run] = False
-                    break
-                j += 1
-            done = j
+                here = (float(t[j]), float(lon[j]), float(lat[j]), float(acc[j]))
+                if math.isnan(anchor[0]):
+                    anchor = here
+                    continue
+                to_suspect = None if math.isnan(suspect[0]) else speed(suspect, j)
+                if off_track(speed(anchor, j), to_suspect, here[0] - anchor[0], vmax, settle):
+                    flagged[j] = True
+                    suspect = here
+                else:
+                    anchor = here
+                    suspect = (math.nan, math.nan, math.nan, math.nan)
+            for key, value in zip(("su_t", "su_lon", "su_lat", "su_acc"), suspect, strict=True):
+                ps[key][person] = value
         return flagged
 
     @staticmethod

@@ -7,6 +7,7 @@ from enum import IntEnum
 
 from vigil.engine.timetable import Timetable
 from vigil.geo.kernels import ZoneShape
+from vigil.tracking.quality import MAX_PLAUSIBLE_SPEED_MPS, SETTLE_S
 
 
 class ZoneKind(IntEnum):
@@ -64,7 +65,9 @@ class EngineSettings:
     # A violation confirmed by a fix older than this (against the engine's clock) is retrospective.
     late_after_s: float = 120.0
     # Fix quality.
-    max_speed_mps: float = 60.0
+    max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS
+    # A track of implausible fixes is trusted only after this long with no plausible fix.
+    implausible_settle_s: float = SETTLE_S
     max_accuracy_m: float = 1000.0
     default_accuracy_m: float = 25.0
     # Device health.

@@ -67,35 +67,74 @@ def implied_speed_mps(
     return math.inf if seconds == 0 else gap / seconds
 
 
-def is_implausible(
-    previous: Fix | None, fix: Fix, max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS
+# A run of implausible fixes is trusted only when no plausible fix has come for this long: the
+# anchor itself was the odd one out, or the device really moved while it could not report.
+SETTLE_S = 600.0
+
+
+def off_track(
+    to_anchor_mps: float,
+    to_suspect_mps: float | None,
+    since_anchor_s: float,
+    max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS,
+    settle_s: float = SETTLE_S,
 ) -> bool:
-    """Is ``fix`` further from ``previous`` (the last plausible fix) than a person could go?"""
+    """The plausibility rule, shared by the trail store and the engine.
+
+    A fix is implausible when reaching it from the last plausible fix (the anchor) needs more
+    than ``max_speed_mps``, or when it continues a suspect track (an implausible fix since the
+    anchor) more easily than it continues the anchor's, until ``settle_s`` has passed without a
+    plausible fix. Without the second part a forged position sent again and again becomes
+    "reachable" once enough seconds have passed, and then displaces the wearer's real track.
+    """
+    if to_anchor_mps > max_speed_mps:
+        return True
+    return (
+        to_suspect_mps is not None and to_suspect_mps < to_anchor_mps and since_anchor_s < settle_s
+    )
+
+
+def _speed(a: Fix, b: Fix) -> float:
+    """Callers check both fixes have a position first."""
+    assert a.lat is not None
+    assert a.lon is not None
+    assert b.lat is not None
+    assert b.lon is not None
+    return implied_speed_mps(
+        a.lat, a.lon, a.accuracy_m, a.fix_time, b.lat, b.lon, b.accuracy_m, b.fix_time
+    )
+
+
+def is_implausible(
+    previous: Fix | None,
+    fix: Fix,
+    max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS,
+    suspect: Fix | None = None,
+    settle_s: float = SETTLE_S,
+) -> bool:
+    """Is ``fix`` off the track of ``previous`` (the last plausible fix), given the suspect
+    track that began after it, if any?"""
     if previous is None or previous.lat is None or previous.lon is None:
         return False
     if fix.lat is None or fix.lon is None:
         return False
-    speed = implied_speed_mps(
-        previous.lat,
-        previous.lon,
-        previous.accuracy_m,
-        previous.fix_time,
-        fix.lat,
-        fix.lon,
-        fix.accuracy_m,
-        fix.fix_time,
-    )
-    return speed > max_speed_mps
+    to_suspect = None if suspect is None or suspect.lat is None else _speed(suspect, fix)
+    since = (fix.fix_time - previous.fix_time).total_seconds()
+    return off_track(_speed(previous, fix), to_suspect, since, max_speed_mps, settle_s)
 
 
 def assess(
-    fix: Fix, previous: Fix | None, max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS
+    fix: Fix,
+    previous: Fix | None,
+    max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS,
+    suspect: Fix | None = None,
 ) -> QualityFlags:
-    """Flags for one fix, judged against the device's previous plausible fix (or none)."""
+    """Flags for one fix, judged against the device's previous plausible fix (or none) and the
+    suspect track since it (or none)."""
     bad_position = invalid_position(fix.lat, fix.lon)
     return QualityFlags(
         invalid_position=bad_position,
-        implausible=(not bad_position) and is_implausible(previous, fix, max_speed_mps),
+        implausible=(not bad_position) and is_implausible(previous, fix, max_speed_mps, suspect),
         approximate=fix.approximate,
     )
 
@@ -112,6 +151,7 @@ class QualityTracker:
     max_speed_mps: float = MAX_PLAUSIBLE_SPEED_MPS
     history: int = 64
     _recent: dict[str, list[Fix]] = field(default_factory=dict)
+    _suspect: dict[str, Fix] = field(default_factory=dict)  # latest implausible fix per device
 
     def assess(self, fix: Fix) -> QualityFlags:
         recent = self._recent.setdefault(fix.device_id, [])
@@ -122,8 +162,15 @@ class QualityTracker:
                 break
         if previous is None and recent:
             previous = recent[0]
-        flags = assess(fix, previous, self.max_speed_mps)
-        if flags.usable and fix.valid:
+        suspect = self._suspect.get(fix.device_id)
+        if suspect is not None and not (
+            previous is not None and previous.fix_time < suspect.fix_time <= fix.fix_time
+        ):
+            suspect = None  # it began before the anchor, or after this (late) fix
+        flags = assess(fix, previous, self.max_speed_mps, suspect)
+        if flags.implausible:
+            self._suspect[fix.device_id] = fix
+        elif flags.usable and fix.valid:
             # Keep the history in fix-time order; late fixes are few, so insertion is cheap.
             index = len(recent)
             while index > 0 and recent[index - 1].fix_time > fix.fix_time:

@@ -47,7 +47,7 @@ from vigil.alerts.worker import CHANNELS_KEY
 from vigil.bootstrap import Container, build_container
 from vigil.bus.model import Topic
 from vigil.db import migrate
-from vigil.gateways.osmand_server import OsmAndServer
+from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.service import intake_for
 from vigil.orders import service as orders_service
 from vigil.runtime import background_services
@@ -280,7 +280,7 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
     sent = [0]
     try:
         async with background_services(container, SERVICES), web(container) as base:
-            gateway_server = await OsmAndServer(intake_for(container), container.clock).start(
+            gateway_server = await HttpDoor(OSMAND, intake_for(container), container.clock).start(
                 "127.0.0.1", 0
             )
             port = gateway_server.sockets[0].getsockname()[1]

@@ -22,9 +22,9 @@ import time
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import SystemClock
+from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
-from vigil.gateways.osmand_server import OsmAndServer
 from vigil.logs import configure_logging
 
 SERVER_CPUS = {0}
@@ -52,7 +52,7 @@ def serve(ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
             count[0] += len(batch)
 
         bus.subscribe(Topic.FIXES, engine)
-        server = await OsmAndServer(Intake(bus, GatewayMetrics()), SystemClock()).start(
+        server = await HttpDoor(OSMAND, Intake(bus, GatewayMetrics()), SystemClock()).start(
             "127.0.0.1", 0
         )
         ports.put(server.sockets[0].getsockname()[1])

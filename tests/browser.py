@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 class LiveServer:
     url: str
     container: Container
+    osmand_url: str = ""  # the OsmAnd device door, when the server runs its gateways
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"  # devices on a network need 0.0.0.0 or the LAN address
     gateway_tcp_ports: str = "teltonika:5027,gt06:5023,watch:5093"
     gateway_osmand_port: int = Field(default=5055, ge=-1, le=65535)  # -1 disables
+    gateway_owntracks_port: int = Field(default=5056, ge=-1, le=65535)  # OwnTracks HTTP mode
     gateway_idle_timeout_s: float = Field(default=600.0, gt=0)
     mqtt_url: str = "mqtt://127.0.0.1:1883"  # empty disables the OwnTracks subscriber
 

@@ -4,6 +4,7 @@ services (engine worker, alert consumer, alert delivery), logging in, and axe-co
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,14 +25,25 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
     """The demo pilot behind a real server running every background service, as `vigil serve`
-    does; device ports and MQTT are switched off (the OsmAnd HTTP route stays on the app)."""
+    does; of the device doors only OsmAnd's is open (on a free port), and MQTT is off."""
     url = f"sqlite:///{tmp_path / 'e2e-services.db'}"
     migrate.upgrade(url)
     settings = make_settings(url).model_copy(
-        update={"gateway_tcp_ports": "", "gateway_osmand_port": -1, "mqtt_url": ""}
+        update={
+            "gateway_tcp_ports": "",
+            "gateway_osmand_port": (osmand_port := _free_port()),
+            "gateway_owntracks_port": -1,
+            "mqtt_url": "",
+        }
     )
     container = build_container(settings, clock=RunningClock())
     seed_demo(container)  # before start-up, so the engine's first plan has the orders
@@ -52,7 +64,7 @@ def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
             pytest.fail("the live server with services did not start")
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveServer(f"http://127.0.0.1:{port}", container)
+    yield LiveServer(f"http://127.0.0.1:{port}", container, f"http://127.0.0.1:{osmand_port}")
     server.should_exit = True
     thread.join(timeout=15)
     container.engine.dispose()

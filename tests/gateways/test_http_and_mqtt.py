@@ -18,10 +18,11 @@ from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
+from vigil.gateways import service as gateway_service
+from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.mqtt import run_subscriber
-from vigil.gateways.osmand_server import OsmAndServer
 from vigil.security import service as security_service
 from vigil.tracking.model import Alarm, Fix
 
@@ -44,35 +45,60 @@ def _drain(client: TestClient, container: Container) -> None:
     client.portal.call(bus.drain)  # type: ignore[union-attr]
 
 
-def test_osmand_and_owntracks_routes_on_the_main_app(
-    client: TestClient, container: Container
+def test_the_web_app_has_no_device_doors(client: TestClient) -> None:
+    """Devices come in through their own listeners; the staff app answers them nothing."""
+    osmand_query = "/gateways/osmand?id=902064&lat=42.06288&lon=-88.23412"
+    assert client.get(osmand_query).status_code == 404
+    assert client.post(osmand_query).status_code == 404
+    headers = {"X-Limit-U": "alice", "X-Limit-D": "phone"}
+    assert client.post("/gateways/owntracks", content=b"{}", headers=headers).status_code == 404
+
+
+async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
+    container: Container,
 ) -> None:
+    container.settings = container.settings.model_copy(
+        update={"gateway_tcp_ports": "", "gateway_osmand_port": 0, "gateway_owntracks_port": 0}
+    )
     received = _collect(container)
-    ok = client.get(
-        "/gateways/osmand?id=902064&lat=42.06288&lon=-88.23412&timestamp=2016-01-27T18%3A55%3A47Z&hdop=6.0&speed=1.0"
-    )
-    assert ok.status_code == 200
-    bad = client.get("/gateways/osmand?lat=1&lon=2")
-    assert bad.status_code == 400
-    assert "id" in bad.text
-    impossible = client.post("/gateways/osmand?id=1&lat=123&lon=2")
-    assert impossible.status_code == 400
-    body = (FIXTURES / "owntracks" / "test" / "location-5s.json").read_bytes()
-    ot = client.post(
-        "/gateways/owntracks", content=body, headers={"X-Limit-U": "alice", "X-Limit-D": "phone"}
-    )
-    assert ot.status_code == 200
-    assert ot.json() == []
-    assert client.post("/gateways/owntracks?u=alice&d=phone", content=b"").json() == []
-    rejected = client.post(
-        "/gateways/owntracks?u=a&d=b",
-        content=(FIXTURES / "owntracks" / "test" / "location-lat-missing.json").read_bytes(),
-    )
-    assert rejected.status_code == 400
-    assert "lat" in rejected.text
-    _drain(client, container)
-    assert [f.device_id for f in received] == ["902064", "alice/phone"]
-    osm, ot_fix = received
+    running = await gateway_service.start(container, mqtt=False)
+    osmand_url = f"http://127.0.0.1:{running.port('osmand')}"
+    owntracks_url = f"http://127.0.0.1:{running.port('owntracks')}"
+    try:
+        async with httpx.AsyncClient() as http:
+            ok = await http.get(
+                f"{osmand_url}/?id=902064&lat=42.06288&lon=-88.23412"
+                "&timestamp=2016-01-27T18%3A55%3A47Z&hdop=6.0&speed=1.0"
+            )
+            assert ok.status_code == 200
+            bad = await http.get(f"{osmand_url}/?lat=1&lon=2")
+            assert bad.status_code == 400
+            assert "id" in bad.text
+            impossible = await http.post(f"{osmand_url}/?id=1&lat=123&lon=2")
+            assert impossible.status_code == 400
+            body = (FIXTURES / "owntracks" / "test" / "location-5s.json").read_bytes()
+            headers = {"X-Limit-U": "alice", "X-Limit-D": "phone"}
+            ot = await http.post(owntracks_url, content=body, headers=headers)
+            assert ot.status_code == 200
+            assert ot.json() == []
+            checked_in = await http.post(f"{owntracks_url}/?u=alice&d=phone", content=b"")
+            assert checked_in.json() == []
+            lat_missing = FIXTURES / "owntracks" / "test" / "location-lat-missing.json"
+            rejected = await http.post(
+                f"{owntracks_url}/?u=a&d=b", content=lat_missing.read_bytes()
+            )
+            assert rejected.status_code == 400
+            assert "lat" in rejected.text
+            # The app's basic-auth user names the device when the X-Limit headers are absent.
+            basic = await http.post(
+                f"{owntracks_url}/?d=tablet", content=body, auth=("bob", "secret")
+            )
+            assert basic.status_code == 200
+        await container.bus.drain()  # type: ignore[attr-defined]
+    finally:
+        await running.close()
+    assert [f.device_id for f in received] == ["902064", "alice/phone", "bob/tablet"]
+    osm, ot_fix, _ = received
     assert osm.fix_time == datetime(2016, 1, 27, 18, 55, 47, tzinfo=UTC)
     assert osm.accuracy_m == 30.0
     assert osm.speed_mps == pytest.approx(0.514, abs=1e-3)
@@ -134,7 +160,7 @@ async def test_the_osmand_port_answers_200_or_400_with_keep_alive() -> None:
         received.extend(batch)
 
     bus.subscribe(Topic.FIXES, handler)
-    server = await OsmAndServer(Intake(bus, GatewayMetrics()), CLOCK).start("127.0.0.1", 0)
+    server = await HttpDoor(OSMAND, Intake(bus, GatewayMetrics()), CLOCK).start("127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:

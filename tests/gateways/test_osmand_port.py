@@ -12,9 +12,9 @@ import pytest
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
+from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
-from vigil.gateways.osmand_server import OsmAndServer
 from vigil.tracking.model import Fix
 
 CLOCK = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -39,7 +39,7 @@ async def port() -> AsyncIterator[Port]:
 
     bus.subscribe(Topic.FIXES, handler)
     metrics = GatewayMetrics()
-    server = await OsmAndServer(Intake(bus, metrics), CLOCK, idle_timeout_s=0.3).start(
+    server = await HttpDoor(OSMAND, Intake(bus, metrics), CLOCK, idle_timeout_s=0.3).start(
         "127.0.0.1", 0
     )
     yield Port(server.sockets[0].getsockname()[1], bus, metrics, received)

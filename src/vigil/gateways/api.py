@@ -1,9 +1,8 @@
-"""HTTP routes of the gateways on the main app.
+"""HTTP routes of the gateways on the main app: machine-facing only, with a ``device_gateway``
+bearer token: ``/api/gateways/fixes`` (JSON batch) and ``/api/gateways/import`` (CSV or GPX).
 
-Device-facing (no login; devices cannot log in): ``/gateways/osmand`` for Traccar Client and
-OsmAnd, ``/gateways/owntracks`` for OwnTracks in HTTP mode. Machine-facing (a
-``device_gateway`` bearer token): ``/api/gateways/fixes`` (JSON batch) and
-``/api/gateways/import`` (CSV or GPX file).
+Devices themselves never come in here: the OsmAnd and OwnTracks HTTP protocols have doors of their
+own (``gateways.http_door``), so the staff web app need not be reachable from the devices' network.
 """
 
 from __future__ import annotations
@@ -11,10 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from vigil.errors import ValidationError
-from vigil.gateways import imports, osmand, owntracks
+from vigil.gateways import imports
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import metrics_for
 from vigil.gateways.model import DecodeError
@@ -36,48 +34,6 @@ async def _body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise DecodeError("oversize", f"body is over {limit} bytes")
     return bytes(body)
-
-
-@router.api_route("/gateways/osmand", methods=["GET", "POST"], include_in_schema=True)
-async def osmand_report(request: Request, container: ContainerDep) -> Response:
-    """One OsmAnd / Traccar Client report: 200, or 400 with the reason."""
-    intake = _intake(container)
-    try:
-        body = await _body(request, osmand.MAX_BODY)
-        decoded = osmand.decode_request(
-            request.url.query, body, request.headers.get("content-type", ""), container.clock.now()
-        )
-    except DecodeError as exc:
-        intake.rejected(osmand.NAME, exc.reason, exc.detail)
-        return PlainTextResponse(str(exc), status_code=400)
-    if not await intake.publish(osmand.NAME, decoded.fixes):
-        return PlainTextResponse("fix: rejected (impossible position or time)", status_code=400)
-    return Response(status_code=200)
-
-
-@router.post("/gateways/owntracks")
-async def owntracks_report(
-    request: Request,
-    container: ContainerDep,
-    u: Annotated[str | None, Query()] = None,
-    d: Annotated[str | None, Query()] = None,
-) -> Response:
-    """OwnTracks HTTP mode: the JSON message in the body; the app expects ``[]`` back."""
-    intake = _intake(container)
-    try:
-        device = owntracks.identity(
-            request.headers.get("x-limit-u") or u, request.headers.get("x-limit-d") or d
-        )
-        body = await _body(request, owntracks.MAX_BODY)
-        decoded = owntracks.decode_payload(body, device, container.clock.now())
-    except DecodeError as exc:
-        intake.rejected(owntracks.NAME, exc.reason, exc.detail)
-        return JSONResponse(
-            {"detail": [{"field": exc.detail.split(":")[0] or "body", "reason": str(exc)}]},
-            status_code=400,
-        )
-    await intake.publish(owntracks.NAME, decoded.fixes)
-    return JSONResponse([])
 
 
 @router.post("/api/gateways/fixes")

@@ -1,4 +1,5 @@
-"""The gateways as a background service: TCP servers, the OsmAnd port and the MQTT subscriber."""
+"""The gateways as a background service: the device doors (TCP servers, the OsmAnd and OwnTracks
+HTTP ports) and the MQTT subscriber. None of them is served on the web app's port."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from dataclasses import dataclass, field
 
 from vigil.bootstrap import Container
 from vigil.gateways import registry
+from vigil.gateways.http_door import OSMAND, OWNTRACKS, HttpDoor
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import metrics_for
 from vigil.gateways.mqtt import run_subscriber
-from vigil.gateways.osmand_server import OsmAndServer
 from vigil.gateways.tcp import Limits, StreamGateway
 from vigil.logs import get_logger
 
@@ -69,20 +70,20 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
             log.error("gateway.listen_failed", protocol=name, host=host, port=port, error=str(exc))
             continue
         log.info("gateway.listening", protocol=name, host=host, port=running.port(name))
-    if settings.gateway_osmand_port >= 0:
+    for door, port in (
+        (OSMAND, settings.gateway_osmand_port),
+        (OWNTRACKS, settings.gateway_owntracks_port),
+    ):
+        if port < 0:
+            continue
         try:
-            server = await OsmAndServer(intake, container.clock).start(
-                host, settings.gateway_osmand_port
+            running.servers[door.name] = await HttpDoor(door, intake, container.clock).start(
+                host, port
             )
-            running.servers["osmand"] = server
-            log.info("gateway.listening", protocol="osmand", host=host, port=running.port("osmand"))
         except OSError as exc:
-            log.error(
-                "gateway.listen_failed",
-                protocol="osmand",
-                port=settings.gateway_osmand_port,
-                error=str(exc),
-            )
+            log.error("gateway.listen_failed", protocol=door.name, port=port, error=str(exc))
+            continue
+        log.info("gateway.listening", protocol=door.name, host=host, port=running.port(door.name))
     if mqtt and settings.mqtt_url:
         running.tasks.append(
             asyncio.create_task(run_subscriber(settings.mqtt_url, intake, container.clock))

@@ -1,30 +1,92 @@
-"""The OsmAnd port (5055 by default): a small HTTP/1.1 server for Traccar Client and OsmAnd.
+"""HTTP device doors: the OsmAnd port (5055) and the OwnTracks HTTP port (5056 by default).
 
-Those apps are configured with a bare ``http://host:port`` and send every report as its own
-request; a full web framework on this port would cost most of the time per request, so this
-speaks just enough HTTP/1.1: GET or POST, Content-Length bodies, keep-alive and pipelining
-(answers in request order). 200 on success, 400 with the reason otherwise. It runs on
-``connection.PublishingConnection``: requests are parsed and decoded as bytes arrive, the fixes
-of one read go to the bus in one publish, and the 200s are written only after it.
+Phones are configured with a bare ``http://host:port`` and send every report as its own request.
+These doors are listeners of their own, never routes on the staff web app, so a deployment puts
+them on the devices' network and keeps the web app on the staff network. A full web framework
+would cost most of the time per request, so this speaks just enough HTTP/1.1: GET or POST,
+Content-Length bodies, keep-alive and pipelining (answers in request order). 200 on success, 400
+with the reason otherwise. It runs on ``connection.PublishingConnection``: requests are parsed
+and decoded as bytes arrive, the fixes of one read go to the bus in one publish, and the 200s are
+written only after it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from vigil.clock import Clock
-from vigil.gateways import osmand
+from vigil.gateways import osmand, owntracks
 from vigil.gateways.connection import PublishingConnection
 from vigil.gateways.intake import Intake
-from vigil.gateways.model import DecodeError
+from vigil.gateways.model import Decoded, DecodeError
 from vigil.tracking.model import Fix
 
 MAX_HEAD = 16 * 1024
 IDLE_TIMEOUT_S = 60.0
 # Reads parsed but not yet answered before the connection stops reading (pipelining clients).
 MAX_PENDING_READS = 8
-_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 _METHODS = frozenset({"GET", "POST", "PUT"})
+
+
+@dataclass(frozen=True)
+class Request:
+    query: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+@dataclass(frozen=True)
+class DoorProtocol:
+    """What a door decodes and what it answers a device on success."""
+
+    name: str
+    max_body: int
+    decode: Callable[[Request, datetime], Decoded]
+    ok: bytes
+
+
+def _decode_osmand(request: Request, now: datetime) -> Decoded:
+    content_type = request.headers.get("content-type", "")
+    return osmand.decode_request(request.query, request.body, content_type, now)
+
+
+def _basic_user(headers: dict[str, str]) -> str | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, _password = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise DecodeError("malformed", "authorization: not valid basic credentials") from exc
+    return user
+
+
+def _decode_owntracks(request: Request, now: datetime) -> Decoded:
+    """OwnTracks HTTP mode: user and device from X-Limit-U/-D (or ?u=&d=), else the basic-auth
+    user; the JSON message in the body."""
+    query = dict(osmand.query_pairs(request.query))
+    user = request.headers.get("x-limit-u") or query.get("u") or _basic_user(request.headers)
+    device = owntracks.identity(user, request.headers.get("x-limit-d") or query.get("d"))
+    return owntracks.decode_payload(request.body, device, now)
+
+
+def _ok(content_type: str, body: bytes) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+OSMAND = DoorProtocol(
+    osmand.NAME, osmand.MAX_BODY, _decode_osmand, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+)
+# The app expects a JSON array back (messages for it; Vigil sends none).
+OWNTRACKS = DoorProtocol(
+    owntracks.NAME, owntracks.MAX_BODY, _decode_owntracks, _ok("application/json", b"[]")
+)
 
 
 def _response(status: str, text: str, close: bool = False) -> bytes:
@@ -38,10 +100,15 @@ def _response(status: str, text: str, close: bool = False) -> bytes:
     return head.encode() + b"\r\n" + body
 
 
-class OsmAndServer:
+class HttpDoor:
     def __init__(
-        self, intake: Intake, clock: Clock, idle_timeout_s: float = IDLE_TIMEOUT_S
+        self,
+        protocol: DoorProtocol,
+        intake: Intake,
+        clock: Clock,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
+        self.protocol = protocol
         self.intake = intake
         self.clock = clock
         self.idle_timeout_s = idle_timeout_s
@@ -52,8 +119,11 @@ class OsmAndServer:
 
 
 class _HttpConnection(PublishingConnection):
-    def __init__(self, server: OsmAndServer) -> None:
-        super().__init__(osmand.NAME, server.intake, server.idle_timeout_s, MAX_PENDING_READS)
+    def __init__(self, server: HttpDoor) -> None:
+        super().__init__(
+            server.protocol.name, server.intake, server.idle_timeout_s, MAX_PENDING_READS
+        )
+        self.protocol = server.protocol
         self.clock = server.clock
         self.buffer = bytearray()
 
@@ -114,7 +184,7 @@ class _HttpConnection(PublishingConnection):
             del buffer[:]
             return _response("400 Bad Request", "content-length: not a number", True), [], False
         length = int(length_text)
-        if length > osmand.MAX_BODY:
+        if length > self.protocol.max_body:
             del buffer[:]
             self.intake.rejected(self.name, "oversize", f"body of {length} bytes", self.peer)
             return _response("413 Content Too Large", "body: too large", True), [], False
@@ -125,17 +195,15 @@ class _HttpConnection(PublishingConnection):
         del buffer[: start + length]
         _, _, query = parts[1].partition("?")
         try:
-            decoded = osmand.decode_request(
-                query, body, headers.get("content-type", ""), self.clock.now()
-            )
+            decoded = self.protocol.decode(Request(query, headers, body), self.clock.now())
         except DecodeError as exc:
             self.intake.rejected(self.name, exc.reason, exc.detail, self.peer)
             return _response("400 Bad Request", str(exc)), [], keep_alive
         good = self.intake.screen(self.name, decoded.fixes)
-        if not good:
+        if decoded.fixes and not good:
             return (
                 _response("400 Bad Request", "fix: rejected (see gateway metrics)"),
                 [],
                 keep_alive,
             )
-        return _OK, good, keep_alive
+        return self.protocol.ok, good, keep_alive

@@ -33,6 +33,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.engine.tables",
     "vigil.geo.postcodes",
     "vigil.bus.tables",
+    "vigil.gateways.tables",
 )
 
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     gateway_osmand_port: int = Field(default=5055, ge=-1, le=65535)  # -1 disables
     gateway_owntracks_port: int = Field(default=5056, ge=-1, le=65535)  # OwnTracks HTTP mode
     gateway_idle_timeout_s: float = Field(default=600.0, gt=0)
+    # How soon a newly registered or fitted tag is let in by the device doors.
+    gateway_directory_refresh_s: float = Field(default=10.0, gt=0, le=3600)
     mqtt_url: str = "mqtt://127.0.0.1:1883"  # empty disables the OwnTracks subscriber
 
     @field_validator("timezone")

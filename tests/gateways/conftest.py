@@ -4,10 +4,16 @@ standard asyncio loop and on uvloop (which ``vigil serve`` uses), whose transpor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
 import uvloop
+
+from tests.conftest import START, make_settings
+from vigil.bootstrap import Container, build_container
+from vigil.clock import FrozenClock
 
 SOCKET_TESTS = ("test_tcp_gateway.py", "test_osmand_port.py", "test_the_osmand_port")
 
@@ -18,3 +24,13 @@ def pytest_asyncio_loop_factories(
     if any(marker in item.nodeid for marker in SOCKET_TESTS):
         return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture
+def register(tmp_path: Path, sqlite_template: Path) -> Iterator[Container]:
+    """A device register and quarantine on SQLite, for door tests that need no second backend."""
+    path = tmp_path / "register.db"
+    shutil.copy(sqlite_template, path)
+    built = build_container(make_settings(f"sqlite:///{path}"), clock=FrozenClock(START))
+    yield built
+    built.engine.dispose()

@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import FIXTURES, require_service
+from tests.gateways.fitting import door_intake, fit_devices, quarantined
 from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
 from vigil.gateways import service as gateway_service
 from vigil.gateways.http_door import OSMAND, HttpDoor
-from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.mqtt import run_subscriber
 from vigil.security import service as security_service
@@ -61,6 +61,7 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
         update={"gateway_tcp_ports": "", "gateway_osmand_port": 0, "gateway_owntracks_port": 0}
     )
     received = _collect(container)
+    fit_devices(container, ["902064", "alice/phone", "bob/tablet"])
     running = await gateway_service.start(container, mqtt=False)
     osmand_url = f"http://127.0.0.1:{running.port('osmand')}"
     owntracks_url = f"http://127.0.0.1:{running.port('owntracks')}"
@@ -94,10 +95,19 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
                 f"{owntracks_url}/?d=tablet", content=body, auth=("bob", "secret")
             )
             assert basic.status_code == 200
+            # A device nobody registered is refused, and kept where the centre can find it.
+            stranger = await http.get(f"{osmand_url}/?id=999999&lat=52.4&lon=-1.9")
+            assert stranger.status_code == 403
+            strange_phone = await http.post(f"{owntracks_url}/?u=eve&d=phone", content=body)
+            assert strange_phone.status_code == 403
         await container.bus.drain()  # type: ignore[attr-defined]
     finally:
         await running.close()
     assert [f.device_id for f in received] == ["902064", "alice/phone", "bob/tablet"]
+    assert quarantined(container) == [
+        ("osmand", "999999", "unknown_device"),
+        ("owntracks", "eve/phone", "unknown_device"),
+    ]
     osm, ot_fix, _ = received
     assert osm.fix_time == datetime(2016, 1, 27, 18, 55, 47, tzinfo=UTC)
     assert osm.accuracy_m == 30.0
@@ -109,13 +119,14 @@ def test_bulk_json_csv_and_gpx_need_a_gateway_token_and_are_all_or_nothing(
     client: TestClient, container: Container
 ) -> None:
     received = _collect(container)
+    fit_devices(container, ["TAG1", "TAG2", "PHONE"])
     with container.uow() as uow:
         token = security_service.create_token(uow, role="device_gateway", name="backfill")
     auth = {"Authorization": f"Bearer {token}"}
     batch = {
         "fixes": [
             {
-                "device": "T1",
+                "device": "TAG1",
                 "time": "2026-01-01T00:00:00Z",
                 "lat": 51.5,
                 "lon": -0.1,
@@ -125,18 +136,21 @@ def test_bulk_json_csv_and_gpx_need_a_gateway_token_and_are_all_or_nothing(
         ]
     }
     assert client.post("/api/gateways/fixes", json=batch).status_code == 401
-    assert client.post("/api/gateways/fixes", json=batch, headers=auth).json() == {"accepted": 1}
+    assert client.post("/api/gateways/fixes", json=batch, headers=auth).json() == {
+        "accepted": 1,
+        "quarantined": 0,
+    }
     broken = {
-        "fixes": [batch["fixes"][0], {"device": "T1", "time": "yesterday", "lat": 95, "lon": 0}]
+        "fixes": [batch["fixes"][0], {"device": "TAG1", "time": "yesterday", "lat": 95, "lon": 0}]
     }
     response = client.post("/api/gateways/fixes", json=broken, headers=auth)
     assert response.status_code == 422
     fields = {d["field"] for d in response.json()["detail"]}
     assert fields == {"fixes[1].time", "fixes[1].lat"} or "fixes[1].time" in fields
-    csv_text = "device,time,lat,lon,accuracy_m\nT2,2026-01-01 00:00:05,51.5,-0.1,5\n"
+    csv_text = "device,time,lat,lon,accuracy_m\nTAG2,2026-01-01 00:00:05,51.5,-0.1,5\n"
     assert client.post(
         "/api/gateways/import?format=csv", content=csv_text, headers=auth
-    ).json() == {"accepted": 1}
+    ).json() == {"accepted": 1, "quarantined": 0}
     gpx = (FIXTURES / "trajectories" / "limerick_bus_phone_2019-02-18.gpx").read_bytes()
     imported = client.post(
         "/api/gateways/import?format=gpx&device=PHONE", content=gpx, headers=auth
@@ -147,12 +161,18 @@ def test_bulk_json_csv_and_gpx_need_a_gateway_token_and_are_all_or_nothing(
     missing = client.post("/api/gateways/import?format=gpx&device=X", content=no_time, headers=auth)
     assert missing.status_code == 422
     assert "time" in missing.text
+    stranger = dict(batch["fixes"][0], device="NOBODY")
+    mixed = client.post(
+        "/api/gateways/fixes", json={"fixes": [batch["fixes"][0], stranger]}, headers=auth
+    )
+    assert mixed.json() == {"accepted": 1, "quarantined": 1}
     _drain(client, container)
-    assert len(received) == 1 + 1 + 2144
+    assert len(received) == 1 + 1 + 2144 + 1
+    assert quarantined(container) == [("import_json", "NOBODY", "unknown_device")]
     assert received[0].alarms == frozenset({Alarm.STRAP_REMOVED})
 
 
-async def test_the_osmand_port_answers_200_or_400_with_keep_alive() -> None:
+async def test_the_osmand_port_answers_200_or_400_with_keep_alive(register: Container) -> None:
     bus = InMemoryBus()
     received: list[Fix] = []
 
@@ -160,17 +180,18 @@ async def test_the_osmand_port_answers_200_or_400_with_keep_alive() -> None:
         received.extend(batch)
 
     bus.subscribe(Topic.FIXES, handler)
-    server = await HttpDoor(OSMAND, Intake(bus, GatewayMetrics()), CLOCK).start("127.0.0.1", 0)
+    intake = door_intake(bus, GatewayMetrics(), register, ["123456", "777", "JSON1"])
+    server = await HttpDoor(OSMAND, intake, CLOCK).start("127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             first = await http.get("/?id=123456&timestamp=1377177267&lat=60.0&lon=30.0")
-            second = await http.post("/", params={"id": "7", "location": "51.5,-0.1"})
+            second = await http.post("/", params={"id": "777", "location": "51.5,-0.1"})
             bad = await http.get("/?id=1&lat=abc&lon=1")
             json_body = await http.post(
                 "/",
                 json={
-                    "device_id": "J",
+                    "device_id": "JSON1",
                     "location": {"coords": {"latitude": 1.0, "longitude": 2.0}},
                 },
             )
@@ -178,7 +199,7 @@ async def test_the_osmand_port_answers_200_or_400_with_keep_alive() -> None:
         assert bad.status_code == 400
         assert "lat" in bad.text
         await bus.drain()
-        assert [f.device_id for f in received] == ["123456", "7", "J"]
+        assert [f.device_id for f in received] == ["123456", "777", "JSON1"]
         assert received[0].fix_time == datetime.fromtimestamp(1377177267, tz=UTC)
     finally:
         server.close()
@@ -194,7 +215,7 @@ def _mqtt_up() -> bool:
         return False
 
 
-async def test_owntracks_over_real_mqtt() -> None:
+async def test_owntracks_over_real_mqtt(register: Container) -> None:
     require_service("MQTT", _mqtt_up(), "Mosquitto on 127.0.0.1:1883")
     bus = InMemoryBus()
     metrics = GatewayMetrics()
@@ -205,10 +226,9 @@ async def test_owntracks_over_real_mqtt() -> None:
 
     bus.subscribe(Topic.FIXES, handler)
     ready = asyncio.Event()
-    task = asyncio.create_task(
-        run_subscriber("mqtt://127.0.0.1:1883", Intake(bus, metrics), CLOCK, ready)
-    )
     user = f"t{uuid.uuid4().hex[:8]}"
+    intake = door_intake(bus, metrics, register, [f"{user}/phone"])
+    task = asyncio.create_task(run_subscriber("mqtt://127.0.0.1:1883", intake, CLOCK, ready))
     try:
         await asyncio.wait_for(ready.wait(), 5)
         location = (FIXTURES / "owntracks" / "test" / "l.json").read_bytes()

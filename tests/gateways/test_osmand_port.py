@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.gateways.fitting import door_intake
+from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
 from vigil.gateways.http_door import OSMAND, HttpDoor
-from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.tracking.model import Fix
 
@@ -30,7 +31,7 @@ class Port:
 
 
 @pytest.fixture
-async def port() -> AsyncIterator[Port]:
+async def port(register: Container) -> AsyncIterator[Port]:
     bus = InMemoryBus()
     received: list[Fix] = []
 
@@ -39,13 +40,15 @@ async def port() -> AsyncIterator[Port]:
 
     bus.subscribe(Topic.FIXES, handler)
     metrics = GatewayMetrics()
-    server = await HttpDoor(OSMAND, Intake(bus, metrics), CLOCK, idle_timeout_s=0.3).start(
-        "127.0.0.1", 0
-    )
+    intake = door_intake(bus, metrics, register, FITTED)
+    server = await HttpDoor(OSMAND, intake, CLOCK, idle_timeout_s=0.3).start("127.0.0.1", 0)
     yield Port(server.sockets[0].getsockname()[1], bus, metrics, received)
     server.close()
     await server.wait_closed()
     await bus.close()
+
+
+FITTED = [*(f"dev{i}" for i in range(5)), "devx", "devf", "last", "split"]
 
 
 def _get(query: str) -> bytes:

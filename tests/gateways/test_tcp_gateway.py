@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.gateways.fitting import door_intake, fit_devices, quarantined
+from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
 from vigil.gateways import gt06, registry
-from vigil.gateways.intake import Intake
+from vigil.gateways.directory import KnownDevices
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.tcp import Limits, StreamGateway
 from vigil.tracking.model import Alarm, Fix
@@ -32,15 +34,25 @@ TELTONIKA_AVL = bytes.fromhex(
 )
 
 
+# The devices these tests' frames name, registered and fitted.
+FITTED = ("123456789012345", "8800000015", "1234567890")
+
+
 class Harness:
-    def __init__(self, protocol: str, limits: Limits, bus: InMemoryBus | None = None) -> None:
+    def __init__(
+        self,
+        protocol: str,
+        limits: Limits,
+        register: Container,
+        bus: InMemoryBus | None = None,
+        fitted: tuple[str, ...] = FITTED,
+    ) -> None:
         self.bus = bus or InMemoryBus()
         self.metrics = GatewayMetrics()
         self.received: list[Fix] = []
         self.bus.subscribe(Topic.FIXES, self._collect)
-        self.gateway = StreamGateway(
-            registry.get(protocol), Intake(self.bus, self.metrics), CLOCK, limits
-        )
+        intake = door_intake(self.bus, self.metrics, register, fitted)
+        self.gateway = StreamGateway(registry.get(protocol), intake, CLOCK, limits)
         self.server: asyncio.Server | None = None
 
     async def _collect(self, batch: list[Fix]) -> None:
@@ -58,8 +70,8 @@ class Harness:
 
 
 @pytest.fixture
-async def gt06_gateway() -> AsyncIterator[tuple[Harness, int]]:
-    harness = Harness("gt06", Limits(idle_timeout_s=0.5))
+async def gt06_gateway(register: Container) -> AsyncIterator[tuple[Harness, int]]:
+    harness = Harness("gt06", Limits(idle_timeout_s=0.5), register)
     port = await harness.start()
     yield harness, port
     await harness.close()
@@ -125,8 +137,10 @@ async def test_a_silent_connection_is_closed_after_the_idle_timeout(
     assert harness.metrics.get("gt06", "idle_timeout") == 1
 
 
-async def test_an_oversize_unframed_stream_is_cut_off_and_others_carry_on() -> None:
-    harness = Harness("watch", Limits(max_buffer=4096))
+async def test_an_oversize_unframed_stream_is_cut_off_and_others_carry_on(
+    register: Container,
+) -> None:
+    harness = Harness("watch", Limits(max_buffer=4096), register)
     port = await harness.start()
     try:
         _, bad = await asyncio.open_connection("127.0.0.1", port)
@@ -144,8 +158,8 @@ async def test_an_oversize_unframed_stream_is_cut_off_and_others_carry_on() -> N
         await harness.close()
 
 
-async def test_a_flooding_connection_is_throttled() -> None:
-    harness = Harness("watch", Limits(max_frames_per_s=10, burst=50))
+async def test_a_flooding_connection_is_throttled(register: Container) -> None:
+    harness = Harness("watch", Limits(max_frames_per_s=10, burst=50), register)
     port = await harness.start()
     try:
         _reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -158,8 +172,10 @@ async def test_a_flooding_connection_is_throttled() -> None:
         await harness.close()
 
 
-async def test_teltonika_login_and_avl_packet_are_acked_with_the_record_count() -> None:
-    harness = Harness("teltonika", Limits())
+async def test_teltonika_login_and_avl_packet_are_acked_with_the_record_count(
+    register: Container,
+) -> None:
+    harness = Harness("teltonika", Limits(), register)
     port = await harness.start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -185,8 +201,10 @@ async def test_teltonika_login_and_avl_packet_are_acked_with_the_record_count() 
         await harness.close()
 
 
-async def test_teltonika_login_that_is_not_an_imei_is_refused_and_dropped() -> None:
-    harness = Harness("teltonika", Limits())
+async def test_teltonika_login_that_is_not_an_imei_is_refused_and_dropped(
+    register: Container,
+) -> None:
+    harness = Harness("teltonika", Limits(), register)
     port = await harness.start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -204,7 +222,9 @@ def _gt06_position(serial: int) -> bytes:
     return b"\x78\x78" + body + gt06.crc16_x25(body).to_bytes(2, "big") + b"\r\n"
 
 
-async def test_acks_follow_publication_in_order_when_the_bus_pushes_back() -> None:
+async def test_acks_follow_publication_in_order_when_the_bus_pushes_back(
+    register: Container,
+) -> None:
     # A bus queue of 2 and a slow subscriber: the gateway must wait for the bus before acking,
     # keep acks in frame order, and lose nothing.
     bus = InMemoryBus(max_queue=2)
@@ -215,7 +235,7 @@ async def test_acks_follow_publication_in_order_when_the_bus_pushes_back() -> No
         slow.extend(batch)
 
     bus.subscribe(Topic.FIXES, slow_engine)
-    harness = Harness("gt06", Limits(max_pending_reads=2), bus)
+    harness = Harness("gt06", Limits(max_pending_reads=2), register, bus)
     port = await harness.start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -243,8 +263,10 @@ class _UnreachableBus(InMemoryBus):
         raise ConnectionError("broker unreachable")
 
 
-async def test_fixes_the_bus_refuses_are_not_acknowledged_and_the_device_is_dropped() -> None:
-    harness = Harness("gt06", Limits(), _UnreachableBus())
+async def test_fixes_the_bus_refuses_are_not_acknowledged_and_the_device_is_dropped(
+    register: Container,
+) -> None:
+    harness = Harness("gt06", Limits(), register, _UnreachableBus())
     port = await harness.start()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -255,5 +277,48 @@ async def test_fixes_the_bus_refuses_are_not_acknowledged_and_the_device_is_drop
         assert await asyncio.wait_for(reader.read(100), 2) == b""
         writer.close()
         assert harness.metrics.get("gt06", "accepted") == 0
+    finally:
+        await harness.close()
+
+
+async def test_a_tag_that_is_not_registered_is_not_acknowledged_and_its_login_is_kept(
+    register: Container,
+) -> None:
+    harness = Harness("teltonika", Limits(), register, fitted=("356938035643809",))
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(TELTONIKA_LOGIN + TELTONIKA_AVL)
+        # No login answer, no record count: the tag keeps its records and the line is closed.
+        assert await asyncio.wait_for(reader.read(10), 2) == b""
+        writer.close()
+        await harness.bus.drain()
+        assert harness.received == []
+        assert harness.metrics.rejections("teltonika") == {"unknown_device": 1}
+        assert quarantined(register) == [("teltonika", "123456789012345", "unknown_device")]
+    finally:
+        await harness.close()
+
+
+async def test_records_from_before_a_tag_was_fitted_are_kept_aside_then_acknowledged(
+    register: Container,
+) -> None:
+    # The GT06 position is from 2015; this tag was fitted to its wearer only in 2026.
+    harness = Harness("gt06", Limits(), register, fitted=())
+    fit_devices(register, ["123456789012345"], fitted_at=datetime(2026, 1, 1, tzinfo=UTC))
+    with register.uow() as uow:
+        harness.gateway.intake.devices = KnownDevices.load(uow)
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(GT06_LOGIN)
+        assert await _read_exactly(reader, 10) == gt06.response(False, 0x01, 0x0001)
+        writer.write(GT06_POSITION)
+        # Acknowledged once kept in quarantine, so the tag does not send it for ever.
+        assert await _read_exactly(reader, 10) == gt06.response(False, 0x12, 0x0003)
+        writer.close()
+        await harness.bus.drain()
+        assert harness.received == []
+        assert quarantined(register) == [("gt06", "123456789012345", "not_allocated")]
     finally:
         await harness.close()

@@ -36,7 +36,8 @@ class DeviceStatus(StrEnum):
 
 
 # IMEIs, serials and app install ids: letters, digits and a few separators.
-EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$")
+# OwnTracks names a device "user/device", hence the slash.
+EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{2,63}$")
 
 
 def holder_kind_for(device_type: DeviceType) -> HolderKind:

@@ -104,7 +104,7 @@ def register_device(
     errors = ErrorCollector()
     external_id = external_id.strip()
     if not EXTERNAL_ID_RE.match(external_id):
-        errors.add("external_id", "must be 3 to 64 letters, digits or . _ : - (e.g. an IMEI)")
+        errors.add("external_id", "must be 3 to 64 letters, digits or . _ : / - (e.g. an IMEI)")
     try:
         kind = DeviceType(device_type)
     except ValueError:
@@ -404,3 +404,19 @@ def devices_at(uow: UnitOfWork, at: datetime) -> dict[tuple[HolderKind, int], li
     for row in rows:
         out[(HolderKind(row.holder_kind), int(row.holder_id))].append(row.external_id)
     return dict(out)
+
+
+def allocation_spans(uow: UnitOfWork) -> dict[str, list[tuple[datetime, datetime | None]]]:
+    """Every registered device's external id with the periods it was fitted to a holder (none
+    for a device still in stock): what the device doors check a fix against."""
+    spans: dict[str, list[tuple[datetime, datetime | None]]] = {
+        external_id: [] for external_id in uow.connection.execute(select(devices.c.external_id)).scalars()
+    }
+    rows = uow.connection.execute(
+        select(
+            devices.c.external_id, device_allocations.c.fitted_at, device_allocations.c.removed_at
+        ).join(devices, devices.c.id == device_allocations.c.device_id)
+    )
+    for external_id, fitted_at, removed_at in rows:
+        spans[external_id].append((fitted_at, removed_at))
+    return spans

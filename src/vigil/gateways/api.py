@@ -7,15 +7,19 @@ own (``gateways.http_door``), so the staff web app need not be reachable from th
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from vigil.errors import ValidationError
-from vigil.gateways import imports
+from vigil.gateways import imports, quarantine
+from vigil.gateways.directory import KnownDevices
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import metrics_for
 from vigil.gateways.model import DecodeError
+from vigil.gateways.quarantine import Quarantine, QuarantinedDevice
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
 
@@ -23,8 +27,15 @@ router = APIRouter(tags=["gateways"])
 MAX_IMPORT = 32 * 1024 * 1024
 
 
-def _intake(container: ContainerDep) -> Intake:
-    return Intake(container.bus, metrics_for(container.extras))
+async def _intake(container: ContainerDep) -> Intake:
+    """An intake checking against the register as it is now (a batch is rare enough to read it)."""
+
+    def load() -> KnownDevices:
+        with container.uow() as uow:
+            return KnownDevices.load(uow)
+
+    devices = await asyncio.to_thread(load)
+    return Intake(container.bus, metrics_for(container.extras), devices, Quarantine(container.uow))
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -47,8 +58,8 @@ async def import_json(
     except DecodeError as exc:
         raise ValidationError("body", exc.detail) from exc
     fixes = imports.from_json(body, container.clock.now())
-    published = await _intake(container).publish("import_json", fixes)
-    return {"accepted": len(published)}
+    screened = await (await _intake(container)).publish("import_json", fixes)
+    return {"accepted": len(screened.good), "quarantined": len(screened.held)}
 
 
 @router.post("/api/gateways/import")
@@ -74,8 +85,21 @@ async def import_file(
         fixes = imports.from_csv(text, now)
     else:
         fixes = imports.from_gpx(body, device, now)
-    published = await _intake(container).publish(f"import_{format}", fixes)
-    return {"accepted": len(published)}
+    screened = await (await _intake(container)).publish(f"import_{format}", fixes)
+    return {"accepted": len(screened.good), "quarantined": len(screened.held)}
+
+
+@router.get("/api/gateways/quarantine")
+def refused_devices(
+    principal: ApiPrincipal,
+    container: ContainerDep,
+    hours: Annotated[int, Query(ge=1, le=24 * 90)] = 24,
+) -> list[QuarantinedDevice]:
+    """Devices the doors refused in the last ``hours`` (unknown, or not fitted at the fix time),
+    with how many frames each sent and the last one as received."""
+    since = container.clock.now() - timedelta(hours=hours)
+    with container.uow() as uow:
+        return quarantine.by_device(uow, principal, since)
 
 
 @router.get("/api/gateways/metrics")

@@ -15,14 +15,14 @@ import asyncio
 from collections import deque
 from typing import cast
 
-from vigil.gateways.intake import Intake
+from vigil.gateways.intake import Intake, Screened
 from vigil.logs import get_logger
-from vigil.tracking.model import Fix
 
 log = get_logger(__name__)
 
-# One read's worth: fixes already screened, the answers owed after them, hang up afterwards?
-Batch = tuple[list[Fix], bytes, bool]
+# One read's worth: fixes already screened (and refusals to keep), the answers owed after them,
+# hang up afterwards?
+Batch = tuple[Screened, bytes, bool]
 
 
 class PublishingConnection(asyncio.Protocol):
@@ -87,7 +87,7 @@ class PublishingConnection(asyncio.Protocol):
         if self.flusher is None:
             return None
         self.closed = True
-        self.pending.append(([], b"", True))
+        self.pending.append((Screened(), b"", True))
         return True
 
     def pause_writing(self) -> None:
@@ -100,12 +100,13 @@ class PublishingConnection(asyncio.Protocol):
 
     # -- handing on ----------------------------------------------------------------------------
 
-    def send(self, fixes: list[Fix], reply: bytes, close: bool) -> None:
-        """Publish ``fixes`` (already screened), then write ``reply``, after all sent before."""
-        if not fixes and self.flusher is None:
+    def send(self, screened: Screened, reply: bytes, close: bool) -> None:
+        """Publish fixes and keep refusals (already screened), then write ``reply``, after all
+        sent before."""
+        if not screened and self.flusher is None:
             self._answer(reply, close)  # nothing to wait for: answer at once
             return
-        self.pending.append((fixes, reply, close))
+        self.pending.append((screened, reply, close))
         if close:
             self.closed = True  # read nothing more; the flusher hangs up after the answers
         if self.flusher is None:
@@ -116,12 +117,13 @@ class PublishingConnection(asyncio.Protocol):
         pending = self.pending
         try:
             while pending:
-                fixes, reply, close = pending.popleft()
-                if fixes:
-                    await self.intake.hand_on(self.name, fixes)
+                screened, reply, close = pending.popleft()
+                if screened:
+                    await self.intake.hand_on(self.name, screened)
                 self._answer(reply, close)
                 self._update_reading()
-        except Exception:  # the bus failed: hang up unanswered, so the device sends again
+        # The bus or the database failed: hang up unanswered, so the device sends again.
+        except Exception:
             log.exception("gateway.publish_failed", protocol=self.name, peer=self.peer)
             pending.clear()
             self.close()

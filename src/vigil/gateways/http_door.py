@@ -22,8 +22,9 @@ from datetime import datetime
 from vigil.clock import Clock
 from vigil.gateways import osmand, owntracks
 from vigil.gateways.connection import PublishingConnection
-from vigil.gateways.intake import Intake
+from vigil.gateways.intake import Intake, Screened
 from vigil.gateways.model import Decoded, DecodeError
+from vigil.gateways.quarantine import Refused
 from vigil.tracking.model import Fix
 
 MAX_HEAD = 16 * 1024
@@ -130,7 +131,8 @@ class _HttpConnection(PublishingConnection):
     def received(self, data: bytes) -> None:
         buffer = self.buffer
         buffer += data
-        fixes: list[Fix] = []
+        good: list[Fix] = []
+        held: list[Refused] = []
         replies: list[bytes] = []
         close = False
         while not close:
@@ -146,14 +148,15 @@ class _HttpConnection(PublishingConnection):
             outcome = self._request(buffer, end)
             if outcome is None:
                 break  # wait for the rest of the body
-            reply, good, keep_alive = outcome
-            fixes.extend(good)
+            reply, screened, keep_alive = outcome
+            good += screened.good
+            held += screened.held
             replies.append(reply)
             close = not keep_alive
         if replies or close:
-            self.send(fixes, b"".join(replies), close)
+            self.send(Screened(good, held), b"".join(replies), close)
 
-    def _request(self, buffer: bytearray, end: int) -> tuple[bytes, list[Fix], bool] | None:
+    def _request(self, buffer: bytearray, end: int) -> tuple[bytes, Screened, bool] | None:
         """Answer the request whose head ends at ``end`` and take it off the buffer; None when
         its body has not all arrived yet."""
         lines = buffer[:end].decode("latin-1").split("\r\n")
@@ -163,7 +166,7 @@ class _HttpConnection(PublishingConnection):
             self.intake.rejected(self.name, "bad_request", lines[0][:100], self.peer)
             return (
                 _response("400 Bad Request", "request line: expected GET or POST", True),
-                [],
+                Screened(),
                 False,
             )
         headers: dict[str, str] = {}
@@ -176,18 +179,22 @@ class _HttpConnection(PublishingConnection):
             del buffer[:]
             return (
                 _response("411 Length Required", "transfer-encoding: send Content-Length", True),
-                [],
+                Screened(),
                 False,
             )
         length_text = headers.get("content-length", "0") or "0"
         if not length_text.isdigit():
             del buffer[:]
-            return _response("400 Bad Request", "content-length: not a number", True), [], False
+            return (
+                _response("400 Bad Request", "content-length: not a number", True),
+                Screened(),
+                False,
+            )
         length = int(length_text)
         if length > self.protocol.max_body:
             del buffer[:]
             self.intake.rejected(self.name, "oversize", f"body of {length} bytes", self.peer)
-            return _response("413 Content Too Large", "body: too large", True), [], False
+            return _response("413 Content Too Large", "body: too large", True), Screened(), False
         start = end + 4
         if len(buffer) < start + length:
             return None
@@ -198,12 +205,13 @@ class _HttpConnection(PublishingConnection):
             decoded = self.protocol.decode(Request(query, headers, body), self.clock.now())
         except DecodeError as exc:
             self.intake.rejected(self.name, exc.reason, exc.detail, self.peer)
-            return _response("400 Bad Request", str(exc)), [], keep_alive
-        good = self.intake.screen(self.name, decoded.fixes)
-        if decoded.fixes and not good:
-            return (
-                _response("400 Bad Request", "fix: rejected (see gateway metrics)"),
-                [],
-                keep_alive,
-            )
-        return self.protocol.ok, good, keep_alive
+            return _response("400 Bad Request", str(exc)), Screened(), keep_alive
+        screened = self.intake.screen(self.name, decoded.fixes)
+        if decoded.fixes and not screened.good:
+            # Answered only after the refusals are kept (the flusher stores them first).
+            if screened.held:
+                answer = _response("403 Forbidden", "device: not registered and fitted")
+            else:
+                answer = _response("400 Bad Request", "fix: rejected (see gateway metrics)")
+            return answer, screened, keep_alive
+        return self.protocol.ok, screened, keep_alive

@@ -1,31 +1,63 @@
-"""The last step of every gateway: validate decoded fixes, count, log, publish to the bus."""
+"""The last step of every gateway: validate decoded fixes, refuse unknown devices, count, log,
+keep refusals in quarantine and publish the rest to the bus."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from vigil.bus.model import Bus, Topic
 from vigil.gateways import validate
+from vigil.gateways.directory import DeviceCheck
 from vigil.gateways.metrics import GatewayMetrics
+from vigil.gateways.quarantine import Quarantine, Refused
 from vigil.logs import get_logger
 from vigil.tracking.model import Fix
 
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class Screened:
+    """What one read or request produced: fixes to publish and refusals to keep."""
+
+    good: list[Fix] = field(default_factory=list)
+    held: list[Refused] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.good or self.held)
+
+
 class Intake:
-    def __init__(self, bus: Bus, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        metrics: GatewayMetrics,
+        devices: DeviceCheck,
+        quarantine: Quarantine,
+    ) -> None:
         self.bus = bus
         self.metrics = metrics
+        self.devices = devices
+        self.quarantine = quarantine
 
-    def screen(self, protocol: str, fixes: list[Fix]) -> list[Fix]:
-        """Drop (and count, and log) fixes no engine should see; keep the rest in order."""
+    def screen(self, protocol: str, fixes: list[Fix]) -> Screened:
+        """Split fixes into those an engine may see (in order) and refusals to quarantine;
+        malformed fixes are only counted and logged, since they name no device to look for."""
         good: list[Fix] = []
+        refused: list[Refused] = []
         for fix in fixes:
             reason = validate.problem(fix)
             if reason is None:
-                good.append(fix)
-                continue
+                reason = self.devices.refusal(fix.device_id, fix.fix_time)
+                if reason is None:
+                    good.append(fix)
+                    continue
+                refused.append(
+                    Refused(
+                        fix.receive_time, protocol, fix.device_id, reason, fix.fix_time, fix.raw
+                    )
+                )
             self.metrics.rejected(protocol, reason)
             log.warning(
                 "gateway.fix_rejected",
@@ -35,15 +67,30 @@ class Intake:
                 fix_time=fix.fix_time.isoformat(),
                 raw=fix.raw[:512],
             )
-        return good
+        return Screened(good, self.quarantine.admit(refused) if refused else [])
 
-    async def publish(self, protocol: str, fixes: list[Fix]) -> list[Fix]:
-        good = self.screen(protocol, fixes)
-        await self.hand_on(protocol, good)
-        return good
+    def refuse_login(self, protocol: str, refused: Refused, peer: str) -> Screened:
+        """A login from a device that is not registered: counted, logged, kept."""
+        self.metrics.rejected(protocol, refused.reason)
+        log.warning(
+            "gateway.login_refused",
+            protocol=protocol,
+            device=refused.device_id,
+            reason=refused.reason,
+            peer=peer,
+        )
+        return Screened([], self.quarantine.admit([refused]))
 
-    async def hand_on(self, protocol: str, good: list[Fix]) -> None:
-        """Publish fixes ``screen`` already passed: one bus message list per device."""
+    async def publish(self, protocol: str, fixes: list[Fix]) -> Screened:
+        screened = self.screen(protocol, fixes)
+        await self.hand_on(protocol, screened)
+        return screened
+
+    async def hand_on(self, protocol: str, screened: Screened) -> None:
+        """Store refusals, then publish the fixes ``screen`` passed: one bus message list per
+        device. Both are durable before the caller answers anyone."""
+        await self.quarantine.keep(screened.held)
+        good = screened.good
         if not good:
             return
         first = good[0].device_id

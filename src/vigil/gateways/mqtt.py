@@ -33,7 +33,7 @@ async def handle_message(intake: Intake, clock: Clock, topic: str, payload: byte
     except DecodeError as exc:
         intake.rejected(owntracks.NAME, exc.reason, f"{topic}: {exc.detail}")
         return 0
-    return len(await intake.publish(owntracks.NAME, decoded.fixes))
+    return len((await intake.publish(owntracks.NAME, decoded.fixes)).good)
 
 
 async def run_subscriber(

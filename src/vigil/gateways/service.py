@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from vigil.bootstrap import Container
 from vigil.gateways import registry
+from vigil.gateways.directory import DeviceCheck, DeviceDirectory
 from vigil.gateways.http_door import OSMAND, OWNTRACKS, HttpDoor
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import metrics_for
 from vigil.gateways.mqtt import run_subscriber
+from vigil.gateways.quarantine import Quarantine
 from vigil.gateways.tcp import Limits, StreamGateway
 from vigil.logs import get_logger
 
@@ -33,8 +35,8 @@ def parse_ports(text: str) -> dict[str, int]:
     return ports
 
 
-def intake_for(container: Container) -> Intake:
-    return Intake(container.bus, metrics_for(container.extras))
+def intake_for(container: Container, devices: DeviceCheck) -> Intake:
+    return Intake(container.bus, metrics_for(container.extras), devices, Quarantine(container.uow))
 
 
 @dataclass
@@ -58,9 +60,13 @@ class Running:
 
 async def start(container: Container, *, mqtt: bool = True) -> Running:
     settings = container.settings
-    intake = intake_for(container)
+    directory = DeviceDirectory(container.uow, settings.gateway_directory_refresh_s)
+    # Known before the first device is heard: a door with an empty register refuses everyone.
+    await directory.refresh()
+    intake = intake_for(container, directory)
     limits = Limits(idle_timeout_s=settings.gateway_idle_timeout_s)
     running = Running()
+    running.tasks.append(asyncio.create_task(directory.run()))
     host = settings.gateway_host
     for name, port in parse_ports(settings.gateway_tcp_ports).items():
         gateway = StreamGateway(registry.get(name), intake, container.clock, limits)

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from vigil.clock import Clock
 from vigil.gateways.connection import PublishingConnection
-from vigil.gateways.intake import Intake
+from vigil.gateways.directory import UNKNOWN_DEVICE
+from vigil.gateways.intake import Intake, Screened
 from vigil.gateways.model import DecodeError, Session
+from vigil.gateways.quarantine import Refused
 from vigil.gateways.registry import Protocol
 from vigil.logs import get_logger
 from vigil.tracking.model import Fix
@@ -126,14 +128,16 @@ class _Connection(PublishingConnection):
                 return
             frames = frames[: int(tokens)]
         self.tokens = tokens - len(frames)
-        fixes, reply, close = self._decode(frames)
-        self.send(self.intake.screen(name, fixes) if fixes else fixes, reply, close)
+        fixes, reply, close, refused = self._decode(frames)
+        screened = self.intake.screen(name, fixes) if fixes else Screened()
+        self.send(Screened(screened.good, screened.held + refused), reply, close)
 
-    def _decode(self, frames: list[bytes]) -> tuple[list[Fix], bytes, bool]:
+    def _decode(self, frames: list[bytes]) -> tuple[list[Fix], bytes, bool, list[Refused]]:
         name, decode, session = self.name, self.decode, self.session
         now = self.gateway.clock.now()
         fixes: list[Fix] = []
         replies: list[bytes] = []
+        refused: list[Refused] = []
         close = False
         for frame in frames:
             try:
@@ -148,6 +152,13 @@ class _Connection(PublishingConnection):
                 log.exception("gateway.decoder_error", protocol=name, frame=frame[:256].hex())
                 continue
             if decoded.login:
+                if not self.intake.devices.knows(decoded.login):
+                    # Not acknowledged: an unregistered tag keeps its records and is found in
+                    # the quarantine, where its login frame waits for someone to register it.
+                    attempt = Refused(now, name, decoded.login, UNKNOWN_DEVICE, None, frame.hex())
+                    refused += self.intake.refuse_login(name, attempt, self.peer).held
+                    close = True
+                    break
                 log.info("gateway.login", protocol=name, device=decoded.login, peer=self.peer)
             if not decoded.crc_ok:
                 self.metrics.count(name, "crc_mismatch")
@@ -159,4 +170,4 @@ class _Connection(PublishingConnection):
                 self.metrics.rejected(name, "login_refused")
                 close = True
                 break
-        return fixes, b"".join(replies), close
+        return fixes, b"".join(replies), close, refused

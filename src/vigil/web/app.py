@@ -38,6 +38,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.tracking.api",
     "vigil.alerts.api",
     "vigil.gateways.api",
+    "vigil.gateways.pages",
     "vigil.harm.pages",
     "vigil.harm.api",
     "vigil.evidence.api",

@@ -1,0 +1,92 @@
+"""Which devices may send fixes, and when.
+
+A fix is taken only from a device that is registered and fitted to someone at the fix's time;
+anything else could be a forged or mis-registered tag, and a position from it must never become
+evidence. The doors check every fix, so they check a snapshot of the device register held in
+memory (a lookup, not a database round trip per fix), refreshed in the background: a tag
+registered a moment ago is refused until the next refresh, and its frames wait in quarantine or
+are sent again by the device, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from vigil.db.uow import UnitOfWork
+from vigil.devices.service import allocation_spans
+from vigil.logs import get_logger
+
+log = get_logger(__name__)
+
+UNKNOWN_DEVICE = "unknown_device"
+NOT_ALLOCATED = "not_allocated"
+
+# (fitted at, removed at or None while still fitted)
+Span = tuple[datetime, datetime | None]
+
+
+class DeviceCheck(Protocol):
+    def refusal(self, device_id: str, at: datetime) -> str | None:
+        """Why a fix from ``device_id`` at ``at`` must be refused, or None to take it."""
+
+    def knows(self, device_id: str) -> bool:
+        """Whether the device is registered at all (a login says no more than that)."""
+
+
+@dataclass(frozen=True)
+class KnownDevices:
+    """One snapshot of the register: every device's external id and the spans it was fitted."""
+
+    spans: Mapping[str, Sequence[Span]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, uow: UnitOfWork) -> KnownDevices:
+        return cls(allocation_spans(uow))
+
+    def refusal(self, device_id: str, at: datetime) -> str | None:
+        spans = self.spans.get(device_id)
+        if spans is None:
+            return UNKNOWN_DEVICE
+        for fitted_at, removed_at in spans:
+            if fitted_at <= at and (removed_at is None or at < removed_at):
+                return None
+        return NOT_ALLOCATED
+
+    def knows(self, device_id: str) -> bool:
+        return device_id in self.spans
+
+
+class DeviceDirectory:
+    """The snapshot a long-running door checks against, kept fresh by ``run``."""
+
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], refresh_s: float) -> None:
+        self._unit_of_work = unit_of_work
+        self.refresh_s = refresh_s
+        self.current = KnownDevices()
+
+    def refusal(self, device_id: str, at: datetime) -> str | None:
+        return self.current.refusal(device_id, at)
+
+    def knows(self, device_id: str) -> bool:
+        return self.current.knows(device_id)
+
+    def _load(self) -> KnownDevices:
+        with self._unit_of_work() as uow:
+            return KnownDevices.load(uow)
+
+    async def refresh(self) -> None:
+        self.current = await asyncio.to_thread(self._load)
+
+    async def run(self) -> None:
+        """Refresh until cancelled; a failed refresh keeps the last snapshot (a database outage
+        must not turn every fitted tag away) and is tried again next time."""
+        while True:
+            await asyncio.sleep(self.refresh_s)
+            try:
+                await self.refresh()
+            except Exception as exc:
+                log.warning("gateway.directory_refresh_failed", error=str(exc))

@@ -17,14 +17,18 @@ import multiprocessing as mp
 import os
 import re
 import subprocess
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.door_register import door_intake
 
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import SystemClock
 from vigil.gateways.http_door import OSMAND, HttpDoor
-from vigil.gateways.intake import Intake
-from vigil.gateways.metrics import GatewayMetrics
 from vigil.logs import configure_logging
 
 SERVER_CPUS = {0}
@@ -52,9 +56,8 @@ def serve(ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[type-arg]
             count[0] += len(batch)
 
         bus.subscribe(Topic.FIXES, engine)
-        server = await HttpDoor(OSMAND, Intake(bus, GatewayMetrics()), SystemClock()).start(
-            "127.0.0.1", 0
-        )
+        intake = door_intake(bus, ["353861053849681"])
+        server = await HttpDoor(OSMAND, intake, SystemClock()).start("127.0.0.1", 0)
         ports.put(server.sockets[0].getsockname()[1])
         cpu, waited = time.process_time(), run_queue_wait_s()
         while not stop.is_set():

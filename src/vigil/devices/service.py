@@ -409,9 +409,8 @@ def devices_at(uow: UnitOfWork, at: datetime) -> dict[tuple[HolderKind, int], li
 def allocation_spans(uow: UnitOfWork) -> dict[str, list[tuple[datetime, datetime | None]]]:
     """Every registered device's external id with the periods it was fitted to a holder (none
     for a device still in stock): what the device doors check a fix against."""
-    spans: dict[str, list[tuple[datetime, datetime | None]]] = {
-        external_id: [] for external_id in uow.connection.execute(select(devices.c.external_id)).scalars()
-    }
+    registered = uow.connection.execute(select(devices.c.external_id)).scalars()
+    spans: dict[str, list[tuple[datetime, datetime | None]]] = {ext: [] for ext in registered}
     rows = uow.connection.execute(
         select(
             devices.c.external_id, device_allocations.c.fitted_at, device_allocations.c.removed_at

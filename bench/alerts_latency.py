@@ -47,12 +47,14 @@ from vigil.alerts.worker import CHANNELS_KEY
 from vigil.bootstrap import Container, build_container
 from vigil.bus.model import Topic
 from vigil.db import migrate
+from vigil.devices import service as devices_service
+from vigil.gateways.directory import KnownDevices
 from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.service import intake_for
 from vigil.orders import service as orders_service
 from vigil.runtime import background_services
 from vigil.security import service as security_service
-from vigil.security.model import Role
+from vigil.security.model import SYSTEM, Role
 from vigil.settings import Environment, Settings, new_encryption_key_entry
 from vigil.sim.demo import seed_demo
 from vigil.tracking.model import Fix
@@ -173,8 +175,18 @@ async def sse_reader(client: httpx.AsyncClient, token: str, arrivals: asyncio.Qu
                 data = None
 
 
-def osmand_query(device: str, lat: float, lon: float) -> str:
-    return f"/?id={device}&lat={lat:.6f}&lon={lon:.6f}&timestamp={time.time():.3f}&accuracy=8"
+def osmand_query(target: dict[str, Any], lat: float, lon: float) -> str:
+    """A phone's report through the OsmAnd door, with the device key in the path."""
+    query = f"id={target['device']}&lat={lat:.6f}&lon={lon:.6f}&timestamp={time.time():.3f}"
+    return f"/{target['key']}?{query}&accuracy=8"
+
+
+def issue_door_keys(container: Container, targets: list[dict[str, Any]]) -> None:
+    """Each probed tag gets the key the OsmAnd door requires of it."""
+    with container.uow() as uow:
+        ids = {d.external_id: d.id for d in devices_service.list_devices(uow, SYSTEM)}
+        for target in targets:
+            target["key"] = devices_service.issue_key(uow, SYSTEM, ids[target["device"]])
 
 
 def just_outside(target: dict[str, Any]) -> tuple[float, float]:
@@ -225,7 +237,7 @@ async def run_probes(
         sent: list[float] = []
         for step, lat in enumerate((zlat, zlat + 0.00002)):
             sent.append(time.perf_counter())
-            response = await gateway.get(osmand_query(target["device"], lat, zlon))
+            response = await gateway.get(osmand_query(target, lat, zlon))
             response.raise_for_status()
             arrived = await raised_for(target["person"], arrivals, 0.3 if step == 0 else 10.0)
             if arrived is not None:
@@ -240,7 +252,7 @@ async def run_probes(
             leaving = targets[(i - lag) % len(targets)]
             olat, olon = just_outside(leaving)
             for _ in range(2):  # two clear fixes end the episode
-                await gateway.get(osmand_query(leaving["device"], olat, olon))
+                await gateway.get(osmand_query(leaving, olat, olon))
                 await asyncio.sleep(0.05)
         await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - round_started)))
     return latencies, alert_part
@@ -259,6 +271,7 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
     container = build_container(settings)
     seed_demo(container)
     targets = probe_targets(container)
+    issue_door_keys(container, targets)
     with container.uow() as uow:
         token = security_service.create_token(uow, role=Role.MONITORING_OPERATOR, name="bench")
         uow.commit()
@@ -280,9 +293,10 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
     sent = [0]
     try:
         async with background_services(container, SERVICES), web(container) as base:
-            gateway_server = await HttpDoor(OSMAND, intake_for(container), container.clock).start(
-                "127.0.0.1", 0
-            )
+            with container.uow() as uow:
+                register = KnownDevices.load(uow)
+            door = HttpDoor(OSMAND, intake_for(container, register), container.clock)
+            gateway_server = await door.start("127.0.0.1", 0)
             port = gateway_server.sockets[0].getsockname()[1]
             async with (
                 httpx.AsyncClient(base_url=base) as client,

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ class LiveServer:
     url: str
     container: Container
     osmand_url: str = ""  # the OsmAnd device door, when the server runs its gateways
+    # The door's key of each device, by external id (issued when the server runs its gateways).
+    device_keys: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     evidence_signing_key: str = ""  # "<signer>:<base64 32-byte Ed25519 seed>" for evidence packs
     gateway_host: str = "127.0.0.1"  # devices on a network need 0.0.0.0 or the LAN address
     gateway_tcp_ports: str = "teltonika:5027,gt06:5023,watch:5093"
+    # Networks the TCP tags may connect from (e.g. the mobile operator's APN), comma-separated
+    # CIDRs; empty lets any address connect.
+    gateway_tcp_allowed_networks: str = ""
     gateway_osmand_port: int = Field(default=5055, ge=-1, le=65535)  # -1 disables
     gateway_owntracks_port: int = Field(default=5056, ge=-1, le=65535)  # OwnTracks HTTP mode
     gateway_idle_timeout_s: float = Field(default=600.0, gt=0)

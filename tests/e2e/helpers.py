@@ -18,7 +18,9 @@ from tests.browser import LiveServer
 from tests.conftest import RunningClock, make_settings
 from vigil.bootstrap import build_container
 from vigil.db import migrate
+from vigil.devices import service as devices
 from vigil.runtime import build_app_with_services
+from vigil.security.model import SYSTEM
 from vigil.sim.demo import DEMO_PASSWORD, seed_demo
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -47,6 +49,11 @@ def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
     )
     container = build_container(settings, clock=RunningClock())
     seed_demo(container)  # before start-up, so the engine's first plan has the orders
+    with container.uow() as uow:  # the doors read the register (and keys) as they open
+        keys = {
+            device.external_id: devices.issue_key(uow, SYSTEM, device.id)
+            for device in devices.list_devices(uow, SYSTEM)
+        }
     config = uvicorn.Config(
         build_app_with_services(container),
         host="127.0.0.1",
@@ -64,7 +71,7 @@ def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
             pytest.fail("the live server with services did not start")
         time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveServer(f"http://127.0.0.1:{port}", container, f"http://127.0.0.1:{osmand_port}")
+    yield LiveServer(f"http://127.0.0.1:{port}", container, f"http://127.0.0.1:{osmand_port}", keys)
     server.should_exit = True
     thread.join(timeout=15)
     container.engine.dispose()

@@ -24,12 +24,12 @@ from vigil.sim.demo import seed_demo
 live_server_with_services = helpers.live_server_with_services  # the fixture, used by name
 
 
-def _send_osmand(door: str, device: str, lat: float, lon: float, at: float) -> None:
+def _send_osmand(door: str, key: str, device: str, lat: float, lon: float, at: float) -> None:
     query = urlencode(
         {"id": device, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "timestamp": int(at),
          "accuracy": "5", "batt": "80"}
     )  # fmt: skip
-    url = f"{door}/?{query}"  # the OsmAnd device door, as a phone would send it
+    url = f"{door}/{key}?{query}"  # the OsmAnd device door, as a phone would send it
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
         assert response.status == 200
 
@@ -54,7 +54,8 @@ def test_an_operator_sees_a_breach_arrive_live_then_acknowledges_and_resolves_it
     # The wearer walks into the protected person's zone: a fix every 20 s, right at its centre.
     now = server.container.clock.now().timestamp()
     for step in range(6):
-        _send_osmand(server.osmand_url, tag.external_id, lat, lon, now - 100 + step * 20)
+        key = server.device_keys[tag.external_id]
+        _send_osmand(server.osmand_url, key, tag.external_id, lat, lon, now - 100 + step * 20)
     row = page.locator("[data-testid=queue] tr[data-alert-id]", has_text="exclusion zone").first
     row.wait_for(timeout=30_000)  # arrives over server-sent events, no reload
     assert page.locator("[data-testid=queue] tr[data-alert-id]").count() > before

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vigil.bootstrap import Container
 from vigil.bus.model import Bus
 from vigil.devices.model import DeviceType, HolderKind
-from vigil.devices.service import allocate, register_device
+from vigil.devices.service import allocate, issue_key, register_device
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
@@ -29,11 +29,13 @@ _SERIAL = itertools.count(1)
 
 def fit_devices(
     container: Container, external_ids: Iterable[str], fitted_at: datetime = LONG_AGO
-) -> None:
-    """Register each device and fit it to a wearer of its own from ``fitted_at`` on."""
+) -> dict[str, str]:
+    """Register each device, fit it to a wearer of its own from ``fitted_at`` on and issue it a
+    key for the HTTP doors; returns the keys by device."""
     external_ids = list(external_ids)
+    keys: dict[str, str] = {}
     if not external_ids:
-        return
+        return keys
     with container.uow() as uow:
         people.ensure_reference_data(uow)
         team = people.add_team(
@@ -69,16 +71,19 @@ def fit_devices(
                 holder_id=person,
                 fitted_at=fitted_at,
             )
+            keys[external_id] = issue_key(uow, SYSTEM, device)
+    return keys
 
 
 def door_intake(
     bus: Bus, metrics: GatewayMetrics, register: Container, fitted: Iterable[str]
-) -> Intake:
-    """An intake that lets in the devices ``fitted`` (registered and fitted long ago) only."""
-    fit_devices(register, fitted)
+) -> tuple[Intake, dict[str, str]]:
+    """An intake that lets in the devices ``fitted`` (registered and fitted long ago) only, and
+    their keys for the HTTP doors."""
+    keys = fit_devices(register, fitted)
     with register.uow() as uow:
         known = KnownDevices.load(uow)
-    return Intake(bus, metrics, known, Quarantine(register.uow))
+    return Intake(bus, metrics, known, Quarantine(register.uow)), keys
 
 
 def quarantined(register: Container) -> list[tuple[str, str, str]]:

@@ -61,14 +61,14 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
         update={"gateway_tcp_ports": "", "gateway_osmand_port": 0, "gateway_owntracks_port": 0}
     )
     received = _collect(container)
-    fit_devices(container, ["902064", "alice/phone", "bob/tablet"])
+    keys = fit_devices(container, ["902064", "alice/phone", "bob/tablet"])
     running = await gateway_service.start(container, mqtt=False)
     osmand_url = f"http://127.0.0.1:{running.port('osmand')}"
     owntracks_url = f"http://127.0.0.1:{running.port('owntracks')}"
     try:
         async with httpx.AsyncClient() as http:
             ok = await http.get(
-                f"{osmand_url}/?id=902064&lat=42.06288&lon=-88.23412"
+                f"{osmand_url}/{keys['902064']}?id=902064&lat=42.06288&lon=-88.23412"
                 "&timestamp=2016-01-27T18%3A55%3A47Z&hdop=6.0&speed=1.0"
             )
             assert ok.status_code == 200
@@ -79,11 +79,15 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
             assert impossible.status_code == 400
             body = (FIXTURES / "owntracks" / "test" / "location-5s.json").read_bytes()
             headers = {"X-Limit-U": "alice", "X-Limit-D": "phone"}
-            ot = await http.post(owntracks_url, content=body, headers=headers)
+            alice = ("alice", keys["alice/phone"])
+            ot = await http.post(owntracks_url, content=body, headers=headers, auth=alice)
             assert ot.status_code == 200
             assert ot.json() == []
             checked_in = await http.post(f"{owntracks_url}/?u=alice&d=phone", content=b"")
             assert checked_in.json() == []
+            # Someone who knows only the device's name cannot report as it.
+            forged = await http.post(owntracks_url, content=body, headers=headers)
+            assert forged.status_code == 401
             lat_missing = FIXTURES / "owntracks" / "test" / "location-lat-missing.json"
             rejected = await http.post(
                 f"{owntracks_url}/?u=a&d=b", content=lat_missing.read_bytes()
@@ -92,7 +96,7 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
             assert "lat" in rejected.text
             # The app's basic-auth user names the device when the X-Limit headers are absent.
             basic = await http.post(
-                f"{owntracks_url}/?d=tablet", content=body, auth=("bob", "secret")
+                f"{owntracks_url}/?d=tablet", content=body, auth=("bob", keys["bob/tablet"])
             )
             assert basic.status_code == 200
             # A device nobody registered is refused, and kept where the centre can find it.
@@ -105,6 +109,7 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
         await running.close()
     assert [f.device_id for f in received] == ["902064", "alice/phone", "bob/tablet"]
     assert quarantined(container) == [
+        ("owntracks", "alice/phone", "bad_device_key"),
         ("osmand", "999999", "unknown_device"),
         ("owntracks", "eve/phone", "unknown_device"),
     ]
@@ -180,16 +185,20 @@ async def test_the_osmand_port_answers_200_or_400_with_keep_alive(register: Cont
         received.extend(batch)
 
     bus.subscribe(Topic.FIXES, handler)
-    intake = door_intake(bus, GatewayMetrics(), register, ["123456", "777", "JSON1"])
+    intake, keys = door_intake(bus, GatewayMetrics(), register, ["123456", "777", "JSON1"])
     server = await HttpDoor(OSMAND, intake, CLOCK).start("127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            first = await http.get("/?id=123456&timestamp=1377177267&lat=60.0&lon=30.0")
-            second = await http.post("/", params={"id": "777", "location": "51.5,-0.1"})
+            first = await http.get(
+                f"/{keys['123456']}?id=123456&timestamp=1377177267&lat=60.0&lon=30.0"
+            )
+            second = await http.post(
+                f"/{keys['777']}", params={"id": "777", "location": "51.5,-0.1"}
+            )
             bad = await http.get("/?id=1&lat=abc&lon=1")
             json_body = await http.post(
-                "/",
+                f"/{keys['JSON1']}",
                 json={
                     "device_id": "JSON1",
                     "location": {"coords": {"latitude": 1.0, "longitude": 2.0}},
@@ -227,7 +236,7 @@ async def test_owntracks_over_real_mqtt(register: Container) -> None:
     bus.subscribe(Topic.FIXES, handler)
     ready = asyncio.Event()
     user = f"t{uuid.uuid4().hex[:8]}"
-    intake = door_intake(bus, metrics, register, [f"{user}/phone"])
+    intake, _keys = door_intake(bus, metrics, register, [f"{user}/phone"])
     task = asyncio.create_task(run_subscriber("mqtt://127.0.0.1:1883", intake, CLOCK, ready))
     try:
         await asyncio.wait_for(ready.wait(), 5)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.gateways.fitting import door_intake
+from tests.gateways.fitting import door_intake, quarantined
 from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
@@ -28,6 +28,7 @@ class Port:
     bus: InMemoryBus
     metrics: GatewayMetrics
     received: list[Fix]
+    keys: dict[str, str]
 
 
 @pytest.fixture
@@ -40,9 +41,9 @@ async def port(register: Container) -> AsyncIterator[Port]:
 
     bus.subscribe(Topic.FIXES, handler)
     metrics = GatewayMetrics()
-    intake = door_intake(bus, metrics, register, FITTED)
+    intake, keys = door_intake(bus, metrics, register, FITTED)
     server = await HttpDoor(OSMAND, intake, CLOCK, idle_timeout_s=0.3).start("127.0.0.1", 0)
-    yield Port(server.sockets[0].getsockname()[1], bus, metrics, received)
+    yield Port(server.sockets[0].getsockname()[1], bus, metrics, received, keys)
     server.close()
     await server.wait_closed()
     await bus.close()
@@ -51,8 +52,8 @@ async def port(register: Container) -> AsyncIterator[Port]:
 FITTED = [*(f"dev{i}" for i in range(5)), "devx", "devf", "last", "split"]
 
 
-def _get(query: str) -> bytes:
-    return f"GET /?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+def _get(query: str, key: str = "") -> bytes:
+    return f"GET /{key}?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
 
 
 async def _read_all(reader: asyncio.StreamReader) -> bytes:
@@ -61,10 +62,17 @@ async def _read_all(reader: asyncio.StreamReader) -> bytes:
 
 async def test_pipelined_requests_are_answered_in_order_and_published_in_order(port: Port) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port.number)
-    good = [_get(f"id=dev{i}&lat=51.{i}&lon=-0.1&timestamp=1767225000") for i in range(5)]
-    bad = _get("id=devx&lat=north&lon=-0.1")
-    future = _get("id=devf&lat=51&lon=0&timestamp=1799999999")  # years ahead of the clock
-    closing = b"GET /?id=last&lat=1&lon=2 HTTP/1.1\r\nConnection: close\r\n\r\n"
+    keys = port.keys
+    good = [
+        _get(f"id=dev{i}&lat=51.{i}&lon=-0.1&timestamp=1767225000", keys[f"dev{i}"])
+        for i in range(5)
+    ]
+    bad = _get("id=devx&lat=north&lon=-0.1", keys["devx"])
+    # Years ahead of the clock:
+    future = _get("id=devf&lat=51&lon=0&timestamp=1799999999", keys["devf"])
+    closing = (
+        f"GET /{keys['last']}?id=last&lat=1&lon=2 HTTP/1.1\r\nConnection: close\r\n\r\n"
+    ).encode()
     writer.write(good[0] + good[1] + bad + good[2] + future + good[3] + good[4] + closing)
     answers = (await _read_all(reader)).split(b"HTTP/1.1 ")[1:]
     writer.close()
@@ -89,7 +97,9 @@ async def test_a_post_body_split_across_packets_is_awaited(port: Port) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port.number)
     body = b"id=split&lat=10.5&lon=20.25"
     head = (
-        b"POST / HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"POST /"
+        + port.keys["split"].encode()
+        + b" HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
     )
     for piece in (head[:10], head[10:] + body[:5], body[5:]):
@@ -128,3 +138,22 @@ async def test_a_silent_connection_is_closed_after_the_idle_timeout(port: Port) 
     writer.write(b"GET /?id=1&lat=1&lon=1 HTTP/1.1\r\n")  # half a head, then silence
     assert await _read_all(reader) == b""
     writer.close()
+
+
+async def test_a_report_without_the_device_key_is_refused_and_kept(
+    port: Port, register: Container
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port.number)
+    query = "id=dev0&lat=52.4&lon=-1.9&timestamp=1767225000"
+    no_key = _get(query)
+    someone_elses = _get(query, port.keys["dev1"])
+    made_up = _get(query, "not-a-key")
+    writer.write(no_key + someone_elses + made_up + _get(query, port.keys["dev0"]))
+    writer.write_eof()
+    answers = (await _read_all(reader)).split(b"HTTP/1.1 ")[1:]
+    writer.close()
+    assert [a[:3] for a in answers] == [b"401", b"401", b"401", b"200"]
+    await port.bus.drain()
+    assert len(port.received) == 1
+    assert port.metrics.rejections("osmand") == {"bad_device_key": 3}
+    assert quarantined(register) == [("osmand", "dev0", "bad_device_key")] * 3

@@ -32,7 +32,7 @@ def _report(device: str, minutes_ago: int) -> Fix:
 
 async def _refuse(container: Container) -> None:
     bus = InMemoryBus()
-    intake = door_intake(bus, GatewayMetrics(), container, ["fitted-tag"])
+    intake, _keys = door_intake(bus, GatewayMetrics(), container, ["fitted-tag"])
     fixes = [_report("356938035643809", m) for m in (3, 2, 1)] + [_report("fitted-tag", 1)]
     screened = await intake.publish("osmand", fixes)
     assert len(screened.good) == 1

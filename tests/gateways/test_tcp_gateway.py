@@ -16,7 +16,7 @@ from vigil.clock import FrozenClock
 from vigil.gateways import gt06, registry
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.metrics import GatewayMetrics
-from vigil.gateways.tcp import Limits, StreamGateway
+from vigil.gateways.tcp import Limits, Network, StreamGateway, parse_networks
 from vigil.tracking.model import Alarm, Fix
 
 CLOCK = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -46,13 +46,14 @@ class Harness:
         register: Container,
         bus: InMemoryBus | None = None,
         fitted: tuple[str, ...] = FITTED,
+        networks: tuple[Network, ...] = (),
     ) -> None:
         self.bus = bus or InMemoryBus()
         self.metrics = GatewayMetrics()
         self.received: list[Fix] = []
         self.bus.subscribe(Topic.FIXES, self._collect)
-        intake = door_intake(self.bus, self.metrics, register, fitted)
-        self.gateway = StreamGateway(registry.get(protocol), intake, CLOCK, limits)
+        intake, _keys = door_intake(self.bus, self.metrics, register, fitted)
+        self.gateway = StreamGateway(registry.get(protocol), intake, CLOCK, limits, networks)
         self.server: asyncio.Server | None = None
 
     async def _collect(self, batch: list[Fix]) -> None:
@@ -322,3 +323,28 @@ async def test_records_from_before_a_tag_was_fitted_are_kept_aside_then_acknowle
         assert quarantined(register) == [("gt06", "123456789012345", "not_allocated")]
     finally:
         await harness.close()
+
+
+@pytest.mark.parametrize(
+    ("networks", "answered"), [("10.64.0.0/10", False), ("10.64.0.0/10, 127.0.0.0/8", True)]
+)
+async def test_only_the_tags_network_may_connect_where_one_is_set(
+    register: Container, networks: str, answered: bool
+) -> None:
+    harness = Harness("teltonika", Limits(), register, networks=parse_networks(networks))
+    port = await harness.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(TELTONIKA_LOGIN)
+        answer = await asyncio.wait_for(reader.read(1), 2)
+        writer.close()
+        assert answer == (b"\x01" if answered else b"")
+        refused = harness.metrics.rejections("teltonika").get("network_refused", 0)
+        assert refused == (0 if answered else 1)
+    finally:
+        await harness.close()
+
+
+def test_a_mistyped_network_is_named() -> None:
+    with pytest.raises(ValueError, match=r"10\.0\.0\.300"):
+        parse_networks("10.0.0.0/8, 10.0.0.300")

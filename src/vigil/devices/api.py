@@ -91,6 +91,19 @@ def remove(
         return service.get_device(uow, principal, device_id).as_dict()
 
 
+class DeviceKey(BaseModel):
+    device_id: int
+    key: str = Field(description="Shown once; the phone sends it with every report.")
+
+
+@router.post("/devices/{device_id}/key", status_code=status.HTTP_201_CREATED)
+def issue_key(device_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> DeviceKey:
+    """A new key for a phone or app reporting through the OsmAnd or OwnTracks HTTP door; the
+    device's previous key stops working when the doors next refresh their register."""
+    with c.uow() as uow:
+        return DeviceKey(device_id=device_id, key=service.issue_key(uow, principal, device_id))
+
+
 @router.get("/device-holders/{external_id}")
 def holder(
     external_id: str, principal: ApiPrincipal, c: ContainerDep, at: AwareDatetime | None = None

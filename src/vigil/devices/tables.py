@@ -15,6 +15,8 @@ devices = Table(
     Column("model", String(120), nullable=True),
     Column("status", String(20), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # SHA-256 of the key Vigil issued for a phone's HTTP door (the key itself is shown once).
+    Column("key_hash", String(64), nullable=True),
 )
 
 device_allocations = Table(

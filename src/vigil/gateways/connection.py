@@ -32,6 +32,7 @@ class PublishingConnection(asyncio.Protocol):
         self.idle_timeout_s = idle_timeout_s
         self.max_pending = max_pending
         self.peer = ""
+        self.peer_host = ""
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_running_loop()
         self.last_read = self.loop.time()
@@ -64,6 +65,7 @@ class PublishingConnection(asyncio.Protocol):
         info = transport.get_extra_info("peername")
         is_pair = isinstance(info, tuple) and len(info) >= 2
         self.peer = f"{info[0]}:{info[1]}" if is_pair else str(info)
+        self.peer_host = str(info[0]) if is_pair else ""
         self.idle_timer = self.loop.call_later(self.idle_timeout_s, self._check_idle)
         self.opened()
 

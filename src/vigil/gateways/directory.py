@@ -11,19 +11,22 @@ are sent again by the device, so nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from vigil.db.uow import UnitOfWork
-from vigil.devices.service import allocation_spans
+from vigil.devices.service import allocation_spans, key_hash, key_hashes
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
 
 UNKNOWN_DEVICE = "unknown_device"
 NOT_ALLOCATED = "not_allocated"
+# A report through a door that carries per-device keys, without the device's current key.
+BAD_DEVICE_KEY = "bad_device_key"
 
 # (fitted at, removed at or None while still fitted)
 Span = tuple[datetime, datetime | None]
@@ -36,16 +39,20 @@ class DeviceCheck(Protocol):
     def knows(self, device_id: str) -> bool:
         """Whether the device is registered at all (a login says no more than that)."""
 
+    def key_refusal(self, device_id: str, key: str | None) -> str | None:
+        """Why ``key`` does not prove a report comes from ``device_id``, or None if it does."""
+
 
 @dataclass(frozen=True)
 class KnownDevices:
     """One snapshot of the register: every device's external id and the spans it was fitted."""
 
     spans: Mapping[str, Sequence[Span]] = field(default_factory=dict)
+    key_hashes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, uow: UnitOfWork) -> KnownDevices:
-        return cls(allocation_spans(uow))
+        return cls(allocation_spans(uow), key_hashes(uow))
 
     def refusal(self, device_id: str, at: datetime) -> str | None:
         spans = self.spans.get(device_id)
@@ -58,6 +65,12 @@ class KnownDevices:
 
     def knows(self, device_id: str) -> bool:
         return device_id in self.spans
+
+    def key_refusal(self, device_id: str, key: str | None) -> str | None:
+        expected = self.key_hashes.get(device_id)
+        if expected is None or key is None:
+            return BAD_DEVICE_KEY
+        return None if hmac.compare_digest(expected, key_hash(key)) else BAD_DEVICE_KEY
 
 
 class DeviceDirectory:
@@ -73,6 +86,9 @@ class DeviceDirectory:
 
     def knows(self, device_id: str) -> bool:
         return self.current.knows(device_id)
+
+    def key_refusal(self, device_id: str, key: str | None) -> str | None:
+        return self.current.key_refusal(device_id, key)
 
     def _load(self) -> KnownDevices:
         with self._unit_of_work() as uow:

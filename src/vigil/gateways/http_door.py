@@ -22,7 +22,8 @@ from datetime import datetime
 from vigil.clock import Clock
 from vigil.gateways import osmand, owntracks
 from vigil.gateways.connection import PublishingConnection
-from vigil.gateways.intake import Intake, Screened
+from vigil.gateways.directory import BAD_DEVICE_KEY
+from vigil.gateways.intake import Intake, PresentedKey, Screened
 from vigil.gateways.model import Decoded, DecodeError
 from vigil.gateways.quarantine import Refused
 from vigil.tracking.model import Fix
@@ -36,6 +37,7 @@ _METHODS = frozenset({"GET", "POST", "PUT"})
 
 @dataclass(frozen=True)
 class Request:
+    path: str
     query: str
     headers: dict[str, str]  # lower-case names
     body: bytes
@@ -48,6 +50,8 @@ class DoorProtocol:
     name: str
     max_body: int
     decode: Callable[[Request, datetime], Decoded]
+    # The device key the request carries, if any (every report through a door must have one).
+    key: Callable[[Request], str | None]
     ok: bytes
 
 
@@ -56,22 +60,41 @@ def _decode_osmand(request: Request, now: datetime) -> Decoded:
     return osmand.decode_request(request.query, request.body, content_type, now)
 
 
-def _basic_user(headers: dict[str, str]) -> str | None:
+def _path_key(request: Request) -> str | None:
+    """Traccar Client and OsmAnd send only their id, but keep the path of the server URL they
+    are given, so the key rides there (``http://host:5055/<key>``) and never in the query
+    string, which is kept with each fix as its raw frame."""
+    key = request.path.strip("/")
+    return key or None
+
+
+def _basic_credentials(headers: dict[str, str]) -> tuple[str, str] | None:
     scheme, _, value = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        user, _, _password = base64.b64decode(value, validate=True).decode().partition(":")
+        user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise DecodeError("malformed", "authorization: not valid basic credentials") from exc
-    return user
+    return user, password
+
+
+def _owntracks_key(request: Request) -> str | None:
+    """The OwnTracks app's HTTP mode sends its password by basic auth."""
+    try:
+        credentials = _basic_credentials(request.headers)
+    except DecodeError:
+        return None
+    return credentials[1] if credentials else _path_key(request)
 
 
 def _decode_owntracks(request: Request, now: datetime) -> Decoded:
     """OwnTracks HTTP mode: user and device from X-Limit-U/-D (or ?u=&d=), else the basic-auth
     user; the JSON message in the body."""
     query = dict(osmand.query_pairs(request.query))
-    user = request.headers.get("x-limit-u") or query.get("u") or _basic_user(request.headers)
+    credentials = _basic_credentials(request.headers)
+    basic_user = credentials[0] if credentials else None
+    user = request.headers.get("x-limit-u") or query.get("u") or basic_user
     device = owntracks.identity(user, request.headers.get("x-limit-d") or query.get("d"))
     return owntracks.decode_payload(request.body, device, now)
 
@@ -82,11 +105,19 @@ def _ok(content_type: str, body: bytes) -> bytes:
 
 
 OSMAND = DoorProtocol(
-    osmand.NAME, osmand.MAX_BODY, _decode_osmand, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    osmand.NAME,
+    osmand.MAX_BODY,
+    _decode_osmand,
+    _path_key,
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 )
 # The app expects a JSON array back (messages for it; Vigil sends none).
 OWNTRACKS = DoorProtocol(
-    owntracks.NAME, owntracks.MAX_BODY, _decode_owntracks, _ok("application/json", b"[]")
+    owntracks.NAME,
+    owntracks.MAX_BODY,
+    _decode_owntracks,
+    _owntracks_key,
+    _ok("application/json", b"[]"),
 )
 
 
@@ -200,16 +231,20 @@ class _HttpConnection(PublishingConnection):
             return None
         body = bytes(buffer[start : start + length])
         del buffer[: start + length]
-        _, _, query = parts[1].partition("?")
+        path, _, query = parts[1].partition("?")
+        request = Request(path, query, headers, body)
         try:
-            decoded = self.protocol.decode(Request(query, headers, body), self.clock.now())
+            decoded = self.protocol.decode(request, self.clock.now())
         except DecodeError as exc:
             self.intake.rejected(self.name, exc.reason, exc.detail, self.peer)
             return _response("400 Bad Request", str(exc)), Screened(), keep_alive
-        screened = self.intake.screen(self.name, decoded.fixes)
+        presented = PresentedKey(self.protocol.key(request))
+        screened = self.intake.screen(self.name, decoded.fixes, presented)
         if decoded.fixes and not screened.good:
             # Answered only after the refusals are kept (the flusher stores them first).
-            if screened.held:
+            if any(held.reason == BAD_DEVICE_KEY for held in screened.held):
+                answer = _response("401 Unauthorized", "device key: missing or wrong")
+            elif screened.held:
                 answer = _response("403 Forbidden", "device: not registered and fitted")
             else:
                 answer = _response("400 Bad Request", "fix: rejected (see gateway metrics)")

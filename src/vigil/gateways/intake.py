@@ -18,6 +18,13 @@ log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
+class PresentedKey:
+    """The device key a report came with (None: it came with none)."""
+
+    key: str | None
+
+
+@dataclass(frozen=True)
 class Screened:
     """What one read or request produced: fixes to publish and refusals to keep."""
 
@@ -41,15 +48,22 @@ class Intake:
         self.devices = devices
         self.quarantine = quarantine
 
-    def screen(self, protocol: str, fixes: list[Fix]) -> Screened:
+    def screen(
+        self, protocol: str, fixes: list[Fix], presented: PresentedKey | None = None
+    ) -> Screened:
         """Split fixes into those an engine may see (in order) and refusals to quarantine;
-        malformed fixes are only counted and logged, since they name no device to look for."""
+        malformed fixes are only counted and logged, since they name no device to look for.
+        ``presented`` is the key a door that carries per-device keys was given (None where the
+        channel cannot carry one or is authenticated otherwise)."""
         good: list[Fix] = []
         refused: list[Refused] = []
+        devices = self.devices
         for fix in fixes:
             reason = validate.problem(fix)
             if reason is None:
-                reason = self.devices.refusal(fix.device_id, fix.fix_time)
+                reason = devices.refusal(fix.device_id, fix.fix_time)
+                if reason is None and presented is not None:
+                    reason = devices.key_refusal(fix.device_id, presented.key)
                 if reason is None:
                     good.append(fix)
                     continue

@@ -14,7 +14,7 @@ from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import metrics_for
 from vigil.gateways.mqtt import run_subscriber
 from vigil.gateways.quarantine import Quarantine
-from vigil.gateways.tcp import Limits, StreamGateway
+from vigil.gateways.tcp import Limits, StreamGateway, parse_networks
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -68,8 +68,9 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
     running = Running()
     running.tasks.append(asyncio.create_task(directory.run()))
     host = settings.gateway_host
+    networks = parse_networks(settings.gateway_tcp_allowed_networks)
     for name, port in parse_ports(settings.gateway_tcp_ports).items():
-        gateway = StreamGateway(registry.get(name), intake, container.clock, limits)
+        gateway = StreamGateway(registry.get(name), intake, container.clock, limits, networks)
         try:
             running.servers[name] = await gateway.start(host, port)
         except OSError as exc:  # one busy port must not stop the others or the web app

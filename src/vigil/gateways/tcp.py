@@ -13,6 +13,7 @@ arrival, one publish per read, acks in order after the publish, backpressure, id
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -41,14 +42,48 @@ class Limits:
     max_pending_reads: int = 8
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """``"10.64.0.0/10, 192.0.2.7"`` → networks; empty means any address may connect."""
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"gateway_tcp_allowed_networks: {item!r} is not a network") from exc
+    return tuple(networks)
+
+
+def allowed(host: str, networks: tuple[Network, ...]) -> bool:
+    if not networks:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
 class StreamGateway:
-    def __init__(self, protocol: Protocol, intake: Intake, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self,
+        protocol: Protocol,
+        intake: Intake,
+        clock: Clock,
+        limits: Limits,
+        networks: tuple[Network, ...] = (),
+    ) -> None:
         if protocol.split_frames is None:
             raise ValueError(f"{protocol.name} is not a stream protocol")
         self.protocol = protocol
         self.intake = intake
         self.clock = clock
         self.limits = limits
+        # The TCP protocols carry only an IMEI, which is printed on the tag: where the tags'
+        # network is known (the operator's APN), only it may connect.
+        self.networks = networks
         self.connections = 0
 
     async def start(self, host: str, port: int) -> asyncio.Server:
@@ -77,6 +112,9 @@ class _Connection(PublishingConnection):
     def opened(self) -> None:
         self.gateway.connections += 1
         self.metrics.count(self.name, "connection_opened")
+        if not allowed(self.peer_host, self.gateway.networks):
+            self.intake.rejected(self.name, "network_refused", "not an allowed network", self.peer)
+            self.close()
 
     def lost(self) -> None:
         self.gateway.connections -= 1

@@ -10,6 +10,7 @@ from tests.conftest import START
 from tests.people.registry import as_user, build_registry, person_body
 from vigil.bootstrap import Container
 from vigil.devices.service import person_for_device
+from vigil.gateways.directory import KnownDevices
 
 IMEI = "356938035643809"
 
@@ -130,3 +131,23 @@ def test_officers_see_only_devices_of_their_caseload(
         "/api/devices", json={"external_id": "356938035643825", "type": "gps_tag"}, headers=officer
     )
     assert refused.status_code == 403
+
+
+def test_a_device_key_is_issued_once_by_the_centre_and_a_new_one_retires_it(
+    client: TestClient, container: Container
+) -> None:
+    _person_id, headers = _setup(client, container)
+    device = client.post(
+        "/api/devices", json={"external_id": "phone-7", "type": "gps_tag"}, headers=headers
+    ).json()
+    first = client.post(f"/api/devices/{device['id']}/key", headers=headers)
+    assert first.status_code == 201
+    second = client.post(f"/api/devices/{device['id']}/key", headers=headers).json()["key"]
+    assert len(second) >= 43 and second != first.json()["key"]
+    with container.uow() as uow:
+        known = KnownDevices.load(uow)
+    assert known.key_refusal("phone-7", second) is None
+    assert known.key_refusal("phone-7", first.json()["key"]) == "bad_device_key"
+    assert client.post("/api/devices/999999/key", headers=headers).status_code == 404
+    officer = as_user(client, "officer")
+    assert client.post(f"/api/devices/{device['id']}/key", headers=officer).status_code == 403

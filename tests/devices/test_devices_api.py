@@ -143,7 +143,8 @@ def test_a_device_key_is_issued_once_by_the_centre_and_a_new_one_retires_it(
     first = client.post(f"/api/devices/{device['id']}/key", headers=headers)
     assert first.status_code == 201
     second = client.post(f"/api/devices/{device['id']}/key", headers=headers).json()["key"]
-    assert len(second) >= 43 and second != first.json()["key"]
+    assert len(second) >= 43
+    assert second != first.json()["key"]
     with container.uow() as uow:
         known = KnownDevices.load(uow)
     assert known.key_refusal("phone-7", second) is None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_service
+from vigil.bus import memory
 from vigil.bus.codec import CodecError, decode, encode
 from vigil.bus.delivery import DeliveryPolicy
 from vigil.bus.memory import InMemoryBus
@@ -86,6 +87,46 @@ async def test_in_memory_bus_delivers_batches_in_order_to_every_subscriber() -> 
     assert first == fixes
     assert second == fixes
     await bus.close()
+
+
+async def test_in_memory_publish_returns_only_once_every_subscriber_has_handled_it() -> None:
+    # A gateway answers its device when publish returns: by then the fix must be stored.
+    bus = InMemoryBus()
+    stored: list[Any] = []
+
+    async def slow_store(batch: list[Any]) -> None:
+        await asyncio.sleep(0.05)
+        stored.extend(batch)
+
+    bus.subscribe(Topic.FIXES, slow_store)
+    fixes = [_fix("a", n) for n in range(3)]
+    await bus.publish(Topic.FIXES, fixes, key="a")
+    assert stored == fixes
+    await bus.close()
+
+
+async def test_a_publish_still_waiting_when_the_bus_stops_fails_rather_than_hangs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(memory, "CLOSE_WAIT_S", 0.1)
+    bus = InMemoryBus()
+    stuck = asyncio.Event()
+
+    async def never_finishes(batch: list[Any]) -> None:
+        stuck.set()
+        await asyncio.Event().wait()
+
+    bus.subscribe(Topic.FIXES, never_finishes)
+    waiting = asyncio.create_task(bus.publish(Topic.FIXES, [_fix("a", 0)], key="a"))
+    await stuck.wait()
+    late = asyncio.create_task(bus.publish(Topic.FIXES, [_fix("a", 1)], key="a"))
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(bus.close())
+    with pytest.raises(ConnectionError):
+        await waiting
+    with pytest.raises(ConnectionError):
+        await late
+    await closing
 
 
 async def test_in_memory_bus_dead_letters_a_message_its_handler_cannot_take_and_keeps_going() -> (

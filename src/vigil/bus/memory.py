@@ -27,11 +27,34 @@ class HeldDeadLetters:
         self.held.append((topic, payload, error))
 
 
+class _Receipt:
+    """One publish's messages on one queue: done when the subscriber has handled them all (or
+    stored the ones it could not handle as dead letters)."""
+
+    __slots__ = ("future", "waiting")
+
+    def __init__(self, count: int) -> None:
+        self.waiting = count
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def handled(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0 and not self.future.done():
+            self.future.set_result(None)
+
+    def lost(self) -> None:
+        if not self.future.done():
+            self.future.set_exception(ConnectionError("the in-process bus stopped first"))
+
+
 class InMemoryBus:
     """Each subscriber drains its own queue in micro-batches, so a slow one blocks nobody else.
 
     ``publish`` waits when a subscriber's queue is full (backpressure), rather than dropping: a
-    dropped fix could be a missed violation.
+    dropped fix could be a missed violation. With ``confirm`` (the default) it also returns only
+    once every subscriber has handled the messages, so a gateway that answers a device after the
+    publish answers after the fix is stored, as it does with NATS once the stream has it; nothing
+    lives only in this process's memory when a device has been told it may forget it.
     """
 
     def __init__(
@@ -41,6 +64,7 @@ class InMemoryBus:
         *,
         dead_letters: DeadLetterSink | None = None,
         policy: DeliveryPolicy | None = None,
+        confirm: bool = True,
     ) -> None:
         self.dead_letters = dead_letters or HeldDeadLetters()
         self.policy = policy or DeliveryPolicy()
@@ -49,19 +73,28 @@ class InMemoryBus:
         self._tasks: list[asyncio.Task[None]] = []
         self._max_queue = max_queue
         self._max_batch = max_batch
+        self._confirm = confirm
 
     def subscribe(self, topic: Topic, handler: Handler) -> None:
         self._handlers[topic].append(handler)
 
     async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
+        if not messages:
+            return
+        receipts: list[_Receipt] = []
         for index, _handler in enumerate(self._handlers[topic]):
             queue = self._queue(topic, index)
+            receipt = _Receipt(len(messages)) if self._confirm else None
+            if receipt is not None:
+                receipts.append(receipt)
             for message in messages:
                 # Only a full queue suspends the publisher; otherwise no await per fix.
                 if queue.full():
-                    await queue.put(message)
+                    await queue.put((message, receipt))
                 else:
-                    queue.put_nowait(message)
+                    queue.put_nowait((message, receipt))
+        if receipts:
+            await asyncio.gather(*(receipt.future for receipt in receipts))
 
     def _queue(self, topic: Topic, index: int) -> asyncio.Queue[Any]:
         slot = (topic, index)
@@ -83,10 +116,14 @@ class InMemoryBus:
             batch = [await queue.get()]
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
+            handled = False
             try:
-                await delivery.deliver(batch)
+                await delivery.deliver([message for message, _receipt in batch])
+                handled = True
             finally:
-                for _ in batch:
+                for _message, receipt in batch:
+                    if receipt is not None:
+                        receipt.handled() if handled else receipt.lost()
                     queue.task_done()
 
     async def start(self) -> None:
@@ -106,5 +143,10 @@ class InMemoryBus:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for queue in self._queues.values():  # publishers still waiting are told, not left hanging
+            while not queue.empty():
+                _message, receipt = queue.get_nowait()
+                if receipt is not None:
+                    receipt.lost()
         self._tasks.clear()
         self._queues.clear()

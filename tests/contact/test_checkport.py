@@ -101,7 +101,7 @@ def test_check_port_refuses_oversize_and_malformed_requests_without_failing(
             uow, role=security_service.Role.PRISON_SYSTEM, name="phones"
         )
     auth = bearer(token)
-    big = b"{" + b" " * (checkport.MAX_SMALL_BODY + 1) + b"}"
+    big = b"{" + b" " * (checkport.MAX_BODY + 1) + b"}"
     assert asyncio.run(_exchange(container, _request(b"{nope", auth), 1)) == [
         (422, {"detail": [{"field": "body", "reason": "must be a JSON object"}]})
     ]

@@ -106,7 +106,16 @@ async def list_alerts(
     return {"alerts": await asyncio.to_thread(work)}
 
 
-@router.get("/stream")
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "A server-sent event stream of alert changes.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> StreamingResponse:
     """Server-sent events: every change to an alert the user may see, as it commits.
 

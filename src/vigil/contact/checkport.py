@@ -23,12 +23,13 @@ from typing import Any
 
 from vigil.bootstrap import Container
 from vigil.contact import service
-from vigil.contact.api import MAX_SMALL_BODY, call_check_body
+from vigil.contact.api import call_check_body
 from vigil.contact.index import shared_index
 from vigil.errors import ValidationError
 from vigil.logs import get_logger
 from vigil.security.model import PermissionDenied
 from vigil.web.auth import bearer_principal
+from vigil.web.limits import limit_for
 
 log = get_logger(__name__)
 
@@ -69,6 +70,10 @@ def _detail(status: int, detail: Any, extra: str = "", close: bool = False) -> b
 
 _OK_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
 _BEARER = "www-authenticate: Bearer\r\n"
+
+
+# The same cap as the check on the web app's port.
+MAX_BODY = limit_for("/api/contact/call-check")
 
 
 class CallCheckHandler:
@@ -179,8 +184,8 @@ class CheckProtocol(asyncio.Protocol):
                 close = True
                 break
             length_text = headers.get("content-length", "0")
-            if not length_text.isdigit() or int(length_text) > MAX_SMALL_BODY:
-                out.append(_detail(413, f"body: larger than {MAX_SMALL_BODY} bytes", close=True))
+            if not length_text.isdigit() or int(length_text) > MAX_BODY:
+                out.append(_detail(413, f"body: larger than {MAX_BODY} bytes", close=True))
                 close = True
                 break
             length = int(length_text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -16,14 +17,19 @@ from vigil import __version__
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.security.model import OutOfScope, PermissionDenied
+from vigil.web import openapi
 from vigil.web.auth import LoginRequired
+from vigil.web.limits import BodyLimit
 from vigil.web.navigation import NavItem
 from vigil.web.templating import build_environment, render
 
 STATIC_DIR = Path(__file__).with_name("static")
+# What FastAPI answers (400) when reading a body fails other than by invalid JSON.
+UNPARSEABLE_BODY = "There was an error parsing the body"
 
 # Each part with an HTTP surface lists its module here; a module exposes ``router`` and may expose
-# ``NAVIGATION`` (a list of NavItem) for the header and home pages.
+# ``NAVIGATION`` (a list of NavItem) for the header and home pages and ``OPENAPI_PATHS`` for
+# routes it serves outside FastAPI's routing.
 ROUTER_MODULES: tuple[str, ...] = (
     "vigil.security.pages",
     "vigil.security.api",
@@ -64,6 +70,8 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     out = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        if error.get("type") == "json_invalid":
+            location = []  # the position in the text, not a field: the body as a whole is wrong
         out.append({"field": ".".join(location) or "body", "reason": str(error.get("msg"))})
     return out
 
@@ -79,11 +87,15 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.templates = build_environment()
     navigation: list[NavItem] = []
+    extra_paths: dict[str, Any] = {}
     for module_name in ROUTER_MODULES:
         module = importlib.import_module(module_name)
         app.include_router(module.router)
         navigation.extend(getattr(module, "NAVIGATION", []))
+        extra_paths |= getattr(module, "OPENAPI_PATHS", {})
     app.state.navigation = navigation
+    app.add_middleware(BodyLimit)
+    openapi.install(app, extra_paths)
     app.state.templates.globals["navigation"] = navigation
     # GOV.UK Frontend's precompiled CSS asks for its fonts and images under /assets.
     (STATIC_DIR / "vendor" / "assets").mkdir(parents=True, exist_ok=True)
@@ -127,6 +139,10 @@ def create_app(container: Container) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == UNPARSEABLE_BODY:
+            # JSON the parser gives up on (nested thousands deep) is a bad body like any other.
+            detail = [{"field": "body", "reason": "must be JSON, nested at most a few levels"}]
+            return JSONResponse({"detail": detail}, status_code=422)
         if _wants_html(request) and exc.status_code in (403, 404):
             title = "Page not found" if exc.status_code == 404 else "You do not have access"
             return _error(request, exc.status_code, title, str(exc.detail))

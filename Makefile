@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STATIC := src/vigil/web/static/vendor
 export VIGIL_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test assets install install-dev lint typecheck bench clean
+.PHONY: demo test assets install install-dev lint typecheck bench fuzz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# The long runs of the input-hardening tests: schemathesis with 100 examples per operation and
+# role, and a million fuzzed inputs through each device decoder (figures: docs/security.md).
+fuzz: install-dev
+	VIGIL_FUZZ_EXAMPLES=100 $(BIN)/pytest -q tests/web/test_api_contract.py
+	$(BIN)/pip install --quiet atheris
+	$(BIN)/python bench/fuzz_decoders.py --runs 1000000
 
 typecheck: install-dev
 	$(BIN)/mypy

@@ -11,6 +11,7 @@ from rich.table import Table
 from vigil.bootstrap import build_container
 from vigil.bus import dead_letters
 from vigil.errors import NotFound
+from vigil.security.model import SYSTEM
 from vigil.settings import Settings
 
 app = typer.Typer(help="The message bus: dead letters.")
@@ -26,7 +27,7 @@ def list_command(
     """List dead letters, newest first."""
     container = build_container(Settings())
     with container.uow() as uow:
-        letters = dead_letters.list_dead_letters(uow, limit)
+        letters = dead_letters.list_dead_letters(uow, SYSTEM, limit)
     table = Table(title=f"{len(letters)} dead letter(s)", title_justify="left")
     for column in ("id", "topic", "failed at (UTC)", "status", "error"):
         table.add_column(column)
@@ -47,7 +48,7 @@ def show_command(letter_id: int) -> None:
     container = build_container(Settings())
     try:
         with container.uow() as uow:
-            letter = dead_letters.get_dead_letter(uow, letter_id)
+            letter = dead_letters.get_dead_letter(uow, SYSTEM, letter_id)
     except NotFound as exc:
         console.print(f"[red]No dead letter {letter_id}.[/red]")
         raise typer.Exit(1) from exc
@@ -63,7 +64,7 @@ def replay_command(letter_ids: list[int]) -> None:
     try:
         with container.uow() as uow:
             for letter_id in letter_ids:
-                dead_letters.request_replay(uow, letter_id, actor="cli")
+                dead_letters.request_replay(uow, SYSTEM, letter_id)
             uow.commit()
     except NotFound as exc:
         console.print(f"[red]{exc}: nothing was asked for.[/red]")

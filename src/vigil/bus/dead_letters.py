@@ -23,6 +23,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import NotFound
 from vigil.logs import get_logger
 from vigil.security import audit
+from vigil.security.model import Principal, Role
 
 log = get_logger(__name__)
 
@@ -78,33 +79,39 @@ def count_waiting(uow: UnitOfWork) -> int:
     return int(uow.connection.execute(query).scalar_one())
 
 
-def list_dead_letters(uow: UnitOfWork, limit: int = 100) -> list[DeadLetter]:
+# A letter holds a message's bytes (a position, an alert): administrators only.
+READ_ROLES = (Role.ADMIN,)
+
+
+def list_dead_letters(uow: UnitOfWork, principal: Principal, limit: int = 100) -> list[DeadLetter]:
     """The newest first."""
+    principal.require(*READ_ROLES)
     rows = uow.connection.execute(select(table).order_by(table.c.id.desc()).limit(limit))
     return [_letter(row) for row in rows]
 
 
-def get_dead_letter(uow: UnitOfWork, letter_id: int) -> DeadLetter:
+def get_dead_letter(uow: UnitOfWork, principal: Principal, letter_id: int) -> DeadLetter:
+    principal.require(*READ_ROLES)
     row = uow.connection.execute(select(table).where(table.c.id == letter_id)).first()
     if row is None:
         raise NotFound(f"dead letter {letter_id}")
     return _letter(row)
 
 
-def request_replay(uow: UnitOfWork, letter_id: int, actor: str) -> None:
-    letter = get_dead_letter(uow, letter_id)
+def request_replay(uow: UnitOfWork, principal: Principal, letter_id: int) -> None:
+    letter = get_dead_letter(uow, principal, letter_id)
     if letter.replayed_at is not None:
         return
     now = uow.clock.now()
     uow.connection.execute(
         update(table)
         .where(table.c.id == letter_id)
-        .values(replay_requested_at=now, replay_requested_by=actor)
+        .values(replay_requested_at=now, replay_requested_by=principal.actor)
     )
     audit.record(
         uow.connection,
         at=now,
-        actor=actor,
+        actor=principal.actor,
         action="bus.dead_letter.replay_requested",
         subject_type="dead_letter",
         subject_id=letter_id,

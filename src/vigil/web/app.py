@@ -45,6 +45,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.alerts.api",
     "vigil.gateways.api",
     "vigil.gateways.pages",
+    "vigil.bus.pages",
     "vigil.harm.pages",
     "vigil.harm.api",
     "vigil.evidence.api",

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     pilot_region_capacity: int = Field(default=500, ge=1)
     evidence_signing_key: str = ""  # "<signer>:<base64 32-byte Ed25519 seed>" for evidence packs
     gateway_host: str = "127.0.0.1"  # devices on a network need 0.0.0.0 or the LAN address
+    # A door of its own on another interface: "osmand=10.20.0.5,teltonika=10.30.0.5".
+    gateway_hosts: str = ""
     gateway_tcp_ports: str = "teltonika:5027,gt06:5023,watch:5093"
     # Networks the TCP tags may connect from (e.g. the mobile operator's APN), comma-separated
     # CIDRs; empty lets any address connect.

@@ -58,13 +58,20 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
     container: Container,
 ) -> None:
     container.settings = container.settings.model_copy(
-        update={"gateway_tcp_ports": "", "gateway_osmand_port": 0, "gateway_owntracks_port": 0}
+        update={
+            "gateway_tcp_ports": "",
+            "gateway_osmand_port": 0,
+            "gateway_owntracks_port": 0,
+            "gateway_hosts": "owntracks=127.0.0.2",  # a door on an interface of its own
+        }
     )
     received = _collect(container)
     keys = fit_devices(container, ["902064", "alice/phone", "bob/tablet"])
     running = await gateway_service.start(container, mqtt=False)
     osmand_url = f"http://127.0.0.1:{running.port('osmand')}"
-    owntracks_url = f"http://127.0.0.1:{running.port('owntracks')}"
+    owntracks_url = f"http://127.0.0.2:{running.port('owntracks')}"
+    assert running.servers["owntracks"].sockets[0].getsockname()[0] == "127.0.0.2"
+    assert running.servers["osmand"].sockets[0].getsockname()[0] == "127.0.0.1"
     try:
         async with httpx.AsyncClient() as http:
             ok = await http.get(
@@ -260,3 +267,11 @@ async def test_owntracks_over_real_mqtt(register: Container) -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await bus.close()
+
+
+def test_a_door_named_wrongly_in_the_hosts_setting_is_refused() -> None:
+    assert gateway_service.parse_hosts("", "10.0.0.1")["teltonika"] == "10.0.0.1"
+    with pytest.raises(ValueError, match="door=address"):
+        gateway_service.parse_hosts("osmand", "127.0.0.1")
+    with pytest.raises(ValueError, match="pigeon"):
+        gateway_service.parse_hosts("pigeon=10.0.0.1", "127.0.0.1")

@@ -35,6 +35,21 @@ def parse_ports(text: str) -> dict[str, int]:
     return ports
 
 
+def parse_hosts(text: str, default: str) -> dict[str, str]:
+    """``"osmand=10.20.0.5,teltonika=10.30.0.5"`` → the address each door listens on; a door
+    not named listens on ``default``."""
+    doors = registry.protocols()
+    hosts: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, host = (part.strip() for part in item.partition("="))
+        if not host:
+            raise ValueError(f"gateway_hosts: {item!r} needs door=address")
+        if name not in doors:
+            raise ValueError(f"gateway_hosts: no door {name!r}; doors: {', '.join(sorted(doors))}")
+        hosts[name] = host
+    return {name: hosts.get(name, default) for name in doors}
+
+
 def intake_for(container: Container, devices: DeviceCheck) -> Intake:
     return Intake(container.bus, metrics_for(container.extras), devices, Quarantine(container.uow))
 
@@ -67,10 +82,11 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
     limits = Limits(idle_timeout_s=settings.gateway_idle_timeout_s)
     running = Running()
     running.tasks.append(asyncio.create_task(directory.run()))
-    host = settings.gateway_host
+    hosts = parse_hosts(settings.gateway_hosts, settings.gateway_host)
     networks = parse_networks(settings.gateway_tcp_allowed_networks)
     for name, port in parse_ports(settings.gateway_tcp_ports).items():
         gateway = StreamGateway(registry.get(name), intake, container.clock, limits, networks)
+        host = hosts[name]
         try:
             running.servers[name] = await gateway.start(host, port)
         except OSError as exc:  # one busy port must not stop the others or the web app
@@ -83,6 +99,7 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
     ):
         if port < 0:
             continue
+        host = hosts[door.name]
         try:
             running.servers[door.name] = await HttpDoor(door, intake, container.clock).start(
                 host, port

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -266,3 +267,97 @@ async def test_nats_bus_redelivers_what_a_dead_worker_never_acknowledged(
     ]
     await _delete_stream(successor)
     await successor.close()
+
+
+def _collector(into: list[Any]) -> Any:
+    """The same handler code in every 'process', as a worker's subscription would be."""
+
+    async def collect(batch: list[Any]) -> None:
+        into.extend(batch)
+
+    return collect
+
+
+async def _settle(seconds: float = 1.0) -> None:
+    await asyncio.sleep(seconds)
+
+
+@pytest.mark.integration
+async def test_a_fix_sent_again_after_an_outage_reaches_the_engine_once(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    bus = NatsBus(stream=stream, subject_prefix=prefix, partitions=2)
+    received: list[Any] = []
+    bus.subscribe(Topic.FIXES, _collector(received))
+    await bus.start()
+    fix = _fix("356307042441013", 1)
+    # The device resent it unanswered, so it was decoded again: a later receive time.
+    resent = replace(fix, receive_time=fix.receive_time + timedelta(seconds=40))
+    await bus.publish(Topic.FIXES, [fix], key=fix.device_id)
+    await bus.publish(Topic.FIXES, [resent, _fix("356307042441013", 2)], key=fix.device_id)
+    await _settle()
+    assert [f.fix_time for f in received] == [T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)]
+    await _delete_stream(bus)
+    await bus.close()
+
+
+@pytest.mark.integration
+async def test_a_restarted_process_resumes_where_it_stopped_whatever_order_it_subscribes_in(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    engine: list[Any] = []
+    audit: list[Any] = []
+    first = NatsBus(stream=stream, subject_prefix=prefix, partitions=2)
+    first.subscribe(Topic.FIXES, _collector(engine))
+    first.subscribe(Topic.FIXES, _auditor(audit))
+    await first.start()
+    await first.publish(Topic.FIXES, [_fix("a", n) for n in range(10)], key="a")
+    await _settle()
+    assert (len(engine), len(audit)) == (10, 10)
+    await first.close()
+
+    again: list[Any] = []
+    audit_again: list[Any] = []
+    restarted = NatsBus(stream=stream, subject_prefix=prefix, partitions=2)
+    restarted.subscribe(Topic.FIXES, _auditor(audit_again))  # the other order this time
+    restarted.subscribe(Topic.FIXES, _collector(again))
+    await restarted.start()
+    await restarted.publish(Topic.FIXES, [_fix("a", 10)], key="a")
+    await _settle()
+    assert [f.fix_time for f in again] == [T0 + timedelta(seconds=10)]  # nothing replayed
+    assert [f.fix_time for f in audit_again] == [T0 + timedelta(seconds=10)]
+    await _delete_stream(restarted)
+    await restarted.close()
+
+
+def _auditor(into: list[Any]) -> Any:
+    async def audit(batch: list[Any]) -> None:
+        into.extend(batch)
+
+    return audit
+
+
+@pytest.mark.integration
+async def test_live_pages_in_every_process_see_every_change_while_work_is_shared(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    processes = [NatsBus(stream=stream, subject_prefix=prefix, partitions=4) for _ in range(2)]
+    live: list[list[Any]] = [[], []]
+    work: list[Any] = []
+    for bus, seen in zip(processes, live, strict=True):
+        bus.subscribe(Topic.FIXES, _collector(seen), fan_out=True)
+        bus.subscribe(Topic.FIXES, _auditor(work))
+        await bus.start()
+    devices = [f"dev{n}" for n in range(12)]
+    for n, device in enumerate(devices):
+        await processes[n % 2].publish(Topic.FIXES, [_fix(device, n)], key=device)
+    await _settle(2.0)
+    assert sorted(f.device_id for f in live[0]) == sorted(devices)
+    assert sorted(f.device_id for f in live[1]) == sorted(devices)
+    assert sorted(f.device_id for f in work) == sorted(devices)  # each handled once, by one
+    await _delete_stream(processes[0])
+    for bus in processes:
+        await bus.close()

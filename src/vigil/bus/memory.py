@@ -75,7 +75,8 @@ class InMemoryBus:
         self._max_batch = max_batch
         self._confirm = confirm
 
-    def subscribe(self, topic: Topic, handler: Handler) -> None:
+    def subscribe(self, topic: Topic, handler: Handler, *, fan_out: bool = False) -> None:
+        # One process: every handler sees every message, so sharing and fan-out are the same.
         self._handlers[topic].append(handler)
 
     async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:

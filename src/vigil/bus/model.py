@@ -29,8 +29,10 @@ class Bus(Protocol):
     async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
         """Deliver messages to every subscriber of the topic, in order per key."""
 
-    def subscribe(self, topic: Topic, handler: Handler) -> None:
-        """Register a handler that receives batches of messages."""
+    def subscribe(self, topic: Topic, handler: Handler, *, fan_out: bool = False) -> None:
+        """Register a handler that receives batches of messages. Across processes, handlers of
+        the same code share the messages (each message to one process); with ``fan_out`` every
+        process's handler receives every message (live pages)."""
 
     async def start(self) -> None:
         """Begin delivering to the handlers subscribed so far."""

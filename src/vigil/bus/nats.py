@@ -4,18 +4,28 @@ Messages go to ``vigil.<topic>.<partition>``, the partition chosen by the key (t
 fixes), so one device's fixes stay in order on one partition. A worker subscribes with the set of
 partitions it owns; each partition has a durable pull consumer, and a batch is acknowledged only
 after its handler returns, so a crashed worker's batch is redelivered (at least once).
+
+A consumer is named after the handler's code (module and qualified name), never after the order
+of subscription, so a restarted process resumes where it stopped instead of replaying. Fan-out
+subscribers (live pages) get an ephemeral consumer of every partition per process, so every web
+process sees every change. Each message is published with an id derived from what it is (a fix:
+device, fix time and raw frame), so a publish the client sends again after an outage, or a device
+resends after an unanswered report, is dropped by the stream within its duplicate window.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import FetchTimeoutError
 
 from vigil.bus.codec import CodecError, decode, encode, payload_of
@@ -26,10 +36,43 @@ from vigil.logs import get_logger
 
 log = get_logger(__name__)
 
+# How long the stream remembers message ids to drop resends: longer than an outage the client
+# rides out with publishes buffered, and than a device keeps resending an unanswered report.
+DUPLICATE_WINDOW_S = 15 * 60.0
+
+
+def message_id(topic: Topic, message: object, payload: bytes) -> str:
+    """What the message is, not when it was sent: a fix decoded again from a resent frame has a
+    new receive time but the same device, fix time and raw frame."""
+    identity = getattr(message, "identity", None)
+    text = identity.encode("utf-8", "surrogatepass") if isinstance(identity, str) else None
+    digest = hashlib.sha256(payload if text is None else text)
+    return f"{topic.value}:{digest.hexdigest()[:32]}"
+
+
+def _code_name(handler: Handler) -> str:
+    function = getattr(handler, "__func__", handler)
+    qualified = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', '')}"
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", qualified.replace("<locals>.", "")).strip("_")
+
+
+def _said(event: str, url: str) -> Callable[[], Awaitable[None]]:
+    async def callback() -> None:
+        log.warning(event, url=url)
+
+    return callback
+
+
+def _error_logged(url: str) -> Callable[[Exception], Awaitable[None]]:
+    async def callback(exc: Exception) -> None:
+        log.warning("bus.nats_error", url=url, error=f"{type(exc).__name__}: {exc}")
+
+    return callback
+
 
 def partition_of(key: str | None, partitions: int) -> int:
     # crc32 rather than hash(): the same key must land on the same partition in every process.
-    return 0 if key is None else zlib.crc32(key.encode()) % partitions
+    return 0 if key is None else zlib.crc32(key.encode("utf-8", "surrogatepass")) % partitions
 
 
 class NatsBus:
@@ -59,16 +102,29 @@ class NatsBus:
         self.ack_wait_s = ack_wait_s
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
-        self._handlers: list[tuple[Topic, Handler]] = []
+        self._handlers: list[tuple[Topic, Handler, bool]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._started = False
 
     async def connect(self) -> None:
-        self._nc = await nats.connect(self.url)
+        self._nc = await nats.connect(
+            self.url,
+            # An outage is waited out for as long as it lasts, loudly: never given up on.
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            disconnected_cb=_said("bus.nats_disconnected", self.url),
+            reconnected_cb=_said("bus.nats_reconnected", self.url),
+            error_cb=_error_logged(self.url),
+        )
         self._js = self._nc.jetstream()
         await self._js.add_stream(
-            StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"], max_age=7 * 24 * 3600)
+            StreamConfig(
+                name=self.stream,
+                subjects=[f"{self.prefix}.>"],
+                max_age=7 * 24 * 3600,
+                duplicate_window=DUPLICATE_WINDOW_S,
+            )
         )
 
     @property
@@ -84,11 +140,15 @@ class NatsBus:
         subject = self.subject(topic, partition_of(key, self.partitions))
         # Publish concurrently and wait for every acknowledgement: a fix is not "handed over"
         # until the stream has stored it.
-        acks = [self.js.publish(subject, encode(message)) for message in messages]
+        acks = []
+        for message in messages:
+            payload = encode(message)
+            headers = {"Nats-Msg-Id": message_id(topic, message, payload)}
+            acks.append(self.js.publish(subject, payload, headers=headers))
         await asyncio.gather(*acks)
 
-    def subscribe(self, topic: Topic, handler: Handler) -> None:
-        self._handlers.append((topic, handler))
+    def subscribe(self, topic: Topic, handler: Handler, *, fan_out: bool = False) -> None:
+        self._handlers.append((topic, handler, fan_out))
         if self._started:
             # Services subscribe from their own tasks, possibly after the bus has started.
             index = len(self._handlers) - 1
@@ -101,16 +161,35 @@ class NatsBus:
         for index in range(len(self._handlers)):
             await self._start_handler(index)
 
+    def _consumer_name(self, index: int) -> str:
+        topic, handler, _fan_out = self._handlers[index]
+        code = _code_name(handler)
+        # The same code subscribed twice in one process: told apart by which one it is.
+        twin = sum(1 for t, h, _ in self._handlers[:index] if t == topic and _code_name(h) == code)
+        suffix = f"-{twin}" if twin else ""
+        return f"{self.consumer_name}-{topic.value.replace('.', '_')}-{code}{suffix}"
+
     async def _start_handler(self, index: int) -> None:
-        topic, handler = self._handlers[index]
-        for partition in sorted(self.owned):
-            durable = f"{self.consumer_name}-{topic.value.replace('.', '_')}-{index}-{partition}"
-            subscription = await self.js.pull_subscribe(
-                self.subject(topic, partition),
-                durable=durable,
-                stream=self.stream,
-                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s),
-            )
+        topic, handler, fan_out = self._handlers[index]
+        name = self._consumer_name(index)
+        # Fan-out listens to every partition, whoever owns it; shared handlers to owned ones.
+        partitions = range(self.partitions) if fan_out else sorted(self.owned)
+        for partition in partitions:
+            config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s)
+            if fan_out:
+                # Ephemeral, from now on: a live page wants what happens next, not history.
+                config.deliver_policy = DeliverPolicy.NEW
+                config.inactive_threshold = 60.0
+                subscription = await self.js.pull_subscribe(
+                    self.subject(topic, partition), stream=self.stream, config=config
+                )
+            else:
+                subscription = await self.js.pull_subscribe(
+                    self.subject(topic, partition),
+                    durable=f"{name}-{partition}",
+                    stream=self.stream,
+                    config=config,
+                )
             self._tasks.append(asyncio.create_task(self._consume(topic, subscription, handler)))
 
     async def _consume(self, topic: Topic, subscription: Any, handler: Handler) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -182,8 +183,13 @@ async def run(container: Container, stop: asyncio.Event) -> None:
     await asyncio.to_thread(worker.load_plan)
 
     async def publish(events: list[EngineEvent]) -> None:
-        if events:
-            await container.bus.publish(Topic.ENGINE_EVENTS, list(events))
+        # Keyed by person: on NATS, each person's events stay in order on one partition, and
+        # the alert consumers share the partitions instead of all events going to one.
+        by_person: dict[str, list[EngineEvent]] = defaultdict(list)
+        for event in events:
+            by_person[event.person_id].append(event)
+        for person_id, batch in by_person.items():
+            await container.bus.publish(Topic.ENGINE_EVENTS, batch, key=person_id)
 
     async def on_fixes(batch: list[Any]) -> None:
         fixes = [message for message in batch if isinstance(message, Fix)]

@@ -61,6 +61,12 @@ class Fix:
     attributes: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def identity(self) -> str:
+        """What makes two fixes one report, whenever it was received: device, fix time and the
+        message as the device sent it (the bus drops resends by it)."""
+        return f"{self.device_id}|{self.fix_time.isoformat()}|{self.raw}"
+
+    @property
     def has_position(self) -> bool:
         return self.lat is not None and self.lon is not None
 

@@ -85,7 +85,8 @@ def hub_for(container: Container) -> LiveHub:
         return found
     hub = LiveHub()
     container.extras[HUB_KEY] = hub
-    container.bus.subscribe(Topic.ALERTS, hub.on_changes)
+    # Every web process's pages must see every change, not a share of them.
+    container.bus.subscribe(Topic.ALERTS, hub.on_changes, fan_out=True)
     return hub
 
 

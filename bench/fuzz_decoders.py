@@ -22,6 +22,7 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +92,7 @@ def fuzz(target: str, runs: int, timeout_s: int, rss_mb: int) -> None:
     args = [
         sys.argv[0],
         f"-runs={runs}",
-        "-max_len=4096",
+        "-max_len=2048",
         f"-timeout={timeout_s}",
         f"-rss_limit_mb={rss_mb}",
         "-print_final_stats=1",
@@ -100,17 +101,21 @@ def fuzz(target: str, runs: int, timeout_s: int, rss_mb: int) -> None:
     atheris.Fuzz()
 
 
-def run(target: str, runs: int, timeout_s: int, rss_mb: int) -> tuple[str, int, float, int, str]:
+def run(
+    target: str, runs: int, timeout_s: int, rss_mb: int, logs: Path
+) -> tuple[str, int, float, int, str]:
     started = time.perf_counter()
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", target, "--runs", str(runs),
-         "--timeout", str(timeout_s), "--rss-mb", str(rss_mb)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
+    log_path = logs / f"{target}.log"  # libFuzzer's own progress lines, to watch a long run
+    with log_path.open("w") as log_file:
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", target, "--runs", str(runs),
+             "--timeout", str(timeout_s), "--rss-mb", str(rss_mb)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )  # fmt: skip
     seconds = time.perf_counter() - started
-    log = child.stdout + child.stderr
+    log = log_path.read_text(errors="replace")
     done = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
     peak = re.search(r"stat::peak_rss_mb:\s*(\d+)", log)
     if child.returncode == 0 and done:
@@ -144,8 +149,12 @@ def main() -> None:
     print("| Target | Inputs | Seconds | Inputs/s | Peak RSS MB | Outcome |")
     print("|---|---|---|---|---|---|")
     failed = False
+    logs = Path(tempfile.mkdtemp(prefix="vigil-fuzz-"))
+    print(f"libFuzzer logs: {logs}\n", file=sys.stderr)
     for target in args.targets.split(","):
-        name, executed, seconds, peak, outcome = run(target, args.runs, args.timeout, args.rss_mb)
+        name, executed, seconds, peak, outcome = run(
+            target, args.runs, args.timeout, args.rss_mb, logs
+        )
         failed |= outcome != "no crash, hang or leak"
         rate = executed / seconds
         print(f"| {name} | {executed:,} | {seconds:.0f} | {rate:,.0f} | {peak} | {outcome} |")

@@ -15,6 +15,7 @@ from vigil.bus.model import Bus, DeadLetterSink
 from vigil.clock import Clock, SystemClock
 from vigil.db.engine import build_engine, is_database_outage
 from vigil.db.uow import UnitOfWork
+from vigil.health import Heartbeats
 from vigil.logs import configure_logging
 from vigil.security.crypto import FieldCipher
 from vigil.settings import Settings
@@ -49,6 +50,7 @@ class Container:
     clock: Clock
     cipher: FieldCipher
     bus: Bus = field(default_factory=InMemoryBus)
+    heartbeats: Heartbeats = field(default_factory=Heartbeats)
     extras: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -250,3 +250,13 @@ def record_attempt(
     )
     uow.commit()
     return result.rowcount == 1
+
+
+def oldest_due(uow: UnitOfWork, now: datetime) -> datetime | None:
+    """When the longest-waiting delivery that is due fell due: how far behind sending is."""
+    query = select(func.min(alert_deliveries.c.next_attempt_at)).where(
+        alert_deliveries.c.status == DeliveryStatus.PENDING.value,
+        alert_deliveries.c.next_attempt_at <= now,
+    )
+    found: datetime | None = uow.connection.execute(query).scalar_one()
+    return found

@@ -130,6 +130,9 @@ class InMemoryBus:
     async def start(self) -> None:
         """Nothing to connect: queues start on first publish."""
 
+    def is_connected(self) -> bool:
+        return True
+
     async def drain(self) -> None:
         """Wait until every published message has been handled (tests, shutdown)."""
         for queue in list(self._queues.values()):

@@ -37,5 +37,8 @@ class Bus(Protocol):
     async def start(self) -> None:
         """Begin delivering to the handlers subscribed so far."""
 
+    def is_connected(self) -> bool:
+        """Whether publishing can succeed now (readiness)."""
+
     async def close(self) -> None:
         """Stop delivering; what was handled is acknowledged, the rest is redelivered or drained."""

@@ -127,6 +127,9 @@ class NatsBus:
             )
         )
 
+    def is_connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
     @property
     def js(self) -> JetStreamContext:
         if self._js is None:

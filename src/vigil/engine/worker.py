@@ -212,3 +212,4 @@ async def run(container: Container, stop: asyncio.Event) -> None:
                     log.exception("engine.plan_failed")
             events = await asyncio.to_thread(worker.tick)
         await publish(events)
+        container.heartbeats.beat("engine", container.clock.now())

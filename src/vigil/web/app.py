@@ -52,6 +52,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.evidence.pages",
     "vigil.monitoring.pages",
     "vigil.web.home",
+    "vigil.web.health",
 )
 
 

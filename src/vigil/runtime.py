@@ -28,6 +28,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.contact.warmup",
     "vigil.contact.checkport",
     "vigil.bus.dead_letters",
+    "vigil.retention",
 )
 
 log = get_logger(__name__)

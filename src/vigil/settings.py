@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # How soon a newly registered or fitted tag is let in by the device doors.
     gateway_directory_refresh_s: float = Field(default=10.0, gt=0, le=3600)
     mqtt_url: str = "mqtt://127.0.0.1:1883"  # empty disables the OwnTracks subscriber
+    # Retention: how long each kind of record is kept (days), enforced daily by vigil.retention.
+    # Fixes cited by an evidence pack are kept whatever their age (legal hold).
+    retention_trail_days: int = Field(default=6 * 365, ge=30)
+    retention_quarantine_days: int = Field(default=90, ge=1)
+    retention_dead_letter_days: int = Field(default=90, ge=1)
 
     @field_validator("timezone")
     @classmethod

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from vigil.bus.codec import CodecError, decode
 from vigil.bus.model import Bus, Topic
@@ -172,3 +172,20 @@ async def run(container: _Runtime, stop: asyncio.Event) -> None:
             log.exception("bus.dead_letter_replay_failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=REPLAY_POLL_S)
+
+
+def purge_before(uow: UnitOfWork, before: datetime, actor: str) -> int:
+    """Retention: forget letters that failed before ``before`` and were replayed since; one still
+    waiting is kept, since no one has dealt with it yet."""
+    deleted = uow.connection.execute(
+        delete(table).where(table.c.failed_at < before, table.c.replayed_at.is_not(None))
+    ).rowcount
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="bus.dead_letters.retention",
+        subject_type="dead_letters",
+        detail={"before": before.isoformat(), "deleted": deleted},
+    )
+    return int(deleted)

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from vigil.db.uow import UnitOfWork
 from vigil.gateways.tables import gateway_quarantine as table
+from vigil.security import audit
 from vigil.security.model import NATIONAL_ROLES, Principal
 
 PER_DEVICE_PER_HOUR = 100
@@ -130,3 +131,17 @@ def by_device(
         )
         for row in sorted(rows, key=lambda r: r.last_seen, reverse=True)
     ]
+
+
+def purge_before(uow: UnitOfWork, before: datetime, actor: str) -> int:
+    """Retention: forget refusals received before ``before``; audited with the count."""
+    deleted = uow.connection.execute(delete(table).where(table.c.received_at < before)).rowcount
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="gateways.quarantine.retention",
+        subject_type="gateway_quarantine",
+        detail={"before": before.isoformat(), "deleted": deleted},
+    )
+    return int(deleted)

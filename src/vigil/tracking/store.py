@@ -478,6 +478,13 @@ def place_legal_hold(uow: UnitOfWork, fix_ids: Iterable[int], reference: str, ac
     return len(new)
 
 
+def retention_cutoff(uow: UnitOfWork) -> datetime | None:
+    """Fixes before this may have been deleted; None until retention first ran."""
+    query = select(fix_retention.c.cutoff).where(fix_retention.c.id == 1)
+    found: datetime | None = uow.connection.execute(query).scalar_one_or_none()
+    return found
+
+
 def apply_retention(uow: UnitOfWork, cutoff: datetime, actor: str) -> int:
     """Move the retention cut-off forward and delete the fixes it releases (not those on hold).
 

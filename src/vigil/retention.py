@@ -1,0 +1,88 @@
+"""Retention: each kind of record is kept for the time the settings give it, then deleted by
+this job, once a day, each deletion audited with what and how much.
+
+Kinds and their rules live with their parts (``purge_before`` / ``apply_retention``); this job
+only turns the schedule into cut-offs. Fixes are deleted only below the trail store's cut-off,
+which only moves forward, and never when an evidence pack holds them (the database refuses
+otherwise, see tracking_0001). A schedule made longer cannot bring back what was deleted: the
+trail cut-off then stays where it is until the new schedule passes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from vigil.bootstrap import Container
+from vigil.bus import dead_letters
+from vigil.db.uow import UnitOfWork
+from vigil.gateways import quarantine
+from vigil.logs import get_logger
+from vigil.settings import Settings
+from vigil.tracking import store
+
+log = get_logger(__name__)
+
+ACTOR = "system:retention"
+EVERY_S = 24 * 3600.0
+
+Purge = Callable[[UnitOfWork, datetime, str], int]
+
+
+def _trail(uow: UnitOfWork, before: datetime, actor: str) -> int:
+    current = store.retention_cutoff(uow)
+    if current is not None and before <= current:
+        return 0  # already there (or the schedule was lengthened): nothing newer is released
+    return store.apply_retention(uow, before, actor)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    keep: Callable[[Settings], timedelta]
+    purge: Purge
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("trail", lambda s: timedelta(days=s.retention_trail_days), _trail),
+    Kind(
+        "quarantine",
+        lambda s: timedelta(days=s.retention_quarantine_days),
+        quarantine.purge_before,
+    ),
+    Kind(
+        "dead_letters",
+        lambda s: timedelta(days=s.retention_dead_letter_days),
+        dead_letters.purge_before,
+    ),
+)
+
+
+def run_once(container: Container) -> dict[str, int]:
+    """Apply every kind's schedule now; returns how many records each deleted. One kind's
+    failure is logged and does not stop the others."""
+    now = container.clock.now()
+    deleted: dict[str, int] = {}
+    for kind in KINDS:
+        before = now - kind.keep(container.settings)
+        try:
+            with container.uow() as uow:
+                deleted[kind.name] = kind.purge(uow, before, ACTOR)
+                uow.commit()
+        except Exception:
+            log.exception("retention.failed", kind=kind.name, before=before.isoformat())
+            continue
+        log.info("retention.applied", kind=kind.name, before=before.isoformat(),
+                 deleted=deleted[kind.name])  # fmt: skip
+    return deleted
+
+
+async def run(container: Container, stop: asyncio.Event) -> None:
+    """Background service: apply the schedule at start-up, then once a day."""
+    while not stop.is_set():
+        await asyncio.to_thread(run_once, container)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=EVERY_S)

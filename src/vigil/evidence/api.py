@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.bootstrap import Container
 from vigil.errors import ErrorCollector, ValidationError
-from vigil.evidence import exports, pack, service, stats
+from vigil.evidence import exports, pack, service, stats, subject_access
 from vigil.evidence.crimes import CrimeFormat
 from vigil.evidence.matching import MatchParameters
 from vigil.security import audit
@@ -436,3 +436,20 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+@router.get(
+    "/persons/{person_id}/subject-access",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "The export (a zip)"}},
+)
+def subject_access_export(person_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> Response:
+    """Everything held about a monitored person, for a subject access request, with what would
+    reveal a protected person withheld (see docs/evidence.md). Administrators only; audited."""
+    with c.uow() as uow:
+        found = subject_access.export(uow, principal, person_id)
+    return Response(
+        found.content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )

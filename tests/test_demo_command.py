@@ -14,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from vigil.sim.demo import DEMO_PASSWORD
+
 VIGIL = Path(sys.executable).parent / "vigil"
 
 
@@ -60,6 +62,21 @@ def test_demo_serves_the_database_named_by_vigil_database_url(tmp_path: Path) ->
             users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
         engine.dispose()
         assert users > 0
+        # An operator's live alert stream is open when the demo is stopped: it must not hold
+        # the process up.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as browser:
+            login_page = browser.get("/login")
+            token = login_page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            browser.post(
+                "/login",
+                data={"username": "operator", "password": DEMO_PASSWORD, "csrf_token": token},
+            )
+            with browser.stream("GET", "/api/alerts/stream") as stream:
+                assert stream.status_code == 200
+                server.send_signal(signal.SIGINT)
+                stopped_at = time.monotonic()
+                server.wait(timeout=20)
+        assert time.monotonic() - stopped_at < 15
     finally:
         server.send_signal(signal.SIGINT)
         try:

@@ -33,6 +33,8 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
 
 log = get_logger(__name__)
 
+STOP_GRACE_S = 5
+
 
 @asynccontextmanager
 async def background_services(
@@ -71,4 +73,13 @@ def build_app_with_services(container: Container) -> FastAPI:
 
 def run_server(container: Container, *, host: str, port: int) -> None:
     app = build_app_with_services(container)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        # Live alert streams never end by themselves: on stop, they are given this long to
+        # finish, then cut, so the process stops and the browsers reconnect elsewhere.
+        timeout_graceful_shutdown=STOP_GRACE_S,
+    )

@@ -260,3 +260,17 @@ def oldest_due(uow: UnitOfWork, now: datetime) -> datetime | None:
     )
     found: datetime | None = uow.connection.execute(query).scalar_one()
     return found
+
+
+def depth_by_channel(uow: UnitOfWork) -> dict[str, int]:
+    """Deliveries not yet delivered, by channel (pending or being sent)."""
+    query = (
+        select(alert_deliveries.c.channel, func.count())
+        .where(
+            alert_deliveries.c.status.in_(
+                [DeliveryStatus.PENDING.value, DeliveryStatus.IN_FLIGHT.value]
+            )
+        )
+        .group_by(alert_deliveries.c.channel)
+    )
+    return {channel: int(n) for channel, n in uow.connection.execute(query)}

@@ -53,6 +53,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.monitoring.pages",
     "vigil.web.home",
     "vigil.web.health",
+    "vigil.web.metrics",
 )
 
 

@@ -1,0 +1,80 @@
+"""``/metrics`` for Prometheus: what an operator alerts on, read at each scrape.
+
+Only counts and ages, never who or where, so the endpoint needs no sign-in; put it behind the
+same network rules as the rest of the staff app. Counters kept in memory (the gateways') are per
+process; gauges read from the database are the same from every process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from vigil.alerts import outbox
+from vigil.bootstrap import Container
+from vigil.bus import dead_letters
+from vigil.gateways.metrics import metrics_for
+from vigil.web.auth import ContainerDep
+
+router = APIRouter(include_in_schema=False)
+
+
+class VigilCollector(Collector):
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self) -> Iterator[Metric]:
+        c = self.container
+        gateway = CounterMetricFamily(
+            "vigil_gateway_events",
+            "Device door events: accepted fixes, refusals by reason, connections.",
+            labels=["protocol", "event", "reason"],
+        )
+        for row in metrics_for(c.extras).snapshot():
+            labels = [str(row["protocol"]), str(row["event"]), str(row["reason"])]
+            gateway.add_metric(labels, float(str(row["count"])))
+        yield gateway
+        connected = GaugeMetricFamily("vigil_bus_connected", "1 when the bus is connected.")
+        connected.add_metric([], 1.0 if c.bus.is_connected() else 0.0)
+        yield connected
+        loops = GaugeMetricFamily(
+            "vigil_loop_age_seconds", "Since each background loop last turned.", labels=["loop"]
+        )
+        for loop, age in c.heartbeats.ages_s(c.clock.now()).items():
+            loops.add_metric([loop], age)
+        yield loops
+        yield from self._from_database()
+
+    def _from_database(self) -> Iterator[Metric]:
+        c = self.container
+        now = c.clock.now()
+        with c.uow() as uow:
+            depth = outbox.depth_by_channel(uow)
+            due = outbox.oldest_due(uow, now)
+            waiting = dead_letters.count_waiting(uow)
+        pending = GaugeMetricFamily(
+            "vigil_outbox_depth", "Alert deliveries not yet delivered.", labels=["channel"]
+        )
+        for channel, n in depth.items():
+            pending.add_metric([channel], float(n))
+        yield pending
+        behind = GaugeMetricFamily(
+            "vigil_outbox_oldest_due_seconds", "How long the longest-waiting due delivery waited."
+        )
+        behind.add_metric([], 0.0 if due is None else (now - due).total_seconds())
+        yield behind
+        letters = GaugeMetricFamily("vigil_dead_letters_waiting", "Dead letters not replayed.")
+        letters.add_metric([], float(waiting))
+        yield letters
+
+
+@router.get("/metrics")
+def metrics(c: ContainerDep) -> Response:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(VigilCollector(c))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -73,11 +73,22 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    roles: Annotated[
+        str,
+        typer.Option(
+            help="What this process does: all, or some of web,gateways,engine,alerts. "
+            "A process without web answers only /livez, /readyz and /metrics."
+        ),
+    ] = "all",
 ) -> None:
     """Serve the web app and API on the database from settings."""
-    from vigil.runtime import run_server
+    from vigil.runtime import parse_roles, run_server
 
-    run_server(_container(), host=host, port=port)
+    try:
+        chosen = parse_roles(roles)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--roles") from exc
+    run_server(_container(), host=host, port=port, roles=chosen)
 
 
 # The demo's own file, so trying Vigil never touches the database a real `vigil serve` would use.

@@ -2,6 +2,10 @@
 
 A background service is a module exposing ``async def run(container, stop: asyncio.Event)``; it
 runs inside the server's event loop from start-up until ``stop`` is set at shutdown.
+
+Services are grouped in roles, so a deployment can run each role as processes of its own (two web,
+two gateway, N engine, two alert processes); the embedded set-up runs them all in one. A process
+without the web role still answers ``/livez``, ``/readyz`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -16,20 +20,40 @@ from fastapi import FastAPI
 
 from vigil.bootstrap import Container
 from vigil.logs import get_logger
-from vigil.web.app import create_app
+from vigil.web.app import create_app, create_operations_app
 
-BACKGROUND_SERVICES: tuple[str, ...] = (
-    "vigil.engine.worker",
-    "vigil.alerts.consumer",
-    "vigil.alerts.worker",
-    "vigil.gateways.service",
-    "vigil.sim.live",
-    "vigil.evidence.scheduler",
-    "vigil.contact.warmup",
-    "vigil.contact.checkport",
-    "vigil.bus.dead_letters",
-    "vigil.retention",
-)
+ROLES: dict[str, tuple[str, ...]] = {
+    # Staff pages and API, the prison systems' dial-time check, replays operators ask for.
+    "web": ("vigil.contact.warmup", "vigil.contact.checkport", "vigil.bus.dead_letters"),
+    # The device doors (and, in the demo, the simulated wearers, who stand in for devices).
+    "gateways": ("vigil.gateways.service", "vigil.sim.live"),
+    "engine": ("vigil.engine.worker",),
+    # Alerts from engine events, their deliveries and escalation; scheduled reports; retention.
+    "alerts": (
+        "vigil.alerts.consumer",
+        "vigil.alerts.worker",
+        "vigil.evidence.scheduler",
+        "vigil.retention",
+    ),
+}
+ALL_ROLES = tuple(ROLES)
+BACKGROUND_SERVICES: tuple[str, ...] = tuple(s for role in ALL_ROLES for s in ROLES[role])
+
+
+def parse_roles(text: str) -> tuple[str, ...]:
+    """``"web,engine"`` → the roles in that order; ``"all"`` → every role."""
+    if text.strip() == "all":
+        return ALL_ROLES
+    roles = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"roles: {', '.join(unknown) or text!r}; choose from {', '.join(ROLES)}")
+    return roles
+
+
+def services_for(roles: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(service for role in roles for service in ROLES[role])
+
 
 log = get_logger(__name__)
 
@@ -59,20 +83,23 @@ async def background_services(
                 log.error("service.failed", service=name, error=repr(result))
 
 
-def build_app_with_services(container: Container) -> FastAPI:
-    app = create_app(container)
+def build_app_with_services(container: Container, roles: tuple[str, ...] = ALL_ROLES) -> FastAPI:
+    app = create_app(container) if "web" in roles else create_operations_app(container)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with background_services(container):
+        async with background_services(container, services_for(roles)):
             yield
 
     app.router.lifespan_context = lifespan
     return app
 
 
-def run_server(container: Container, *, host: str, port: int) -> None:
-    app = build_app_with_services(container)
+def run_server(
+    container: Container, *, host: str, port: int, roles: tuple[str, ...] = ALL_ROLES
+) -> None:
+    log.info("server.roles", roles=",".join(roles))
+    app = build_app_with_services(container, roles)
     uvicorn.run(
         app,
         host=host,

@@ -79,6 +79,19 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+# What a process without the web role still answers: its health and its metrics.
+OPERATIONS_MODULES: tuple[str, ...] = ("vigil.web.health", "vigil.web.metrics")
+
+
+def create_operations_app(container: Container) -> FastAPI:
+    """The HTTP surface of a gateway, engine or alerts process: health and metrics only."""
+    app = FastAPI(title="Vigil (operations)", version=__version__, docs_url=None, openapi_url=None)
+    app.state.container = container
+    for module_name in OPERATIONS_MODULES:
+        app.include_router(importlib.import_module(module_name).router)
+    return app
+
+
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(
         title="Vigil",

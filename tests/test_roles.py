@@ -1,0 +1,49 @@
+"""Roles as processes: each role runs alone, a process without the web role answers only its
+health and metrics, and every background service belongs to exactly one role."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from vigil.bootstrap import Container
+from vigil.cli import app as cli
+from vigil.runtime import (
+    ALL_ROLES,
+    BACKGROUND_SERVICES,
+    ROLES,
+    build_app_with_services,
+    parse_roles,
+    services_for,
+)
+
+
+def test_roles_are_named_and_checked() -> None:
+    assert parse_roles("all") == ALL_ROLES == ("web", "gateways", "engine", "alerts")
+    assert parse_roles("engine, alerts,engine") == ("engine", "alerts")
+    with pytest.raises(ValueError, match="pigeons"):
+        parse_roles("web,pigeons")
+    with pytest.raises(ValueError, match="choose from"):
+        parse_roles(" , ")
+
+
+def test_every_service_has_exactly_one_role() -> None:
+    listed = [service for services in ROLES.values() for service in services]
+    assert len(listed) == len(set(listed))
+    assert set(services_for(ALL_ROLES)) == set(BACKGROUND_SERVICES)
+
+
+def test_an_engine_process_answers_health_and_metrics_but_no_pages(container: Container) -> None:
+    with TestClient(build_app_with_services(container, ("engine",))) as client:
+        assert client.get("/livez").status_code == 200
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/").status_code == 404
+        assert client.get("/api/persons").status_code == 404
+        assert client.get("/openapi.json").status_code == 404
+
+
+def test_serve_refuses_a_role_it_does_not_know() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--roles", "web,pigeons"])
+    assert result.exit_code != 0
+    assert "pigeons" in result.output

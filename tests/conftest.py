@@ -152,6 +152,19 @@ def container(db_url: str, clock: FrozenClock) -> Iterator[Container]:
 
 
 @pytest.fixture
+def sqlite_container(
+    tmp_path: Path, sqlite_template: Path, clock: FrozenClock
+) -> Iterator[Container]:
+    """A freshly migrated SQLite database only, for tests that need a store but not both backends
+    (device doors' register, the API contract run)."""
+    path = tmp_path / "single.db"
+    shutil.copy(sqlite_template, path)
+    built = build_container(make_settings(f"sqlite:///{path}"), clock=clock)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container)) as test_client:
         yield test_client

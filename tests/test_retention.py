@@ -73,8 +73,8 @@ async def test_each_kind_is_kept_for_its_time_and_what_is_held_survives(
         ]
     assert {
         "fixes.retention",
-        "gateways.quarantine.retention",
-        "bus.dead_letters.retention",
+        "gateway_quarantine.retention",
+        "bus_dead_letters.retention",
     } <= actions
 
     # Run again the next day with a longer trail schedule: nothing more goes, nothing fails.

@@ -4,16 +4,12 @@ standard asyncio loop and on uvloop (which ``vigil serve`` uses), whose transpor
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 import pytest
 import uvloop
 
-from tests.conftest import START, make_settings
-from vigil.bootstrap import Container, build_container
-from vigil.clock import FrozenClock
+from vigil.bootstrap import Container
 
 SOCKET_TESTS = ("test_tcp_gateway.py", "test_osmand_port.py", "test_the_osmand_port")
 
@@ -27,10 +23,6 @@ def pytest_asyncio_loop_factories(
 
 
 @pytest.fixture
-def register(tmp_path: Path, sqlite_template: Path) -> Iterator[Container]:
+def register(sqlite_container: Container) -> Container:
     """A device register and quarantine on SQLite, for door tests that need no second backend."""
-    path = tmp_path / "register.db"
-    shutil.copy(sqlite_template, path)
-    built = build_container(make_settings(f"sqlite:///{path}"), clock=FrozenClock(START))
-    yield built
-    built.engine.dispose()
+    return sqlite_container

@@ -9,13 +9,9 @@ operation (``VIGIL_FUZZ_EXAMPLES``) and the figures go in docs/security.md.
 from __future__ import annotations
 
 import os
-import shutil
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
@@ -26,10 +22,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import START, log_in, make_settings
+from tests.conftest import log_in
 from tests.people.registry import PASSWORD, build_registry
-from vigil.bootstrap import Container, build_container
-from vigil.clock import FrozenClock
+from vigil.bootstrap import Container
 from vigil.security import service as security
 from vigil.security.model import Role
 from vigil.web.app import create_app
@@ -45,15 +40,6 @@ CHECKS = [
 ENDLESS = frozenset({"GET /api/alerts/stream"})
 SESSIONS = ("admin", "operator", "officer", "police.wmp", "analyst", "casehandler", "auditor")
 TOKENS = (Role.DEVICE_GATEWAY, Role.PRISON_SYSTEM)
-
-
-@pytest.fixture
-def sqlite_container(tmp_path: Path, sqlite_template: Path) -> Iterator[Container]:
-    path = tmp_path / "contract.db"
-    shutil.copy(sqlite_template, path)
-    built = build_container(make_settings(f"sqlite:///{path}"), clock=FrozenClock(START))
-    yield built
-    built.engine.dispose()
 
 
 def _callers(container: Container, client: TestClient) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from vigil.bus.codec import CodecError, decode
 from vigil.bus.model import Bus, Topic
@@ -177,15 +177,7 @@ async def run(container: _Runtime, stop: asyncio.Event) -> None:
 def purge_before(uow: UnitOfWork, before: datetime, actor: str) -> int:
     """Retention: forget letters that failed before ``before`` and were replayed since; one still
     waiting is kept, since no one has dealt with it yet."""
-    deleted = uow.connection.execute(
-        delete(table).where(table.c.failed_at < before, table.c.replayed_at.is_not(None))
-    ).rowcount
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=actor,
-        action="bus.dead_letters.retention",
-        subject_type="dead_letters",
-        detail={"before": before.isoformat(), "deleted": deleted},
-    )
-    return int(deleted)
+    return audit.delete_for_retention(
+        uow, table, table.c.failed_at < before, table.c.replayed_at.is_not(None),
+        before=before, actor=actor,
+    )  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 
 from vigil.db.uow import UnitOfWork
 from vigil.gateways.tables import gateway_quarantine as table
@@ -135,13 +135,6 @@ def by_device(
 
 def purge_before(uow: UnitOfWork, before: datetime, actor: str) -> int:
     """Retention: forget refusals received before ``before``; audited with the count."""
-    deleted = uow.connection.execute(delete(table).where(table.c.received_at < before)).rowcount
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=actor,
-        action="gateways.quarantine.retention",
-        subject_type="gateway_quarantine",
-        detail={"before": before.isoformat(), "deleted": deleted},
+    return audit.delete_for_retention(
+        uow, table, table.c.received_at < before, before=before, actor=actor
     )
-    return int(deleted)

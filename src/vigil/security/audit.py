@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import ColumnElement, Connection, Table, delete, insert, select, text
 
+from vigil.db.uow import UnitOfWork
 from vigil.security.tables import audit_log
 
 GENESIS = "0" * 64
@@ -111,3 +112,20 @@ def verify(connection: Connection) -> ChainReport:
         prev_hash = row.hash
         expected_id += 1
     return ChainReport(count, None, None)
+
+
+def delete_for_retention(
+    uow: UnitOfWork, table: Table, *where: ColumnElement[bool], before: datetime, actor: str
+) -> int:
+    """Delete the rows of ``table`` a retention schedule releases, in the caller's transaction,
+    with one audit entry saying what and how many."""
+    deleted = int(uow.connection.execute(delete(table).where(*where)).rowcount)
+    record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action=f"{table.name}.retention",
+        subject_type=table.name,
+        detail={"before": before.isoformat(), "deleted": deleted},
+    )
+    return deleted

@@ -29,5 +29,5 @@ def door_intake(bus: Bus, device_ids: Iterable[str]) -> Intake:
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
     container = build_container(Settings(environment=Environment.DEVELOPMENT, database_url=url))
-    known = KnownDevices({device: [(FITTED_SINCE, None)] for device in device_ids})
+    known = KnownDevices({device: [(FITTED_SINCE, None, None)] for device in device_ids})
     return Intake(bus, GatewayMetrics(), known, Quarantine(container.uow))

@@ -95,6 +95,8 @@ def build_bus(settings: Settings, dead_letters: DeadLetterSink) -> Bus:
         owned_partitions=parse_partitions(settings.bus_owned_partitions, settings.bus_partitions),
         dead_letters=dead_letters,
         policy=policy,
+        # Unless partitions are given out by hand, processes share them out among themselves.
+        leased=True,
     )
 
 

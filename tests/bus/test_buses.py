@@ -1,21 +1,18 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.conftest import require_service
 from vigil.bus import memory
 from vigil.bus.codec import CodecError, decode, encode
 from vigil.bus.delivery import DeliveryPolicy
 from vigil.bus.memory import InMemoryBus
-from vigil.bus.model import Topic
-from vigil.bus.nats import NatsBus, partition_of
+from vigil.bus.model import Topic, partition_of
+from vigil.bus.nats import NatsBus
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.tracking.model import Alarm, Fix
 
@@ -152,21 +149,6 @@ async def test_in_memory_bus_dead_letters_a_message_its_handler_cannot_take_and_
     await bus.close()
 
 
-def _nats_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 4222), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def nats_names() -> tuple[str, str]:
-    require_service("NATS", _nats_reachable(), "nothing listening on 127.0.0.1:4222")
-    suffix = uuid.uuid4().hex[:8]
-    return f"VIGILTEST{suffix}", f"vigiltest{suffix}"
-
-
 async def _delete_stream(bus: NatsBus) -> None:
     await bus.js.delete_stream(bus.stream)
 
@@ -246,7 +228,7 @@ async def test_nats_bus_redelivers_what_a_dead_worker_never_acknowledged(
     await first.start()
     await first.publish(Topic.FIXES, [_fix("a", n) for n in range(5)], key="a")
     await asyncio.wait_for(stuck.wait(), timeout=10)
-    for task in first._tasks:
+    for _stop, task in first._consumers.values():  # the process dies: nothing more is said
         task.cancel()
     await first.close()
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.bus.test_buses import T0, _fix, _nats_reachable
+from tests.bus.conftest import nats_reachable
+from tests.bus.test_buses import T0, _fix
 from tests.conftest import require_service
 from vigil.bus.delivery import DeliveryPolicy
 from vigil.bus.memory import HeldDeadLetters, InMemoryBus
@@ -39,7 +40,7 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
         yield Rig(memory, dead, memory.drain)
         await memory.close()
         return
-    require_service("NATS", _nats_reachable(), "nothing listening on 127.0.0.1:4222")
+    require_service("NATS", nats_reachable(), "nothing listening on 127.0.0.1:4222")
     suffix = uuid.uuid4().hex[:8]
     nats = NatsBus(
         stream=f"VIGILCONTRACT{suffix}",

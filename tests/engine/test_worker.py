@@ -19,7 +19,7 @@ from tests.people.registry import (
     person_body,
 )
 from vigil.bootstrap import Container
-from vigil.bus.model import Topic
+from vigil.bus.model import Topic, partition_of
 from vigil.bus.tables import bus_dead_letters
 from vigil.clock import FrozenClock
 from vigil.engine import worker as engine_worker
@@ -169,3 +169,26 @@ async def test_poisoned_fixes_on_the_bus_are_dead_lettered_and_cost_the_wearers_
     assert {letter.topic for letter in letters} == {"fixes"}
     assert all(b"\\ud800" in letter.payload for letter in letters)
     assert all("Unicode" in letter.error for letter in letters)
+
+
+def test_a_worker_watches_only_the_wearers_of_the_partitions_it_holds(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    person_id = _wearer_with_tag(client, container)
+    count = container.settings.bus_partitions
+    home = partition_of(str(person_id), count)
+    elsewhere = engine_worker.EngineWorker(container)
+    elsewhere.partitions = set(range(count)) - {home}  # another process holds his partition
+    elsewhere.load_plan()
+    assert elsewhere.engine is not None
+    assert str(person_id) not in elsewhere.engine.persons
+    # Hours of silence: his timers run only where his fixes arrive, so no one else raises
+    # "no communication" for him.
+    clock.set(START + timedelta(hours=3))
+    assert not [e for e in elsewhere.tick() if e.person_id == str(person_id)]
+
+    holder = engine_worker.EngineWorker(container)
+    holder.partitions = {home}
+    holder.load_plan()
+    assert holder.engine is not None
+    assert list(holder.engine.persons) == [str(person_id)]

@@ -133,6 +133,9 @@ class InMemoryBus:
     def is_connected(self) -> bool:
         return True
 
+    def partitions_held(self, handler: Handler) -> set[int] | None:
+        return None  # one process sees everything
+
     async def drain(self) -> None:
         """Wait until every published message has been handled (tests, shutdown)."""
         for queue in list(self._queues.values()):

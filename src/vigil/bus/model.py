@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, Protocol
@@ -18,6 +19,12 @@ class Topic(StrEnum):
 
 
 Handler = Callable[[list[Any]], Awaitable[None]]
+
+
+def partition_of(key: str | None, partitions: int) -> int:
+    """Where a key's messages go. crc32 rather than hash(): the same key must land on the same
+    partition in every process."""
+    return 0 if key is None else zlib.crc32(key.encode("utf-8", "surrogatepass")) % partitions
 
 
 class DeadLetterSink(Protocol):
@@ -39,6 +46,9 @@ class Bus(Protocol):
 
     def is_connected(self) -> bool:
         """Whether publishing can succeed now (readiness)."""
+
+    def partitions_held(self, handler: Handler) -> set[int] | None:
+        """The partitions a shared handler consumes now; None when it sees every message."""
 
     async def close(self) -> None:
         """Stop delivering; what was handled is acknowledged, the rest is redelivered or drained."""

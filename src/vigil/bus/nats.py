@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
-import zlib
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,8 +32,9 @@ from nats.js.errors import FetchTimeoutError
 
 from vigil.bus.codec import CodecError, decode, encode, payload_of
 from vigil.bus.delivery import Delivery, DeliveryPolicy, Stopping
+from vigil.bus.leases import PartitionLeases
 from vigil.bus.memory import HeldDeadLetters
-from vigil.bus.model import DeadLetterSink, Handler, Topic
+from vigil.bus.model import DeadLetterSink, Handler, Topic, partition_of
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -56,6 +59,12 @@ def _code_name(handler: Handler) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", qualified.replace("<locals>.", "")).strip("_")
 
 
+def _member_id() -> str:
+    """This process, as lease keys allow: host, process id and a random tail (pids are reused)."""
+    raw = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", raw)
+
+
 def _said(event: str, url: str) -> Callable[[], Awaitable[None]]:
     async def callback() -> None:
         log.warning(event, url=url)
@@ -70,11 +79,6 @@ def _error_logged(url: str) -> Callable[[Exception], Awaitable[None]]:
     return callback
 
 
-def partition_of(key: str | None, partitions: int) -> int:
-    # crc32 rather than hash(): the same key must land on the same partition in every process.
-    return 0 if key is None else zlib.crc32(key.encode("utf-8", "surrogatepass")) % partitions
-
-
 class NatsBus:
     def __init__(
         self,
@@ -86,9 +90,11 @@ class NatsBus:
         owned_partitions: set[int] | None = None,
         consumer_name: str = "vigil",
         fetch_batch: int = 1000,
-        ack_wait_s: float = 60,
+        ack_wait_s: float = 15,
         dead_letters: DeadLetterSink | None = None,
         policy: DeliveryPolicy | None = None,
+        leased: bool = False,
+        lease_ttl_s: float = 10.0,
     ) -> None:
         self.dead_letters = dead_letters or HeldDeadLetters()
         self.policy = policy or DeliveryPolicy()
@@ -104,6 +110,13 @@ class NatsBus:
         self._js: JetStreamContext | None = None
         self._handlers: list[tuple[Topic, Handler, bool]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        # Shared handlers' consumers by (handler index, partition): a stop signal and the task.
+        self._consumers: dict[tuple[int, int], tuple[asyncio.Event, asyncio.Task[None]]] = {}
+        # Without a static set, shared handlers lease their share of the partitions.
+        self.leased = leased and owned_partitions is None
+        self.lease_ttl_s = lease_ttl_s
+        self.member = _member_id()
+        self._lease_tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._started = False
 
@@ -173,30 +186,82 @@ class NatsBus:
         return f"{self.consumer_name}-{topic.value.replace('.', '_')}-{code}{suffix}"
 
     async def _start_handler(self, index: int) -> None:
-        topic, handler, fan_out = self._handlers[index]
-        name = self._consumer_name(index)
-        # Fan-out listens to every partition, whoever owns it; shared handlers to owned ones.
-        partitions = range(self.partitions) if fan_out else sorted(self.owned)
-        for partition in partitions:
-            config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s)
-            if fan_out:
-                # Ephemeral, from now on: a live page wants what happens next, not history.
+        topic, _handler, fan_out = self._handlers[index]
+        if fan_out:
+            # Fan-out listens to every partition, whoever holds it: ephemeral consumers from now
+            # on, since a live page wants what happens next, not history.
+            for partition in range(self.partitions):
+                config = self._config()
                 config.deliver_policy = DeliverPolicy.NEW
                 config.inactive_threshold = 60.0
                 subscription = await self.js.pull_subscribe(
                     self.subject(topic, partition), stream=self.stream, config=config
                 )
-            else:
-                subscription = await self.js.pull_subscribe(
-                    self.subject(topic, partition),
-                    durable=f"{name}-{partition}",
-                    stream=self.stream,
-                    config=config,
-                )
-            self._tasks.append(asyncio.create_task(self._consume(topic, subscription, handler)))
+                self._tasks.append(self._consumer_task(index, subscription, asyncio.Event()))
+        elif self.leased:
+            leases = PartitionLeases(
+                self.js,
+                bucket=f"{self.stream}_leases",
+                group=self._consumer_name(index),
+                member=self.member,
+                partitions=self.partitions,
+                ttl_s=self.lease_ttl_s,
+                renew_s=self.lease_ttl_s / 3,
+            )
 
-    async def _consume(self, topic: Topic, subscription: Any, handler: Handler) -> None:
-        while not self._stopping.is_set():
+            async def hold(partitions: set[int], index: int = index) -> None:
+                await self._hold(index, partitions)
+
+            self._lease_tasks.append(asyncio.create_task(leases.run(hold, self._stopping)))
+        else:
+            await self._hold(index, set(self.owned))
+
+    def _config(self) -> ConsumerConfig:
+        return ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s)
+
+    def _consumer_task(
+        self, index: int, subscription: Any, stop: asyncio.Event
+    ) -> asyncio.Task[None]:
+        topic, handler, _fan_out = self._handlers[index]
+        return asyncio.create_task(self._consume(topic, subscription, handler, stop))
+
+    async def _hold(self, index: int, partitions: set[int]) -> None:
+        """Consume exactly ``partitions`` for a shared handler: stop the others first (their
+        unfinished batch is handed back at once), then start the new ones where the durable
+        consumer left off."""
+        topic, _handler, _fan_out = self._handlers[index]
+        current = {p for (i, p) in self._consumers if i == index}
+        for partition in sorted(current - partitions):
+            stop, task = self._consumers.pop((index, partition))
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+        name = self._consumer_name(index)
+        for partition in sorted(partitions - current):
+            subscription = await self.js.pull_subscribe(
+                self.subject(topic, partition),
+                durable=f"{name}-{partition}",
+                stream=self.stream,
+                config=self._config(),
+            )
+            stop = asyncio.Event()
+            self._consumers[(index, partition)] = (
+                stop,
+                self._consumer_task(index, subscription, stop),
+            )
+
+    def partitions_held(self, handler: Handler) -> set[int] | None:
+        for index, (_topic, subscribed, fan_out) in enumerate(self._handlers):
+            if subscribed == handler and not fan_out:
+                return {p for (i, p) in self._consumers if i == index}
+        return None
+
+    async def _consume(
+        self, topic: Topic, subscription: Any, handler: Handler, stop: asyncio.Event
+    ) -> None:
+        def stopping() -> bool:
+            return self._stopping.is_set() or stop.is_set()
+
+        while not stopping():
             try:
                 received = await subscription.fetch(self.fetch_batch, timeout=0.5)
             except (FetchTimeoutError, TimeoutError):
@@ -212,7 +277,7 @@ class NatsBus:
                 dead_letters=self.dead_letters,
                 payload_of=payload_of,
                 policy=self.policy,
-                stopping=self._stopping.is_set,
+                stopping=stopping,
                 keep_alive=keep_batch,
             )
             messages = []
@@ -225,14 +290,22 @@ class NatsBus:
             try:
                 await delivery.deliver(messages)
             except Stopping:
-                return  # the unacknowledged batch is redelivered to the next worker
+                # Handed back at once, so whoever takes the partition over starts on it now.
+                for item in received:
+                    await item.nak()
+                return
             for item in received:
                 await item.ack()
 
     async def close(self) -> None:
         self._stopping.set()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Leases first: each lets its partitions go once their consumers have stopped.
+        await asyncio.gather(*self._lease_tasks, return_exceptions=True)
+        tasks = [*self._tasks, *(task for _stop, task in self._consumers.values())]
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._consumers.clear()
+        self._lease_tasks.clear()
         if self._nc is not None:
             # Every handled batch is already acknowledged; what is not will be redelivered.
             await self._nc.close()

@@ -445,16 +445,30 @@ def key_hashes(uow: UnitOfWork) -> dict[str, str]:
     return {external_id: digest for external_id, digest in rows}
 
 
-def allocation_spans(uow: UnitOfWork) -> dict[str, list[tuple[datetime, datetime | None]]]:
-    """Every registered device's external id with the periods it was fitted to a holder (none
-    for a device still in stock): what the device doors check a fix against."""
+def allocation_spans(
+    uow: UnitOfWork,
+) -> dict[str, list[tuple[datetime, datetime | None, int | None]]]:
+    """Every registered device's external id with the periods it was fitted (none for a device
+    still in stock) and the monitored person each fitting concerns (a protected person's phone
+    concerns the person it protects them from): what the device doors check a fix against, and
+    how they key it on the bus so all of one person's devices meet in one engine."""
     registered = uow.connection.execute(select(devices.c.external_id)).scalars()
-    spans: dict[str, list[tuple[datetime, datetime | None]]] = {ext: [] for ext in registered}
+    spans: dict[str, list[tuple[datetime, datetime | None, int | None]]] = {
+        ext: [] for ext in registered
+    }
     rows = uow.connection.execute(
         select(
-            devices.c.external_id, device_allocations.c.fitted_at, device_allocations.c.removed_at
+            devices.c.external_id,
+            device_allocations.c.fitted_at,
+            device_allocations.c.removed_at,
+            device_allocations.c.holder_kind,
+            device_allocations.c.holder_id,
         ).join(devices, devices.c.id == device_allocations.c.device_id)
     )
-    for external_id, fitted_at, removed_at in rows:
-        spans[external_id].append((fitted_at, removed_at))
+    owners: dict[tuple[str, int], int | None] = {}
+    for external_id, fitted_at, removed_at, kind, holder_id in rows:
+        key = (kind, int(holder_id))
+        if key not in owners:
+            owners[key] = _person_of(uow, HolderKind(kind), int(holder_id))
+        spans[external_id].append((fitted_at, removed_at, owners[key]))
     return spans

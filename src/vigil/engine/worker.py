@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from vigil.bootstrap import Container
-from vigil.bus.model import Topic
+from vigil.bus.model import Topic, partition_of
 from vigil.db.uow import UnitOfWork
 from vigil.devices.service import person_for_device
 from vigil.engine import service
@@ -77,6 +77,9 @@ class EngineWorker:
         self.engine: Engine | None = None
         self.plan_hash = ""
         self._resolved: dict[tuple[str, int], str | None] = {}
+        # The bus partitions whose wearers this process watches; None: every wearer. Fixes are
+        # keyed by person, so a person's timers run where his fixes arrive, and nowhere else.
+        self.partitions: set[int] | None = None
 
     def _now(self) -> float:
         return self.container.clock.now().timestamp()
@@ -90,6 +93,13 @@ class EngineWorker:
                 uow, self.container.clock.now(), timezone=self.container.settings.timezone
             )
             raw.pop("at", None)
+            if self.partitions is not None:
+                count = self.container.settings.bus_partitions
+                raw["persons"] = [
+                    person
+                    for person in raw.get("persons", [])
+                    if partition_of(str(person["id"]), count) in self.partitions
+                ]
             digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
             if digest == self.plan_hash and self.engine is not None:
                 return False
@@ -204,6 +214,11 @@ async def run(container: Container, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=TICK_S)
         async with lock:
             since_plan += TICK_S
+            held = container.bus.partitions_held(on_fixes)
+            if held != worker.partitions:
+                # Partitions moved (a process joined, left or died): watch the new share now.
+                worker.partitions = held
+                since_plan = PLAN_EVERY_S
             if since_plan >= PLAN_EVERY_S:
                 since_plan = 0.0
                 try:

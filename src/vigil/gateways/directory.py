@@ -28,8 +28,8 @@ NOT_ALLOCATED = "not_allocated"
 # A report through a door that carries per-device keys, without the device's current key.
 BAD_DEVICE_KEY = "bad_device_key"
 
-# (fitted at, removed at or None while still fitted)
-Span = tuple[datetime, datetime | None]
+# (fitted at, removed at or None while still fitted, the monitored person it concerns)
+Span = tuple[datetime, datetime | None, int | None]
 
 
 class DeviceCheck(Protocol):
@@ -41,6 +41,9 @@ class DeviceCheck(Protocol):
 
     def key_refusal(self, device_id: str, key: str | None) -> str | None:
         """Why ``key`` does not prove a report comes from ``device_id``, or None if it does."""
+
+    def person_at(self, device_id: str, at: datetime) -> int | None:
+        """The monitored person a fix from the device at ``at`` concerns."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,19 @@ class KnownDevices:
         spans = self.spans.get(device_id)
         if spans is None:
             return UNKNOWN_DEVICE
-        for fitted_at, removed_at in spans:
+        return None if self._span(spans, at) is not None else NOT_ALLOCATED
+
+    @staticmethod
+    def _span(spans: Sequence[Span], at: datetime) -> Span | None:
+        for span in spans:
+            fitted_at, removed_at, _person = span
             if fitted_at <= at and (removed_at is None or at < removed_at):
-                return None
-        return NOT_ALLOCATED
+                return span
+        return None
+
+    def person_at(self, device_id: str, at: datetime) -> int | None:
+        span = self._span(self.spans.get(device_id, ()), at)
+        return None if span is None else span[2]
 
     def knows(self, device_id: str) -> bool:
         return device_id in self.spans
@@ -89,6 +101,9 @@ class DeviceDirectory:
 
     def key_refusal(self, device_id: str, key: str | None) -> str | None:
         return self.current.key_refusal(device_id, key)
+
+    def person_at(self, device_id: str, at: datetime) -> int | None:
+        return self.current.person_at(device_id, at)
 
     def _load(self) -> KnownDevices:
         with self._unit_of_work() as uow:

@@ -101,22 +101,19 @@ class Intake:
         return screened
 
     async def hand_on(self, protocol: str, screened: Screened) -> None:
-        """Store refusals, then publish the fixes ``screen`` passed: one bus message list per
-        device. Both are durable before the caller answers anyone."""
+        """Store refusals, then publish the fixes ``screen`` passed, keyed by the person they
+        concern, so all of a person's devices (his tag, his victim's phone) reach the same engine
+        in order. Both are durable before the caller answers anyone."""
         await self.quarantine.keep(screened.held)
         good = screened.good
         if not good:
             return
-        first = good[0].device_id
-        if all(fix.device_id == first for fix in good):  # one connection is one device
-            await self.bus.publish(Topic.FIXES, good, key=first)
-            self.metrics.accepted(protocol, len(good))
-            return
-        by_device: dict[str, list[Fix]] = defaultdict(list)
+        by_person: dict[str, list[Fix]] = defaultdict(list)
         for fix in good:
-            by_device[fix.device_id].append(fix)
-        for device_id, batch in by_device.items():
-            await self.bus.publish(Topic.FIXES, batch, key=device_id)
+            person = self.devices.person_at(fix.device_id, fix.fix_time)
+            by_person[fix.device_id if person is None else str(person)].append(fix)
+        for key, batch in by_person.items():
+            await self.bus.publish(Topic.FIXES, batch, key=key)
         self.metrics.accepted(protocol, len(good))
 
     def rejected(self, protocol: str, reason: str, detail: str, peer: str = "") -> None:

@@ -1,0 +1,109 @@
+"""Partitions that move by themselves: engine processes share the bus's partitions out among
+themselves, and when one dies the others take its share over within the lease time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from tests.bus.test_buses import _fix
+from vigil.bus.leases import meant_for
+from vigil.bus.model import Topic, partition_of
+from vigil.bus.nats import NatsBus
+
+PARTITIONS = 8
+TTL_S = 3.0
+
+
+def test_each_partition_has_one_member_and_a_leaver_moves_only_its_own() -> None:
+    members = ["engine-a", "engine-b", "engine-c", "engine-d"]
+    before = meant_for(members, 64)
+    counts = {m: sum(1 for owner in before.values() if owner == m) for m in members}
+    assert all(8 <= n <= 24 for n in counts.values()), counts  # a fair share each, roughly
+    after = meant_for([m for m in members if m != "engine-c"], 64)
+    moved = {p for p in range(64) if before[p] != after[p]}
+    assert moved == {p for p, owner in before.items() if owner == "engine-c"}
+
+
+def _engine(into: list[Any]) -> Any:
+    async def on_fixes(batch: list[Any]) -> None:  # the same code in every process
+        into.extend(batch)
+
+    return on_fixes
+
+
+async def _until(condition: Any, seconds: float, what: str) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started
+
+
+@pytest.mark.integration
+async def test_a_dead_engines_partitions_are_taken_over_and_nothing_is_lost(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    seen: list[list[Any]] = [[], []]
+    processes = []
+    for index in range(2):
+        bus = NatsBus(
+            stream=stream, subject_prefix=prefix, partitions=PARTITIONS, leased=True,
+            lease_ttl_s=TTL_S, ack_wait_s=2,
+        )  # fmt: skip
+        handler = _engine(seen[index])
+        bus.subscribe(Topic.FIXES, handler)
+        await bus.start()
+        processes.append((bus, handler))
+    first, second = processes
+
+    def held(process: tuple[NatsBus, Any]) -> set[int]:
+        return process[0].partitions_held(process[1]) or set()
+
+    # Both live: the partitions are shared out, each to one of them.
+    await _until(
+        lambda: (
+            held(first) | held(second) == set(range(PARTITIONS))
+            and not held(first) & held(second)
+            and held(first)
+            and held(second)
+        ),
+        20,
+        "the partitions to be shared out",
+    )
+    devices = [f"35{n:013d}" for n in range(40)]
+    for n, device in enumerate(devices):
+        await first[0].publish(Topic.FIXES, [_fix(device, n)], key=device)
+    await _until(lambda: len(seen[0]) + len(seen[1]) >= 40, 15, "every fix to be handled")
+    assert sorted(f.device_id for f in seen[0] + seen[1]) == sorted(devices)
+    for fix in seen[0]:
+        assert partition_of(fix.device_id, PARTITIONS) in held(first)
+
+    # The first process dies: no goodbye, its leases just stop being renewed.
+    orphaned = held(first)
+    for task in first[0]._lease_tasks:
+        task.cancel()
+    for _stop, task in first[0]._consumers.values():
+        task.cancel()
+    took = await _until(lambda: held(second) == set(range(PARTITIONS)), TTL_S * 4, "the takeover")
+    assert took <= TTL_S * 2 + 1  # the lease's life and one renewal, not minutes
+    late = [d for d in devices if partition_of(d, PARTITIONS) in orphaned]
+    for n, device in enumerate(late):
+        await second[0].publish(Topic.FIXES, [_fix(device, 100 + n)], key=device)
+    await _until(
+        lambda: (
+            sum(1 for f in seen[1] if f.device_id in late and f.fix_time.second >= 0) >= 1
+            and len([f for f in seen[1] if f.device_id in late])
+            >= len(late) + len([f for f in seen[0] if f.device_id in late]) * 0
+        ),
+        15,
+        "the orphaned partitions' fixes",
+    )
+    await second[0].js.delete_stream(stream)
+    await second[0].close()
+    if first[0]._nc is not None:
+        await first[0]._nc.close()

@@ -299,6 +299,9 @@ class Engine:
             for name, (dtype, default) in _PERSON_STATE.items()
         }
         self.qmask = np.zeros(nz, dtype=np.int8)
+        # Adaptive reporting: persons whose tags were last asked to report faster.
+        self.fast_wanted = np.zeros(len(self.persons), dtype=bool)
+        self.fast_until = np.full(len(self.persons), -INF)
         self.person_deadline = np.full(len(self.persons), INF)
         # Every machine starts idle and armed; without a buffer no warning is possible.
         self.zs["qs"][:] = np.where(self.z_buffer > 0, Q_IDLE_ARMED, Q_IDLE_NO_BUFFER)
@@ -512,6 +515,38 @@ class Engine:
         self._fire_timers(self.clock)
         self._device_timers(self.clock)
         self._take_snapshot()
+
+    def reporting_changes(self) -> list[tuple[str, bool]]:
+        """Tags whose wanted reporting rate changed since the last call: (device, fast).
+
+        A wearer's tag should report faster while any active exclusion zone of theirs has a
+        visit pending (one fix inside, waiting for corroboration) or a violation open, or while
+        their last fix was inside the zone's buffer (or within ``fast_report_within_m``): that
+        is how a real entry is confirmed by two or more fixes within a minute without letting
+        one fix decide. The caller turns these into device commands (see docs/engine.md).
+        """
+        if not self.zones:
+            return []
+        zs = self.zs
+        near = np.maximum(self.z_buffer, self.settings.fast_report_within_m)
+        with np.errstate(invalid="ignore"):
+            want_zone = (
+                (self.z_kind == ZoneKind.EXCLUSION)
+                & zs["active"]
+                & ((zs["st"] != IDLE) | (zs["d_last"] <= near))
+            )
+        want = np.bincount(self.z_person, weights=want_zone, minlength=len(self.persons)) > 0
+        # Hold the faster rate for a while: a wearer living at a buffer's edge would otherwise
+        # have his tag switched back and forth each time noise carries a fix across it.
+        self.fast_until[want] = self.clock + self.settings.fast_report_hold_s
+        want |= self.fast_wanted & (self.clock < self.fast_until)
+        changed = np.flatnonzero(want != self.fast_wanted)
+        self.fast_wanted[changed] = want[changed]
+        return [
+            (device, bool(want[person]))
+            for person in changed.tolist()
+            for device in self.plan.persons[person].devices
+        ]
 
     # ------------------------------------------------------------------ stored state
 

@@ -64,6 +64,8 @@ class EngineSettings:
     # (or inside a zone's buffer) is asked to report faster; 0 asks only while a visit is pending
     # or a violation is open.
     fast_report_within_m: float = 0.0
+    # ... and keeps reporting faster for this long after the last reason to (no flapping).
+    fast_report_hold_s: float = 300.0
     # An approach warning re-arms only once a disc is this far beyond the buffer.
     approach_rearm_m: float = 100.0
     # Exit after this many consecutive fixes whose disc is clear of the zone.

@@ -25,6 +25,7 @@ from vigil.clock import FrozenClock
 from vigil.engine import worker as engine_worker
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.engine.tables import violations
+from vigil.gateways.commands import CommandState, queue_of
 from vigil.tracking import store
 from vigil.tracking.model import Fix
 from vigil.tracking.tables import fixes
@@ -169,3 +170,20 @@ async def test_poisoned_fixes_on_the_bus_are_dead_lettered_and_cost_the_wearers_
     assert {letter.topic for letter in letters} == {"fixes"}
     assert all(b"\\ud800" in letter.payload for letter in letters)
     assert all("Unicode" in letter.error for letter in letters)
+
+
+def test_a_pending_visit_queues_a_report_faster_command_for_the_wearers_tag(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    _wearer_with_tag(client, container)
+    worker = engine_worker.EngineWorker(container)
+    assert worker.load_plan()
+    clock.set(START + timedelta(seconds=5))
+    worker.handle([_fix(0)])  # one fix inside the zone: a visit pending, waiting for more
+    queue = queue_of(container.extras)
+    [command] = queue.history(TAG)
+    assert command.fast
+    assert command.state == CommandState.QUEUED
+    sent = queue.take(TAG, "gt06", container.clock.now())
+    assert sent is command
+    assert command.text == "TIMER,10#"

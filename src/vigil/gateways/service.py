@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from vigil.bootstrap import Container
 from vigil.gateways import registry
+from vigil.gateways.commands import queue_of
 from vigil.gateways.http_door import OSMAND, OWNTRACKS, HttpDoor
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import metrics_for
@@ -63,7 +64,9 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
     running = Running()
     host = settings.gateway_host
     for name, port in parse_ports(settings.gateway_tcp_ports).items():
-        gateway = StreamGateway(registry.get(name), intake, container.clock, limits)
+        gateway = StreamGateway(
+            registry.get(name), intake, container.clock, limits, queue_of(container.extras)
+        )
         try:
             running.servers[name] = await gateway.start(host, port)
         except OSError as exc:  # one busy port must not stop the others or the web app

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from vigil.clock import Clock
+from vigil.gateways import commands as device_commands
 from vigil.gateways.connection import PublishingConnection
 from vigil.gateways.intake import Intake
 from vigil.gateways.model import DecodeError, Session
@@ -40,7 +41,14 @@ class Limits:
 
 
 class StreamGateway:
-    def __init__(self, protocol: Protocol, intake: Intake, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self,
+        protocol: Protocol,
+        intake: Intake,
+        clock: Clock,
+        limits: Limits,
+        commands: device_commands.CommandQueue | None = None,
+    ) -> None:
         if protocol.split_frames is None:
             raise ValueError(f"{protocol.name} is not a stream protocol")
         self.protocol = protocol
@@ -48,6 +56,8 @@ class StreamGateway:
         self.clock = clock
         self.limits = limits
         self.connections = 0
+        # Reporting commands ride on the connection the device holds open (docs/engine.md).
+        self.commands = commands
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         loop = asyncio.get_running_loop()
@@ -135,7 +145,12 @@ class _Connection(PublishingConnection):
         fixes: list[Fix] = []
         replies: list[bytes] = []
         close = False
+        commands = self.gateway.commands
         for frame in frames:
+            if commands is not None and device_commands.answered(
+                commands, name, session, frame, now
+            ):
+                continue
             try:
                 decoded = decode(frame, session, now)
             except DecodeError as exc:
@@ -159,4 +174,6 @@ class _Connection(PublishingConnection):
                 self.metrics.rejected(name, "login_refused")
                 close = True
                 break
+        if commands is not None and not close:
+            replies.append(device_commands.outgoing(commands, name, session, now))
         return fixes, b"".join(replies), close

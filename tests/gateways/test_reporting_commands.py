@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime
 
+import aiomqtt
 import jsonschema
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, require_service
+from tests.gateways.test_http_and_mqtt import CLOCK, _mqtt_up
 from tests.gateways.test_tcp_gateway import TELTONIKA_AVL, TELTONIKA_LOGIN, Harness, _read_exactly
+from vigil.bus.memory import InMemoryBus
 from vigil.gateways.binary import crc16_ibm, crc16_x25
 from vigil.gateways.commands import (
     CommandQueue,
@@ -25,6 +29,9 @@ from vigil.gateways.commands import (
     teltonika_frame,
     teltonika_text,
 )
+from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import GatewayMetrics
+from vigil.gateways.mqtt import run_subscriber
 from vigil.gateways.tcp import Limits
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
@@ -146,3 +153,43 @@ async def test_a_teltonika_tag_gets_its_command_on_the_connection_it_holds_open(
         assert not harness.metrics.rejections("teltonika")
     finally:
         await harness.close()
+
+
+async def test_an_owntracks_phone_gets_its_command_over_mqtt_and_its_next_fix_answers_it() -> None:
+    require_service("MQTT", _mqtt_up(), "Mosquitto on 127.0.0.1:1883")
+    bus = InMemoryBus()
+    queue = CommandQueue()
+    ready = asyncio.Event()
+    task = asyncio.create_task(
+        run_subscriber(
+            "mqtt://127.0.0.1:1883", Intake(bus, GatewayMetrics()), CLOCK, ready, commands=queue
+        )
+    )
+    user = f"c{uuid.uuid4().hex[:8]}"
+    device = f"{user}/phone"
+    queue.request(device, fast=True, now=NOW)
+    location = (FIXTURES / "owntracks" / "test" / "l.json").read_bytes()
+    try:
+        await asyncio.wait_for(ready.wait(), 5)
+        async with aiomqtt.Client("127.0.0.1", 1883) as phone:
+            await phone.subscribe(f"owntracks/{user}/phone/cmd", qos=1)
+            await phone.publish(f"owntracks/{user}/phone", location, qos=1)
+            got = []
+            async with asyncio.timeout(5):
+                async for message in phone.messages:
+                    got.append(json.loads(bytes(message.payload)))  # type: ignore[arg-type]
+                    if len(got) == 2:
+                        break
+            assert [m["action"] for m in got] == ["setConfiguration", "reportLocation"]
+            assert got[0]["configuration"]["locatorInterval"] == 10
+            assert queue.history(device)[-1].state == CommandState.SENT
+            await phone.publish(f"owntracks/{user}/phone", location, qos=1)
+            for _ in range(100):
+                if queue.history(device)[-1].state == CommandState.ACKNOWLEDGED:
+                    break
+                await asyncio.sleep(0.05)
+        assert queue.history(device)[-1].state == CommandState.ACKNOWLEDGED
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bus.close()

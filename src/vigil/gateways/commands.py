@@ -293,3 +293,27 @@ def outgoing(queue: CommandQueue, protocol: str, session: Session, now: datetime
         session.extras["command_flag"] = flag
         return gt06_frame(command.text, flag, flag & 0xFFFF)
     return b""
+
+
+# ---------------------------------------------------------------------------- OwnTracks over MQTT
+
+
+def owntracks_outgoing(
+    queue: CommandQueue, device: str, topic: str, now: datetime
+) -> list[tuple[str, bytes]]:
+    """(topic, payload) pairs to publish after a message from ``device`` on ``topic``.
+
+    OwnTracks does not acknowledge commands: a message arriving after one was sent is taken as
+    its answer. A command waiting for the device goes to ``owntracks/<user>/<device>/cmd``.
+    """
+    queue.acknowledge(device, "a message arrived after the command", now)
+    if not queue.waiting(device):
+        return []
+    command = queue.take(device, "owntracks", now)
+    if command is None or command.state != CommandState.SENT:
+        return []
+    base = "/".join(topic.split("/")[:3])
+    return [
+        (f"{base}/cmd", json.dumps(message).encode())
+        for message in owntracks_messages(command.interval_s, command.fast)
+    ]

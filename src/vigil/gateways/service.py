@@ -89,7 +89,14 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
         log.info("gateway.listening", protocol=door.name, host=host, port=running.port(door.name))
     if mqtt and settings.mqtt_url:
         running.tasks.append(
-            asyncio.create_task(run_subscriber(settings.mqtt_url, intake, container.clock))
+            asyncio.create_task(
+                run_subscriber(
+                    settings.mqtt_url,
+                    intake,
+                    container.clock,
+                    commands=queue_of(container.extras),
+                )
+            )
         )
     return running
 

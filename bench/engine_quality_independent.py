@@ -101,6 +101,9 @@ class Device:
     def observe(self, t: float) -> tuple[float, float, float] | None:
         raise NotImplementedError
 
+    def reset(self) -> None:
+        """Back to the start, so every run sees the same noise."""
+
     def report_times(self) -> tuple[float, float]:
         raise NotImplementedError
 
@@ -164,14 +167,12 @@ class ModelTag(Device):
         tau_s: float,
         setting: str,
     ) -> None:
-        self.rng = rng
+        self.seed = int(rng.integers(1 << 62))
         self.track = track
         self.start, self.end = start, end
         self.sigma, self.tau = sigma, tau_s
         self.setting = setting
-        self.e = rng.normal(0, sigma, 2)
-        self.t_last = start
-        self.scale = 1.0
+        self.reset()
         days = (end - start) / 86_400
         self.fallbacks = [
             (s, s + rng.uniform(60, 300))
@@ -181,11 +182,17 @@ class ModelTag(Device):
             s for s in rng.uniform(start, end, rng.poisson(JUMPS_PER_DAY[setting] * days))
         ]
 
+    def reset(self) -> None:
+        self.noise = np.random.default_rng(self.seed + 1)
+        self.e = self.noise.normal(0, self.sigma, 2)
+        self.t_last = self.start
+        self.scale = 1.0
+
     def report_times(self) -> tuple[float, float]:
         return self.start, self.end
 
     def observe(self, t: float) -> tuple[float, float, float] | None:
-        rng = self.rng
+        rng = self.noise
         rho = math.exp(-max(t - self.t_last, 0.0) / self.tau)
         self.e = rho * self.e + math.sqrt(1 - rho * rho) * rng.normal(0, self.sigma, 2)
         # The tag's own idea of its error drifts slowly around the truth (mis-calibration).
@@ -378,6 +385,8 @@ def run_vigil(
         "settings": settings,
     }
     engine = Engine(parse_plan(scenario))
+    for wearer in wearers:
+        wearer.device.reset()
     names = [w.name for w in wearers]
     index = {name: i for i, name in enumerate(names)}
     fixed = [not w.device.commandable for w in wearers]

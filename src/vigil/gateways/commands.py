@@ -21,6 +21,7 @@ device's connection can carry them, then sent, then acknowledged, each step logg
 from __future__ import annotations
 
 import json
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,21 +184,25 @@ class CommandQueue:
     """Commands per device, kept until the device's connection takes them, and their history.
 
     Only the newest wanted rate matters: a new request replaces one still queued for the same
-    device. The history (bounded per device) is what the device page shows.
+    device. The history (bounded per device) is what the device page shows. The engine worker
+    fills it from a thread while connections take from it on the event loop, hence the lock.
     """
 
     history_size: int = 20
     _queued: dict[str, ReportingCommand] = field(default_factory=dict)
     _history: dict[str, deque[ReportingCommand]] = field(default_factory=dict)
     _unacknowledged: dict[str, ReportingCommand] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def request(self, device_id: str, fast: bool, now: datetime) -> ReportingCommand:
         command = ReportingCommand(
             device_id, fast, FAST_INTERVAL_S if fast else NORMAL_INTERVAL_S, now
         )
-        replaced = self._queued.get(device_id)
-        self._queued[device_id] = command
-        self._history.setdefault(device_id, deque(maxlen=self.history_size)).append(command)
+        with self._lock:
+            replaced = self._queued.get(device_id)
+            self._queued[device_id] = command
+            history = self._history.setdefault(device_id, deque(maxlen=self.history_size))
+            history.append(command)
         log.info(
             "device.command_queued",
             device=device_id,
@@ -209,7 +214,8 @@ class CommandQueue:
 
     def take(self, device_id: str, protocol: str, now: datetime) -> ReportingCommand | None:
         """The command waiting for ``device_id``, now sent over ``protocol`` (or refused)."""
-        command = self._queued.pop(device_id, None)
+        with self._lock:
+            command = self._queued.pop(device_id, None)
         if command is None:
             return None
         command.protocol = protocol
@@ -221,12 +227,14 @@ class CommandQueue:
         command.text = text
         command.state = CommandState.SENT
         command.sent_at = now
-        self._unacknowledged[device_id] = command
+        with self._lock:
+            self._unacknowledged[device_id] = command
         log.info("device.command_sent", device=device_id, protocol=protocol, text=text)
         return command
 
     def acknowledge(self, device_id: str, answer: str, now: datetime) -> ReportingCommand | None:
-        command = self._unacknowledged.pop(device_id, None)
+        with self._lock:
+            command = self._unacknowledged.pop(device_id, None)
         if command is None:
             return None
         command.state = CommandState.ACKNOWLEDGED
@@ -239,7 +247,8 @@ class CommandQueue:
         return device_id in self._queued
 
     def history(self, device_id: str) -> list[ReportingCommand]:
-        return list(self._history.get(device_id, ()))
+        with self._lock:
+            return list(self._history.get(device_id, ()))
 
 
 QUEUE_KEY = "device.commands"

@@ -119,13 +119,21 @@ def test_an_exclusion_zone_with_a_timetable_only_counts_inside_its_hours(tmp_pat
     assert seconds(violation["end"]) == 1200  # ends with the window
 
 
-def test_with_a_fix_a_minute_one_fix_deep_inside_is_enough(tmp_path: Path) -> None:
-    # Entry at ~ 50 s; the next fix (60 s) is 150 m deep with 20 m accuracy.
+def test_with_a_fix_a_minute_a_deep_fix_waits_for_a_second_one_to_confirm(
+    tmp_path: Path,
+) -> None:
+    # Entry at ~ 50 s; the fix at 60 s is 150 m deep with 20 m accuracy, but one fix is never
+    # proof on its own: the fix at 120 s corroborates it. (Before corroboration was required,
+    # the deep fix alone confirmed at 60 s.)
     stream = Stream().fix(0, -1000, acc=20).fix(60, -150, acc=20).fix(120, -150, acc=20)
     records, _ = run(scenario(circle("Z1", 300)), stream, tmp_path)
     [violation] = of_kind(records, "exclusion_zone")
-    assert seconds(violation["raised_at"]) == 60
+    assert seconds(violation["raised_at"]) == 120
     assert 45 <= seconds(violation["start"]) <= 50
+    assert violation["detail"]["rule"] == "sequential"
+    assert violation["detail"]["fixes_inside"] == 2
+    assert violation["detail"]["corroborating_evidence"] >= 0.5
+    assert len(violation["fix_ids"]) == 2
 
 
 def test_a_wearer_living_at_the_edge_of_the_buffer_is_warned_once_not_all_night(

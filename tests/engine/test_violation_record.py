@@ -64,6 +64,6 @@ def test_a_stored_violation_is_read_back_with_its_reasoning_and_proving_fixes(
     assert set(record["fix_ids"]) & inside
     assert set(record["fix_ids"]) & after
     assert set(record["fix_ids"]) <= inside | after
-    assert record["detail"]["rule"] in {"evidence", "dwell", "deep_fix", "sequential"}
+    assert record["detail"]["rule"] in {"dwell", "sequential"}
     assert record["detail"]["reason"]
     assert record["updated_at"].tzinfo == UTC or record["updated_at"].utcoffset() == timedelta(0)

@@ -25,6 +25,7 @@ from vigil.clock import FrozenClock
 from vigil.engine import worker as engine_worker
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.engine.tables import violations
+from vigil.gateways.commands import CommandState, queue_of
 from vigil.tracking import store
 from vigil.tracking.model import Fix
 from vigil.tracking.tables import fixes
@@ -192,3 +193,20 @@ def test_a_worker_watches_only_the_wearers_of_the_partitions_it_holds(
     holder.load_plan()
     assert holder.engine is not None
     assert list(holder.engine.persons) == [str(person_id)]
+
+
+def test_a_pending_visit_queues_a_report_faster_command_for_the_wearers_tag(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    _wearer_with_tag(client, container)
+    worker = engine_worker.EngineWorker(container)
+    assert worker.load_plan()
+    clock.set(START + timedelta(seconds=5))
+    worker.handle([_fix(0)])  # one fix inside the zone: a visit pending, waiting for more
+    queue = queue_of(container.extras)
+    [command] = queue.history(TAG)
+    assert command.fast
+    assert command.state == CommandState.QUEUED
+    sent = queue.take(TAG, "gt06", container.clock.now())
+    assert sent is command
+    assert command.text == "TIMER,10#"

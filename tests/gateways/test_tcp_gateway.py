@@ -53,7 +53,9 @@ class Harness:
         self.received: list[Fix] = []
         self.bus.subscribe(Topic.FIXES, self._collect)
         intake, _keys = door_intake(self.bus, self.metrics, register, fitted)
-        self.gateway = StreamGateway(registry.get(protocol), intake, CLOCK, limits, networks)
+        self.gateway = StreamGateway(
+            registry.get(protocol), intake, CLOCK, limits, networks=networks
+        )
         self.server: asyncio.Server | None = None
 
     async def _collect(self, batch: list[Fix]) -> None:

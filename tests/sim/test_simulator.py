@@ -15,9 +15,10 @@ from pyproj import Geod
 from typer.testing import CliRunner
 
 from vigil.cli import app as cli
+from vigil.gateways.commands import CommandQueue, CommandState
 from vigil.sim import live
 from vigil.sim.generate import IncidentKind, SimConfig, Simulation, simulate
-from vigil.tracking.model import Alarm
+from vigil.tracking.model import Alarm, Fix
 
 GEOD = Geod(ellps="WGS84")
 
@@ -193,3 +194,25 @@ def test_live_service_does_nothing_outside_the_demo() -> None:
             environment = "production"
 
     asyncio.run(live.run(NotDemo(), asyncio.Event()))
+
+
+async def test_a_simulated_tag_told_to_report_faster_does_and_says_so() -> None:
+    plan = simulate(SimConfig(wearers=3, days=1, seed=3)).scenario
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    device = plan["persons"][0]["devices"][0]
+    commands = CommandQueue()
+    commands.request(device, fast=True, now=start)
+    seen: list[Fix] = []
+    stream = live.fixes(plan, start, speed=3600.0, tick_s=0.01, commands=commands)
+    async for batch in stream:
+        seen.extend(batch)
+        if seen[-1].fix_time > start + timedelta(minutes=30):
+            break
+    await stream.aclose()  # type: ignore[attr-defined]
+    [command] = commands.history(device)
+    assert command.state == CommandState.ACKNOWLEDGED
+    mine = sorted(f.fix_time for f in seen if f.device_id == device)
+    other = plan["persons"][1]["devices"][0]
+    theirs = [f for f in seen if f.device_id == other]
+    # About one fix every 10 s for the commanded tag against one every 30 s for the others.
+    assert len(mine) > 2.5 * len(theirs)

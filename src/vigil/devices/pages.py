@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.devices import service
+from vigil.gateways.commands import queue_of
 from vigil.security.model import REGISTRY_ROLES
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
@@ -24,4 +25,14 @@ NAVIGATION = [
 def devices_page(request: Request, principal: PagePrincipal, c: ContainerDep) -> Response:
     with c.uow() as uow:
         found = service.list_devices(uow, principal)
-    return render(request, "devices/devices.html", {"devices": found}, principal=principal)
+    # The latest reporting command per device (adaptive reporting, docs/engine.md).
+    queue = queue_of(c.extras)
+    reporting = {
+        d.external_id: history[-1] for d in found if (history := queue.history(d.external_id))
+    }
+    return render(
+        request,
+        "devices/devices.html",
+        {"devices": found, "reporting": reporting},
+        principal=principal,
+    )

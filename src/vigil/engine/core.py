@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shapely
+from shapely.geometry import shape as shapely_shape
+from shapely.ops import polylabel
 
 from vigil.engine.events import EventKind
 from vigil.engine.ledger import Ledger
@@ -41,7 +44,7 @@ from vigil.engine.model import (
     ZoneKind,
 )
 from vigil.engine.timetable import Timetable
-from vigil.geo.kernels import compile_zones, signed_distance
+from vigil.geo.kernels import ZoneShape, compile_zones, signed_distance
 from vigil.geo.projection import step_metres
 from vigil.tracking.quality import off_track
 
@@ -88,6 +91,21 @@ _QUIET_CLASSES: dict[int, set[int]] = {
 QUIET_MASK = np.zeros(11, dtype=np.int8)
 for _state, _classes in _QUIET_CLASSES.items():
     QUIET_MASK[_state] = sum(1 << int(_cls) for _cls in _classes)
+
+
+def zone_depth_m(zone: ZoneShape) -> float:
+    """How deep a point can be inside a zone: a circle's radius, a polygon's inradius (the
+    distance from its pole of inaccessibility to the boundary, in a local metric plane)."""
+    if zone.geometry.get("type") == "Point":
+        return float(zone.radius_m or 0.0)
+    geometry = shapely_shape(zone.geometry)
+    centre = geometry.centroid
+    kx = 111_320.0 * math.cos(math.radians(centre.y))
+    origin = np.array([centre.x, centre.y])
+    scale = np.array([kx, 111_250.0])
+    local = shapely.transform(geometry, lambda xy: (xy - origin) * scale)
+    parts = getattr(local, "geoms", [local])
+    return max(float(polylabel(part, 1.0).distance(part.boundary)) for part in parts)
 
 
 def group_order(keys: IntArray) -> IntArray:
@@ -144,6 +162,8 @@ _ZONE_STATE: dict[str, tuple[Any, float]] = {
     "n_pts": (np.int32, 0),
     "n_out": (np.int32, 0),
     "evid": (np.float64, 0.0),
+    # The strongest single fix's share of ``evid``: confirmation needs the rest to corroborate it.
+    "ev_max": (np.float64, 0.0),
     "t_first": (np.float64, np.nan),
     "t_entry": (np.float64, np.nan),
     "t_ev": (np.float64, np.nan),
@@ -266,6 +286,7 @@ class Engine:
         self.z_person = np.repeat(np.arange(len(self.persons), dtype=np.int64), zcount)
         self.z_kind = np.array([int(zone.kind) for zone in zones], dtype=np.int8)
         self.z_buffer = np.array([zone.buffer_m for zone in zones], dtype=np.float64)
+        self.z_depth = np.array([zone_depth_m(zone.shape) for zone in zones], dtype=np.float64)
         self.z_timetable: list[Timetable | None] = [zone.timetable for zone in zones]
         nz = len(zones)
         self.zs: dict[str, npt.NDArray[Any]] = {
@@ -278,6 +299,9 @@ class Engine:
             for name, (dtype, default) in _PERSON_STATE.items()
         }
         self.qmask = np.zeros(nz, dtype=np.int8)
+        # Adaptive reporting: persons whose tags were last asked to report faster.
+        self.fast_wanted = np.zeros(len(self.persons), dtype=bool)
+        self.fast_until = np.full(len(self.persons), -INF)
         self.person_deadline = np.full(len(self.persons), INF)
         # Every machine starts idle and armed; without a buffer no warning is possible.
         self.zs["qs"][:] = np.where(self.z_buffer > 0, Q_IDLE_ARMED, Q_IDLE_NO_BUFFER)
@@ -491,6 +515,38 @@ class Engine:
         self._fire_timers(self.clock)
         self._device_timers(self.clock)
         self._take_snapshot()
+
+    def reporting_changes(self) -> list[tuple[str, bool]]:
+        """Tags whose wanted reporting rate changed since the last call: (device, fast).
+
+        A wearer's tag should report faster while any active exclusion zone of theirs has a
+        visit pending (one fix inside, waiting for corroboration) or a violation open, or while
+        their last fix was inside the zone's buffer (or within ``fast_report_within_m``): that
+        is how a real entry is confirmed by two or more fixes within a minute without letting
+        one fix decide. The caller turns these into device commands (see docs/engine.md).
+        """
+        if not self.zones:
+            return []
+        zs = self.zs
+        near = np.maximum(self.z_buffer, self.settings.fast_report_within_m)
+        with np.errstate(invalid="ignore"):
+            want_zone = (
+                (self.z_kind == ZoneKind.EXCLUSION)
+                & zs["active"]
+                & ((zs["st"] != IDLE) | (zs["d_last"] <= near))
+            )
+        want = np.bincount(self.z_person, weights=want_zone, minlength=len(self.persons)) > 0
+        # Hold the faster rate for a while: a wearer living at a buffer's edge would otherwise
+        # have his tag switched back and forth each time noise carries a fix across it.
+        self.fast_until[want] = self.clock + self.settings.fast_report_hold_s
+        want |= self.fast_wanted & (self.clock < self.fast_until)
+        changed = np.flatnonzero(want != self.fast_wanted)
+        self.fast_wanted[changed] = want[changed]
+        return [
+            (device, bool(want[person]))
+            for person in changed.tolist()
+            for device in self.plan.persons[person].devices
+        ]
 
     # ------------------------------------------------------------------ stored state
 
@@ -796,6 +852,15 @@ class Engine:
             (d <= buffer + pacc).view(np.int8) + (d <= buffer).view(np.int8),
         ).astype(np.int8)
         cls[neutral[fi]] = F.NEUTRAL
+        # A disc wider than a share of the zone's depth says almost nothing about being inside
+        # it (DESIGN: a fix counts as inside only when its disc is): no inside evidence.
+        coarse = (
+            (cls >= F.LIKELY_IN)
+            & (cls != F.NEUTRAL)
+            & (self.z_kind[zi] == ZoneKind.EXCLUSION)
+            & (pacc > s.inside_accuracy_share * self.z_depth[zi])
+        )
+        cls[coarse] = F.NEUTRAL
 
         loud = ((self.qmask[zi] >> cls) & 1) == 0
         # Timers due before a fix: checked per person first (almost always nobody).
@@ -1027,6 +1092,7 @@ class Engine:
                 zs["armed"][z] = False
                 zs["n_pts"][z] = 1
                 zs["evid"][z] = self._fix_llr(d, acc, t, float(a.prev_t[a.fi[j]]))
+                zs["ev_max"][z] = zs["evid"][z]
                 zs["t_first"][z] = t
                 zs["t_ev"][z] = t
                 prev_t = float(a.prev_t[a.fi[j]])
@@ -1040,6 +1106,7 @@ class Engine:
             if cls >= C_LIKELY_IN:
                 zs["n_pts"][z] += 1
                 zs["evid"][z] += score
+                zs["ev_max"][z] = max(float(zs["ev_max"][z]), score)
                 zs["t_ev"][z] = t
                 self._push_evidence(z, fid)
                 self._maybe_confirm(z, t, arrival, d, acc)
@@ -1093,27 +1160,33 @@ class Engine:
         return d - acc > float(self.z_buffer[z]) + self.settings.approach_rearm_m
 
     def _maybe_confirm(self, z: int, t: float, arrival: float, d: float, acc: float) -> None:
+        """Confirm a pending visit only on corroborated evidence, never on one fix alone.
+
+        A lone fix, however deep and however small its reported accuracy, leaves the visit
+        pending (and the tag asked to report faster): multipath outliers look exactly like that.
+        """
         s = self.settings
-        depth = -d / acc
         zs = self.zs
         n_pts = int(zs["n_pts"][z])
         llr = float(zs["evid"][z])
+        strongest = float(zs["ev_max"][z])
+        others = llr - strongest
         dwell = t - float(zs["t_first"][z])
         rule = ""
-        if n_pts >= s.confirm_fixes and llr >= s.confirm_llr:
+        if (
+            n_pts >= max(2, s.confirm_fixes)
+            and llr >= s.confirm_llr
+            and others >= s.corroborate_llr
+        ):
             rule = "sequential"
             reason = (
                 f"{n_pts} fixes inside; evidence {llr:.2f} reached {s.confirm_llr:g} "
-                f"(odds about {math.exp(min(llr, 30.0)):.1f} to 1 that the wearer is inside)"
+                f"(odds about {math.exp(min(llr, 30.0)):.1f} to 1 that the wearer is inside), "
+                f"and without its strongest fix still {others:.2f}, so no single fix decided it"
             )
-        elif n_pts >= max(3, s.confirm_fixes) and dwell >= s.confirm_dwell_s:
+        elif n_pts >= max(3, s.confirm_fixes) and dwell >= s.confirm_dwell_s and others > 0:
             rule = "dwell"
             reason = f"{n_pts} fixes inside over {dwell:.0f} s with the evidence still for inside"
-        elif s.confirm_single_depth > 0 and depth >= s.confirm_single_depth:
-            # One plausible fix whose disc is inside by several times its accuracy is proof
-            # enough (with a fix a minute, waiting for a second one would take up to two minutes).
-            rule = "deep_fix"
-            reason = f"one fix inside by {depth:.1f} times its accuracy"
         if not rule:
             return
         zone = self.zones[z]
@@ -1130,6 +1203,8 @@ class Engine:
                 "reason": reason,
                 "fixes_inside": n_pts,
                 "evidence": round(llr, 3),
+                "strongest_fix_evidence": round(strongest, 3),
+                "corroborating_evidence": round(others, 3),
                 "depth_m": round(-d, 1),
                 "accuracy_m": round(acc, 1),
             },

@@ -42,18 +42,30 @@ class EngineSettings:
     # log(P / (1 - P)) (capped at +-``evidence_cap``) to the visit's total, weighted by
     # min(1, gap / ``evidence_correlation_s``) because GPS error is correlated over tens of
     # seconds: a burst of fixes a second apart is one observation, not many. A visit starts with a
-    # point-inside fix and is confirmed once it has ``confirm_fixes`` point-inside fixes and the
-    # total reaches ``confirm_llr`` (odds of about e^llr : 1 that the wearer is inside), or
-    # three point-inside fixes keep it positive for the dwell time. It is dropped when the
-    # total goes negative or a disc is clear of the zone.
+    # point-inside fix and is confirmed once it has ``confirm_fixes`` (at least 2) point-inside
+    # fixes, the total reaches ``confirm_llr`` (odds of about e^llr : 1 that the wearer is
+    # inside) and the fixes other than the strongest one still reach ``corroborate_llr`` on
+    # their own; or three point-inside fixes keep it positive for the dwell time. No single fix
+    # confirms, however deep: lone multipath outliers with a small reported accuracy are common
+    # in real GNSS data. A visit is dropped when the total goes negative or a disc is clear of
+    # the zone.
     confirm_fixes: int = 2
     confirm_llr: float = 1.0
+    corroborate_llr: float = 0.5
     accuracy_sigmas: float = 2.0
     evidence_cap: float = 4.0
     evidence_correlation_s: float = 15.0
     confirm_dwell_s: float = 60.0
-    # A single good fix this many accuracies inside confirms on its own (0: never).
-    confirm_single_depth: float = 2.0
+    # A fix whose reported accuracy is larger than this share of the zone's depth (its radius,
+    # or the deepest a point can be inside a polygon) says almost nothing about being inside it:
+    # it carries no inside evidence for that exclusion zone.
+    inside_accuracy_share: float = 0.5
+    # Adaptive reporting: a wearer within this distance of an exclusion zone without a buffer
+    # (or inside a zone's buffer) is asked to report faster; 0 asks only while a visit is pending
+    # or a violation is open.
+    fast_report_within_m: float = 0.0
+    # ... and keeps reporting faster for this long after the last reason to (no flapping).
+    fast_report_hold_s: float = 300.0
     # An approach warning re-arms only once a disc is this far beyond the buffer.
     approach_rearm_m: float = 100.0
     # Exit after this many consecutive fixes whose disc is clear of the zone.

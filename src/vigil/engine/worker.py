@@ -28,6 +28,7 @@ from vigil.engine.core import Engine, FixBatch
 from vigil.engine.events import EngineEvent
 from vigil.engine.plan import parse_plan
 from vigil.errors import ValidationError
+from vigil.gateways.commands import queue_of
 from vigil.logs import get_logger
 from vigil.tracking import store
 from vigil.tracking.model import Fix
@@ -83,6 +84,16 @@ class EngineWorker:
 
     def _now(self) -> float:
         return self.container.clock.now().timestamp()
+
+    def _ask_tags(self, engine: Engine) -> None:
+        """Queue "report faster" / "back to normal" for tags whose wearer's state changed; the
+        device's gateway connection (or the demo's simulator) takes them from the queue."""
+        changes = engine.reporting_changes()
+        if changes:
+            queue = queue_of(self.container.extras)
+            now = self.container.clock.now()
+            for device, fast in changes:
+                queue.request(device, fast, now)
 
     def load_plan(self) -> bool:
         """(Re)build the engine when the monitoring plan changed; stored state carries over."""
@@ -171,6 +182,8 @@ class EngineWorker:
                 service.store_events(uow, events)
                 service.save_state(uow, engine)
             uow.commit()
+        if engine is not None:
+            self._ask_tags(engine)
         return events
 
     def tick(self) -> list[EngineEvent]:
@@ -178,6 +191,7 @@ class EngineWorker:
         if engine is None:
             return []
         engine.advance(self._now())
+        self._ask_tags(engine)
         events = engine.ledger.drain()
         if events or engine.dirty_persons or engine.dirty_devices:
             with self.container.uow() as uow:

@@ -9,6 +9,7 @@ import aiomqtt
 
 from vigil.clock import Clock
 from vigil.gateways import owntracks
+from vigil.gateways.commands import CommandQueue, owntracks_outgoing
 from vigil.gateways.intake import Intake
 from vigil.gateways.model import DecodeError
 from vigil.logs import get_logger
@@ -37,7 +38,11 @@ async def handle_message(intake: Intake, clock: Clock, topic: str, payload: byte
 
 
 async def run_subscriber(
-    url: str, intake: Intake, clock: Clock, ready: asyncio.Event | None = None
+    url: str,
+    intake: Intake,
+    clock: Clock,
+    ready: asyncio.Event | None = None,
+    commands: CommandQueue | None = None,
 ) -> None:
     """Stay subscribed until cancelled; reconnect with back-off when the broker goes away."""
     host, port, username, password = broker(url)
@@ -56,7 +61,16 @@ async def run_subscriber(
                     data = (
                         payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
                     )
-                    await handle_message(intake, clock, str(message.topic), bytes(data))
+                    topic = str(message.topic)
+                    await handle_message(intake, clock, topic, bytes(data))
+                    if commands is not None and not topic.endswith("/cmd"):
+                        # Reporting commands go back while the phone is connected.
+                        try:
+                            device = owntracks.identity_from_topic(topic)
+                        except DecodeError:
+                            continue
+                        for out, body in owntracks_outgoing(commands, device, topic, clock.now()):
+                            await client.publish(out, body, qos=1)
         except aiomqtt.MqttError as exc:
             intake.metrics.count(owntracks.NAME, "mqtt_disconnected")
             log.warning(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from vigil.bootstrap import Container
 from vigil.gateways import registry
+from vigil.gateways.commands import queue_of
 from vigil.gateways.directory import DeviceCheck, DeviceDirectory
 from vigil.gateways.http_door import OSMAND, OWNTRACKS, HttpDoor
 from vigil.gateways.intake import Intake
@@ -85,7 +86,14 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
     hosts = parse_hosts(settings.gateway_hosts, settings.gateway_host)
     networks = parse_networks(settings.gateway_tcp_allowed_networks)
     for name, port in parse_ports(settings.gateway_tcp_ports).items():
-        gateway = StreamGateway(registry.get(name), intake, container.clock, limits, networks)
+        gateway = StreamGateway(
+            registry.get(name),
+            intake,
+            container.clock,
+            limits,
+            queue_of(container.extras),
+            networks=networks,
+        )
         host = hosts[name]
         try:
             running.servers[name] = await gateway.start(host, port)
@@ -110,7 +118,14 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
         log.info("gateway.listening", protocol=door.name, host=host, port=running.port(door.name))
     if mqtt and settings.mqtt_url:
         running.tasks.append(
-            asyncio.create_task(run_subscriber(settings.mqtt_url, intake, container.clock))
+            asyncio.create_task(
+                run_subscriber(
+                    settings.mqtt_url,
+                    intake,
+                    container.clock,
+                    commands=queue_of(container.extras),
+                )
+            )
         )
     return running
 

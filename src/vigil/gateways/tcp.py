@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from vigil.clock import Clock
+from vigil.gateways import commands as device_commands
 from vigil.gateways.connection import PublishingConnection
 from vigil.gateways.directory import UNKNOWN_DEVICE
 from vigil.gateways.intake import Intake, Screened
@@ -73,6 +74,7 @@ class StreamGateway:
         intake: Intake,
         clock: Clock,
         limits: Limits,
+        commands: device_commands.CommandQueue | None = None,
         networks: tuple[Network, ...] = (),
     ) -> None:
         if protocol.split_frames is None:
@@ -85,6 +87,8 @@ class StreamGateway:
         # network is known (the operator's APN), only it may connect.
         self.networks = networks
         self.connections = 0
+        # Reporting commands ride on the connection the device holds open (docs/engine.md).
+        self.commands = commands
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         loop = asyncio.get_running_loop()
@@ -177,7 +181,12 @@ class _Connection(PublishingConnection):
         replies: list[bytes] = []
         refused: list[Refused] = []
         close = False
+        commands = self.gateway.commands
         for frame in frames:
+            if commands is not None and device_commands.answered(
+                commands, name, session, frame, now
+            ):
+                continue
             try:
                 decoded = decode(frame, session, now)
             except DecodeError as exc:
@@ -208,4 +217,6 @@ class _Connection(PublishingConnection):
                 self.metrics.rejected(name, "login_refused")
                 close = True
                 break
+        if commands is not None and not close:
+            replies.append(device_commands.outgoing(commands, name, session, now))
         return fixes, b"".join(replies), close, refused

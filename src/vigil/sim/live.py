@@ -24,6 +24,7 @@ import numpy as np
 from shapely.geometry import shape
 
 from vigil.bus.model import Topic
+from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue, queue_of
 from vigil.logs import get_logger
 from vigil.sim.generate import (
     DayPlan,
@@ -39,6 +40,7 @@ from vigil.tracking.model import Fix
 
 log = get_logger(__name__)
 STORY_HOURS = 2.0
+WEAR_INTERVAL_S = 30.0
 
 
 def _circle(condition: dict[str, Any]) -> tuple[float, float, float] | None:
@@ -101,9 +103,14 @@ def wearers_from_plan(plan: dict[str, Any]) -> list[Wearer]:
 
 
 def story(
-    wearers: list[Wearer], start: datetime, seed: int, hours: float = STORY_HOURS
+    wearers: list[Wearer],
+    start: datetime,
+    seed: int,
+    hours: float = STORY_HOURS,
+    interval_s: float = WEAR_INTERVAL_S,
 ) -> list[SimRow]:
-    """Device rows (arrival order) for a demo story of ``hours`` from ``start``."""
+    """Device rows (arrival order) for a demo story of ``hours`` from ``start``; the wearers'
+    tags report every ``interval_s``."""
     t0 = start.timestamp()
     end = t0 + hours * 3600
     rows = Rows()
@@ -148,7 +155,7 @@ def story(
             rng,
             config,
             rows,
-            interval_s=30.0,
+            interval_s=interval_s,
             accuracy=(8.0, 40.0),
         )
         if wearer.victim_device and wearer.victim_home is not None:
@@ -169,6 +176,21 @@ def story(
     return _finish(rows)
 
 
+def _obey(commands: CommandQueue, devices: list[str], fast: set[str], now: datetime) -> None:
+    """Take the commands waiting for the simulated tags; they obey (and say so) at once."""
+    for device in devices:
+        if not commands.waiting(device):
+            continue
+        command = commands.take(device, "sim", now)
+        if command is None:
+            continue
+        if command.fast:
+            fast.add(device)
+        else:
+            fast.discard(device)
+        commands.acknowledge(device, f"reporting every {command.interval_s} s", now)
+
+
 async def fixes(
     plan: dict[str, Any],
     start: datetime,
@@ -176,24 +198,46 @@ async def fixes(
     speed: float = 1.0,
     seed: int = 1,
     tick_s: float = 1.0,
+    commands: CommandQueue | None = None,
 ) -> AsyncIterator[list[Fix]]:
-    """Batches of fixes as they "arrive", forever: one story after another."""
+    """Batches of fixes as they "arrive", forever: one story after another.
+
+    With ``commands``, the tags obey reporting commands: a tag told to report faster also sends
+    the fixes of the same story sampled every ``FAST_INTERVAL_S`` until told to slow down.
+    """
     wearers = wearers_from_plan(plan)
     if not wearers:
         return
+    devices = [wearer.device for wearer in wearers]
+    fast: set[str] = set()
     began = monotonic_time.monotonic()
     story_start = start
     round_no = 0
     while True:
         rows = story(wearers, story_start, seed + round_no)
-        position = 0
+        extra: list[SimRow] = []
+        if commands is not None:
+            # The same walks (the story is seeded per wearer), sampled faster; alarms come once.
+            extra = [
+                row
+                for row in story(wearers, story_start, seed + round_no, interval_s=FAST_INTERVAL_S)
+                if row.device in devices and not row.alarm
+            ]
+        position = extra_at = 0
         while position < len(rows):
             sim_now = start + timedelta(seconds=(monotonic_time.monotonic() - began) * speed)
+            if commands is not None:
+                _obey(commands, devices, fast, sim_now)
             batch: list[Fix] = []
             while position < len(rows) and rows[position].received <= sim_now:
                 batch.append(rows[position].to_fix())
                 position += 1
+            while extra_at < len(extra) and extra[extra_at].received <= sim_now:
+                if extra[extra_at].device in fast:
+                    batch.append(extra[extra_at].to_fix())
+                extra_at += 1
             if batch:
+                batch.sort(key=lambda fix: fix.receive_time)
                 yield batch
             await asyncio.sleep(tick_s)
         story_start += timedelta(hours=STORY_HOURS)
@@ -224,7 +268,7 @@ async def run(container: Any, stop: asyncio.Event) -> None:
     if stop.is_set():
         return
     log.info("sim.live_started", wearers=len(plan["persons"]), speed=speed)
-    stream = fixes(plan, container.clock.now(), speed=speed)
+    stream = fixes(plan, container.clock.now(), speed=speed, commands=queue_of(container.extras))
     async for batch in stream:
         if stop.is_set():
             break

@@ -95,6 +95,46 @@ class LinkEvidence:
         )
 
 
+COMPARISON_NAMES = {
+    "forename": "Forename",
+    "surname": "Surname",
+    "dob": "Date of birth",
+    "shared_victims": "Victims",
+    "force": "Force area",
+}
+
+
+@dataclass(frozen=True)
+class WaterfallStep:
+    """One bar of the waterfall: the weight a comparison adds and the running total after it."""
+
+    label: str
+    level: str
+    weight: float
+    start: float
+    end: float
+
+
+def waterfall(evidence: LinkEvidence) -> list[WaterfallStep]:
+    """The prior, then each comparison's match weight, as running totals (Splink's waterfall)."""
+    steps = [
+        WaterfallStep(
+            "Before comparing",
+            "how rare it is that two records are the same person",
+            evidence.prior_weight,
+            0.0,
+            evidence.prior_weight,
+        )
+    ]
+    total = evidence.prior_weight
+    for name, level, weight in evidence.weights:
+        steps.append(
+            WaterfallStep(COMPARISON_NAMES.get(name, name), level, weight, total, total + weight)
+        )
+        total += weight
+    return steps
+
+
 @dataclass
 class LinkageRun:
     """What one linkage did: the model it used (trained here or bundled) and its scored pairs."""
@@ -312,13 +352,22 @@ def bundled_model() -> dict[str, Any]:
     return model
 
 
-def _floor_m(model: dict[str, Any]) -> dict[str, Any]:
+def _settle(model: dict[str, Any]) -> dict[str, Any]:
+    """Floor unseen levels' m; round the parameters to 9 significant digits and drop the random
+    linker id, so the same data give the same model file (DuckDB's parallel sums differ in the
+    last bits from run to run)."""
+    model.pop("linker_uid", None)
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if key in level:
+                    level[key] = float(f"{level[key]:.9g}")
             if level.get("is_null_level") or level["sql_condition"] == "ELSE":
                 continue
             if "m_probability" in level and level["m_probability"] < M_FLOOR:
                 level["m_probability"] = M_FLOOR
+    prior = model["probability_two_random_records_match"]
+    model["probability_two_random_records_match"] = float(f"{prior:.9g}")
     return model
 
 
@@ -349,7 +398,7 @@ def train(frame: pl.DataFrame, *, seed: int = SEED) -> dict[str, Any]:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("given_canon", "family_squash"), record_sample_proportion=1.0
     )
-    return _floor_m(linker.misc.save_model_to_json())
+    return _settle(linker.misc.save_model_to_json())
 
 
 def _levels(model: dict[str, Any]) -> dict[str, dict[int, str]]:

@@ -32,6 +32,7 @@ from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.harm import scoring
 from vigil.harm.harm_index import HarmIndex, default_index, parse_table
 from vigil.harm.importer import RowError, parse_incidents
+from vigil.harm.linkage import LinkEvidence
 from vigil.harm.model import (
     NICKNAMES,
     DecisionKind,
@@ -1235,6 +1236,7 @@ class PersonRecord:
     linked_to: int | None
     incidents: int
     registry_person_id: str | None
+    evidence: LinkEvidence | None = None
 
 
 def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRecord]:
@@ -1275,6 +1277,7 @@ def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRe
             r.linked_to,
             r.n,
             r.registry_person_id,
+            LinkEvidence.from_json(r.link_evidence) if r.link_evidence else None,
         )
         for r in rows
     ]

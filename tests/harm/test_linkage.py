@@ -27,7 +27,10 @@ AS_OF = "2025-01-01"
 HEADER = ",".join(INCIDENT_COLUMNS)
 
 # Stephen Edwards, born 16 January 1978: his first record has his police id, the others do not.
-FIRST = "R1,2024-01-05,DYF,ABH,Violence with injury,true,false,false,81/123456A,Stephen Edwards,1978-01-16,,Sian Wynne,1990-03-02,true,false"
+FIRST = (
+    "R1,2024-01-05,DYF,ABH,Violence with injury,true,false,false,81/123456A,Stephen Edwards,"
+    "1978-01-16,,Sian Wynne,1990-03-02,true,false"
+)
 MESSY = {
     "initial": ("S. Edwards", "1978-01-16"),
     "surname_first": ("EDWARDS, Stephen", "1978-01-16"),
@@ -41,7 +44,7 @@ MESSY = {
 }
 # 16 January cannot be transposed into a valid date; a man born 5 March is, as 3 May.
 TRANSPOSED = (
-    "R1,2024-01-05,DYF,ABH,Violence with injury,true,false,false,81/654321B,Stephen Edwards,1978-03-05,,Sian Wynne,1990-03-02,true,false",
+    FIRST.replace("81/123456A", "81/654321B").replace("1978-01-16", "1978-03-05"),
     "Stephen Edwards",
     "1978-05-03",
 )
@@ -190,5 +193,6 @@ def test_the_person_page_shows_why_records_were_joined(
     html = page.text
     assert "Why records were joined" in html
     assert "initial against full name" in html
-    assert "<svg" in html and "harm-waterfall" in html
+    assert "<svg" in html
+    assert "harm-waterfall" in html
     assert "Before comparing" in html

@@ -35,7 +35,10 @@ LINK_PROBABILITY = 0.95
 #: expectation maximisation needs enough true pairs to learn from.
 MIN_TRAINING_RECORDS = 5_000
 SEED = 42
-U_MAX_PAIRS = 300_000
+U_MAX_PAIRS = 200_000
+#: Expectation maximisation runs on at most about this many blocked pairs (a deterministic,
+#: hash-based sample of them), so training time does not grow with the load.
+EM_MAX_PAIRS = 150_000
 DEFAULT_MODEL = "linkage_model.json"
 #: After training, a level the training data never showed (m near 0) would count as strong
 #: evidence *against* a match whenever it occurs; its m is floored here instead.
@@ -73,17 +76,6 @@ class LinkEvidence:
     prior_weight: float
     weights: tuple[tuple[str, str, float], ...]  # (comparison, level label, match weight)
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "probability": self.probability,
-                "match_weight": self.match_weight,
-                "prior_weight": self.prior_weight,
-                "weights": [list(w) for w in self.weights],
-            },
-            separators=(",", ":"),
-        )
-
     @classmethod
     def from_json(cls, text: str) -> LinkEvidence:
         data = json.loads(text)
@@ -91,7 +83,9 @@ class LinkEvidence:
             probability=float(data["probability"]),
             match_weight=float(data["match_weight"]),
             prior_weight=float(data["prior_weight"]),
-            weights=tuple((str(c), str(label), float(w)) for c, label, w in data["weights"]),
+            weights=tuple(
+                (str(w["comparison"]), str(w["level"]), float(w["weight"])) for w in data["weights"]
+            ),
         )
 
 
@@ -393,10 +387,12 @@ def train(frame: pl.DataFrame, *, seed: int = SEED) -> dict[str, Any]:
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("dob"), record_sample_proportion=1.0
+        block_on("dob"), max_pairs=EM_MAX_PAIRS, record_sample_proportion=0.1
     )
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("given_canon", "family_squash"), record_sample_proportion=1.0
+        block_on("given_canon", "family_squash"),
+        max_pairs=EM_MAX_PAIRS,
+        record_sample_proportion=0.1,
     )
     return _settle(linker.misc.save_model_to_json())
 
@@ -447,29 +443,32 @@ def predict(frame: pl.DataFrame, model: dict[str, Any]) -> tuple[pl.DataFrame, i
     if kept.height == 0:
         return pl.DataFrame(schema=schema), candidates
     prior = float(model["probability_two_random_records_match"])
-    prior_weight = math.log2(prior / (1 - prior))
-    evidence = []
-    for row in kept.iter_rows(named=True):
-        weights = tuple(
-            (n, levels[n].get(int(row[f"gamma_{n}"]), "?"), round(float(row[f"mw_{n}"]), 3))
+    prior_weight = round(math.log2(prior / (1 - prior)), 3)
+    # The evidence JSON is built column-wise (tens of thousands of links in a national load).
+    weights = pl.concat_list(
+        [
+            pl.struct(
+                comparison=pl.lit(n),
+                level=pl.col(f"gamma_{n}").replace_strict(
+                    levels[n], default="?", return_dtype=pl.Utf8
+                ),
+                weight=pl.col(f"mw_{n}").cast(pl.Float64).round(3),
+            )
             for n in names
-        )
-        evidence.append(
-            LinkEvidence(
-                probability=round(float(row["match_probability"]), 6),
-                match_weight=round(float(row["match_weight"]), 3),
-                prior_weight=round(prior_weight, 3),
-                weights=weights,
-            ).to_json()
-        )
-    return (
-        kept.select(
-            left=pl.col("unique_id_l").cast(pl.Int64),
-            right=pl.col("unique_id_r").cast(pl.Int64),
-            probability=pl.col("match_probability").cast(pl.Float64).round(6),
-        ).with_columns(evidence=pl.Series(evidence, dtype=pl.Utf8)),
-        candidates,
+        ]
     )
+    out = kept.select(
+        left=pl.col("unique_id_l").cast(pl.Int64),
+        right=pl.col("unique_id_r").cast(pl.Int64),
+        probability=pl.col("match_probability").cast(pl.Float64).round(6),
+        evidence=pl.struct(
+            probability=pl.col("match_probability").cast(pl.Float64).round(6),
+            match_weight=pl.col("match_weight").cast(pl.Float64).round(3),
+            prior_weight=pl.lit(prior_weight),
+            weights=weights,
+        ).struct.json_encode(),
+    )
+    return out, candidates
 
 
 def link(

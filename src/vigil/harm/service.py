@@ -392,6 +392,16 @@ def _registry_links(
     return pl.DataFrame({"person_key": list(found), "registry_person_id": list(found.values())})
 
 
+def _method(role: PartyRole) -> Literal["splink", "rules"]:
+    """Suspects are linked by the Splink model; victims by the deterministic rules.
+
+    Who is ranked, and why, rests on the suspects' links, so they get the trained model and its
+    explanations. Victims only count (distinct victims, serial flag): the rules do that in a
+    second or two on a national load, where the model would double the resolution time.
+    """
+    return "splink" if role is PartyRole.SUSPECT else "rules"
+
+
 def _resolve_and_store(
     uow: UnitOfWork,
     cipher: FieldCipher,
@@ -420,8 +430,8 @@ def _resolve_and_store(
         splits=splits,
         stats=stats,
         prefix="HX" if role is PartyRole.SUSPECT else "VX",
+        method=_method(role),
         model=latest[1] if latest else None,
-        train=role is PartyRole.SUSPECT,
     )
     _store_model(uow, role, stats, trigger)
     registry = (
@@ -1537,10 +1547,7 @@ def resolved_frame(
             frame,
             stats=target,
             prefix="HX" if role is PartyRole.SUSPECT else "VX",
-            method=method,
-            # Victims are resolved with the bundled model: the suspects' model is the one worth
-            # the training time, and the one the matrix's ranking rests on.
-            train=role is PartyRole.SUSPECT,
+            method=method if role is PartyRole.SUSPECT else _method(role),
         )
         keys[role] = (
             distinct.select("id", f"{prefix}_id", f"{prefix}_name", parsed_dob)

@@ -397,6 +397,26 @@ def train(frame: pl.DataFrame, *, seed: int = SEED) -> dict[str, Any]:
     return _settle(linker.misc.save_model_to_json())
 
 
+def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The same model for another Splink back end (``"spark"``): the comparisons and blocking
+    rules rendered in that back end's SQL, with the stored model's trained parameters."""
+    target: dict[str, Any] = settings(
+        float(model["probability_two_random_records_match"])
+    ).create_settings_dict(dialect)
+    trained = {
+        (c["output_column_name"], position): level
+        for c in model["comparisons"]
+        for position, level in enumerate(c["comparison_levels"])
+    }
+    for comparison in target["comparisons"]:
+        for position, level in enumerate(comparison["comparison_levels"]):
+            source = trained[(comparison["output_column_name"], position)]
+            for key in ("m_probability", "u_probability"):
+                if key in source:
+                    level[key] = source[key]
+    return target
+
+
 def _levels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
     """comparison → gamma value → level label, as Splink numbers them (null −1, then n−1 … 0)."""
     out: dict[str, dict[int, str]] = {}

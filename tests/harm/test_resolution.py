@@ -54,8 +54,9 @@ def test_each_link_keeps_its_reason_and_score() -> None:
         )
     }
     assert out[2].reason is LinkReason.EXACT_NAME_DOB  # nickname = canonical name
-    assert out[3].reason is LinkReason.FUZZY_NAME_DOB
-    assert 0.88 <= out[3].score < 1.0
+    assert out[3].reason is LinkReason.PROBABLE_MATCH
+    assert 0.95 <= out[3].score < 1.0  # the match probability
+    assert out[3].evidence is not None
     assert out[5].reason is LinkReason.SAME_ID
     assert out[5].linked_to == 4
     assert out[1].person_key == out[2].person_key == out[3].person_key

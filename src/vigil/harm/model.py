@@ -66,6 +66,7 @@ class LinkReason(StrEnum):
     SAME_ID = "same_id"
     EXACT_NAME_DOB = "exact_name_dob"
     FUZZY_NAME_DOB = "fuzzy_name_dob"
+    PROBABLE_MATCH = "probable_match"
     MANUAL_MERGE = "manual_merge"
     MANUAL_SPLIT = "manual_split"
     REGISTRY = "registry"

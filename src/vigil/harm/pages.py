@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.harm import service
+from vigil.harm.linkage import LinkEvidence, WaterfallStep, waterfall
 from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
 from vigil.security.model import Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
@@ -155,6 +157,37 @@ def person_page(
     return _person(request, c, principal, person_id)
 
 
+@dataclass(frozen=True)
+class Bar:
+    """A waterfall bar placed on the chart (SVG units; the chart is drawn on the server)."""
+
+    step: WaterfallStep
+    x: float
+    width: float
+    y: float
+
+
+WATERFALL_LEFT, WATERFALL_WIDTH, WATERFALL_ROW = 10.0, 480.0, 28.0
+
+
+def _waterfall_bars(evidence: LinkEvidence) -> tuple[list[Bar], float]:
+    """Bars of one link's waterfall and where zero falls on the chart."""
+    steps = waterfall(evidence)
+    values = [0.0] + [v for step in steps for v in (step.start, step.end)]
+    lo, hi = min(values), max(values)
+    scale = WATERFALL_WIDTH / (hi - lo or 1.0)
+    bars = [
+        Bar(
+            step,
+            WATERFALL_LEFT + (min(step.start, step.end) - lo) * scale,
+            max(abs(step.end - step.start) * scale, 1.0),
+            i * WATERFALL_ROW,
+        )
+        for i, step in enumerate(steps)
+    ]
+    return bars, WATERFALL_LEFT - lo * scale
+
+
 def _person(
     request: Request,
     c: Container,
@@ -173,6 +206,8 @@ def _person(
         _context(
             person_id=person_id,
             records=records,
+            waterfalls={r.identity_id: _waterfall_bars(r.evidence) for r in records if r.evidence},
+            waterfall_row=WATERFALL_ROW,
             history=history,
             reviews=reviews,
             today=c.clock.now().date().isoformat(),

@@ -1,16 +1,17 @@
 """Who is who: join records of the same suspect (or victim) into one person, with reasons.
 
 Records carry an id (a PNC or force person id) or only a name and date of birth, typed by
-different officers: misspelt, first and last name swapped, a nickname, day and month transposed.
-Resolution runs in memory over identities (distinct id + name + date of birth):
+different officers: misspelt, first and last name swapped, a nickname, an initial, day and month
+transposed. Resolution runs in memory over identities (distinct id + name + date of birth):
 
 1. the same id is the same person;
 2. the same canonical name (nicknames mapped to one given name) and the same date of birth is the
    same person;
-3. otherwise candidates are found by *blocking* — records sharing a key of (date of birth with day
-   and month in either order, phonetic code of one name) or (birth year, both phonetic codes) — and
-   each candidate pair is scored with Jaro–Winkler on each name (in either order) and the date of
-   birth rule; pairs above the threshold are joined.
+3. otherwise a probabilistic model (Splink, ``linkage.py``) compares every pair of records that
+   share a blocking key, field by field, and joins pairs whose match probability reaches the
+   threshold. Each such link keeps its probability and the match weight of each comparison, so the
+   analyst can see why. ``method="rules"`` keeps the earlier hand-tuned rule (Jaro–Winkler on each
+   name, a date-of-birth rule, fixed thresholds) for comparison in the quality benchmark.
 
 Links are made best first and never join two different ids (two police ids are two people unless
 an analyst merges them). An analyst's merge forces a join; a split keeps an identity apart from
@@ -23,12 +24,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Literal
 
 import jellyfish
 import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from vigil.harm import linkage
 from vigil.harm.model import NICKNAMES, LinkReason, canonical_given, dob_similarity
 
 NAME_THRESHOLD = 0.85
@@ -55,6 +58,7 @@ class Resolved:
     reason: LinkReason
     score: float
     linked_to: int | None
+    evidence: str | None = None
 
 
 @dataclass
@@ -65,6 +69,11 @@ class ResolutionStats:
     fuzzy_links: int = 0
     oversized_blocks: int = 0
     conflicts_refused: int = 0
+    #: The linkage model used (Splink settings and parameters) and whether it was trained on
+    #: these records (else the bundled model was used).
+    model: dict[str, Any] | None = None
+    model_trained: bool = False
+    model_records: int = 0
 
 
 def phonetic(token: str) -> str:
@@ -136,6 +145,11 @@ def name_parts(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return frame.with_columns(
         given=pl.when(tokens.list.len() > 1).then(tokens.list.first()).otherwise(pl.lit("")),
         family=tokens.list.last().fill_null(""),
+        # Every token after the given name: the parts of a double-barrelled family name.
+        family_parts=pl.when(tokens.list.len() > 1)
+        .then(tokens.list.slice(1))
+        .otherwise(tokens)
+        .list.eval(pl.element().filter(pl.element() != "")),
     )
 
 
@@ -251,6 +265,63 @@ def _score_pairs(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+Edge = tuple[int, int, int, float, bool, str | None]
+
+
+def _rule_edges(dated: pl.DataFrame, stats: ResolutionStats) -> list[Edge]:
+    """The earlier hand-tuned rule, best first (kept to measure the model against)."""
+    tokens = pl.concat([dated["cg"], dated["cf"]]).unique().to_list()
+    codes = {t: phonetic(t) for t in tokens}
+    nodes = (
+        dated.group_by("cg", "cf", "dob")
+        .agg(pos=pl.col("pos").min())
+        .with_columns(
+            pg=pl.col("cg").replace_strict(codes, return_dtype=pl.Utf8),
+            pf=pl.col("cf").replace_strict(codes, return_dtype=pl.Utf8),
+            year=pl.col("dob").dt.year().cast(pl.Int32),
+            month=pl.col("dob").dt.month().cast(pl.Int32),
+            day=pl.col("dob").dt.day().cast(pl.Int32),
+        )
+    )
+    scored = _score_pairs(nodes, _candidate_pairs(nodes, stats)).sort(
+        ["score", "left", "right"], descending=[True, False, False]
+    )
+    code = _REASON_CODES.index(LinkReason.FUZZY_NAME_DOB)
+    return [
+        (a, b, code, sc, False, None)
+        for a, b, sc in zip(
+            scored["left"].to_list(),
+            scored["right"].to_list(),
+            scored["score"].to_list(),
+            strict=True,
+        )
+    ]
+
+
+def _splink_edges(
+    dated: pl.DataFrame, stats: ResolutionStats, model: dict[str, Any] | None, train: bool
+) -> list[Edge]:
+    """Splink's links, most probable first, each with its evidence."""
+    # One node per distinct written name and date of birth (the nickname as written, so the
+    # model sees "Bob" against "Robert"); a node's victims and forces are its records' together.
+    aggregates: list[pl.Expr] = [pl.col("pos").min()]
+    for name in ("family_parts", "victims", "forces"):
+        if name in dated.columns:
+            aggregates.append(
+                pl.col(name).list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+            )
+    nodes = dated.group_by("given", "family", "dob").agg(aggregates).rename({"pos": "unique_id"})
+    run = linkage.link(nodes.sort("unique_id"), model=model, train_on_data=train)
+    stats.candidate_pairs = run.candidate_pairs
+    stats.model, stats.model_trained, stats.model_records = run.model, run.trained, run.records
+    pairs = run.pairs.sort(["probability", "left", "right"], descending=[True, False, False])
+    code = _REASON_CODES.index(LinkReason.PROBABLE_MATCH)
+    return [
+        (a, b, code, p, False, why)
+        for a, b, p, why in pairs.select("left", "right", "probability", "evidence").iter_rows()
+    ]
+
+
 def resolve_frame(
     frame: pl.DataFrame,
     *,
@@ -258,11 +329,17 @@ def resolve_frame(
     splits: frozenset[int] = frozenset(),
     prefix: str = "HX",
     stats: ResolutionStats | None = None,
+    method: Literal["splink", "rules"] = "splink",
+    model: dict[str, Any] | None = None,
+    train: bool = True,
 ) -> pl.DataFrame:
-    """Cluster identities (``id, source_id, given, family, dob``) into persons.
+    """Cluster identities (``id, source_id, given, family, dob``, optionally ``family_parts``,
+    ``victims`` and ``forces`` lists) into persons.
 
-    Returns ``id, person_key, reason, score, linked_to``. ``merges``/``splits`` are the analysts'
-    decisions (identity ids).
+    Returns ``id, person_key, reason, score, linked_to, evidence`` (the JSON ``LinkEvidence`` of a
+    probabilistic link, else null). ``merges``/``splits`` are the analysts' decisions (identity
+    ids); ``model`` a stored Splink model to apply instead of training or the bundled one;
+    ``train=False`` takes the bundled model even for a large load.
     """
     stats = stats if stats is not None else ResolutionStats()
     stats.identities = frame.height
@@ -272,6 +349,7 @@ def resolve_frame(
         "reason": pl.Utf8,
         "score": pl.Float64,
         "linked_to": pl.Int64,
+        "evidence": pl.Utf8,
     }
     if frame.height == 0:
         return pl.DataFrame(schema=out_schema)
@@ -291,8 +369,8 @@ def resolve_frame(
     pos_of = dict(zip(recs["id"].to_list(), recs["pos"].to_list(), strict=True))
     # Edges in the order they are tried: forced merges, same id, exact name and date of birth,
     # then fuzzy links best first.
-    edges: list[tuple[int, int, int, float, bool]] = [
-        (pos_of[a], pos_of[b], _REASON_CODES.index(LinkReason.MANUAL_MERGE), 1.0, True)
+    edges: list[tuple[int, int, int, float, bool, str | None]] = [
+        (pos_of[a], pos_of[b], _REASON_CODES.index(LinkReason.MANUAL_MERGE), 1.0, True, None)
         for a, b in merges
         if a in pos_of and b in pos_of
     ]
@@ -303,45 +381,24 @@ def resolve_frame(
         exploded = heads.explode("members").filter(pl.col("members") != pl.col("head"))
         code = _REASON_CODES.index(reason)
         edges.extend(
-            (h, m, code, 1.0, False)
+            (h, m, code, 1.0, False, None)
             for h, m in zip(exploded["head"].to_list(), exploded["members"].to_list(), strict=True)
         )
 
     group_edges(free.filter(pl.col("source_id").is_not_null()), ["source_id"], LinkReason.SAME_ID)
     dated = free.filter(pl.col("dob").is_not_null() & (pl.col("family") != ""))
     group_edges(dated, ["cg", "cf", "dob"], LinkReason.EXACT_NAME_DOB)
-    tokens = pl.concat([dated["cg"], dated["cf"]]).unique().to_list()
-    codes = {t: phonetic(t) for t in tokens}
-    nodes = (
-        dated.group_by("cg", "cf", "dob")
-        .agg(pos=pl.col("pos").min())
-        .with_columns(
-            pg=pl.col("cg").replace_strict(codes, return_dtype=pl.Utf8),
-            pf=pl.col("cf").replace_strict(codes, return_dtype=pl.Utf8),
-            year=pl.col("dob").dt.year().cast(pl.Int32),
-            month=pl.col("dob").dt.month().cast(pl.Int32),
-            day=pl.col("dob").dt.day().cast(pl.Int32),
-        )
-    )
-    scored = _score_pairs(nodes, _candidate_pairs(nodes, stats)).sort(
-        ["score", "left", "right"], descending=[True, False, False]
-    )
-    fuzzy = _REASON_CODES.index(LinkReason.FUZZY_NAME_DOB)
-    edges.extend(
-        (a, b, fuzzy, sc, False)
-        for a, b, sc in zip(
-            scored["left"].to_list(),
-            scored["right"].to_list(),
-            scored["score"].to_list(),
-            strict=True,
-        )
-    )
+    if method == "rules":
+        edges.extend(_rule_edges(dated, stats))
+    else:
+        edges.extend(_splink_edges(dated, stats, model, train))
     # Union-find with the rule that two different ids are never joined automatically.
     parent = list(range(n))
     held: list[str | None] = recs["source_id"].to_list()
     reason: list[int | None] = [None] * n
     score: list[float | None] = [None] * n
     linked: list[int | None] = [None] * n
+    evidence: list[str | None] = [None] * n
 
     def find(item: int) -> int:
         root = item
@@ -351,7 +408,11 @@ def resolve_frame(
             parent[item], item = root, parent[item]
         return root
 
-    for a, b, code, sc, force in edges:
+    fuzzy = {
+        _REASON_CODES.index(LinkReason.FUZZY_NAME_DOB),
+        _REASON_CODES.index(LinkReason.PROBABLE_MATCH),
+    }
+    for a, b, code, sc, force, why in edges:
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
@@ -363,11 +424,12 @@ def resolve_frame(
             ra, rb = rb, ra
         parent[rb] = ra
         held[ra] = held[ra] or held[rb]
-        if code == fuzzy:
+        if code in fuzzy:
             stats.fuzzy_links += 1
         target, other = (b, a) if reason[b] is None or force else (a, b)
         if reason[target] is None or force:
             reason[target], score[target], linked[target] = code, sc, other
+            evidence[target] = why
     roots = [find(i) for i in range(n)]
     id_series = recs["id"]
     result = (
@@ -377,6 +439,7 @@ def resolve_frame(
             code=pl.Series(reason, dtype=pl.Int64),
             score=pl.Series(score, dtype=pl.Float64),
             linked_pos=pl.Series(linked, dtype=pl.Int64),
+            evidence=pl.Series(evidence, dtype=pl.Utf8),
         )
         .with_columns(size=pl.len().over("root"))
     )
@@ -405,6 +468,7 @@ def resolve_frame(
             p_code=pl.col("code").first(),
             p_score=pl.col("score").first(),
             p_pos=pl.col("pos").first(),
+            p_evidence=pl.col("evidence").first(),
         )
     )
     any_member = (
@@ -414,6 +478,7 @@ def resolve_frame(
             a_code=pl.col("code").first(),
             a_score=pl.col("score").first(),
             a_pos=pl.col("pos").first(),
+            a_evidence=pl.col("evidence").first(),
         )
     )
     final = (
@@ -436,6 +501,13 @@ def resolve_frame(
             .when(pl.col("size") > 1)
             .then(pl.coalesce("p_pos", "a_pos"))
             .otherwise(None),
+            evidence=pl.when(pl.col("code").is_not_null())
+            .then("evidence")
+            .when(pl.col("size") > 1)
+            .then(
+                pl.when(pl.col("p_code").is_not_null()).then("p_evidence").otherwise("a_evidence")
+            )
+            .otherwise(None),
         )
     )
     reasons = [r.value for r in _REASON_CODES]
@@ -449,6 +521,7 @@ def resolve_frame(
         .otherwise(pl.lit(LinkReason.ONLY_RECORD.value)),
         score=pl.col("score").fill_null(1.0),
         linked_to=pl.lit(id_series).gather(pl.col("linked_pos")),
+        evidence="evidence",
     )
 
 
@@ -459,6 +532,7 @@ def resolve(
     splits: frozenset[int] = frozenset(),
     prefix: str = "HX",
     stats: ResolutionStats | None = None,
+    method: Literal["splink", "rules"] = "splink",
 ) -> list[Resolved]:
     """Record-by-record form of ``resolve_frame`` (for small sets and tests)."""
     frame = pl.DataFrame(
@@ -477,8 +551,10 @@ def resolve(
             "dob": pl.Date,
         },
     )
-    out = resolve_frame(frame, merges=merges, splits=splits, prefix=prefix, stats=stats)
+    out = resolve_frame(
+        frame, merges=merges, splits=splits, prefix=prefix, stats=stats, method=method
+    )
     return [
-        Resolved(i, key, LinkReason(reason), sc, linked)
-        for i, key, reason, sc, linked in out.iter_rows()
+        Resolved(i, key, LinkReason(reason), sc, linked, why)
+        for i, key, reason, sc, linked, why in out.iter_rows()
     ]

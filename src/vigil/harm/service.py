@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.harm import scoring
 from vigil.harm.harm_index import HarmIndex, default_index, parse_table
 from vigil.harm.importer import RowError, parse_incidents
+from vigil.harm.linkage import LinkEvidence
 from vigil.harm.model import (
     NICKNAMES,
     DecisionKind,
@@ -50,6 +51,7 @@ from vigil.harm.tables import (
     harm_imports,
     harm_incidents,
     harm_index_entries,
+    harm_linkage_models,
     harm_reviews,
     harm_run_entries,
     harm_runs,
@@ -184,6 +186,13 @@ IDENTITY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "link_reason": pl.Utf8,
     "link_score": pl.Float64,
     "linked_to": pl.Int64,
+    "link_evidence": pl.Utf8,
+}
+
+CONTEXT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "id": pl.Int64,
+    "victims": pl.List(pl.Utf8),
+    "forces": pl.List(pl.Utf8),
 }
 
 
@@ -209,6 +218,7 @@ def _load_identities(
         t.link_reason,
         t.link_score,
         t.linked_to,
+        t.link_evidence,
     )
     raw = _read_chunks(
         uow,
@@ -225,6 +235,7 @@ def _load_identities(
             "link_reason": pl.Utf8,
             "link_score": pl.Float64,
             "linked_to": pl.Int64,
+            "link_evidence": pl.Utf8,
         },
     )
     out = {}
@@ -253,8 +264,72 @@ def _load_identities(
             link_reason="link_reason",
             link_score="link_score",
             linked_to="linked_to",
+            link_evidence="link_evidence",
         )
     return out
+
+
+def _party_context(
+    links: pl.DataFrame, role: PartyRole, victim_keys: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per identity of one side, what the linkage model compares besides name and date of birth:
+    the force areas of its incidents and (suspects) the resolved victims of its incidents.
+
+    ``links`` is ``suspect_identity_id, victim_identity_id, force`` per incident; ``victim_keys``
+    ``id, person_key`` of the victims' identities.
+    """
+    own = "suspect_identity_id" if role is PartyRole.SUSPECT else "victim_identity_id"
+    present = links.filter(pl.col(own).is_not_null())
+    if role is PartyRole.SUSPECT and victim_keys is not None:
+        present = present.join(
+            victim_keys.select(victim_identity_id="id", victim_key="person_key"),
+            on="victim_identity_id",
+            how="left",
+        )
+    else:
+        present = present.with_columns(victim_key=pl.lit(None, dtype=pl.Utf8))
+    return (
+        present.group_by(own)
+        .agg(
+            victims=pl.col("victim_key").drop_nulls().unique().sort(),
+            forces=pl.col("force").drop_nulls().unique().sort(),
+        )
+        .select(pl.col(own).cast(pl.Int64).alias("id"), "victims", "forces")
+    )
+
+
+def _stored_links(uow: UnitOfWork) -> pl.DataFrame:
+    return _read_chunks(
+        uow,
+        "SELECT suspect_identity_id, victim_identity_id, force FROM harm_incidents",
+        {"suspect_identity_id": pl.Int64, "victim_identity_id": pl.Int64, "force": pl.Utf8},
+    )
+
+
+def _latest_model(uow: UnitOfWork, role: PartyRole) -> tuple[int, dict[str, Any]] | None:
+    row = uow.connection.execute(
+        select(harm_linkage_models.c.id, harm_linkage_models.c.model)
+        .where(harm_linkage_models.c.role == role.value)
+        .order_by(harm_linkage_models.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row.id), json.loads(row.model))
+
+
+def _store_model(uow: UnitOfWork, role: PartyRole, stats: ResolutionStats, trigger: str) -> None:
+    """Keep the model a resolution used, so it can be reproduced and its links explained."""
+    if stats.model is None:
+        return
+    uow.connection.execute(
+        insert(harm_linkage_models).values(
+            role=role.value,
+            created_at=uow.clock.now(),
+            trigger=trigger,
+            trained=stats.model_trained,
+            identities=stats.identities,
+            model=json.dumps(stats.model, sort_keys=True),
+        )
+    )
 
 
 def _decisions(uow: UnitOfWork, role: PartyRole) -> tuple[list[tuple[int, int]], frozenset[int]]:
@@ -317,6 +392,16 @@ def _registry_links(
     return pl.DataFrame({"person_key": list(found), "registry_person_id": list(found.values())})
 
 
+def _method(role: PartyRole) -> Literal["splink", "rules"]:
+    """Suspects are linked by the Splink model; victims by the deterministic rules.
+
+    Who is ranked, and why, rests on the suspects' links, so they get the trained model and its
+    explanations. Victims only count (distinct victims, serial flag): the rules do that in a
+    second or two on a national load, where the model would double the resolution time.
+    """
+    return "splink" if role is PartyRole.SUSPECT else "rules"
+
+
 def _resolve_and_store(
     uow: UnitOfWork,
     cipher: FieldCipher,
@@ -324,18 +409,31 @@ def _resolve_and_store(
     stored: pl.DataFrame,
     new: pl.DataFrame,
     stats: ResolutionStats,
-) -> None:
-    """Resolve stored + new identities together; insert the new, update what changed."""
+    context: pl.DataFrame,
+    trigger: str,
+) -> pl.DataFrame:
+    """Resolve stored + new identities together; insert the new, update what changed.
+
+    An import trains the linkage model afresh (or takes the bundled one for a small load); an
+    analyst's decision re-applies the model last stored, so a merge or split changes nothing else.
+    Returns ``id, person_key`` of every identity of the side.
+    """
     merges, splits = _decisions(uow, role)
     base = ["id", "exact_key", "source_id", "name", "dob"]
     everything = pl.concat([stored.select(base), new.select(base)], how="vertical_relaxed")
+    latest = _latest_model(uow, role) if trigger != "import" else None
     resolved = resolve_frame(
-        name_parts(everything, "name").select("id", "source_id", "given", "family", "dob"),
+        name_parts(everything, "name")
+        .select("id", "source_id", "given", "family", "dob", "family_parts")
+        .join(context, on="id", how="left"),
         merges=merges,
         splits=splits,
         stats=stats,
         prefix="HX" if role is PartyRole.SUSPECT else "VX",
+        method=_method(role),
+        model=latest[1] if latest else None,
     )
+    _store_model(uow, role, stats, trigger)
     registry = (
         _registry_links(uow, everything, resolved)
         if role is PartyRole.SUSPECT
@@ -374,6 +472,7 @@ def _resolve_and_store(
                 pl.col("score").alias("link_score"),
                 "linked_to",
                 "registry_person_id",
+                pl.col("evidence").alias("link_evidence"),
             ),
         )
     if stored.height:
@@ -382,6 +481,7 @@ def _resolve_and_store(
             | (pl.col("link_reason") != pl.col("reason"))
             | (pl.col("link_score") != pl.col("score"))
             | pl.col("linked_to").ne_missing(pl.col("linked_to_right"))
+            | pl.col("link_evidence").ne_missing(pl.col("evidence"))
         )
         if changed.height:
             uow.connection.execute(
@@ -393,9 +493,10 @@ def _resolve_and_store(
                         "link_reason": r,
                         "link_score": sc,
                         "linked_to": lt,
+                        "link_evidence": ev,
                     }
-                    for i, k, r, sc, lt in changed.select(
-                        "id", "person_key_right", "reason", "score", "linked_to_right"
+                    for i, k, r, sc, lt, ev in changed.select(
+                        "id", "person_key_right", "reason", "score", "linked_to_right", "evidence"
                     ).iter_rows()
                 ],
             )
@@ -413,6 +514,7 @@ def _resolve_and_store(
                 for i, person in linked.select("id", "registry_person_id").iter_rows()
             ],
         )
+    return resolved.select("id", "person_key")
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -499,16 +601,45 @@ def _store_rows(
     progress: Progress,
 ) -> None:
     """Resolve and write the new rows' identities, then the incidents (in reference order)."""
-    progress("resolving suspects")
+    progress("reading stored identities")
     next_id = _next_identity_id(uow)
     stored = _load_identities(uow, cipher, (PartyRole.SUSPECT, PartyRole.VICTIM))
     suspects, victims = stored[PartyRole.SUSPECT], stored[PartyRole.VICTIM]
     s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
     v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
+    # Victims first: a suspect's records are compared on the victims they share.
+    links = pl.concat(
+        [
+            _stored_links(uow),
+            rows.join(s_map, on="incident_ref", how="left")
+            .join(v_map, on="incident_ref", how="left")
+            .select("suspect_identity_id", "victim_identity_id", "force"),
+        ],
+        how="vertical_relaxed",
+    )
     with _indexes_rebuilt(uow, harm_identities, s_new.height + v_new.height):
-        _resolve_and_store(uow, cipher, PartyRole.SUSPECT, suspects, s_new, report.suspects)
         progress("resolving victims")
-        _resolve_and_store(uow, cipher, PartyRole.VICTIM, victims, v_new, report.victims)
+        victim_keys = _resolve_and_store(
+            uow,
+            cipher,
+            PartyRole.VICTIM,
+            victims,
+            v_new,
+            report.victims,
+            _party_context(links, PartyRole.VICTIM),
+            "import",
+        )
+        progress("resolving suspects")
+        _resolve_and_store(
+            uow,
+            cipher,
+            PartyRole.SUSPECT,
+            suspects,
+            s_new,
+            report.suspects,
+            _party_context(links, PartyRole.SUSPECT, victim_keys),
+            "import",
+        )
     progress("storing incidents")
     report.import_id = _record_import(uow, filename, actor, report, added=rows.height)
     frame = (
@@ -679,9 +810,17 @@ def _decide(
             at=uow.clock.now(),
         )
     )
-    stored = _load_identities(uow, cipher, (role,))[role]
+    loaded = _load_identities(uow, cipher, (PartyRole.SUSPECT, PartyRole.VICTIM))
+    victim_keys = loaded[PartyRole.VICTIM].select("id", "person_key")
     _resolve_and_store(
-        uow, cipher, role, stored, pl.DataFrame(schema=IDENTITY_SCHEMA), ResolutionStats()
+        uow,
+        cipher,
+        role,
+        loaded[role],
+        pl.DataFrame(schema=IDENTITY_SCHEMA),
+        ResolutionStats(),
+        _party_context(_stored_links(uow), role, victim_keys),
+        kind.value,
     )
     key: str = _identity(uow, role, a).person_key
     audit.record(
@@ -904,6 +1043,9 @@ def compute_run(
                 harm_index_source=index.source[:200],
                 persons_scored=ranked.height,
                 incidents_used=frame.filter(pl.col("occurred_at") < as_of).height,
+                linkage_model_id=model[0]
+                if (model := _latest_model(uow, PartyRole.SUSPECT))
+                else None,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     )
@@ -1104,6 +1246,7 @@ class PersonRecord:
     linked_to: int | None
     incidents: int
     registry_person_id: str | None
+    evidence: LinkEvidence | None = None
 
 
 def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRecord]:
@@ -1144,6 +1287,7 @@ def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRe
             r.linked_to,
             r.n,
             r.registry_person_id,
+            LinkEvidence.from_json(r.link_evidence) if r.link_evidence else None,
         )
         for r in rows
     ]
@@ -1351,17 +1495,37 @@ def as_of_start(day: date) -> datetime:
 
 
 def resolved_frame(
-    rows: pl.DataFrame, index: HarmIndex, stats: Sequence[ResolutionStats] = ()
+    rows: pl.DataFrame,
+    index: HarmIndex,
+    stats: Sequence[ResolutionStats] = (),
+    method: Literal["splink", "rules"] = "splink",
+    keep: Sequence[str] = (),
 ) -> pl.DataFrame:
-    """In memory (no storage): resolve a parsed file's suspects and victims, ready for scoring."""
-    keys = {}
-    for position, role in enumerate((PartyRole.SUSPECT, PartyRole.VICTIM)):
+    """In memory (no storage): resolve a parsed file's suspects and victims, ready for scoring.
+
+    Victims first, so suspects' records can be compared on the victims they share. ``keep`` names
+    further columns of ``rows`` to carry through (say ``incident_ref``, to measure resolution).
+    """
+    keys: dict[PartyRole, pl.DataFrame] = {}
+    for role in (PartyRole.VICTIM, PartyRole.SUSPECT):
         prefix = role.value
         parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
         present = rows.filter((pl.col(f"{prefix}_id") != "") | (pl.col(f"{prefix}_name") != ""))
+        if role is PartyRole.SUSPECT:
+            present = present.join(
+                keys[PartyRole.VICTIM].rename({"person_key": "victim_key"}),
+                on=["victim_id", "victim_name", "v_dob"],
+                how="left",
+                nulls_equal=True,
+            )
+        else:
+            present = present.with_columns(victim_key=pl.lit(None, dtype=pl.Utf8))
         distinct = (
-            present.select(f"{prefix}_id", f"{prefix}_name", parsed_dob)
-            .unique(maintain_order=True)
+            present.group_by(f"{prefix}_id", f"{prefix}_name", parsed_dob, maintain_order=True)
+            .agg(
+                victims=pl.col("victim_key").drop_nulls().unique().sort(),
+                forces=pl.col("force").unique().sort(),
+            )
             .with_row_index("id", offset=1)
             .with_columns(pl.col("id").cast(pl.Int64))
         )
@@ -1373,12 +1537,23 @@ def resolved_frame(
             given="given",
             family="family",
             dob=parsed_dob,
+            family_parts="family_parts",
+            victims="victims",
+            forces="forces",
         )
+        position = 0 if role is PartyRole.SUSPECT else 1
         target = stats[position] if position < len(stats) else ResolutionStats()
         resolved = resolve_frame(
-            frame, stats=target, prefix="HX" if role is PartyRole.SUSPECT else "VX"
+            frame,
+            stats=target,
+            prefix="HX" if role is PartyRole.SUSPECT else "VX",
+            method=method if role is PartyRole.SUSPECT else _method(role),
         )
-        keys[role] = distinct.join(resolved.select("id", "person_key"), on="id").drop("id")
+        keys[role] = (
+            distinct.select("id", f"{prefix}_id", f"{prefix}_name", parsed_dob)
+            .join(resolved.select("id", "person_key"), on="id")
+            .drop("id")
+        )
     return (
         rows.join(
             keys[PartyRole.SUSPECT],
@@ -1398,5 +1573,5 @@ def resolved_frame(
             occurred_at=pl.col("occurred"),
             harm=index.expression("offence", "offence_group"),
         )
-        .select(list(scoring.INCIDENT_SCHEMA))
+        .select([*scoring.INCIDENT_SCHEMA, *keep])
     )

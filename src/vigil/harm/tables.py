@@ -48,6 +48,9 @@ harm_identities = Table(
     Column("link_score", Float, nullable=False),
     Column("linked_to", Integer, nullable=True),
     Column("registry_person_id", String(40), nullable=True),
+    # A probabilistic link's evidence: probability and each comparison's level and match weight
+    # (``linkage.LinkEvidence`` as JSON); null for links by id, exact name or an analyst.
+    Column("link_evidence", Text, nullable=True),
     UniqueConstraint("role", "exact_key", name="uq_harm_identities_role_exact_key"),
     Index("ix_harm_identities_role_person_key", "role", "person_key"),
 )
@@ -110,6 +113,23 @@ harm_runs = Table(
     Column("harm_index_source", String(200), nullable=False),
     Column("persons_scored", Integer, nullable=False),
     Column("incidents_used", Integer, nullable=False),
+    # The suspects' linkage model the run's persons were resolved with.
+    Column("linkage_model_id", Integer, nullable=True),
+)
+
+# Every linkage model used to resolve one side (Splink settings and trained parameters as JSON),
+# so a resolution can be reproduced and its links explained.
+harm_linkage_models = Table(
+    "harm_linkage_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("role", String(10), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("trained", Boolean, nullable=False),
+    Column("identities", Integer, nullable=False),
+    Column("model", Text, nullable=False),
+    Index("ix_harm_linkage_models_role_id", "role", "id"),
 )
 
 harm_run_entries = Table(

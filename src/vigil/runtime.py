@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from vigil.bootstrap import Container
 from vigil.logs import get_logger
+from vigil.settings import Settings
 from vigil.web.app import create_app
 
 BACKGROUND_SERVICES: tuple[str, ...] = (
@@ -28,6 +29,7 @@ BACKGROUND_SERVICES: tuple[str, ...] = (
     "vigil.contact.warmup",
     "vigil.contact.checkport",
     "vigil.bus.dead_letters",
+    "vigil.security.checkpoints",
 )
 
 log = get_logger(__name__)
@@ -70,4 +72,21 @@ def build_app_with_services(container: Container) -> FastAPI:
 
 def run_server(container: Container, *, host: str, port: int) -> None:
     app = build_app_with_services(container)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    proxies = trusted_proxies(container.settings)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    """Addresses whose forwarded headers count. uvicorn's default believes X-Forwarded-For from
+    127.0.0.1, so a client on the same host (or behind a proxy that passes the header through)
+    could pick its own address and dodge the per-client limits; with none configured, forwarded
+    headers are not read at all."""
+    return [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]

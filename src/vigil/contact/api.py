@@ -61,7 +61,7 @@ def _jsonable(value: Any) -> Any:
 @router.post("/requests", status_code=201)
 async def submit_request(request: Request, c: ContainerDep) -> Response:
     """A partner agency's system submits a request; same validation and limits as the form."""
-    if not public_limiter(c.extras).allow(client_key(request)):
+    if not public_limiter(c).allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     data = await read_json(request, MAX_BODY_BYTES)
     parsed = parse_request(data, today=c.clock.now().date())
@@ -76,7 +76,7 @@ async def report_intelligence(request: Request, c: ContainerDep) -> Response:
     principal = None
     if request.headers.get("authorization"):
         principal = await api_principal(request)
-    elif not public_limiter(c.extras).allow(client_key(request)):
+    elif not public_limiter(c).allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     data = await read_json(request, MAX_SMALL_BODY)
     with c.uow() as uow:

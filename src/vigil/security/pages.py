@@ -63,19 +63,32 @@ def login_submit(
     if not password:
         errors.append(("password", "Enter your password"))
     session = None
+    refused_status = 400
     if not errors:
         client = request.client.host if request.client else "unknown"
-        with c.uow() as uow:
-            session = service.log_in(uow, username, password, client)
-        if session is None:
-            errors.append(("username", "The username or password is not right"))
+        try:
+            with c.uow() as uow:
+                session = service.log_in(uow, username, password, client)
+        except service.SignInThrottled as throttled:
+            wait = max(1, int((throttled.until - c.clock.now()).total_seconds()))
+            message = f"Too many attempts. Wait {wait} seconds and try again"
+            if throttled.locked:
+                message = (
+                    f"This account is locked after repeated failed sign-ins. Wait {wait} seconds"
+                    " or ask an administrator"
+                )
+            errors.append(("username", message))
+            refused_status = 429
+        else:
+            if session is None:
+                errors.append(("username", "The username or password is not right"))
     if session is None:
         request.state.csrf_token = expected
         return render(
             request,
             "login.html",
             {"next": _safe_next(next), "errors": errors, "username": username},
-            status_code=400,
+            status_code=refused_status,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
@@ -95,6 +108,16 @@ def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Respo
     token = request.cookies.get(SESSION_COOKIE, "")
     with c.uow() as uow:
         service.log_out(uow, token, principal)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/logout-everywhere")
+def logout_everywhere(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    """End every session of the signed-in user, on every device (a lost laptop, a shared PC)."""
+    with c.uow() as uow:
+        service.end_all_sessions(uow, principal.id, principal.actor)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

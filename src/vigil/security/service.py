@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
-from vigil.security import audit
+from vigil.security import audit, throttle
 from vigil.security.model import HUMAN_ROLES, MACHINE_ROLES, Principal, Role
 from vigil.security.passwords import hash_password, verify_password
 from vigil.security.tables import api_tokens, user_sessions, users
@@ -104,14 +104,62 @@ class NewSession:
     expires_at: datetime
 
 
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for this account or from this client: wait until ``until``."""
+
+    def __init__(self, until: datetime, locked: bool) -> None:
+        super().__init__(f"sign-in refused until {until.isoformat()}")
+        self.until = until
+        self.locked = locked
+
+
+def _throttle_keys(username: str, client: str) -> list[str]:
+    # Per account (guessing one password from many addresses) and per client (one address
+    # trying many accounts); the account key is case-folded so "Admin" counts as "admin".
+    return [f"login:user:{username.strip().casefold()}"[:200], f"login:client:{client}"[:200]]
+
+
 def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSession | None:
-    """Check a password; on success open a session. Every attempt is audited."""
+    """Check a password; on success open a session. Every attempt is audited.
+
+    Repeated failures for an account or from a client make it wait, longer after each failure
+    (``throttle``); while it waits no password is checked, so guessing goes no faster.
+    """
     conn = uow.connection
     now = uow.clock.now()
+    keys = _throttle_keys(username, client)
+    block = throttle.blocked(conn, keys, now)
+    if block is not None:
+        audit.record(
+            conn,
+            at=now,
+            actor="anonymous",
+            action="login.throttled",
+            subject_type="user",
+            subject_id=None,
+            detail={"client": client, "until": block.until.isoformat()},
+        )
+        uow.commit()
+        raise SignInThrottled(block.until, block.failures >= throttle.LOCKOUT_FAILURES)
     row = conn.execute(
         select(users).where(users.c.username == username.strip(), users.c.active.is_(True))
     ).first()
     ok = verify_password(row.password_hash if row else None, password)
+    if ok:
+        for key in keys:
+            throttle.clear(conn, key)
+    else:
+        failures = max(throttle.record_failure(conn, key, now) for key in keys)
+        if failures == throttle.LOCKOUT_FAILURES:
+            audit.record(
+                conn,
+                at=now,
+                actor="system",
+                action="login.locked",
+                subject_type="user",
+                subject_id=row.id if row else None,
+                detail={"client": client, "failures": failures},
+            )
     audit.record(
         conn,
         at=now,
@@ -177,38 +225,133 @@ def log_out(uow: UnitOfWork, token: str, principal: Principal) -> None:
     uow.commit()
 
 
-def create_token(uow: UnitOfWork, *, role: Role | str, name: str, actor: str = "system") -> str:
-    """Create a machine API token; the plaintext is returned once and only its hash is kept."""
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        raise ValidationError("role", f"unknown role {role!r}") from exc
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise ValidationError("name", "must be 1 to 120 characters")
-    token = "vgl_" + secrets.token_urlsafe(32)
-    token_id = uow.connection.execute(
-        insert(api_tokens)
-        .values(name=name, role=role.value, token_hash=_sha256(token), created_at=uow.clock.now())
-        .returning(api_tokens.c.id)
-    ).scalar_one()
+def end_all_sessions(uow: UnitOfWork, user_id: int, actor: str) -> int:
+    """End every session of a user ("sign out everywhere", or an administrator's action)."""
+    ended = uow.connection.execute(
+        delete(user_sessions).where(user_sessions.c.user_id == user_id)
+    ).rowcount
     audit.record(
         uow.connection,
         at=uow.clock.now(),
         actor=actor,
+        action="sessions.end_all",
+        subject_type="user",
+        subject_id=user_id,
+        detail={"sessions": ended},
+    )
+    uow.commit()
+    return int(ended or 0)
+
+
+TOKEN_LIFETIME = timedelta(days=90)
+MAX_TOKEN_LIFETIME = timedelta(days=365)
+# After a rotation the old token keeps working this long, so the client can be switched over.
+ROTATION_OVERLAP = timedelta(hours=1)
+
+
+def create_token(
+    uow: UnitOfWork,
+    *,
+    role: Role | str,
+    name: str,
+    actor: str = "system",
+    lifetime: timedelta = TOKEN_LIFETIME,
+    machine_only: bool = False,
+) -> str:
+    """Create an API token; the plaintext is returned once and only its hash is kept. Every
+    token expires. ``machine_only`` (what ``vigil token create`` asks) refuses people's roles:
+    a token skips CSRF and acts without a person's sign-in, so it is for machines."""
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise ValidationError("role", f"unknown role {role!r}") from exc
+    if machine_only and role not in MACHINE_ROLES:
+        machines = ", ".join(sorted(r.value for r in MACHINE_ROLES))
+        raise ValidationError("role", f"{role} is a person's role; tokens are for {machines}")
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError("name", "must be 1 to 120 characters")
+    if not timedelta(0) < lifetime <= MAX_TOKEN_LIFETIME:
+        raise ValidationError("lifetime", "must be more than 0 and at most 365 days")
+    token = "vgl_" + secrets.token_urlsafe(32)
+    now = uow.clock.now()
+    token_id = uow.connection.execute(
+        insert(api_tokens)
+        .values(
+            name=name,
+            role=role.value,
+            token_hash=_sha256(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        .returning(api_tokens.c.id)
+    ).scalar_one()
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=actor,
         action="token.create",
         subject_type="api_token",
         subject_id=token_id,
-        detail={"name": name, "role": role.value},
+        detail={"name": name, "role": role.value, "expires_at": (now + lifetime).isoformat()},
     )
     uow.commit()
     return token
 
 
+def rotate_token(
+    uow: UnitOfWork, token_id: int, actor: str, lifetime: timedelta = TOKEN_LIFETIME
+) -> str:
+    """A new token for the same client and role; the old one ends after ``ROTATION_OVERLAP``."""
+    now = uow.clock.now()
+    row = uow.connection.execute(
+        select(api_tokens).where(
+            api_tokens.c.id == token_id,
+            api_tokens.c.revoked_at.is_(None),
+            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+        )
+    ).first()
+    if row is None:
+        raise ValidationError("token_id", "no live token has this id")
+    ends = now + ROTATION_OVERLAP
+    if row.expires_at is None or row.expires_at > ends:
+        uow.connection.execute(
+            update(api_tokens).where(api_tokens.c.id == token_id).values(expires_at=ends)
+        )
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=actor,
+        action="token.rotate",
+        subject_type="api_token",
+        subject_id=token_id,
+        detail={"old_token_ends_at": ends.isoformat()},
+    )
+    return create_token(uow, role=row.role, name=row.name, actor=actor, lifetime=lifetime)
+
+
+def list_tokens(uow: UnitOfWork) -> list[dict[str, object]]:
+    rows = uow.connection.execute(select(api_tokens).order_by(api_tokens.c.id))
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "created_at": r.created_at,
+            "expires_at": r.expires_at,
+            "revoked_at": r.revoked_at,
+        }
+        for r in rows
+    ]
+
+
 def token_principal(uow: UnitOfWork, token: str) -> Principal | None:
     row = uow.connection.execute(
         select(api_tokens).where(
-            api_tokens.c.token_hash == _sha256(token), api_tokens.c.revoked_at.is_(None)
+            api_tokens.c.token_hash == _sha256(token),
+            api_tokens.c.revoked_at.is_(None),
+            # Tokens from before expiry existed have none; `vigil token rotate` gives them one.
+            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > uow.clock.now()),
         )
     ).first()
     if row is None:
@@ -217,7 +360,8 @@ def token_principal(uow: UnitOfWork, token: str) -> Principal | None:
     return Principal(id=row.id, name=row.name, role=role, is_machine=role in MACHINE_ROLES)
 
 
-TOKEN_CACHE_TTL_S = 30.0
+# Revocation and expiry reach every process within this many seconds.
+TOKEN_CACHE_TTL_S = 5.0
 
 
 class TokenPrincipalCache:

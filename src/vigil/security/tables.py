@@ -51,6 +51,20 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # Tokens made before expiry existed have none; every new one has one.
+    Column("expires_at", UtcDateTime, nullable=True),
+)
+
+# Counters shared by every web process: the public form's rate limit (hits per window) and
+# sign-in throttling (consecutive failures, and how long the key is blocked).
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", UtcDateTime, nullable=True),
 )
 
 audit_log = Table(

@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -16,7 +16,9 @@ from vigil import __version__
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.security.model import OutOfScope, PermissionDenied
-from vigil.web.auth import LoginRequired
+from vigil.settings import Environment
+from vigil.web.auth import LoginRequired, enforce_route_permission
+from vigil.web.headers import SecurityHeaders
 from vigil.web.navigation import NavItem
 from vigil.web.templating import build_environment, render
 
@@ -73,9 +75,17 @@ def create_app(container: Container) -> FastAPI:
         version=__version__,
         description="Electronic monitoring, unwanted prisoner contact and high-harm "
         "perpetrator identification.",
-        docs_url="/docs",
+        # The API reference is for developers; production does not publish it.
+        docs_url=None if container.settings.environment is Environment.PRODUCTION else "/docs",
+        # Every route's declared permission (vigil.security.permissions), before its body is read.
+        dependencies=[Depends(enforce_route_permission)],
     )
     app.state.container = container
+    app.add_middleware(
+        SecurityHeaders,
+        hsts=container.settings.environment is not Environment.DEVELOPMENT,
+        secure_cookies=container.settings.cookies_secure,
+    )
     app.state.templates = build_environment()
     navigation: list[NavItem] = []
     for module_name in ROUTER_MODULES:

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 from vigil.bootstrap import Container
 from vigil.security import service as security_service
 from vigil.security.model import Principal, Role
+from vigil.security.permissions import Permission, route_permission
 
 SESSION_COOKIE = "vigil_session"
 PRE_SESSION_CSRF_COOKIE = "vigil_csrf"
@@ -100,6 +101,58 @@ async def _resolve(request: Request) -> Principal | None:
     return principal
 
 
+async def _bearer_only(request: Request) -> Principal | None:
+    """The bearer token's principal, ignoring session cookies (public doors have their own
+    pre-session CSRF check, so a signed-in user's session must not be resolved on them)."""
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer "):
+        return None
+    return await _resolve(request)
+
+
+def _route_permission(request: Request) -> Permission | None:
+    route = request.scope.get("route")
+    # FastAPI names the matched route; a plain Starlette route (no path parameters) does not.
+    path_format = getattr(route, "path_format", None) or request.url.path
+    if not isinstance(path_format, str):
+        return None
+    return route_permission(request.method, path_format)
+
+
+def _refuse_unless_permitted(request: Request, principal: Principal) -> None:
+    permission = _route_permission(request)
+    if permission is None:
+        # An undeclared route serves no machine token; people are left to the use case's own
+        # check, and the permission matrix test fails until the route is declared.
+        if principal.is_machine:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"role: {principal.role} may not do this"
+            )
+        return
+    if not permission.allows(principal.role):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role: {principal.role} may not do this")
+
+
+async def enforce_route_permission(request: Request) -> None:
+    """App-wide dependency: the route's declared permission, checked before any body is read."""
+    permission = _route_permission(request)
+    if permission is not None and permission.anonymous:
+        principal = await _bearer_only(request)
+    else:
+        principal = await _resolve(request)
+    if principal is None:
+        if permission is None or permission.anonymous:
+            return
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "authorization: log in or send a bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        raise LoginRequired()
+    _refuse_unless_permitted(request, principal)
+
+
 async def api_principal(request: Request) -> Principal:
     principal = await _resolve(request)
     if principal is None:
@@ -108,6 +161,8 @@ async def api_principal(request: Request) -> Principal:
             "authorization: log in or send a bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    # Plain Starlette routes (the dial-time check) have no app dependencies; check here too.
+    _refuse_unless_permitted(request, principal)
     return principal
 
 

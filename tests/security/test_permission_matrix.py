@@ -53,6 +53,9 @@ PINNED = """
 GET /healthz: anyone OP PO PC CH AN AD AU GW PS
 GET /login: anyone OP PO PC CH AN AD AU
 POST /login: anyone OP PO PC CH AN AD AU
+POST /login/code: anyone OP PO PC CH AN AD AU
+GET /account/two-factor: OP PO PC CH AN AD AU
+POST /account/two-factor: OP PO PC CH AN AD AU
 POST /logout: OP PO PC CH AN AD AU
 POST /logout-everywhere: OP PO PC CH AN AD AU
 POST /api/users/{user_id}/sessions/end: AD
@@ -229,6 +232,7 @@ POST /monitoring/orders/{order_id}/vary: PO AD
 # role. These are checked for refusals only.
 REFUSALS_ONLY = {
     ("POST", "/login"),
+    ("POST", "/login/code"),
     ("POST", "/logout"),
     ("POST", "/logout-everywhere"),
     ("GET", "/api/alerts/stream"),

@@ -57,7 +57,8 @@ STAFF_HOME = _p("staff_home", *HUMANS)
 REFERENCE_DATA = _p("reference_data.read", *HUMANS)
 # Officers' names and e-mails are staff data: the people who allocate work and route alerts.
 OFFICERS_READ = _p("officers.read", OP, PO, PC, AD)
-SESSIONS_MANAGE = _p("sessions.manage", *HUMANS)
+# A signed-in person managing their own account: signing out, the second factor.
+OWN_ACCOUNT = _p("own_account", *HUMANS)
 USER_SESSIONS_END = _p("user_sessions.end", AD)
 AUDIT_VERIFY = _p("audit.verify", AU, AD)
 REGISTRY_ADMIN = _p("registry.admin", AD)
@@ -111,8 +112,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/login"): SIGN_IN,
     ("POST", "/login"): SIGN_IN,
-    ("POST", "/logout"): SESSIONS_MANAGE,
-    ("POST", "/logout-everywhere"): SESSIONS_MANAGE,
+    ("POST", "/login/code"): SIGN_IN,
+    ("GET", "/account/two-factor"): OWN_ACCOUNT,
+    ("POST", "/account/two-factor"): OWN_ACCOUNT,
+    ("POST", "/logout"): OWN_ACCOUNT,
+    ("POST", "/logout-everywhere"): OWN_ACCOUNT,
     ("POST", "/api/users/{user_id}/sessions/end"): USER_SESSIONS_END,
     ("GET", "/api/me"): WHO_AM_I,
     ("GET", "/api/audit/verify"): AUDIT_VERIFY,

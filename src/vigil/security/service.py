@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security import audit, throttle
+from vigil.security.crypto import FieldCipher
 from vigil.security.model import HUMAN_ROLES, MACHINE_ROLES, Principal, Role
 from vigil.security.passwords import hash_password, verify_password
 from vigil.security.tables import api_tokens, user_sessions, users
@@ -119,32 +121,39 @@ def _throttle_keys(username: str, client: str) -> list[str]:
     return [f"login:user:{username.strip().casefold()}"[:200], f"login:client:{client}"[:200]]
 
 
-def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSession | None:
-    """Check a password; on success open a session. Every attempt is audited.
+class SecondFactorRequired(Exception):
+    """The password was right and the user has a second factor: ask for a code next."""
 
-    Repeated failures for an account or from a client make it wait, longer after each failure
-    (``throttle``); while it waits no password is checked, so guessing goes no faster.
-    """
+    def __init__(self, user_id: int) -> None:
+        super().__init__("a second factor is required")
+        self.user_id = user_id
+
+
+def _refuse_if_throttled(uow: UnitOfWork, keys: list[str], client: str) -> None:
     conn = uow.connection
     now = uow.clock.now()
-    keys = _throttle_keys(username, client)
     block = throttle.blocked(conn, keys, now)
-    if block is not None:
-        audit.record(
-            conn,
-            at=now,
-            actor="anonymous",
-            action="login.throttled",
-            subject_type="user",
-            subject_id=None,
-            detail={"client": client, "until": block.until.isoformat()},
-        )
-        uow.commit()
-        raise SignInThrottled(block.until, block.failures >= throttle.LOCKOUT_FAILURES)
-    row = conn.execute(
-        select(users).where(users.c.username == username.strip(), users.c.active.is_(True))
-    ).first()
-    ok = verify_password(row.password_hash if row else None, password)
+    if block is None:
+        return
+    audit.record(
+        conn,
+        at=now,
+        actor="anonymous",
+        action="login.throttled",
+        subject_type="user",
+        subject_id=None,
+        detail={"client": client, "until": block.until.isoformat()},
+    )
+    uow.commit()
+    raise SignInThrottled(block.until, block.failures >= throttle.LOCKOUT_FAILURES)
+
+
+def _count_attempt(
+    uow: UnitOfWork, keys: list[str], row: Any, ok: bool, client: str, step: str
+) -> None:
+    """Clear or count the throttle keys, and audit the attempt."""
+    conn = uow.connection
+    now = uow.clock.now()
     if ok:
         for key in keys:
             throttle.clear(conn, key)
@@ -160,6 +169,9 @@ def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSes
                 subject_id=row.id if row else None,
                 detail={"client": client, "failures": failures},
             )
+    detail: dict[str, Any] = {"client": client, "step": step}
+    if row is None:
+        detail["username_unknown"] = True
     audit.record(
         conn,
         at=now,
@@ -167,11 +179,13 @@ def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSes
         action="login.success" if ok else "login.failure",
         subject_type="user",
         subject_id=row.id if row else None,
-        detail={"client": client} if row else {"client": client, "username_unknown": True},
+        detail=detail,
     )
-    if not ok or row is None:
-        uow.commit()
-        return None
+
+
+def _open_session(uow: UnitOfWork, row: Any) -> NewSession:
+    conn = uow.connection
+    now = uow.clock.now()
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires = now + SESSION_LIFETIME
@@ -187,6 +201,52 @@ def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSes
     )
     uow.commit()
     return NewSession(token, csrf, _principal_from_user(row), expires)
+
+
+def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSession | None:
+    """Check a password; on success open a session. Every attempt is audited.
+
+    Repeated failures for an account or from a client make it wait, longer after each failure
+    (``throttle``); while it waits no password is checked, so guessing goes no faster. A user
+    with a second factor gets ``SecondFactorRequired`` instead of a session.
+    """
+    keys = _throttle_keys(username, client)
+    _refuse_if_throttled(uow, keys, client)
+    row = uow.connection.execute(
+        select(users).where(users.c.username == username.strip(), users.c.active.is_(True))
+    ).first()
+    ok = verify_password(row.password_hash if row else None, password)
+    if ok and row is not None and row.totp_enabled:
+        # The throttle is cleared only when the code is right too.
+        uow.commit()
+        raise SecondFactorRequired(int(row.id))
+    _count_attempt(uow, keys, row, ok, client, "password")
+    if not ok or row is None:
+        uow.commit()
+        return None
+    return _open_session(uow, row)
+
+
+def complete_second_factor(
+    uow: UnitOfWork, cipher: FieldCipher, user_id: int, code: str, client: str
+) -> NewSession | None:
+    """After the password: a TOTP or recovery code opens the session; a wrong one counts as a
+    failed sign-in."""
+    from vigil.security import totp
+
+    row = uow.connection.execute(
+        select(users).where(users.c.id == user_id, users.c.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    keys = _throttle_keys(row.username, client)
+    _refuse_if_throttled(uow, keys, client)
+    ok = totp.check(uow, cipher, user_id, code)
+    _count_attempt(uow, keys, row, ok, client, "second_factor")
+    if not ok:
+        uow.commit()
+        return None
+    return _open_session(uow, row)
 
 
 @dataclass(frozen=True)

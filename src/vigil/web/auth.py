@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from vigil.bootstrap import Container
 from vigil.security import service as security_service
-from vigil.security.model import Principal, Role
+from vigil.security.model import PermissionDenied, Principal, Role
 from vigil.security.permissions import Permission, route_permission
 
 SESSION_COOKIE = "vigil_session"
@@ -125,12 +125,11 @@ def _refuse_unless_permitted(request: Request, principal: Principal) -> None:
         # An undeclared route serves no machine token; people are left to the use case's own
         # check, and the permission matrix test fails until the route is declared.
         if principal.is_machine:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"role: {principal.role} may not do this"
-            )
+            raise PermissionDenied(f"role {principal.role} may not do this")
         return
     if not permission.allows(principal.role):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role: {principal.role} may not do this")
+        # The same answer the use cases give (and the prison check port mirrors).
+        raise PermissionDenied(f"role {principal.role} may not do this")
 
 
 async def enforce_route_permission(request: Request) -> None:

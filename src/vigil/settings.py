@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed;
     # empty: none, the client is the connection's own address (rate limits, sign-in throttling).
     trusted_proxies: str = ""
+    # A session unused this long ends (0: only the 12-hour limit applies).
+    session_idle_minutes: int = Field(default=30, ge=0, le=720)
     # Where signed checkpoints of the audit chain are appended (storage the database cannot
     # reach); empty disables them. See vigil.security.checkpoints.
     audit_checkpoint_path: str = ""

@@ -122,3 +122,21 @@ def test_throttle_delays_grow_to_a_cap() -> None:
     assert throttle.delay_after(throttle.FREE_FAILURES) == throttle.FIRST_DELAY
     assert throttle.delay_after(throttle.FREE_FAILURES + 1) == throttle.FIRST_DELAY * 2
     assert throttle.delay_after(1000) == throttle.MAX_DELAY
+
+
+def test_an_idle_session_ends_and_an_active_one_lives_to_its_limit(
+    container: Container, clock: FrozenClock
+) -> None:
+    from vigil.web.app import create_app
+
+    container.settings = container.settings.model_copy(update={"session_idle_minutes": 30})
+    client = TestClient(create_app(container))
+    _users(container)
+    log_in(client, "op1", PASSWORD)
+    # Used every 20 minutes: still signed in after two hours.
+    for _ in range(6):
+        clock.advance(timedelta(minutes=20))
+        assert client.get("/api/me").status_code == 200
+    # Left for longer than the idle time-out: signed out.
+    clock.advance(timedelta(minutes=30, seconds=1))
+    assert client.get("/api/me").status_code == 401

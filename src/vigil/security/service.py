@@ -20,7 +20,8 @@ from vigil.security.model import HUMAN_ROLES, MACHINE_ROLES, Principal, Role
 from vigil.security.passwords import hash_password, verify_password
 from vigil.security.tables import api_tokens, user_sessions, users
 
-SESSION_LIFETIME = timedelta(hours=12)
+SESSION_LIFETIME = timedelta(hours=12)  # absolute: signed in once a shift
+_LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 
 
 def _sha256(token: str) -> str:
@@ -197,6 +198,7 @@ def _open_session(uow: UnitOfWork, row: Any) -> NewSession:
             csrf_token=csrf,
             created_at=now,
             expires_at=expires,
+            last_seen_at=now,
         )
     )
     uow.commit()
@@ -255,18 +257,37 @@ class SessionInfo:
     csrf_token: str
 
 
-def session_principal(uow: UnitOfWork, token: str) -> SessionInfo | None:
+def session_principal(
+    uow: UnitOfWork, token: str, idle: timedelta | None = None
+) -> SessionInfo | None:
+    """The session's user, unless it has passed its absolute lifetime or been unused for longer
+    than ``idle`` (a screen left unattended stops showing victims' details)."""
+    now = uow.clock.now()
+    token_hash = _sha256(token)
     row = uow.connection.execute(
-        select(users, user_sessions.c.csrf_token)
+        select(users, user_sessions.c.csrf_token, user_sessions.c.last_seen_at)
         .join(user_sessions, user_sessions.c.user_id == users.c.id)
         .where(
-            user_sessions.c.token_hash == _sha256(token),
-            user_sessions.c.expires_at > uow.clock.now(),
+            user_sessions.c.token_hash == token_hash,
+            user_sessions.c.expires_at > now,
             users.c.active.is_(True),
         )
     ).first()
     if row is None:
         return None
+    if idle is not None and row.last_seen_at is not None and row.last_seen_at < now - idle:
+        uow.connection.execute(
+            delete(user_sessions).where(user_sessions.c.token_hash == token_hash)
+        )
+        uow.commit()
+        return None
+    if row.last_seen_at is None or row.last_seen_at < now - _LAST_SEEN_GRANULARITY:
+        uow.connection.execute(
+            update(user_sessions)
+            .where(user_sessions.c.token_hash == token_hash)
+            .values(last_seen_at=now)
+        )
+        uow.commit()
     return SessionInfo(_principal_from_user(row), row.csrf_token)
 
 

@@ -57,6 +57,8 @@ user_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
+    # For the idle time-out; refreshed at most once a minute, so reads stay reads.
+    Column("last_seen_at", UtcDateTime, nullable=True),
 )
 
 api_tokens = Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -91,7 +92,9 @@ async def _resolve(request: Request) -> Principal | None:
             )
     elif token := request.cookies.get(SESSION_COOKIE):
         with c.uow() as uow:
-            info = security_service.session_principal(uow, token)
+            minutes = c.settings.session_idle_minutes
+            idle = timedelta(minutes=minutes) if minutes else None
+            info = security_service.session_principal(uow, token, idle)
         if info is not None:
             # Cookies ride along on cross-site requests; only a CSRF token proves intent.
             await check_csrf(request, info.csrf_token)

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         return self.environment is not Environment.PRODUCTION
 
     @property
+    def second_factor_required(self) -> bool:
+        """Staff who see victims' details or trails must use two-step sign-in in production."""
+        return self.environment is Environment.PRODUCTION
+
+    @property
     def cookies_secure(self) -> bool:
         # Production always (check_secrets refuses an http public URL there); elsewhere whenever
         # the public URL is not a plain-http loopback address.

@@ -91,3 +91,59 @@ def test_the_code_step_cannot_be_reached_without_the_password(
     token = csrf_from(client.get("/login").text)
     client.cookies.set("vigil_second_factor", "1.9999999999.forged")
     assert _code_step(client, token, "123456") == 403
+
+
+def test_in_production_staff_who_see_victims_details_must_set_it_up_first(
+    container: Container, clock: FrozenClock
+) -> None:
+    from vigil.settings import Environment
+    from vigil.web.app import create_app
+
+    container.settings = container.settings.model_copy(
+        update={"environment": Environment.PRODUCTION, "public_base_url": "https://vigil.example"}
+    )
+    client = TestClient(create_app(container), base_url="https://testserver")
+    with container.uow() as uow:
+        service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
+        service.add_user(uow, username="analyst", password=PASSWORD, role=Role.ANALYST)
+    csrf = log_in_production(client, "op1")
+    home = client.get("/", follow_redirects=False)
+    assert (home.status_code, home.headers["location"]) == (303, "/account/two-factor")
+    assert client.get("/api/persons").status_code == 403
+    page = client.get("/account/two-factor")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text)
+    assert secret
+    code = pyotp.TOTP(secret.group(1)).at(clock.now())
+    client.post("/account/two-factor", data={"csrf_token": csrf, "code": code})
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert client.get("/api/persons").status_code == 200
+
+    # The matrix analyst sees neither victims' details nor trails: not required.
+    client.cookies.clear()
+    log_in_production(client, "analyst")
+    assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def log_in_production(client: TestClient, username: str) -> str:
+    token = csrf_from(client.get("/login").text)
+    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    return csrf_from(client.get("/account/two-factor").text)
+
+
+def test_visiting_the_page_again_does_not_replace_a_working_app(
+    client: TestClient, container: Container, clock: FrozenClock
+) -> None:
+    with container.uow() as uow:
+        service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
+    secret, _ = _enrol(client, clock)
+    clock.advance(timedelta(seconds=60))
+    token, _ = _password_step(client)
+    assert _code_step(client, token, pyotp.TOTP(secret).at(clock.now())) == 303
+    page = client.get("/account/two-factor")
+    assert "Two-step sign-in is on" in page.text
+    assert "totp-secret" not in page.text
+    client.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    client.cookies.clear()
+    clock.advance(timedelta(seconds=60))
+    token, _ = _password_step(client)
+    assert _code_step(client, token, pyotp.TOTP(secret).at(clock.now())) == 303

@@ -202,11 +202,17 @@ def login_code(
 
 
 @router.get("/account/two-factor", response_class=HTMLResponse)
-def two_factor_form(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    """Set up (or replace) the authenticator app: a new secret as a QR code and as text."""
+def two_factor_form(
+    request: Request, c: ContainerDep, principal: PagePrincipal, replace: bool = False
+) -> Response:
+    """Set up the authenticator app: a new secret as a QR code and as text. When it is already
+    on, only ``?replace=true`` starts again (the old app stops working; recovery codes still do)."""
     with c.uow() as uow:
-        enrolment = totp.start_enrolment(uow, c.cipher, principal)
         enabled = totp.is_enabled(uow, principal.id)
+        if enabled and not replace:
+            context: dict[str, Any] = {"enabled": True, "errors": [], "status_only": True}
+            return render(request, "two_factor.html", context, principal=principal)
+        enrolment = totp.start_enrolment(uow, c.cipher, principal)
     context = {
         "secret": enrolment.secret,
         "qr_svg": enrolment.qr_svg,

@@ -96,6 +96,7 @@ def _principal_from_user(row: object) -> Principal:
         role=Role(row.role),  # type: ignore[attr-defined]
         team_id=row.team_id,  # type: ignore[attr-defined]
         force_area=row.force_area,  # type: ignore[attr-defined]
+        second_factor=bool(row.totp_enabled),  # type: ignore[attr-defined]
     )
 
 

@@ -44,8 +44,8 @@ class Enrolment:
 
 
 def start_enrolment(uow: UnitOfWork, cipher: FieldCipher, principal: Principal) -> Enrolment:
-    """A fresh secret for the user, not yet in force (the old factor, if any, stays until the
-    new one is confirmed)."""
+    """A fresh secret for the user, in force once a first code confirms it. Replacing an app
+    overwrites the old secret: until the new one is confirmed, recovery codes still work."""
     secret = pyotp.random_base32()
     uow.connection.execute(
         update(users)

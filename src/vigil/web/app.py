@@ -17,7 +17,7 @@ from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.security.model import OutOfScope, PermissionDenied
 from vigil.settings import Environment
-from vigil.web.auth import LoginRequired, enforce_route_permission
+from vigil.web.auth import LoginRequired, SecondFactorSetupRequired, enforce_route_permission
 from vigil.web.headers import SecurityHeaders
 from vigil.web.navigation import NavItem
 from vigil.web.templating import build_environment, render
@@ -102,6 +102,10 @@ def create_app(container: Container) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
+
+    @app.exception_handler(SecondFactorSetupRequired)
+    async def _second_factor(_request: Request, _exc: SecondFactorSetupRequired) -> Response:
+        return RedirectResponse("/account/two-factor", status_code=303)
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: ValidationError) -> Response:

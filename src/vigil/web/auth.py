@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from vigil.bootstrap import Container
 from vigil.security import service as security_service
-from vigil.security.model import PermissionDenied, Principal, Role
+from vigil.security.model import SECOND_FACTOR_ROLES, PermissionDenied, Principal, Role
 from vigil.security.permissions import Permission, route_permission
 
 SESSION_COOKIE = "vigil_session"
@@ -153,6 +153,31 @@ async def enforce_route_permission(request: Request) -> None:
             )
         raise LoginRequired()
     _refuse_unless_permitted(request, principal)
+    _require_second_factor(request, principal)
+
+
+# What a user without a second factor may still reach when one is required: setting it up.
+SECOND_FACTOR_SETUP = frozenset({"/account/two-factor", "/logout", "/logout-everywhere", "/api/me"})
+
+
+class SecondFactorSetupRequired(Exception):
+    """A page needs the user to set up two-step sign-in first; the app redirects there."""
+
+
+def _require_second_factor(request: Request, principal: Principal) -> None:
+    if principal.is_machine or principal.second_factor:
+        return
+    if principal.role not in SECOND_FACTOR_ROLES:
+        return
+    if not container(request).settings.second_factor_required:
+        return
+    if request.url.path in SECOND_FACTOR_SETUP:
+        return
+    if request.url.path.startswith("/api/"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "second_factor: set up two-step sign-in first"
+        )
+    raise SecondFactorSetupRequired()
 
 
 async def api_principal(request: Request) -> Principal:

@@ -141,6 +141,9 @@ def make_settings(db_url: str) -> Settings:
         database_url=db_url,
         secret_key=TEST_SECRET,
         field_encryption_keys=TEST_KEYS,
+        # Tests move the frozen clock by hours under one sign-in; the idle time-out has its own
+        # test (tests/security/test_sign_in_and_sessions.py).
+        session_idle_minutes=0,
     )
 
 

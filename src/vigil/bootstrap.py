@@ -17,6 +17,7 @@ from vigil.db.engine import build_engine, is_database_outage
 from vigil.db.uow import UnitOfWork
 from vigil.health import Heartbeats
 from vigil.logs import configure_logging
+from vigil.security import audit
 from vigil.security.crypto import FieldCipher
 from vigil.settings import Settings
 
@@ -105,6 +106,7 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
     configure_logging(settings.log_level)
     import_table_modules()
     engine = build_engine(settings.database_url)
+    audit.install_key(engine, audit.audit_key(settings.secret_key))
     time_source = clock or SystemClock()
     dead_letters = StoredDeadLetters(lambda: UnitOfWork(engine, time_source))
     return Container(

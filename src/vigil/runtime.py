@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from vigil.bootstrap import Container
 from vigil.logs import get_logger
+from vigil.settings import Settings
 from vigil.web.app import create_app, create_operations_app
 
 ROLES: dict[str, tuple[str, ...]] = {
@@ -34,6 +35,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "vigil.alerts.worker",
         "vigil.evidence.scheduler",
         "vigil.retention",
+        "vigil.security.checkpoints",
     ),
 }
 ALL_ROLES = tuple(ROLES)
@@ -100,6 +102,7 @@ def run_server(
 ) -> None:
     log.info("server.roles", roles=",".join(roles))
     app = build_app_with_services(container, roles)
+    proxies = trusted_proxies(container.settings)
     uvicorn.run(
         app,
         host=host,
@@ -109,4 +112,14 @@ def run_server(
         # Live alert streams never end by themselves: on stop, they are given this long to
         # finish, then cut, so the process stops and the browsers reconnect elsewhere.
         timeout_graceful_shutdown=STOP_GRACE_S,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    """Addresses whose forwarded headers count. uvicorn's default believes X-Forwarded-For from
+    127.0.0.1, so a client on the same host (or behind a proxy that passes the header through)
+    could pick its own address and dodge the per-client limits; with none configured, forwarded
+    headers are not read at all."""
+    return [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]

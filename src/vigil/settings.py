@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import base64
+import math
 import os
 import secrets
 import stat
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeholder"})
 DEMO_SECRETS_FILE = Path(".vigil-secrets.env")
@@ -28,10 +35,53 @@ class InsecureSettingsError(RuntimeError):
     """Raised at start-up when secrets are missing outside demo/development."""
 
 
+# A secret key must carry at least this much estimated entropy (bits): 32 random URL-safe
+# characters carry about 190; "change-me" four times about 105; 32 × "a" none.
+MIN_SECRET_BITS = 128
+
+
+def secret_key_problem(value: str) -> str | None:
+    """Why ``value`` is not fit to be a production secret key, or None when it is."""
+    text = value.strip()
+    if text.lower() in PLACEHOLDER_SECRETS or len(text) < 32:
+        return "is missing, a placeholder or shorter than 32 characters"
+    # A repeated unit ("abcabcabc...", "change-mechange-me...") is a pattern, not a secret.
+    if text in (text + text)[1:-1]:
+        return "is a repeated pattern"
+    counts = Counter(text)
+    per_char = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    if per_char * len(text) < MIN_SECRET_BITS or len(counts) < 12:
+        return "has too little randomness (generate one: secrets.token_urlsafe(48))"
+    return None
+
+
+def encryption_key_problem(raw: bytes) -> str | None:
+    """All-zero, one repeated byte or a short repeated pattern is not a key."""
+    if len(set(raw)) < 16:
+        return "is all zeros, a repeated byte or a pattern (generate one: secrets.token_bytes(32))"
+    return None
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="VIGIL_", env_file=(".env", str(DEMO_SECRETS_FILE)), extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The demo's generated secrets file is read only outside production: a production
+        server started in a folder where someone once ran the demo must not pick up its keys."""
+        found = {**dotenv_settings(), **env_settings(), **init_settings()}
+        environment = str(found.get("environment", Environment.PRODUCTION)).lower()
+        sources = [init_settings, env_settings, dotenv_settings]
+        if environment != Environment.PRODUCTION:
+            sources.append(DotEnvSettingsSource(settings_cls, env_file=DEMO_SECRETS_FILE))
+        return (*sources, file_secret_settings)
 
     environment: Environment = Environment.PRODUCTION
     database_url: str = "sqlite:///./vigil.db"
@@ -67,6 +117,15 @@ class Settings(BaseSettings):
     retention_trail_days: int = Field(default=6 * 365, ge=30)
     retention_quarantine_days: int = Field(default=90, ge=1)
     retention_dead_letter_days: int = Field(default=90, ge=1)
+    # Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed;
+    # empty: none, the client is the connection's own address (rate limits, sign-in throttling).
+    trusted_proxies: str = ""
+    # A session unused this long ends (0: only the 12-hour limit applies).
+    session_idle_minutes: int = Field(default=30, ge=0, le=720)
+    # Where signed checkpoints of the audit chain are appended (storage the database cannot
+    # reach); empty disables them. See vigil.security.checkpoints.
+    audit_checkpoint_path: str = ""
+    audit_checkpoint_interval_s: float = Field(default=300.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -87,7 +146,16 @@ class Settings(BaseSettings):
         return self.environment is not Environment.PRODUCTION
 
     @property
+    def second_factor_required(self) -> bool:
+        """Staff who see victims' details or trails must use two-step sign-in in production."""
+        return self.environment is Environment.PRODUCTION
+
+    @property
     def cookies_secure(self) -> bool:
+        # Production always (check_secrets refuses an http public URL there); elsewhere whenever
+        # the public URL is not a plain-http loopback address.
+        if self.environment is Environment.PRODUCTION:
+            return True
         return not self.public_base_url.startswith(("http://127.0.0.1", "http://localhost"))
 
     def encryption_keys(self) -> dict[str, bytes]:
@@ -107,15 +175,22 @@ class Settings(BaseSettings):
         if self.is_relaxed:
             return
         problems = []
-        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
-            problems.append("VIGIL_SECRET_KEY is missing, a placeholder or shorter than 32 chars")
+        if found := secret_key_problem(self.secret_key):
+            problems.append(f"VIGIL_SECRET_KEY {found}")
         if self.field_encryption_keys.strip().lower() in PLACEHOLDER_SECRETS:
             problems.append("VIGIL_FIELD_ENCRYPTION_KEYS is missing or a placeholder")
+        else:
+            for key_id, raw in self.encryption_keys().items():
+                if found := encryption_key_problem(raw):
+                    problems.append(f"VIGIL_FIELD_ENCRYPTION_KEYS entry {key_id!r} {found}")
+        if not self.public_base_url.startswith("https://"):
+            problems.append(
+                "VIGIL_PUBLIC_BASE_URL must be https:// (session cookies are sent only over TLS)"
+            )
         if problems:
             raise InsecureSettingsError(
                 "Vigil will not start in production without real secrets: " + "; ".join(problems)
             )
-        self.encryption_keys()
 
 
 def new_encryption_key_entry(key_id: str = "k1") -> str:

@@ -128,12 +128,18 @@ def test_json_twin_answers_422_naming_the_field_never_500(
 
 
 def test_json_twin_is_rate_limited_per_client(client: TestClient, container: Container) -> None:
-    from vigil.contact.ratelimit import RateLimiter
+    from datetime import timedelta
 
-    container.extras["contact.rate_limiter"] = RateLimiter(2, 600)
+    from vigil.security.throttle import SharedRateLimiter
+
+    limiter = SharedRateLimiter(container.uow, "contact.public", 2, timedelta(minutes=10))
+    container.extras["contact.rate_limiter"] = limiter
     assert client.post("/api/contact/requests", json=sample_request()).status_code == 201
     assert client.post("/api/contact/requests", json=sample_request()).status_code == 201
     assert client.post("/api/contact/requests", json=sample_request()).status_code == 429
+    # A second web process (its own limiter, same database) sees the same count.
+    other = SharedRateLimiter(container.uow, "contact.public", 2, timedelta(minutes=10))
+    assert not other.allow("testclient")
 
 
 def test_prison_system_token_cannot_read_cases(client: TestClient, container: Container) -> None:

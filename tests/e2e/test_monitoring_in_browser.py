@@ -10,6 +10,8 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode
 
+from playwright.sync_api import expect
+
 from tests.browser import LiveServer
 from tests.conftest import FIXTURES
 from tests.e2e import helpers
@@ -47,7 +49,8 @@ def test_an_operator_sees_a_breach_arrive_live_then_acknowledges_and_resolves_it
 
     log_in(page, base, "operator")
     page.goto(f"{base}/monitoring/queue")
-    page.wait_for_function("document.getElementById('queue-connection').textContent.includes('on')")
+    # Locator waits, not wait_for_function: the page's CSP allows no eval of a string.
+    expect(page.locator("#queue-connection")).to_contain_text("on")
     assert serious_violations(page) == []
     before = page.locator("[data-testid=queue] tr[data-alert-id]").count()
 
@@ -118,7 +121,7 @@ def test_an_officer_creates_an_order_with_a_zone_by_postcode_and_a_curfew(
     assert serious_violations(page) == []
     page.fill("#exclusion_postcode", "SE1 2DL")
     page.click("button[data-find=exclusion]")
-    page.wait_for_function("document.getElementById('exclusion_lat').value === '51.498972'")
+    expect(page.locator("#exclusion_lat")).to_have_value("51.498972")
     page.fill("#exclusion_radius", "350")
     page.fill("#exclusion_buffer", "150")
     page.check("#curfew")

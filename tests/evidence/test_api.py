@@ -54,6 +54,27 @@ def store_walk(container: Container, person: str) -> list[int]:
     return ids
 
 
+def wmp_wearer(container: Container) -> str:
+    """A wearer in West Midlands Police's area: what a WMP user's crime matching may return."""
+    from datetime import date
+
+    from vigil.people import service as people
+    from vigil.people.model import PersonDraft
+
+    with container.uow() as uow:
+        people.ensure_reference_data(uow)
+        draft = PersonDraft(
+            first_name="Lee",
+            last_name="Walsh",
+            date_of_birth=date(1986, 4, 12),
+            managing_team_id=None,
+            force_area="WMP",
+            risk_level="high",
+            crn="W123456",
+        )
+        return str(people.create_person(uow, registry.ACTOR, draft))
+
+
 def actions(container: Container) -> list[str]:
     with container.uow() as uow:
         return list(uow.connection.execute(select(audit_log.c.action)).scalars())
@@ -71,7 +92,8 @@ CRIMES = (
 def test_police_upload_match_and_an_analyst_confirms_before_anything_is_exported(
     client: TestClient, container: Container
 ) -> None:
-    store_walk(container, "7")
+    person = wmp_wearer(container)
+    store_walk(container, person)
     registry.add_user(container, "pc.wmp", Role.POLICE, PASSWORD, force_area="WMP")
     csrf = log_in(client, "pc.wmp", PASSWORD)
     police = {"x-csrf-token": csrf}
@@ -111,7 +133,7 @@ def test_police_upload_match_and_an_analyst_confirms_before_anything_is_exported
     run = client.get(f"/api/evidence/runs/{run_id}", params={"reason": "Reviewing matches"}).json()
     assert run["parameters"]["radius_m"] == 80
     [match] = run["results"]
-    assert (match["crime_reference"], match["person_id"]) == ("WM-001", "7")
+    assert (match["crime_reference"], match["person_id"]) == ("WM-001", person)
     assert match["closest_distance_m"] < 15
 
     # The police cannot review; before review nothing leaves the system.
@@ -153,7 +175,7 @@ def test_police_upload_match_and_an_analyst_confirms_before_anything_is_exported
         files[fmt] = response.content
     rows = list(csv.DictReader(io.StringIO(files["csv"].decode())))
     assert [(r["crime_reference"], r["person_id"], r["status"]) for r in rows] == [
-        ("WM-001", "7", "confirmed")
+        ("WM-001", person, "confirmed")
     ]
     features = json.loads(files["geojson"])["features"]
     assert features[0]["geometry"]["coordinates"] == [SCENE[1], SCENE[0]]

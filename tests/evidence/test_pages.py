@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import log_in
 from tests.evidence import registry
-from tests.evidence.test_api import CRIMES, PASSWORD, store_walk
+from tests.evidence.test_api import CRIMES, PASSWORD, store_walk, wmp_wearer
 from tests.evidence.test_pack import make_violation
 from vigil.bootstrap import Container
 from vigil.evidence import pack, service
@@ -32,7 +32,8 @@ def db_url(tmp_path: Path, sqlite_template: Path) -> str:
 def test_police_upload_shows_row_errors_then_match_review_and_export(
     client: TestClient, container: Container
 ) -> None:
-    store_walk(container, "7")
+    person = wmp_wearer(container)
+    store_walk(container, person)
     registry.add_user(container, "pc.wmp", Role.POLICE, PASSWORD, force_area="WMP")
     registry.add_user(container, "caseworker", Role.ANALYST, PASSWORD)
     csrf = log_in(client, "pc.wmp", PASSWORD)
@@ -71,7 +72,7 @@ def test_police_upload_shows_row_errors_then_match_review_and_export(
         data={"csrf_token": csrf, "radius_m": "80", "reason": "Nightly match"},
     )
     assert ran.status_code == 200
-    assert "WM-001 – person 7" in ran.text
+    assert f"WM-001 – person {person}" in ran.text
     assert "<svg" in ran.text
     assert "Confirm" not in ran.text, "police do not review"
     run_id = re.search(r"/evidence/crime/runs/(\d+)", str(ran.url)).group(1)  # type: ignore[union-attr]

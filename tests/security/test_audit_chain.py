@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from vigil.bootstrap import Container
 from vigil.cli import app as cli
 from vigil.security import audit
+from vigil.security.tables import audit_log
 
 
 def _write_entries(container: Container, count: int) -> None:
@@ -41,8 +45,8 @@ def _tamper(container: Container, statement: str) -> None:
     """Simulates an attacker with owner rights, who can get round the append-only triggers."""
     with container.engine.begin() as conn:
         if container.engine.dialect.name == "sqlite":
-            conn.execute(text("DROP TRIGGER audit_log_no_update"))
-            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
             conn.execute(text(statement))
         else:
             # Re-enabled in the same transaction, so the shared test schema keeps its guard.
@@ -73,6 +77,7 @@ def test_cli_audit_verify_reports_the_broken_row(
 ) -> None:
     _write_entries(container, 4)
     settings = container.settings
+    monkeypatch.setenv("VIGIL_ENVIRONMENT", "test")
     monkeypatch.setenv("VIGIL_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("VIGIL_SECRET_KEY", settings.secret_key)
     monkeypatch.setenv("VIGIL_FIELD_ENCRYPTION_KEYS", settings.field_encryption_keys)
@@ -84,3 +89,120 @@ def test_cli_audit_verify_reports_the_broken_row(
     broken = runner.invoke(cli, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "entry 2" in broken.output
+
+
+def _cli_env(container: Container, monkeypatch: pytest.MonkeyPatch, checkpoint: Path) -> CliRunner:
+    settings = container.settings
+    monkeypatch.setenv("VIGIL_ENVIRONMENT", "test")
+    monkeypatch.setenv("VIGIL_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("VIGIL_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("VIGIL_FIELD_ENCRYPTION_KEYS", settings.field_encryption_keys)
+    monkeypatch.setenv("VIGIL_AUDIT_CHECKPOINT_PATH", str(checkpoint))
+    return CliRunner()
+
+
+def test_the_chain_is_keyed_so_an_edit_cannot_be_recomputed_without_the_key(
+    container: Container,
+) -> None:
+    """The issue edited a row and recomputed every later hash with plain SHA-256: "intact"."""
+    _write_entries(container, 4)
+    with container.engine.connect() as conn:
+        rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).all()
+    prev = audit.GENESIS
+    forged = []
+    for row in rows:
+        actor = "user:9:someone" if row.id == 2 else row.actor
+        digest = audit.entry_hash(
+            None,
+            prev,
+            row.id,
+            row.at,
+            actor,
+            row.action,
+            row.subject_type,
+            row.subject_id,
+            row.detail,
+        )
+        forged.append((row.id, actor, prev, digest))
+        prev = digest
+    for entry_id, actor, prev_hash, digest in forged:
+        _tamper(
+            container,
+            f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev_hash}', "  # noqa: S608 - test values
+            f"hash = '{digest}' WHERE id = {entry_id}",
+        )
+    with container.engine.connect() as conn:
+        report = audit.verify(conn)
+    assert report.first_broken_id == 1
+
+
+def test_verify_detects_truncation_against_the_signed_checkpoint(
+    container: Container, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "audit-checkpoints.jsonl"
+    runner = _cli_env(container, monkeypatch, checkpoint)
+    _write_entries(container, 6)
+    written = runner.invoke(cli, ["audit", "checkpoint"])
+    assert written.exit_code == 0, written.output
+    assert "intact" in runner.invoke(cli, ["audit", "verify"]).output
+    # Deleting the newest rows leaves a chain that links up perfectly, and is still caught.
+    _tamper(container, "DELETE FROM audit_log WHERE id > 4")
+    with container.engine.connect() as conn:
+        assert audit.verify(conn).intact
+    broken = runner.invoke(cli, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "truncated" in broken.output
+
+
+def test_verify_detects_recomputation_by_a_key_holder(
+    container: Container, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Even someone holding the chain key who rewrites and re-links every row is caught: the
+    checkpoint signed before the edit names a hash the chain no longer has."""
+    checkpoint = tmp_path / "audit-checkpoints.jsonl"
+    runner = _cli_env(container, monkeypatch, checkpoint)
+    _write_entries(container, 3)
+    assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 0
+    key = audit.audit_key(container.settings.secret_key)
+    with container.engine.connect() as conn:
+        rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).all()
+    prev = audit.GENESIS
+    for row in rows:
+        actor = "user:9:someone" if row.id == 2 else row.actor
+        digest = audit.entry_hash(
+            key,
+            prev,
+            row.id,
+            row.at,
+            actor,
+            row.action,
+            row.subject_type,
+            row.subject_id,
+            row.detail,
+        )
+        _tamper(
+            container,
+            f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev}', hash = '{digest}' "  # noqa: S608 - test values
+            f"WHERE id = {row.id}",
+        )
+        prev = digest
+    with container.engine.connect() as conn:
+        assert audit.verify(conn).intact
+    broken = runner.invoke(cli, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "recomputed" in broken.output
+
+
+def test_a_checkpoint_not_signed_by_this_system_is_refused(
+    container: Container, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "audit-checkpoints.jsonl"
+    runner = _cli_env(container, monkeypatch, checkpoint)
+    _write_entries(container, 2)
+    assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 0
+    line = json.loads(checkpoint.read_text().splitlines()[-1])
+    line["last_id"] = 1
+    checkpoint.write_text(json.dumps(line) + "\n")
+    broken = runner.invoke(cli, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "not signed by this system" in broken.output

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import log_in
+from vigil.bootstrap import Container
 from vigil.cli import app as cli
+from vigil.clock import FrozenClock
+from vigil.security import service as security_service
 
 
 def test_user_add_reads_the_password_from_stdin_and_the_user_can_log_in(
@@ -36,3 +41,46 @@ def test_token_create_prints_a_token_once_that_authenticates(
     assert token.startswith("vgl_")
     me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["role"] == "prison_system"
+
+
+def test_token_create_refuses_peoples_roles(cli_env: CliRunner) -> None:
+    for role in ("admin", "monitoring_operator", "police"):
+        result = cli_env.invoke(cli, ["token", "create", "--role", role, "--name", "x"])
+        assert result.exit_code == 2, result.output
+        assert "person's role" in result.output
+
+
+def test_token_rotate_prints_a_new_token(cli_env: CliRunner) -> None:
+    made = cli_env.invoke(
+        cli, ["token", "create", "--role", "device_gateway", "--name", "gw", "--days", "30"]
+    )
+    old = made.stdout.strip().splitlines()[-1]
+    token_id = cli_env.invoke(cli, ["token", "list"]).stdout.split("\t")[0]
+    rotated = cli_env.invoke(cli, ["token", "rotate", token_id])
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.stdout.strip().splitlines()[-1]
+    assert new != old
+    assert new.startswith("vgl_")
+    assert cli_env.invoke(cli, ["token", "rotate", "999"]).exit_code == 2
+
+
+def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(
+    container: Container, clock: FrozenClock
+) -> None:
+    with container.uow() as uow:
+        old = security_service.create_token(
+            uow, role="device_gateway", name="gw", lifetime=timedelta(days=30), machine_only=True
+        )
+    with container.uow() as uow:
+        token_id = int(security_service.list_tokens(uow)[0]["id"])  # type: ignore[call-overload]
+        new = security_service.rotate_token(uow, token_id, "test", lifetime=timedelta(days=30))
+
+    def works(token: str) -> bool:
+        with container.uow() as uow:
+            return security_service.token_principal(uow, token) is not None
+
+    assert (works(old), works(new)) == (True, True)  # an hour's overlap to switch over
+    clock.advance(timedelta(hours=2))
+    assert (works(old), works(new)) == (False, True)
+    clock.advance(timedelta(days=31))
+    assert works(new) is False

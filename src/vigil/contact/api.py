@@ -54,7 +54,7 @@ class Reference(BaseModel):
 @router.post("/requests", status_code=201)
 def submit_request(body: bodies.ContactRequest, request: Request, c: ContainerDep) -> Reference:
     """A partner agency's system submits a request; same validation and limits as the form."""
-    if not public_limiter(c.extras).allow(client_key(request)):
+    if not public_limiter(c).allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     parsed = parse_request(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
@@ -74,7 +74,7 @@ async def report_intelligence(
     principal = None
     if request.headers.get("authorization"):
         principal = await api_principal(request)
-    elif not public_limiter(c.extras).allow(client_key(request)):
+    elif not public_limiter(c).allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     with c.uow() as uow:
         found = service.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)

@@ -102,7 +102,7 @@ async def _public_form(request: Request, c: Container) -> FormData:
     if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
         raise Refused(413, "The form is too large. Shorten your answers and try again.")
     client = request.client.host if request.client else "unknown"
-    if not public_limiter(c.extras).allow(client):
+    if not public_limiter(c).allow(client):
         raise Refused(429, "You have sent too many forms. Wait 10 minutes and try again.")
     form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_BODY_BYTES)
     expected = request.cookies.get(PRE_SESSION_CSRF_COOKIE, "")

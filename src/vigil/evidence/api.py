@@ -8,6 +8,7 @@ decided by the services (see ``service``, ``stats`` and ``vigil.tracking.queries
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -33,7 +34,15 @@ MATCH_FORMATS = ("csv", "pdf", "geojson", "kml", "gpx")
 MATCH_MEDIA = {**exports.MEDIA_TYPES, "pdf": "application/pdf"}
 
 
+def safe_filename(name: str) -> str:
+    """Only letters, digits, dot, dash and underscore reach a Content-Disposition header: a quote
+    or semicolon in an id must not add a second ``filename=`` or a header of its own."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "download"
+    return cleaned[:120]
+
+
 def attachment(content: str | bytes, media_type: str, filename: str) -> Response:
+    filename = safe_filename(filename)
     return Response(
         content,
         media_type=media_type,

@@ -14,6 +14,7 @@ Who may do what:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -82,6 +83,34 @@ def force_name(code: str | None) -> str | None:
 
 def _everyone(_uow: UnitOfWork, _principal: Principal, _person_id: str) -> bool:
     return True
+
+
+# Analysts and administrators match crimes nationwide (a run always needs a stated reason and is
+# audited); a police user's run returns only wearers in their own force area, as their trail
+# queries do, so crime matching is no side door to other forces' wearers.
+NATIONWIDE_MATCH_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+
+
+def match_scope(principal: Principal) -> Callable[[UnitOfWork, Principal, str], bool]:
+    from vigil.tracking import queries
+
+    return _everyone if principal.role in NATIONWIDE_MATCH_ROLES else queries.registry_scope
+
+
+def _in_scope(
+    uow: UnitOfWork, principal: Principal, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Matches of wearers the caller may see (a police user viewing an analyst's run)."""
+    scope = match_scope(principal)
+    seen: dict[str, bool] = {}
+    out = []
+    for row in rows:
+        person = str(row["person_id"])
+        if person not in seen:
+            seen[person] = scope(uow, principal, person)
+        if seen[person]:
+            out.append(row)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,7 +330,7 @@ def run_matching(
             crime.window_from - params.padding_before,
             crime.window_to + params.padding_after,
             params.max_accuracy_m,
-            _everyone,
+            match_scope(principal),
         )
         points = [
             TrackPoint(s.id, a.person_id, s.fix_time, float(s.lat), float(s.lon), s.accuracy_m)
@@ -416,7 +445,7 @@ def get_run(
     stated = stated_reason(reason)
     run = _run_row(uow, principal, run_id)
     out = _run_json(run)
-    out["results"] = _match_rows(uow, run_id)
+    out["results"] = _in_scope(uow, principal, _match_rows(uow, run_id))
     audit.record(
         uow.connection,
         at=uow.clock.now(),
@@ -484,7 +513,7 @@ def confirmed_matches(
     """The confirmed matches of a run, for export; audited as data leaving the system."""
     stated = stated_reason(reason)
     _run_row(uow, principal, run_id)
-    rows = _match_rows(uow, run_id, MatchStatus.CONFIRMED)
+    rows = _in_scope(uow, principal, _match_rows(uow, run_id, MatchStatus.CONFIRMED))
     pending = uow.connection.execute(
         select(func.count())
         .select_from(crime_matches)

@@ -313,7 +313,9 @@ def _check_unique_ids(
         if exclude_id is not None:
             query = query.where(persons.c.id != exclude_id)
         if uow.connection.execute(query).first():
-            errors.add(name, f"{value} already belongs to another person")
+            # Not "belongs to another person": the caller may not see that person (another
+            # team's or force's), and the answer must not tell them the identifier exists.
+            errors.add(name, "cannot be used; check it, or ask the monitoring centre")
 
 
 def _validate(

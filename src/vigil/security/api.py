@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from vigil.security import audit
+from vigil.security import service as security_service
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api", tags=["security"])
 
@@ -36,3 +38,12 @@ def verify_audit(principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
         "first_broken_id": report.first_broken_id,
         "reason": report.reason,
     }
+
+
+@router.post("/users/{user_id}/sessions/end")
+def end_user_sessions(user_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, int]:
+    """An administrator ends every session of a user (a leaver, a suspected compromise)."""
+    require_roles(principal, Role.ADMIN)
+    with c.uow() as uow:
+        ended = security_service.end_all_sessions(uow, user_id, principal.actor)
+    return {"ended": ended}

@@ -1,14 +1,23 @@
-"""Append-only, hash-chained audit log: each entry carries the hash of the one before it."""
+"""Append-only, keyed hash chain: each entry carries the HMAC of its content and the entry before.
+
+The key is held outside the database (derived from the secret key, see ``audit_key``) and given to
+the engine by ``install_key``: someone who can rewrite the table but does not hold
+the key cannot recompute the chain after an edit. Truncation (deleting the newest entries) and a
+recomputation by someone who does hold the key are caught by signed checkpoints
+(``vigil.security.checkpoints``) kept where the database cannot reach.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, insert, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, insert, select, text
 
 from vigil.db.uow import UnitOfWork
 from vigil.security.tables import audit_log
@@ -16,9 +25,27 @@ from vigil.security.tables import audit_log
 GENESIS = "0" * 64
 # Any constant will do: it only has to be the same for every writer of the chain.
 _PG_CHAIN_LOCK = 0x56494749
+_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
+
+
+def audit_key(secret_key: str) -> bytes:
+    """The chain key, derived from the secret key (held in the environment, not the database)."""
+    seed = (secret_key or "vigil-development-only").encode()
+    return hmac.new(seed, b"vigil audit chain v1", hashlib.sha256).digest()
+
+
+def install_key(engine: Engine, key: bytes) -> None:
+    """Give ``engine`` the chain key, so every ``record`` and ``verify`` on its connections
+    finds it without each of the many callers passing it."""
+    _KEYS[engine] = key
+
+
+def _key(connection: Connection) -> bytes | None:
+    return _KEYS.get(connection.engine)
 
 
 def entry_hash(
+    key: bytes | None,
     prev_hash: str,
     entry_id: int,
     at: datetime,
@@ -33,7 +60,10 @@ def entry_hash(
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if key is None:
+        # An engine built outside the container (a one-off script) has no key: plain SHA-256.
+        return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -69,7 +99,17 @@ def record(
             subject_id=sid,
             detail=detail_text,
             prev_hash=prev_hash,
-            hash=entry_hash(prev_hash, entry_id, at, actor, action, subject_type, sid, detail_text),
+            hash=entry_hash(
+                _key(connection),
+                prev_hash,
+                entry_id,
+                at,
+                actor,
+                action,
+                subject_type,
+                sid,
+                detail_text,
+            ),
         )
     )
 
@@ -90,6 +130,7 @@ def verify(connection: Connection) -> ChainReport:
     prev_hash = GENESIS
     expected_id = 1
     count = 0
+    key = _key(connection)
     rows = connection.execute(select(audit_log).order_by(audit_log.c.id)).yield_per(5000)
     for row in rows:
         count += 1
@@ -98,6 +139,7 @@ def verify(connection: Connection) -> ChainReport:
         if row.prev_hash != prev_hash:
             return ChainReport(count, row.id, "previous-hash link does not match the entry before")
         recomputed = entry_hash(
+            key,
             row.prev_hash,
             row.id,
             row.at,

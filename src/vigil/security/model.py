@@ -32,6 +32,10 @@ HUMAN_ROLES = frozenset(
 MACHINE_ROLES = frozenset({Role.DEVICE_GATEWAY, Role.PRISON_SYSTEM})
 # Roles whose caseload is everything; the others are scoped (or see no persons at all).
 NATIONAL_ROLES = frozenset({Role.MONITORING_OPERATOR, Role.ADMIN})
+# Roles that see victims' details or trails: in production they must sign in with a second factor.
+SECOND_FACTOR_ROLES = frozenset(
+    {Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN}
+)
 # Roles that work with monitored persons at all.
 REGISTRY_ROLES = frozenset(
     {Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN}
@@ -68,6 +72,8 @@ class Principal:
     team_id: int | None = None
     force_area: str | None = None
     is_machine: bool = False
+    second_factor: bool = False
+    """The user signs in with a second factor (TOTP)."""
 
     @property
     def actor(self) -> str:

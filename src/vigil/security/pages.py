@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.security import service
+from vigil.bootstrap import Container
+from vigil.errors import ValidationError
+from vigil.security import service, totp
 from vigil.web.auth import (
     PRE_SESSION_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -63,20 +67,32 @@ def login_submit(
     if not password:
         errors.append(("password", "Enter your password"))
     session = None
+    refused_status = 400
     if not errors:
         client = request.client.host if request.client else "unknown"
-        with c.uow() as uow:
-            session = service.log_in(uow, username, password, client)
-        if session is None:
-            errors.append(("username", "The username or password is not right"))
+        try:
+            with c.uow() as uow:
+                session = service.log_in(uow, username, password, client)
+        except service.SignInThrottled as throttled:
+            errors.append(("username", _throttled_message(c, throttled)))
+            refused_status = 429
+        except service.SecondFactorRequired as needed:
+            return _ask_for_code(request, c, needed.user_id, expected, next)
+        else:
+            if session is None:
+                errors.append(("username", "The username or password is not right"))
     if session is None:
         request.state.csrf_token = expected
         return render(
             request,
             "login.html",
             {"next": _safe_next(next), "errors": errors, "username": username},
-            status_code=400,
+            status_code=refused_status,
         )
+    return _signed_in(c, session, next)
+
+
+def _signed_in(c: Container, session: service.NewSession, next: str) -> Response:
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -87,7 +103,145 @@ def login_submit(
         max_age=int(service.SESSION_LIFETIME.total_seconds()),
     )
     response.delete_cookie(PRE_SESSION_CSRF_COOKIE)
+    response.delete_cookie(SECOND_FACTOR_COOKIE)
     return response
+
+
+def _throttled_message(c: Container, throttled: service.SignInThrottled) -> str:
+    wait = max(1, int((throttled.until - c.clock.now()).total_seconds()))
+    if throttled.locked:
+        return (
+            f"This account is locked after repeated failed sign-ins. Wait {wait} seconds"
+            " or ask an administrator"
+        )
+    return f"Too many attempts. Wait {wait} seconds and try again"
+
+
+# Between the password and the code: which user, until when, signed with the secret key so the
+# browser cannot name another user. Five minutes to find the phone.
+SECOND_FACTOR_COOKIE = "vigil_second_factor"
+SECOND_FACTOR_WINDOW = timedelta(minutes=5)
+
+
+def _pending_value(c: Container, user_id: int) -> str:
+    until = int((c.clock.now() + SECOND_FACTOR_WINDOW).timestamp())
+    body = f"{user_id}.{until}"
+    mac = hmac.new(c.settings.secret_key.encode(), body.encode(), hashlib.sha256).hexdigest()
+    return f"{body}.{mac}"
+
+
+def _pending_user(c: Container, value: str) -> int | None:
+    body, _, mac = value.rpartition(".")
+    expected = hmac.new(c.settings.secret_key.encode(), body.encode(), hashlib.sha256).hexdigest()
+    if not body or not hmac.compare_digest(mac, expected):
+        return None
+    user_id, _, until = body.partition(".")
+    if not user_id.isdigit() or not until.isdigit():
+        return None
+    if int(until) < c.clock.now().timestamp():
+        return None
+    return int(user_id)
+
+
+def _ask_for_code(
+    request: Request,
+    c: Container,
+    user_id: int,
+    csrf: str,
+    next: str,
+    errors: list[Any] | None = None,
+) -> Response:
+    request.state.csrf_token = csrf
+    response = render(
+        request,
+        "login_code.html",
+        {"next": _safe_next(next), "errors": errors or []},
+        status_code=400 if errors else 200,
+    )
+    response.set_cookie(
+        SECOND_FACTOR_COOKIE,
+        _pending_value(c, user_id),
+        httponly=True,
+        samesite="strict",
+        secure=c.settings.cookies_secure,
+        max_age=int(SECOND_FACTOR_WINDOW.total_seconds()),
+    )
+    return response
+
+
+@router.post("/login/code", response_class=HTMLResponse)
+def login_code(
+    request: Request,
+    c: ContainerDep,
+    code: Annotated[str, Form(max_length=40)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """The second step of signing in: a TOTP or recovery code."""
+    expected = request.cookies.get(PRE_SESSION_CSRF_COOKIE, "")
+    user_id = _pending_user(c, request.cookies.get(SECOND_FACTOR_COOKIE, ""))
+    if not expected or not hmac.compare_digest(expected, csrf_token) or user_id is None:
+        request.state.csrf_token = pre_session_csrf(request)
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "errors": [("username", "Sign in again")]},
+            status_code=403,
+        )
+    client = request.client.host if request.client else "unknown"
+    try:
+        with c.uow() as uow:
+            session = service.complete_second_factor(uow, c.cipher, user_id, code, client)
+    except service.SignInThrottled as throttled:
+        errors = [("code", _throttled_message(c, throttled))]
+        return _ask_for_code(request, c, user_id, expected, next, errors)
+    if session is None:
+        errors = [("code", "The code is not right: enter the code your app shows now")]
+        return _ask_for_code(request, c, user_id, expected, next, errors)
+    return _signed_in(c, session, next)
+
+
+@router.get("/account/two-factor", response_class=HTMLResponse)
+def two_factor_form(
+    request: Request, c: ContainerDep, principal: PagePrincipal, replace: bool = False
+) -> Response:
+    """Set up the authenticator app: a new secret as a QR code and as text. When it is already
+    on, only ``?replace=true`` starts again (the old app stops working; recovery codes still do)."""
+    with c.uow() as uow:
+        enabled = totp.is_enabled(uow, principal.id)
+        if enabled and not replace:
+            context: dict[str, Any] = {"enabled": True, "errors": [], "status_only": True}
+            return render(request, "two_factor.html", context, principal=principal)
+        enrolment = totp.start_enrolment(uow, c.cipher, principal)
+    context = {
+        "secret": enrolment.secret,
+        "qr_svg": enrolment.qr_svg,
+        "enabled": enabled,
+        "errors": [],
+    }
+    return render(request, "two_factor.html", context, principal=principal)
+
+
+@router.post("/account/two-factor", response_class=HTMLResponse)
+def two_factor_confirm(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    code: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    try:
+        with c.uow() as uow:
+            codes = totp.confirm_enrolment(uow, c.cipher, principal, code)
+    except ValidationError as exc:
+        errors = [(e.field, e.reason) for e in exc.errors]
+        return render(
+            request,
+            "two_factor.html",
+            {"errors": errors, "secret": "", "qr_svg": "", "enabled": False},
+            principal=principal,
+            status_code=400,
+        )
+    return render(request, "two_factor.html", {"recovery_codes": codes}, principal=principal)
 
 
 @router.post("/logout")
@@ -95,6 +249,16 @@ def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Respo
     token = request.cookies.get(SESSION_COOKIE, "")
     with c.uow() as uow:
         service.log_out(uow, token, principal)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/logout-everywhere")
+def logout_everywhere(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    """End every session of the signed-in user, on every device (a lost laptop, a shared PC)."""
+    with c.uow() as uow:
+        service.end_all_sessions(uow, principal.id, principal.actor)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from vigil.db.metadata import UtcDateTime, metadata
@@ -29,6 +31,21 @@ users = Table(
     Column("email", String(320), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Second factor: the TOTP secret (field-encrypted), whether it is confirmed, and the last
+    # 30-second step a code was accepted for (so each code works once).
+    Column("totp_secret_enc", Text, nullable=True),
+    Column("totp_enabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column("totp_last_step", BigInteger, nullable=True),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index("ix_recovery_codes_user_id", "user_id"),
 )
 
 user_sessions = Table(
@@ -40,6 +57,8 @@ user_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
+    # For the idle time-out; refreshed at most once a minute, so reads stay reads.
+    Column("last_seen_at", UtcDateTime, nullable=True),
 )
 
 api_tokens = Table(
@@ -51,6 +70,20 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # Tokens made before expiry existed have none; every new one has one.
+    Column("expires_at", UtcDateTime, nullable=True),
+)
+
+# Counters shared by every web process: the public form's rate limit (hits per window) and
+# sign-in throttling (consecutive failures, and how long the key is blocked).
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", UtcDateTime, nullable=True),
 )
 
 audit_log = Table(

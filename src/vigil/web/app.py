@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,8 +17,10 @@ from vigil import __version__
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.security.model import OutOfScope, PermissionDenied
+from vigil.settings import Environment
 from vigil.web import openapi
-from vigil.web.auth import LoginRequired
+from vigil.web.auth import LoginRequired, SecondFactorSetupRequired, enforce_route_permission
+from vigil.web.headers import SecurityHeaders
 from vigil.web.limits import BodyLimit
 from vigil.web.navigation import NavItem
 from vigil.web.templating import build_environment, render
@@ -98,9 +100,17 @@ def create_app(container: Container) -> FastAPI:
         version=__version__,
         description="Electronic monitoring, unwanted prisoner contact and high-harm "
         "perpetrator identification.",
-        docs_url="/docs",
+        # The API reference is for developers; production does not publish it.
+        docs_url=None if container.settings.environment is Environment.PRODUCTION else "/docs",
+        # Every route's declared permission (vigil.security.permissions), before its body is read.
+        dependencies=[Depends(enforce_route_permission)],
     )
     app.state.container = container
+    app.add_middleware(
+        SecurityHeaders,
+        hsts=container.settings.environment is not Environment.DEVELOPMENT,
+        secure_cookies=container.settings.cookies_secure,
+    )
     app.state.templates = build_environment()
     navigation: list[NavItem] = []
     extra_paths: dict[str, Any] = {}
@@ -121,6 +131,10 @@ def create_app(container: Container) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
+
+    @app.exception_handler(SecondFactorSetupRequired)
+    async def _second_factor(_request: Request, _exc: SecondFactorSetupRequired) -> Response:
+        return RedirectResponse("/account/two-factor", status_code=303)
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: ValidationError) -> Response:

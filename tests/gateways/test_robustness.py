@@ -125,3 +125,16 @@ def test_watch_tolerates_a_wrong_declared_length() -> None:
     result = watch.decode(frames[0], Session("watch"), NOW)
     assert result.reply == b"[3G*4700186508*0002*LK]"
     assert result.fixes[0].battery_pct == 100.0
+
+
+def test_a_watch_frame_whose_index_is_not_ascii_is_refused_not_a_crash() -> None:
+    # Found by bench/fuzz_decoders.py: the index is echoed in the answer, which must be ASCII.
+    frame = b"[10*2*2\xd0*2F10*JXTK]"
+    frames, _junk = watch.split_frames(bytearray(frame))
+    for piece in frames:
+        try:
+            watch.decode(piece, Session(watch.NAME), NOW)
+        except DecodeError as exc:
+            assert exc.reason == "bad_frame"
+    with contextlib.suppress(DecodeError):
+        watch.decode(b"[SG*8800000015*2\xd0*0002*LK]", Session(watch.NAME), NOW)

@@ -84,6 +84,9 @@ def parse_header(frame: bytes) -> tuple[str, str, str | None, str]:
     rest = parts[2:]
     if len(rest) == 3 and HEX4.fullmatch(rest[1].decode("ascii", "replace")):
         index = rest[0].decode("ascii", "replace")
+        # The index is echoed in the answer, which must be ASCII (found by fuzzing).
+        if not (index.isascii() and index.isalnum()):
+            raise DecodeError("bad_frame", f"index {index!r} is not alphanumeric")
         rest = rest[1:]
     else:
         rest = [rest[0], b"*".join(rest[1:])]

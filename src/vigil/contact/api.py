@@ -96,7 +96,12 @@ async def call_check(request: Request) -> Response:
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
     result = service.call_check(
-        c.uow, shared_index(c), principal, data.get("prison_number"), data.get("number")
+        c.uow,
+        shared_index(c),
+        principal,
+        data.get("prison_number"),
+        data.get("number"),
+        cipher=c.cipher,
     )
     return Response(call_check_body(result), media_type="application/json")
 
@@ -121,7 +126,12 @@ async def mail_check(request: Request, c: ContainerDep, principal: ApiPrincipal)
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
     result = service.mail_check(
-        c.uow, shared_index(c), principal, data.get("prison_number"), data.get("address")
+        c.uow,
+        shared_index(c),
+        principal,
+        data.get("prison_number"),
+        data.get("address"),
+        cipher=c.cipher,
     )
     return {"allowed": result.allowed, "match": result.match, "score": result.score}
 

@@ -54,6 +54,24 @@ def test_open_violation_outranks_device_problems_and_a_silent_tag_is_a_device_is
     assert model.person_status(True, [], now - timedelta(hours=2), now, True) == "device_issues"
     assert model.person_status(True, [], fresh, now, True) == "compliant"
     assert model.person_status(False, [], None, now, False) == "no_order"
+    # A removed strap or a tampered tag is not a flat battery: the wearer may be evading.
+    assert model.person_status(True, ["strap_removed"], fresh, now, True) == "open_alerts"
+    assert model.person_status(True, ["tamper"], fresh, now, True) == "open_alerts"
+
+
+def test_the_caseload_puts_the_most_urgent_first_and_compliant_wearers_last() -> None:
+    rows = [
+        ("Adams", model.Status.COMPLIANT, []),
+        ("Baker", model.Status.NO_ORDER, []),
+        ("Clark", model.Status.DEVICE_ISSUES, ["low"]),
+        ("Davis", model.Status.OPEN_ALERTS, ["high"]),
+        ("Evans", model.Status.OPEN_ALERTS, ["low", "critical"]),
+        ("Ford", model.Status.DEVICE_ISSUES, ["medium"]),
+    ]
+    ordered = sorted(rows, key=lambda r: model.caseload_key(r[1], r[2], r[0]))
+    assert [name for name, _status, _severities in ordered] == [
+        "Evans", "Davis", "Ford", "Clark", "Baker", "Adams"
+    ]  # fmt: skip
 
 
 def _week_walk() -> tuple[np.ndarray, np.ndarray]:

@@ -144,6 +144,36 @@ def test_the_caseload_shows_each_wearers_status_for_the_officers_team_only(
     assert "Now (since 19:00)" in page.text or "19:00" in page.text
 
 
+def test_the_caseload_lists_a_removed_strap_first_and_compliant_wearers_last(
+    demo: Container, demo_client: TestClient
+) -> None:
+    team = [p for p in persons(demo) if p.team_name == BIRMINGHAM]
+    curfew, strap, compliant = team[0], team[1], team[2]
+    raise_alert(demo, curfew.id, EventKind.CURFEW)
+    raise_alert(demo, strap.id, EventKind.STRAP_REMOVED)
+    now = demo.clock.now()
+    fresh = Fix(
+        device_id="caseload-tag",
+        fix_time=now - timedelta(minutes=1),
+        receive_time=now - timedelta(seconds=50),
+        lat=52.5,
+        lon=-1.9,
+        protocol="osmand",
+        accuracy_m=8.0,
+    )
+    with demo.uow() as uow:
+        store.append(uow.connection, [fresh], [compliant.id])
+        uow.commit()
+    log_in(demo_client, "officer", DEMO_PASSWORD)
+    page = demo_client.get("/monitoring/caseload").text
+    statuses = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page)
+    links = re.findall(r'<a class="govuk-link" href="/monitoring/persons/(\d+)">', page)
+    assert statuses[:2] == ["open_alerts", "open_alerts"]
+    assert links[:2] == [str(strap.id), str(curfew.id)]  # critical before high
+    assert statuses[-1] == "compliant"
+    assert links[-1] == str(compliant.id)
+
+
 def test_a_trail_needs_a_reason_and_every_view_of_it_is_recorded(
     demo: Container, demo_client: TestClient
 ) -> None:

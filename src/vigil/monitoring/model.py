@@ -31,7 +31,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
-DEVICE_KINDS = frozenset({"strap_removed", "tamper", "battery_low", "no_communication", "no_gps"})
+# A device that needs looking after. A removed strap or a tampered tag is not among them: the
+# wearer may be getting out of monitoring, so it counts as an open alert like a violation.
+DEVICE_KINDS = frozenset({"battery_low", "no_communication", "no_gps"})
 KIND_LABELS = {
     "exclusion_zone": "Entered an exclusion zone",
     "possible_transit": "Possibly passing through an exclusion zone",
@@ -112,6 +114,17 @@ STATUS_TAGS = {
 STALE_FIX = timedelta(minutes=30)
 
 
+# The caseload's order: those needing attention first, compliant wearers last.
+CASELOAD_ORDER = (Status.OPEN_ALERTS, Status.DEVICE_ISSUES, Status.NO_ORDER, Status.COMPLIANT)
+
+
+def caseload_key(status: Status, severities: Iterable[str], last_name: str) -> tuple[int, int, str]:
+    """By status; within a status the wearer with the most severe open alert first (a removed
+    strap, critical, before a low battery); then by name."""
+    ranks = [SEVERITY_ORDER.index(s) for s in severities if s in SEVERITY_ORDER]
+    return (CASELOAD_ORDER.index(status), min(ranks, default=len(SEVERITY_ORDER)), last_name)
+
+
 def person_status(
     has_active_order: bool,
     open_kinds: Sequence[str],
@@ -119,7 +132,8 @@ def person_status(
     now: datetime,
     has_tag: bool,
 ) -> Status:
-    """Open violations outrank device problems; a silent tag is a device problem."""
+    """Open violations (and a removed or tampered tag) outrank device problems; a silent tag
+    is a device problem."""
     if any(kind not in DEVICE_KINDS for kind in open_kinds):
         return Status.OPEN_ALERTS
     if not has_active_order:

@@ -231,7 +231,9 @@ def caseload_page(request: Request, principal: PagePrincipal, c: ContainerDep) -
     require_roles(principal, *REGISTRY_ROLES)
     with c.uow() as uow:
         rows = service.caseload(uow, principal, c.clock.now(), c.settings.tz)
-    counts = {status: sum(1 for r in rows if r["status"] is status) for status in model.Status}
+    counts = {
+        status: sum(1 for r in rows if r["status"] is status) for status in model.CASELOAD_ORDER
+    }
     return render(
         request,
         "monitoring/caseload.html",

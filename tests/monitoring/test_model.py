@@ -38,6 +38,23 @@ def test_queue_puts_the_most_severe_first_then_the_longest_waiting() -> None:
     assert model.severity_counts(alerts) == {"critical": 2, "high": 1, "medium": 0, "low": 1}
 
 
+def test_queue_puts_risk_to_the_victim_first_and_new_before_acknowledged() -> None:
+    at = "2026-11-23T08:{:02d}:00+00:00".format
+    alerts = [
+        {"id": 1, "kind": "strap_removed", "severity": "critical", "status": "acknowledged",
+         "created_at": at(1)},
+        {"id": 2, "kind": "strap_removed", "severity": "critical", "status": "new",
+         "created_at": at(2)},
+        {"id": 3, "kind": "proximity", "severity": "high", "status": "new", "created_at": at(30)},
+        {"id": 4, "kind": "exclusion_zone", "severity": "high", "status": "acknowledged",
+         "created_at": at(3)},
+        {"id": 5, "kind": "exclusion_zone", "severity": "high", "status": "new",
+         "created_at": at(10)},
+        {"id": 6, "kind": "battery_low", "severity": "low", "status": "new", "created_at": at(0)},
+    ]  # fmt: skip
+    assert [a["id"] for a in model.order_queue(alerts)] == [5, 3, 4, 2, 6, 1]
+
+
 def test_age_reads_like_a_person_would_say_it() -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert model.age_text(now - timedelta(seconds=42), now) == "42 s"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import log_in
 from tests.monitoring.conftest import exclusion_zone, person_in, persons, raise_alert
 from vigil.bootstrap import Container
+from vigil.clock import FrozenClock
 from vigil.engine.events import EventKind
 from vigil.geo import postcodes
 from vigil.security.tables import audit_log
@@ -53,6 +54,45 @@ def test_the_queue_shows_the_most_urgent_first_with_counts_and_filters(
     assert "<html" not in only_notts.text  # the live refresh gets the rows alone
     kinds = demo_client.get("/monitoring/queue", params={"kind": "curfew"})
     assert _queue_ids(kinds.text) == [curfew]
+
+
+def test_the_queue_puts_the_protected_persons_safety_first_and_new_before_acknowledged(
+    demo: Container, demo_client: TestClient
+) -> None:
+    brum, notts = person_in(demo, BIRMINGHAM), person_in(demo, NOTTINGHAM)
+    now = demo.clock.now()
+    handled = raise_alert(demo, brum.id, EventKind.STRAP_REMOVED, at=now - timedelta(minutes=20))
+    strap = raise_alert(demo, notts.id, EventKind.STRAP_REMOVED, at=now - timedelta(minutes=15))
+    close = raise_alert(demo, brum.id, EventKind.PROXIMITY, at=now - timedelta(minutes=2))
+    token = log_in(demo_client, "operator", DEMO_PASSWORD)
+    taken = demo_client.post(
+        f"/monitoring/alerts/{handled}/acknowledge",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
+    ids = _queue_ids(demo_client.get("/monitoring/queue").text)
+    assert ids.index(close) < ids.index(strap) < ids.index(handled)
+
+
+def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
+    demo: Container, demo_client: TestClient, clock: FrozenClock
+) -> None:
+    from vigil.alerts import escalation
+
+    brum = person_in(demo, BIRMINGHAM)
+    alert_id = raise_alert(demo, brum.id, EventKind.STRAP_REMOVED)
+    for _ in range(6):  # far past every two-minute deadline
+        clock.advance(timedelta(minutes=3))
+        escalation.tick(demo)
+    log_in(demo_client, "operator", DEMO_PASSWORD)
+    queue = demo_client.get("/monitoring/queue").text
+    row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]
+    assert "overdue: every tier told" in row
+    page = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert 'data-testid="overdue"' in page
+    assert page.count("</strong> escalated") == 2  # two tiers in the timeline, then it held
+    assert 'id="escalate-button"' not in page  # nothing above the top tier
 
 
 def test_police_see_only_urgent_alerts_in_their_force_and_cannot_open_others(
@@ -123,6 +163,8 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     final = demo_client.get(f"/monitoring/alerts/{alert_id}")
     assert 'data-testid="alert-status">resolved<' in final.text
     assert "Call protocol: Protected person called" in final.text
+    assert "still going on" not in final.text  # resolved: no longer described as running
+    assert f'action="/monitoring/alerts/{alert_id}/call"' not in final.text
     assert "Genuine violation: Police attended." in final.text
     assert alert_id not in _queue_ids(demo_client.get("/monitoring/queue").text)
 

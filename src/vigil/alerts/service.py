@@ -31,6 +31,7 @@ from vigil.alerts.model import (
     SuppressionWindow,
     Tier,
     WorkingHours,
+    is_overdue,
     severity_for,
     visible_to,
 )
@@ -832,6 +833,7 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
         "escalated": row.escalated,
         "escalation_level": row.escalation_level,
         "next_escalation_at": iso(row.next_escalation_at),
+        "overdue": is_overdue(row.status, row.escalation_level),
         "person_id": row.person_id,
         "condition_id": row.condition_id,
         "force_area": row.force_area,

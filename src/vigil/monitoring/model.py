@@ -1,6 +1,6 @@
 """Rules behind the monitoring pages. Plain Python and numpy; no framework imports.
 
-* the queue's order (most severe first, then oldest) and its counts;
+* the queue's order (risk to the victim, new before acknowledged, severity, age) and its counts;
 * thinning a long trail for display without dropping the fixes that matter (inside a zone or
   its buffer, or the ends of a gap);
 * what a wearer is shown of an exclusion zone: a shape that keeps them out of the real zone but
@@ -55,11 +55,20 @@ KIND_LABELS = {
 # --- the queue -------------------------------------------------------------------------------
 
 
-def queue_key(alert: dict[str, Any]) -> tuple[int, str, int]:
-    """Most severe first; within a severity the oldest (longest waiting) first."""
+# Alerts about the protected person's safety right now: the wearer is near them or inside the
+# zone around their home, or they pressed SOS. These lead the queue whatever else is waiting.
+VICTIM_RISK_KINDS = frozenset({"sos", "proximity", "exclusion_zone"})
+
+
+def queue_key(alert: dict[str, Any]) -> tuple[int, int, int, str, int]:
+    """Risk to the victim first (SOS, proximity, exclusion zone); then new before acknowledged
+    (one already being handled waits behind one nobody has picked up); then the most severe;
+    then the oldest (longest waiting)."""
+    victim = 0 if alert.get("kind") in VICTIM_RISK_KINDS else 1
+    picked_up = 0 if alert.get("status", "new") == "new" else 1
     severity = alert.get("severity", "low")
     rank = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
-    return (rank, str(alert.get("created_at") or ""), int(alert.get("id") or 0))
+    return (victim, picked_up, rank, str(alert.get("created_at") or ""), int(alert.get("id") or 0))
 
 
 def order_queue(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

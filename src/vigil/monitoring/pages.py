@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from vigil.alerts import service as alerts
-from vigil.alerts.model import ALERT_ROLES, RESOLVE_ROLES, Outcome
+from vigil.alerts.model import ALERT_ROLES, RESOLVE_ROLES, TOP_ESCALATION_LEVEL, Outcome
 from vigil.alerts.wiring import context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
@@ -114,6 +114,7 @@ def _alert_context(c: Container, principal: Principal, alert_id: RowId) -> dict[
         "map_json": _json(map_data),
         "outcomes": OUTCOME_LABELS,
         "call_steps": CALL_STEPS,
+        "top_escalation_level": TOP_ESCALATION_LEVEL,
         "can_resolve": principal.role in RESOLVE_ROLES,
         "can_see_details": principal.role
         in (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE),

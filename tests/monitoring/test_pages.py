@@ -75,6 +75,47 @@ def test_the_queue_puts_the_protected_persons_safety_first_and_new_before_acknow
     assert ids.index(close) < ids.index(strap) < ids.index(handled)
 
 
+def test_an_operator_claims_an_alert_and_everyone_sees_who_holds_it(
+    demo: Container, demo_client: TestClient
+) -> None:
+    from vigil.security import service as security
+    from vigil.security.model import Role
+
+    with demo.uow() as uow:
+        security.add_user(
+            uow,
+            username="second.op",
+            password="correct horse battery",
+            role=Role.MONITORING_OPERATOR,
+        )
+    alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.PROXIMITY)
+    token = log_in(demo_client, "operator", DEMO_PASSWORD)
+    assert "Nobody holds this alert yet." in demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    claimed = demo_client.post(
+        f"/monitoring/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert claimed.status_code == 303
+    mine = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Held by <strong>operator</strong> (you)" in mine
+    assert 'id="claim-button"' not in mine
+
+    demo_client.cookies.clear()
+    token = log_in(demo_client, "second.op", "correct horse battery")
+    queue = demo_client.get("/monitoring/queue").text
+    row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]
+    assert "held by operator" in row
+    theirs = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Held by <strong>operator</strong>." in theirs
+    assert "Take over this alert" in theirs
+    taken = demo_client.post(
+        f"/monitoring/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    after = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Held by <strong>second.op</strong> (you)" in after
+    assert after.count("</strong> claimed") == 2  # both claims are in the timeline
+
+
 def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
     demo: Container, demo_client: TestClient, clock: FrozenClock
 ) -> None:

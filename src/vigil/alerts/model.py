@@ -66,6 +66,7 @@ class HistoryAction(StrEnum):
     EPISODE_ENDED = "episode_ended"
     ACKNOWLEDGED = "acknowledged"
     ESCALATED = "escalated"
+    CLAIMED = "claimed"
     RESOLVED = "resolved"
     NOTE = "note"
 

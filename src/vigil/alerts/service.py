@@ -604,7 +604,24 @@ def acknowledge(
     alert.acknowledge()
     now = uow.clock.now()
     values = {"acknowledged_at": now, "acknowledged_by": principal.actor}
+    if row.claimed_by is None:  # whoever acknowledges an unclaimed alert holds it
+        values |= {"claimed_by": principal.actor, "claimed_at": now}
     return _save_transition(uow, row, alert, principal, HistoryAction.ACKNOWLEDGED, text, values)
+
+
+def claim(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertChange:
+    """Take an open alert: everyone sees who holds it. Taking one another operator holds is
+    allowed (they may have gone off shift) and the history names whom it was taken from."""
+    row = _load_for(uow, principal, alert_id)
+    if row.status == AlertStatus.RESOLVED.value:
+        raise ValidationError("status", "a resolved alert cannot be claimed")
+    if row.claimed_by == principal.actor:
+        raise ValidationError("status", "you already hold this alert")
+    values = {"claimed_by": principal.actor, "claimed_at": uow.clock.now()}
+    detail = {"from": row.claimed_by} if row.claimed_by else {}
+    return _save_transition(
+        uow, row, _domain(row), principal, HistoryAction.CLAIMED, None, values, detail
+    )
 
 
 def escalate(
@@ -847,6 +864,8 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "acknowledged_at": iso(row.acknowledged_at),
         "acknowledged_by": row.acknowledged_by,
+        "claimed_by": row.claimed_by,
+        "claimed_at": iso(row.claimed_at),
         "resolved_at": iso(row.resolved_at),
         "resolved_by": row.resolved_by,
         "outcome": row.outcome,

@@ -158,6 +158,8 @@ async def _alert_action(
     try:
         if action == "acknowledge":
             await _act(c, lambda uow: alerts.acknowledge(uow, principal, alert_id, note))
+        elif action == "claim":
+            await _act(c, lambda uow: alerts.claim(uow, principal, alert_id))
         elif action == "escalate":
             await _act(c, lambda uow: alerts.escalate(uow, principal, alert_id, note, ctx))
         elif action == "resolve":
@@ -170,9 +172,12 @@ async def _alert_action(
             text = "Call protocol: " + "; ".join(done) + (f". {note}" if note else "")
             await _act(c, lambda uow: alerts.add_note(uow, principal, alert_id, text))
     except ValidationError as exc:
-        prefix = {"acknowledge": "ack", "escalate": "escalate", "resolve": "resolve"}.get(
-            action, "call"
-        )
+        prefix = {
+            "acknowledge": "ack",
+            "claim": "claim",
+            "escalate": "escalate",
+            "resolve": "resolve",
+        }.get(action, "call")
         errors = []
         for error in exc.errors:
             field = error.field
@@ -201,6 +206,14 @@ async def acknowledge(
     request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return await _alert_action(request, alert_id, principal, c, "acknowledge")
+
+
+@router.post("/monitoring/alerts/{alert_id}/claim", response_class=HTMLResponse)
+async def claim(
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
+) -> Response:
+    """Take the alert: who holds it is shown in the queue and on the alert to everyone."""
+    return await _alert_action(request, alert_id, principal, c, "claim")
 
 
 @router.post("/monitoring/alerts/{alert_id}/escalate", response_class=HTMLResponse)

@@ -408,8 +408,11 @@ def _body(
     if recipient.tier is Tier.PROTECTED_PERSON:
         # Nothing about the wearer: the channel sends fixed text; the body only says which alert.
         return {"alert_id": alert.alert_id}
-    link = f"{ctx.public_base_url.rstrip('/')}/api/alerts/{alert.alert_id}"
-    local_start = alert.started_at.astimezone(ctx.hours.tz).strftime("%d %b %Y %H:%M")
+    base = ctx.public_base_url.rstrip("/")
+    # People follow the link to the alert's page; systems (a control room's webhook) read "api".
+    link = f"{base}/monitoring/alerts/{alert.alert_id}"
+    # Local time with its zone (GMT or BST), as people read it; started_at below stays UTC.
+    local_start = alert.started_at.astimezone(ctx.hours.tz).strftime("%d %b %Y %H:%M %Z")
     text = (
         f"{_subject(alert, event_key)} for person {alert.person_id}, since {local_start}. "
         f"Acknowledge it in Vigil: {link}"
@@ -423,6 +426,7 @@ def _body(
         "person_id": alert.person_id,
         "started_at": alert.started_at.isoformat(),
         "link": link,
+        "api": f"{base}/api/alerts/{alert.alert_id}",
     }
     if recipient.tier is Tier.POLICE_CONTROL_ROOM:
         # Police dispatch needs the position and the victim's safety context; the context is

@@ -173,6 +173,7 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     page = demo_client.get(f"/monitoring/alerts/{alert_id}")
     assert page.status_code == 200
     assert "Entered an exclusion zone" in page.text
+    assert "from 09:00 GMT on 23 Nov" in page.text  # local time with its zone, not UTC
     assert "Protected person&#39;s home" in page.text or "Protected person's home" in page.text
     assert "trail.view" in _audit_actions(demo)  # the trail around the alert is a recorded view
 

@@ -116,6 +116,34 @@ def test_an_operator_claims_an_alert_and_everyone_sees_who_holds_it(
     assert after.count("</strong> claimed") == 2  # both claims are in the timeline
 
 
+def test_the_alert_page_shows_failing_deliveries_as_retrying_or_failed_with_the_error(
+    demo: Container, demo_client: TestClient
+) -> None:
+    from sqlalchemy import update
+
+    from vigil.alerts.tables import alert_deliveries
+
+    retrying = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.STRAP_REMOVED)
+    failed = raise_alert(demo, person_in(demo, NOTTINGHAM).id, EventKind.STRAP_REMOVED)
+    for alert_id, values in (
+        (retrying, {"status": "pending", "attempts": 11, "last_error": "SMTP 451 mailbox busy"}),
+        (failed, {"status": "failed", "attempts": 1, "last_error": "address rejected"}),
+    ):
+        with demo.uow() as uow:
+            uow.connection.execute(
+                update(alert_deliveries)
+                .where(alert_deliveries.c.alert_id == alert_id)
+                .values(**values)
+            )
+            uow.commit()
+    log_in(demo_client, "operator", DEMO_PASSWORD)
+    page = demo_client.get(f"/monitoring/alerts/{retrying}").text
+    assert "<strong>retrying</strong> after 11 failed attempts – SMTP 451 mailbox busy" in page
+    assert "pending (11 attempts)" not in page
+    page = demo_client.get(f"/monitoring/alerts/{failed}").text
+    assert "<strong>failed</strong> – address rejected" in page
+
+
 def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
     demo: Container, demo_client: TestClient, clock: FrozenClock
 ) -> None:

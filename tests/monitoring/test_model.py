@@ -55,6 +55,19 @@ def test_queue_puts_risk_to_the_victim_first_and_new_before_acknowledged() -> No
     assert [a["id"] for a in model.order_queue(alerts)] == [5, 3, 4, 2, 6, 1]
 
 
+def test_each_kind_of_alert_has_its_own_call_script() -> None:
+    strap = dict(model.call_steps("strap_removed"))
+    assert "leave the zone" not in strap["wearer"]
+    assert "strap" in strap["wearer"]
+    assert "police" in strap  # whereabouts unknown: the protected person may be at risk
+    battery = dict(model.call_steps("battery_low"))
+    assert list(battery) == ["wearer", "officer"]  # nobody else needs a call for a flat battery
+    assert "charge" in battery["wearer"]
+    zone = model.call_steps("exclusion_zone")
+    assert [key for key, _label in zone] == ["protected_person", "wearer", "police", "officer"]
+    assert "leave the zone" in dict(zone)["wearer"]
+
+
 def test_age_reads_like_a_person_would_say_it() -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert model.age_text(now - timedelta(seconds=42), now) == "42 s"

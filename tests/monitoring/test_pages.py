@@ -144,6 +144,29 @@ def test_the_alert_page_shows_failing_deliveries_as_retrying_or_failed_with_the_
     assert "<strong>failed</strong> – address rejected" in page
 
 
+def test_a_strap_removal_has_its_own_call_script_and_the_ticks_go_into_the_timeline(
+    demo: Container, demo_client: TestClient
+) -> None:
+    alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.STRAP_REMOVED)
+    token = log_in(demo_client, "operator", DEMO_PASSWORD)
+    page = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "leave the zone" not in page
+    assert "asked why the strap is off" in page
+    empty = demo_client.post(f"/monitoring/alerts/{alert_id}/call", data={"csrf_token": token})
+    assert empty.status_code == 400
+    assert 'href="#call_protected_person"' in empty.text
+    done = demo_client.post(
+        f"/monitoring/alerts/{alert_id}/call",
+        data={"csrf_token": token, "call_wearer": "done"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    timeline = demo_client.get(f"/monitoring/alerts/{alert_id}").text.split(
+        'data-testid="timeline"'
+    )[1]
+    assert "Call protocol: Wearer called: asked why the strap is off" in timeline
+
+
 def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
     demo: Container, demo_client: TestClient, clock: FrozenClock
 ) -> None:

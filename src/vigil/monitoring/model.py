@@ -71,6 +71,45 @@ def queue_key(alert: dict[str, Any]) -> tuple[int, int, int, str, int]:
     return (victim, picked_up, rank, str(alert.get("created_at") or ""), int(alert.get("id") or 0))
 
 
+# --- the call protocol, per kind of alert ----------------------------------------------------
+
+# What the operator asks of the wearer, by kind: "told to leave the zone" means nothing for a
+# flat battery or a removed strap.
+_WEARER_ASK = {
+    "exclusion_zone": "asked where they are and told to leave the zone",
+    "possible_transit": "asked where they are going and told to keep out of the zone",
+    "approach_warning": "told they are close to a zone they must keep out of",
+    "approach_pattern": "told their repeated approaches to the zone are recorded",
+    "proximity": "asked where they are and told to move away from the protected person",
+    "curfew": "asked where they are and told to go home now",
+    "inclusion_zone": "asked where they are and told to return to the permitted area",
+    "strap_removed": "asked why the strap is off, told to stay where they are for a visit",
+    "tamper": "asked about the tag and told it will be checked",
+    "sos": "asked where they are",
+    "battery_low": "told to charge the tag now",
+    "no_communication": "asked where they are and to check the tag is charged and on",
+    "no_gps": "asked where they are and to go outdoors for a position",
+    "alcohol": "asked about drinking and reminded of the condition",
+}
+# Kinds where the protected person may be in danger: they are called, and the police told.
+_VICTIM_CALL_KINDS = VICTIM_RISK_KINDS | {"possible_transit", "approach_pattern", "strap_removed"}
+
+
+def call_steps(kind: str) -> tuple[tuple[str, str], ...]:
+    """The calls an operator makes for one kind of alert, in order, as (key, label)."""
+    steps: list[tuple[str, str]] = []
+    if kind in _VICTIM_CALL_KINDS:
+        steps.append(
+            ("protected_person", "Protected person called: safe and told what is happening")
+        )
+    wearer = _WEARER_ASK.get(kind, "asked where they are")
+    steps.append(("wearer", f"Wearer called: {wearer}"))
+    if kind in _VICTIM_CALL_KINDS:
+        steps.append(("police", "Police control room told"))
+    steps.append(("officer", "Responsible officer told"))
+    return tuple(steps)
+
+
 def order_queue(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(alerts, key=queue_key)
 

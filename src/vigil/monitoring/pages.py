@@ -53,12 +53,6 @@ OUTCOME_LABELS = {
     Outcome.AUTHORISED: "Authorised (expected)",
     Outcome.DUPLICATE: "Duplicate",
 }
-CALL_STEPS = (
-    ("protected_person", "Protected person called: safe and told what is happening"),
-    ("wearer", "Wearer called: asked where they are and told to leave the zone"),
-    ("police", "Police control room told (for exclusion zone, proximity and SOS alerts)"),
-    ("officer", "Responsible officer told"),
-)
 MAX_PLAYBACK = timedelta(days=31)
 
 
@@ -113,7 +107,7 @@ def _alert_context(c: Container, principal: Principal, alert_id: RowId) -> dict[
         "what": model.KIND_LABELS.get(alert["kind"], alert["kind"].replace("_", " ")),
         "map_json": _json(map_data),
         "outcomes": OUTCOME_LABELS,
-        "call_steps": CALL_STEPS,
+        "call_steps": model.call_steps(alert["kind"]),
         "top_escalation_level": TOP_ESCALATION_LEVEL,
         "can_resolve": principal.role in RESOLVE_ROLES,
         "can_see_details": principal.role
@@ -166,9 +160,11 @@ async def _alert_action(
             outcome = values.get("outcome") or None
             await _act(c, lambda uow: alerts.resolve(uow, principal, alert_id, outcome, note))
         else:
-            done = [label for key, label in CALL_STEPS if form.get(f"call_{key}")]
+            with c.uow() as uow:
+                steps = model.call_steps(alerts.get_alert(uow, principal, alert_id)["kind"])
+            done = [label for key, label in steps if form.get(f"call_{key}")]
             if not done and not note:
-                raise ValidationError("call_protected_person", "Tick what was done, or add a note")
+                raise ValidationError(f"call_{steps[0][0]}", "Tick what was done, or add a note")
             text = "Call protocol: " + "; ".join(done) + (f". {note}" if note else "")
             await _act(c, lambda uow: alerts.add_note(uow, principal, alert_id, text))
     except ValidationError as exc:

@@ -30,7 +30,7 @@ def keys(container: Container, alert_id: int) -> list[str]:
         )
 
 
-def test_unacknowledged_critical_alert_escalates_again_and_again_until_acknowledged(
+def test_unacknowledged_critical_alert_escalates_through_the_tiers_then_holds_overdue(
     container: Container, registry: Registry, weekday_morning: FrozenClock
 ) -> None:
     clock = weekday_morning
@@ -54,8 +54,13 @@ def test_unacknowledged_critical_alert_escalates_again_and_again_until_acknowled
         k.startswith(f"alert:{raised.alert_id}:escalation:2:police_control_room")
         for k in keys(container, raised.alert_id)
     )
-    clock.advance(timedelta(minutes=2))
-    assert [c.escalation_level for c in escalation.tick(container)] == [3]
+    # Every tier has been told: the alert holds at the top, overdue, and is not escalated again.
+    for _ in range(5):
+        clock.advance(timedelta(minutes=2))
+        assert escalation.tick(container) == []
+    with container.uow() as uow:
+        row = service.get_alert(uow, registry.operator, raised.alert_id)
+    assert (row["escalation_level"], row["overdue"]) == (2, True)
 
     with container.uow() as uow:
         service.acknowledge(uow, registry.operator, raised.alert_id, "on it")
@@ -68,7 +73,7 @@ def test_unacknowledged_critical_alert_escalates_again_and_again_until_acknowled
                 select(alert_history.c.action).where(alert_history.c.alert_id == raised.alert_id)
             ).scalars()
         )
-    assert actions == ["raised", "escalated", "escalated", "escalated", "acknowledged"]
+    assert actions == ["raised", "escalated", "escalated", "acknowledged"]
 
 
 def test_deadlines_survive_a_restart_and_escalate_once_not_once_per_missed_interval(

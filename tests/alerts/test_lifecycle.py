@@ -286,3 +286,28 @@ def test_one_bad_event_in_a_bus_batch_does_not_lose_the_others(
         assert [row.person_id for row in conn.execute(select(alerts))] == [
             registry.high_risk_person
         ]
+
+
+def test_the_alert_email_links_to_the_alert_page_and_gives_local_time_with_its_zone(
+    container: Container, registry: Registry, weekday_morning: FrozenClock
+) -> None:
+    summer = weekday_morning.now().replace(month=7, day=6)  # a Monday in British Summer Time
+    weekday_morning.set(summer)
+    [raised] = handle(container, event(registry.high_risk_person, at=summer))
+    with container.engine.connect() as conn:
+        bodies = (
+            conn.execute(
+                select(alert_deliveries.c.body).where(
+                    alert_deliveries.c.alert_id == raised.alert_id,
+                    alert_deliveries.c.channel == "email",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert bodies
+    for body in bodies:
+        assert body["link"].endswith(f"/monitoring/alerts/{raised.alert_id}")
+        assert body["api"].endswith(f"/api/alerts/{raised.alert_id}")
+        assert "10:00 BST" in body["text"]  # 09:00 UTC in July
+        assert body["started_at"].startswith("2026-07-06T09:00")  # machines keep UTC

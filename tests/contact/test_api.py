@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests.conftest import log_in
 from tests.contact.helpers import (
@@ -18,8 +18,15 @@ from tests.contact.helpers import (
 )
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
-from vigil.contact.tables import contact_bar_items, contact_cases, contact_protected_people
+from vigil.contact import service
+from vigil.contact.tables import (
+    contact_bar_items,
+    contact_cases,
+    contact_notifications,
+    contact_protected_people,
+)
 from vigil.security import service as security
+from vigil.security.model import Role
 
 
 def test_json_twin_answers_201_with_only_a_reference(client: TestClient) -> None:
@@ -349,6 +356,52 @@ def test_repeated_refused_calls_raise_one_alert_for_the_case_handler(
     case = client.get(f"/api/contact/cases/{case_id}", headers=bearer(keys["handler"])).json()
     assert len(case["attempts"]) == 4
     assert case["open_alerts"] == 1
+
+
+def test_a_case_with_recorded_attempted_contact_still_opens_and_its_notices_are_encrypted(
+    client: TestClient, container: Container
+) -> None:
+    keys = tokens(container)
+    case_id = case_id_for(client, keys["handler"], submit(client))
+    _bar(client, keys["handler"], case_id, scope="estate", numbers=["07700 900123"])
+    for _ in range(3):
+        _call(client, keys["prison"], "A1234BC", "07700 900123")
+    with container.uow() as uow:
+        bodies = uow.connection.execute(select(contact_notifications.c.body_enc)).scalars().all()
+        security.add_user(
+            uow, username="ch", password="correct horse battery", role=Role.UPCS_CASE_HANDLER
+        )
+    assert bodies, "three refused calls leave a notice for the case handler"
+    assert all(body.startswith("enc1:") for body in bodies)
+    log_in(client, "ch", "correct horse battery")
+    page = client.get(f"/contact/cases/{case_id}")
+    assert page.status_code == 200
+    assert "dialled a barred number 3 times" in page.text
+
+
+def test_notices_stored_in_plain_text_are_sealed_and_never_stop_the_case_page(
+    client: TestClient, container: Container
+) -> None:
+    keys = tokens(container)
+    case_id = case_id_for(client, keys["handler"], submit(client))
+    plain = {"case_id": case_id, "audience": "case_handler", "channel": "queue"}
+    with container.uow() as uow:
+        for body in ("alert:7", "requester:not base64 at all"):
+            uow.connection.execute(
+                insert(contact_notifications).values(
+                    created_at=container.clock.now(), body_enc=body, **plain
+                )
+            )
+        uow.commit()
+    with container.uow() as uow:
+        unreadable = service.pending_notifications(uow, container.cipher, case_id)
+    assert [n["body"] for n in unreadable] == ["(this notice cannot be read)"] * 2
+    with container.uow() as uow:
+        assert service.seal_plaintext_notices(uow, container.cipher, actor="test") == 2
+    with container.uow() as uow:
+        assert service.seal_plaintext_notices(uow, container.cipher, actor="test") == 0
+        sealed = service.pending_notifications(uow, container.cipher, case_id)
+    assert [n["body"] for n in sealed] == ["alert:7", "requester:not base64 at all"]
 
 
 def test_attempts_spread_over_more_than_a_day_raise_no_alert(

@@ -316,3 +316,25 @@ def test_public_can_report_intelligence_to_the_security_queue(
     )
     assert response.status_code == 200
     assert "Report sent" in response.text
+
+
+def test_every_public_page_has_the_quick_exit_button_and_the_public_footer(
+    client: TestClient,
+) -> None:
+    _walk_to_check(client)
+    for path in (
+        "/contact",
+        "/contact/who",
+        "/contact/person/0",
+        "/contact/check",
+        "/contact/report",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert 'data-module="govuk-exit-this-page"' in page.text, path
+        assert "Exit this page" in page.text, path
+        assert 'data-testid="public-footer"' in page.text, path
+        assert "0808 2000 247" in page.text, path  # the national helpline, on every page
+        assert "Every view of a protected person" not in page.text, path  # not the staff footer
+    start = client.get("/contact").text
+    assert "clear your browsing history" in start

@@ -35,6 +35,9 @@ def test_charity_worker_fills_the_whole_form_for_two_people(
     base = live_server.url
     page.goto(f"{base}/contact")
     _axe_clean(page)
+    exit_link = page.locator("[data-testid=exit-this-page] a")
+    assert exit_link.is_visible()  # GOV.UK's quick exit, a plain link that works without script
+    assert "Exit this page" in exit_link.inner_text()
     page.get_by_role("button", name="Start now").click()
 
     page.get_by_label("A victim service or charity").check()

@@ -27,6 +27,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.browser import PageProblems, map_problems
 from tests.conftest import START, RunningClock, make_settings
 from tests.e2e.helpers import AXE
 from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
@@ -92,6 +93,9 @@ class Sweep:
     structures: set[str] = field(default_factory=set)  # pages axe-core has already checked
     server_errors: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    mapped: set[str] = field(default_factory=set)  # shapes of the pages with a map
+    maps: list[str] = field(default_factory=list)  # maps that did not draw what they were given
+    browser: PageProblems = field(default_factory=PageProblems)  # script errors, lost assets
 
 
 def shape(path: str) -> str:
@@ -151,6 +155,8 @@ class Walker:
             return
         if self.page.locator(".vigil-map").count():
             self.page.locator(".leaflet-container").first.wait_for()
+            self.sweep.mapped.add(shape(urlsplit(self.page.url).path))
+            self.sweep.maps.extend(f"{self.role}: {where} {p}" for p in map_problems(self.page))
         self.sweep.checked.setdefault(self.role, []).append(where)
         for nav in self.page.evaluate(DOUBLE_CURRENT):
             self.sweep.violations.append(f"{self.role}: {where} {nav} marks two current pages")
@@ -256,7 +262,7 @@ def _log_in(page: Any, base: str, username: str, password: str) -> None:
 
 def _walk_as(browser: Any, demo: Demo, role: str, sweep: Sweep) -> None:
     context = browser.new_context()
-    page = context.new_page()
+    page = sweep.browser.watch(context.new_page())
     page.set_default_timeout(15_000)
     walker = Walker(page, demo, role, sweep)
     try:
@@ -280,7 +286,7 @@ def _walk_as(browser: Any, demo: Demo, role: str, sweep: Sweep) -> None:
 
 def _walk_signed_out(browser: Any, demo: Demo, sweep: Sweep) -> None:
     context = browser.new_context()
-    page = context.new_page()
+    page = sweep.browser.watch(context.new_page())
     walker = Walker(page, demo, "signed out", sweep)
     try:
         walker.check(page.goto(f"{demo.url}/login").status)
@@ -330,6 +336,21 @@ def test_every_staff_page_has_no_serious_or_critical_accessibility_problem(sweep
     assert sweep.violations == [], "\n" + "\n".join(sweep.violations)
 
 
+def test_no_page_logs_a_script_error_or_loses_an_asset(sweep: Sweep) -> None:
+    assert sweep.browser.found == [], "\n" + "\n".join(sweep.browser.found)
+
+
+def test_every_map_draws_its_zones_buffers_and_fixes(sweep: Sweep) -> None:
+    assert sweep.maps == [], "\n" + "\n".join(sweep.maps)
+    assert {
+        "/monitoring/persons/{id}",
+        "/monitoring/alerts/{id}",
+        "/monitoring/persons/{id}/wearer-view",
+        "/monitoring/persons/{id}/orders/new",
+        "/monitoring/orders/{id}/vary",
+    } <= sweep.mapped
+
+
 def test_links_to_the_same_kind_of_page_share_a_shape() -> None:
     assert shape("/monitoring/persons/42/orders/new") == "/monitoring/persons/{id}/orders/new"
     assert shape("/harm/person/HX00000758") == "/harm/person/{id}"
@@ -339,7 +360,7 @@ def test_links_to_the_same_kind_of_page_share_a_shape() -> None:
 def test_harm_forms_show_their_errors_in_the_error_summary(demo: Demo, browser: Any) -> None:
     found = Sweep()
     context = browser.new_context()
-    page = context.new_page()
+    page = found.browser.watch(context.new_page())
     walker = Walker(page, demo, "analyst", found)
     try:
         _log_in(page, demo.url, "analyst", DEMO_PASSWORD)
@@ -356,4 +377,5 @@ def test_harm_forms_show_their_errors_in_the_error_summary(demo: Demo, browser: 
     finally:
         context.close()
     assert found.violations == [], "\n".join(found.violations)
+    assert found.browser.found == [], "\n".join(found.browser.found)
     assert len(found.checked["analyst"]) == 3

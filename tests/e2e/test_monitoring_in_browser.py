@@ -73,7 +73,6 @@ def test_an_operator_sees_a_breach_arrive_live_then_acknowledges_and_resolves_it
     page.wait_for_url(f"{base}/monitoring/alerts/*")
     page.locator(".leaflet-container").wait_for()
     assert serious_violations(page) == []
-    screenshot(page, "alert")
     page.focus("#ack_note")
     page.keyboard.type("Taking this one.")
     page.keyboard.press("Tab")
@@ -134,7 +133,6 @@ def test_an_officer_creates_an_order_with_a_zone_by_postcode_and_a_curfew(
     assert page.input_value("#curfew_sun_start") == "20:00"
     assert page.input_value("#curfew_sun_end") == "06:30"
     assert serious_violations(page) == []
-    screenshot(page, "order-editor")
     page.click("button[name=action][value=save]")
     page.wait_for_url(f"{base}/orders/*")
     text = page.content().lower()
@@ -144,7 +142,6 @@ def test_an_officer_creates_an_order_with_a_zone_by_postcode_and_a_curfew(
     page.goto(f"{base}/monitoring/persons/{wearer.id}/wearer-view")
     page.locator(".leaflet-container").wait_for()
     assert serious_violations(page) == []
-    screenshot(page, "wearer-view")
 
 
 def test_a_police_user_cannot_open_an_alert_outside_their_force_area(

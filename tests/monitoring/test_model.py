@@ -38,6 +38,36 @@ def test_queue_puts_the_most_severe_first_then_the_longest_waiting() -> None:
     assert model.severity_counts(alerts) == {"critical": 2, "high": 1, "medium": 0, "low": 1}
 
 
+def test_queue_puts_risk_to_the_victim_first_and_new_before_acknowledged() -> None:
+    at = "2026-11-23T08:{:02d}:00+00:00".format
+    alerts = [
+        {"id": 1, "kind": "strap_removed", "severity": "critical", "status": "acknowledged",
+         "created_at": at(1)},
+        {"id": 2, "kind": "strap_removed", "severity": "critical", "status": "new",
+         "created_at": at(2)},
+        {"id": 3, "kind": "proximity", "severity": "high", "status": "new", "created_at": at(30)},
+        {"id": 4, "kind": "exclusion_zone", "severity": "high", "status": "acknowledged",
+         "created_at": at(3)},
+        {"id": 5, "kind": "exclusion_zone", "severity": "high", "status": "new",
+         "created_at": at(10)},
+        {"id": 6, "kind": "battery_low", "severity": "low", "status": "new", "created_at": at(0)},
+    ]  # fmt: skip
+    assert [a["id"] for a in model.order_queue(alerts)] == [5, 3, 4, 2, 6, 1]
+
+
+def test_each_kind_of_alert_has_its_own_call_script() -> None:
+    strap = dict(model.call_steps("strap_removed"))
+    assert "leave the zone" not in strap["wearer"]
+    assert "strap" in strap["wearer"]
+    assert "police" in strap  # whereabouts unknown: the protected person may be at risk
+    battery = dict(model.call_steps("battery_low"))
+    assert list(battery) == ["wearer", "officer"]  # nobody else needs a call for a flat battery
+    assert "charge" in battery["wearer"]
+    zone = model.call_steps("exclusion_zone")
+    assert [key for key, _label in zone] == ["protected_person", "wearer", "police", "officer"]
+    assert "leave the zone" in dict(zone)["wearer"]
+
+
 def test_age_reads_like_a_person_would_say_it() -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert model.age_text(now - timedelta(seconds=42), now) == "42 s"
@@ -54,6 +84,24 @@ def test_open_violation_outranks_device_problems_and_a_silent_tag_is_a_device_is
     assert model.person_status(True, [], now - timedelta(hours=2), now, True) == "device_issues"
     assert model.person_status(True, [], fresh, now, True) == "compliant"
     assert model.person_status(False, [], None, now, False) == "no_order"
+    # A removed strap or a tampered tag is not a flat battery: the wearer may be evading.
+    assert model.person_status(True, ["strap_removed"], fresh, now, True) == "open_alerts"
+    assert model.person_status(True, ["tamper"], fresh, now, True) == "open_alerts"
+
+
+def test_the_caseload_puts_the_most_urgent_first_and_compliant_wearers_last() -> None:
+    rows = [
+        ("Adams", model.Status.COMPLIANT, []),
+        ("Baker", model.Status.NO_ORDER, []),
+        ("Clark", model.Status.DEVICE_ISSUES, ["low"]),
+        ("Davis", model.Status.OPEN_ALERTS, ["high"]),
+        ("Evans", model.Status.OPEN_ALERTS, ["low", "critical"]),
+        ("Ford", model.Status.DEVICE_ISSUES, ["medium"]),
+    ]
+    ordered = sorted(rows, key=lambda r: model.caseload_key(r[1], r[2], r[0]))
+    assert [name for name, _status, _severities in ordered] == [
+        "Evans", "Davis", "Ford", "Clark", "Baker", "Adams"
+    ]  # fmt: skip
 
 
 def _week_walk() -> tuple[np.ndarray, np.ndarray]:

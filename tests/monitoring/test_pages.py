@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import log_in
 from tests.monitoring.conftest import exclusion_zone, person_in, persons, raise_alert
 from vigil.bootstrap import Container
+from vigil.clock import FrozenClock
 from vigil.engine.events import EventKind
 from vigil.geo import postcodes
 from vigil.security.tables import audit_log
@@ -55,6 +56,137 @@ def test_the_queue_shows_the_most_urgent_first_with_counts_and_filters(
     assert _queue_ids(kinds.text) == [curfew]
 
 
+def test_the_queue_puts_the_protected_persons_safety_first_and_new_before_acknowledged(
+    demo: Container, demo_client: TestClient
+) -> None:
+    brum, notts = person_in(demo, BIRMINGHAM), person_in(demo, NOTTINGHAM)
+    now = demo.clock.now()
+    handled = raise_alert(demo, brum.id, EventKind.STRAP_REMOVED, at=now - timedelta(minutes=20))
+    strap = raise_alert(demo, notts.id, EventKind.STRAP_REMOVED, at=now - timedelta(minutes=15))
+    close = raise_alert(demo, brum.id, EventKind.PROXIMITY, at=now - timedelta(minutes=2))
+    token = log_in(demo_client, "operator", DEMO_PASSWORD)
+    taken = demo_client.post(
+        f"/monitoring/alerts/{handled}/acknowledge",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
+    ids = _queue_ids(demo_client.get("/monitoring/queue").text)
+    assert ids.index(close) < ids.index(strap) < ids.index(handled)
+
+
+def test_an_operator_claims_an_alert_and_everyone_sees_who_holds_it(
+    demo: Container, demo_client: TestClient
+) -> None:
+    from vigil.security import service as security
+    from vigil.security.model import Role
+
+    with demo.uow() as uow:
+        security.add_user(
+            uow,
+            username="second.op",
+            password="correct horse battery",
+            role=Role.MONITORING_OPERATOR,
+        )
+    alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.PROXIMITY)
+    token = log_in(demo_client, "operator", DEMO_PASSWORD)
+    assert "Nobody holds this alert yet." in demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    claimed = demo_client.post(
+        f"/monitoring/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert claimed.status_code == 303
+    mine = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Held by <strong>operator</strong> (you)" in mine
+    assert 'id="claim-button"' not in mine
+
+    demo_client.cookies.clear()
+    token = log_in(demo_client, "second.op", "correct horse battery")
+    queue = demo_client.get("/monitoring/queue").text
+    row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]
+    assert "held by operator" in row
+    theirs = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Held by <strong>operator</strong>." in theirs
+    assert "Take over this alert" in theirs
+    taken = demo_client.post(
+        f"/monitoring/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    after = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Held by <strong>second.op</strong> (you)" in after
+    assert after.count("</strong> claimed") == 2  # both claims are in the timeline
+
+
+def test_the_alert_page_shows_failing_deliveries_as_retrying_or_failed_with_the_error(
+    demo: Container, demo_client: TestClient
+) -> None:
+    from sqlalchemy import update
+
+    from vigil.alerts.tables import alert_deliveries
+
+    retrying = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.STRAP_REMOVED)
+    failed = raise_alert(demo, person_in(demo, NOTTINGHAM).id, EventKind.STRAP_REMOVED)
+    for alert_id, values in (
+        (retrying, {"status": "pending", "attempts": 11, "last_error": "SMTP 451 mailbox busy"}),
+        (failed, {"status": "failed", "attempts": 1, "last_error": "address rejected"}),
+    ):
+        with demo.uow() as uow:
+            uow.connection.execute(
+                update(alert_deliveries)
+                .where(alert_deliveries.c.alert_id == alert_id)
+                .values(**values)
+            )
+            uow.commit()
+    log_in(demo_client, "operator", DEMO_PASSWORD)
+    page = demo_client.get(f"/monitoring/alerts/{retrying}").text
+    assert "<strong>retrying</strong> after 11 failed attempts – SMTP 451 mailbox busy" in page
+    assert "pending (11 attempts)" not in page
+    page = demo_client.get(f"/monitoring/alerts/{failed}").text
+    assert "<strong>failed</strong> – address rejected" in page
+
+
+def test_a_strap_removal_has_its_own_call_script_and_the_ticks_go_into_the_timeline(
+    demo: Container, demo_client: TestClient
+) -> None:
+    alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.STRAP_REMOVED)
+    token = log_in(demo_client, "operator", DEMO_PASSWORD)
+    page = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "leave the zone" not in page
+    assert "asked why the strap is off" in page
+    empty = demo_client.post(f"/monitoring/alerts/{alert_id}/call", data={"csrf_token": token})
+    assert empty.status_code == 400
+    assert 'href="#call_protected_person"' in empty.text
+    done = demo_client.post(
+        f"/monitoring/alerts/{alert_id}/call",
+        data={"csrf_token": token, "call_wearer": "done"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    timeline = demo_client.get(f"/monitoring/alerts/{alert_id}").text.split(
+        'data-testid="timeline"'
+    )[1]
+    assert "Call protocol: Wearer called: asked why the strap is off" in timeline
+
+
+def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
+    demo: Container, demo_client: TestClient, clock: FrozenClock
+) -> None:
+    from vigil.alerts import escalation
+
+    brum = person_in(demo, BIRMINGHAM)
+    alert_id = raise_alert(demo, brum.id, EventKind.STRAP_REMOVED)
+    for _ in range(6):  # far past every two-minute deadline
+        clock.advance(timedelta(minutes=3))
+        escalation.tick(demo)
+    log_in(demo_client, "operator", DEMO_PASSWORD)
+    queue = demo_client.get("/monitoring/queue").text
+    row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]
+    assert "overdue: every tier told" in row
+    page = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert 'data-testid="overdue"' in page
+    assert page.count("</strong> escalated") == 2  # two tiers in the timeline, then it held
+    assert 'id="escalate-button"' not in page  # nothing above the top tier
+
+
 def test_police_see_only_urgent_alerts_in_their_force_and_cannot_open_others(
     demo: Container, demo_client: TestClient
 ) -> None:
@@ -92,6 +224,7 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     page = demo_client.get(f"/monitoring/alerts/{alert_id}")
     assert page.status_code == 200
     assert "Entered an exclusion zone" in page.text
+    assert "from 09:00 GMT on 23 Nov" in page.text  # local time with its zone, not UTC
     assert "Protected person&#39;s home" in page.text or "Protected person's home" in page.text
     assert "trail.view" in _audit_actions(demo)  # the trail around the alert is a recorded view
 
@@ -123,6 +256,8 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     final = demo_client.get(f"/monitoring/alerts/{alert_id}")
     assert 'data-testid="alert-status">resolved<' in final.text
     assert "Call protocol: Protected person called" in final.text
+    assert "still going on" not in final.text  # resolved: no longer described as running
+    assert f'action="/monitoring/alerts/{alert_id}/call"' not in final.text
     assert "Genuine violation: Police attended." in final.text
     assert alert_id not in _queue_ids(demo_client.get("/monitoring/queue").text)
 
@@ -142,6 +277,36 @@ def test_the_caseload_shows_each_wearers_status_for_the_officers_team_only(
     # Nobody has sent a fix yet: every tagged wearer's silence is a device issue.
     assert rows.count("device_issues") == 9
     assert "Now (since 19:00)" in page.text or "19:00" in page.text
+
+
+def test_the_caseload_lists_a_removed_strap_first_and_compliant_wearers_last(
+    demo: Container, demo_client: TestClient
+) -> None:
+    team = [p for p in persons(demo) if p.team_name == BIRMINGHAM]
+    curfew, strap, compliant = team[0], team[1], team[2]
+    raise_alert(demo, curfew.id, EventKind.CURFEW)
+    raise_alert(demo, strap.id, EventKind.STRAP_REMOVED)
+    now = demo.clock.now()
+    fresh = Fix(
+        device_id="caseload-tag",
+        fix_time=now - timedelta(minutes=1),
+        receive_time=now - timedelta(seconds=50),
+        lat=52.5,
+        lon=-1.9,
+        protocol="osmand",
+        accuracy_m=8.0,
+    )
+    with demo.uow() as uow:
+        store.append(uow.connection, [fresh], [compliant.id])
+        uow.commit()
+    log_in(demo_client, "officer", DEMO_PASSWORD)
+    page = demo_client.get("/monitoring/caseload").text
+    statuses = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page)
+    links = re.findall(r'<a class="govuk-link" href="/monitoring/persons/(\d+)">', page)
+    assert statuses[:2] == ["open_alerts", "open_alerts"]
+    assert links[:2] == [str(strap.id), str(curfew.id)]  # critical before high
+    assert statuses[-1] == "compliant"
+    assert links[-1] == str(compliant.id)
 
 
 def test_a_trail_needs_a_reason_and_every_view_of_it_is_recorded(

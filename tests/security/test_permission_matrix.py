@@ -227,6 +227,7 @@ POST /monitoring/alerts/{alert_id}/acknowledge: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/escalate: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/resolve: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/call: OP PO PC AD
+POST /monitoring/alerts/{alert_id}/claim: OP PO PC AD
 GET /monitoring/caseload: OP PO PC AD
 GET /monitoring/persons/{person_id}: OP PO PC AD
 GET /monitoring/persons/{person_id}/wearer-view: OP PO PC AD

@@ -66,6 +66,7 @@ class HistoryAction(StrEnum):
     EPISODE_ENDED = "episode_ended"
     ACKNOWLEDGED = "acknowledged"
     ESCALATED = "escalated"
+    CLAIMED = "claimed"
     RESOLVED = "resolved"
     NOTE = "note"
 
@@ -173,12 +174,16 @@ class EscalationPolicy:
         return None if wait is None else at + wait
 
 
-# Each escalation level adds these tiers to the people already told; the last level repeats for
-# as long as nobody acknowledges.
+# Each escalation level adds these tiers to the people already told. Once the last level is
+# reached the alert holds there, overdue, until someone acknowledges it: every tier has been told,
+# and telling them again every few minutes buries the alert rather than raising it.
 ESCALATION_LADDER: tuple[frozenset[Tier], ...] = (
     frozenset({Tier.DUTY_OFFICER}),
     frozenset({Tier.DUTY_OFFICER, Tier.POLICE_CONTROL_ROOM}),
 )
+
+
+TOP_ESCALATION_LEVEL = len(ESCALATION_LADDER)
 
 
 def escalation_tiers(level: int) -> frozenset[Tier]:
@@ -225,13 +230,23 @@ class Alert:
         # Somebody is acting: stop the escalation clock.
         self.next_escalation_at = None
 
+    @property
+    def overdue(self) -> bool:
+        """Every tier has been told and still nobody has acknowledged it."""
+        return is_overdue(self.status, self.escalation_level)
+
     def escalate(self, policy: EscalationPolicy, at: datetime) -> frozenset[Tier]:
-        """Move to the next tier; the deadline restarts so it escalates again if still ignored."""
+        """Move to the next tier; below the top the deadline restarts so it escalates again if
+        still ignored, at the top it holds (overdue) until acknowledged."""
         if self.status is AlertStatus.RESOLVED:
             raise ValidationError("status", "a resolved alert cannot be escalated")
+        if self.escalation_level >= TOP_ESCALATION_LEVEL:
+            raise ValidationError("status", "the alert has already reached every tier")
         self.escalated = True
         self.escalation_level += 1
-        if self.status is AlertStatus.NEW:
+        if self.escalation_level >= TOP_ESCALATION_LEVEL:
+            self.next_escalation_at = None
+        elif self.status is AlertStatus.NEW:
             # A manual escalation of a still-unacknowledged alert keeps the timer running;
             # at least the severity's own deadline (or two minutes for severities without one).
             wait = policy.deadlines.get(self.severity) or timedelta(minutes=2)
@@ -247,6 +262,11 @@ class Alert:
         self.status = AlertStatus.RESOLVED
         self.next_escalation_at = None
         return resolved_outcome
+
+
+def is_overdue(status: AlertStatus | str, escalation_level: int) -> bool:
+    """An alert at the top of the ladder that nobody has acknowledged."""
+    return str(status) == AlertStatus.NEW.value and escalation_level >= TOP_ESCALATION_LEVEL
 
 
 def parse_outcome(value: Outcome | str | None) -> Outcome:

@@ -31,6 +31,7 @@ from vigil.alerts.model import (
     SuppressionWindow,
     Tier,
     WorkingHours,
+    is_overdue,
     severity_for,
     visible_to,
 )
@@ -407,8 +408,11 @@ def _body(
     if recipient.tier is Tier.PROTECTED_PERSON:
         # Nothing about the wearer: the channel sends fixed text; the body only says which alert.
         return {"alert_id": alert.alert_id}
-    link = f"{ctx.public_base_url.rstrip('/')}/api/alerts/{alert.alert_id}"
-    local_start = alert.started_at.astimezone(ctx.hours.tz).strftime("%d %b %Y %H:%M")
+    base = ctx.public_base_url.rstrip("/")
+    # People follow the link to the alert's page; systems (a control room's webhook) read "api".
+    link = f"{base}/monitoring/alerts/{alert.alert_id}"
+    # Local time with its zone (GMT or BST), as people read it; started_at below stays UTC.
+    local_start = alert.started_at.astimezone(ctx.hours.tz).strftime("%d %b %Y %H:%M %Z")
     text = (
         f"{_subject(alert, event_key)} for person {alert.person_id}, since {local_start}. "
         f"Acknowledge it in Vigil: {link}"
@@ -422,6 +426,7 @@ def _body(
         "person_id": alert.person_id,
         "started_at": alert.started_at.isoformat(),
         "link": link,
+        "api": f"{base}/api/alerts/{alert.alert_id}",
     }
     if recipient.tier is Tier.POLICE_CONTROL_ROOM:
         # Police dispatch needs the position and the victim's safety context; the context is
@@ -603,7 +608,24 @@ def acknowledge(
     alert.acknowledge()
     now = uow.clock.now()
     values = {"acknowledged_at": now, "acknowledged_by": principal.actor}
+    if row.claimed_by is None:  # whoever acknowledges an unclaimed alert holds it
+        values |= {"claimed_by": principal.actor, "claimed_at": now}
     return _save_transition(uow, row, alert, principal, HistoryAction.ACKNOWLEDGED, text, values)
+
+
+def claim(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertChange:
+    """Take an open alert: everyone sees who holds it. Taking one another operator holds is
+    allowed (they may have gone off shift) and the history names whom it was taken from."""
+    row = _load_for(uow, principal, alert_id)
+    if row.status == AlertStatus.RESOLVED.value:
+        raise ValidationError("status", "a resolved alert cannot be claimed")
+    if row.claimed_by == principal.actor:
+        raise ValidationError("status", "you already hold this alert")
+    values = {"claimed_by": principal.actor, "claimed_at": uow.clock.now()}
+    detail = {"from": row.claimed_by} if row.claimed_by else {}
+    return _save_transition(
+        uow, row, _domain(row), principal, HistoryAction.CLAIMED, None, values, detail
+    )
 
 
 def escalate(
@@ -832,6 +854,7 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
         "escalated": row.escalated,
         "escalation_level": row.escalation_level,
         "next_escalation_at": iso(row.next_escalation_at),
+        "overdue": is_overdue(row.status, row.escalation_level),
         "person_id": row.person_id,
         "condition_id": row.condition_id,
         "force_area": row.force_area,
@@ -845,6 +868,8 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "acknowledged_at": iso(row.acknowledged_at),
         "acknowledged_by": row.acknowledged_by,
+        "claimed_by": row.claimed_by,
+        "claimed_at": iso(row.claimed_at),
         "resolved_at": iso(row.resolved_at),
         "resolved_by": row.resolved_by,
         "outcome": row.outcome,

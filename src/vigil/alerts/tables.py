@@ -50,6 +50,9 @@ alerts = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("acknowledged_at", UtcDateTime, nullable=True),
     Column("acknowledged_by", String(200), nullable=True),
+    # Who is working the alert, shown to every operator so two do not take the same call.
+    Column("claimed_by", String(200), nullable=True),
+    Column("claimed_at", UtcDateTime, nullable=True),
     Column("resolved_at", UtcDateTime, nullable=True),
     Column("resolved_by", String(200), nullable=True),
     Column("outcome", String(30), nullable=True),

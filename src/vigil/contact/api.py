@@ -93,7 +93,12 @@ async def call_check(request: Request) -> Response:
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
     result = service.call_check(
-        c.uow, shared_index(c), principal, data.get("prison_number"), data.get("number")
+        c.uow,
+        shared_index(c),
+        principal,
+        data.get("prison_number"),
+        data.get("number"),
+        cipher=c.cipher,
     )
     return Response(call_check_body(result), media_type="application/json")
 
@@ -138,7 +143,9 @@ def call_check_body(result: service.CallResult) -> bytes:
 
 @router.post("/mail-check")
 def mail_check(body: bodies.MailCheck, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
-    result = service.mail_check(c.uow, shared_index(c), principal, body.prison_number, body.address)
+    result = service.mail_check(
+        c.uow, shared_index(c), principal, body.prison_number, body.address, cipher=c.cipher
+    )
     return {"allowed": result.allowed, "match": result.match, "score": result.score}
 
 

@@ -107,6 +107,7 @@ class CallCheckHandler:
                 principal,
                 data.get("prison_number"),
                 data.get("number"),
+                cipher=self.container.cipher,
             )
         except ValidationError as exc:
             return _detail(422, [{"field": e.field, "reason": e.reason} for e in exc.errors])

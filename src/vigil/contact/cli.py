@@ -1,4 +1,4 @@
-"""``vigil contact ...``: load the prisoner register."""
+"""``vigil contact ...``: load the prisoner register; encrypt notices stored in plain text."""
 
 from __future__ import annotations
 
@@ -47,3 +47,13 @@ def import_prisoners(
         typer.echo("file: is not UTF-8 text", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"Imported {count} prisoners.")
+
+
+@app.command("seal-notices")
+def seal_notices() -> None:
+    """Encrypt notice bodies that an earlier version stored in plain text (once, after upgrading;
+    running it again finds nothing to do)."""
+    container = build_container(Settings())
+    with container.uow() as uow:
+        count = service.seal_plaintext_notices(uow, container.cipher, actor="cli")
+    typer.echo(f"Encrypted {count} notices.")

@@ -70,7 +70,7 @@ from vigil.contact.tables import (
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.security import audit
-from vigil.security.crypto import FieldCipher
+from vigil.security.crypto import PREFIX, DecryptionError, FieldCipher
 from vigil.security.model import Principal, Role
 
 PUBLIC_ACTOR = "public"
@@ -982,11 +982,51 @@ def pending_notifications(
             "audience": r.audience,
             "channel": r.channel,
             "recipient": cipher.decrypt_optional(r.recipient_enc, _F_RECIPIENT),
-            "body": cipher.decrypt(r.body_enc, _F_BODY),
+            "body": _notice_body(cipher, r.body_enc),
             "sent_at": r.sent_at,
         }
         for r in rows
     ]
+
+
+def _notice_body(cipher: FieldCipher, stored: str) -> str:
+    """A notice's text. One that cannot be decrypted (written in plain text before the
+    attempted-contact notices were encrypted, or under a key since retired) is shown as
+    unreadable rather than stopping the whole case page."""
+    try:
+        return cipher.decrypt(stored, _F_BODY)
+    except (DecryptionError, ValueError):  # ValueError: a payload that is not base64
+        return "(this notice cannot be read)"
+
+
+def seal_plaintext_notices(uow: UnitOfWork, cipher: FieldCipher, *, actor: str) -> int:
+    """Encrypt notice bodies stored in plain text (attempted-contact notices written before
+    they were encrypted). Needs the field key, so it is a command (`vigil contact
+    seal-notices`), not a schema migration, which runs without keys. Returns how many."""
+    conn = uow.connection
+    rows = conn.execute(
+        select(contact_notifications.c.id, contact_notifications.c.body_enc).where(
+            ~contact_notifications.c.body_enc.startswith(f"{PREFIX}:")
+        )
+    ).all()
+    for row in rows:
+        conn.execute(
+            update(contact_notifications)
+            .where(contact_notifications.c.id == row.id)
+            .values(body_enc=cipher.encrypt(row.body_enc, _F_BODY))
+        )
+    if rows:
+        audit.record(
+            conn,
+            at=uow.clock.now(),
+            actor=actor,
+            action="contact.notices.sealed",
+            subject_type="contact_notifications",
+            subject_id=None,
+            detail={"count": len(rows)},
+        )
+    uow.commit()
+    return len(rows)
 
 
 def acknowledge_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> None:
@@ -1199,6 +1239,7 @@ def call_check(
     principal: Principal,
     prison_number: Any,
     dialled: Any,
+    cipher: FieldCipher,
 ) -> CallResult:
     """Dial-time check. Allowed calls touch only memory; a refused one is recorded on the case."""
     principal.require(*ENFORCEMENT_ROLES)
@@ -1217,7 +1258,7 @@ def call_check(
         hit = barred_number(uow.connection, index.phone_key(e164), number)
         if hit is None:
             return CallResult(True, None, e164)
-        _record_attempt(uow, principal, AttemptKind.CALL, number, hit)
+        _record_attempt(uow, cipher, principal, AttemptKind.CALL, number, hit)
     reason = (
         "number is barred across the prison estate"
         if hit.scope is BarScope.ESTATE
@@ -1232,6 +1273,7 @@ def mail_check(
     principal: Principal,
     prison_number: Any,
     written: Any,
+    cipher: FieldCipher,
 ) -> MailResult:
     principal.require(*ENFORCEMENT_ROLES)
     number = _check_prison_number(prison_number)
@@ -1253,7 +1295,7 @@ def mail_check(
         score = hit.score if hit else 0.0
         return MailResult(True, score, None)
     with uows() as uow:
-        _record_attempt(uow, principal, AttemptKind.LETTER, number, hit.entry)
+        _record_attempt(uow, cipher, principal, AttemptKind.LETTER, number, hit.entry)
     return MailResult(
         False,
         hit.score,
@@ -1267,7 +1309,12 @@ def mail_check(
 
 
 def _record_attempt(
-    uow: UnitOfWork, principal: Principal, kind: AttemptKind, prison_number: str, entry: Entry
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    principal: Principal,
+    kind: AttemptKind,
+    prison_number: str,
+    entry: Entry,
 ) -> None:
     conn = uow.connection
     now = uow.clock.now()
@@ -1302,12 +1349,13 @@ def _record_attempt(
         detail={"prison_number": prison_number, "bar_id": entry.bar_id},
     )
     if recent >= ATTEMPT_THRESHOLD:
-        _raise_alert(conn, entry.case_id, prison_number, kind, int(recent), now)
+        _raise_alert(conn, cipher, entry.case_id, prison_number, kind, int(recent), now)
     uow.commit()
 
 
 def _raise_alert(
     conn: Connection,
+    cipher: FieldCipher,
     case_id: int,
     prison_number: str,
     kind: AttemptKind,
@@ -1351,7 +1399,8 @@ def _raise_alert(
             audience="case_handler",
             channel="queue",
             recipient_enc=None,
-            body_enc=f"alert:{alert_id}",
+            # Encrypted like every notice body: the case page decrypts them all.
+            body_enc=cipher.encrypt(f"Alert {alert_id}: {message}", _F_BODY),
         )
     )
     audit.record(

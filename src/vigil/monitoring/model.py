@@ -1,6 +1,6 @@
 """Rules behind the monitoring pages. Plain Python and numpy; no framework imports.
 
-* the queue's order (most severe first, then oldest) and its counts;
+* the queue's order (risk to the victim, new before acknowledged, severity, age) and its counts;
 * thinning a long trail for display without dropping the fixes that matter (inside a zone or
   its buffer, or the ends of a gap);
 * what a wearer is shown of an exclusion zone: a shape that keeps them out of the real zone but
@@ -31,7 +31,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
-DEVICE_KINDS = frozenset({"strap_removed", "tamper", "battery_low", "no_communication", "no_gps"})
+# A device that needs looking after. A removed strap or a tampered tag is not among them: the
+# wearer may be getting out of monitoring, so it counts as an open alert like a violation.
+DEVICE_KINDS = frozenset({"battery_low", "no_communication", "no_gps"})
 KIND_LABELS = {
     "exclusion_zone": "Entered an exclusion zone",
     "possible_transit": "Possibly passing through an exclusion zone",
@@ -53,11 +55,59 @@ KIND_LABELS = {
 # --- the queue -------------------------------------------------------------------------------
 
 
-def queue_key(alert: dict[str, Any]) -> tuple[int, str, int]:
-    """Most severe first; within a severity the oldest (longest waiting) first."""
+# Alerts about the protected person's safety right now: the wearer is near them or inside the
+# zone around their home, or they pressed SOS. These lead the queue whatever else is waiting.
+VICTIM_RISK_KINDS = frozenset({"sos", "proximity", "exclusion_zone"})
+
+
+def queue_key(alert: dict[str, Any]) -> tuple[int, int, int, str, int]:
+    """Risk to the victim first (SOS, proximity, exclusion zone); then new before acknowledged
+    (one already being handled waits behind one nobody has picked up); then the most severe;
+    then the oldest (longest waiting)."""
+    victim = 0 if alert.get("kind") in VICTIM_RISK_KINDS else 1
+    picked_up = 0 if alert.get("status", "new") == "new" else 1
     severity = alert.get("severity", "low")
     rank = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
-    return (rank, str(alert.get("created_at") or ""), int(alert.get("id") or 0))
+    return (victim, picked_up, rank, str(alert.get("created_at") or ""), int(alert.get("id") or 0))
+
+
+# --- the call protocol, per kind of alert ----------------------------------------------------
+
+# What the operator asks of the wearer, by kind: "told to leave the zone" means nothing for a
+# flat battery or a removed strap.
+_WEARER_ASK = {
+    "exclusion_zone": "asked where they are and told to leave the zone",
+    "possible_transit": "asked where they are going and told to keep out of the zone",
+    "approach_warning": "told they are close to a zone they must keep out of",
+    "approach_pattern": "told their repeated approaches to the zone are recorded",
+    "proximity": "asked where they are and told to move away from the protected person",
+    "curfew": "asked where they are and told to go home now",
+    "inclusion_zone": "asked where they are and told to return to the permitted area",
+    "strap_removed": "asked why the strap is off, told to stay where they are for a visit",
+    "tamper": "asked about the tag and told it will be checked",
+    "sos": "asked where they are",
+    "battery_low": "told to charge the tag now",
+    "no_communication": "asked where they are and to check the tag is charged and on",
+    "no_gps": "asked where they are and to go outdoors for a position",
+    "alcohol": "asked about drinking and reminded of the condition",
+}
+# Kinds where the protected person may be in danger: they are called, and the police told.
+_VICTIM_CALL_KINDS = VICTIM_RISK_KINDS | {"possible_transit", "approach_pattern", "strap_removed"}
+
+
+def call_steps(kind: str) -> tuple[tuple[str, str], ...]:
+    """The calls an operator makes for one kind of alert, in order, as (key, label)."""
+    steps: list[tuple[str, str]] = []
+    if kind in _VICTIM_CALL_KINDS:
+        steps.append(
+            ("protected_person", "Protected person called: safe and told what is happening")
+        )
+    wearer = _WEARER_ASK.get(kind, "asked where they are")
+    steps.append(("wearer", f"Wearer called: {wearer}"))
+    if kind in _VICTIM_CALL_KINDS:
+        steps.append(("police", "Police control room told"))
+    steps.append(("officer", "Responsible officer told"))
+    return tuple(steps)
 
 
 def order_queue(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -112,6 +162,17 @@ STATUS_TAGS = {
 STALE_FIX = timedelta(minutes=30)
 
 
+# The caseload's order: those needing attention first, compliant wearers last.
+CASELOAD_ORDER = (Status.OPEN_ALERTS, Status.DEVICE_ISSUES, Status.NO_ORDER, Status.COMPLIANT)
+
+
+def caseload_key(status: Status, severities: Iterable[str], last_name: str) -> tuple[int, int, str]:
+    """By status; within a status the wearer with the most severe open alert first (a removed
+    strap, critical, before a low battery); then by name."""
+    ranks = [SEVERITY_ORDER.index(s) for s in severities if s in SEVERITY_ORDER]
+    return (CASELOAD_ORDER.index(status), min(ranks, default=len(SEVERITY_ORDER)), last_name)
+
+
 def person_status(
     has_active_order: bool,
     open_kinds: Sequence[str],
@@ -119,7 +180,8 @@ def person_status(
     now: datetime,
     has_tag: bool,
 ) -> Status:
-    """Open violations outrank device problems; a silent tag is a device problem."""
+    """Open violations (and a removed or tampered tag) outrank device problems; a silent tag
+    is a device problem."""
     if any(kind not in DEVICE_KINDS for kind in open_kinds):
         return Status.OPEN_ALERTS
     if not has_active_order:

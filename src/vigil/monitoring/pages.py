@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from vigil.alerts import service as alerts
-from vigil.alerts.model import ALERT_ROLES, RESOLVE_ROLES, Outcome
+from vigil.alerts.model import ALERT_ROLES, RESOLVE_ROLES, TOP_ESCALATION_LEVEL, Outcome
 from vigil.alerts.wiring import context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
@@ -53,12 +53,6 @@ OUTCOME_LABELS = {
     Outcome.AUTHORISED: "Authorised (expected)",
     Outcome.DUPLICATE: "Duplicate",
 }
-CALL_STEPS = (
-    ("protected_person", "Protected person called: safe and told what is happening"),
-    ("wearer", "Wearer called: asked where they are and told to leave the zone"),
-    ("police", "Police control room told (for exclusion zone, proximity and SOS alerts)"),
-    ("officer", "Responsible officer told"),
-)
 MAX_PLAYBACK = timedelta(days=31)
 
 
@@ -113,7 +107,8 @@ def _alert_context(c: Container, principal: Principal, alert_id: RowId) -> dict[
         "what": model.KIND_LABELS.get(alert["kind"], alert["kind"].replace("_", " ")),
         "map_json": _json(map_data),
         "outcomes": OUTCOME_LABELS,
-        "call_steps": CALL_STEPS,
+        "call_steps": model.call_steps(alert["kind"]),
+        "top_escalation_level": TOP_ESCALATION_LEVEL,
         "can_resolve": principal.role in RESOLVE_ROLES,
         "can_see_details": principal.role
         in (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE),
@@ -157,21 +152,28 @@ async def _alert_action(
     try:
         if action == "acknowledge":
             await _act(c, lambda uow: alerts.acknowledge(uow, principal, alert_id, note))
+        elif action == "claim":
+            await _act(c, lambda uow: alerts.claim(uow, principal, alert_id))
         elif action == "escalate":
             await _act(c, lambda uow: alerts.escalate(uow, principal, alert_id, note, ctx))
         elif action == "resolve":
             outcome = values.get("outcome") or None
             await _act(c, lambda uow: alerts.resolve(uow, principal, alert_id, outcome, note))
         else:
-            done = [label for key, label in CALL_STEPS if form.get(f"call_{key}")]
+            with c.uow() as uow:
+                steps = model.call_steps(alerts.get_alert(uow, principal, alert_id)["kind"])
+            done = [label for key, label in steps if form.get(f"call_{key}")]
             if not done and not note:
-                raise ValidationError("call_protected_person", "Tick what was done, or add a note")
+                raise ValidationError(f"call_{steps[0][0]}", "Tick what was done, or add a note")
             text = "Call protocol: " + "; ".join(done) + (f". {note}" if note else "")
             await _act(c, lambda uow: alerts.add_note(uow, principal, alert_id, text))
     except ValidationError as exc:
-        prefix = {"acknowledge": "ack", "escalate": "escalate", "resolve": "resolve"}.get(
-            action, "call"
-        )
+        prefix = {
+            "acknowledge": "ack",
+            "claim": "claim",
+            "escalate": "escalate",
+            "resolve": "resolve",
+        }.get(action, "call")
         errors = []
         for error in exc.errors:
             field = error.field
@@ -200,6 +202,14 @@ async def acknowledge(
     request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     return await _alert_action(request, alert_id, principal, c, "acknowledge")
+
+
+@router.post("/monitoring/alerts/{alert_id}/claim", response_class=HTMLResponse)
+async def claim(
+    request: Request, alert_id: RowId, principal: PagePrincipal, c: ContainerDep
+) -> Response:
+    """Take the alert: who holds it is shown in the queue and on the alert to everyone."""
+    return await _alert_action(request, alert_id, principal, c, "claim")
 
 
 @router.post("/monitoring/alerts/{alert_id}/escalate", response_class=HTMLResponse)
@@ -231,7 +241,9 @@ def caseload_page(request: Request, principal: PagePrincipal, c: ContainerDep) -
     require_roles(principal, *REGISTRY_ROLES)
     with c.uow() as uow:
         rows = service.caseload(uow, principal, c.clock.now(), c.settings.tz)
-    counts = {status: sum(1 for r in rows if r["status"] is status) for status in model.Status}
+    counts = {
+        status: sum(1 for r in rows if r["status"] is status) for status in model.CASELOAD_ORDER
+    }
     return render(
         request,
         "monitoring/caseload.html",

@@ -279,10 +279,12 @@ def caseload(
         ):
             tags.add(device.person_id)
     open_kinds: dict[str, list[str]] = defaultdict(list)
+    open_severities: dict[str, list[str]] = defaultdict(list)
     for alert in alerts.list_alerts(
         uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
     ):
         open_kinds[str(alert["person_id"])].append(alert["kind"])
+        open_severities[str(alert["person_id"])].append(alert["severity"])
     rows: list[dict[str, Any]] = []
     for person in persons:
         active = [o for o in by_person_orders.get(person.id, []) if o.status is OrderStatus.ACTIVE]
@@ -302,10 +304,10 @@ def caseload(
                 "curfew_now": curfew is not None and curfew <= now,
                 "last_fix": last,
                 "last_fix_age": model.age_text(last, now) if last else None,
+                "severities": open_severities.get(str(person.id), []),
             }
         )
-    ranking = list(model.Status)
-    rows.sort(key=lambda r: (ranking.index(r["status"]), r["person"].last_name))
+    rows.sort(key=lambda r: model.caseload_key(r["status"], r["severities"], r["person"].last_name))
     return rows
 
 

@@ -304,6 +304,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/monitoring/alerts/{alert_id}/escalate"): ALERTS_WORK,
     ("POST", "/monitoring/alerts/{alert_id}/resolve"): ALERTS_WORK,
     ("POST", "/monitoring/alerts/{alert_id}/call"): ALERTS_WORK,
+    ("POST", "/monitoring/alerts/{alert_id}/claim"): ALERTS_WORK,
     ("GET", "/monitoring/caseload"): PERSONS_READ,
     ("GET", "/monitoring/persons/{person_id}"): PERSONS_READ,
     ("GET", "/monitoring/persons/{person_id}/wearer-view"): PERSONS_READ,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -22,6 +24,20 @@ def path_segment(value: object) -> str:
     return quote(str(value), safe="")
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
+def local_time(
+    value: datetime | str | None, fmt: str = "%-d %b %Y %H:%M %Z", tz: ZoneInfo | None = None
+) -> str:
+    """A stored UTC time (a datetime or ISO text) as people read it: local time with its zone
+    abbreviation, "10:00 BST" in summer and "09:00 GMT" in winter. Machine outputs keep UTC."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(tz or LONDON).strftime(fmt)
+
+
 def build_environment() -> Environment:
     template_dirs = [PACKAGE_ROOT / "web" / "templates"]
     template_dirs += sorted(
@@ -34,6 +50,7 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["segment"] = path_segment
+    env.filters["local"] = local_time
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["csrf_field"] = CSRF_FIELD
     return env

@@ -5,7 +5,9 @@
    A map is a <div class="vigil-map" data-map="ID"> with its data in <script id="ID"
    type="application/json">: {zones: [...], trail: {points: [[lat, lon, acc, t, inZone, flagged]]},
    alert: {lat, lon}}. data-accuracy draws every fix's accuracy circle; data-playback adds a
-   slider and a play button. */
+   slider and a play button. Every layer drawn from the data carries its part in options.vigil
+   ('zone', 'buffer', 'trail', 'fix', 'accuracy', 'alert', 'playback'), and the Leaflet map is
+   kept on the element as el.vigilMap, so a test can see what the map really drew. */
 (function () {
   'use strict';
   var COLOURS = { zone: '#d4351c', buffer: '#f47738', curfew: '#1d70b8', inclusion: '#00703c',
@@ -22,17 +24,33 @@
     if (g.type === 'Point') {
       var centre = [g.coordinates[1], g.coordinates[0]];
       layers.push(L.circle(centre, { radius: zone.radius_m || 0, color: colour, weight: weight,
-                                     fillOpacity: 0.2 }).bindTooltip(label));
+                                     fillOpacity: 0.2, vigil: 'zone' }).bindTooltip(label));
       if (zone.buffer_m) {
         layers.push(L.circle(centre, { radius: (zone.radius_m || 0) + zone.buffer_m,
                                        color: COLOURS.buffer, weight: 2, dashArray: '6 6',
-                                       fill: false }));
+                                       fill: false, vigil: 'buffer' }));
       }
     } else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
-      layers.push(L.geoJSON(g, { style: { color: colour, weight: weight, fillOpacity: 0.2 } })
+      layers.push(L.geoJSON(g, { style: { color: colour, weight: weight, fillOpacity: 0.2 },
+                                 vigil: 'zone' })
         .bindTooltip(label));
     }
     return layers;
+  }
+
+  function boundsOf(layer) {
+    /* A circle works out its bounds from its projected position, which exists only once the map
+       has a view; computed from its centre and radius it needs no map, so the view can be fitted
+       to the zones before anything is drawn. */
+    if (layer instanceof L.Circle) { return layer.getLatLng().toBounds(2 * layer.getRadius()); }
+    if (layer.getBounds) { return layer.getBounds(); }
+    if (layer.getLatLng) { var p = layer.getLatLng(); return L.latLngBounds(p, p); }
+    return L.latLngBounds([]);
+  }
+
+  function fitOrDefault(map, bounds, pad) {
+    if (bounds.isValid()) { map.fitBounds(bounds.pad(pad), { animate: false }); }
+    else { map.setView([52.5, -1.9], 12, { animate: false }); }
   }
 
   function metresGrid(map, group) {
@@ -72,7 +90,7 @@
     var label = wrap.querySelector('[data-time]');
     var button = wrap.querySelector('[data-play]');
     var marker = L.circleMarker([points[0][0], points[0][1]], { radius: 7, color: '#0b0c0c',
-      fillColor: '#ffdd00', fillOpacity: 1, weight: 2 }).addTo(map);
+      fillColor: '#ffdd00', fillOpacity: 1, weight: 2, vigil: 'playback' }).addTo(map);
     var done = L.polyline([], { color: '#1d70b8', weight: 4 }).addTo(map);
     var timer = null;
     function show(i) {
@@ -105,44 +123,51 @@
     el.vigilMap = map;
     L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(map);
     var grid = L.layerGroup().addTo(map);
-    var bounds = L.latLngBounds([]);
+    var fixes = L.layerGroup();
+    var layers = [];
     (data.zones || []).forEach(function (zone) {
       zoneLayers(zone, data.highlight && zone.id === data.highlight).forEach(function (layer) {
-        layer.addTo(map);
-        if (layer.getBounds) { bounds.extend(layer.getBounds()); }
+        layers.push(layer);
       });
     });
     var points = (data.trail && data.trail.points) || [];
     if (points.length) {
-      var line = L.polyline(points.map(function (p) { return [p[0], p[1]]; }),
-                            { color: COLOURS.trail, weight: 2, opacity: 0.8 }).addTo(map);
-      bounds.extend(line.getBounds());
+      layers.push(L.polyline(points.map(function (p) { return [p[0], p[1]]; }),
+                             { color: COLOURS.trail, weight: 2, opacity: 0.8, vigil: 'trail' }));
       var accuracy = el.hasAttribute('data-accuracy');
       points.forEach(function (p) {
         if (accuracy && p[2] > 0) {
           L.circle([p[0], p[1]], { radius: p[2], color: p[4] ? COLOURS.zone : '#505a5f',
-                                   weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
+                                   weight: 1, fillOpacity: 0.05, interactive: false,
+                                   vigil: 'accuracy' })
+            .addTo(fixes);
         }
         if (accuracy || p[4]) {
           L.circleMarker([p[0], p[1]], { radius: 3, color: p[4] ? COLOURS.zone : '#0b0c0c',
-                                         fillOpacity: 1, weight: 1 })
+                                         fillOpacity: 1, weight: 1, vigil: 'fix' })
             .bindTooltip(formatTime(p[3]) + ', ±' + p[2] + ' m' + (p[5] ? ' (flagged)' : ''))
-            .addTo(map);
+            .addTo(fixes);
         }
       });
     }
     if (data.alert && data.alert.lat !== null && data.alert.lat !== undefined) {
-      L.circleMarker([data.alert.lat, data.alert.lon], { radius: 8, color: '#d4351c', weight: 3,
-                                                         fill: false }).addTo(map);
-      bounds.extend([data.alert.lat, data.alert.lon]);
+      layers.push(L.circleMarker([data.alert.lat, data.alert.lon],
+                                 { radius: 8, color: '#d4351c', weight: 3, fill: false,
+                                   vigil: 'alert' }));
     }
-    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.15)); } else { map.setView([52.5, -1.9], 12); }
+    /* The view first, from the layers' own geometry; then the layers go on the map. */
+    var bounds = L.latLngBounds([]);
+    layers.forEach(function (layer) { bounds.extend(boundsOf(layer)); });
+    fitOrDefault(map, bounds, 0.15);
+    layers.forEach(function (layer) { layer.addTo(map); });
+    fixes.addTo(map);
     metresGrid(map, grid);
     map.on('moveend', function () { metresGrid(map, grid); });
     if (el.hasAttribute('data-playback') && points.length > 1) { playback(el, map, points); }
   }
 
-  window.VigilMap = { zoneLayers: zoneLayers, metresGrid: metresGrid };
+  window.VigilMap = { zoneLayers: zoneLayers, metresGrid: metresGrid, boundsOf: boundsOf,
+                     fitOrDefault: fitOrDefault };
   function start() { document.querySelectorAll('.vigil-map[data-map]').forEach(draw); }
   if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); }
   else { start(); }

@@ -28,8 +28,9 @@
   });
 
   var el = document.getElementById('order-map');
-  if (!el || typeof L === 'undefined') { return; }
+  if (!el || typeof L === 'undefined' || !window.VigilMap) { return; }
   var map = L.map(el, { attributionControl: false });
+  el.vigilMap = map;
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   var grid = L.layerGroup().addTo(map);
   var drawn = L.layerGroup().addTo(map);
@@ -58,7 +59,7 @@
       zones.push({ type: 'exclusion_zone', label: 'Exclusion zone',
                    geometry: { type: 'Polygon', coordinates: [ring] } });
     } else if (shape() === 'polygon') {
-      corners.forEach(function (c) { L.circleMarker(c, { radius: 4, color: '#d4351c' }).addTo(drawn); });
+      corners.forEach(function (c) { L.circleMarker(c, { radius: 4, color: '#d4351c', vigil: 'corner' }).addTo(drawn); });
     } else if (num('exclusion_lat') !== null && num('exclusion_lon') !== null) {
       zones.push({ type: 'exclusion_zone', label: 'Exclusion zone', radius_m: num('exclusion_radius') || 0,
                    buffer_m: buffer, geometry: { type: 'Point',
@@ -68,16 +69,17 @@
       zones.push({ type: 'curfew', label: 'Curfew address', radius_m: num('curfew_radius') || 0,
                    geometry: { type: 'Point', coordinates: [num('curfew_lon'), num('curfew_lat')] } });
     }
-    var bounds = L.latLngBounds([]);
+    var layers = [];
     zones.forEach(function (zone) {
-      window.VigilMap.zoneLayers(zone, false).forEach(function (layer) {
-        layer.addTo(drawn);
-        if (layer.getBounds) { bounds.extend(layer.getBounds()); }
-      });
+      layers = layers.concat(window.VigilMap.zoneLayers(zone, false));
     });
+    /* The view is set before the layers are drawn: a circle has no bounds on a map without one. */
     if (fit) {
-      if (bounds.isValid()) { map.fitBounds(bounds.pad(0.3)); } else { map.setView([52.5, -1.9], 11); }
+      var bounds = L.latLngBounds([]);
+      layers.forEach(function (layer) { bounds.extend(window.VigilMap.boundsOf(layer)); });
+      window.VigilMap.fitOrDefault(map, bounds, 0.3);
     }
+    layers.forEach(function (layer) { layer.addTo(drawn); });
     window.VigilMap.metresGrid(map, grid);
   }
 

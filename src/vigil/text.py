@@ -23,3 +23,9 @@ def text_problem(value: str, *, max_length: int, multiline: bool = False) -> str
     if len(value) > max_length:
         return f"is longer than {max_length} characters"
     return None
+
+
+def ascii_digits(text: str) -> bool:
+    """Only the digits 0-9, at least one. ``str.isdigit`` also accepts superscripts and other
+    scripts' digits, some of which ``int`` refuses: a check that passes and a parse that fails."""
+    return text.isascii() and text.isdigit()

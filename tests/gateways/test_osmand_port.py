@@ -119,6 +119,8 @@ async def test_a_post_body_split_across_packets_is_awaited(port: Port) -> None:
         (b"BREW / HTTP/1.1\r\n\r\n", b"400"),
         (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nid=1&\r\n0\r\n\r\n", b"411"),
         (b"POST / HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n", b"413"),
+        # A superscript digit is a digit to str.isdigit, not to int.
+        (b"POST / HTTP/1.1\r\nContent-Length: \xb3\r\n\r\n", b"400"),
         (b"GET /?" + b"a" * 20_000, b"431"),
     ],
 )

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests.conftest import FIXTURES
 from vigil.gateways import gt06, registry, teltonika, validate, watch
 from vigil.gateways.model import DecodeError, Session
+from vigil.text import ascii_digits
 from vigil.tracking.model import Fix
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -138,3 +139,14 @@ def test_a_watch_frame_whose_index_is_not_ascii_is_refused_not_a_crash() -> None
     with pytest.raises(DecodeError) as refused:
         watch.decode(b"[SG*8800000015*2\xd0*0002*LK]", Session(watch.NAME), NOW)
     assert refused.value.reason == "bad_frame"
+
+
+def test_digits_from_other_scripts_are_refused_not_a_crash() -> None:
+    # Found by bench/fuzz_decoders.py: "³1".isdigit() is true, but int("³1") fails.
+    session = Session(watch.NAME)
+    decoded = watch.decode(b"[SG*8800000015*000B*LK,1,2,\xb31]", session, NOW)
+    assert decoded.fixes == []  # a battery it cannot read is not a status it can keep
+    assert decoded.reply.startswith(b"[SG*8800000015*")
+    assert not ascii_digits("³1")
+    assert not ascii_digits("١٢")
+    assert ascii_digits("0123456789")

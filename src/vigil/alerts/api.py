@@ -23,6 +23,7 @@ from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security.model import PermissionDenied
+from vigil.text import ascii_digits
 from vigil.web.auth import ApiPrincipal, ContainerDep
 from vigil.web.params import RowId
 
@@ -127,7 +128,7 @@ async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> 
     subscriber = hub.connect(principal)
     last_id = request.headers.get("last-event-id", "")
     missed: list[AlertChange] = []
-    if last_id.isdigit():
+    if ascii_digits(last_id):
 
         def replay() -> list[AlertChange]:
             with c.uow() as uow:

@@ -28,6 +28,7 @@ from vigil.contact.index import shared_index
 from vigil.errors import ValidationError
 from vigil.logs import get_logger
 from vigil.security.model import PermissionDenied
+from vigil.text import ascii_digits
 from vigil.web.auth import bearer_principal
 from vigil.web.limits import limit_for
 
@@ -185,7 +186,7 @@ class CheckProtocol(asyncio.Protocol):
                 close = True
                 break
             length_text = headers.get("content-length", "0")
-            if not length_text.isdigit() or int(length_text) > MAX_BODY:
+            if not ascii_digits(length_text) or int(length_text) > MAX_BODY:
                 out.append(_detail(413, f"body: larger than {MAX_BODY} bytes", close=True))
                 close = True
                 break

@@ -31,6 +31,7 @@ from vigil.contact.model import (
 from vigil.contact.ratelimit import public_limiter
 from vigil.errors import ValidationError
 from vigil.security.model import Role
+from vigil.text import ascii_digits
 from vigil.web.auth import (
     CSRF_FIELD,
     PRE_SESSION_CSRF_COOKIE,
@@ -99,7 +100,7 @@ def _public_render(
 async def _public_form(request: Request, c: Container) -> FormData:
     """The posted form, once it has passed the size limit, rate limit, CSRF and honeypot."""
     declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+    if not ascii_digits(declared) or int(declared) > MAX_BODY_BYTES:
         raise Refused(413, "The form is too large. Shorten your answers and try again.")
     client = request.client.host if request.client else "unknown"
     if not public_limiter(c).allow(client):

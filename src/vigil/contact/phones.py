@@ -19,7 +19,7 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
         raise NotAPhoneNumber("is empty or too long")
     # Written the UK way with the trunk zero in brackets after the country code.
     text = text.replace("(0)", "")
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if ch in "0123456789")
     if text.startswith("00"):
         text = "+" + digits[2:]
     elif not text.startswith("+") and digits.startswith("44") and len(digits) >= 12:

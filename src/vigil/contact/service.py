@@ -72,6 +72,7 @@ from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.security import audit
 from vigil.security.crypto import PREFIX, DecryptionError, FieldCipher
 from vigil.security.model import Principal, Role
+from vigil.text import ascii_digits
 
 PUBLIC_ACTOR = "public"
 SECURITY_QUEUE = "prison_security"
@@ -1422,7 +1423,7 @@ def barred_numbers_since(
     cursor = 0
     if since not in (None, ""):
         assert since is not None
-        if not since.isdigit() or len(since) > 18:
+        if not ascii_digits(since) or len(since) > 18:
             raise ValidationError("since", "must be a cursor this feed returned")
         cursor = int(since)
     limit = max(1, min(limit, 10_000))

@@ -37,6 +37,7 @@ from vigil.evidence.weekly import monday_of, week_bounds
 from vigil.logs import get_logger
 from vigil.security import audit
 from vigil.security.model import Principal, Role
+from vigil.text import ascii_digits
 
 DUE_TIME = time(7, 0)
 CATCH_UP_WEEKS = 4
@@ -110,7 +111,7 @@ def _wearers(uow: UnitOfWork, at: datetime) -> list[tuple[str, int | None]]:
         pid = str(person_id)
         if officer_of.get(pid) is None:
             officer_of[pid] = order.responsible_officer_id
-    return sorted(officer_of.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0)
+    return sorted(officer_of.items(), key=lambda item: int(item[0]) if ascii_digits(item[0]) else 0)
 
 
 def _recipient(uow: UnitOfWork, officer_id: int | None) -> tuple[str | None, str]:

@@ -20,6 +20,7 @@ from vigil.gateways.model import (
     Session,
     utc_from_parts,
 )
+from vigil.text import ascii_digits
 from vigil.tracking.model import Alarm
 
 NAME = "gt06"
@@ -412,7 +413,7 @@ def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
 
 def _login(r: Reader, session: Session, length: int, serial: int, crc_ok: bool) -> Decoded:
     imei = r.take(8).hex()[1:]
-    if not imei.isdigit():
+    if not ascii_digits(imei):
         raise DecodeError("bad_identity", f"login IMEI {imei!r} is not BCD digits")
     if r.remaining >= 2:
         r.skip(2)  # type identification code (absent on older firmware)

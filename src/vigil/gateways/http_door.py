@@ -26,6 +26,7 @@ from vigil.gateways.directory import BAD_DEVICE_KEY
 from vigil.gateways.intake import Intake, PresentedKey, Screened
 from vigil.gateways.model import Decoded, DecodeError
 from vigil.gateways.quarantine import Refused
+from vigil.text import ascii_digits
 from vigil.tracking.model import Fix
 
 MAX_HEAD = 16 * 1024
@@ -214,7 +215,7 @@ class _HttpConnection(PublishingConnection):
                 False,
             )
         length_text = headers.get("content-length", "0") or "0"
-        if not length_text.isdigit():
+        if not ascii_digits(length_text):
             del buffer[:]
             return (
                 _response("400 Bad Request", "content-length: not a number", True),

@@ -24,6 +24,7 @@ from vigil.gateways.model import (
     accuracy_from_hdop,
     from_epoch,
 )
+from vigil.text import ascii_digits
 
 NAME = "osmand"
 MAX_BODY = 64 * 1024
@@ -44,7 +45,7 @@ def _number(name: str, value: str) -> float:
 def parse_time(value: str) -> datetime:
     """Unix seconds or milliseconds, ISO-8601, or ``yyyy-MM-dd HH:mm:ss`` (UTC)."""
     text = value.strip()
-    if text.replace(".", "", 1).isdigit():
+    if ascii_digits(text.replace(".", "", 1)):
         number = float(text)
         return from_epoch(number / 1000.0 if number > 1e11 else number)
     try:

@@ -17,6 +17,7 @@ from vigil.gateways.mqtt import run_subscriber
 from vigil.gateways.quarantine import Quarantine
 from vigil.gateways.tcp import Limits, StreamGateway, parse_networks
 from vigil.logs import get_logger
+from vigil.text import ascii_digits
 
 log = get_logger(__name__)
 
@@ -30,7 +31,7 @@ def parse_ports(text: str) -> dict[str, int]:
         protocol = registry.get(name.strip())
         if protocol.split_frames is None:
             raise ValueError(f"gateway_tcp_ports: {name} is not a TCP stream protocol")
-        if not number.strip().isdigit() or not 0 <= int(number) <= 65535:
+        if not ascii_digits(number.strip()) or not 0 <= int(number) <= 65535:
             raise ValueError(f"gateway_tcp_ports: {item!r} needs a port number")
         ports[protocol.name] = int(number)
     return ports

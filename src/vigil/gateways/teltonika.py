@@ -56,7 +56,7 @@ def decode(message: bytes, session: Session, receive_time: datetime) -> Decoded:
 
 def _login(message: bytes, size: int, session: Session) -> Decoded:
     imei = message[2 : 2 + size]
-    if len(imei) != size or size > MAX_IMEI or not imei.isdigit():
+    if len(imei) != size or size > MAX_IMEI or not imei.isdigit():  # bytes: ASCII digits only
         # Tell the device no, and drop it: it will retry with a corrected configuration.
         return Decoded(reply=b"\x00", close=True)
     session.device_id = imei.decode("ascii")

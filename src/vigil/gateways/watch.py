@@ -18,6 +18,7 @@ from vigil.gateways.model import (
     Session,
     utc_from_parts,
 )
+from vigil.text import ascii_digits
 from vigil.tracking.model import Alarm
 
 NAME = "watch"
@@ -110,7 +111,7 @@ def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
     elif kind == "LK":
         out.reply = _reply(vendor, device, index, "LK")
         values = data.split(",") if data else []
-        if len(values) >= 3 and values[0].isdigit() and values[2].isdigit():
+        if len(values) >= 3 and ascii_digits(values[0]) and ascii_digits(values[2]):
             d.attributes["steps"] = int(values[0])
             d.battery_pct = float(min(100, int(values[2])))
             out.fixes.append(d.to_fix())
@@ -181,7 +182,7 @@ def _position(d: Draft, data: str) -> None:
         d.approximate = True
     if extra:
         fields = extra.split(",")
-        if fields and fields[0].isdigit():
+        if fields and ascii_digits(fields[0]):
             d.attributes["cells"] = int(fields[0])
 
 

@@ -30,6 +30,7 @@ from vigil.db.metadata import UtcDateTime, metadata
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security import audit
+from vigil.text import ascii_digits
 
 postcodes = Table(
     "postcodes",
@@ -89,7 +90,7 @@ class LoadReport:
 
 def _month(raw: str) -> date | None:
     raw = (raw or "").strip()
-    if len(raw) != 6 or not raw.isdigit() or not 1 <= int(raw[4:]) <= 12:
+    if len(raw) != 6 or not ascii_digits(raw) or not 1 <= int(raw[4:]) <= 12:
         return None
     return date(int(raw[:4]), int(raw[4:]), 1)
 

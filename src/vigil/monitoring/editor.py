@@ -29,6 +29,7 @@ from vigil.orders import service as orders
 from vigil.orders.model import PILOT_LABELS, ConditionType, OrderDraft, Pilot
 from vigil.people import service as people
 from vigil.security.model import Principal
+from vigil.text import ascii_digits
 from vigil.web.params import RowId, finite_number
 from vigil.web.templating import render
 
@@ -268,7 +269,7 @@ def _conditions(values: dict[str, Any], errors: Errors) -> tuple[list[Any], list
             zone["buffer_m"] = buffer
             if values["exclusion_label"]:
                 zone["label"] = values["exclusion_label"]
-            if values["exclusion_protected"].isdigit():
+            if ascii_digits(values["exclusion_protected"]):
                 zone["protected_person_id"] = int(values["exclusion_protected"])
             out.append(zone)
             prefixes.append("exclusion")
@@ -401,7 +402,7 @@ def submit(
                         pilot=values["pilot"],
                         starts_at=_midnight(starts, tz),
                         ends_at=_midnight(ends + timedelta(days=1), tz),
-                        responsible_officer_id=int(officer) if officer.isdigit() else None,
+                        responsible_officer_id=int(officer) if ascii_digits(officer) else None,
                         conditions=conditions_in,
                     )
                     order_id = orders.create_order(uow, principal, draft)

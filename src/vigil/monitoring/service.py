@@ -27,6 +27,7 @@ from vigil.orders import service as orders
 from vigil.orders.model import ConditionType, OrderStatus, parse_time
 from vigil.people import service as people
 from vigil.security.model import Principal
+from vigil.text import ascii_digits
 from vigil.tracking import queries as trails
 from vigil.tracking import store
 
@@ -72,11 +73,11 @@ class QueueView:
 def queue(uow: UnitOfWork, principal: Principal, flt: QueueFilter, now: datetime) -> QueueView:
     """Open alerts the principal may see, most urgent first, with who they are about."""
     found = alerts.list_alerts(uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT))
-    ids = sorted({int(a["person_id"]) for a in found if str(a["person_id"]).isdigit()})
+    ids = sorted({int(a["person_id"]) for a in found if ascii_digits(str(a["person_id"]))})
     persons = people.persons_by_ids(uow, ids)
     rows = []
     for alert in found:
-        person = persons.get(int(alert["person_id"])) if alert["person_id"].isdigit() else None
+        person = persons.get(int(alert["person_id"])) if ascii_digits(alert["person_id"]) else None
         created = datetime.fromisoformat(alert["created_at"])
         rows.append(
             {

@@ -21,6 +21,7 @@ from vigil.orders import service
 from vigil.orders.model import DAYS, PILOT_LABELS, ConditionType, OrderDraft, Pilot
 from vigil.people import service as people
 from vigil.security.model import Principal
+from vigil.text import ascii_digits
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.params import RowId, finite_number
 from vigil.web.templating import render
@@ -282,7 +283,7 @@ async def create_order(
             starts_at=_local_midnight(starts, tz),
             # The end date is the last whole day of monitoring.
             ends_at=_local_midnight(ends + timedelta(days=1), tz),
-            responsible_officer_id=int(officer) if officer.isdigit() else None,
+            responsible_officer_id=int(officer) if ascii_digits(officer) else None,
             conditions=conditions_in,
         )
         try:

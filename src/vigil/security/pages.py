@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
 from vigil.security import service, totp
+from vigil.text import ascii_digits
 from vigil.web.auth import (
     PRE_SESSION_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -136,7 +137,7 @@ def _pending_user(c: Container, value: str) -> int | None:
     if not body or not hmac.compare_digest(mac, expected):
         return None
     user_id, _, until = body.partition(".")
-    if not user_id.isdigit() or not until.isdigit():
+    if not ascii_digits(user_id) or not ascii_digits(until):
         return None
     if int(until) < c.clock.now().timestamp():
         return None

@@ -25,6 +25,7 @@ from vigil.security import audit
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 from vigil.security.tables import recovery_codes, users
+from vigil.text import ascii_digits
 
 ISSUER = "Vigil"
 _FIELD = "users.totp_secret_enc"
@@ -69,7 +70,7 @@ def _step(at: datetime) -> int:
 def _matching_step(secret: str, code: str, at: datetime) -> int | None:
     """The time step (now, or one either side for clock drift) whose code is ``code``."""
     code = code.strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    if not ascii_digits(code) or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
     for drift in (0, -1, 1):

@@ -106,34 +106,30 @@ def test_the_chain_is_keyed_so_an_edit_cannot_be_recomputed_without_the_key(
 ) -> None:
     """The issue edited a row and recomputed every later hash with plain SHA-256: "intact"."""
     _write_entries(container, 4)
-    with container.engine.connect() as conn:
-        rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).all()
-    prev = audit.GENESIS
-    forged = []
-    for row in rows:
-        actor = "user:9:someone" if row.id == 2 else row.actor
-        digest = audit.entry_hash(
-            None,
-            prev,
-            row.id,
-            row.at,
-            actor,
-            row.action,
-            row.subject_type,
-            row.subject_id,
-            row.detail,
-        )
-        forged.append((row.id, actor, prev, digest))
-        prev = digest
-    for entry_id, actor, prev_hash, digest in forged:
-        _tamper(
-            container,
-            f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev_hash}', "  # noqa: S608 - test values
-            f"hash = '{digest}' WHERE id = {entry_id}",
-        )
+    _rewrite_entry_2(container, key=None)
     with container.engine.connect() as conn:
         report = audit.verify(conn)
     assert report.first_broken_id == 1
+
+
+def _rewrite_entry_2(container: Container, key: bytes | None) -> None:
+    """An attacker edits entry 2's actor and recomputes every hash from there on, with ``key``
+    (None: plain SHA-256, as the unkeyed chain had it)."""
+    with container.engine.connect() as conn:
+        rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).all()
+    prev = audit.GENESIS
+    for row in rows:
+        actor = "user:9:someone" if row.id == 2 else row.actor
+        digest = audit.entry_hash(
+            key, prev, row.id, row.at, actor, row.action, row.subject_type, row.subject_id,
+            row.detail,
+        )  # fmt: skip
+        _tamper(
+            container,
+            f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev}', hash = '{digest}' "  # noqa: S608 - test values
+            f"WHERE id = {row.id}",
+        )
+        prev = digest
 
 
 def test_verify_detects_truncation_against_the_signed_checkpoint(
@@ -163,29 +159,7 @@ def test_verify_detects_recomputation_by_a_key_holder(
     runner = _cli_env(container, monkeypatch, checkpoint)
     _write_entries(container, 3)
     assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 0
-    key = audit.audit_key(container.settings.secret_key)
-    with container.engine.connect() as conn:
-        rows = conn.execute(select(audit_log).order_by(audit_log.c.id)).all()
-    prev = audit.GENESIS
-    for row in rows:
-        actor = "user:9:someone" if row.id == 2 else row.actor
-        digest = audit.entry_hash(
-            key,
-            prev,
-            row.id,
-            row.at,
-            actor,
-            row.action,
-            row.subject_type,
-            row.subject_id,
-            row.detail,
-        )
-        _tamper(
-            container,
-            f"UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev}', hash = '{digest}' "  # noqa: S608 - test values
-            f"WHERE id = {row.id}",
-        )
-        prev = digest
+    _rewrite_entry_2(container, key=audit.audit_key(container.settings.secret_key))
     with container.engine.connect() as conn:
         assert audit.verify(conn).intact
     broken = runner.invoke(cli, ["audit", "verify"])

@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+import nats
 import pytest
 
 from tests.bus.test_buses import _fix
@@ -105,5 +106,9 @@ async def test_a_dead_engines_partitions_are_taken_over_and_nothing_is_lost(
     )
     await second[0].js.delete_stream(stream)
     await second[0].close()
+    # The lease bucket outlives the buses: take it off the shared server.
+    client = await nats.connect("nats://127.0.0.1:4222")
+    await client.jetstream().delete_key_value(f"{stream}_leases")
+    await client.close()
     if first[0]._nc is not None:
         await first[0]._nc.close()

@@ -22,8 +22,8 @@ from vigil.bus.tables import bus_dead_letters as table
 from vigil.db.uow import UnitOfWork
 from vigil.errors import NotFound
 from vigil.logs import get_logger
-from vigil.security import audit
-from vigil.security.model import Principal, Role
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 log = get_logger(__name__)
 
@@ -79,19 +79,15 @@ def count_waiting(uow: UnitOfWork) -> int:
     return int(uow.connection.execute(query).scalar_one())
 
 
-# A letter holds a message's bytes (a position, an alert): administrators only.
-READ_ROLES = (Role.ADMIN,)
-
-
 def list_dead_letters(uow: UnitOfWork, principal: Principal, limit: int = 100) -> list[DeadLetter]:
     """The newest first."""
-    principal.require(*READ_ROLES)
+    principal.require(*permissions.DEAD_LETTERS.roles)
     rows = uow.connection.execute(select(table).order_by(table.c.id.desc()).limit(limit))
     return [_letter(row) for row in rows]
 
 
 def get_dead_letter(uow: UnitOfWork, principal: Principal, letter_id: int) -> DeadLetter:
-    principal.require(*READ_ROLES)
+    principal.require(*permissions.DEAD_LETTERS.roles)
     row = uow.connection.execute(select(table).where(table.c.id == letter_id)).first()
     if row is None:
         raise NotFound(f"dead letter {letter_id}")

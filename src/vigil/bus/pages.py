@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.bus import dead_letters
+from vigil.security import permissions
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
 from vigil.web.params import RowId
@@ -17,7 +18,7 @@ NAVIGATION = [
     NavItem(
         "Dead letters",
         "/admin/dead-letters",
-        frozenset(dead_letters.READ_ROLES),
+        permissions.DEAD_LETTERS.roles,
         "Messages a part of Vigil could not take, kept to be replayed once it can.",
     ),
 ]

@@ -29,12 +29,11 @@ from vigil.evidence.render import render_pdf, render_template
 from vigil.orders.model import ConditionType
 from vigil.orders.service import OrderView, list_orders
 from vigil.people.service import get_person
-from vigil.security import audit
-from vigil.security.model import Principal, Role
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 from vigil.tracking import store
 from vigil.tracking.quality import haversine_m
 
-EXPORT_ROLES = (Role.ADMIN,)
 # Beyond a zone's radius and buffer: far enough that the withheld area does not outline the zone.
 MARGIN_M = 500.0
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -107,7 +106,7 @@ class Export:
 
 
 def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
-    principal.require(*EXPORT_ROLES)
+    principal.require(*permissions.SUBJECT_ACCESS.roles)
     person = get_person(uow, principal, person_id)
     now = uow.clock.now()
     orders = list_orders(uow, principal, person_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.gateways import quarantine
+from vigil.security import permissions
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
 from vigil.web.templating import render
@@ -18,7 +19,7 @@ NAVIGATION = [
     NavItem(
         "Refused devices",
         "/devices/refused",
-        quarantine.READ_ROLES,
+        permissions.QUARANTINE_READ.roles,
         "Tags the device doors turned away: not registered, or not fitted when they reported.",
     ),
 ]

@@ -17,8 +17,8 @@ from sqlalchemy import func, insert, select
 
 from vigil.db.uow import UnitOfWork
 from vigil.gateways.tables import gateway_quarantine as table
-from vigil.security import audit
-from vigil.security.model import NATIONAL_ROLES, Principal
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 PER_DEVICE_PER_HOUR = 100
 MAX_RAW = 4096
@@ -91,15 +91,11 @@ class Quarantine:
             uow.commit()
 
 
-# The monitoring centre finds mis-registered tags; frames can hold positions, so no one else.
-READ_ROLES = NATIONAL_ROLES
-
-
 def by_device(
     uow: UnitOfWork, principal: Principal, since: datetime, limit: int = 200
 ) -> list[QuarantinedDevice]:
     """Refused devices seen since ``since``, the most recent first."""
-    principal.require(*READ_ROLES)
+    principal.require(*permissions.QUARANTINE_READ.roles)
     groups = (
         select(
             table.c.device_id,

@@ -81,13 +81,13 @@ def count_waiting(uow: UnitOfWork) -> int:
 
 def list_dead_letters(uow: UnitOfWork, principal: Principal, limit: int = 100) -> list[DeadLetter]:
     """The newest first."""
-    principal.require(*permissions.DEAD_LETTERS.roles)
+    principal.require(permissions.DEAD_LETTERS)
     rows = uow.connection.execute(select(table).order_by(table.c.id.desc()).limit(limit))
     return [_letter(row) for row in rows]
 
 
 def get_dead_letter(uow: UnitOfWork, principal: Principal, letter_id: int) -> DeadLetter:
-    principal.require(*permissions.DEAD_LETTERS.roles)
+    principal.require(permissions.DEAD_LETTERS)
     row = uow.connection.execute(select(table).where(table.c.id == letter_id)).first()
     if row is None:
         raise NotFound(f"dead letter {letter_id}")

@@ -264,7 +264,7 @@ def match(
 def create_bar(
     case_id: RowId, body: bodies.Bar, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
-    principal.require(*service.CASE_ROLES)
+    principal.require_role(*service.CASE_ROLES)
     parsed = service.parse_bar(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
         bar_id = service.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))

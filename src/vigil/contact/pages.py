@@ -448,7 +448,7 @@ async def report_post(request: Request, c: ContainerDep) -> Response:
 def cases(
     request: Request, c: ContainerDep, principal: PagePrincipal, status: str | None = None
 ) -> Response:
-    principal.require(Role.UPCS_CASE_HANDLER)
+    principal.require_role(Role.UPCS_CASE_HANDLER)
     chosen = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
     with c.uow() as uow:
         found = service.list_cases(uow, c.cipher, principal, status=chosen)
@@ -519,7 +519,7 @@ async def _case_action(
     case_id: RowId,
     action: Callable[[], Awaitable[None] | None],
 ) -> Response:
-    principal.require(Role.UPCS_CASE_HANDLER)
+    principal.require_role(Role.UPCS_CASE_HANDLER)
     try:
         result = action()
         if result is not None:

@@ -275,7 +275,7 @@ def list_cases(
     limit: int = 200,
 ) -> list[CaseSummary]:
     """The queue: protected people masked to initials, oldest first."""
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     query = select(contact_cases).order_by(contact_cases.c.submitted_at).limit(limit)
     if status is not None:
         query = query.where(contact_cases.c.status == status.value)
@@ -285,7 +285,7 @@ def list_cases(
 
 
 def find_case(uow: UnitOfWork, principal: Principal, reference: str) -> int:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     found = uow.connection.execute(
         select(contact_cases.c.id).where(contact_cases.c.reference == reference.strip().upper())
     ).scalar()
@@ -305,7 +305,7 @@ def get_case(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int
 ) -> CaseDetail:
     """The full case with protected people's details; the view is audited."""
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     now = uow.clock.now()
     row = _case_row(conn, case_id)
@@ -447,7 +447,7 @@ def _required_text(value: str | None, name: str, limit: int, message: str) -> st
 
 
 def assign(uow: UnitOfWork, principal: Principal, case_id: int, assignee: str | None) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     _case_row(conn, case_id)
     who = (assignee or principal.name).strip()[:200]
@@ -467,7 +467,7 @@ def assign(uow: UnitOfWork, principal: Principal, case_id: int, assignee: str | 
 def add_note(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, text: str | None
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     body = _required_text(text, "note", MAX_TEXT, "Enter a note")
     conn = uow.connection
     _case_row(conn, case_id)
@@ -506,7 +506,7 @@ def candidates(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int
 ) -> list[Candidate]:
     """Ranked register entries for the prisoner the requester described, with reasons."""
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     row = _case_row(conn, case_id)
     prisoner = json.loads(cipher.decrypt(row.request_enc, _F_REQUEST))["prisoner"]
@@ -522,7 +522,7 @@ def candidates(
 def match_prisoner(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, prisoner_id: int
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     row = _case_row(conn, case_id)
     found = conn.execute(
@@ -654,7 +654,7 @@ def bar(
 
     With no items named, everything the case's protected people gave is barred.
     """
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     row = _case_row(conn, case_id)
     prison_number = request.prison_number or row.matched_prison_number
@@ -808,7 +808,7 @@ def lift_bar(
     *,
     index: EnforcementIndex | None = None,
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     text = _required_text(reason, "reason", MAX_SHORT_TEXT, "Enter the reason for lifting the bar")
     conn = uow.connection
     found = conn.execute(select(contact_bars).where(contact_bars.c.id == bar_id)).first()
@@ -858,7 +858,7 @@ def lift_bar(
 def decline(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, reason: str | None
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     text = _required_text(reason, "reason", MAX_SHORT_TEXT, "Enter the reason for declining")
     conn = uow.connection
     row = _case_row(conn, case_id)
@@ -892,7 +892,7 @@ def decline(
 def ask_for_information(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, question: str | None
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     text = _required_text(question, "question", MAX_SHORT_TEXT, "Enter what you need to know")
     conn = uow.connection
     row = _case_row(conn, case_id)
@@ -914,7 +914,7 @@ def ask_for_information(
 def close_case(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, reason: str | None
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     text = _required_text(reason, "reason", MAX_SHORT_TEXT, "Enter the reason for closing")
     conn = uow.connection
     _case_row(conn, case_id)
@@ -1031,7 +1031,7 @@ def seal_plaintext_notices(uow: UnitOfWork, cipher: FieldCipher, *, actor: str) 
 
 
 def acknowledge_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     found = conn.execute(select(contact_alerts).where(contact_alerts.c.id == alert_id)).first()
     if found is None:
@@ -1054,7 +1054,7 @@ def acknowledge_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> N
 
 
 def open_alerts(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     rows = uow.connection.execute(
         select(contact_alerts, contact_cases.c.reference)
         .join(contact_cases, contact_cases.c.id == contact_alerts.c.case_id)
@@ -1243,7 +1243,7 @@ def call_check(
     cipher: FieldCipher,
 ) -> CallResult:
     """Dial-time check. Allowed calls touch only memory; a refused one is recorded on the case."""
-    principal.require(*ENFORCEMENT_ROLES)
+    principal.require_role(*ENFORCEMENT_ROLES)
     number = _check_prison_number(prison_number)
     if not isinstance(dialled, str):
         raise ValidationError("number", "is required")
@@ -1276,7 +1276,7 @@ def mail_check(
     written: Any,
     cipher: FieldCipher,
 ) -> MailResult:
-    principal.require(*ENFORCEMENT_ROLES)
+    principal.require_role(*ENFORCEMENT_ROLES)
     number = _check_prison_number(prison_number)
     if not isinstance(written, str) or not written.strip():
         raise ValidationError("address", "is required")
@@ -1419,7 +1419,7 @@ def barred_numbers_since(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, since: str | None, limit: int = 1000
 ) -> dict[str, Any]:
     """Delta feed for phone platforms: additions and removals after the cursor, in order."""
-    principal.require(*ENFORCEMENT_ROLES)
+    principal.require_role(*ENFORCEMENT_ROLES)
     cursor = 0
     if since not in (None, ""):
         assert since is not None
@@ -1566,7 +1566,7 @@ def submit_intelligence(
 def security_queue(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal
 ) -> list[dict[str, Any]]:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     rows = conn.execute(
         select(contact_intelligence, contact_cases.c.reference)
@@ -1603,7 +1603,7 @@ def security_queue(
 def link_intelligence(
     uow: UnitOfWork, principal: Principal, intelligence_id: int, reference: str
 ) -> None:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     case_id = find_case(uow, principal, reference)
     done = conn.execute(
@@ -1661,7 +1661,7 @@ def _fmt(value: float | None) -> str:
 
 
 def statistics(uow: UnitOfWork, principal: Principal) -> Statistics:
-    principal.require(*CASE_ROLES)
+    principal.require_role(*CASE_ROLES)
     conn = uow.connection
     by_type: Counter[str] = Counter(
         dict(

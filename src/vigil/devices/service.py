@@ -102,7 +102,7 @@ def register_device(
     device_type: DeviceType | str,
     model: str | None = None,
 ) -> int:
-    principal.require(*DEVICE_WRITE_ROLES)
+    principal.require_role(*DEVICE_WRITE_ROLES)
     errors = ErrorCollector()
     external_id = external_id.strip()
     if not EXTERNAL_ID_RE.match(external_id):
@@ -194,7 +194,7 @@ def list_devices(
     uow: UnitOfWork, principal: Principal, person_id: int | None = None
 ) -> list[DeviceView]:
     """National roles see the whole inventory; officers and police the devices of their caseload."""
-    principal.require(*REGISTRY_ROLES)
+    principal.require_role(*REGISTRY_ROLES)
     rows = uow.connection.execute(select(devices).order_by(devices.c.external_id)).all()
     views = _views(uow, rows)
     if person_id is not None:
@@ -207,7 +207,7 @@ def list_devices(
 
 
 def get_device(uow: UnitOfWork, principal: Principal, device_id: int) -> DeviceView:
-    principal.require(*REGISTRY_ROLES)
+    principal.require_role(*REGISTRY_ROLES)
     row = uow.connection.execute(select(devices).where(devices.c.id == device_id)).first()
     if row is None:
         raise NotFound(f"device {device_id}")
@@ -237,7 +237,7 @@ def allocate(
     fitted_at: datetime,
 ) -> int:
     """Fit a device to a person (or give a phone/watch to a protected person) from a moment on."""
-    principal.require(*DEVICE_WRITE_ROLES)
+    principal.require_role(*DEVICE_WRITE_ROLES)
     conn = uow.connection
     device = conn.execute(select(devices).where(devices.c.id == device_id)).first()
     if device is None:
@@ -316,7 +316,7 @@ def remove(
     reason: str,
 ) -> None:
     """End a device's open allocation (removed, returned, or replaced as faulty)."""
-    principal.require(*DEVICE_WRITE_ROLES)
+    principal.require_role(*DEVICE_WRITE_ROLES)
     get_device(uow, principal, device_id)
     conn = uow.connection
     row = conn.execute(
@@ -417,7 +417,7 @@ def key_hash(key: str) -> str:
 def issue_key(uow: UnitOfWork, principal: Principal, device_id: int) -> str:
     """A new key for a phone or app that reports through an HTTP door; the old one stops working.
     Returned once: only its hash is kept."""
-    principal.require(*DEVICE_WRITE_ROLES)
+    principal.require_role(*DEVICE_WRITE_ROLES)
     key = secrets.token_urlsafe(32)
     updated = uow.connection.execute(
         update(devices).where(devices.c.id == device_id).values(key_hash=key_hash(key))

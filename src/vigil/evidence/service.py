@@ -137,7 +137,7 @@ def upload_batch(
     max_window: timedelta = timedelta(hours=12),
 ) -> BatchSummary:
     """Store the good rows of a crime batch and a per-row error list for the bad ones."""
-    principal.require(*CRIME_ROLES)
+    principal.require_role(*CRIME_ROLES)
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
     errors.check(0 < len(text.encode()) <= MAX_UPLOAD_BYTES, "file", "must be 1 byte to 5 MB")
@@ -218,7 +218,7 @@ def upload_batch(
 
 
 def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:
-    principal.require(*CRIME_ROLES)
+    principal.require_role(*CRIME_ROLES)
     row = uow.connection.execute(
         select(crime_batches).where(crime_batches.c.id == batch_id)
     ).first()
@@ -230,7 +230,7 @@ def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:
 
 
 def list_batches(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    principal.require(*CRIME_ROLES)
+    principal.require_role(*CRIME_ROLES)
     query = select(crime_batches).order_by(crime_batches.c.id.desc()).limit(200)
     if principal.role is Role.POLICE:
         query = query.where(crime_batches.c.force == force_name(principal.force_area))
@@ -712,7 +712,7 @@ def create_pack(
     from vigil import __version__
     from vigil.tracking import queries, store
 
-    principal.require(*PACK_ROLES)
+    principal.require_role(*PACK_ROLES)
     stated = stated_reason(reason)
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
@@ -823,7 +823,7 @@ def get_pack(
     uow: UnitOfWork, principal: Principal, pack_id: int, reason: str | None
 ) -> tuple[dict[str, Any], bytes]:
     """A stored pack (row summary, signed document). Every read is audited."""
-    principal.require(*PACK_ROLES)
+    principal.require_role(*PACK_ROLES)
     row = _read_stored(
         uow,
         principal,
@@ -850,7 +850,7 @@ def get_pack(
 def list_packs(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
     from vigil.tracking import queries
 
-    principal.require(*PACK_ROLES)
+    principal.require_role(*PACK_ROLES)
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
     rows = uow.connection.execute(
@@ -974,7 +974,7 @@ def generate_weekly(
     from vigil.orders.service import monitoring_plan
     from vigil.tracking import queries, store
 
-    principal.require(*WEEKLY_ROLES)
+    principal.require_role(*WEEKLY_ROLES)
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
     errors.check(week_start.weekday() == 0, "week_start", "must be a Monday")
@@ -1049,7 +1049,7 @@ def get_weekly(
     uow: UnitOfWork, principal: Principal, weekly_id: int, reason: str | None
 ) -> tuple[dict[str, Any], WeeklyResult]:
     """A stored weekly overview (summary, HTML and PDF). Every read is audited."""
-    principal.require(*WEEKLY_ROLES)
+    principal.require_role(*WEEKLY_ROLES)
     row = _read_stored(
         uow,
         principal,
@@ -1079,7 +1079,7 @@ def list_weekly(uow: UnitOfWork, principal: Principal, person_id: str) -> list[d
     """The stored overviews of one wearer, newest first (no content, so not a trail read)."""
     from vigil.tracking import queries
 
-    principal.require(*WEEKLY_ROLES)
+    principal.require_role(*WEEKLY_ROLES)
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
     rows = uow.connection.execute(

@@ -290,7 +290,7 @@ def programme_statistics(
     """The statistics for a period of local dates; the request is audited with its reason."""
     from vigil.evidence.service import stated_reason
 
-    principal.require(*STATS_ROLES)
+    principal.require_role(*STATS_ROLES)
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
     if end <= start:

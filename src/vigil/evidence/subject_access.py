@@ -106,7 +106,7 @@ class Export:
 
 
 def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
-    principal.require(*permissions.SUBJECT_ACCESS.roles)
+    principal.require(permissions.SUBJECT_ACCESS)
     person = get_person(uow, principal, person_id)
     now = uow.clock.now()
     orders = list_orders(uow, principal, person_id)

@@ -95,7 +95,7 @@ def by_device(
     uow: UnitOfWork, principal: Principal, since: datetime, limit: int = 200
 ) -> list[QuarantinedDevice]:
     """Refused devices seen since ``since``, the most recent first."""
-    principal.require(*permissions.QUARANTINE_READ.roles)
+    principal.require(permissions.QUARANTINE_READ)
     groups = (
         select(
             table.c.device_id,

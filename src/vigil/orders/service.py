@@ -175,7 +175,7 @@ def _order_view(uow: UnitOfWork, row: Any, at: datetime) -> OrderView:
 
 
 def get_order(uow: UnitOfWork, principal: Principal, order_id: int) -> OrderView:
-    principal.require(*REGISTRY_ROLES)
+    principal.require_role(*REGISTRY_ROLES)
     row = uow.connection.execute(select(orders).where(orders.c.id == order_id)).first()
     if row is None:
         raise NotFound(f"order {order_id}")
@@ -186,7 +186,7 @@ def get_order(uow: UnitOfWork, principal: Principal, order_id: int) -> OrderView
 def _visible_person_ids(uow: UnitOfWork, principal: Principal, person_id: int | None) -> set[int]:
     """The persons in the principal's caseload, or just the one asked for (NotFound when it is
     outside the caseload, so its existence is not leaked)."""
-    principal.require(*REGISTRY_ROLES)
+    principal.require_role(*REGISTRY_ROLES)
     if person_id is not None:
         people.get_person(uow, principal, person_id)
         return {person_id}
@@ -266,7 +266,7 @@ def _add_version(
 
 def create_order(uow: UnitOfWork, principal: Principal, draft: OrderDraft) -> int:
     """Record an order request (version 1) with its conditions."""
-    principal.require(*ORDER_WRITE_ROLES)
+    principal.require_role(*ORDER_WRITE_ROLES)
     errors = ErrorCollector()
     parsed = check_order(draft, errors)
     _check_references(uow, principal, draft.person_id, draft.responsible_officer_id, parsed, errors)
@@ -314,7 +314,7 @@ def create_order(uow: UnitOfWork, principal: Principal, draft: OrderDraft) -> in
 
 
 def _latest_open(uow: UnitOfWork, principal: Principal, order_id: int) -> tuple[Any, Version]:
-    principal.require(*ORDER_WRITE_ROLES)
+    principal.require_role(*ORDER_WRITE_ROLES)
     row = uow.connection.execute(select(orders).where(orders.c.id == order_id)).first()
     if row is None:
         raise NotFound(f"order {order_id}")
@@ -584,7 +584,7 @@ def screen_for_pilot(
     region_capacity: int,
 ) -> Decision:
     """Screen a person for the domestic-abuse pilot and record the decision with its reasons."""
-    principal.require(*ELIGIBILITY_ROLES)
+    principal.require_role(*ELIGIBILITY_ROLES)
     person = people.get_person(uow, principal, person_id)
     errors = ErrorCollector()
     eligibility.check_note(proportionality_note, errors)

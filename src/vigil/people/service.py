@@ -321,7 +321,7 @@ def _check_unique_ids(
 def _validate(
     uow: UnitOfWork, principal: Principal, draft: PersonDraft, exclude_id: int | None
 ) -> None:
-    principal.require(*PERSON_WRITE_ROLES)
+    principal.require_role(*PERSON_WRITE_ROLES)
     errors = ErrorCollector()
     check_person(draft, uow.clock.now().date(), errors)
     _check_references(uow, draft, errors)
@@ -395,7 +395,7 @@ def update_person(
 
 def get_person(uow: UnitOfWork, principal: Principal, person_id: int) -> PersonView:
     """The person if the principal's caseload includes them; otherwise NotFound (no leak)."""
-    principal.require(*REGISTRY_ROLES)
+    principal.require_role(*REGISTRY_ROLES)
     row = uow.connection.execute(_person_query().where(persons.c.id == person_id)).first()
     if row is None or not principal.can_see_person(row.managing_team_id, row.force_area):
         raise NotFound(f"person {person_id}")
@@ -403,7 +403,7 @@ def get_person(uow: UnitOfWork, principal: Principal, person_id: int) -> PersonV
 
 
 def list_persons(uow: UnitOfWork, principal: Principal) -> list[PersonView]:
-    principal.require(*REGISTRY_ROLES)
+    principal.require_role(*REGISTRY_ROLES)
     query = _person_query().where(scope_clause(principal))
     rows = uow.connection.execute(query.order_by(persons.c.last_name, persons.c.first_name))
     return [_view(row) for row in rows]
@@ -466,7 +466,7 @@ def add_protected_person(
     person_id: int,
     draft: ProtectedPersonDraft,
 ) -> int:
-    principal.require(*PERSON_WRITE_ROLES, Role.POLICE)
+    principal.require_role(*PERSON_WRITE_ROLES, Role.POLICE)
     get_person(uow, principal, person_id)
     errors = ErrorCollector()
     check_protected_person(draft, errors)

@@ -54,6 +54,21 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Permission:
+    """A use case and the roles that may attempt it; declared once in ``security.permissions``."""
+
+    name: str
+    roles: frozenset[Role]
+    anonymous: bool = False
+    """True for the public doors (the contact form, sign-in): no principal is needed."""
+
+    def allows(self, role: Role | None) -> bool:
+        if role is None:
+            return self.anonymous
+        return role in self.roles
+
+
 class PermissionDenied(Exception):
     """The principal's role may not do this at all (HTTP 403)."""
 
@@ -80,7 +95,13 @@ class Principal:
         kind = "token" if self.is_machine else "user"
         return f"{kind}:{self.id}:{self.name}"
 
-    def require(self, *roles: Role) -> None:
+    def require(self, permission: Permission) -> None:
+        """Every use case starts here: the service declares what it needs, not the entrypoint."""
+        if not permission.allows(self.role):
+            raise PermissionDenied(f"role {self.role} may not do this ({permission.name})")
+
+    def require_role(self, *roles: Role) -> None:
+        """The older form, being replaced by ``require(permission)`` part by part."""
         if self.role not in roles:
             raise PermissionDenied(f"role {self.role} may not do this")
 

@@ -14,22 +14,7 @@ the barred-number feed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from vigil.security.model import HUMAN_ROLES, Role
-
-
-@dataclass(frozen=True)
-class Permission:
-    name: str
-    roles: frozenset[Role]
-    anonymous: bool = False
-    """True for the public doors (the contact form, sign-in): no principal is needed."""
-
-    def allows(self, role: Role | None) -> bool:
-        if role is None:
-            return self.anonymous
-        return role in self.roles
+from vigil.security.model import HUMAN_ROLES, Permission, Role
 
 
 def _p(name: str, *roles: Role, anonymous: bool = False) -> Permission:

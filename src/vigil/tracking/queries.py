@@ -93,7 +93,7 @@ def _check_common(
     principal: Principal,
     reason: str | None,
 ) -> str:
-    principal.require(*QUERY_ROLES)
+    principal.require_role(*QUERY_ROLES)
     text = (reason or "").strip()
     errors.check(
         REASON_MIN <= len(text) <= REASON_MAX,
@@ -507,7 +507,7 @@ def check_account(
 
 def unknown_devices(uow: UnitOfWork, principal: Principal) -> list[store.UnknownDevice]:
     """Devices sending fixes while allocated to nobody, for an administrator to sort out."""
-    principal.require(Role.ADMIN, Role.MONITORING_OPERATOR)
+    principal.require_role(Role.ADMIN, Role.MONITORING_OPERATOR)
     found = store.unknown_devices(uow.connection)
     audit.record(
         uow.connection,

@@ -11,8 +11,8 @@ from fastapi import Depends, HTTPException, Request, status
 
 from vigil.bootstrap import Container
 from vigil.security import service as security_service
-from vigil.security.model import SECOND_FACTOR_ROLES, PermissionDenied, Principal, Role
-from vigil.security.permissions import Permission, route_permission
+from vigil.security.model import SECOND_FACTOR_ROLES, Permission, PermissionDenied, Principal, Role
+from vigil.security.permissions import route_permission
 
 SESSION_COOKIE = "vigil_session"
 PRE_SESSION_CSRF_COOKIE = "vigil_csrf"

@@ -43,16 +43,15 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine_common import make_world
-from vigil.alerts.worker import CHANNELS_KEY
 from vigil.bootstrap import Container, build_container
 from vigil.bus.model import Topic
 from vigil.db import migrate
 from vigil.devices import service as devices_service
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.http_door import OSMAND, HttpDoor
-from vigil.gateways.service import intake_for
+from vigil.gateways.runner import intake_for
 from vigil.orders import service as orders_service
-from vigil.runtime import background_services
+from vigil.runtime import background_services, services_named
 from vigil.security import service as security_service
 from vigil.security.model import SYSTEM, Role
 from vigil.settings import Environment, Settings, new_encryption_key_entry
@@ -60,7 +59,7 @@ from vigil.sim.demo import seed_demo
 from vigil.tracking.model import Fix
 from vigil.web.app import create_app
 
-SERVICES = ("vigil.engine.worker", "vigil.alerts.consumer", "vigil.alerts.worker")
+SERVICES = ("engine.watch", "alerts.raise", "alerts.deliver", "alerts.escalate")
 M_PER_DEG = 111_320.0
 
 
@@ -277,7 +276,7 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
         uow.commit()
     original_plan = orders_service.monitoring_plan
     world = with_background_wearers(wearers) if rate else None
-    container.extras[CHANNELS_KEY] = {}
+    container.alerts.configure(container.alerts.settings, channels={})
     arrivals: asyncio.Queue[Any] = asyncio.Queue()
     engine_seen: dict[str, float] = {}
 
@@ -292,7 +291,10 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
     stop = asyncio.Event()
     sent = [0]
     try:
-        async with background_services(container, SERVICES), web(container) as base:
+        async with (
+            background_services(container, services_named(container, SERVICES)),
+            web(container) as base,
+        ):
             with container.uow() as uow:
                 register = KnownDevices.load(uow)
             door = HttpDoor(OSMAND, intake_for(container, register), container.clock)

@@ -11,11 +11,11 @@ from vigil.bootstrap import Container
 from vigil.cli import app as cli
 from vigil.runtime import (
     ALL_ROLES,
-    BACKGROUND_SERVICES,
     ROLES,
     build_app_with_services,
     parse_roles,
     services_for,
+    services_named,
 )
 
 
@@ -28,10 +28,14 @@ def test_roles_are_named_and_checked() -> None:
         parse_roles(" , ")
 
 
-def test_every_service_has_exactly_one_role() -> None:
-    listed = [service for services in ROLES.values() for service in services]
+def test_every_service_has_exactly_one_role_and_a_part_name(container: Container) -> None:
+    listed = [service.name for role in ROLES for service in services_for(container, (role,))]
     assert len(listed) == len(set(listed))
-    assert set(services_for(ALL_ROLES)) == set(BACKGROUND_SERVICES)
+    assert [s.name for s in services_for(container)] == listed
+    assert all(len(name.split(".")) == 2 for name in listed)
+    assert [s.name for s in services_named(container, ("engine.watch",))] == ["engine.watch"]
+    with pytest.raises(ValueError, match=r"pigeons\.fly"):
+        services_named(container, ("pigeons.fly",))
 
 
 def test_an_engine_process_answers_health_and_metrics_but_no_pages(container: Container) -> None:

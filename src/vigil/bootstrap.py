@@ -1,4 +1,10 @@
-"""Wiring: builds the container of shared components. Nothing is built at import time."""
+"""Wiring, in one place: builds every part's long-lived objects, eagerly and typed.
+
+This is the composition root: it may import any part, and no part imports it. Background
+services and domain modules name the narrow protocol they need (``vigil.host.Host`` or a
+part's own runtime); entrypoints (api, pages, cli) receive the ``Container``. Nothing is built at
+import time.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,27 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from vigil.alerts.runtime import AlertsRuntime
 from vigil.bus.dead_letters import StoredDeadLetters
 from vigil.bus.delivery import DeliveryPolicy, is_network_outage
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Bus, DeadLetterSink
 from vigil.clock import Clock, SystemClock
+from vigil.contact.checkport import CheckPortDeps
+from vigil.contact.index import EnforcementIndex
+from vigil.contact.ratelimit import public_limiter
 from vigil.db.engine import build_engine, is_database_outage
 from vigil.db.uow import UnitOfWork
+from vigil.gateways.commands import CommandQueue
+from vigil.gateways.metrics import GatewayMetrics
 from vigil.health import Heartbeats
 from vigil.logs import configure_logging
 from vigil.security import audit
+from vigil.security.bearer import BearerTokens
 from vigil.security.crypto import FieldCipher
+from vigil.security.throttle import SharedRateLimiter
 from vigil.settings import Settings
+from vigil.supervisor import ServiceStates
 
 # Each part that owns tables lists its tables module here; Alembic and tests import them all.
 TABLE_MODULES: tuple[str, ...] = (
@@ -50,12 +65,28 @@ class Container:
     engine: Engine
     clock: Clock
     cipher: FieldCipher
-    bus: Bus = field(default_factory=InMemoryBus)
+    bus: Bus
+    alerts: AlertsRuntime
+    enforcement_index: EnforcementIndex
+    """The contact part's in-memory bars, one per process (loaded by its start-up service)."""
+    public_form_limiter: SharedRateLimiter
+    bearer_tokens: BearerTokens
+    gateway_metrics: GatewayMetrics
+    device_commands: CommandQueue
+    """Commands for tags (report faster, back to normal): the engine fills it, doors send."""
     heartbeats: Heartbeats = field(default_factory=Heartbeats)
-    extras: dict[str, object] = field(default_factory=dict)
+    service_states: ServiceStates = field(default_factory=ServiceStates)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.clock)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: it never waits behind writers, and cannot commit."""
+        return UnitOfWork(self.engine, self.clock, read_only=True)
+
+    def check_port(self) -> CheckPortDeps:
+        """What the prison systems' check port uses: the same pieces as the web app's route."""
+        return CheckPortDeps(self.uow, self.enforcement_index, self.bearer_tokens, self.cipher)
 
 
 def build_cipher(settings: Settings) -> FieldCipher:
@@ -108,11 +139,28 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
     engine = build_engine(settings.database_url)
     audit.install_key(engine, audit.audit_key(settings.secret_key))
     time_source = clock or SystemClock()
-    dead_letters = StoredDeadLetters(lambda: UnitOfWork(engine, time_source))
+
+    def uows() -> UnitOfWork:
+        return UnitOfWork(engine, time_source)
+
+    cipher = build_cipher(settings)
+    bus = build_bus(settings, StoredDeadLetters(uows))
     return Container(
         settings=settings,
         engine=engine,
         clock=time_source,
-        cipher=build_cipher(settings),
-        bus=build_bus(settings, dead_letters),
+        cipher=cipher,
+        bus=bus,
+        alerts=AlertsRuntime(
+            uow=uows,
+            bus=bus,
+            clock=time_source,
+            cipher=cipher,
+            public_base_url=settings.public_base_url,
+        ),
+        enforcement_index=EnforcementIndex(cipher.blind_index),
+        public_form_limiter=public_limiter(uows),
+        bearer_tokens=BearerTokens(uows),
+        gateway_metrics=GatewayMetrics(),
+        device_commands=CommandQueue(),
     )

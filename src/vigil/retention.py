@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vigil.bootstrap import Container
 from vigil.bus import dead_letters
 from vigil.db.uow import UnitOfWork
 from vigil.gateways import quarantine
+from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.settings import Settings
 from vigil.tracking import store
@@ -61,7 +61,7 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
-def run_once(container: Container) -> dict[str, int]:
+def run_once(container: Host) -> dict[str, int]:
     """Apply every kind's schedule now; returns how many records each deleted. One kind's
     failure is logged and does not stop the others."""
     now = container.clock.now()
@@ -80,7 +80,7 @@ def run_once(container: Container) -> dict[str, int]:
     return deleted
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(container: Host, stop: asyncio.Event) -> None:
     """Background service: apply the schedule at start-up, then once a day."""
     while not stop.is_set():
         await asyncio.to_thread(run_once, container)

@@ -1,7 +1,8 @@
 """Running the system: the web app plus the background services each part registers.
 
-A background service is a module exposing ``async def run(container, stop: asyncio.Event)``; it
-runs inside the server's event loop from start-up until ``stop`` is set at shutdown.
+A background service is a name and ``async def run(stop: asyncio.Event)``, handed only what it
+uses; it runs inside the server's event loop under ``vigil.supervisor`` (a crash is logged,
+counted and restarted with backoff) from start-up until ``stop`` is set at shutdown.
 
 Services are grouped in roles, so a deployment can run each role as processes of its own (two web,
 two gateway, N engine, two alert processes); the embedded set-up runs them all in one. A process
@@ -11,35 +12,72 @@ without the web role still answers ``/livez``, ``/readyz`` and ``/metrics``.
 from __future__ import annotations
 
 import asyncio
-import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
 
+from vigil import retention
+from vigil.alerts import consumer as alert_consumer
+from vigil.alerts import escalation as alert_escalation
+from vigil.alerts import worker as alert_delivery
 from vigil.bootstrap import Container
+from vigil.bus import dead_letters
+from vigil.contact import checkport, warmup
+from vigil.engine import runner as engine_runner
+from vigil.evidence import scheduler as weekly_scheduler
+from vigil.gateways import runner as gateway_runner
 from vigil.logs import get_logger
+from vigil.security import checkpoints
 from vigil.settings import Settings
+from vigil.sim import live as simulated_wearers
+from vigil.supervisor import Service, supervise
 from vigil.web.app import create_app, create_operations_app
 
-ROLES: dict[str, tuple[str, ...]] = {
+
+def _web(c: Container) -> list[Service]:
     # Staff pages and API, the prison systems' dial-time check, replays operators ask for.
-    "web": ("vigil.contact.warmup", "vigil.contact.checkport", "vigil.bus.dead_letters"),
+    return [
+        Service(
+            "contact.index_warmup", lambda stop: warmup.run(c.enforcement_index, c.engine, stop)
+        ),
+        Service("contact.check_port", lambda stop: checkport.run(c.check_port(), stop)),
+        Service("bus.replays", lambda stop: dead_letters.run(c, stop)),
+    ]
+
+
+def _gateways(c: Container) -> list[Service]:
     # The device doors (and, in the demo, the simulated wearers, who stand in for devices).
-    "gateways": ("vigil.gateways.service", "vigil.sim.live"),
-    "engine": ("vigil.engine.worker",),
+    return [
+        Service("gateways.doors", lambda stop: gateway_runner.run(c, stop)),
+        Service("sim.wearers", lambda stop: simulated_wearers.run(c, stop)),
+    ]
+
+
+def _engine(c: Container) -> list[Service]:
+    return [Service("engine.watch", lambda stop: engine_runner.run(c, stop))]
+
+
+def _alerts(c: Container) -> list[Service]:
     # Alerts from engine events, their deliveries and escalation; scheduled reports; retention.
-    "alerts": (
-        "vigil.alerts.consumer",
-        "vigil.alerts.worker",
-        "vigil.evidence.scheduler",
-        "vigil.retention",
-        "vigil.security.checkpoints",
-    ),
+    return [
+        Service("alerts.raise", lambda stop: alert_consumer.run(c.alerts, stop)),
+        Service("alerts.deliver", lambda stop: alert_delivery.run(c.alerts, stop)),
+        Service("alerts.escalate", lambda stop: alert_escalation.run(c.alerts, stop)),
+        Service("evidence.weekly", lambda stop: weekly_scheduler.run(c, stop)),
+        Service("retention.daily", lambda stop: retention.run(c, stop)),
+        Service("security.audit_checkpoints", lambda stop: checkpoints.run(c, stop)),
+    ]
+
+
+ROLES: dict[str, Callable[[Container], list[Service]]] = {
+    "web": _web,
+    "gateways": _gateways,
+    "engine": _engine,
+    "alerts": _alerts,
 }
 ALL_ROLES = tuple(ROLES)
-BACKGROUND_SERVICES: tuple[str, ...] = tuple(s for role in ALL_ROLES for s in ROLES[role])
 
 
 def parse_roles(text: str) -> tuple[str, ...]:
@@ -53,8 +91,19 @@ def parse_roles(text: str) -> tuple[str, ...]:
     return roles
 
 
-def services_for(roles: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(service for role in roles for service in ROLES[role])
+def services_for(c: Container, roles: tuple[str, ...] = ALL_ROLES) -> list[Service]:
+    return [service for role in roles for service in ROLES[role](c)]
+
+
+def services_named(c: Container, names: tuple[str, ...]) -> list[Service]:
+    """Some services by name, e.g. ``("engine.watch", "alerts.raise")`` (tests, benchmarks)."""
+    found = {service.name: service for service in services_for(c)}
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(
+            f"no background service {', '.join(missing)}; services: {', '.join(found)}"
+        )
+    return [found[name] for name in names]
 
 
 log = get_logger(__name__)
@@ -64,25 +113,26 @@ STOP_GRACE_S = 5
 
 @asynccontextmanager
 async def background_services(
-    container: Container, services: tuple[str, ...] = BACKGROUND_SERVICES
+    container: Container, services: list[Service] | None = None
 ) -> AsyncIterator[None]:
+    """Run ``services`` (every role's by default) under supervision until the block ends."""
     stop = asyncio.Event()
-    tasks = []
-    for name in services:
-        module = importlib.import_module(name)
-        tasks.append(asyncio.create_task(module.run(container, stop), name=name))
-        log.info("service.started", service=name)
+    chosen = services_for(container) if services is None else services
+    tasks = [
+        asyncio.create_task(
+            supervise(service, stop, container.service_states, container.clock), name=service.name
+        )
+        for service in chosen
+    ]
     # Handlers are subscribed by now, so the bus can start delivering to them.
+    await asyncio.sleep(0)
     await container.bus.start()
     try:
         yield
     finally:
         stop.set()
         await container.bus.close()
-        done = await asyncio.gather(*tasks, return_exceptions=True)
-        for name, result in zip(services, done, strict=True):
-            if isinstance(result, BaseException):
-                log.error("service.failed", service=name, error=repr(result))
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def build_app_with_services(container: Container, roles: tuple[str, ...] = ALL_ROLES) -> FastAPI:
@@ -90,7 +140,7 @@ def build_app_with_services(container: Container, roles: tuple[str, ...] = ALL_R
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with background_services(container, services_for(roles)):
+        async with background_services(container, services_for(container, roles)):
             yield
 
     app.router.lifespan_context = lifespan

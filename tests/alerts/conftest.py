@@ -13,7 +13,6 @@ import pytest
 from vigil.alerts import service
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.model import AlertChange
-from vigil.alerts.wiring import CONTEXT_KEY, SETTINGS_KEY, context
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
@@ -148,8 +147,7 @@ def alert_settings(**overrides: Any) -> AlertSettings:
 
 @pytest.fixture
 def registry(container: Container) -> Registry:
-    container.extras[SETTINGS_KEY] = alert_settings()
-    container.extras.pop(CONTEXT_KEY, None)
+    container.alerts.configure(alert_settings())
     return seed_registry(container)
 
 
@@ -185,7 +183,7 @@ def handle(container: Container, *events: EngineEvent) -> list[AlertChange]:
     changes: list[AlertChange] = []
     with container.uow() as uow:
         for item in events:
-            changes.extend(service.handle_event(uow, item, context(container)))
+            changes.extend(service.handle_event(uow, item, container.alerts.context))
         uow.commit()
     return changes
 

@@ -39,7 +39,6 @@ from vigil.alerts.channels.webhook import (
 )
 from vigil.alerts.model import DeliveryStatus
 from vigil.alerts.tables import alert_deliveries, alert_delivery_attempts
-from vigil.alerts.wiring import CONTEXT_KEY, SETTINGS_KEY
 from vigil.alerts.worker import DeliveryWorker
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
@@ -162,9 +161,8 @@ def test_enqueue_validates_and_ignores_a_repeated_idempotency_key(container: Con
 
 def _worker(container: Container, **settings: object) -> DeliveryWorker:
     built = alert_settings(**settings)
-    container.extras[SETTINGS_KEY] = built
-    container.extras.pop(CONTEXT_KEY, None)
-    return DeliveryWorker(container, build_channels(built), built, name="test-worker")
+    container.alerts.configure(built, channels=build_channels(built))
+    return DeliveryWorker(container.alerts, name="test-worker")
 
 
 async def test_outbox_retries_after_a_channel_failure_and_records_each_attempt(

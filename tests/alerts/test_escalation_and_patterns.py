@@ -12,7 +12,6 @@ from tests.alerts.conftest import OFFICER_EMAIL, Registry, event, handle
 from vigil.alerts import escalation, service
 from vigil.alerts.model import APPROACH_PATTERN_KIND, AlertSource, HistoryAction, Severity
 from vigil.alerts.tables import alert_deliveries, alert_history, alerts
-from vigil.alerts.wiring import context
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
 from vigil.engine.events import EventKind
@@ -36,19 +35,19 @@ def test_unacknowledged_critical_alert_escalates_through_the_tiers_then_holds_ov
     clock = weekday_morning
     [raised] = handle(container, event(registry.high_risk_person, at=clock.now()))
     clock.advance(timedelta(minutes=1, seconds=59))
-    assert escalation.tick(container) == []
+    assert escalation.tick(container.alerts) == []
 
     clock.advance(timedelta(seconds=1))  # the two-minute deadline
-    [first] = escalation.tick(container)
+    [first] = escalation.tick(container.alerts)
     assert (first.alert_id, first.escalation_level, first.escalated) == (raised.alert_id, 1, True)
     assert any(
         k.startswith(f"alert:{raised.alert_id}:escalation:1:duty_officer")
         for k in keys(container, raised.alert_id)
     )
-    assert escalation.tick(container) == []  # the deadline moved on by two minutes
+    assert escalation.tick(container.alerts) == []  # the deadline moved on by two minutes
 
     clock.advance(timedelta(minutes=2))
-    [second] = escalation.tick(container)
+    [second] = escalation.tick(container.alerts)
     assert second.escalation_level == 2
     assert any(
         k.startswith(f"alert:{raised.alert_id}:escalation:2:police_control_room")
@@ -57,7 +56,7 @@ def test_unacknowledged_critical_alert_escalates_through_the_tiers_then_holds_ov
     # Every tier has been told: the alert holds at the top, overdue, and is not escalated again.
     for _ in range(5):
         clock.advance(timedelta(minutes=2))
-        assert escalation.tick(container) == []
+        assert escalation.tick(container.alerts) == []
     with container.uow() as uow:
         row = service.get_alert(uow, registry.operator, raised.alert_id)
     assert (row["escalation_level"], row["overdue"]) == (2, True)
@@ -66,7 +65,7 @@ def test_unacknowledged_critical_alert_escalates_through_the_tiers_then_holds_ov
         service.acknowledge(uow, registry.operator, raised.alert_id, "on it")
         uow.commit()
     clock.advance(timedelta(hours=1))
-    assert escalation.tick(container) == []
+    assert escalation.tick(container.alerts) == []
     with container.engine.connect() as conn:
         actions = list(
             conn.execute(
@@ -85,10 +84,10 @@ def test_deadlines_survive_a_restart_and_escalate_once_not_once_per_missed_inter
     assert raised.severity is Severity.HIGH
     # Nothing ran for an hour (six ten-minute deadlines); a fresh context reads the stored one.
     weekday_morning.advance(timedelta(hours=1))
-    container.extras.clear()
-    [change] = escalation.tick(container)
+    container.alerts.configure(container.alerts.settings)
+    [change] = escalation.tick(container.alerts)
     assert change.escalation_level == 1
-    assert escalation.tick(container) == []
+    assert escalation.tick(container.alerts) == []
     with container.engine.connect() as conn:
         due = conn.execute(
             select(alerts.c.next_escalation_at).where(alerts.c.id == raised.alert_id)
@@ -102,7 +101,7 @@ def test_manual_escalation_needs_a_note_and_tells_the_next_tier_now(
     [raised] = handle(
         container, event(registry.low_risk_person, EventKind.NO_GPS, at=weekday_morning.now())
     )
-    ctx = context(container)
+    ctx = container.alerts.context
     with container.uow() as uow:
         with pytest.raises(ValidationError) as no_note:
             service.escalate(uow, registry.officer, raised.alert_id, "", ctx)

@@ -19,7 +19,6 @@ from tests.alerts.conftest import (
 from vigil.alerts import service
 from vigil.alerts.model import AlertStatus, HistoryAction, Outcome, Severity
 from vigil.alerts.tables import alert_deliveries, alert_history, alerts
-from vigil.alerts.wiring import context
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
 from vigil.engine.events import EventKind, EventPhase
@@ -200,7 +199,7 @@ def test_suppression_window_silences_expected_events_but_never_a_cut_strap(
     container: Container, registry: Registry, weekday_morning: FrozenClock
 ) -> None:
     now = weekday_morning.now()
-    ctx = context(container)
+    ctx = container.alerts.context
     with container.uow() as uow:
         with pytest.raises(ValidationError) as backwards:
             service.add_suppression(
@@ -280,7 +279,7 @@ def test_one_bad_event_in_a_bus_batch_does_not_lose_the_others(
     # A detail that cannot be stored as JSON makes that one event fail inside its savepoint.
     bad = event(registry.low_risk_person, at=weekday_morning.now(), detail={"x": object()})
     good = event(registry.high_risk_person, at=weekday_morning.now())
-    changes = consumer.process(container, [bad, "not an event", good])
+    changes = consumer.process(container.alerts, [bad, "not an event", good])
     assert [c.person_id for c in changes] == [registry.high_risk_person]
     with container.engine.connect() as conn:
         assert [row.person_id for row in conn.execute(select(alerts))] == [

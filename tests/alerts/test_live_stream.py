@@ -17,7 +17,6 @@ import uvicorn
 from tests.alerts.conftest import Registry, event, token
 from vigil.alerts.channels.sse import LiveHub
 from vigil.alerts.model import AlertChange, AlertStatus, HistoryAction, Severity
-from vigil.alerts.worker import CHANNELS_KEY
 from vigil.bootstrap import Container
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
@@ -69,7 +68,8 @@ async def next_event(lines: AsyncIterator[str]) -> dict[str, Any]:
 async def test_sse_stream_delivers_a_new_alert_to_a_subscribed_client(
     container: Container, registry: Registry, weekday_morning: FrozenClock
 ) -> None:
-    container.extras[CHANNELS_KEY] = {}  # no outbound deliveries in this test
+    # No outbound deliveries in this test.
+    container.alerts.configure(container.alerts.settings, channels={})
     bearer = token(container, Role.MONITORING_OPERATOR)
     headers = {"Authorization": f"Bearer {bearer}"}
     async with running_server(container) as base, httpx.AsyncClient(base_url=base) as client:
@@ -102,7 +102,7 @@ async def test_sse_stream_delivers_a_new_alert_to_a_subscribed_client(
 async def test_api_rejects_bad_resolution_and_unknown_filters(
     container: Container, registry: Registry, weekday_morning: FrozenClock
 ) -> None:
-    container.extras[CHANNELS_KEY] = {}
+    container.alerts.configure(container.alerts.settings, channels={})
     headers = {"Authorization": f"Bearer {token(container, Role.MONITORING_OPERATOR)}"}
     analyst = {"Authorization": f"Bearer {token(container, Role.ANALYST)}"}
     async with running_server(container) as base, httpx.AsyncClient(base_url=base) as client:

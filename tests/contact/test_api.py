@@ -140,7 +140,7 @@ def test_json_twin_is_rate_limited_per_client(client: TestClient, container: Con
     from vigil.security.throttle import SharedRateLimiter
 
     limiter = SharedRateLimiter(container.uow, "contact.public", 2, timedelta(minutes=10))
-    container.extras["contact.rate_limiter"] = limiter
+    container.public_form_limiter = limiter
     assert client.post("/api/contact/requests", json=sample_request()).status_code == 201
     assert client.post("/api/contact/requests", json=sample_request()).status_code == 201
     assert client.post("/api/contact/requests", json=sample_request()).status_code == 429

@@ -34,7 +34,7 @@ def _request(body: bytes, headers: dict[str, str], method: str = "POST", path: s
 
 
 async def _exchange(container: Container, payload: bytes, answers: int) -> list[tuple[int, Any]]:
-    server = await checkport.start(container, "127.0.0.1", 0)
+    server = await checkport.start(container.check_port(), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -75,7 +75,7 @@ def test_check_port_gives_the_web_apps_answers_and_records_refusals(
     case_id = case_id_for(client, keys["handler"], submit(client))
     _bar_estate(client, keys["handler"], case_id, "07700 900123")
     if warm:
-        warmup.warm(container)
+        warmup.warm(container.enforcement_index, container.engine)
     expected = []
     payload = b""
     for _, body, who in CASES:
@@ -115,7 +115,7 @@ def test_check_port_is_off_unless_a_port_is_configured(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(checkport.PORT_VARIABLE, raising=False)
-    asyncio.run(asyncio.wait_for(checkport.run(container, asyncio.Event()), 5))
+    asyncio.run(asyncio.wait_for(checkport.run(container.check_port(), asyncio.Event()), 5))
 
 
 def test_check_port_serves_while_running_when_a_port_is_configured(
@@ -125,7 +125,7 @@ def test_check_port_serves_while_running_when_a_port_is_configured(
 
     async def scenario() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(checkport.run(container, stop))
+        task = asyncio.create_task(checkport.run(container.check_port(), stop))
         await asyncio.sleep(0.2)
         assert not task.done()
         stop.set()

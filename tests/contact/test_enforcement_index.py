@@ -12,7 +12,7 @@ from tests.conftest import make_settings
 from tests.contact.helpers import bearer, case_id_for, submit, tokens
 from vigil.bootstrap import Container, build_container
 from vigil.contact import warmup
-from vigil.contact.index import PhoneTable, shared_index
+from vigil.contact.index import PhoneTable
 from vigil.contact.tables import contact_attempts
 from vigil.web.app import create_app
 
@@ -58,7 +58,7 @@ def test_warm_index_refuses_every_format_by_scope_and_lets_lifted_numbers_throug
         numbers=["07700 900123"],
     )
     estate = _bar(client, keys["handler"], case_id, scope="estate", numbers=["07700 900456"])
-    index = warmup.warm(container)
+    index = warmup.warm(container.enforcement_index, container.engine)
     assert index.warm
     assert len(index.phone_table) == 2
     for dialled in ("+44 (0)7700 900123", "07700 900123", "0044 7700 900123", "447700900123"):
@@ -89,7 +89,7 @@ def test_before_the_index_is_warm_checks_ask_the_database_and_record_refusals(
         numbers=["07700 900123"],
         addresses=[{"lines": ["Flat 2", "14 High Street", "Birmingham"], "postcode": "B1 1AA"}],
     )
-    assert not shared_index(container).warm
+    assert not container.enforcement_index.warm
     assert not _allowed(client, keys["prison"], "C3456DE", "07700900123")
     assert _allowed(client, keys["prison"], "C3456DE", "07700900999")
     assert _attempts(container) == 1
@@ -108,7 +108,7 @@ def test_a_lift_in_another_process_is_never_refused_from_a_stale_index(
     keys = tokens(container)
     case_id = case_id_for(client, keys["handler"], submit(client))
     bar_id = _bar(client, keys["handler"], case_id, scope="estate", numbers=["07700 900123"])
-    index = warmup.warm(container)
+    index = warmup.warm(container.enforcement_index, container.engine)
     index.max_age = 3600.0  # this process will not look for other processes' changes
     other = build_container(make_settings(db_url), clock=container.clock)
     try:
@@ -136,16 +136,16 @@ def test_warm_up_service_loads_the_index_at_start_up_and_stops_cleanly(
 ) -> None:
     async def scenario() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(warmup.run(container, stop))
+        task = asyncio.create_task(warmup.run(container.enforcement_index, container.engine, stop))
         for _ in range(200):
-            if shared_index(container).warm:
+            if container.enforcement_index.warm:
                 break
             await asyncio.sleep(0.02)
         stop.set()
         await asyncio.wait_for(task, 10)
 
     asyncio.run(scenario())
-    assert shared_index(container).warm
+    assert container.enforcement_index.warm
 
 
 def test_phone_table_follows_additions_and_removals_and_compacts() -> None:

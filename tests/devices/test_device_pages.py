@@ -6,7 +6,6 @@ from fastapi.testclient import TestClient
 
 from tests.people.registry import as_user, build_registry
 from vigil.bootstrap import Container
-from vigil.gateways.commands import queue_of
 
 
 def test_the_devices_page_shows_the_reporting_rate_a_tag_was_last_asked_for(
@@ -15,7 +14,7 @@ def test_the_devices_page_shows_the_reporting_rate_a_tag_was_last_asked_for(
     build_registry(container)
     admin = as_user(client, "operator")
     client.post("/api/devices", json={"external_id": "TAG-7", "type": "gps_tag"}, headers=admin)
-    queue = queue_of(container.extras)
+    queue = container.device_commands
     queue.request("TAG-7", fast=True, now=container.clock.now())
     queue.take("TAG-7", "teltonika", container.clock.now())
     page = client.get("/devices").text

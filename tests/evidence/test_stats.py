@@ -12,7 +12,6 @@ import pytest
 
 from tests.evidence import registry
 from vigil.alerts import service as alerts_service
-from vigil.alerts import wiring
 from vigil.bootstrap import Container
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.errors import ValidationError
@@ -92,7 +91,7 @@ def raise_alert(
         detail={},
     )
     with container.uow() as uow:
-        alerts_service.handle_event(uow, event, wiring.context(container))
+        alerts_service.handle_event(uow, event, container.alerts.context)
         uow.commit()
         [alert] = alerts_service.list_alerts(
             uow, OPERATOR, alerts_service.AlertFilter(person_id=str(person))

@@ -19,7 +19,7 @@ from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
-from vigil.gateways import service as gateway_service
+from vigil.gateways import runner as gateway_runner
 from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.mqtt import run_subscriber
@@ -67,7 +67,7 @@ async def test_osmand_and_owntracks_come_in_through_their_own_http_doors(
     )
     received = _collect(container)
     keys = fit_devices(container, ["902064", "alice/phone", "bob/tablet"])
-    running = await gateway_service.start(container, mqtt=False)
+    running = await gateway_runner.start(container, mqtt=False)
     osmand_url = f"http://127.0.0.1:{running.port('osmand')}"
     owntracks_url = f"http://127.0.0.2:{running.port('owntracks')}"
     assert running.servers["owntracks"].sockets[0].getsockname()[0] == "127.0.0.2"
@@ -270,8 +270,8 @@ async def test_owntracks_over_real_mqtt(register: Container) -> None:
 
 
 def test_a_door_named_wrongly_in_the_hosts_setting_is_refused() -> None:
-    assert gateway_service.parse_hosts("", "10.0.0.1")["teltonika"] == "10.0.0.1"
+    assert gateway_runner.parse_hosts("", "10.0.0.1")["teltonika"] == "10.0.0.1"
     with pytest.raises(ValueError, match="door=address"):
-        gateway_service.parse_hosts("osmand", "127.0.0.1")
+        gateway_runner.parse_hosts("osmand", "127.0.0.1")
     with pytest.raises(ValueError, match="pigeon"):
-        gateway_service.parse_hosts("pigeon=10.0.0.1", "127.0.0.1")
+        gateway_runner.parse_hosts("pigeon=10.0.0.1", "127.0.0.1")

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import START, make_settings
 from vigil.alerts import service as alerts
-from vigil.alerts.wiring import context
 from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
 from vigil.db import migrate
@@ -96,7 +95,7 @@ def raise_alert(
         lon=lon,
     )
     with container.uow() as uow:
-        changes = alerts.handle_event(uow, event, context(container))
+        changes = alerts.handle_event(uow, event, container.alerts.context)
         uow.commit()
     assert changes, "the alerts part raised nothing for the event"
     return changes[0].alert_id

@@ -176,7 +176,7 @@ def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
     alert_id = raise_alert(demo, brum.id, EventKind.STRAP_REMOVED)
     for _ in range(6):  # far past every two-minute deadline
         clock.advance(timedelta(minutes=3))
-        escalation.tick(demo)
+        escalation.tick(demo.alerts)
     log_in(demo_client, "operator", DEMO_PASSWORD)
     queue = demo_client.get("/monitoring/queue").text
     row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]

@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 from vigil.bootstrap import Container
 from vigil.security import service
 from vigil.security.model import Role
-from vigil.web.auth import token_cache
 
 
 class Ticker:
@@ -20,8 +19,8 @@ class Ticker:
 
 def _fake_time(container: Container) -> Ticker:
     ticker = Ticker()
-    container.extras["security.token_cache"] = service.TokenPrincipalCache(ttl=30.0, now=ticker)
-    assert token_cache(container)._now is ticker
+    container.bearer_tokens.cache = service.TokenPrincipalCache(ttl=30.0, now=ticker)
+    assert container.bearer_tokens.cache._now is ticker
     return ticker
 
 
@@ -54,7 +53,7 @@ def test_an_unknown_token_gets_401_every_time_and_is_not_cached(
     for _ in range(2):
         response = client.get("/api/me", headers={"Authorization": "Bearer vgl_unknown"})
         assert response.status_code == 401
-    assert token_cache(container)._entries == {}
+    assert container.bearer_tokens.cache._entries == {}
 
 
 def test_a_cached_token_is_read_from_the_database_once_per_ttl(container: Container) -> None:

@@ -7,7 +7,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import START
 from vigil.bootstrap import Container
-from vigil.gateways.metrics import metrics_for
 
 
 def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -24,8 +23,8 @@ def _samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]]
 def test_refusals_the_bus_the_loops_and_the_queues_are_exposed(
     client: TestClient, container: Container
 ) -> None:
-    metrics_for(container.extras).rejected("osmand", "unknown_device", 3)
-    metrics_for(container.extras).accepted("teltonika", 40)
+    container.gateway_metrics.rejected("osmand", "unknown_device", 3)
+    container.gateway_metrics.accepted("teltonika", 40)
     container.heartbeats.beat("engine", START)
     samples = _samples(client)
     refused = (("event", "rejected"), ("protocol", "osmand"), ("reason", "unknown_device"))

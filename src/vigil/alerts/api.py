@@ -16,9 +16,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from vigil.alerts import service
-from vigil.alerts.channels.sse import KEEPALIVE, frame, hub_for
+from vigil.alerts.channels.sse import KEEPALIVE, frame
 from vigil.alerts.model import ALERT_ROLES, AlertChange, AlertStatus, Severity
-from vigil.alerts.wiring import context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
@@ -72,13 +71,13 @@ async def _act(
     c: Container, use_case: Callable[[UnitOfWork], T], changes: Callable[[T], list[AlertChange]]
 ) -> T:
     def work() -> T:
-        with writing(c) as uow:
+        with c.uow() as uow:
             result = use_case(uow)
             uow.commit()
             return result
 
     result = await asyncio.to_thread(work)
-    await publish_changes(c, changes(result))
+    await c.alerts.publish_changes(changes(result))
     return result
 
 
@@ -124,7 +123,7 @@ async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> 
     """
     if principal.role not in ALERT_ROLES:
         raise PermissionDenied(f"role {principal.role} does not work with alerts")
-    hub = hub_for(c)
+    hub = c.alerts.live_hub()
     subscriber = hub.connect(principal)
     last_id = request.headers.get("last-event-id", "")
     missed: list[AlertChange] = []
@@ -190,7 +189,7 @@ async def acknowledge(
 async def escalate(
     alert_id: RowId, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
-    ctx = context(c)
+    ctx = c.alerts.context
     change = await _act(
         c,
         lambda uow: service.escalate(uow, principal, alert_id, body.note, ctx),
@@ -225,7 +224,7 @@ async def add_note(
 async def add_suppression(
     body: SuppressionIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
-    ctx = context(c)
+    ctx = c.alerts.context
     suppression_id = await _act(
         c,
         lambda uow: service.add_suppression(
@@ -249,7 +248,7 @@ async def add_suppression(
 async def cancel_suppression(
     suppression_id: RowId, principal: ApiPrincipal, c: ContainerDep
 ) -> None:
-    ctx = context(c)
+    ctx = c.alerts.context
     await _act(
         c,
         lambda uow: service.cancel_suppression(uow, principal, ctx, suppression_id),

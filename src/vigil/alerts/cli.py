@@ -21,7 +21,7 @@ def alerts() -> None:
 @app.command("worker")
 def worker_command() -> None:
     """Deliver pending alert notifications and escalate overdue alerts until stopped."""
-    from vigil.alerts import worker
+    from vigil.alerts import escalation, worker
 
     container = build_container(Settings())
 
@@ -30,7 +30,9 @@ def worker_command() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await worker.run(container, stop)
+        await asyncio.gather(
+            worker.run(container.alerts, stop), escalation.run(container.alerts, stop)
+        )
 
     asyncio.run(main())
 

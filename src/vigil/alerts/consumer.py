@@ -12,8 +12,7 @@ from typing import Any
 
 from vigil.alerts import service
 from vigil.alerts.model import AlertChange
-from vigil.alerts.wiring import context, publish_changes, writing
-from vigil.bootstrap import Container
+from vigil.alerts.runtime import AlertsRuntime
 from vigil.bus.model import Topic
 from vigil.engine.events import EngineEvent
 from vigil.logs import get_logger
@@ -21,17 +20,16 @@ from vigil.logs import get_logger
 log = get_logger(__name__)
 
 
-def process(container: Container, batch: list[Any]) -> list[AlertChange]:
-    ctx = context(container)
+def process(alerts: AlertsRuntime, batch: list[Any]) -> list[AlertChange]:
     changes: list[AlertChange] = []
-    with writing(container) as uow:
+    with alerts.uow() as uow:
         for event in batch:
             if not isinstance(event, EngineEvent):
                 log.warning("alerts.unexpected_message", type=type(event).__name__)
                 continue
             savepoint = uow.connection.begin_nested()
             try:
-                changes.extend(service.handle_event(uow, event, ctx))
+                changes.extend(service.handle_event(uow, event, alerts.context))
                 savepoint.commit()
             except Exception:
                 savepoint.rollback()
@@ -42,15 +40,15 @@ def process(container: Container, batch: list[Any]) -> list[AlertChange]:
     return changes
 
 
-async def handle_batch(container: Container, batch: list[Any]) -> None:
-    changes = await asyncio.to_thread(process, container, batch)
-    await publish_changes(container, changes)
+async def handle_batch(alerts: AlertsRuntime, batch: list[Any]) -> None:
+    changes = await asyncio.to_thread(process, alerts, batch)
+    await alerts.publish_changes(changes)
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(alerts: AlertsRuntime, stop: asyncio.Event) -> None:
     async def handler(batch: list[Any]) -> None:
-        await handle_batch(container, batch)
+        await handle_batch(alerts, batch)
 
-    container.bus.subscribe(Topic.ENGINE_EVENTS, handler)
+    alerts.bus.subscribe(Topic.ENGINE_EVENTS, handler)
     log.info("alerts.consumer_started")
     await stop.wait()

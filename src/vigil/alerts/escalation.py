@@ -11,17 +11,16 @@ import contextlib
 
 from vigil.alerts import service
 from vigil.alerts.model import AlertChange
-from vigil.alerts.wiring import alert_settings, context, publish_changes, writing
-from vigil.bootstrap import Container
+from vigil.alerts.runtime import AlertsRuntime
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
 
 
-def tick(container: Container) -> list[AlertChange]:
+def tick(alerts: AlertsRuntime) -> list[AlertChange]:
     """One pass: escalate everything due now, in one transaction."""
-    with writing(container) as uow:
-        changes = service.escalate_due(uow, context(container))
+    with alerts.uow() as uow:
+        changes = service.escalate_due(uow, alerts.context)
         uow.commit()
     for change in changes:
         log.info(
@@ -33,12 +32,12 @@ def tick(container: Container) -> list[AlertChange]:
     return changes
 
 
-async def run_loop(container: Container, stop: asyncio.Event) -> None:
-    interval = alert_settings(container).escalation_poll_s
+async def run(alerts: AlertsRuntime, stop: asyncio.Event) -> None:
+    interval = alerts.settings.escalation_poll_s
     while not stop.is_set():
         try:
-            changes = await asyncio.to_thread(tick, container)
-            await publish_changes(container, changes)
+            changes = await asyncio.to_thread(tick, alerts)
+            await alerts.publish_changes(changes)
         except Exception:  # a database hiccup must not end the timer for good
             log.exception("alerts.escalation_tick_failed")
         with contextlib.suppress(TimeoutError):

@@ -14,17 +14,15 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
-from vigil.alerts import escalation, outbox
-from vigil.alerts.channels import build_channels
+from vigil.alerts import outbox
+from vigil.alerts.channels import CHANNELS
 from vigil.alerts.channels.base import Channel, ChannelError, Message
 from vigil.alerts.config import AlertSettings
-from vigil.alerts.wiring import alert_settings, context, take_write_lock, wakeup, writing
-from vigil.bootstrap import Container
+from vigil.alerts.runtime import AlertsRuntime
 from vigil.logs import get_logger
 from vigil.security import audit
 
 log = get_logger(__name__)
-CHANNELS_KEY = "alerts.channels"
 # How many deliveries of one channel are in flight at once.
 PER_CHANNEL_CONCURRENCY = 8
 
@@ -37,18 +35,16 @@ def worker_name() -> str:
 class DeliveryWorker:
     def __init__(
         self,
-        container: Container,
-        channels: dict[str, Channel],
-        settings: AlertSettings,
+        alerts: AlertsRuntime,
         name: str | None = None,
     ) -> None:
-        self.container = container
-        self.channels = channels
-        self.settings = settings
+        self.alerts = alerts
+        self.channels: dict[str, Channel] = alerts.outbound
+        self.settings: AlertSettings = alerts.settings
         self.name = name or worker_name()
-        self.lease = timedelta(seconds=settings.outbox_lease_s)
-        self.backoff_base = timedelta(seconds=settings.outbox_backoff_base_s)
-        self.backoff_cap = timedelta(seconds=settings.outbox_backoff_cap_s)
+        self.lease = timedelta(seconds=self.settings.outbox_lease_s)
+        self.backoff_base = timedelta(seconds=self.settings.outbox_backoff_base_s)
+        self.backoff_cap = timedelta(seconds=self.settings.outbox_backoff_cap_s)
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [
@@ -63,7 +59,7 @@ class DeliveryWorker:
             await asyncio.gather(*loops, return_exceptions=True)
 
     async def _channel_loop(self, channel: str, stop: asyncio.Event) -> None:
-        woken = wakeup(self.container).register()
+        woken = self.alerts.wakeup.register()
         while not stop.is_set():
             woken.clear()
             try:
@@ -91,7 +87,7 @@ class DeliveryWorker:
         return len(claimed)
 
     def _claim(self, channel: str) -> list[outbox.Claimed]:
-        with writing(self.container) as uow:
+        with self.alerts.uow() as uow:
             return outbox.claim(
                 uow,
                 channel=channel,
@@ -101,7 +97,7 @@ class DeliveryWorker:
             )
 
     async def deliver(self, delivery: outbox.Claimed) -> None:
-        started = self.container.clock.now()
+        started = self.alerts.clock.now()
         error: str | None = None
         permanent = False
         try:
@@ -126,7 +122,7 @@ class DeliveryWorker:
     def _record(
         self, delivery: outbox.Claimed, started: datetime, error: str | None, permanent: bool
     ) -> None:
-        with writing(self.container) as uow:
+        with self.alerts.uow() as uow:
             kept = outbox.record_attempt(
                 uow,
                 delivery,
@@ -148,10 +144,9 @@ class DeliveryWorker:
         needs_phone = delivery.channel == "protected_person"
         context_for = body.pop("safety_context_for", None)
         if needs_phone or context_for:
-            directory = context(self.container).directory
-            with writing(self.container) as uow:
-                # The registry's reads below audit and commit on their own; each starts with
-                # the write lock held so its audit write cannot fail on a stale SQLite snapshot.
+            directory = self.alerts.context.directory
+            with self.alerts.uow() as uow:
+                # The registry's reads below audit and commit on their own.
                 audit.record(
                     uow.connection,
                     at=uow.clock.now(),
@@ -167,7 +162,6 @@ class DeliveryWorker:
                 )
                 uow.commit()
                 if needs_phone:
-                    take_write_lock(uow)
                     phone = directory.protected_person_phone(uow, recipient, self.name)
                     if not phone:
                         raise ChannelError("no phone number on record", permanent=True)
@@ -175,7 +169,6 @@ class DeliveryWorker:
                 if context_for:
                     contexts = []
                     for pid in context_for:
-                        take_write_lock(uow)
                         contexts.append(directory.safety_context(uow, str(pid), self.name))
                     body["safety_context"] = contexts
                 uow.commit()
@@ -189,16 +182,10 @@ class DeliveryWorker:
         )
 
 
-def channels_for(container: Container) -> dict[str, Channel]:
-    """Channels from settings, unless a test or the demo put its own in ``extras``."""
-    found = container.extras.get(CHANNELS_KEY)
-    if isinstance(found, dict):
-        return found
-    return build_channels(alert_settings(container))
-
-
-async def run(container: Container, stop: asyncio.Event) -> None:
-    """Background service: delivery loops for every channel plus the escalation timer."""
-    worker = DeliveryWorker(container, channels_for(container), alert_settings(container))
+async def run(alerts: AlertsRuntime, stop: asyncio.Event) -> None:
+    """Background service: delivery loops for every channel."""
+    worker = DeliveryWorker(alerts)
+    for name in sorted(set(CHANNELS) - set(worker.channels)):
+        log.warning("alerts.channel_not_configured", channel=name)
     log.info("alerts.worker_started", worker=worker.name, channels=sorted(worker.channels))
-    await asyncio.gather(worker.run(stop), escalation.run_loop(container, stop))
+    await worker.run(stop)

@@ -11,9 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from vigil.contact import bodies, service
-from vigil.contact.index import shared_index
 from vigil.contact.model import CaseStatus, parse_request
-from vigil.contact.ratelimit import public_limiter
 from vigil.errors import ValidationError
 from vigil.web.auth import ApiPrincipal, ContainerDep, api_principal, container
 from vigil.web.params import RowId
@@ -54,7 +52,7 @@ class Reference(BaseModel):
 @router.post("/requests", status_code=201)
 def submit_request(body: bodies.ContactRequest, request: Request, c: ContainerDep) -> Reference:
     """A partner agency's system submits a request; same validation and limits as the form."""
-    if not public_limiter(c).allow(client_key(request)):
+    if not c.public_form_limiter.allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     parsed = parse_request(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
@@ -74,7 +72,7 @@ async def report_intelligence(
     principal = None
     if request.headers.get("authorization"):
         principal = await api_principal(request)
-    elif not public_limiter(c).allow(client_key(request)):
+    elif not c.public_form_limiter.allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     with c.uow() as uow:
         found = service.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
@@ -94,13 +92,13 @@ async def call_check(request: Request) -> Response:
         raise ValidationError("body", "must be a JSON object")
     result = service.call_check(
         c.uow,
-        shared_index(c),
+        c.enforcement_index,
         principal,
         data.get("prison_number"),
         data.get("number"),
         cipher=c.cipher,
     )
-    return Response(call_check_body(result), media_type="application/json")
+    return Response(bodies.call_check_body(result), media_type="application/json")
 
 
 router.add_route(
@@ -132,19 +130,10 @@ OPENAPI_PATHS = {
 }
 
 
-def call_check_body(result: service.CallResult) -> bytes:
-    """``{"allowed", "reason", "number"}`` without a general-purpose encoder (E.164 is safe)."""
-    if result.allowed:
-        return b'{"allowed":true,"reason":null,"number":"' + result.e164.encode() + b'"}'
-    return json.dumps(
-        {"allowed": False, "reason": result.reason, "number": result.e164}, separators=(",", ":")
-    ).encode()
-
-
 @router.post("/mail-check")
 def mail_check(body: bodies.MailCheck, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     result = service.mail_check(
-        c.uow, shared_index(c), principal, body.prison_number, body.address, cipher=c.cipher
+        c.uow, c.enforcement_index, principal, body.prison_number, body.address, cipher=c.cipher
     )
     return {"allowed": result.allowed, "match": result.match, "score": result.score}
 
@@ -267,7 +256,7 @@ def create_bar(
     principal.require_role(*service.CASE_ROLES)
     parsed = service.parse_bar(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
-        bar_id = service.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))
+        bar_id = service.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
     return {"bar_id": bar_id}
 
 
@@ -276,7 +265,7 @@ def lift_bar(
     bar_id: RowId, body: bodies.Reason, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=shared_index(c))
+        service.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=c.enforcement_index)
     return {"status": "lifted"}
 
 

@@ -12,6 +12,7 @@ which checks the caller's role first and names the field in the service's words.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,10 @@ from vigil.contact.model import (
     IntelligenceKind,
     RequesterType,
 )
+from vigil.contact.service import CallResult
+
+# Case actions, checks and reports are small; the check port applies the same cap.
+CALL_CHECK_MAX_BODY = 16 * 1024
 
 
 def _one_of(kind: type[Any]) -> dict[str, Any]:
@@ -137,3 +142,12 @@ class Question(Body):
 
 class Note(Body):
     text: str | None = None
+
+
+def call_check_body(result: CallResult) -> bytes:
+    """``{"allowed", "reason", "number"}`` without a general-purpose encoder (E.164 is safe)."""
+    if result.allowed:
+        return b'{"allowed":true,"reason":null,"number":"' + result.e164.encode() + b'"}'
+    return json.dumps(
+        {"allowed": False, "reason": result.reason, "number": result.e164}, separators=(",", ":")
+    ).encode()

@@ -19,18 +19,19 @@ import asyncio
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from vigil.bootstrap import Container
 from vigil.contact import service
-from vigil.contact.api import call_check_body
-from vigil.contact.index import shared_index
+from vigil.contact.bodies import CALL_CHECK_MAX_BODY, call_check_body
+from vigil.contact.index import EnforcementIndex
+from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.logs import get_logger
+from vigil.security.bearer import BearerTokens
+from vigil.security.crypto import FieldCipher
 from vigil.security.model import PermissionDenied
 from vigil.text import ascii_digits
-from vigil.web.auth import bearer_principal
-from vigil.web.limits import limit_for
 
 log = get_logger(__name__)
 
@@ -74,15 +75,25 @@ _BEARER = "www-authenticate: Bearer\r\n"
 
 
 # The same cap as the check on the web app's port.
-MAX_BODY = limit_for("/api/contact/call-check")
+MAX_BODY = CALL_CHECK_MAX_BODY
+
+
+@dataclass(frozen=True)
+class CheckPortDeps:
+    """What the check port needs: the same pieces the web app's route uses."""
+
+    uow: Callable[[], UnitOfWork]
+    index: EnforcementIndex
+    tokens: BearerTokens
+    cipher: FieldCipher
 
 
 class CallCheckHandler:
     """One request in, one response out: the same answers as the web app's route."""
 
-    def __init__(self, container: Container) -> None:
-        self.container = container
-        self.index = shared_index(container)
+    def __init__(self, deps: CheckPortDeps) -> None:
+        self.deps = deps
+        self.index = deps.index
 
     def __call__(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
         if target.partition("?")[0] != PATH:
@@ -92,7 +103,7 @@ class CallCheckHandler:
         auth = headers.get("authorization", "")
         if auth[:7].lower() != "bearer ":
             return _detail(401, "authorization: log in or send a bearer token", _BEARER)
-        principal = bearer_principal(self.container, auth[7:].strip())
+        principal = self.deps.tokens.principal(auth[7:].strip())
         if principal is None:
             return _detail(401, "authorization: the bearer token is unknown or revoked", _BEARER)
         try:
@@ -103,12 +114,12 @@ class CallCheckHandler:
             if not isinstance(data, dict):
                 raise ValidationError("body", "must be a JSON object")
             result = service.call_check(
-                self.container.uow,
+                self.deps.uow,
                 self.index,
                 principal,
                 data.get("prison_number"),
                 data.get("number"),
-                cipher=self.container.cipher,
+                cipher=self.deps.cipher,
             )
         except ValidationError as exc:
             return _detail(422, [{"field": e.field, "reason": e.reason} for e in exc.errors])
@@ -211,18 +222,18 @@ class CheckProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-async def start(container: Container, host: str, port: int) -> asyncio.Server:
-    handler = CallCheckHandler(container)
+async def start(deps: CheckPortDeps, host: str, port: int) -> asyncio.Server:
+    handler = CallCheckHandler(deps)
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: CheckProtocol(handler), host, port)
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(deps: CheckPortDeps, stop: asyncio.Event) -> None:
     port = os.environ.get(PORT_VARIABLE, "").strip()
     if not port:
         return
     host = os.environ.get(HOST_VARIABLE, "127.0.0.1")
-    server = await start(container, host, int(port))
+    server = await start(deps, host, int(port))
     log.info("contact.checkport.listening", host=host, port=server.sockets[0].getsockname()[1])
     try:
         await stop.wait()

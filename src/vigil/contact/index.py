@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, func, select
@@ -29,7 +29,6 @@ from sqlalchemy import Connection, func, select
 from vigil.contact import addresses
 from vigil.contact.model import BarScope, ItemKind
 from vigil.contact.tables import contact_bar_changes, contact_bar_items
-from vigil.security.crypto import FieldCipher
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,25 +434,3 @@ ITEM_COLUMNS = (
     contact_bar_items.c.flat_index,
     contact_bar_items.c.town_index,
 )
-
-
-class _HasExtras(Protocol):
-    extras: dict[str, object]
-    cipher: FieldCipher
-
-
-_INDEX_KEY = "contact.enforcement_index"
-_index_lock = threading.Lock()
-
-
-def shared_index(container: _HasExtras) -> EnforcementIndex:
-    """One index per process, built on first use and kept in the container."""
-    found = container.extras.get(_INDEX_KEY)
-    if isinstance(found, EnforcementIndex):
-        return found
-    with _index_lock:
-        found = container.extras.get(_INDEX_KEY)
-        if not isinstance(found, EnforcementIndex):
-            found = EnforcementIndex(container.cipher.blind_index)
-            container.extras[_INDEX_KEY] = found
-        return found

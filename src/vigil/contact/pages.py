@@ -16,7 +16,6 @@ from starlette.datastructures import FormData
 
 from vigil.bootstrap import Container
 from vigil.contact import journey, service
-from vigil.contact.index import shared_index
 from vigil.contact.model import (
     CONSENT_LABELS,
     CONTACT_KIND_LABELS,
@@ -28,7 +27,6 @@ from vigil.contact.model import (
     neutralise_csv_cell,
     parse_request,
 )
-from vigil.contact.ratelimit import public_limiter
 from vigil.errors import ValidationError
 from vigil.security.model import Role
 from vigil.text import ascii_digits
@@ -103,7 +101,7 @@ async def _public_form(request: Request, c: Container) -> FormData:
     if not ascii_digits(declared) or int(declared) > MAX_BODY_BYTES:
         raise Refused(413, "The form is too large. Shorten your answers and try again.")
     client = request.client.host if request.client else "unknown"
-    if not public_limiter(c).allow(client):
+    if not c.public_form_limiter.allow(client):
         raise Refused(429, "You have sent too many forms. Wait 10 minutes and try again.")
     form = await request.form(max_files=0, max_fields=50, max_part_size=MAX_BODY_BYTES)
     expected = request.cookies.get(PRE_SESSION_CSRF_COOKIE, "")
@@ -594,7 +592,7 @@ async def bar(
             today=c.clock.now().date(),
         )
         with c.uow() as uow:
-            service.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))
+            service.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -640,7 +638,7 @@ async def lift(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.lift_bar(uow, c.cipher, principal, bar_id, reason, index=shared_index(c))
+            service.lift_bar(uow, c.cipher, principal, bar_id, reason, index=c.enforcement_index)
 
     return await _case_action(request, c, principal, case_id, act)
 

@@ -2,7 +2,7 @@
 
 The full load of a large index takes a while (a minute or more for 2,000,000 barred items on a
 busy machine); until it is done the call and mail checks ask the database instead, so nothing
-is refused or allowed wrongly while it warms. Registered in ``runtime.BACKGROUND_SERVICES``.
+is refused or allowed wrongly while it warms. Listed in ``contact.runner``.
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ import asyncio
 import threading
 import time
 
-from vigil.bootstrap import Container
-from vigil.contact.index import EnforcementIndex, shared_index
+from sqlalchemy import Engine
+
+from vigil.contact.index import EnforcementIndex
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
 
 
-def warm(container: Container, stop: threading.Event | None = None) -> EnforcementIndex:
+def warm(
+    index: EnforcementIndex, engine: Engine, stop: threading.Event | None = None
+) -> EnforcementIndex:
     """Load the process's index now (blocking); returns it, warm unless ``stop`` was set."""
-    index = shared_index(container)
     started = time.perf_counter()
-    with container.engine.connect() as connection:
+    with engine.connect() as connection:
         done = index.load(connection, stop)
     if done:
         log.info(
@@ -34,9 +36,9 @@ def warm(container: Container, stop: threading.Event | None = None) -> Enforceme
     return index
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(index: EnforcementIndex, engine: Engine, stop: asyncio.Event) -> None:
     halt = threading.Event()
-    loading = asyncio.ensure_future(asyncio.to_thread(warm, container, halt))
+    loading = asyncio.ensure_future(asyncio.to_thread(warm, index, engine, halt))
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({loading, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if not loading.done():

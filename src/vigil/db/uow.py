@@ -11,11 +11,16 @@ from vigil.clock import Clock
 
 
 class UnitOfWork:
-    """Opens a connection and a transaction; commits only when told to, else rolls back."""
+    """Opens a connection and a transaction; commits only when told to, else rolls back.
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    Services never commit: the entrypoint or handler that opened the unit of work does, once.
+    A read-only unit of work (pages, reports) cannot commit at all.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock, *, read_only: bool = False) -> None:
         self.engine = engine
         self.clock = clock
+        self.read_only = read_only
         self._connection: Connection | None = None
 
     @property
@@ -36,7 +41,13 @@ class UnitOfWork:
     def _begin(self) -> None:
         connection = self.connection
         connection.begin()
-        if self.dialect == "sqlite":
+        if self.read_only:
+            # A deferred SQLite transaction reads its snapshot without queueing behind writers;
+            # PostgreSQL is told so, and refuses any write.
+            connection.exec_driver_sql(
+                "BEGIN" if self.dialect == "sqlite" else "SET TRANSACTION READ ONLY"
+            )
+        elif self.dialect == "sqlite":
             # Start as the writer: a deferred SQLite transaction that reads and then writes (the
             # audit chain reads its last hash first) fails at once if another connection wrote
             # in between; an immediate one waits its turn (busy_timeout) instead.
@@ -57,5 +68,7 @@ class UnitOfWork:
             self._connection = None
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.connection.commit()
         self._begin()

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.devices import service
-from vigil.gateways.commands import queue_of
 from vigil.security.model import REGISTRY_ROLES
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
@@ -26,7 +25,7 @@ def devices_page(request: Request, principal: PagePrincipal, c: ContainerDep) ->
     with c.uow() as uow:
         found = service.list_devices(uow, principal)
     # The latest reporting command per device (adaptive reporting, docs/engine.md).
-    queue = queue_of(c.extras)
+    queue = c.device_commands
     reporting = {
         d.external_id: history[-1] for d in found if (history := queue.history(d.external_id))
     }

@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.evidence import service
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
 from vigil.evidence.weekly import monday_of, week_bounds
+from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.security import audit
 from vigil.security.model import Principal, Role
@@ -176,9 +176,7 @@ def _idempotency_key(person_id: str, week: date) -> str:
     return f"evidence:weekly:{person_id}:{week.isoformat()}"
 
 
-def _one_wearer(
-    container: Container, week: date, person_id: str, officer_id: int | None
-) -> Delivery:
+def _one_wearer(container: Host, week: date, person_id: str, officer_id: int | None) -> Delivery:
     from vigil.alerts import outbox
 
     with container.uow() as uow:
@@ -226,7 +224,7 @@ def _one_wearer(
     return Delivery(person_id, outcome)
 
 
-def run_week(container: Container, week: date) -> WeekReport:
+def run_week(container: Host, week: date) -> WeekReport:
     """Generate and email every active wearer's overview of one week, then mark it finished.
     A wearer that fails is logged and the week stays unfinished, so the next tick retries it."""
     tz = ZoneInfo(container.settings.timezone)
@@ -274,7 +272,7 @@ def run_week(container: Container, week: date) -> WeekReport:
     return report
 
 
-def run_due(container: Container) -> list[WeekReport]:
+def run_due(container: Host) -> list[WeekReport]:
     """Do every week that is due and not finished; returns what was done."""
     tz = ZoneInfo(container.settings.timezone)
     with container.uow() as uow:
@@ -295,7 +293,7 @@ def run_due(container: Container) -> list[WeekReport]:
     return reports
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(container: Host, stop: asyncio.Event) -> None:
     """Background service: check the stored deadlines every few minutes until stopped."""
     while not stop.is_set():
         try:

@@ -18,7 +18,6 @@ from vigil.errors import ValidationError
 from vigil.gateways import imports, quarantine
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.intake import Intake
-from vigil.gateways.metrics import metrics_for
 from vigil.gateways.model import DecodeError
 from vigil.gateways.quarantine import Quarantine, QuarantinedDevice
 from vigil.security.model import Role
@@ -67,7 +66,7 @@ async def _intake(container: ContainerDep) -> Intake:
             return KnownDevices.load(uow)
 
     devices = await asyncio.to_thread(load)
-    return Intake(container.bus, metrics_for(container.extras), devices, Quarantine(container.uow))
+    return Intake(container.bus, container.gateway_metrics, devices, Quarantine(container.uow))
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -151,4 +150,4 @@ async def gateway_metrics(
 ) -> list[dict[str, object]]:
     """Counters by protocol: accepted fixes, rejections by reason, CRC mismatches, connections."""
     require_roles(principal, Role.ADMIN, Role.DEVICE_GATEWAY)
-    return metrics_for(container.extras).snapshot()
+    return container.gateway_metrics.snapshot()

@@ -251,19 +251,6 @@ class CommandQueue:
             return list(self._history.get(device_id, ()))
 
 
-QUEUE_KEY = "device.commands"
-
-
-def queue_of(extras: dict[str, object]) -> CommandQueue:
-    """The process's command queue (the engine worker fills it; connections and the simulator
-    take from it)."""
-    found = extras.get(QUEUE_KEY)
-    if not isinstance(found, CommandQueue):
-        found = CommandQueue()
-        extras[QUEUE_KEY] = found
-    return found
-
-
 # ---------------------------------------------------------------------------- stream connections
 
 

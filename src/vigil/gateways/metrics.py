@@ -35,12 +35,3 @@ class GatewayMetrics:
         with self._lock:
             items = sorted(self._counts.items())
         return [{"protocol": p, "event": e, "reason": r, "count": n} for (p, e, r), n in items]
-
-
-def metrics_for(extras: dict[str, object]) -> GatewayMetrics:
-    """One set of counters per container, shared by every gateway server in it."""
-    found = extras.get("gateway_metrics")
-    if not isinstance(found, GatewayMetrics):
-        found = GatewayMetrics()
-        extras["gateway_metrics"] = found
-    return found

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from vigil.alerts import service as alerts
 from vigil.alerts.model import ALERT_ROLES, RESOLVE_ROLES, TOP_ESCALATION_LEVEL, Outcome
-from vigil.alerts.wiring import context, publish_changes, writing
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
 from vigil.geo import postcodes
@@ -132,13 +131,13 @@ def alert_page(
 
 async def _act(c: Container, work: Any) -> None:
     def run() -> Any:
-        with writing(c) as uow:
+        with c.uow() as uow:
             change = work(uow)
             uow.commit()
             return change
 
     change = await asyncio.to_thread(run)
-    await publish_changes(c, [change])
+    await c.alerts.publish_changes([change])
 
 
 async def _alert_action(
@@ -148,7 +147,7 @@ async def _alert_action(
     form = await request.form()
     values = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
     note = values.get("note") or None
-    ctx = context(c)
+    ctx = c.alerts.context
     try:
         if action == "acknowledge":
             await _act(c, lambda uow: alerts.acknowledge(uow, principal, alert_id, note))

@@ -19,13 +19,13 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, func, select
 
-from vigil.clock import Clock
+from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.security.tables import audit_log
 from vigil.settings import Settings
@@ -124,14 +124,7 @@ def compare(connection: Connection, point: Checkpoint) -> str | None:
     return None
 
 
-class _Runtime(Protocol):
-    settings: Settings
-    clock: Clock
-
-    def uow(self) -> Any: ...
-
-
-async def run(container: _Runtime, stop: asyncio.Event) -> None:
+async def run(container: Host, stop: asyncio.Event) -> None:
     """Background service: write a checkpoint every interval, when a path is configured."""
     path_text = container.settings.audit_checkpoint_path.strip()
     if not path_text:

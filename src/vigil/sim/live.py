@@ -18,13 +18,14 @@ import math
 import time as monotonic_time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from shapely.geometry import shape
 
 from vigil.bus.model import Topic
-from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue, queue_of
+from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue
+from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.sim.generate import (
     DayPlan,
@@ -244,11 +245,15 @@ async def fixes(
         round_no += 1
 
 
-async def run(container: Any, stop: asyncio.Event) -> None:
+class SimHost(Host, Protocol):
+    @property
+    def device_commands(self) -> CommandQueue: ...
+
+
+async def run(container: SimHost, stop: asyncio.Event) -> None:
     """Background service: in the demo environment only, stream the plan's wearers to the bus."""
-    if str(getattr(container.settings, "environment", "")) != "demo":
+    if container.settings.environment != "demo":
         return
-    speed = float(container.extras.get("sim.speed", 1.0))
     plan: dict[str, Any] = {"persons": []}
     while not stop.is_set():
         try:
@@ -267,8 +272,8 @@ async def run(container: Any, stop: asyncio.Event) -> None:
             continue
     if stop.is_set():
         return
-    log.info("sim.live_started", wearers=len(plan["persons"]), speed=speed)
-    stream = fixes(plan, container.clock.now(), speed=speed, commands=queue_of(container.extras))
+    log.info("sim.live_started", wearers=len(plan["persons"]))
+    stream = fixes(plan, container.clock.now(), commands=container.device_commands)
     async for batch in stream:
         if stop.is_set():
             break

@@ -53,28 +53,6 @@ async def check_csrf(request: Request, expected: str) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "csrf_token: missing or does not match")
 
 
-_TOKEN_CACHE = "security.token_cache"  # noqa: S105 - a container key, not a secret
-
-
-def token_cache(c: Container) -> security_service.TokenPrincipalCache:
-    """The process's cache of bearer-token principals (see TokenPrincipalCache for the TTL)."""
-    found = c.extras.get(_TOKEN_CACHE)
-    if not isinstance(found, security_service.TokenPrincipalCache):
-        found = security_service.TokenPrincipalCache()
-        c.extras[_TOKEN_CACHE] = found
-    return found
-
-
-def bearer_principal(c: Container, token: str) -> Principal | None:
-    """The principal a bearer token stands for, or None when unknown or revoked."""
-
-    def lookup() -> Principal | None:
-        with c.uow() as uow:
-            return security_service.token_principal(uow, token)
-
-    return token_cache(c).principal(token, lookup)
-
-
 async def _resolve(request: Request) -> Principal | None:
     if hasattr(request.state, "principal"):
         found: Principal | None = request.state.principal
@@ -83,7 +61,7 @@ async def _resolve(request: Request) -> Principal | None:
     principal: Principal | None = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        principal = bearer_principal(c, auth[7:].strip())
+        principal = c.bearer_tokens.principal(auth[7:].strip())
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

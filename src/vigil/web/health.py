@@ -2,8 +2,9 @@
 
 ``/livez`` answers while the process can answer at all (restart it when it cannot). ``/readyz``
 answers 200 only when this process can do its work: the database answers, the bus is connected,
-every background loop that runs here has turned recently, and alert deliveries are not falling
-behind; otherwise 503 naming what is wrong, so traffic goes elsewhere and an operator is told.
+every background loop that runs here has turned recently, no background service is waiting to
+restart after a crash, and alert deliveries are not falling behind; otherwise 503 naming what is
+wrong, so traffic goes elsewhere and an operator is told.
 ``/healthz`` is the same as ``/readyz`` (older monitors ask for it).
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from vigil.alerts import outbox
 from vigil.bootstrap import Container
 from vigil.logs import get_logger
+from vigil.supervisor import ServiceState
 from vigil.web.auth import ContainerDep
 
 log = get_logger(__name__)
@@ -59,7 +61,19 @@ def checks(c: Container) -> list[Check]:
     found.append(Check("bus", connected, "connected" if connected else "not connected"))
     for loop, age in sorted(c.heartbeats.ages_s(c.clock.now()).items()):
         found.append(Check(f"loop:{loop}", age <= STALE_LOOP_S, f"last turned {age:.0f} s ago"))
+    found.extend(_service_check(state) for _name, state in sorted(c.service_states.by_name.items()))
     return found
+
+
+def _service_check(state: ServiceState) -> Check:
+    """A service waiting to restart after a crash is not doing its work; one that crashed and
+    came back is, but its crashes stay visible."""
+    crashed = f"; {state.crashes} crashes, last: {state.last_error}" if state.crashes else ""
+    if state.running:
+        return Check(f"service:{state.name}", True, "running" + crashed)
+    if state.crashes:
+        return Check(f"service:{state.name}", False, "restarting" + crashed)
+    return Check(f"service:{state.name}", True, "off")
 
 
 @router.get("/livez")

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from fastapi import HTTPException, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vigil.contact.bodies import CALL_CHECK_MAX_BODY
+
 KIB = 1024
 MIB = 1024 * KIB
 
 # (path prefix, bytes): the first that matches the request's path applies.
 LIMITS: tuple[tuple[str, int], ...] = (
     ("/api/contact/requests", 64 * KIB),  # the public request twin: up to ten people
-    ("/api/contact/", 16 * KIB),  # case actions, checks and reports are small
+    ("/api/contact/", CALL_CHECK_MAX_BODY),  # case actions, checks and reports are small
     ("/api/gateways/", 32 * MIB),  # bulk fix imports
     # A police crime extract (a CSV of at most 5,000,000 bytes, in a multipart form).
     ("/api/evidence/crime-batches", 6 * MIB),

@@ -18,7 +18,6 @@ from prometheus_client.registry import Collector
 from vigil.alerts import outbox
 from vigil.bootstrap import Container
 from vigil.bus import dead_letters
-from vigil.gateways.metrics import metrics_for
 from vigil.web.auth import ContainerDep
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +34,7 @@ class VigilCollector(Collector):
             "Device door events: accepted fixes, refusals by reason, connections.",
             labels=["protocol", "event", "reason"],
         )
-        for row in metrics_for(c.extras).snapshot():
+        for row in c.gateway_metrics.snapshot():
             labels = [str(row["protocol"]), str(row["event"]), str(row["reason"])]
             gateway.add_metric(labels, float(str(row["count"])))
         yield gateway
@@ -48,7 +47,24 @@ class VigilCollector(Collector):
         for loop, age in c.heartbeats.ages_s(c.clock.now()).items():
             loops.add_metric([loop], age)
         yield loops
+        yield from self._services()
         yield from self._from_database()
+
+    def _services(self) -> Iterator[Metric]:
+        states = sorted(self.container.service_states.by_name.items())
+        crashes = CounterMetricFamily(
+            "vigil_service_crashes",
+            "Background service crashes (each restarted).",
+            labels=["service"],
+        )
+        running = GaugeMetricFamily(
+            "vigil_service_running", "1 while a background service runs.", labels=["service"]
+        )
+        for name, state in states:
+            crashes.add_metric([name], float(state.crashes))
+            running.add_metric([name], 1.0 if state.running else 0.0)
+        yield crashes
+        yield running
 
     def _from_database(self) -> Iterator[Metric]:
         c = self.container

@@ -33,8 +33,7 @@ def build_channels(settings: AlertSettings) -> dict[str, Channel]:
     built: dict[str, Channel] = {}
     for name, module_name in CHANNELS.items():
         channel: Channel | None = importlib.import_module(module_name).build(settings)
-        if channel is None:
-            log.warning("alerts.channel_not_configured", channel=name)
-            continue
-        built[name] = channel
+        # Unconfigured channels are left out; the delivery worker names them when it starts.
+        if channel is not None:
+            built[name] = channel
     return built

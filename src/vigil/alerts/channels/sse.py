@@ -16,13 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.alerts.model import AlertChange, visible_to
-from vigil.bootstrap import Container
-from vigil.bus.model import Topic
 from vigil.logs import get_logger
 from vigil.security.model import Principal
 
 log = get_logger(__name__)
-HUB_KEY = "alerts.live_hub"
 # A browser that falls this far behind is disconnected; it reconnects and catches up by id.
 MAX_PENDING = 1000
 
@@ -76,18 +73,6 @@ class LiveHub:
                     # Make room for the end marker so the stream closes promptly.
                     subscriber.queue.get_nowait()
                     subscriber.queue.put_nowait(None)
-
-
-def hub_for(container: Container) -> LiveHub:
-    """The container's hub, subscribed to Topic.ALERTS on first use."""
-    found = container.extras.get(HUB_KEY)
-    if isinstance(found, LiveHub):
-        return found
-    hub = LiveHub()
-    container.extras[HUB_KEY] = hub
-    # Every web process's pages must see every change, not a share of them.
-    container.bus.subscribe(Topic.ALERTS, hub.on_changes, fan_out=True)
-    return hub
 
 
 def frame(change: AlertChange) -> str:

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from vigil.bootstrap import Container
 from vigil.gateways import registry
-from vigil.gateways.commands import queue_of
+from vigil.gateways.commands import CommandQueue
 from vigil.gateways.directory import DeviceCheck, DeviceDirectory
 from vigil.gateways.http_door import OSMAND, OWNTRACKS, HttpDoor
 from vigil.gateways.intake import Intake
-from vigil.gateways.metrics import metrics_for
+from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.mqtt import run_subscriber
 from vigil.gateways.quarantine import Quarantine
 from vigil.gateways.tcp import Limits, StreamGateway, parse_networks
+from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.text import ascii_digits
 
@@ -52,8 +53,18 @@ def parse_hosts(text: str, default: str) -> dict[str, str]:
     return {name: hosts.get(name, default) for name in doors}
 
 
-def intake_for(container: Container, devices: DeviceCheck) -> Intake:
-    return Intake(container.bus, metrics_for(container.extras), devices, Quarantine(container.uow))
+class GatewayHost(Host, Protocol):
+    """What the doors need of their process: the common pieces, counters and tags' commands."""
+
+    @property
+    def gateway_metrics(self) -> GatewayMetrics: ...
+
+    @property
+    def device_commands(self) -> CommandQueue: ...
+
+
+def intake_for(container: GatewayHost, devices: DeviceCheck) -> Intake:
+    return Intake(container.bus, container.gateway_metrics, devices, Quarantine(container.uow))
 
 
 @dataclass
@@ -75,7 +86,7 @@ class Running:
             await server.wait_closed()
 
 
-async def start(container: Container, *, mqtt: bool = True) -> Running:
+async def start(container: GatewayHost, *, mqtt: bool = True) -> Running:
     settings = container.settings
     directory = DeviceDirectory(container.uow, settings.gateway_directory_refresh_s)
     # Known before the first device is heard: a door with an empty register refuses everyone.
@@ -92,7 +103,7 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
             intake,
             container.clock,
             limits,
-            queue_of(container.extras),
+            container.device_commands,
             networks=networks,
         )
         host = hosts[name]
@@ -124,14 +135,14 @@ async def start(container: Container, *, mqtt: bool = True) -> Running:
                     settings.mqtt_url,
                     intake,
                     container.clock,
-                    commands=queue_of(container.extras),
+                    commands=container.device_commands,
                 )
             )
         )
     return running
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(container: GatewayHost, stop: asyncio.Event) -> None:
     running = await start(container)
     try:
         await stop.wait()

@@ -15,11 +15,10 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from vigil.bootstrap import Container
 from vigil.bus.model import Topic, partition_of
 from vigil.db.uow import UnitOfWork
 from vigil.devices.service import person_for_device
@@ -28,7 +27,8 @@ from vigil.engine.core import Engine, FixBatch
 from vigil.engine.events import EngineEvent
 from vigil.engine.plan import parse_plan
 from vigil.errors import ValidationError
-from vigil.gateways.commands import queue_of
+from vigil.gateways.commands import CommandQueue
+from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.tracking import store
 from vigil.tracking.model import Fix
@@ -72,8 +72,15 @@ def _alcohol(fix: Fix) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+class EngineHost(Host, Protocol):
+    """What the live engine needs of its process: the common pieces and the tags' commands."""
+
+    @property
+    def device_commands(self) -> CommandQueue: ...
+
+
 class EngineWorker:
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: EngineHost) -> None:
         self.container = container
         self.engine: Engine | None = None
         self.plan_hash = ""
@@ -90,7 +97,7 @@ class EngineWorker:
         device's gateway connection (or the demo's simulator) takes them from the queue."""
         changes = engine.reporting_changes()
         if changes:
-            queue = queue_of(self.container.extras)
+            queue = self.container.device_commands
             now = self.container.clock.now()
             for device, fast in changes:
                 queue.request(device, fast, now)
@@ -201,7 +208,7 @@ class EngineWorker:
         return events
 
 
-async def run(container: Container, stop: asyncio.Event) -> None:
+async def run(container: EngineHost, stop: asyncio.Event) -> None:
     worker = EngineWorker(container)
     lock = asyncio.Lock()
     await asyncio.to_thread(worker.load_plan)

@@ -22,10 +22,10 @@ from vigil.bootstrap import Container
 from vigil.bus.model import Topic, partition_of
 from vigil.bus.tables import bus_dead_letters
 from vigil.clock import FrozenClock
-from vigil.engine import worker as engine_worker
+from vigil.engine import runner as engine_runner
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.engine.tables import violations
-from vigil.gateways.commands import CommandState, queue_of
+from vigil.gateways.commands import CommandState
 from vigil.tracking import store
 from vigil.tracking.model import Fix
 from vigil.tracking.tables import fixes
@@ -71,7 +71,7 @@ async def test_fixes_on_the_bus_become_a_stored_violation_citing_stored_fixes_an
 
     container.bus.subscribe(Topic.ENGINE_EVENTS, collect)
     stop = asyncio.Event()
-    task = asyncio.create_task(engine_worker.run(container, stop))
+    task = asyncio.create_task(engine_runner.run(container, stop))
     for _ in range(50):
         await asyncio.sleep(0.05)
         if container.bus._handlers.get(Topic.FIXES):  # type: ignore[attr-defined]
@@ -101,12 +101,12 @@ def test_a_restarted_worker_continues_the_same_violation(
     client: TestClient, container: Container, clock: FrozenClock
 ) -> None:
     _wearer_with_tag(client, container)
-    first = engine_worker.EngineWorker(container)
+    first = engine_runner.EngineWorker(container)
     assert first.load_plan()
     clock.set(START + timedelta(seconds=60))
     events = first.handle([_fix(s) for s in range(0, 60, 10)])
     [started] = [e for e in events if e.kind is EventKind.EXCLUSION_ZONE]
-    second = engine_worker.EngineWorker(container)  # a new process
+    second = engine_runner.EngineWorker(container)  # a new process
     second.load_plan()
     clock.set(START + timedelta(seconds=300))
     events = second.handle(
@@ -127,7 +127,7 @@ def test_a_buffered_fix_from_before_the_tag_was_fitted_is_stored_but_not_held_ag
     client: TestClient, container: Container, clock: FrozenClock
 ) -> None:
     _wearer_with_tag(client, container)  # fitted two hours before START
-    worker = engine_worker.EngineWorker(container)
+    worker = engine_runner.EngineWorker(container)
     worker.load_plan()
     clock.set(START + timedelta(seconds=60))
     before_fitting = [_fix(s) for s in range(-3 * 3600, -3 * 3600 + 120, 10)]
@@ -147,7 +147,7 @@ async def test_poisoned_fixes_on_the_bus_are_dead_lettered_and_cost_the_wearers_
     in the trail and the 40 in the dead-letter store, with their bytes and the error."""
     _wearer_with_tag(client, container)
     stop = asyncio.Event()
-    task = asyncio.create_task(engine_worker.run(container, stop))
+    task = asyncio.create_task(engine_runner.run(container, stop))
     for _ in range(50):
         await asyncio.sleep(0.05)
         if container.bus._handlers.get(Topic.FIXES):  # type: ignore[attr-defined]
@@ -178,7 +178,7 @@ def test_a_worker_watches_only_the_wearers_of_the_partitions_it_holds(
     person_id = _wearer_with_tag(client, container)
     count = container.settings.bus_partitions
     home = partition_of(str(person_id), count)
-    elsewhere = engine_worker.EngineWorker(container)
+    elsewhere = engine_runner.EngineWorker(container)
     elsewhere.partitions = set(range(count)) - {home}  # another process holds his partition
     elsewhere.load_plan()
     assert elsewhere.engine is not None
@@ -188,7 +188,7 @@ def test_a_worker_watches_only_the_wearers_of_the_partitions_it_holds(
     clock.set(START + timedelta(hours=3))
     assert not [e for e in elsewhere.tick() if e.person_id == str(person_id)]
 
-    holder = engine_worker.EngineWorker(container)
+    holder = engine_runner.EngineWorker(container)
     holder.partitions = {home}
     holder.load_plan()
     assert holder.engine is not None
@@ -199,11 +199,11 @@ def test_a_pending_visit_queues_a_report_faster_command_for_the_wearers_tag(
     client: TestClient, container: Container, clock: FrozenClock
 ) -> None:
     _wearer_with_tag(client, container)
-    worker = engine_worker.EngineWorker(container)
+    worker = engine_runner.EngineWorker(container)
     assert worker.load_plan()
     clock.set(START + timedelta(seconds=5))
     worker.handle([_fix(0)])  # one fix inside the zone: a visit pending, waiting for more
-    queue = queue_of(container.extras)
+    queue = container.device_commands
     [command] = queue.history(TAG)
     assert command.fast
     assert command.state == CommandState.QUEUED

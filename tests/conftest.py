@@ -21,10 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from vigil.bootstrap import Container, build_container
+from vigil.bootstrap import Container, build_container, load_all_tables, register_bus_messages
 from vigil.clock import FrozenClock
 from vigil.db import migrate
-from vigil.db.metadata import load_all_tables
 from vigil.security.passwords import use_fast_hashing_for_tests
 from vigil.settings import Environment, Settings, new_encryption_key_entry
 from vigil.web.app import create_app
@@ -35,6 +34,9 @@ pytest_plugins = ["tests.browser"]
 
 # Real-world files the tests read; tests/fixtures/README.md gives each one's source and licence.
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Tests that encode bus messages without building a container first.
+register_bus_messages()
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TEST_KEYS = new_encryption_key_entry("t1")

@@ -12,9 +12,10 @@ import hashlib
 import importlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from vigil.alerts.runtime import AlertsRuntime
+from vigil.bus import codec
 from vigil.bus.dead_letters import StoredDeadLetters
 from vigil.bus.delivery import DeliveryPolicy, is_network_outage
 from vigil.bus.memory import InMemoryBus
@@ -24,7 +25,10 @@ from vigil.contact.checkport import CheckPortDeps
 from vigil.contact.index import EnforcementIndex
 from vigil.contact.ratelimit import public_limiter
 from vigil.db.engine import build_engine, is_database_outage
+from vigil.db.metadata import metadata
 from vigil.db.uow import UnitOfWork
+from vigil.engine import wire as event_wire
+from vigil.engine.events import EngineEvent
 from vigil.gateways.commands import CommandQueue
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.health import Heartbeats
@@ -35,6 +39,8 @@ from vigil.security.crypto import FieldCipher
 from vigil.security.throttle import SharedRateLimiter
 from vigil.settings import Settings
 from vigil.supervisor import ServiceStates
+from vigil.tracking import wire as fix_wire
+from vigil.tracking.model import Fix
 
 # Each part that owns tables lists its tables module here; Alembic and tests import them all.
 TABLE_MODULES: tuple[str, ...] = (
@@ -54,9 +60,19 @@ TABLE_MODULES: tuple[str, ...] = (
 )
 
 
-def import_table_modules() -> None:
+def load_all_tables() -> MetaData:
+    """Import every part's tables so the one metadata is complete (for Alembic and tests)."""
     for module in TABLE_MODULES:
         importlib.import_module(module)
+    return metadata
+
+
+def register_bus_messages() -> None:
+    """The parts' own message types the bus carries between processes."""
+    codec.register(codec.MessageType(fix_wire.TAG, Fix, fix_wire.to_dict, fix_wire.from_dict))
+    codec.register(
+        codec.MessageType(event_wire.TAG, EngineEvent, event_wire.to_dict, event_wire.from_dict)
+    )
 
 
 @dataclass
@@ -135,7 +151,8 @@ def build_bus(settings: Settings, dead_letters: DeadLetterSink) -> Bus:
 def build_container(settings: Settings, clock: Clock | None = None) -> Container:
     settings.check_secrets()
     configure_logging(settings.log_level)
-    import_table_modules()
+    load_all_tables()
+    register_bus_messages()
     engine = build_engine(settings.database_url)
     audit.install_key(engine, audit.audit_key(settings.secret_key))
     time_source = clock or SystemClock()

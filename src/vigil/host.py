@@ -13,6 +13,7 @@ from vigil.bus.model import Bus
 from vigil.clock import Clock
 from vigil.db.uow import UnitOfWork
 from vigil.health import Heartbeats
+from vigil.security.crypto import FieldCipher
 from vigil.settings import Settings
 
 
@@ -28,5 +29,20 @@ class Host(Protocol):
 
     @property
     def heartbeats(self) -> Heartbeats: ...
+
+    def uow(self) -> UnitOfWork: ...
+
+
+class DemoHost(Protocol):
+    """What a part's demo seeder needs: its data goes in through the part's own use cases."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def cipher(self) -> FieldCipher: ...
 
     def uow(self) -> UnitOfWork: ...

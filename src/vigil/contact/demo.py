@@ -13,10 +13,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from vigil.bootstrap import Container
 from vigil.contact import service
 from vigil.contact.model import parse_request
 from vigil.contact.tables import contact_prisoners
+from vigil.host import DemoHost
 from vigil.people.service import BUNDLED_PRISON_REGISTER
 
 FORENAMES = ("Jonathan", "Kevin", "Stephen", "Darren", "Lee", "Craig", "Wayne", "Paul", "Dean")
@@ -79,7 +79,7 @@ def register_csv(count: int = 40, seed: int = 8) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seed(container: Container) -> str | None:
+def seed(container: DemoHost) -> str | None:
     """Idempotent: loads the register and one sample request only into an empty register.
 
     Returns the sample request's reference when it was created.

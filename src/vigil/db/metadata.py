@@ -37,11 +37,3 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def load_all_tables() -> MetaData:
-    """Import every part's tables so the metadata is complete (for Alembic and tests)."""
-    from vigil import bootstrap
-
-    bootstrap.import_table_modules()
-    return metadata

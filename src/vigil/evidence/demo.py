@@ -16,8 +16,8 @@ import random
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from vigil.bootstrap import Container
 from vigil.evidence import service
+from vigil.host import DemoHost
 from vigil.security.model import Principal, Role
 
 DEMO_FILENAME = "wmp-demo-batch.csv"
@@ -34,7 +34,7 @@ CENTRE = (52.4862, -1.8904)
 TYPES = ("BURGLARY", "RB", "TFMV", "TOMV", "CDA")
 
 
-def demo_batch(container: Container, rows: int = 24) -> str:
+def demo_batch(container: DemoHost, rows: int = 24) -> str:
     """The example batch as a headed CSV (UK local times)."""
     rng = random.Random(DEMO_SEED)
     tz = ZoneInfo(container.settings.timezone)
@@ -64,7 +64,7 @@ def demo_batch(container: Container, rows: int = 24) -> str:
     return out.getvalue()
 
 
-def seed(container: Container) -> int | None:
+def seed(container: DemoHost) -> int | None:
     """Upload the example batch unless one is there already; returns its id (None if present)."""
     with container.uow() as uow:
         existing = service.list_batches(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from vigil.bootstrap import Container
 from vigil.errors import NotFound
 from vigil.harm import service
 from vigil.harm.simulate import WEST_AND_EAST_MIDLANDS, SimulationSpec, simulate
+from vigil.host import DemoHost
 
 DEMO_PERPETRATORS = 1500
 
 
-def seed(container: Container) -> int:
+def seed(container: DemoHost) -> int:
     """Import the simulated history (idempotent) and make sure a run exists; returns its id."""
     today = container.clock.now().date()
     spec = SimulationSpec(

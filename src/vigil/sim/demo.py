@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.bootstrap import Container
 from vigil.contact import demo as contact_demo
 from vigil.devices import service as devices
 from vigil.devices.model import DeviceType, HolderKind, imei_with_check_digit
 from vigil.evidence import demo as evidence_demo
 from vigil.harm import demo as harm_demo
+from vigil.host import DemoHost
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft, Pilot
 from vigil.people import service as people
@@ -182,7 +182,7 @@ def _offset(
     return round(lat + dlat, 6), round(lon + dlon, 6)
 
 
-def _add_staff(container: Container, existing: set[str], logins: list[DemoLogin]) -> None:
+def _add_staff(container: DemoHost, existing: set[str], logins: list[DemoLogin]) -> None:
     with container.uow() as uow:
         for username, display_name, role in STAFF:
             if username not in existing:
@@ -197,7 +197,7 @@ def _add_staff(container: Container, existing: set[str], logins: list[DemoLogin]
             logins.append((username, DEMO_PASSWORD, role.value))
 
 
-def seed_demo(container: Container) -> list[DemoLogin]:
+def seed_demo(container: DemoHost) -> list[DemoLogin]:
     """Idempotent: a second run finds the data already there and only lists the logins."""
     logins: list[DemoLogin] = []
     with container.uow() as uow:
@@ -219,7 +219,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
     return logins
 
 
-def _seed_pilot(container: Container, existing: set[str]) -> None:
+def _seed_pilot(container: DemoHost, existing: set[str]) -> None:
     rng = random.Random(DEMO_SEED)
     now = container.clock.now()
     tz = container.settings.tz
@@ -266,7 +266,7 @@ def _seed_pilot(container: Container, existing: set[str]) -> None:
 
 
 def _seed_wearer(
-    container: Container,
+    container: DemoHost,
     rng: random.Random,
     team: DemoTeam,
     team_id: int,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from vigil.bootstrap import load_all_tables
 from vigil.db.engine import build_engine
-from vigil.db.metadata import load_all_tables
 from vigil.settings import Settings
 
 config = context.config

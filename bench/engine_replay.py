@@ -1,4 +1,4 @@
-"""``vigil replay`` end to end: FIXES.csv in, EVENTS.jsonl out, fixes kept in a SQLite trail store.
+"""``vigil engine replay`` end to end: FIXES.csv in, EVENTS.jsonl out, fixes kept in a SQLite trail store.
 
 The same synthetic wearers and zones as bench/engine_evaluate.py, written to a CSV in arrival
 order; the replay reads and checks it, stores every fix through the trail store's append API (one
@@ -69,7 +69,7 @@ def main() -> None:
     plan = parse_plan(world.scenario)
     fixes = make_fixes(world, args.per_wearer)
     n = len(fixes)
-    table = Table(title=f"vigil replay end to end: {n:,} fixes, {args.wearers:,} wearers x 3 zones")
+    table = Table(title=f"vigil engine replay end to end: {n:,} fixes, {args.wearers:,} wearers x 3 zones")
     for column in ("storage", "seconds", "fixes/s", "CPU seconds", "fixes per CPU-s", "episodes"):
         table.add_column(column, justify="left" if column == "storage" else "right")
     with tempfile.TemporaryDirectory() as folder:

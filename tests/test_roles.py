@@ -51,3 +51,18 @@ def test_serve_refuses_a_role_it_does_not_know() -> None:
     result = CliRunner().invoke(cli, ["serve", "--roles", "web,pigeons"])
     assert result.exit_code != 0
     assert "pigeons" in result.output
+
+
+def test_old_command_names_still_work_for_a_release() -> None:
+    runner = CliRunner()
+    new = runner.invoke(
+        cli,
+        ["gateways", "decode", "--protocol", "osmand", "/?id=7&lat=52&lon=-1&timestamp=1700000000"],
+    )
+    old = runner.invoke(
+        cli, ["decode", "--protocol", "osmand", "/?id=7&lat=52&lon=-1&timestamp=1700000000"]
+    )
+    assert new.exit_code == old.exit_code == 0
+    assert new.output == old.output
+    for old_name in (["replay", "--help"], ["token", "--help"], ["user", "--help"]):
+        assert runner.invoke(cli, old_name).exit_code == 0

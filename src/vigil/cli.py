@@ -1,11 +1,9 @@
-"""The ``vigil`` command. Each part adds its sub-commands in ``SUBCOMMANDS``."""
+"""The ``vigil`` command: the process commands (migrate, serve, demo) and every part's own
+commands as ``vigil <part> <verb>`` (``PARTS``)."""
 
 from __future__ import annotations
 
 import importlib
-import sys
-from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,49 +12,57 @@ from rich.table import Table
 
 from vigil.bootstrap import Container, build_container
 from vigil.db import migrate as migrations
-from vigil.errors import ValidationError
-from vigil.security import audit, checkpoints
-from vigil.security import service as security_service
-from vigil.security.model import Role
 from vigil.settings import Environment, Settings, ensure_demo_secrets
 
 app = typer.Typer(help="Vigil: protect victims by watching the people who harmed them.")
-user_app = typer.Typer(help="Manage staff users.")
-token_app = typer.Typer(help="Manage machine API tokens.")
-audit_app = typer.Typer(help="Check the audit log.")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
-app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
-# "module:attribute name" of Typer apps each part adds, mounted as "vigil <name> ...".
-SUBCOMMANDS: tuple[tuple[str, str], ...] = (
-    ("vigil.alerts.cli", "alerts"),
-    ("vigil.contact.cli", "contact"),
-    ("vigil.people.cli", "people"),
-    ("vigil.sim.cli", "sim"),
-    ("vigil.gateways.cli", "decode"),
-    ("vigil.engine.cli", "replay"),
-    ("vigil.evidence.cli", "evidence"),
-    ("vigil.harm.cli", "harm"),
-    ("vigil.monitoring.cli", "geo"),
-    ("vigil.bus.cli", "bus"),
+# Every part's commands live in its own ``cli.py`` and are mounted as "vigil <part> <verb>".
+PARTS: tuple[str, ...] = (
+    "alerts",
+    "bus",
+    "contact",
+    "engine",
+    "evidence",
+    "gateways",
+    "geo",
+    "harm",
+    "people",
+    "security",
+    "sim",
+)
+# The commands' names before they moved under their part; kept, hidden, for one release.
+OLD_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("decode", "gateways", "decode"),
+    ("replay", "engine", "replay"),
+    ("user", "security", "user"),
+    ("token", "security", "token"),
+    ("audit", "security", "audit"),
 )
 
 
-def _mount(parent: typer.Typer, child: typer.Typer, name: str) -> None:
-    """A part's app with sub-commands becomes a group; one that is a single command (only a
-    callback) becomes a plain command, so its help shows no stray "COMMAND [ARGS]"."""
-    callback = child.registered_callback
-    if not child.registered_commands and not child.registered_groups and callback is not None:
-        assert callback.callback is not None
-        parent.command(name, help=child.info.help)(callback.callback)
+def _part_app(part: str) -> typer.Typer:
+    found: typer.Typer = importlib.import_module(f"vigil.{part}.cli").app
+    return found
+
+
+for _part in PARTS:
+    app.add_typer(_part_app(_part), name=_part)
+
+for _old, _part, _name in OLD_NAMES:
+    _child = _part_app(_part)
+    _command = next((c for c in _child.registered_commands if c.name == _name), None)
+    if _command is not None and _command.callback is not None:
+        app.command(
+            _old,
+            hidden=True,
+            help=f"Old name of `vigil {_part} {_name}`.",
+            context_settings=_command.context_settings,
+        )(_command.callback)
     else:
-        parent.add_typer(child, name=name)
-
-
-for _module_name, _name in SUBCOMMANDS:
-    _mount(app, importlib.import_module(_module_name).app, _name)
+        _group = next(g for g in _child.registered_groups if g.name == _name)
+        assert _group.typer_instance is not None
+        app.add_typer(_group.typer_instance, name=_old, hidden=True)
 
 
 def _container() -> Container:
@@ -126,136 +132,3 @@ def demo(
         table.add_row(role, username, password)
     console.print(table)
     run_server(container, host=host, port=port)
-
-
-@user_app.command("add")
-def user_add(
-    name: str,
-    role: Annotated[str, typer.Option(help="One of: " + ", ".join(r.value for r in Role))],
-    team_id: Annotated[int | None, typer.Option(help="Team (probation officers).")] = None,
-    force_area: Annotated[str | None, typer.Option(help="Force area code (police).")] = None,
-    display_name: Annotated[str | None, typer.Option()] = None,
-) -> None:
-    """Add a staff user; the password is read from standard input."""
-    password = sys.stdin.readline().rstrip("\n")
-    container = _container()
-    try:
-        with container.uow() as uow:
-            user_id = security_service.add_user(
-                uow,
-                username=name,
-                password=password,
-                role=role,
-                team_id=team_id,
-                force_area=force_area,
-                display_name=display_name,
-                actor="cli",
-            )
-    except ValidationError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    console.print(f"User {name} added with id {user_id}.")
-
-
-@token_app.command("create")
-def token_create(
-    role: Annotated[str, typer.Option(help="Role the token acts as.")],
-    name: Annotated[str, typer.Option(help="What the token is for.")],
-    days: Annotated[int, typer.Option(help="Days until it expires (at most 365).")] = 90,
-) -> None:
-    """Create a machine API token (device_gateway, prison_system) and print it once; only its
-    hash is stored. People's roles get no token: they sign in."""
-    container = _container()
-    try:
-        with container.uow() as uow:
-            token = security_service.create_token(
-                uow,
-                role=role,
-                name=name,
-                actor="cli",
-                lifetime=timedelta(days=days),
-                machine_only=True,
-            )
-    except ValidationError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    typer.echo(token)
-
-
-@token_app.command("rotate")
-def token_rotate(
-    token_id: Annotated[int, typer.Argument(help="Id of the token to replace.")],
-    days: Annotated[int, typer.Option(help="Days until the new one expires.")] = 90,
-) -> None:
-    """Print a new token for the same client; the old one stops working an hour later."""
-    container = _container()
-    try:
-        with container.uow() as uow:
-            token = security_service.rotate_token(
-                uow, token_id, "cli", lifetime=timedelta(days=days)
-            )
-    except ValidationError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    typer.echo(token)
-
-
-@token_app.command("list")
-def token_list() -> None:
-    """Every token: id, name, role, when it expires or was revoked (never the token itself)."""
-    container = _container()
-    with container.uow() as uow:
-        for t in security_service.list_tokens(uow):
-            typer.echo(
-                f"{t['id']}\t{t['name']}\t{t['role']}\texpires {t['expires_at'] or 'never'}"
-                f"\trevoked {t['revoked_at'] or '-'}"
-            )
-
-
-@token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="Id of the token.")]) -> None:
-    """Revoke a token at once (every process stops accepting it within seconds)."""
-    container = _container()
-    with container.uow() as uow:
-        security_service.revoke_token(uow, token_id, "cli")
-    typer.echo(f"Token {token_id} revoked.")
-
-
-@audit_app.command("checkpoint")
-def audit_checkpoint() -> None:
-    """Sign the chain's newest entry now and append it to VIGIL_AUDIT_CHECKPOINT_PATH."""
-    container = _container()
-    path = container.settings.audit_checkpoint_path.strip()
-    if not path:
-        console.print("[red]VIGIL_AUDIT_CHECKPOINT_PATH is not set[/red]")
-        raise typer.Exit(2)
-    with container.engine.connect() as connection:
-        point = checkpoints.write(connection, container.settings, Path(path), container.clock.now())
-    typer.echo(f"Checkpoint written: entry {point.last_id} of {point.entries}.")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the keyed hash chain, then hold it against the latest signed checkpoint: names the
-    first entry altered, and reports truncation or recomputation."""
-    container = _container()
-    path = container.settings.audit_checkpoint_path.strip()
-    with container.engine.connect() as connection:
-        report = audit.verify(connection)
-        problem = None
-        if report.intact and path:
-            try:
-                point = checkpoints.latest(container.settings, Path(path))
-            except checkpoints.CheckpointError as exc:
-                problem = str(exc)
-            else:
-                problem = None if point is None else checkpoints.compare(connection, point)
-    if problem is not None:
-        typer.echo(f"Audit log BROKEN: {problem}")
-        raise typer.Exit(1)
-    if report.intact:
-        suffix = " (checked against the latest signed checkpoint)" if path else ""
-        typer.echo(f"Audit log intact: {report.entries} entries{suffix}.")
-        return
-    typer.echo(f"Audit log BROKEN at entry {report.first_broken_id}: {report.reason}")
-    raise typer.Exit(1)

@@ -127,7 +127,8 @@ class Stream:
 def run(
     raw_scenario: dict[str, Any], stream: Stream, tmp_path: Path, chunk: int = 65_536
 ) -> tuple[list[dict[str, Any]], Engine]:
-    """Replay through the same path as ``vigil replay`` (CSV in, JSONL out); return the records."""
+    """Replay through the same path as ``vigil engine replay`` (CSV in, JSONL out); return the
+    records."""
     (tmp_path / "scenario.json").write_text(json.dumps(raw_scenario))
     table = read_fixes(stream.write(tmp_path / "fixes.csv"))
     engine = replay(parse_plan(raw_scenario), table, chunk=chunk)

@@ -2,7 +2,7 @@
 
 Each is a wearer at home, outside the zone, whose fixes at some moment *look* inside it. An officer
 would have had to phone a victim about each one. They are tested on the rules (the engine fed
-directly) and through ``vigil replay`` (CSV in, JSON lines out).
+directly) and through ``vigil engine replay`` (CSV in, JSON lines out).
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ def test_none_of_the_three_false_violations_come_out_of_vigil_replay(tmp_path: P
         result = CliRunner().invoke(
             app,
             [
+                "engine",
                 "replay",
                 str(folder / "scenario.json"),
                 str(folder / "fixes.csv"),

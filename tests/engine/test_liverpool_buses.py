@@ -1,4 +1,4 @@
-"""Real trajectories through ``vigil replay``: 1,533 GPS fixes from eight Liverpool buses.
+"""Real trajectories through ``vigil engine replay``: 1,533 GPS fixes from eight Liverpool buses.
 
 Source: UK Bus Open Data Service via movingpandas/movingpandas-examples (Open Government Licence
 v3), ``tests/fixtures/trajectories/liverpool_bus_route14_outbound.csv``. Each bus plays a
@@ -145,6 +145,7 @@ def _replay(
     result = CliRunner().invoke(
         app,
         [
+            "engine",
             "replay",
             str(tmp_path / "scenario.json"),
             str(tmp_path / "fixes.csv"),

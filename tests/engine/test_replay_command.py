@@ -1,4 +1,4 @@
-"""``vigil replay``: formats, and bad input named by field with nothing written."""
+"""``vigil engine replay``: formats, and bad input named by field with nothing written."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def _invoke(tmp_path: Path, raw: object, csv_text: str) -> tuple[int, str, Path]
     result = CliRunner().invoke(
         app,
         [
+            "engine",
             "replay",
             str(tmp_path / "scenario.json"),
             str(tmp_path / "fixes.csv"),
@@ -156,6 +157,7 @@ def test_replay_onto_a_sqlite_trail_store_cites_the_stored_fixes(tmp_path: Path)
     result = CliRunner().invoke(
         app,
         [
+            "engine",
             "replay",
             str(tmp_path / "scenario.json"),
             str(tmp_path / "fixes.csv"),
@@ -187,6 +189,7 @@ def test_replay_refuses_to_mix_its_trail_into_an_existing_file(tmp_path: Path) -
     result = CliRunner().invoke(
         app,
         [
+            "engine",
             "replay",
             str(tmp_path / "scenario.json"),
             str(tmp_path / "fixes.csv"),

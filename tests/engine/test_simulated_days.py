@@ -1,7 +1,7 @@
 """The movement simulator's scripted incidents, replayed: every one is raised, near its true time.
 
 The simulator (``vigil.sim``) is written independently of the engine and records the ground truth
-of each incident it scripts; this checks the two agree end to end through ``vigil replay``.
+of each incident it scripts; this checks the two agree end to end through ``vigil engine replay``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,16 @@ def test_every_scripted_incident_of_two_simulated_days_is_raised_near_its_true_s
     paths = simulation.write(tmp_path)
     out = tmp_path / "EVENTS.jsonl"
     result = CliRunner().invoke(
-        app, ["replay", str(paths["scenario"]), str(paths["fixes"]), "--out", str(out), "--quiet"]
+        app,
+        [
+            "engine",
+            "replay",
+            str(paths["scenario"]),
+            str(paths["fixes"]),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
     )
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in out.read_text().splitlines()]

@@ -82,11 +82,11 @@ def test_cli_audit_verify_reports_the_broken_row(
     monkeypatch.setenv("VIGIL_SECRET_KEY", settings.secret_key)
     monkeypatch.setenv("VIGIL_FIELD_ENCRYPTION_KEYS", settings.field_encryption_keys)
     runner = CliRunner()
-    clean = runner.invoke(cli, ["audit", "verify"])
+    clean = runner.invoke(cli, ["security", "audit", "verify"])
     assert clean.exit_code == 0, clean.output
     assert "intact" in clean.output
     _tamper(container, "UPDATE audit_log SET detail = '{}' , action='x' WHERE id = 2")
-    broken = runner.invoke(cli, ["audit", "verify"])
+    broken = runner.invoke(cli, ["security", "audit", "verify"])
     assert broken.exit_code == 1
     assert "entry 2" in broken.output
 
@@ -138,14 +138,14 @@ def test_verify_detects_truncation_against_the_signed_checkpoint(
     checkpoint = tmp_path / "audit-checkpoints.jsonl"
     runner = _cli_env(container, monkeypatch, checkpoint)
     _write_entries(container, 6)
-    written = runner.invoke(cli, ["audit", "checkpoint"])
+    written = runner.invoke(cli, ["security", "audit", "checkpoint"])
     assert written.exit_code == 0, written.output
-    assert "intact" in runner.invoke(cli, ["audit", "verify"]).output
+    assert "intact" in runner.invoke(cli, ["security", "audit", "verify"]).output
     # Deleting the newest rows leaves a chain that links up perfectly, and is still caught.
     _tamper(container, "DELETE FROM audit_log WHERE id > 4")
     with container.engine.connect() as conn:
         assert audit.verify(conn).intact
-    broken = runner.invoke(cli, ["audit", "verify"])
+    broken = runner.invoke(cli, ["security", "audit", "verify"])
     assert broken.exit_code == 1
     assert "truncated" in broken.output
 
@@ -158,11 +158,11 @@ def test_verify_detects_recomputation_by_a_key_holder(
     checkpoint = tmp_path / "audit-checkpoints.jsonl"
     runner = _cli_env(container, monkeypatch, checkpoint)
     _write_entries(container, 3)
-    assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 0
+    assert runner.invoke(cli, ["security", "audit", "checkpoint"]).exit_code == 0
     _rewrite_entry_2(container, key=audit.audit_key(container.settings.secret_key))
     with container.engine.connect() as conn:
         assert audit.verify(conn).intact
-    broken = runner.invoke(cli, ["audit", "verify"])
+    broken = runner.invoke(cli, ["security", "audit", "verify"])
     assert broken.exit_code == 1
     assert "recomputed" in broken.output
 
@@ -173,10 +173,10 @@ def test_a_checkpoint_not_signed_by_this_system_is_refused(
     checkpoint = tmp_path / "audit-checkpoints.jsonl"
     runner = _cli_env(container, monkeypatch, checkpoint)
     _write_entries(container, 2)
-    assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 0
+    assert runner.invoke(cli, ["security", "audit", "checkpoint"]).exit_code == 0
     line = json.loads(checkpoint.read_text().splitlines()[-1])
     line["last_id"] = 1
     checkpoint.write_text(json.dumps(line) + "\n")
-    broken = runner.invoke(cli, ["audit", "verify"])
+    broken = runner.invoke(cli, ["security", "audit", "verify"])
     assert broken.exit_code == 1
     assert "not signed by this system" in broken.output

@@ -16,7 +16,9 @@ def test_user_add_reads_the_password_from_stdin_and_the_user_can_log_in(
     cli_env: CliRunner, client: TestClient
 ) -> None:
     result = cli_env.invoke(
-        cli, ["user", "add", "auditor1", "--role", "auditor"], input="a long enough password\n"
+        cli,
+        ["security", "user", "add", "auditor1", "--role", "auditor"],
+        input="a long enough password\n",
     )
     assert result.exit_code == 0, result.output
     log_in(client, "auditor1", "a long enough password")
@@ -24,10 +26,14 @@ def test_user_add_reads_the_password_from_stdin_and_the_user_can_log_in(
 
 
 def test_user_add_names_the_bad_field(cli_env: CliRunner) -> None:
-    result = cli_env.invoke(cli, ["user", "add", "x", "--role", "wizard"], input="whatever123\n")
+    result = cli_env.invoke(
+        cli, ["security", "user", "add", "x", "--role", "wizard"], input="whatever123\n"
+    )
     assert result.exit_code == 2
     assert "role" in result.output
-    short = cli_env.invoke(cli, ["user", "add", "y", "--role", "admin"], input="short\n")
+    short = cli_env.invoke(
+        cli, ["security", "user", "add", "y", "--role", "admin"], input="short\n"
+    )
     assert short.exit_code == 2
     assert "password" in short.output
 
@@ -35,7 +41,9 @@ def test_user_add_names_the_bad_field(cli_env: CliRunner) -> None:
 def test_token_create_prints_a_token_once_that_authenticates(
     cli_env: CliRunner, client: TestClient
 ) -> None:
-    result = cli_env.invoke(cli, ["token", "create", "--role", "prison_system", "--name", "phones"])
+    result = cli_env.invoke(
+        cli, ["security", "token", "create", "--role", "prison_system", "--name", "phones"]
+    )
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("vgl_")
@@ -45,23 +53,24 @@ def test_token_create_prints_a_token_once_that_authenticates(
 
 def test_token_create_refuses_peoples_roles(cli_env: CliRunner) -> None:
     for role in ("admin", "monitoring_operator", "police"):
-        result = cli_env.invoke(cli, ["token", "create", "--role", role, "--name", "x"])
+        result = cli_env.invoke(cli, ["security", "token", "create", "--role", role, "--name", "x"])
         assert result.exit_code == 2, result.output
         assert "person's role" in result.output
 
 
 def test_token_rotate_prints_a_new_token(cli_env: CliRunner) -> None:
     made = cli_env.invoke(
-        cli, ["token", "create", "--role", "device_gateway", "--name", "gw", "--days", "30"]
+        cli,
+        ["security", "token", "create", "--role", "device_gateway", "--name", "gw", "--days", "30"],
     )
     old = made.stdout.strip().splitlines()[-1]
-    token_id = cli_env.invoke(cli, ["token", "list"]).stdout.split("\t")[0]
-    rotated = cli_env.invoke(cli, ["token", "rotate", token_id])
+    token_id = cli_env.invoke(cli, ["security", "token", "list"]).stdout.split("\t")[0]
+    rotated = cli_env.invoke(cli, ["security", "token", "rotate", token_id])
     assert rotated.exit_code == 0, rotated.output
     new = rotated.stdout.strip().splitlines()[-1]
     assert new != old
     assert new.startswith("vgl_")
-    assert cli_env.invoke(cli, ["token", "rotate", "999"]).exit_code == 2
+    assert cli_env.invoke(cli, ["security", "token", "rotate", "999"]).exit_code == 2
 
 
 def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(

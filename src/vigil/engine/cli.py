@@ -13,15 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from vigil.engine.replay import DEFAULT_CHUNK, read_fixes, read_scenario, replay, write_events
 from vigil.errors import ValidationError
 
-app = typer.Typer(
-    help="Run the monitoring engine over recorded fixes (no server, no database).",
-    # One command mounted as a group: let options follow the two file arguments.
-    context_settings={"allow_interspersed_args": True},
-)
+app = typer.Typer(help="The monitoring engine: replay recorded fixes (no server, no database).")
 console = Console(stderr=True)
 
 
-@app.callback(invoke_without_command=True)
+# Options may follow the two file arguments.
+@app.command("replay", context_settings={"allow_interspersed_args": True})
 def replay_command(
     scenario: Annotated[Path, typer.Argument(help="SCENARIO.json: persons, devices, conditions.")],
     fixes: Annotated[Path, typer.Argument(help="FIXES.csv in arrival order.")],

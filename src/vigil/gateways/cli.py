@@ -13,7 +13,9 @@ from vigil.gateways import registry, validate
 from vigil.gateways.model import DecodeError, Session
 from vigil.tracking.model import Fix
 
-app = typer.Typer(help="Decode a device message and print what Vigil makes of it.")
+app = typer.Typer(
+    help="The device doors: decode a device message and print what Vigil makes of it."
+)
 
 
 def fix_json(fix: Fix, reason: str | None) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def decode_lines(protocol: str, payload: str, device: str | None, now: datetime)
     return lines
 
 
-@app.callback(invoke_without_command=True)
+@app.command("decode")
 def decode(
     protocol: Annotated[str, typer.Option(help="osmand, owntracks, teltonika, gt06 or watch")],
     payload: Annotated[

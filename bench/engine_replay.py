@@ -69,7 +69,9 @@ def main() -> None:
     plan = parse_plan(world.scenario)
     fixes = make_fixes(world, args.per_wearer)
     n = len(fixes)
-    table = Table(title=f"vigil engine replay end to end: {n:,} fixes, {args.wearers:,} wearers x 3 zones")
+    table = Table(
+        title=f"vigil engine replay end to end: {n:,} fixes, {args.wearers:,} wearers x 3 zones"
+    )
     for column in ("storage", "seconds", "fixes/s", "CPU seconds", "fixes per CPU-s", "episodes"):
         table.add_column(column, justify="left" if column == "storage" else "right")
     with tempfile.TemporaryDirectory() as folder:

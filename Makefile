@@ -43,10 +43,13 @@ demo: install assets
 test: install-dev assets
 	$(BIN)/pytest
 
+# Style, types, and the house rules: module and function sizes, the import layers.
 lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_code_shape.py tests/test_import_rules.py
+	$(BIN)/python tests/test_code_shape.py | head -2
 
 # The long runs of the input-hardening tests: schemathesis with 100 examples per operation and
 # role, and a million fuzzed inputs through each device decoder (figures: docs/security.md).

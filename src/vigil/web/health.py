@@ -40,7 +40,7 @@ class Check:
 
 def _database(c: Container) -> tuple[Check, Check | None]:
     try:
-        with c.uow() as uow:
+        with c.reader() as uow:
             uow.connection.execute(text("SELECT 1"))
             due = outbox.oldest_due(uow, c.clock.now())
     except Exception as exc:  # the point is to report it, not to fail with it

@@ -69,7 +69,7 @@ class VigilCollector(Collector):
     def _from_database(self) -> Iterator[Metric]:
         c = self.container
         now = c.clock.now()
-        with c.uow() as uow:
+        with c.reader() as uow:
             depth = outbox.depth_by_channel(uow)
             due = outbox.oldest_due(uow, now)
             waiting = dead_letters.count_waiting(uow)

@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from vigil.security.model import ROLE_LABELS, Principal
 from vigil.web.auth import CSRF_FIELD, page_csrf_token
+from vigil.web.outage import current_outage
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,10 +66,13 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     env: Environment = request.app.state.templates
+    container = request.app.state.container
     values = {
         "request": request,
         "principal": principal,
         "csrf_token": page_csrf_token(request),
+        # Staff only: the public form's users cannot act on it.
+        "outage": current_outage(container.bus, container.service_states) if principal else None,
         **(context or {}),
     }
     html = env.get_template(template).render(values)

@@ -61,46 +61,50 @@ def _circle(condition: dict[str, Any]) -> tuple[float, float, float] | None:
 
 def wearers_from_plan(plan: dict[str, Any]) -> list[Wearer]:
     """Wearers for the monitored persons in a plan (the SCENARIO.json shape)."""
-    out: list[Wearer] = []
-    for person in plan.get("persons", []):
-        devices = person.get("devices") or []
-        if not devices:
-            continue
-        conditions = person.get("conditions", [])
-        zone = next((c for c in conditions if c.get("type") == "exclusion_zone"), None)
-        home = next((c for c in conditions if c.get("type") in ("curfew", "inclusion_zone")), None)
-        victim = next((c for c in conditions if c.get("type") == "proximity"), None)
-        zone_circle = _circle(zone) if zone else None
-        home_circle = _circle(home) if home else None
-        if home_circle is None and zone_circle is None:
-            continue
-        if home_circle is None:
-            assert zone_circle is not None
-            frame = LocalFrame(zone_circle[0] + (zone_circle[2] + 400) / 111_320, zone_circle[1])
-        else:
-            frame = LocalFrame(home_circle[0], home_circle[1])
-        if zone_circle is not None:
-            zx, zy = frame.to_xy(zone_circle[0], zone_circle[1])
-            radius = zone_circle[2]
-        else:  # no zone: one far away, never visited
-            zx, zy, radius = 50_000.0, 50_000.0, 100.0
-        away = math.atan2(-zx, -zy)
-        wearer = Wearer(
-            person=str(person["id"]),
-            device=str(devices[0]),
-            frame=frame,
-            zone_centre=(zx, zy),
-            zone_radius=radius,
-            work=(1_500 * math.sin(away), 1_500 * math.cos(away)),
-            shops=[(800 * math.sin(away + 0.5), 800 * math.cos(away + 0.5))],
-            friend=(1_200 * math.sin(away - 0.6), 1_200 * math.cos(away - 0.6)),
-        )
-        if victim is not None and victim.get("device"):
-            wearer.victim_device = str(victim["device"])
-            wearer.victim_home = (2_000 * math.sin(away + 1.2), 2_000 * math.cos(away + 1.2))
-            wearer.victim_shop = wearer.victim_home
-        out.append(wearer)
-    return out
+    found = (_wearer_for(person) for person in plan.get("persons", []))
+    return [wearer for wearer in found if wearer is not None]
+
+
+def _wearer_for(person: dict[str, Any]) -> Wearer | None:
+    """A wearer who lives at his curfew address (or near his zone) and goes about his day."""
+    devices = person.get("devices") or []
+    conditions = person.get("conditions", [])
+    zone = next((c for c in conditions if c.get("type") == "exclusion_zone"), None)
+    home = next((c for c in conditions if c.get("type") in ("curfew", "inclusion_zone")), None)
+    victim = next((c for c in conditions if c.get("type") == "proximity"), None)
+    zone_circle = _circle(zone) if zone else None
+    home_circle = _circle(home) if home else None
+    if not devices or (home_circle is None and zone_circle is None):
+        return None
+    if home_circle is not None:
+        frame = LocalFrame(home_circle[0], home_circle[1])
+    else:
+        assert zone_circle is not None
+        frame = LocalFrame(zone_circle[0] + (zone_circle[2] + 400) / 111_320, zone_circle[1])
+    if zone_circle is not None:
+        zx, zy = frame.to_xy(zone_circle[0], zone_circle[1])
+        radius = zone_circle[2]
+    else:  # no zone: one far away, never visited
+        zx, zy, radius = 50_000.0, 50_000.0, 100.0
+    away = math.atan2(-zx, -zy)
+    wearer = Wearer(
+        person=str(person["id"]),
+        device=str(devices[0]),
+        frame=frame,
+        zone_centre=(zx, zy),
+        zone_radius=radius,
+        work=_towards(away, 1_500),
+        shops=[_towards(away + 0.5, 800)],
+        friend=_towards(away - 0.6, 1_200),
+    )
+    if victim is not None and victim.get("device"):
+        wearer.victim_device = str(victim["device"])
+        wearer.victim_home = wearer.victim_shop = _towards(away + 1.2, 2_000)
+    return wearer
+
+
+def _towards(bearing: float, metres: float) -> tuple[float, float]:
+    return (metres * math.sin(bearing), metres * math.cos(bearing))
 
 
 def story(
@@ -122,31 +126,7 @@ def story(
         plan = DayPlan(protect=[(t0, end)])
         begin = t0 + 60 + 240 * index
         path.stay_until(begin)
-        # The first wearer's strap comes off a minute or two in, so a newcomer to the demo sees
-        # an alert arrive almost at once; zone entries and approaches follow.
-        act = (index + 1) % 3
-        if act == 0:
-            # Into the exclusion zone, 60 m or more inside, a few minutes, then home.
-            cx, cy = wearer.zone_centre
-            depth = max(wearer.zone_radius - 60, 0.0) * float(rng.uniform(0, 1))
-            bearing = math.atan2(-cx, -cy)
-            inside = (cx + depth * math.sin(bearing), cy + depth * math.cos(bearing))
-            path.go([inside], WALK_MPS)
-            path.stay_for(float(rng.uniform(240, 480)))
-            path.go([(0.0, 0.0)], WALK_MPS)
-        elif act == 1:
-            plan.strap_at = begin + 60
-            path.travel(wearer.shops[0], wearer.keep_out)
-            path.stay_for(600)
-            path.travel((0.0, 0.0), wearer.keep_out)
-        elif wearer.victim_home is not None:
-            path.travel(wearer.victim_home, wearer.keep_out, 9.0)
-            path.stay_for(600)
-            path.travel((0.0, 0.0), wearer.keep_out, 9.0)
-        else:
-            plan.gps_loss = (begin, begin + 1200)
-            path.travel(wearer.friend, wearer.keep_out)
-            path.travel((0.0, 0.0), wearer.keep_out)
+        _act(index, wearer, path, plan, begin, rng)
         path.stay_until(end)
         sample_device(
             wearer.device,
@@ -160,21 +140,71 @@ def story(
             accuracy=(8.0, 40.0),
         )
         if wearer.victim_device and wearer.victim_home is not None:
-            victim = Trajectory.starting(t0, wearer.victim_home)
-            victim.stay_until(end)
-            sample_device(
-                wearer.victim_device,
-                victim,
-                wearer.frame,
-                [(t0, end, DayPlan(protect=[(t0, end)]))],
-                rng,
-                config,
-                rows,
-                interval_s=60.0,
-                accuracy=(5.0, 25.0),
-                phone=True,
-            )
+            _victim_at_home(wearer, t0, end, rng, config, rows)
     return _finish(rows)
+
+
+def _act(
+    index: int,
+    wearer: Wearer,
+    path: Trajectory,
+    plan: DayPlan,
+    begin: float,
+    rng: np.random.Generator,
+) -> None:
+    """What this wearer does in the story. The first wearer's strap comes off a minute or two
+    in, so a newcomer to the demo sees an alert arrive almost at once; zone entries and
+    approaches follow."""
+    act = (index + 1) % 3
+    if act == 0:
+        # Into the exclusion zone, 60 m or more inside, a few minutes, then home.
+        cx, cy = wearer.zone_centre
+        depth = max(wearer.zone_radius - 60, 0.0) * float(rng.uniform(0, 1))
+        bearing = math.atan2(-cx, -cy)
+        inside = (cx + depth * math.sin(bearing), cy + depth * math.cos(bearing))
+        path.go([inside], WALK_MPS)
+        path.stay_for(float(rng.uniform(240, 480)))
+        path.go([(0.0, 0.0)], WALK_MPS)
+    elif act == 1:
+        plan.strap_at = begin + 60
+        path.travel(wearer.shops[0], wearer.keep_out)
+        path.stay_for(600)
+        path.travel((0.0, 0.0), wearer.keep_out)
+    elif wearer.victim_home is not None:
+        path.travel(wearer.victim_home, wearer.keep_out, 9.0)
+        path.stay_for(600)
+        path.travel((0.0, 0.0), wearer.keep_out, 9.0)
+    else:
+        plan.gps_loss = (begin, begin + 1200)
+        path.travel(wearer.friend, wearer.keep_out)
+        path.travel((0.0, 0.0), wearer.keep_out)
+
+
+def _victim_at_home(
+    wearer: Wearer,
+    t0: float,
+    end: float,
+    rng: np.random.Generator,
+    config: SimConfig,
+    rows: Rows,
+) -> None:
+    """The protected person's phone, at home all story, reporting every minute."""
+    assert wearer.victim_device is not None
+    assert wearer.victim_home is not None
+    victim = Trajectory.starting(t0, wearer.victim_home)
+    victim.stay_until(end)
+    sample_device(
+        wearer.victim_device,
+        victim,
+        wearer.frame,
+        [(t0, end, DayPlan(protect=[(t0, end)]))],
+        rng,
+        config,
+        rows,
+        interval_s=60.0,
+        accuracy=(5.0, 25.0),
+        phone=True,
+    )
 
 
 def _obey(commands: CommandQueue, devices: list[str], fast: set[str], now: datetime) -> None:
@@ -219,30 +249,40 @@ async def fixes(
         extra: list[SimRow] = []
         if commands is not None:
             # The same walks (the story is seeded per wearer), sampled faster; alarms come once.
-            extra = [
-                row
-                for row in story(wearers, story_start, seed + round_no, interval_s=FAST_INTERVAL_S)
-                if row.device in devices and not row.alarm
-            ]
-        position = extra_at = 0
-        while position < len(rows):
+            fast_story = story(wearers, story_start, seed + round_no, interval_s=FAST_INTERVAL_S)
+            extra = [row for row in fast_story if row.device in devices and not row.alarm]
+        arrived, extra_arrived = _Arrivals(rows), _Arrivals(extra)
+        while not arrived.done:
             sim_now = start + timedelta(seconds=(monotonic_time.monotonic() - began) * speed)
             if commands is not None:
                 _obey(commands, devices, fast, sim_now)
-            batch: list[Fix] = []
-            while position < len(rows) and rows[position].received <= sim_now:
-                batch.append(rows[position].to_fix())
-                position += 1
-            while extra_at < len(extra) and extra[extra_at].received <= sim_now:
-                if extra[extra_at].device in fast:
-                    batch.append(extra[extra_at].to_fix())
-                extra_at += 1
+            batch = arrived.until(sim_now)
+            batch += [fix for fix in extra_arrived.until(sim_now) if fix.device_id in fast]
             if batch:
                 batch.sort(key=lambda fix: fix.receive_time)
                 yield batch
             await asyncio.sleep(tick_s)
         story_start += timedelta(hours=STORY_HOURS)
         round_no += 1
+
+
+class _Arrivals:
+    """A story's rows handed out as simulated time passes their arrival."""
+
+    def __init__(self, rows: list[SimRow]) -> None:
+        self.rows = rows
+        self.position = 0
+
+    @property
+    def done(self) -> bool:
+        return self.position >= len(self.rows)
+
+    def until(self, now: datetime) -> list[Fix]:
+        batch = []
+        while not self.done and self.rows[self.position].received <= now:
+            batch.append(self.rows[self.position].to_fix())
+            self.position += 1
+        return batch
 
 
 class SimHost(Host, Protocol):

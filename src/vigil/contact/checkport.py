@@ -171,55 +171,70 @@ class CheckProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.active = True
-        buffer = self.buffer
-        buffer += data
+        self.buffer += data
         out: list[bytes] = []
         close = False
-        while True:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buffer) > MAX_HEAD:
-                    out.append(_detail(431, "headers: too large", close=True))
-                    close = True
-                break
-            lines = buffer[:end].decode("latin-1").split("\r\n")
-            parts = lines[0].split(" ")
-            headers: dict[str, str] = {}
-            for line in lines[1:]:
-                key, _, value = line.partition(":")
-                headers[key.strip().lower()] = value.strip()
-            if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-                out.append(_detail(404, "Not Found", close=True))
+        while not close:
+            taken = take_request(self.buffer)
+            if taken is None:
+                break  # the rest of the request is still on its way
+            if isinstance(taken, bytes):
+                out.append(taken)  # refused: the connection closes after the answer
                 close = True
                 break
-            if "transfer-encoding" in headers:
-                out.append(_detail(411, "content-length: required", close=True))
-                close = True
-                break
-            length_text = headers.get("content-length", "0")
-            if not ascii_digits(length_text) or int(length_text) > MAX_BODY:
-                out.append(_detail(413, f"body: larger than {MAX_BODY} bytes", close=True))
-                close = True
-                break
-            length = int(length_text)
-            if len(buffer) < end + 4 + length:
-                break
-            body = bytes(buffer[end + 4 : end + 4 + length])
-            del buffer[: end + 4 + length]
-            try:
-                out.append(self.handler(parts[0], parts[1], headers, body))
-            except Exception as exc:  # answer like the web app would, and keep serving
-                log.error("contact.checkport.failed", error=repr(exc))
-                out.append(_detail(500, "Internal Server Error"))
-            if headers.get("connection", "").lower() == "close" or parts[2] == "HTTP/1.0":
-                close = True
-                break
+            out.append(self._answer(taken))
+            close = taken.headers.get("connection", "").lower() == "close" or taken.version == (
+                "HTTP/1.0"
+            )
         if self.transport is None:
             return
         if out:
             self.transport.write(b"".join(out))
         if close:
             self.transport.close()
+
+    def _answer(self, request: Request) -> bytes:
+        try:
+            return self.handler(request.method, request.target, request.headers, request.body)
+        except Exception as exc:  # answer like the web app would, and keep serving
+            log.error("contact.checkport.failed", error=repr(exc))
+            return _detail(500, "Internal Server Error")
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str
+    version: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def take_request(buffer: bytearray) -> Request | bytes | None:
+    """The next whole request, cut from the front of ``buffer``; or the bytes of a refusal
+    (after which the connection closes); or None while the request is still arriving."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return _detail(431, "headers: too large", close=True) if len(buffer) > MAX_HEAD else None
+    lines = buffer[:end].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        return _detail(404, "Not Found", close=True)
+    if "transfer-encoding" in headers:
+        return _detail(411, "content-length: required", close=True)
+    length_text = headers.get("content-length", "0")
+    if not ascii_digits(length_text) or int(length_text) > MAX_BODY:
+        return _detail(413, f"body: larger than {MAX_BODY} bytes", close=True)
+    length = int(length_text)
+    if len(buffer) < end + 4 + length:
+        return None
+    body = bytes(buffer[end + 4 : end + 4 + length])
+    del buffer[: end + 4 + length]
+    return Request(parts[0], parts[1], parts[2], headers, body)
 
 
 async def start(deps: CheckPortDeps, host: str, port: int) -> asyncio.Server:

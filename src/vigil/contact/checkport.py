@@ -183,9 +183,7 @@ class CheckProtocol(asyncio.Protocol):
                 close = True
                 break
             out.append(self._answer(taken))
-            close = taken.headers.get("connection", "").lower() == "close" or taken.version == (
-                "HTTP/1.0"
-            )
+            close = taken.closes
         if self.transport is None:
             return
         if out:
@@ -208,6 +206,11 @@ class Request:
     version: str
     headers: dict[str, str]
     body: bytes
+
+    @property
+    def closes(self) -> bool:
+        """The client asked to close after this answer (or speaks HTTP/1.0)."""
+        return self.headers.get("connection", "").lower() == "close" or self.version == "HTTP/1.0"
 
 
 def take_request(buffer: bytearray) -> Request | bytes | None:

@@ -4,6 +4,7 @@ HTTP ports) and the MQTT subscriber. None of them is served on the web app's por
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -92,10 +93,10 @@ async def start(container: GatewayHost, *, mqtt: bool = True) -> Running:
     # Known before the first device is heard: a door with an empty register refuses everyone.
     await directory.refresh()
     intake = intake_for(container, directory)
-    limits = Limits(idle_timeout_s=settings.gateway_idle_timeout_s)
     running = Running()
     running.tasks.append(asyncio.create_task(directory.run()))
     hosts = parse_hosts(settings.gateway_hosts, settings.gateway_host)
+    limits = Limits(idle_timeout_s=settings.gateway_idle_timeout_s)
     networks = parse_networks(settings.gateway_tcp_allowed_networks)
     for name, port in parse_ports(settings.gateway_tcp_ports).items():
         gateway = StreamGateway(
@@ -106,40 +107,35 @@ async def start(container: GatewayHost, *, mqtt: bool = True) -> Running:
             container.device_commands,
             networks=networks,
         )
-        host = hosts[name]
-        try:
-            running.servers[name] = await gateway.start(host, port)
-        except OSError as exc:  # one busy port must not stop the others or the web app
-            log.error("gateway.listen_failed", protocol=name, host=host, port=port, error=str(exc))
-            continue
-        log.info("gateway.listening", protocol=name, host=host, port=running.port(name))
+        await _listen(running, name, hosts[name], port, gateway.start)
     for door, port in (
         (OSMAND, settings.gateway_osmand_port),
         (OWNTRACKS, settings.gateway_owntracks_port),
     ):
-        if port < 0:
-            continue
-        host = hosts[door.name]
-        try:
-            running.servers[door.name] = await HttpDoor(door, intake, container.clock).start(
-                host, port
-            )
-        except OSError as exc:
-            log.error("gateway.listen_failed", protocol=door.name, port=port, error=str(exc))
-            continue
-        log.info("gateway.listening", protocol=door.name, host=host, port=running.port(door.name))
+        if port >= 0:
+            http = HttpDoor(door, intake, container.clock)
+            await _listen(running, door.name, hosts[door.name], port, http.start)
     if mqtt and settings.mqtt_url:
-        running.tasks.append(
-            asyncio.create_task(
-                run_subscriber(
-                    settings.mqtt_url,
-                    intake,
-                    container.clock,
-                    commands=container.device_commands,
-                )
-            )
+        subscriber = run_subscriber(
+            settings.mqtt_url, intake, container.clock, commands=container.device_commands
         )
+        running.tasks.append(asyncio.create_task(subscriber))
     return running
+
+
+async def _listen(
+    running: Running,
+    name: str,
+    host: str,
+    port: int,
+    start_door: Callable[[str, int], Awaitable[asyncio.Server]],
+) -> None:
+    try:
+        running.servers[name] = await start_door(host, port)
+    except OSError as exc:  # one busy port must not stop the others or the web app
+        log.error("gateway.listen_failed", protocol=name, host=host, port=port, error=str(exc))
+        return
+    log.info("gateway.listening", protocol=name, host=host, port=running.port(name))
 
 
 async def run(container: GatewayHost, stop: asyncio.Event) -> None:

@@ -20,7 +20,7 @@ from tests.evidence import registry
 from vigil.alerts.tables import alert_deliveries
 from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
-from vigil.evidence import scheduler, service
+from vigil.evidence import scheduler, service, weekly_calendar
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
 from vigil.security.tables import audit_log
 
@@ -54,8 +54,8 @@ def utc(*args: int) -> datetime:
 def test_the_week_due_follows_monday_seven_oclock_local_time_across_dst(
     now: datetime, expected: date
 ) -> None:
-    assert scheduler.latest_due_week(now, LONDON) == expected
-    assert scheduler.due_at(expected, LONDON) <= now
+    assert weekly_calendar.latest_due_week(now, LONDON) == expected
+    assert weekly_calendar.due_at(expected, LONDON) <= now
 
 
 def deliveries(container: Container) -> list[tuple[str, str]]:

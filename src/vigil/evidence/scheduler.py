@@ -24,64 +24,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
 from vigil.db.uow import UnitOfWork
-from vigil.evidence import service
+from vigil.evidence import service, weekly_email
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
-from vigil.evidence.weekly import monday_of, week_bounds
+from vigil.evidence.weekly import week_bounds
+from vigil.evidence.weekly_calendar import weeks_due
 from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.security import audit
 from vigil.security.model import Principal, Role
 from vigil.text import ascii_digits
 
-DUE_TIME = time(7, 0)
-CATCH_UP_WEEKS = 4
 POLL_S = 300.0
 TRIGGER = "scheduled"
 SCHEDULER = Principal(id=0, name="weekly-scheduler", role=Role.ADMIN, is_machine=True)
 REASON = "Scheduled Monday weekly overview for the responsible officer"
 
 log = get_logger(__name__)
-
-
-def due_at(week_start: date, tz: ZoneInfo) -> datetime:
-    """When the overview of the week beginning ``week_start`` is due: the next Monday, 07:00
-    local (wall-clock time, so the UTC instant moves with the clocks)."""
-    return datetime.combine(week_start + timedelta(days=7), DUE_TIME, tz)
-
-
-def latest_due_week(now: datetime, tz: ZoneInfo) -> date:
-    """The most recent reported week (its Monday) whose deadline has passed at ``now``."""
-    local = now.astimezone(tz)
-    this_monday = monday_of(local.date())
-    week = this_monday - timedelta(days=7)
-    if now < due_at(week, tz):
-        week -= timedelta(days=7)
-    return week
-
-
-def weeks_due(uow: UnitOfWork, now: datetime, tz: ZoneInfo) -> list[date]:
-    """Weeks whose deadline has passed and that have no finished row, oldest first."""
-    latest = latest_due_week(now, tz)
-    done = set(uow.connection.execute(select(weekly_schedule_runs.c.week_start)).scalars())
-    last = max((date.fromisoformat(w) for w in done), default=None)
-    first = (
-        latest
-        if last is None
-        else max(last + timedelta(days=7), latest - timedelta(weeks=CATCH_UP_WEEKS - 1))
-    )
-    weeks = []
-    week = first
-    while week <= latest:
-        if week.isoformat() not in done:
-            weeks.append(week)
-        week += timedelta(days=7)
-    return weeks
 
 
 @dataclass(frozen=True)
@@ -114,19 +78,6 @@ def _wearers(uow: UnitOfWork, at: datetime) -> list[tuple[str, int | None]]:
     return sorted(officer_of.items(), key=lambda item: int(item[0]) if ascii_digits(item[0]) else 0)
 
 
-def _recipient(uow: UnitOfWork, officer_id: int | None) -> tuple[str | None, str]:
-    from vigil.people import service as people
-
-    if officer_id is None:
-        return None, "the order in force names no responsible officer"
-    officer = people.get_officer(uow, officer_id)
-    if officer is None:
-        return None, f"responsible officer {officer_id} is not in the registry"
-    if not (officer.email or "").strip():
-        return None, f"responsible officer {officer_id} has no email address"
-    return officer.email, officer.name
-
-
 def _existing(uow: UnitOfWork, person_id: str, week: date) -> tuple[int, str] | None:
     row = uow.connection.execute(
         select(weekly_overviews.c.id, weekly_overviews.c.sha256).where(
@@ -138,40 +89,6 @@ def _existing(uow: UnitOfWork, person_id: str, week: date) -> tuple[int, str] | 
     return None if row is None else (int(row.id), str(row.sha256))
 
 
-def email_body(
-    person_id: str, week: date, weekly_id: int, sha256: str, summary: str, officer: str
-) -> dict[str, str]:
-    """Plain text: a summary and where to read the overview. The overview itself stays inside
-    Vigil (opening it is an audited read); the email carries no address or victim detail."""
-    return {
-        "text": (
-            f"Dear {officer},\n\n"
-            f"The weekly movement overview for person {person_id}, week beginning Monday "
-            f"{week.strftime('%d %B %Y')}, is ready.\n\n{summary}\n\n"
-            f"Read it (HTML or PDF) in Vigil: /evidence/weekly/{weekly_id}\n"
-            f"PDF SHA-256: {sha256}\n"
-        ),
-        "weekly_id": str(weekly_id),
-        "person_id": person_id,
-        "week_start": week.isoformat(),
-    }
-
-
-def _summary(result: service.WeeklyResult) -> str:
-    overview = result.overview
-    if overview is None:
-        return ""
-    curfew = [d.curfew for d in overview.days if d.curfew]
-    kept = sum(1 for c in curfew if c == "kept")
-    broken = sum(1 for c in curfew if c == "broken")
-    distance = sum(d.distance_m for d in overview.days) / 1000
-    return (
-        f"Fixes: {overview.fixes}. Curfews kept {kept}, broken {broken}, no data "
-        f"{len(curfew) - kept - broken}. Distance travelled {distance:.1f} km. "
-        f"Violations and alerts: {len(overview.alerts)}."
-    )
-
-
 def _idempotency_key(person_id: str, week: date) -> str:
     return f"evidence:weekly:{person_id}:{week.isoformat()}"
 
@@ -180,48 +97,55 @@ def _one_wearer(container: Host, week: date, person_id: str, officer_id: int | N
     from vigil.alerts import outbox
 
     with container.uow() as uow:
-        email, name_or_why = _recipient(uow, officer_id)
+        email, name_or_why = weekly_email.recipient(uow, officer_id)
         existing = _existing(uow, person_id, week)
         if email is None:
             if existing is None:
-                audit.record(
-                    uow.connection,
-                    at=uow.clock.now(),
-                    actor=SCHEDULER.actor,
-                    action="weekly_overview.skipped",
-                    subject_type="person",
-                    subject_id=person_id,
-                    detail={"week_start": week.isoformat(), "why": name_or_why},
-                )
+                _record_skipped(uow, person_id, week, name_or_why)
                 uow.commit()
             return Delivery(person_id, "skipped", name_or_why)
         if existing is not None:
-            weekly_id, digest = existing
-            summary = ""
-            outcome = "resent"
+            (weekly_id, digest), summary, outcome = existing, "", "resent"
         else:
-            result = service.generate_weekly(
-                uow,
-                SCHEDULER,
-                container.settings,
-                person_id=person_id,
-                week_start=week,
-                reason=REASON,
-                trigger=TRIGGER,
-                commit=False,
-            )
-            weekly_id, digest, summary = result.id, result.sha256, _summary(result)
+            weekly_id, digest, summary = _generate(uow, container, person_id, week)
             outcome = "sent"
         outbox.enqueue(
             uow,
             channel="email",
             recipient=email,
             subject=f"Weekly overview: person {person_id}, week of {week.isoformat()}",
-            body=email_body(person_id, week, weekly_id, digest, summary, name_or_why),
+            body=weekly_email.email_body(person_id, week, weekly_id, digest, summary, name_or_why),
             idempotency_key=_idempotency_key(person_id, week),
         )
         uow.commit()
     return Delivery(person_id, outcome)
+
+
+def _record_skipped(uow: UnitOfWork, person_id: str, week: date, why: str) -> None:
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=SCHEDULER.actor,
+        action="weekly_overview.skipped",
+        subject_type="person",
+        subject_id=person_id,
+        detail={"week_start": week.isoformat(), "why": why},
+    )
+
+
+def _generate(uow: UnitOfWork, container: Host, person_id: str, week: date) -> tuple[int, str, str]:
+    """The week's overview, stored; its id, digest and the email's summary of it."""
+    result = service.generate_weekly(
+        uow,
+        SCHEDULER,
+        container.settings,
+        person_id=person_id,
+        week_start=week,
+        reason=REASON,
+        trigger=TRIGGER,
+        commit=False,
+    )
+    return result.id, result.sha256, weekly_email.summary(result)
 
 
 def run_week(container: Host, week: date) -> WeekReport:
@@ -241,35 +165,42 @@ def run_week(container: Host, week: date) -> WeekReport:
     if report.count("failed"):
         return report
     with container.uow() as uow:
-        already = uow.connection.execute(
-            select(func.count())
-            .select_from(weekly_schedule_runs)
-            .where(weekly_schedule_runs.c.week_start == week.isoformat())
-        ).scalar_one()
-        if not already:
-            uow.connection.execute(
-                insert(weekly_schedule_runs).values(
-                    week_start=week.isoformat(),
-                    started_at=uow.clock.now(),
-                    reports=report.count("sent") + report.count("resent"),
-                )
-            )
-            audit.record(
-                uow.connection,
-                at=uow.clock.now(),
-                actor=SCHEDULER.actor,
-                action="weekly_overview.schedule_finished",
-                subject_type="week",
-                subject_id=week.isoformat(),
-                detail={
-                    "sent": report.count("sent"),
-                    "resent": report.count("resent"),
-                    "skipped": report.count("skipped"),
-                },
-            )
-            uow.commit()
+        _mark_finished(uow, report)
+        uow.commit()
     report.finished = True
     return report
+
+
+def _mark_finished(uow: UnitOfWork, report: WeekReport) -> None:
+    """Store the week as done (once), so no restart repeats it."""
+    week = report.week_start.isoformat()
+    already = uow.connection.execute(
+        select(func.count())
+        .select_from(weekly_schedule_runs)
+        .where(weekly_schedule_runs.c.week_start == week)
+    ).scalar_one()
+    if already:
+        return
+    uow.connection.execute(
+        insert(weekly_schedule_runs).values(
+            week_start=week,
+            started_at=uow.clock.now(),
+            reports=report.count("sent") + report.count("resent"),
+        )
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=SCHEDULER.actor,
+        action="weekly_overview.schedule_finished",
+        subject_type="week",
+        subject_id=week,
+        detail={
+            "sent": report.count("sent"),
+            "resent": report.count("resent"),
+            "skipped": report.count("skipped"),
+        },
+    )
 
 
 def run_due(container: Host) -> list[WeekReport]:

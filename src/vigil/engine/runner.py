@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vigil.bus.model import Topic, partition_of
+from vigil.bus.model import Bus, Handler, Topic, partition_of
 from vigil.db.uow import UnitOfWork
 from vigil.devices.service import person_for_device
 from vigil.engine import service
@@ -104,20 +104,8 @@ class EngineWorker:
 
     def load_plan(self) -> bool:
         """(Re)build the engine when the monitoring plan changed; stored state carries over."""
-        from vigil.orders.service import monitoring_plan
-
         with self.container.uow() as uow:
-            raw: dict[str, Any] = monitoring_plan(
-                uow, self.container.clock.now(), timezone=self.container.settings.timezone
-            )
-            raw.pop("at", None)
-            if self.partitions is not None:
-                count = self.container.settings.bus_partitions
-                raw["persons"] = [
-                    person
-                    for person in raw.get("persons", [])
-                    if partition_of(str(person["id"]), count) in self.partitions
-                ]
+            raw = self._watched_plan(uow)
             digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
             if digest == self.plan_hash and self.engine is not None:
                 return False
@@ -136,6 +124,23 @@ class EngineWorker:
             self.plan_hash = digest
         log.info("engine.plan_loaded", persons=len(plan.persons))
         return True
+
+    def _watched_plan(self, uow: UnitOfWork) -> dict[str, Any]:
+        """The registry's monitoring plan, cut to the wearers of the partitions held here."""
+        from vigil.orders.service import monitoring_plan
+
+        settings = self.container.settings
+        raw: dict[str, Any] = monitoring_plan(
+            uow, self.container.clock.now(), timezone=settings.timezone
+        )
+        raw.pop("at", None)
+        if self.partitions is not None:
+            raw["persons"] = [
+                person
+                for person in raw.get("persons", [])
+                if partition_of(str(person["id"]), settings.bus_partitions) in self.partitions
+            ]
+        return raw
 
     def _holders(self, uow: UnitOfWork, fixes: Sequence[Fix], now: float) -> list[str | None]:
         """Who wore each fix's device at its fix time.
@@ -172,16 +177,7 @@ class EngineWorker:
             ids = store.append(uow, fixes, person_ids)
             events: list[EngineEvent] = []
             if engine is not None:
-                # A fix whose wearer at fix time is not the device's wearer in the plan is
-                # evidence about someone else: stored, not evaluated against this plan.
-                mine = [
-                    i
-                    for i, fix in enumerate(fixes)
-                    if fix.device_id not in engine.device_index
-                    or engine.device_person[engine.device_index[fix.device_id]] < 0
-                    or engine.persons[engine.device_person[engine.device_index[fix.device_id]]]
-                    == person_ids[i]
-                ]
+                mine = _worn_by_the_planned_wearer(engine, fixes, person_ids)
                 engine.process(
                     batch_from_fixes([fixes[i] for i in mine], [ids[i] for i in mine], now)
                 )
@@ -208,25 +204,40 @@ class EngineWorker:
         return events
 
 
+def _worn_by_the_planned_wearer(
+    engine: Engine, fixes: Sequence[Fix], person_ids: Sequence[str | None]
+) -> list[int]:
+    """Indexes of the fixes to evaluate. A fix whose wearer at fix time is not the device's
+    wearer in the plan is evidence about someone else: stored, not evaluated against this plan."""
+    mine = []
+    for i, fix in enumerate(fixes):
+        index = engine.device_index.get(fix.device_id)
+        planned = -1 if index is None else engine.device_person[index]
+        if planned < 0 or engine.persons[planned] == person_ids[i]:
+            mine.append(i)
+    return mine
+
+
+async def _publish(bus: Bus, events: list[EngineEvent]) -> None:
+    # Keyed by person: on NATS, each person's events stay in order on one partition, and the
+    # alert consumers share the partitions instead of all events going to one.
+    by_person: dict[str, list[EngineEvent]] = defaultdict(list)
+    for event in events:
+        by_person[event.person_id].append(event)
+    for person_id, batch in by_person.items():
+        await bus.publish(Topic.ENGINE_EVENTS, batch, key=person_id)
+
+
 async def run(container: EngineHost, stop: asyncio.Event) -> None:
     worker = EngineWorker(container)
     lock = asyncio.Lock()
     await asyncio.to_thread(worker.load_plan)
 
-    async def publish(events: list[EngineEvent]) -> None:
-        # Keyed by person: on NATS, each person's events stay in order on one partition, and
-        # the alert consumers share the partitions instead of all events going to one.
-        by_person: dict[str, list[EngineEvent]] = defaultdict(list)
-        for event in events:
-            by_person[event.person_id].append(event)
-        for person_id, batch in by_person.items():
-            await container.bus.publish(Topic.ENGINE_EVENTS, batch, key=person_id)
-
     async def on_fixes(batch: list[Any]) -> None:
         fixes = [message for message in batch if isinstance(message, Fix)]
         async with lock:
             events = await asyncio.to_thread(worker.handle, fixes)
-        await publish(events)
+        await _publish(container.bus, events)
 
     container.bus.subscribe(Topic.FIXES, on_fixes)
     since_plan = 0.0
@@ -234,18 +245,25 @@ async def run(container: EngineHost, stop: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=TICK_S)
         async with lock:
-            since_plan += TICK_S
-            held = container.bus.partitions_held(on_fixes)
-            if held != worker.partitions:
-                # Partitions moved (a process joined, left or died): watch the new share now.
-                worker.partitions = held
-                since_plan = PLAN_EVERY_S
-            if since_plan >= PLAN_EVERY_S:
-                since_plan = 0.0
-                try:
-                    await asyncio.to_thread(worker.load_plan)
-                except Exception:  # a registry hiccup must not stop the watching
-                    log.exception("engine.plan_failed")
+            since_plan = await _follow_the_plan(container, worker, on_fixes, since_plan + TICK_S)
             events = await asyncio.to_thread(worker.tick)
-        await publish(events)
+        await _publish(container.bus, events)
         container.heartbeats.beat("engine", container.clock.now())
+
+
+async def _follow_the_plan(
+    container: EngineHost, worker: EngineWorker, on_fixes: Handler, since_plan: float
+) -> float:
+    """Reload the plan every minute, and at once when this process's partitions move (a
+    process joined, left or died); returns the seconds since the plan was last read."""
+    held = container.bus.partitions_held(on_fixes)
+    if held != worker.partitions:
+        worker.partitions = held
+        since_plan = PLAN_EVERY_S
+    if since_plan < PLAN_EVERY_S:
+        return since_plan
+    try:
+        await asyncio.to_thread(worker.load_plan)
+    except Exception:  # a registry hiccup must not stop the watching
+        log.exception("engine.plan_failed")
+    return 0.0

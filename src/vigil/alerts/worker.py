@@ -19,6 +19,7 @@ from vigil.alerts.channels import CHANNELS
 from vigil.alerts.channels.base import Channel, ChannelError, Message
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.runtime import AlertsRuntime
+from vigil.db.uow import UnitOfWork
 from vigil.logs import get_logger
 from vigil.security import audit
 
@@ -146,20 +147,8 @@ class DeliveryWorker:
         if needs_phone or context_for:
             directory = self.alerts.context.directory
             with self.alerts.uow() as uow:
-                # The registry's reads below audit and commit on their own.
-                audit.record(
-                    uow.connection,
-                    at=uow.clock.now(),
-                    actor=f"worker:{self.name}",
-                    action="alert.delivery_prepared",
-                    subject_type="alert_delivery",
-                    subject_id=delivery.id,
-                    detail={
-                        "channel": delivery.channel,
-                        "protected_person_phone": needs_phone,
-                        "safety_context_for": list(context_for or []),
-                    },
-                )
+                # The attempt is on record even if a lookup below fails.
+                self._record_preparation(uow, delivery, needs_phone, list(context_for or []))
                 uow.commit()
                 if needs_phone:
                     phone = directory.protected_person_phone(uow, recipient, self.name)
@@ -167,10 +156,9 @@ class DeliveryWorker:
                         raise ChannelError("no phone number on record", permanent=True)
                     recipient = phone
                 if context_for:
-                    contexts = []
-                    for pid in context_for:
-                        contexts.append(directory.safety_context(uow, str(pid), self.name))
-                    body["safety_context"] = contexts
+                    body["safety_context"] = [
+                        directory.safety_context(uow, str(pid), self.name) for pid in context_for
+                    ]
                 uow.commit()
         return Message(
             delivery_id=delivery.id,
@@ -179,6 +167,23 @@ class DeliveryWorker:
             subject=delivery.subject,
             body=body,
             idempotency_key=delivery.idempotency_key,
+        )
+
+    def _record_preparation(
+        self, uow: UnitOfWork, delivery: outbox.Claimed, phone: bool, contexts: list[str]
+    ) -> None:
+        audit.record(
+            uow.connection,
+            at=uow.clock.now(),
+            actor=f"worker:{self.name}",
+            action="alert.delivery_prepared",
+            subject_type="alert_delivery",
+            subject_id=delivery.id,
+            detail={
+                "channel": delivery.channel,
+                "protected_person_phone": phone,
+                "safety_context_for": contexts,
+            },
         )
 
 

@@ -65,35 +65,39 @@ async def supervise(
     backoff_cap: float = BACKOFF_CAP_S,
 ) -> None:
     state = states.of(service.name)
-    in_a_row = 0
     loop = asyncio.get_running_loop()
+    in_a_row = 0
     while not stop.is_set():
-        state.running = True
         started = loop.time()
-        log.info("service.started", service=service.name)
-        try:
-            await service.run(stop)
-        except asyncio.CancelledError:
-            state.running = False
-            raise
-        except Exception as exc:
-            # A service that ran a good while before crashing starts its backoff afresh.
-            in_a_row = 1 if loop.time() - started > backoff_cap else in_a_row + 1
-            state.crashes += 1
-            state.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            state.last_crash_at = clock.now()
-            log.exception("service.crashed", service=service.name, crashes=state.crashes)
-        else:
-            if stop.is_set():
-                break
-            # Services run until told to stop (or return at once when switched off by their
-            # settings, which is not a crash).
-            state.running = False
-            log.info("service.finished", service=service.name)
+        if not await _run_once(service, stop, state, clock):
             return
-        state.running = False
+        # A service that ran a good while before crashing starts its backoff afresh.
+        in_a_row = 1 if loop.time() - started > backoff_cap else in_a_row + 1
         delay = backoff_s(in_a_row, backoff_base, backoff_cap)
         log.warning("service.restarting", service=service.name, in_s=delay)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=delay)
     state.running = False
+
+
+async def _run_once(
+    service: Service, stop: asyncio.Event, state: ServiceState, clock: Clock
+) -> bool:
+    """Run the service once; True when it crashed (and should start again)."""
+    state.running = True
+    log.info("service.started", service=service.name)
+    try:
+        await service.run(stop)
+    except Exception as exc:
+        state.crashes += 1
+        state.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        state.last_crash_at = clock.now()
+        log.exception("service.crashed", service=service.name, crashes=state.crashes)
+        return True
+    finally:
+        state.running = False
+    # Services run until told to stop, or return at once when their settings switch them off,
+    # which is not a crash.
+    if not stop.is_set():
+        log.info("service.finished", service=service.name)
+    return False

@@ -280,15 +280,8 @@ class NatsBus:
                 stopping=stopping,
                 keep_alive=keep_batch,
             )
-            messages = []
-            for item in received:
-                try:
-                    messages.append(decode(item.data))
-                except CodecError as exc:
-                    # Bytes no one can read are kept as they came, not retried forever.
-                    await self.dead_letters.put(topic, item.data, str(exc))
             try:
-                await delivery.deliver(messages)
+                await delivery.deliver(await self._decoded(topic, received))
             except Stopping:
                 # Handed back at once, so whoever takes the partition over starts on it now.
                 for item in received:
@@ -296,6 +289,16 @@ class NatsBus:
                 return
             for item in received:
                 await item.ack()
+
+    async def _decoded(self, topic: Topic, received: list[Any]) -> list[Any]:
+        messages = []
+        for item in received:
+            try:
+                messages.append(decode(item.data))
+            except CodecError as exc:
+                # Bytes no one can read are kept as they came, not retried forever.
+                await self.dead_letters.put(topic, item.data, str(exc))
+        return messages
 
     async def close(self) -> None:
         self._stopping.set()

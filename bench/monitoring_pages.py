@@ -72,9 +72,9 @@ def main() -> None:
         "reason": "Benchmark",
     }
     pages = [
-        ("queue, 500 open alerts", "/monitoring/queue", {}),
-        ("person map, 10,080 fixes", f"/monitoring/persons/{wearer.id}", window),
-        ("caseload status, 40 wearers", "/monitoring/caseload", {}),
+        ("queue, 500 open alerts", "/alerts/queue", {}),
+        ("person map, 10,080 fixes", f"/persons/{wearer.id}", window),
+        ("caseload status, 40 wearers", "/caseload", {}),
     ]
     print(f"{'page':<30} {'best ms':>8} {'median ms':>10} {'budget':>7}")
     failed = False

@@ -7,6 +7,7 @@ and pages. Both are refused at the edge, naming the field, before anything is st
 
 from __future__ import annotations
 
+import math
 import re
 
 # C0 and C1 controls except tab, newline and carriage return, which multi-line fields may hold.
@@ -29,3 +30,11 @@ def ascii_digits(text: str) -> bool:
     """Only the digits 0-9, at least one. ``str.isdigit`` also accepts superscripts and other
     scripts' digits, some of which ``int`` refuses: a check that passes and a parse that fails."""
     return text.isascii() and text.isdigit()
+
+
+def finite_number(text: str) -> float:
+    """A number typed into a form; ``float()`` alone accepts "nan", "inf" and "1e999"."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text!r} is not a finite number")
+    return number

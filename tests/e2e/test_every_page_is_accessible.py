@@ -99,7 +99,7 @@ class Sweep:
 
 
 def shape(path: str) -> str:
-    """/monitoring/persons/123/orders/new -> /monitoring/persons/{id}/orders/new."""
+    """/persons/123/orders/new -> /persons/{id}/orders/new."""
     return "/".join("{id}" if re.search(r"\d", part) else part for part in path.split("/"))
 
 
@@ -226,7 +226,7 @@ def _officer_forms(w: Walker) -> None:
     person = w.demo.person_id
     w.page.goto(f"{w.base}/persons/{person}/orders/new")
     w.submit("main form[method=post] button[type=submit]")  # nothing filled in
-    w.page.goto(f"{w.base}/monitoring/persons/{person}/orders/new")
+    w.page.goto(f"{w.base}/persons/{person}/orders/new")
     w.submit("button[name=action][value=save]")
     w.page.goto(f"{w.base}/evidence/persons/{person}")
     w.submit("form[action$='/weekly'] button")
@@ -317,13 +317,13 @@ def test_the_walk_reaches_each_roles_navigation_and_detail_pages(sweep: Sweep) -
         "/orders/{id}",
         "/orders/{id}/vary",
         "/protected-persons/{id}",
-        "/monitoring/persons/{id}",
-        "/monitoring/persons/{id}/orders/new",
-        "/monitoring/alerts/{id}",
+        "/persons/{id}/wearer-view",
+        "/persons/{id}/orders/new",
+        "/alerts/{id}",
         "/evidence/persons/{id}",
     } <= shapes("officer")
-    assert {"/monitoring/queue", "/monitoring/alerts/{id}"} <= shapes("operator")
-    assert {"/monitoring/alerts/{id}", "/evidence/crime/batches/{id}"} <= shapes("police.wmp")
+    assert {"/alerts/queue", "/alerts/{id}"} <= shapes("operator")
+    assert {"/alerts/{id}", "/evidence/crime/batches/{id}"} <= shapes("police.wmp")
     assert {"/harm", "/harm/person/{id}", "/evidence/crime/runs/{id}"} <= shapes("analyst")
     assert {"/contact/cases", "/contact/cases/{id}"} <= shapes("casehandler")
 
@@ -343,18 +343,18 @@ def test_no_page_logs_a_script_error_or_loses_an_asset(sweep: Sweep) -> None:
 def test_every_map_draws_its_zones_buffers_and_fixes(sweep: Sweep) -> None:
     assert sweep.maps == [], "\n" + "\n".join(sweep.maps)
     assert {
-        "/monitoring/persons/{id}",
-        "/monitoring/alerts/{id}",
-        "/monitoring/persons/{id}/wearer-view",
-        "/monitoring/persons/{id}/orders/new",
-        "/monitoring/orders/{id}/vary",
+        "/persons/{id}",
+        "/alerts/{id}",
+        "/persons/{id}/wearer-view",
+        "/persons/{id}/orders/new",
+        "/orders/{id}/vary",
     } <= sweep.mapped
 
 
 def test_links_to_the_same_kind_of_page_share_a_shape() -> None:
-    assert shape("/monitoring/persons/42/orders/new") == "/monitoring/persons/{id}/orders/new"
+    assert shape("/persons/42/orders/new") == "/persons/{id}/orders/new"
     assert shape("/harm/person/HX00000758") == "/harm/person/{id}"
-    assert shape("/monitoring/queue") == "/monitoring/queue"
+    assert shape("/alerts/queue") == "/alerts/queue"
 
 
 def test_harm_forms_show_their_errors_in_the_error_summary(demo: Demo, browser: Any) -> None:

@@ -67,7 +67,7 @@ def test_the_alert_page_draws_the_zone_buffer_fixes_and_where_the_alert_happened
 ) -> None:
     _person, alert = wearer_with_an_alert
     log_in(page, live_server.url, "operator")
-    page.goto(f"{live_server.url}/monitoring/alerts/{alert}")
+    page.goto(f"{live_server.url}/alerts/{alert}")
     drawn = _only_map(page)["drawn"]
     assert drawn["zone"]["count"] >= 1
     assert drawn["buffer"]["count"] >= 1
@@ -83,7 +83,7 @@ def test_the_person_page_draws_the_zones_and_plays_the_trail_back(
     person, _alert = wearer_with_an_alert
     base = live_server.url
     log_in(page, base, "officer")
-    page.goto(f"{base}/monitoring/persons/{person}")
+    page.goto(f"{base}/persons/{person}")
     plain = _only_map(page)
     assert plain["drawn"]["zone"]["count"] >= 2  # the exclusion zone and the curfew address
     assert "trail" not in plain["drawn"]  # the trail needs a reason
@@ -114,7 +114,7 @@ def test_what_the_wearer_is_shown_is_drawn(
 ) -> None:
     person, _alert = wearer_with_an_alert
     log_in(page, live_server.url, "officer")
-    page.goto(f"{live_server.url}/monitoring/persons/{person}/wearer-view")
+    page.goto(f"{live_server.url}/persons/{person}/wearer-view")
     drawn = _only_map(page)["drawn"]
     assert drawn["zone"]["count"] >= 1
     screenshot(page, "wearer-view")
@@ -126,7 +126,7 @@ def test_the_order_editor_draws_a_zone_found_by_postcode_and_an_orders_zones(
     person, _alert = wearer_with_an_alert
     base = live_server.url
     log_in(page, base, "officer")
-    page.goto(f"{base}/monitoring/persons/{person}/orders/new")
+    page.goto(f"{base}/persons/{person}/orders/new")
     page.locator("#order-map.leaflet-container").wait_for()
     page.check("#exclusion")
     page.fill("#exclusion_radius", "350")
@@ -139,7 +139,7 @@ def test_the_order_editor_draws_a_zone_found_by_postcode_and_an_orders_zones(
     assert drawn["buffer"] == {"count": 1, "empty": 0, "outside": 0}
     screenshot(page, "order-editor")
 
-    page.goto(f"{base}/monitoring/persons/{person}")
+    page.goto(f"{base}/persons/{person}")
     page.locator("a[href$='/vary']").first.click()
     page.wait_for_url("**/vary")
     drawn = _only_map(page)["drawn"]

@@ -48,7 +48,7 @@ def test_an_operator_sees_a_breach_arrive_live_then_acknowledges_and_resolves_it
         tag = next(d for d in devices.list_devices(uow, SYSTEM, wearer.id) if d.type == "gps_tag")
 
     log_in(page, base, "operator")
-    page.goto(f"{base}/monitoring/queue")
+    page.goto(f"{base}/alerts/queue")
     # Locator waits, not wait_for_function: the page's CSP allows no eval of a string.
     expect(page.locator("#queue-connection")).to_contain_text("on")
     assert serious_violations(page) == []
@@ -70,7 +70,7 @@ def test_an_operator_sees_a_breach_arrive_live_then_acknowledges_and_resolves_it
     link = row.locator("a")
     link.focus()
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/monitoring/alerts/*")
+    page.wait_for_url(f"{base}/alerts/*")
     page.locator(".leaflet-container").wait_for()
     assert serious_violations(page) == []
     page.focus("#ack_note")
@@ -100,14 +100,14 @@ def test_an_officer_creates_an_order_with_a_zone_by_postcode_and_a_curfew(
     wearer = person_in(live_server.container, "Birmingham North")
     log_in(page, base, "officer")
 
-    page.goto(f"{base}/monitoring/caseload")
+    page.goto(f"{base}/caseload")
     assert serious_violations(page) == []
     screenshot(page, "caseload")
-    page.goto(f"{base}/monitoring/persons/{wearer.id}")
+    page.goto(f"{base}/persons/{wearer.id}")
     page.locator(".leaflet-container").wait_for()
     assert serious_violations(page) == []
 
-    page.goto(f"{base}/monitoring/persons/{wearer.id}/orders/new")
+    page.goto(f"{base}/persons/{wearer.id}/orders/new")
     page.fill("#starts_on", "2026-12-01")
     page.fill("#ends_on", "2027-05-31")
     page.check("#exclusion")
@@ -139,7 +139,7 @@ def test_an_officer_creates_an_order_with_a_zone_by_postcode_and_a_curfew(
     assert "exclusion" in text
     assert "curfew" in text
 
-    page.goto(f"{base}/monitoring/persons/{wearer.id}/wearer-view")
+    page.goto(f"{base}/persons/{wearer.id}/wearer-view")
     page.locator(".leaflet-container").wait_for()
     assert serious_violations(page) == []
 
@@ -153,14 +153,14 @@ def test_a_police_user_cannot_open_an_alert_outside_their_force_area(
     outside = raise_alert(container, person_in(container, "Birmingham North").id, EventKind.SOS)
     base = live_server.url
     log_in(page, base, "police.notts")
-    page.goto(f"{base}/monitoring/queue")
+    page.goto(f"{base}/alerts/queue")
     assert page.locator(f"tr[data-alert-id='{inside}']").count() == 1
     assert page.locator(f"tr[data-alert-id='{outside}']").count() == 0
-    response = page.goto(f"{base}/monitoring/alerts/{outside}")
+    response = page.goto(f"{base}/alerts/{outside}")
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Page not found"
     assert serious_violations(page) == []
-    response = page.goto(f"{base}/monitoring/alerts/{inside}")
+    response = page.goto(f"{base}/alerts/{inside}")
     assert response.status == 200
     page.locator(".leaflet-container").wait_for()
     assert serious_violations(page) == []

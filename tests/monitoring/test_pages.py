@@ -44,15 +44,15 @@ def test_the_queue_shows_the_most_urgent_first_with_counts_and_filters(
     zone = raise_alert(demo, notts.id, EventKind.EXCLUSION_ZONE, at=now - timedelta(minutes=5))
     curfew = raise_alert(demo, brum.id, EventKind.CURFEW, at=now - timedelta(minutes=30))
     log_in(demo_client, "operator", DEMO_PASSWORD)
-    page = demo_client.get("/monitoring/queue")
+    page = demo_client.get("/alerts/queue")
     assert page.status_code == 200
     ids = _queue_ids(page.text)
     assert ids.index(zone) < ids.index(curfew) < ids.index(battery)
     assert re.search(r'data-severity-count="low">1<', page.text)
-    only_notts = demo_client.get("/monitoring/queue", params={"force": "NOT", "partial": 1})
+    only_notts = demo_client.get("/alerts/queue", params={"force": "NOT", "partial": 1})
     assert _queue_ids(only_notts.text) == [zone]
     assert "<html" not in only_notts.text  # the live refresh gets the rows alone
-    kinds = demo_client.get("/monitoring/queue", params={"kind": "curfew"})
+    kinds = demo_client.get("/alerts/queue", params={"kind": "curfew"})
     assert _queue_ids(kinds.text) == [curfew]
 
 
@@ -66,12 +66,12 @@ def test_the_queue_puts_the_protected_persons_safety_first_and_new_before_acknow
     close = raise_alert(demo, brum.id, EventKind.PROXIMITY, at=now - timedelta(minutes=2))
     token = log_in(demo_client, "operator", DEMO_PASSWORD)
     taken = demo_client.post(
-        f"/monitoring/alerts/{handled}/acknowledge",
+        f"/alerts/{handled}/acknowledge",
         data={"csrf_token": token},
         follow_redirects=False,
     )
     assert taken.status_code == 303
-    ids = _queue_ids(demo_client.get("/monitoring/queue").text)
+    ids = _queue_ids(demo_client.get("/alerts/queue").text)
     assert ids.index(close) < ids.index(strap) < ids.index(handled)
 
 
@@ -90,28 +90,28 @@ def test_an_operator_claims_an_alert_and_everyone_sees_who_holds_it(
         )
     alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.PROXIMITY)
     token = log_in(demo_client, "operator", DEMO_PASSWORD)
-    assert "Nobody holds this alert yet." in demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    assert "Nobody holds this alert yet." in demo_client.get(f"/alerts/{alert_id}").text
     claimed = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
+        f"/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
     )
     assert claimed.status_code == 303
-    mine = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    mine = demo_client.get(f"/alerts/{alert_id}").text
     assert "Held by <strong>operator</strong> (you)" in mine
     assert 'id="claim-button"' not in mine
 
     demo_client.cookies.clear()
     token = log_in(demo_client, "second.op", "correct horse battery")
-    queue = demo_client.get("/monitoring/queue").text
+    queue = demo_client.get("/alerts/queue").text
     row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]
     assert "held by operator" in row
-    theirs = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    theirs = demo_client.get(f"/alerts/{alert_id}").text
     assert "Held by <strong>operator</strong>." in theirs
     assert "Take over this alert" in theirs
     taken = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
+        f"/alerts/{alert_id}/claim", data={"csrf_token": token}, follow_redirects=False
     )
     assert taken.status_code == 303
-    after = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    after = demo_client.get(f"/alerts/{alert_id}").text
     assert "Held by <strong>second.op</strong> (you)" in after
     assert after.count("</strong> claimed") == 2  # both claims are in the timeline
 
@@ -137,10 +137,10 @@ def test_the_alert_page_shows_failing_deliveries_as_retrying_or_failed_with_the_
             )
             uow.commit()
     log_in(demo_client, "operator", DEMO_PASSWORD)
-    page = demo_client.get(f"/monitoring/alerts/{retrying}").text
+    page = demo_client.get(f"/alerts/{retrying}").text
     assert "<strong>retrying</strong> after 11 failed attempts – SMTP 451 mailbox busy" in page
     assert "pending (11 attempts)" not in page
-    page = demo_client.get(f"/monitoring/alerts/{failed}").text
+    page = demo_client.get(f"/alerts/{failed}").text
     assert "<strong>failed</strong> – address rejected" in page
 
 
@@ -149,21 +149,19 @@ def test_a_strap_removal_has_its_own_call_script_and_the_ticks_go_into_the_timel
 ) -> None:
     alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.STRAP_REMOVED)
     token = log_in(demo_client, "operator", DEMO_PASSWORD)
-    page = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    page = demo_client.get(f"/alerts/{alert_id}").text
     assert "leave the zone" not in page
     assert "asked why the strap is off" in page
-    empty = demo_client.post(f"/monitoring/alerts/{alert_id}/call", data={"csrf_token": token})
+    empty = demo_client.post(f"/alerts/{alert_id}/call", data={"csrf_token": token})
     assert empty.status_code == 400
     assert 'href="#call_protected_person"' in empty.text
     done = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/call",
+        f"/alerts/{alert_id}/call",
         data={"csrf_token": token, "call_wearer": "done"},
         follow_redirects=False,
     )
     assert done.status_code == 303
-    timeline = demo_client.get(f"/monitoring/alerts/{alert_id}").text.split(
-        'data-testid="timeline"'
-    )[1]
+    timeline = demo_client.get(f"/alerts/{alert_id}").text.split('data-testid="timeline"')[1]
     assert "Call protocol: Wearer called: asked why the strap is off" in timeline
 
 
@@ -178,10 +176,10 @@ def test_an_ignored_alert_holds_at_the_top_tier_and_shows_as_overdue(
         clock.advance(timedelta(minutes=3))
         escalation.tick(demo.alerts)
     log_in(demo_client, "operator", DEMO_PASSWORD)
-    queue = demo_client.get("/monitoring/queue").text
+    queue = demo_client.get("/alerts/queue").text
     row = queue.split(f'data-alert-id="{alert_id}"')[1].split("</tr>")[0]
     assert "overdue: every tier told" in row
-    page = demo_client.get(f"/monitoring/alerts/{alert_id}").text
+    page = demo_client.get(f"/alerts/{alert_id}").text
     assert 'data-testid="overdue"' in page
     assert page.count("</strong> escalated") == 2  # two tiers in the timeline, then it held
     assert 'id="escalate-button"' not in page  # nothing above the top tier
@@ -194,14 +192,14 @@ def test_police_see_only_urgent_alerts_in_their_force_and_cannot_open_others(
     theirs = raise_alert(demo, notts.id, EventKind.EXCLUSION_ZONE)
     elsewhere = raise_alert(demo, brum.id, EventKind.EXCLUSION_ZONE)
     log_in(demo_client, "police.notts", DEMO_PASSWORD)
-    assert demo_client.get(f"/monitoring/alerts/{theirs}").status_code == 200
-    queue = demo_client.get("/monitoring/queue")
+    assert demo_client.get(f"/alerts/{theirs}").status_code == 200
+    queue = demo_client.get("/alerts/queue")
     assert elsewhere not in _queue_ids(queue.text)
-    refused = demo_client.get(f"/monitoring/alerts/{elsewhere}", headers={"accept": "text/html"})
+    refused = demo_client.get(f"/alerts/{elsewhere}", headers={"accept": "text/html"})
     assert refused.status_code == 404
     assert brum.last_name not in refused.text
     acted = demo_client.post(
-        f"/monitoring/alerts/{elsewhere}/acknowledge",
+        f"/alerts/{elsewhere}/acknowledge",
         data={"csrf_token": _csrf(demo_client)},
         headers={"accept": "text/html"},
     )
@@ -221,7 +219,7 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     condition_id, _zone = exclusion_zone(demo, notts.id)
     alert_id = raise_alert(demo, notts.id, condition_id=condition_id)
     token = log_in(demo_client, "operator", DEMO_PASSWORD)
-    page = demo_client.get(f"/monitoring/alerts/{alert_id}")
+    page = demo_client.get(f"/alerts/{alert_id}")
     assert page.status_code == 200
     assert "Entered an exclusion zone" in page.text
     assert "from 09:00 GMT on 23 Nov" in page.text  # local time with its zone, not UTC
@@ -229,37 +227,37 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     assert "trail.view" in _audit_actions(demo)  # the trail around the alert is a recorded view
 
     done = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/acknowledge",
+        f"/alerts/{alert_id}/acknowledge",
         data={"csrf_token": token},
         follow_redirects=False,
     )
     assert done.status_code == 303
     calls = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/call",
+        f"/alerts/{alert_id}/call",
         data={"csrf_token": token, "call_protected_person": "done", "call_police": "done"},
         follow_redirects=False,
     )
     assert calls.status_code == 303
     missing = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/resolve", data={"csrf_token": token, "note": ""}
+        f"/alerts/{alert_id}/resolve", data={"csrf_token": token, "note": ""}
     )
     assert missing.status_code == 400
     assert 'class="govuk-error-summary"' in missing.text
     assert 'href="#resolve_outcome"' in missing.text
     assert 'href="#resolve_note"' in missing.text
     resolved = demo_client.post(
-        f"/monitoring/alerts/{alert_id}/resolve",
+        f"/alerts/{alert_id}/resolve",
         data={"csrf_token": token, "outcome": "genuine_violation", "note": "Police attended."},
         follow_redirects=False,
     )
     assert resolved.status_code == 303
-    final = demo_client.get(f"/monitoring/alerts/{alert_id}")
+    final = demo_client.get(f"/alerts/{alert_id}")
     assert 'data-testid="alert-status">resolved<' in final.text
     assert "Call protocol: Protected person called" in final.text
     assert "still going on" not in final.text  # resolved: no longer described as running
-    assert f'action="/monitoring/alerts/{alert_id}/call"' not in final.text
+    assert f'action="/alerts/{alert_id}/call"' not in final.text
     assert "Genuine violation: Police attended." in final.text
-    assert alert_id not in _queue_ids(demo_client.get("/monitoring/queue").text)
+    assert alert_id not in _queue_ids(demo_client.get("/alerts/queue").text)
 
 
 def test_the_caseload_shows_each_wearers_status_for_the_officers_team_only(
@@ -268,7 +266,7 @@ def test_the_caseload_shows_each_wearers_status_for_the_officers_team_only(
     brum = person_in(demo, BIRMINGHAM)
     raise_alert(demo, brum.id, EventKind.CURFEW)
     log_in(demo_client, "officer", DEMO_PASSWORD)
-    page = demo_client.get("/monitoring/caseload")
+    page = demo_client.get("/caseload")
     assert page.status_code == 200
     rows = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page.text)
     assert len(rows) == 10
@@ -300,9 +298,9 @@ def test_the_caseload_lists_a_removed_strap_first_and_compliant_wearers_last(
         store.append(uow.connection, [fresh], [compliant.id])
         uow.commit()
     log_in(demo_client, "officer", DEMO_PASSWORD)
-    page = demo_client.get("/monitoring/caseload").text
+    page = demo_client.get("/caseload").text
     statuses = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page)
-    links = re.findall(r'<a class="govuk-link" href="/monitoring/persons/(\d+)">', page)
+    links = re.findall(r'<a class="govuk-link" href="/persons/(\d+)">', page)
     assert statuses[:2] == ["open_alerts", "open_alerts"]
     assert links[:2] == [str(strap.id), str(curfew.id)]  # critical before high
     assert statuses[-1] == "compliant"
@@ -314,21 +312,19 @@ def test_a_trail_needs_a_reason_and_every_view_of_it_is_recorded(
 ) -> None:
     brum = person_in(demo, BIRMINGHAM)
     log_in(demo_client, "officer", DEMO_PASSWORD)
-    plain = demo_client.get(f"/monitoring/persons/{brum.id}")
+    plain = demo_client.get(f"/persons/{brum.id}")
     assert plain.status_code == 200
     assert "trail.view" not in _audit_actions(demo)
     window = {"from": "2026-11-23T06:00", "to": "2026-11-23T09:00"}
-    no_reason = demo_client.get(f"/monitoring/persons/{brum.id}", params=window)
+    no_reason = demo_client.get(f"/persons/{brum.id}", params=window)
     assert no_reason.status_code == 400
     assert 'href="#reason"' in no_reason.text
-    shown = demo_client.get(
-        f"/monitoring/persons/{brum.id}", params={**window, "reason": "Weekly review"}
-    )
+    shown = demo_client.get(f"/persons/{brum.id}", params={**window, "reason": "Weekly review"})
     assert shown.status_code == 200
     assert 'data-testid="trail-summary"' in shown.text
     assert _audit_actions(demo).count("trail.view") == 1
     notts = person_in(demo, NOTTINGHAM)
-    assert demo_client.get(f"/monitoring/persons/{notts.id}").status_code == 404
+    assert demo_client.get(f"/persons/{notts.id}").status_code == 404
 
 
 def test_the_wearer_view_never_contains_the_protected_persons_address(
@@ -338,7 +334,7 @@ def test_the_wearer_view_never_contains_the_protected_persons_address(
     _id, zone = exclusion_zone(demo, brum.id)
     lon, lat = zone["geometry"]["coordinates"]  # type: ignore[index]
     log_in(demo_client, "officer", DEMO_PASSWORD)
-    page = demo_client.get(f"/monitoring/persons/{brum.id}/wearer-view")
+    page = demo_client.get(f"/persons/{brum.id}/wearer-view")
     assert page.status_code == 200
     for digits in (4, 3):
         assert f"{lat:.{digits}f}" not in page.text
@@ -347,7 +343,7 @@ def test_the_wearer_view_never_contains_the_protected_persons_address(
 
 
 def _order_form(client: TestClient, person_id: int) -> dict[str, Any]:
-    page = client.get(f"/monitoring/persons/{person_id}/orders/new")
+    page = client.get(f"/persons/{person_id}/orders/new")
     assert page.status_code == 200
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
@@ -386,20 +382,20 @@ def test_an_officer_places_a_zone_by_postcode_and_saves_the_order(
     log_in(demo_client, "officer", DEMO_PASSWORD)
     data = _order_form(demo_client, brum.id)
     terminated = demo_client.post(
-        f"/monitoring/persons/{brum.id}/orders/new", data={**data, "exclusion_postcode": "SE1 9ZZ"}
+        f"/persons/{brum.id}/orders/new", data={**data, "exclusion_postcode": "SE1 9ZZ"}
     )
     assert terminated.status_code == 400
     assert 'href="#exclusion_postcode"' in terminated.text
     assert "terminated in December 1998" in terminated.text
     # Copy Saturday's later hours to every day, without JavaScript.
     copied = demo_client.post(
-        f"/monitoring/persons/{brum.id}/orders/new",
+        f"/persons/{brum.id}/orders/new",
         data={**data, "curfew_sat_start": "21:00", "copy_from": "sat"},
     )
     assert copied.status_code == 200
     assert copied.text.count('value="21:00"') == 7
     saved = demo_client.post(
-        f"/monitoring/persons/{brum.id}/orders/new",
+        f"/persons/{brum.id}/orders/new",
         data={**data, "exclusion_postcode": "se1 2dl", "curfew_sun_end": "08:00"},
         follow_redirects=False,
     )
@@ -430,17 +426,15 @@ def test_a_polygon_zone_and_bad_times_come_back_as_field_errors(
         exclusion_polygon="52.50, -1.90\n52.50, -1.89",
         curfew_wed_start="25:00",
     )
-    page = demo_client.post(f"/monitoring/persons/{brum.id}/orders/new", data=data)
+    page = demo_client.post(f"/persons/{brum.id}/orders/new", data=data)
     assert page.status_code == 400
     assert 'href="#exclusion_polygon"' in page.text
     data["exclusion_polygon"] = "52.50, -1.90\n52.50, -1.89\n52.49, -1.89"
-    page = demo_client.post(f"/monitoring/persons/{brum.id}/orders/new", data=data)
+    page = demo_client.post(f"/persons/{brum.id}/orders/new", data=data)
     assert page.status_code == 400
     assert 'href="#curfew_wed_start"' in page.text
     data["curfew_wed_start"] = "19:00"
-    saved = demo_client.post(
-        f"/monitoring/persons/{brum.id}/orders/new", data=data, follow_redirects=False
-    )
+    saved = demo_client.post(f"/persons/{brum.id}/orders/new", data=data, follow_redirects=False)
     assert saved.status_code == 303, saved.text
 
 
@@ -485,10 +479,10 @@ def test_the_queue_with_500_open_alerts_and_a_week_of_fixes_render_whole_and_qui
             text = response.text
         return min(times), text
 
-    queue_s, queue = best_of("/monitoring/queue")
+    queue_s, queue = best_of("/alerts/queue")
     assert len(_queue_ids(queue)) == 500
     person_s, person = best_of(
-        f"/monitoring/persons/{brum.id}",
+        f"/persons/{brum.id}",
         **{
             "from": start.astimezone(demo.settings.tz).strftime("%Y-%m-%dT%H:%M"),
             "to": now.astimezone(demo.settings.tz).strftime("%Y-%m-%dT%H:%M"),

@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 from tests.people.registry import as_user, build_registry, person_body
 from vigil.bootstrap import Container
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WINDOW = {"on": "on", "start": "19:00", "end": "07:00"}
 GOOD_FORM = {
     "pilot": "da_licence",
     "starts_on": "2026-11-20",
@@ -15,9 +17,6 @@ GOOD_FORM = {
     "curfew_lat": "52.4862",
     "curfew_lon": "-1.8904",
     "curfew_radius": "60",
-    "curfew_start": "19:00",
-    "curfew_end": "07:00",
-    "curfew_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     "curfew_grace": "5",
     "exclusion": "on",
     "exclusion_lat": "52.5050",
@@ -25,6 +24,8 @@ GOOD_FORM = {
     "exclusion_radius": "500",
     "exclusion_buffer": "250",
     "trail": "on",
+    # The editor's curfew timetable: a row per day.
+    **{f"curfew_{day}_{part}": value for day in DAYS for part, value in WINDOW.items()},
 }
 
 
@@ -43,11 +44,11 @@ def test_order_form_shows_errors_then_saves_and_varies(
     form_page = client.get(f"/persons/{person_id}/orders/new")
     assert form_page.status_code == 200
 
-    bad = dict(GOOD_FORM, ends_on="2026-11-01", curfew_end="7pm", exclusion_radius="2")
+    bad = dict(GOOD_FORM, ends_on="2026-11-01", curfew_mon_end="7pm", exclusion_radius="2")
     refused = client.post(f"/persons/{person_id}/orders/new", data={**bad, "csrf_token": csrf})
     assert refused.status_code == 400
     assert "There is a problem" in refused.text
-    for anchor in ("#ends_on", "#curfew_end", "#exclusion_radius"):
+    for anchor in ("#ends_on", "#curfew_mon_end", "#exclusion_radius"):
         assert f'href="{anchor}"' in refused.text, anchor
     assert client.get("/api/orders").json() == []
 

@@ -88,11 +88,11 @@ POST /api/teams: AD
 GET /api/officers: OP PO PC AD
 POST /api/officers: AD
 GET /api/prisons: OP PO PC CH AN AD AU
-GET /persons/{person_id}/orders/new: OP PO PC AD
-POST /persons/{person_id}/orders/new: OP PO PC AD
+GET /persons/{person_id}/orders/new: PO AD
+POST /persons/{person_id}/orders/new: PO AD
 GET /orders/{order_id}: OP PO PC AD
-GET /orders/{order_id}/vary: OP PO PC AD
-POST /orders/{order_id}/vary: OP PO PC AD
+GET /orders/{order_id}/vary: PO AD
+POST /orders/{order_id}/vary: PO AD
 GET /api/orders: OP PO PC AD
 POST /api/orders: PO AD
 GET /api/orders/{order_id}: OP PO PC AD
@@ -221,6 +221,15 @@ POST /evidence/persons/{person_id}/packs: OP PO AD
 GET /evidence/packs/{pack_id}: OP PO AD
 GET /evidence/persons/{person_id}/trail: OP PO AD
 GET /evidence/statistics: AN AD
+GET /alerts/queue: OP PO PC AD
+GET /alerts/{alert_id}: OP PO PC AD
+POST /alerts/{alert_id}/acknowledge: OP PO PC AD
+POST /alerts/{alert_id}/escalate: OP PO PC AD
+POST /alerts/{alert_id}/resolve: OP PO PC AD
+POST /alerts/{alert_id}/call: OP PO PC AD
+POST /alerts/{alert_id}/claim: OP PO PC AD
+GET /persons/{person_id}/wearer-view: OP PO PC AD
+GET /postcodes/{postcode}: PO AD
 GET /monitoring/queue: OP PO PC AD
 GET /monitoring/alerts/{alert_id}: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/acknowledge: OP PO PC AD

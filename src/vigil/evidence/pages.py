@@ -22,9 +22,10 @@ from vigil.evidence import api, exports, service, stats
 from vigil.evidence.crimes import CRIME_TYPES
 from vigil.evidence.weekly import monday_of
 from vigil.security.model import Principal, Role
+from vigil.text import finite_number
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
-from vigil.web.params import RowId, finite_number
+from vigil.web.params import RowId
 from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/evidence", include_in_schema=False)

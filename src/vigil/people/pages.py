@@ -1,18 +1,31 @@
-"""Staff pages: the caseload, a person, and a protected person's details (each view audited)."""
+"""Staff pages: the caseload with each wearer's status, a person (registry record, orders on a
+map, trail playback, devices, violations and alerts), what the wearer is shown of their zones,
+and a protected person's details. Each view is audited by the use case it calls.
+
+The old ``/monitoring/...`` addresses of the caseload and the person page answer a redirect here.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.devices import service as devices
+from vigil.alerts.queue import KIND_LABELS
+from vigil.bootstrap import Container
+from vigil.errors import ValidationError
 from vigil.orders import service as orders
 from vigil.orders.model import PILOT_LABELS, OrderStatus
+from vigil.orders.wearer_view import wearer_view, zone_key
+from vigil.people import caseload as caseload_status
 from vigil.people import service
 from vigil.people.model import PROTECTED_DETAIL_ROLES
-from vigil.security.model import REGISTRY_ROLES, Role
+from vigil.people.person_map import PersonMap, person_map
+from vigil.security.model import REGISTRY_ROLES, Principal, Role
+from vigil.tracking.trail_map import map_json
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
 from vigil.web.params import RowId
@@ -25,75 +38,150 @@ NAVIGATION = [
         "Caseload",
         "/caseload",
         REGISTRY_ROLES,
-        "Persons you manage or police: risk, orders and devices.",
+        "Your wearers: compliant, open alerts, device issues, next curfew, last fix.",
     ),
 ]
 RISK_TAGS = {"low": "green", "medium": "yellow", "high": "orange", "very_high": "red"}
+MAX_PLAYBACK = timedelta(days=31)
+WRITERS = (Role.ADMIN, Role.PROBATION_OFFICER)
+Errors = list[tuple[str, str]]
 
 
 @router.get("/caseload", response_class=HTMLResponse)
 def caseload(request: Request, principal: PagePrincipal, c: ContainerDep) -> Response:
     with c.uow() as uow:
-        persons = service.list_persons(uow, principal)
-        by_person_orders = defaultdict(list)
-        for order in orders.list_orders(uow, principal):
-            by_person_orders[order.person_id].append(order)
-        by_person_devices = defaultdict(list)
-        for device in devices.list_devices(uow, principal):
-            if device.person_id is not None and device.current is not None:
-                by_person_devices[device.person_id].append(device)
-    rows = []
-    for person in persons:
-        person_orders = by_person_orders.get(person.id, [])
-        current = next((o for o in person_orders if o.status is OrderStatus.ACTIVE), None)
-        current = current or (person_orders[-1] if person_orders else None)
-        rows.append(
-            {
-                "person": person,
-                "order": current,
-                "devices": [
-                    d
-                    for d in by_person_devices.get(person.id, [])
-                    if d.current and d.current.holder_kind.value == "person"
-                ],
-            }
-        )
-    return render(
-        request,
-        "people/caseload.html",
-        {"rows": rows, "risk_tags": RISK_TAGS, "pilot_labels": PILOT_LABELS},
-        principal=principal,
-    )
+        rows = caseload_status.caseload(uow, principal, c.clock.now(), c.settings.tz)
+    counts = {
+        status: sum(1 for r in rows if r["status"] is status)
+        for status in caseload_status.CASELOAD_ORDER
+    }
+    values = {
+        "rows": rows,
+        "counts": counts,
+        "labels": caseload_status.STATUS_LABELS,
+        "tags": caseload_status.STATUS_TAGS,
+        "risk_tags": RISK_TAGS,
+        "pilot_labels": PILOT_LABELS,
+        "tz": c.settings.tz,
+    }
+    return render(request, "people/caseload.html", values, principal=principal)
+
+
+# --- a person --------------------------------------------------------------------------------
+
+
+def _local(raw: str, field: str, tz: ZoneInfo, errors: Errors) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        errors.append((field, "Enter a date and time, like 2026-11-23T09:00"))
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _trail_window(
+    start: str, end: str, reason: str, tz: ZoneInfo, errors: Errors
+) -> tuple[datetime, datetime] | None:
+    """The playback window asked for, or None (with errors) if it is not a valid one."""
+    window = None
+    begins = _local(start, "from", tz, errors)
+    ends = _local(end, "to", tz, errors)
+    if begins and ends:
+        if ends <= begins:
+            errors.append(("to", "The end must be after the start"))
+        elif ends - begins > MAX_PLAYBACK:
+            errors.append(("to", "Show at most 31 days at once"))
+        else:
+            window = (begins, ends)
+    if len(reason.strip()) < 5:
+        errors.append(("reason", "Say why you are viewing this trail (at least 5 characters)"))
+    return None if errors else window
+
+
+def _registry_context(c: Container, principal: Principal, found: PersonMap) -> dict[str, Any]:
+    """The registry record's parts of the page: protected persons, eligibility, officers."""
+    with c.uow() as uow:
+        protected = service.protected_person_refs(uow, found.person.id)
+        decisions = orders.list_decisions(uow, principal, found.person.id)
+        officer_names = {o.id: o.name for o in service.list_officers(uow)}
+    return {
+        "protected": protected,
+        "decisions": decisions,
+        "officer_names": officer_names,
+        "risk_tags": RISK_TAGS,
+        "pilot_labels": PILOT_LABELS,
+        "labels": KIND_LABELS,
+        "can_write": principal.role in WRITERS,
+        "can_see_details": principal.role in PROTECTED_DETAIL_ROLES,
+    }
+
+
+def _playback_values(c: Container, start: str, end: str, reason: str) -> dict[str, str]:
+    now, tz = c.clock.now(), c.settings.tz
+    return {
+        "from": start or (now - timedelta(days=1)).astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+        "to": end or now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+        "reason": reason,
+    }
 
 
 @router.get("/persons/{person_id}", response_class=HTMLResponse)
 def person_page(
+    request: Request,
+    person_id: RowId,
+    principal: PagePrincipal,
+    c: ContainerDep,
+    start: Annotated[str, Query(alias="from")] = "",
+    end: Annotated[str, Query(alias="to")] = "",
+    reason: str = "",
+) -> Response:
+    errors: Errors = []
+    window = None
+    if start or end or reason:
+        window = _trail_window(start, end, reason, c.settings.tz, errors)
+    with c.uow() as uow:
+        try:
+            found = person_map(uow, principal, person_id, window, reason)
+        except ValidationError as exc:
+            errors += [(e.field if e.field != "start" else "from", e.reason) for e in exc.errors]
+            found = person_map(uow, principal, person_id, None, None)
+    values = {
+        **_registry_context(c, principal, found),
+        "m": found,
+        "person": found.person,
+        "map_json": map_json({"zones": found.zones, "trail": found.trail}),
+        "values": _playback_values(c, start, end, reason),
+        "errors": errors,
+        "tz": c.settings.tz,
+    }
+    status_code = 400 if errors else 200
+    return render(
+        request, "people/person.html", values, principal=principal, status_code=status_code
+    )
+
+
+@router.get("/persons/{person_id}/wearer-view", response_class=HTMLResponse)
+def wearer_view_page(
     request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
+    """What the wearer is shown of their zones (for the leaflet and the induction)."""
     with c.uow() as uow:
-        person = service.get_person(uow, principal, person_id)
-        person_orders = orders.list_orders(uow, principal, person_id)
-        person_devices = devices.list_devices(uow, principal, person_id)
-        protected = service.protected_person_refs(uow, person_id)
-        decisions = orders.list_decisions(uow, principal, person_id)
-        officer_names = {o.id: o.name for o in service.list_officers(uow)}
-    return render(
-        request,
-        "people/person.html",
-        {
-            "person": person,
-            "orders": person_orders,
-            "devices": person_devices,
-            "protected": protected,
-            "decisions": decisions,
-            "officer_names": officer_names,
-            "risk_tags": RISK_TAGS,
-            "pilot_labels": PILOT_LABELS,
-            "can_write": principal.role in (Role.ADMIN, Role.PROBATION_OFFICER),
-            "can_see_details": principal.role in PROTECTED_DETAIL_ROLES,
-        },
-        principal=principal,
-    )
+        found = person_map(uow, principal, person_id, None, None)
+    conditions = [
+        {"type": condition.type.value, "id": condition.id, **condition.params}
+        for order in found.orders
+        if order.status is OrderStatus.ACTIVE
+        for condition in order.conditions
+    ]
+    shown = wearer_view(zone_key(c.settings), conditions)
+    zones = [{"type": "wearer", "label": s.label, "geometry": s.geometry} for s in shown]
+    curfews = [z for z in found.zones if z["type"] == "curfew"]
+    values = {
+        "person": found.person,
+        "shown": shown,
+        "map_json": map_json({"zones": zones + curfews, "trail": None}),
+    }
+    return render(request, "people/wearer_view.html", values, principal=principal)
 
 
 @router.get("/protected-persons/{protected_id}", response_class=HTMLResponse)
@@ -109,3 +197,26 @@ def protected_person_page(
         {"protected": found, "person": person},
         principal=principal,
     )
+
+
+# --- the old addresses -----------------------------------------------------------------------
+
+
+def _moved(request: Request, path: str) -> RedirectResponse:
+    query = request.url.query
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=308)
+
+
+@router.get("/monitoring/caseload", response_class=HTMLResponse)
+def old_caseload(request: Request, principal: PagePrincipal) -> Response:
+    return _moved(request, "/caseload")
+
+
+@router.get("/monitoring/persons/{person_id}", response_class=HTMLResponse)
+def old_person(request: Request, person_id: RowId, principal: PagePrincipal) -> Response:
+    return _moved(request, f"/persons/{person_id}")
+
+
+@router.get("/monitoring/persons/{person_id}/wearer-view", response_class=HTMLResponse)
+def old_wearer_view(request: Request, person_id: RowId, principal: PagePrincipal) -> Response:
+    return _moved(request, f"/persons/{person_id}/wearer-view")

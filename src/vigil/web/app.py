@@ -45,7 +45,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.harm.api",
     "vigil.evidence.api",
     "vigil.evidence.pages",
-    "vigil.monitoring.pages",
+    "vigil.alerts.pages",
     "vigil.web.home",
     "vigil.web.health",
     "vigil.web.metrics",

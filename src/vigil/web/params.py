@@ -6,7 +6,6 @@ naming the field, not an overflow deep in the database driver.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from annotated_types import Ge, Le
@@ -25,11 +24,3 @@ Metres = Annotated[float, AllowInfNan(False), Ge(0), Le(50_000)]
 # A time window or gap: up to a year.
 Seconds = Annotated[float, AllowInfNan(False), Ge(0), Le(366 * 24 * 3600)]
 Minutes = Annotated[float, AllowInfNan(False), Ge(0), Le(366 * 24 * 60)]
-
-
-def finite_number(text: str) -> float:
-    """A number typed into a form; ``float()`` alone accepts "nan", "inf" and "1e999"."""
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text!r} is not a finite number")
-    return number

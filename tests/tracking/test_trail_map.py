@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from vigil.monitoring import service
 from vigil.tracking.model import Gap
 from vigil.tracking.queries import TrailArrays
 from vigil.tracking.tables import to_micros
+from vigil.tracking.thinning import zone_mask
+from vigil.tracking.trail_map import trail_json
 
 START = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 CENTRE = (52.48, -1.89)
@@ -56,12 +57,12 @@ def test_the_map_trail_keeps_zone_fixes_and_gap_ends_and_drops_most_others() -> 
         "radius_m": 150,
         "buffer_m": 100,
     }
-    shown = service.trail_json(found, [zone])
+    shown = trail_json(found, [zone])
     assert shown["total"] == 10_080
     assert shown["shown"] == len(shown["points"]) < 10_080 * 0.8
     by_time = {p[3]: p for p in shown["points"]}
     seconds = found.times_us // 1_000_000
-    inside = service.model.zone_mask(found.lats, found.lons, [zone])
+    inside = zone_mask(found.lats, found.lons, [zone])
     assert 10 < inside.sum() < 10_000
     for i in np.flatnonzero(inside):
         assert by_time[int(seconds[i])][4] == 1
@@ -74,7 +75,7 @@ def test_the_map_trail_keeps_zone_fixes_and_gap_ends_and_drops_most_others() -> 
 
 def test_the_unthinned_trail_draws_every_positioned_fix_with_its_flags() -> None:
     found = _week()
-    shown = service.trail_json(found, [], thin=False)
+    shown = trail_json(found, [], thin=False)
     assert shown["shown"] == 10_078
     first = shown["points"][:7]
     assert first[5][5] == 1  # implausible
@@ -105,4 +106,4 @@ def test_a_trail_with_no_positions_draws_nothing() -> None:
         invalid_position=found.invalid_position[:0],
         gaps=(),
     )
-    assert service.trail_json(empty, []) == {"points": [], "total": 0, "shown": 0}
+    assert trail_json(empty, []) == {"points": [], "total": 0, "shown": 0}

@@ -1,0 +1,156 @@
+"""The live alert queue: its order (risk to the victim, new before acknowledged, severity, age),
+its counts and filters, and how alerts are named and aged for people to scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vigil.alerts import service as alerts
+from vigil.alerts.model import APPROACH_PATTERN_KIND, AlertStatus, Severity
+from vigil.db.uow import UnitOfWork
+from vigil.engine.events import EventKind as K
+from vigil.people import service as people
+from vigil.security import permissions
+from vigil.security.model import Principal
+from vigil.text import ascii_digits
+
+OPEN = [AlertStatus.NEW, AlertStatus.ACKNOWLEDGED]
+QUEUE_LIMIT = 5000
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+# A device that needs looking after. A removed strap or a tampered tag is not among them: the
+# wearer may be getting out of monitoring, so it counts as an open alert like a violation.
+DEVICE_KINDS = frozenset({K.BATTERY_LOW, K.NO_COMMUNICATION, K.NO_GPS})
+KIND_LABELS: dict[str, str] = {
+    K.EXCLUSION_ZONE: "Entered an exclusion zone",
+    K.POSSIBLE_TRANSIT: "Possibly passing through an exclusion zone",
+    K.APPROACH_WARNING: "Approaching an exclusion zone",
+    APPROACH_PATTERN_KIND: "Repeatedly approaching an exclusion zone",
+    K.CURFEW: "Absent during curfew",
+    K.INCLUSION_ZONE: "Left an inclusion zone",
+    K.PROXIMITY: "Close to the protected person",
+    K.STRAP_REMOVED: "Tag strap removed",
+    K.TAMPER: "Tag tampered with",
+    K.SOS: "Protected person pressed SOS",
+    K.BATTERY_LOW: "Tag battery low",
+    K.NO_COMMUNICATION: "Tag not reporting",
+    K.NO_GPS: "Tag has no GPS position",
+    K.ALCOHOL: "Alcohol detected",
+}
+# Alerts about the protected person's safety right now: the wearer is near them or inside the
+# zone around their home, or they pressed SOS. These lead the queue whatever else is waiting.
+VICTIM_RISK_KINDS = frozenset({K.SOS, K.PROXIMITY, K.EXCLUSION_ZONE})
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " "))
+
+
+def queue_key(alert: dict[str, Any]) -> tuple[int, int, int, str, int]:
+    """Risk to the victim first (SOS, proximity, exclusion zone); then new before acknowledged
+    (one already being handled waits behind one nobody has picked up); then the most severe;
+    then the oldest (longest waiting)."""
+    victim = 0 if alert.get("kind") in VICTIM_RISK_KINDS else 1
+    picked_up = 0 if alert.get("status", AlertStatus.NEW) == AlertStatus.NEW else 1
+    return (victim, picked_up, severity_rank(alert.get("severity", Severity.LOW)),
+            str(alert.get("created_at") or ""), int(alert.get("id") or 0))  # fmt: skip
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical, counting up; an unknown severity after all known ones."""
+    return SEVERITY_ORDER.index(Severity(severity)) if severity in SEVERITY_ORDER else 4
+
+
+def order_queue(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(alerts, key=queue_key)
+
+
+def severity_counts(alerts: Iterable[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for alert in alerts:
+        if alert.get("severity") in counts:
+            counts[Severity(alert["severity"])] += 1
+    return {str(severity): count for severity, count in counts.items()}
+
+
+def age_text(since: datetime, now: datetime) -> str:
+    """'3 min', '2 h 5 min', '4 days': how long something has waited, for people to scan."""
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    region: str = ""
+    force: str = ""
+    team: str = ""
+    kind: str = ""
+
+    def admits(self, row: dict[str, Any]) -> bool:
+        return (
+            (not self.region or row["region"] == self.region)
+            and (not self.force or row["force_area"] == self.force)
+            and (not self.team or row["team"] == self.team)
+            and (not self.kind or row["kind"] == self.kind)
+        )
+
+
+@dataclass
+class QueueView:
+    rows: list[dict[str, Any]]
+    counts: dict[str, int]
+    total: int
+    regions: list[str] = field(default_factory=list)
+    forces: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+
+def _queue_rows(uow: UnitOfWork, principal: Principal, now: datetime) -> list[dict[str, Any]]:
+    """Open alerts the principal may see, each with who it is about and how long it waited."""
+    found = alerts.list_alerts(uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT))
+    ids = sorted({int(a["person_id"]) for a in found if ascii_digits(str(a["person_id"]))})
+    persons = people.persons_by_ids(uow, ids)
+    rows = []
+    for alert in found:
+        person = persons.get(int(alert["person_id"])) if ascii_digits(alert["person_id"]) else None
+        created = datetime.fromisoformat(alert["created_at"])
+        rows.append(
+            {
+                **alert,
+                "person_name": person.full_name if person else f"Person {alert['person_id']}",
+                "team": person.team_name if person else None,
+                "region": person.region_code if person else None,
+                "risk": person.risk_level.value if person else None,
+                "what": kind_label(alert["kind"]),
+                "age": age_text(created, now),
+                "age_s": int((now - created).total_seconds()),
+            }
+        )
+    return rows
+
+
+def queue(uow: UnitOfWork, principal: Principal, flt: QueueFilter, now: datetime) -> QueueView:
+    """Open alerts the principal may see, most urgent first, with who they are about."""
+    principal.require(permissions.ALERTS_WORK)
+    rows = _queue_rows(uow, principal, now)
+    wanted = [row for row in rows if flt.admits(row)]
+    return QueueView(
+        rows=order_queue(wanted),
+        counts=severity_counts(wanted),
+        total=len(rows),
+        regions=sorted({r["region"] for r in rows if r["region"]}),
+        forces=sorted({r["force_area"] for r in rows if r["force_area"]}),
+        teams=sorted({r["team"] for r in rows if r["team"]}),
+        kinds=sorted({r["kind"] for r in rows}),
+    )

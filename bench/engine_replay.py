@@ -1,4 +1,5 @@
-"""``vigil engine replay`` end to end: FIXES.csv in, EVENTS.jsonl out, fixes kept in a SQLite trail store.
+"""``vigil engine replay`` end to end: FIXES.csv in, EVENTS.jsonl out, fixes kept in a SQLite
+trail store.
 
 The same synthetic wearers and zones as bench/engine_evaluate.py, written to a CSV in arrival
 order; the replay reads and checks it, stores every fix through the trail store's append API (one

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from tests.conftest import START, log_in, make_settings
-from tests.monitoring.conftest import exclusion_zone, person_in, persons, raise_alert
+from tests.demo_pilot import exclusion_zone, person_in, persons, raise_alert
 
 from vigil.bootstrap import build_container
 from vigil.clock import FrozenClock

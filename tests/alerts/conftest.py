@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.demo_pilot import demo, demo_client, demo_template  # noqa: F401  (fixtures)
 from vigil.alerts import service
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.model import AlertChange

@@ -29,8 +29,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser import PageProblems, map_problems
 from tests.conftest import START, RunningClock, make_settings
+from tests.demo_pilot import exclusion_zone, person_in, raise_alert
 from tests.e2e.helpers import AXE
-from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
 from vigil.bootstrap import build_container
 from vigil.db import migrate
 from vigil.sim.demo import DEMO_PASSWORD, seed_demo

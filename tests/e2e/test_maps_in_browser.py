@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from tests.browser import LiveServer, drawn_maps, map_problems
 from tests.conftest import FIXTURES
+from tests.demo_pilot import exclusion_zone, person_in, raise_alert
 from tests.e2e.helpers import log_in, screenshot
-from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
 from vigil.geo import postcodes
 from vigil.sim.demo import seed_demo
 from vigil.tracking import store

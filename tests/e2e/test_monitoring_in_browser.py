@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from tests.browser import LiveServer
 from tests.conftest import FIXTURES
+from tests.demo_pilot import exclusion_zone, person_in, raise_alert
 from tests.e2e import helpers
 from tests.e2e.helpers import log_in, screenshot, serious_violations
-from tests.monitoring.conftest import exclusion_zone, person_in, raise_alert
 from vigil.devices import service as devices
 from vigil.engine.events import EventKind
 from vigil.geo import postcodes

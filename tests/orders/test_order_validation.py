@@ -8,14 +8,8 @@ from typing import Any
 import pytest
 
 from vigil.errors import ErrorCollector, ValidationError
-from vigil.orders.model import (
-    OrderDraft,
-    OrderStatus,
-    VersionKind,
-    check_order,
-    parse_condition,
-    status_at,
-)
+from vigil.orders.model import OrderDraft, OrderStatus, VersionKind, status_at
+from vigil.orders.rules import check_order, parse_condition
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 HOME = {"type": "Point", "coordinates": [-1.8904, 52.4862]}

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from starlette.datastructures import FormData
 
 from vigil.orders.curfew_days import DAY_NAMES, copy_day_to_all, days_from_rows
-from vigil.orders.model import ConditionType, Pilot
-from vigil.orders.service import Condition, OrderView
+from vigil.orders.model import Condition, ConditionType, Pilot
+from vigil.orders.service import OrderView
 
 FIELDS = (
     "pilot",

@@ -70,20 +70,13 @@ def _form_page(
         protected = people.protected_person_refs(uow, person_id)
         loaded = postcodes.count(uow)
     context = {
-        "person": person,
-        "officers": officers,
-        "protected": protected,
-        "pilots": [(p.value, PILOT_LABELS[p]) for p in Pilot],
-        "days": DAY_NAMES,
-        "order": order,
-        "values": values,
-        "errors": errors,
-        "postcodes_loaded": loaded,
+        "person": person, "officers": officers, "protected": protected, "order": order,
+        "pilots": [(p.value, PILOT_LABELS[p]) for p in Pilot], "days": DAY_NAMES,
+        "values": values, "errors": errors, "postcodes_loaded": loaded,
         "map_json": map_json({"values": values}),
-    }
-    return render(
-        request, "orders/order_form.html", context, principal=principal, status_code=status_code
-    )
+    }  # fmt: skip
+    template = "orders/order_form.html"
+    return render(request, template, context, principal=principal, status_code=status_code)
 
 
 def _place(uow: UnitOfWork, values: dict[str, Any], prefix: str, errors: Errors) -> None:
@@ -115,6 +108,20 @@ def _kept(order: service.OrderView) -> list[dict[str, Any]]:
     return [{**c.params} for c in order.conditions if c.id not in shown]
 
 
+def _draft(
+    person_id: int, values: dict[str, Any], found: FormConditions, starts: datetime, ends: datetime
+) -> OrderDraft:
+    officer = values["responsible_officer_id"]
+    return OrderDraft(
+        person_id=person_id,
+        pilot=values["pilot"],
+        starts_at=starts,
+        ends_at=ends,
+        responsible_officer_id=int(officer) if ascii_digits(officer) else None,
+        conditions=list(found.conditions),
+    )
+
+
 def _save(
     c: Container,
     principal: Principal,
@@ -129,29 +136,38 @@ def _save(
     starts, ends = _midnight(dates[0], tz), _midnight(dates[1] + timedelta(days=1), tz)
     with c.uow() as uow:
         if order is None:
-            officer = values["responsible_officer_id"]
-            draft = OrderDraft(
-                person_id=person_id,
-                pilot=values["pilot"],
-                starts_at=starts,
-                ends_at=ends,
-                responsible_officer_id=int(officer) if ascii_digits(officer) else None,
-                conditions=list(found.conditions),
-            )
+            draft = _draft(person_id, values, found, starts, ends)
             order_id = service.create_order(uow, principal, draft)
         else:
             order_id = order.id
+            conditions = found.conditions + _kept(order)
+            effective_at = max(starts, c.clock.now())
             service.vary_order(
-                uow,
-                principal,
-                order.id,
-                conditions_in=found.conditions + _kept(order),
-                effective_at=max(starts, c.clock.now()),
-                reason=values["reason"],
-                ends_at=ends,
-            )
+                uow, principal, order.id, conditions_in=conditions, effective_at=effective_at,
+                reason=values["reason"], ends_at=ends,
+            )  # fmt: skip
         uow.commit()
     return order_id
+
+
+def _form_only(
+    request: Request,
+    principal: Principal,
+    c: Container,
+    page: tuple[int, service.OrderView | None],
+    values: dict[str, Any],
+    form: FormData,
+    errors: Errors,
+) -> Response | None:
+    """ "Copy to all days" and "Find" come back to the form without saving; None otherwise."""
+    action = str(form.get("action") or "save")
+    if form.get("copy_from"):
+        copy_day(values, str(form.get("copy_from")))
+        return _form_page(request, principal, c, *page, values, errors)
+    if action.startswith("find_"):
+        status_code = 400 if errors else 200
+        return _form_page(request, principal, c, *page, values, errors, status_code)
+    return None
 
 
 async def _submit(
@@ -164,14 +180,10 @@ async def _submit(
     form: FormData = await request.form()
     values = form_values(form)
     errors: Errors = []
-    action = str(form.get("action") or "save")
-    _place_by_postcode(c, values, action, errors)
-    if form.get("copy_from"):
-        copy_day(values, str(form.get("copy_from")))
-        return _form_page(request, principal, c, person_id, order, values, errors)
-    if action.startswith("find_"):
-        status_code = 400 if errors else 200
-        return _form_page(request, principal, c, person_id, order, values, errors, status_code)
+    _place_by_postcode(c, values, str(form.get("action") or "save"), errors)
+    shown = _form_only(request, principal, c, (person_id, order), values, form, errors)
+    if shown is not None:
+        return shown
     if order is None:
         starts = form_date(values, "starts_on", "start date", errors)
     else:

@@ -17,17 +17,16 @@ from vigil.orders import eligibility
 from vigil.orders.model import (
     CLOSING_KINDS,
     DA_PILOTS,
+    Condition,
     ConditionType,
     OrderDraft,
     OrderStatus,
     Pilot,
     VersionKind,
-    check_dates,
-    check_order,
-    parse_conditions,
     same_condition,
     status_at,
 )
+from vigil.orders.rules import check_dates, check_order, parse_conditions
 from vigil.orders.tables import conditions, eligibility_decisions, order_versions, orders
 from vigil.people import service as people
 from vigil.security import audit
@@ -35,18 +34,6 @@ from vigil.security.model import REGISTRY_ROLES, Principal, Role
 
 ORDER_WRITE_ROLES = (Role.ADMIN, Role.PROBATION_OFFICER)
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Condition:
-    id: int
-    type: ConditionType
-    params: dict[str, Any]
-    added_in_version: int
-    removed_in_version: int | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, **self.params}
 
 
 @dataclass(frozen=True)

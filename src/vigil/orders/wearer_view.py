@@ -38,6 +38,18 @@ def _unit(key: bytes, message: str, count: int) -> list[float]:
     return [int.from_bytes(digest[i * 4 : i * 4 + 4], "big") / 2**32 for i in range(count)]
 
 
+def _corners(cx: float, cy: float, size: float, u: list[float]) -> list[tuple[float, float]]:
+    """An irregular polygon of ``VERTICES`` corners around (cx, cy), snapped to the grid."""
+    corners = []
+    for i in range(VERTICES):
+        angle = 2 * math.pi * (i + 0.35 * (u[i] - 0.5)) / VERTICES
+        rho = size * (1.0 + 0.3 * u[i])
+        x = round((cx + rho * math.sin(angle)) / GRID_M) * GRID_M
+        y = round((cy + rho * math.cos(angle)) / GRID_M) * GRID_M
+        corners.append((x, y))
+    return corners
+
+
 def wearer_zone(
     key: bytes, seed: str, lat: float, lon: float, radius_m: float, buffer_m: float = 0.0
 ) -> dict[str, Any]:
@@ -58,13 +70,7 @@ def wearer_zone(
     base = (reach + shift) / math.cos(math.pi / VERTICES)
     grow = 1.0
     while True:
-        corners = []
-        for i in range(VERTICES):
-            angle = 2 * math.pi * (i + 0.35 * (u[2 + i] - 0.5)) / VERTICES
-            rho = base * grow * (1.0 + 0.3 * u[2 + i])
-            x = round((cx + rho * math.sin(angle)) / GRID_M) * GRID_M
-            y = round((cy + rho * math.cos(angle)) / GRID_M) * GRID_M
-            corners.append((x, y))
+        corners = _corners(cx, cy, base * grow, u[2:])
         polygon = Polygon(corners)
         if polygon.is_valid and polygon.contains(needed):
             break
@@ -74,6 +80,24 @@ def wearer_zone(
         plat, plon = from_plane(lat, lon, x, y)
         ring.append([round(plon, 5), round(plat, 5)])
     return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _shown(key: bytes, condition: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """One exclusion zone as the wearer sees it, and what they are told of it."""
+    geometry = condition["geometry"]
+    if geometry["type"] != "Point":
+        return geometry, "Keep out of the shaded area."
+    lon, lat = geometry["coordinates"][:2]
+    seed = (
+        f"{condition.get('protected_person_id', '')}:{lat:.5f}:{lon:.5f}:"
+        f"{condition.get('radius_m')}"
+    )
+    radius, buffer = (
+        float(condition.get("radius_m") or 0.0),
+        float(condition.get("buffer_m") or 0.0),
+    )
+    shown = wearer_zone(key, seed, lat, lon, radius, buffer)
+    return shown, "Keep out of the whole shaded area at all times."
 
 
 def wearer_view(key: bytes, conditions: Iterable[dict[str, Any]]) -> list[WearerZone]:
@@ -86,25 +110,8 @@ def wearer_view(key: bytes, conditions: Iterable[dict[str, Any]]) -> list[Wearer
     for number, condition in enumerate(conditions, start=1):
         if condition.get("type") != ConditionType.EXCLUSION_ZONE:
             continue
-        geometry = condition["geometry"]
+        shown, note = _shown(key, condition)
         label = f"Exclusion zone {number}"
-        if geometry["type"] == "Point":
-            lon, lat = geometry["coordinates"][:2]
-            seed = (
-                f"{condition.get('protected_person_id', '')}:{lat:.5f}:{lon:.5f}:"
-                f"{condition.get('radius_m')}"
-            )
-            shown = wearer_zone(
-                key,
-                seed,
-                lat,
-                lon,
-                float(condition.get("radius_m") or 0.0),
-                float(condition.get("buffer_m") or 0.0),
-            )
-            note = "Keep out of the whole shaded area at all times."
-        else:
-            shown, note = geometry, "Keep out of the shaded area."
         out.append(WearerZone(label, shown, note))
     return out
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil.orders.model import ConditionType, OrderStatus
-from vigil.orders.service import Condition, OrderView
+from vigil.orders.model import Condition, ConditionType, OrderStatus
+from vigil.orders.service import OrderView
 
 ZONE_TYPES = (ConditionType.EXCLUSION_ZONE, ConditionType.INCLUSION_ZONE, ConditionType.CURFEW)
 _DEFAULT_LABELS = {

@@ -19,7 +19,7 @@ from vigil.devices.model import PROTECTED_PERSON_DEVICES
 from vigil.engine.timetable import DAYS as ENGINE_DAYS
 from vigil.engine.timetable import Timetable, TimetableRow
 from vigil.orders import service as orders
-from vigil.orders.model import ConditionType, OrderStatus, parse_time
+from vigil.orders.model import Condition, ConditionType, OrderStatus, parse_time
 from vigil.people import service as people
 from vigil.people.service import PersonView
 from vigil.security import permissions
@@ -78,7 +78,7 @@ def person_status(
     return Status.COMPLIANT
 
 
-def _timetable(condition: orders.Condition, tz: ZoneInfo) -> Timetable:
+def _timetable(condition: Condition, tz: ZoneInfo) -> Timetable:
     rows = []
     for row in condition.params.get("timetable", []):
         start, end = parse_time(row["start"]), parse_time(row["end"])
@@ -89,7 +89,7 @@ def _timetable(condition: orders.Condition, tz: ZoneInfo) -> Timetable:
     return Timetable(rows, tz)
 
 
-def next_curfew(conditions: list[orders.Condition], now: datetime, tz: ZoneInfo) -> datetime | None:
+def next_curfew(conditions: list[Condition], now: datetime, tz: ZoneInfo) -> datetime | None:
     """Start of the next curfew window (or the current one's start if it is running)."""
     soonest: datetime | None = None
     for condition in conditions:

@@ -147,13 +147,10 @@ def person_page(
             found = person_map(uow, principal, person_id, None, None)
     values = {
         **_registry_context(c, principal, found),
-        "m": found,
-        "person": found.person,
+        "m": found, "person": found.person, "errors": errors, "tz": c.settings.tz,
         "map_json": map_json({"zones": found.zones, "trail": found.trail}),
         "values": _playback_values(c, start, end, reason),
-        "errors": errors,
-        "tz": c.settings.tz,
-    }
+    }  # fmt: skip
     status_code = 400 if errors else 200
     return render(
         request, "people/person.html", values, principal=principal, status_code=status_code

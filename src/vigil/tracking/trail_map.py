@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from vigil.orders.model import ConditionType
 from vigil.tracking.queries import TrailArrays
@@ -39,15 +40,27 @@ def trail_json(
         if thin
         else np.arange(usable.size, dtype=np.int64)
     )
+    points = _points(found, usable, keep, in_zone, seconds)
+    return {"points": points, "total": len(found), "shown": len(points)}
+
+
+def _points(
+    found: TrailArrays,
+    usable: npt.NDArray[np.int64],
+    keep: npt.NDArray[np.int64],
+    in_zone: npt.NDArray[np.bool_],
+    seconds: npt.NDArray[np.int64],
+) -> list[list[float | int]]:
+    """The kept fixes as [lat, lon, accuracy, time, in a zone, flagged] rows for the map."""
     rows = usable[keep]
     accuracy = np.nan_to_num(found.accuracies_m[rows], nan=0.0)
     flagged = found.implausible[rows] | found.invalid_position[rows]
     # Python's round on the few hundred kept points: numpy's rounding can leave long decimals.
-    points = [
+    return [
         [round(a, 6), round(o, 6), round(c, 1), t, z, g]
         for a, o, c, t, z, g in zip(
-            lat[keep].tolist(),
-            lon[keep].tolist(),
+            found.lats[rows].tolist(),
+            found.lons[rows].tolist(),
             accuracy.tolist(),
             seconds[keep].tolist(),
             in_zone[keep].astype(np.int8).tolist(),
@@ -55,7 +68,6 @@ def trail_json(
             strict=True,
         )
     ]
-    return {"points": points, "total": len(found), "shown": len(points)}
 
 
 def map_json(value: Any) -> str:

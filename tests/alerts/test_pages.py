@@ -1,5 +1,5 @@
-"""The monitoring pages through the app, on the seeded demo pilot (SQLite; the stores they read
-are tested on both databases by their own parts): scope, actions, the editor, audit, speed."""
+"""The alert queue and an alert's page: order, claiming, calls, escalation, resolving, police
+scope."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import log_in
-from tests.monitoring.conftest import exclusion_zone, person_in, persons, raise_alert
+from tests.demo_pilot import exclusion_zone, person_in, persons, raise_alert
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
 from vigil.engine.events import EventKind
-from vigil.geo import postcodes
 from vigil.security.tables import audit_log
 from vigil.sim.demo import DEMO_PASSWORD
 from vigil.tracking import store
@@ -258,184 +257,6 @@ def test_an_operator_acknowledges_records_calls_and_resolves_an_alert(
     assert f'action="/alerts/{alert_id}/call"' not in final.text
     assert "Genuine violation: Police attended." in final.text
     assert alert_id not in _queue_ids(demo_client.get("/alerts/queue").text)
-
-
-def test_the_caseload_shows_each_wearers_status_for_the_officers_team_only(
-    demo: Container, demo_client: TestClient
-) -> None:
-    brum = person_in(demo, BIRMINGHAM)
-    raise_alert(demo, brum.id, EventKind.CURFEW)
-    log_in(demo_client, "officer", DEMO_PASSWORD)
-    page = demo_client.get("/caseload")
-    assert page.status_code == 200
-    rows = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page.text)
-    assert len(rows) == 10
-    assert rows[0] == "open_alerts"  # those needing attention come first
-    assert NOTTINGHAM not in page.text
-    # Nobody has sent a fix yet: every tagged wearer's silence is a device issue.
-    assert rows.count("device_issues") == 9
-    assert "Now (since 19:00)" in page.text or "19:00" in page.text
-
-
-def test_the_caseload_lists_a_removed_strap_first_and_compliant_wearers_last(
-    demo: Container, demo_client: TestClient
-) -> None:
-    team = [p for p in persons(demo) if p.team_name == BIRMINGHAM]
-    curfew, strap, compliant = team[0], team[1], team[2]
-    raise_alert(demo, curfew.id, EventKind.CURFEW)
-    raise_alert(demo, strap.id, EventKind.STRAP_REMOVED)
-    now = demo.clock.now()
-    fresh = Fix(
-        device_id="caseload-tag",
-        fix_time=now - timedelta(minutes=1),
-        receive_time=now - timedelta(seconds=50),
-        lat=52.5,
-        lon=-1.9,
-        protocol="osmand",
-        accuracy_m=8.0,
-    )
-    with demo.uow() as uow:
-        store.append(uow.connection, [fresh], [compliant.id])
-        uow.commit()
-    log_in(demo_client, "officer", DEMO_PASSWORD)
-    page = demo_client.get("/caseload").text
-    statuses = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page)
-    links = re.findall(r'<a class="govuk-link" href="/persons/(\d+)">', page)
-    assert statuses[:2] == ["open_alerts", "open_alerts"]
-    assert links[:2] == [str(strap.id), str(curfew.id)]  # critical before high
-    assert statuses[-1] == "compliant"
-    assert links[-1] == str(compliant.id)
-
-
-def test_a_trail_needs_a_reason_and_every_view_of_it_is_recorded(
-    demo: Container, demo_client: TestClient
-) -> None:
-    brum = person_in(demo, BIRMINGHAM)
-    log_in(demo_client, "officer", DEMO_PASSWORD)
-    plain = demo_client.get(f"/persons/{brum.id}")
-    assert plain.status_code == 200
-    assert "trail.view" not in _audit_actions(demo)
-    window = {"from": "2026-11-23T06:00", "to": "2026-11-23T09:00"}
-    no_reason = demo_client.get(f"/persons/{brum.id}", params=window)
-    assert no_reason.status_code == 400
-    assert 'href="#reason"' in no_reason.text
-    shown = demo_client.get(f"/persons/{brum.id}", params={**window, "reason": "Weekly review"})
-    assert shown.status_code == 200
-    assert 'data-testid="trail-summary"' in shown.text
-    assert _audit_actions(demo).count("trail.view") == 1
-    notts = person_in(demo, NOTTINGHAM)
-    assert demo_client.get(f"/persons/{notts.id}").status_code == 404
-
-
-def test_the_wearer_view_never_contains_the_protected_persons_address(
-    demo: Container, demo_client: TestClient
-) -> None:
-    brum = person_in(demo, BIRMINGHAM)
-    _id, zone = exclusion_zone(demo, brum.id)
-    lon, lat = zone["geometry"]["coordinates"]  # type: ignore[index]
-    log_in(demo_client, "officer", DEMO_PASSWORD)
-    page = demo_client.get(f"/persons/{brum.id}/wearer-view")
-    assert page.status_code == 200
-    for digits in (4, 3):
-        assert f"{lat:.{digits}f}" not in page.text
-        assert f"{lon:.{digits}f}" not in page.text
-    assert '"type":"Point"' not in page.text.split("wearer-map-data")[1].split("curfew")[0]
-
-
-def _order_form(client: TestClient, person_id: int) -> dict[str, Any]:
-    page = client.get(f"/persons/{person_id}/orders/new")
-    assert page.status_code == 200
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    data: dict[str, Any] = {
-        "csrf_token": token.group(1),
-        "pilot": "da_licence",
-        "starts_on": "2026-11-24",
-        "ends_on": "2027-05-23",
-        "exclusion": "on",
-        "exclusion_label": "Protected person's home",
-        "exclusion_shape": "circle",
-        "exclusion_radius": "400",
-        "exclusion_buffer": "200",
-        "curfew": "on",
-        "curfew_lat": "51.5",
-        "curfew_lon": "-0.09",
-        "curfew_radius": "60",
-        "curfew_grace": "5",
-        "trail": "on",
-    }
-    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        data[f"curfew_{day}_on"] = "on"
-        data[f"curfew_{day}_start"] = "19:00"
-        data[f"curfew_{day}_end"] = "07:00"
-    return data
-
-
-def test_an_officer_places_a_zone_by_postcode_and_saves_the_order(
-    demo: Container, demo_client: TestClient
-) -> None:
-    from tests.monitoring.test_postcodes import ONSPD
-
-    with demo.uow() as uow:
-        postcodes.load(uow, ONSPD, actor="test")
-    brum = person_in(demo, BIRMINGHAM)
-    log_in(demo_client, "officer", DEMO_PASSWORD)
-    data = _order_form(demo_client, brum.id)
-    terminated = demo_client.post(
-        f"/persons/{brum.id}/orders/new", data={**data, "exclusion_postcode": "SE1 9ZZ"}
-    )
-    assert terminated.status_code == 400
-    assert 'href="#exclusion_postcode"' in terminated.text
-    assert "terminated in December 1998" in terminated.text
-    # Copy Saturday's later hours to every day, without JavaScript.
-    copied = demo_client.post(
-        f"/persons/{brum.id}/orders/new",
-        data={**data, "curfew_sat_start": "21:00", "copy_from": "sat"},
-    )
-    assert copied.status_code == 200
-    assert copied.text.count('value="21:00"') == 7
-    saved = demo_client.post(
-        f"/persons/{brum.id}/orders/new",
-        data={**data, "exclusion_postcode": "se1 2dl", "curfew_sun_end": "08:00"},
-        follow_redirects=False,
-    )
-    assert saved.status_code == 303, saved.text
-    order_id = int(saved.headers["location"].rsplit("/", 1)[1])
-    from vigil.orders import service as orders
-    from vigil.security.model import SYSTEM
-
-    with demo.uow() as uow:
-        order = orders.get_order(uow, SYSTEM, order_id)
-    by_type = {c.type.value: c.params for c in order.conditions}
-    assert by_type["exclusion_zone"]["geometry"]["coordinates"] == [-0.071609, 51.498972]
-    assert by_type["exclusion_zone"]["buffer_m"] == 200
-    assert by_type["curfew"]["timetable"] == [
-        {"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "start": "19:00", "end": "07:00"},
-        {"days": ["sun"], "start": "19:00", "end": "08:00"},
-    ]
-
-
-def test_a_polygon_zone_and_bad_times_come_back_as_field_errors(
-    demo: Container, demo_client: TestClient
-) -> None:
-    brum = person_in(demo, BIRMINGHAM)
-    log_in(demo_client, "officer", DEMO_PASSWORD)
-    data = _order_form(demo_client, brum.id)
-    data.update(
-        exclusion_shape="polygon",
-        exclusion_polygon="52.50, -1.90\n52.50, -1.89",
-        curfew_wed_start="25:00",
-    )
-    page = demo_client.post(f"/persons/{brum.id}/orders/new", data=data)
-    assert page.status_code == 400
-    assert 'href="#exclusion_polygon"' in page.text
-    data["exclusion_polygon"] = "52.50, -1.90\n52.50, -1.89\n52.49, -1.89"
-    page = demo_client.post(f"/persons/{brum.id}/orders/new", data=data)
-    assert page.status_code == 400
-    assert 'href="#curfew_wed_start"' in page.text
-    data["curfew_wed_start"] = "19:00"
-    saved = demo_client.post(f"/persons/{brum.id}/orders/new", data=data, follow_redirects=False)
-    assert saved.status_code == 303, saved.text
 
 
 def test_the_queue_with_500_open_alerts_and_a_week_of_fixes_render_whole_and_quickly(

@@ -1,4 +1,4 @@
-"""Monitoring fixtures: the demo pilot seeded once per session into a SQLite file (through the
+"""The demo pilot for page tests: seeded once per session into a SQLite file (through the
 registry's own seeding), copied fresh for each test, and helpers to raise alerts through the
 alerts part's own use case."""
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import log_in
-from tests.monitoring.conftest import exclusion_zone, person_in
+from tests.demo_pilot import exclusion_zone, person_in
 from tests.tracking.helpers import fix
 from vigil.bootstrap import Container
 from vigil.security.tables import audit_log

@@ -26,16 +26,12 @@ from shapely.geometry import shape
 from vigil.bus.model import Topic
 from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue, queue_of
 from vigil.logs import get_logger
-from vigil.sim.generate import (
-    DayPlan,
-    Rows,
-    SimConfig,
-    SimRow,
-    Wearer,
-    _finish,
-    sample_device,
-)
+from vigil.sim.gps import in_arrival_order as _finish
+from vigil.sim.gps import sample_device
+from vigil.sim.journeys import DayPlan
+from vigil.sim.model import Rows, SimConfig, SimRow
 from vigil.sim.trajectory import WALK_MPS, LocalFrame, Trajectory
+from vigil.sim.wearers import Wearer
 from vigil.tracking.model import Fix
 
 log = get_logger(__name__)

@@ -17,8 +17,6 @@ from vigil.sim.model import (
     CURFEW_GRACE_S,
     CURFEW_RADIUS_M,
     CURFEW_START,
-    PROXIMITY_M,
-    ZONE_BUFFER_M,
     IncidentKind,
     SimConfig,
     Truth,
@@ -26,6 +24,7 @@ from vigil.sim.model import (
     utc_at,
 )
 from vigil.sim.trajectory import DRIVE_MPS, WALK_MPS, Disc, Trajectory
+from vigil.sim.truth import proximity_truth, zone_truth
 from vigil.sim.wearers import Wearer, polar
 
 
@@ -136,7 +135,9 @@ def _visit_victim(d: _Day, victim: Trajectory) -> None:
     path.travel(target, d.avoid, DRIVE_MPS)
     path.stay_for(float(rng.uniform(480, 900)))
     path.travel(wearer.work if d.weekday else (0.0, 0.0), d.avoid, DRIVE_MPS)
-    _proximity_truth(wearer, path, victim, midnight + 12 * 3600, path.now + 1800, d.truth, d.plan)
+    met = proximity_truth(wearer, path, victim, midnight + 12 * 3600, path.now + 1800, d.truth)
+    if met is not None:
+        d.plan.protect.append((met[0] - 600, met[1] + 600))
 
 
 def _enter_zone(d: _Day, afternoon: float, config: SimConfig) -> None:
@@ -155,7 +156,7 @@ def _enter_zone(d: _Day, afternoon: float, config: SimConfig) -> None:
     end = path.now
     plan.protect.append((start - 600, end + 600))
     late = bool(rng.random() < config.late_entry_rate)
-    _zone_truth(wearer, path, start, end, d.truth, late)
+    zone_truth(wearer, path, start, end, d.truth, late)
     if late:
         plan.buffered = (start, end + 300)
 
@@ -238,51 +239,6 @@ def _let_battery_die(d: _Day) -> None:
     d.truth.append(Truth(person, None, "no_communication", utc_at(dead), utc_at(charged), incident))
 
 
-def _zone_truth(
-    wearer: Wearer, path: Trajectory, start: float, end: float, truth: list[Truth], late: bool
-) -> None:
-    cx, cy = wearer.zone_centre
-    radius = wearer.zone_radius
-
-    def in_zone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.asarray(np.hypot(x - cx, y - cy) < radius)
-
-    def in_buffer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.asarray(np.hypot(x - cx, y - cy) < radius + ZONE_BUFFER_M)
-
-    for entered, left in path.crossings(start, end, in_zone):
-        at = np.arange(entered, left, 1.0)
-        x, y = path.positions(at)
-        depth = float(np.max(radius - np.hypot(x - cx, y - cy))) if at.size else 0.0
-        truth.append(
-            Truth(
-                wearer.person,
-                "Z1",
-                "exclusion_zone",
-                utc_at(entered),
-                utc_at(left),
-                IncidentKind.EXCLUSION_ENTRY.value,
-                {
-                    "dwell_s": round(left - entered),
-                    "max_depth_m": round(depth, 1),
-                    "late_upload": late,
-                },
-            )
-        )
-    approaches = path.crossings(start, end, in_buffer)
-    if approaches:
-        truth.append(
-            Truth(
-                wearer.person,
-                "Z1",
-                "approach_warning",
-                utc_at(approaches[0][0]),
-                None,
-                IncidentKind.EXCLUSION_ENTRY.value,
-            )
-        )
-
-
 def _victim_day(
     wearer: Wearer, day: date, victim: Trajectory, rng: np.random.Generator, meet: bool
 ) -> None:
@@ -299,40 +255,3 @@ def _victim_day(
     victim.stay_until(back)
     victim.go([wearer.victim_home], WALK_MPS)
     victim.stay_until(local_epoch(day + timedelta(days=1), time(0, 0)))
-
-
-def _proximity_truth(
-    wearer: Wearer,
-    path: Trajectory,
-    victim: Trajectory,
-    start: float,
-    end: float,
-    truth: list[Truth],
-    plan: DayPlan,
-) -> None:
-    at = np.arange(start, end, 1.0)
-    wx, wy = path.positions(at)
-    vx, vy = victim.positions(at)
-    close = np.hypot(wx - vx, wy - vy) < PROXIMITY_M
-    edges = np.flatnonzero(np.diff(close.astype(np.int8)))
-    if not close.any():
-        return
-    first = int(np.argmax(close))
-    after = [int(e) + 1 for e in edges if int(e) + 1 > first and not close[int(e) + 1]]
-    last = after[0] if after else len(at) - 1
-    truth.append(
-        Truth(
-            wearer.person,
-            "X1",
-            "proximity",
-            utc_at(float(at[first])),
-            utc_at(float(at[last])),
-            IncidentKind.PROXIMITY.value,
-            {"distance_m": PROXIMITY_M},
-        )
-    )
-    plan.protect.append((float(at[first]) - 600, float(at[last]) + 600))
-
-
-# ---------------------------------------------------------------------------------------------
-# GPS

@@ -13,7 +13,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from vigil.cli import app
-from vigil.sim.generate import SimConfig, simulate
+from vigil.sim.generate import simulate
+from vigil.sim.model import SimConfig
 
 # How far a raised start may be from the truth: battery levels are whole percent in FIXES.csv
 # (so "20%" appears a few minutes early); the rest are within a fix or two.

@@ -15,6 +15,7 @@ from vigil.bus.model import Topic
 from vigil.clock import FrozenClock
 from vigil.gateways import gt06, registry
 from vigil.gateways.directory import KnownDevices
+from vigil.gateways.gt06_frame import response
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.tcp import Limits, Network, StreamGateway, parse_networks
 from vigil.tracking.model import Alarm, Fix
@@ -95,12 +96,12 @@ async def test_gt06_login_and_positions_sent_in_pieces_are_acked_and_published(
         await writer.drain()
         await asyncio.sleep(0.001)
     login_ack = await _read_exactly(reader, 10)
-    assert login_ack == gt06.response(False, 0x01, 0x0001)
+    assert login_ack == response(False, 0x01, 0x0001)
     assert login_ack.hex() == "787805010001d9dc0d0a"
     position_ack = await _read_exactly(reader, 10)
-    assert position_ack == gt06.response(False, 0x12, 0x0003)
+    assert position_ack == response(False, 0x12, 0x0003)
     strap_ack = await _read_exactly(reader, 10)
-    assert strap_ack == gt06.response(False, 0x16, 0x0002)
+    assert strap_ack == response(False, 0x16, 0x0002)
     writer.close()
     await harness.bus.drain()
     assert [f.device_id for f in harness.received] == ["123456789012345"] * 2
@@ -121,9 +122,9 @@ async def test_gt06_data_before_login_is_rejected_without_dropping_the_connectio
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(GT06_POSITION + b"\x78\x78\x03junk" + GT06_LOGIN)
     await writer.drain()
-    assert await _read_exactly(reader, 10) == gt06.response(False, 0x01, 0x0001)
+    assert await _read_exactly(reader, 10) == response(False, 0x01, 0x0001)
     writer.write(GT06_POSITION)
-    assert await _read_exactly(reader, 10) == gt06.response(False, 0x12, 0x0003)
+    assert await _read_exactly(reader, 10) == response(False, 0x12, 0x0003)
     writer.close()
     await harness.bus.drain()
     assert len(harness.received) == 1
@@ -249,7 +250,7 @@ async def test_acks_follow_publication_in_order_when_the_bus_pushes_back(
             writer.write(b"".join(frames[i : i + 3]))
             await writer.drain()
         acks = [await _read_exactly(reader, 10) for _ in range(60)]
-        assert acks == [gt06.response(False, 0x12, serial) for serial in range(1, 61)]
+        assert acks == [response(False, 0x12, serial) for serial in range(1, 61)]
         # Every ack was sent after its fix was handed to the bus.
         assert harness.metrics.get("gt06", "accepted") == 60
         writer.close()
@@ -274,7 +275,7 @@ async def test_fixes_the_bus_refuses_are_not_acknowledged_and_the_device_is_drop
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(GT06_LOGIN)
-        assert await _read_exactly(reader, 10) == gt06.response(False, 0x01, 0x0001)
+        assert await _read_exactly(reader, 10) == response(False, 0x01, 0x0001)
         writer.write(GT06_POSITION)
         # No ack for the position: the connection is closed so the device keeps and resends it.
         assert await asyncio.wait_for(reader.read(100), 2) == b""
@@ -315,10 +316,10 @@ async def test_records_from_before_a_tag_was_fitted_are_kept_aside_then_acknowle
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(GT06_LOGIN)
-        assert await _read_exactly(reader, 10) == gt06.response(False, 0x01, 0x0001)
+        assert await _read_exactly(reader, 10) == response(False, 0x01, 0x0001)
         writer.write(GT06_POSITION)
         # Acknowledged once kept in quarantine, so the tag does not send it for ever.
-        assert await _read_exactly(reader, 10) == gt06.response(False, 0x12, 0x0003)
+        assert await _read_exactly(reader, 10) == response(False, 0x12, 0x0003)
         writer.close()
         await harness.bus.drain()
         assert harness.received == []

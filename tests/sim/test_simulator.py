@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from vigil.cli import app as cli
 from vigil.gateways.commands import CommandQueue, CommandState
 from vigil.sim import live
-from vigil.sim.generate import IncidentKind, SimConfig, Simulation, simulate
+from vigil.sim.generate import simulate
+from vigil.sim.model import IncidentKind, SimConfig, Simulation
 from vigil.tracking.model import Alarm, Fix
 
 GEOD = Geod(ellps="WGS84")

@@ -20,9 +20,9 @@ from vigil.gateways.directory import KnownDevices
 from vigil.gateways.intake import Intake
 from vigil.gateways.model import DecodeError
 from vigil.gateways.quarantine import Quarantine, QuarantinedDevice
-from vigil.security.model import Role
+from vigil.security import permissions
 from vigil.tracking.model import Alarm
-from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.auth import ApiPrincipal, ContainerDep
 
 router = APIRouter(tags=["gateways"])
 MAX_IMPORT = 32 * 1024 * 1024
@@ -86,7 +86,7 @@ async def import_json(
     request: Request, principal: ApiPrincipal, container: ContainerDep
 ) -> Imported:
     """A JSON batch ``{"fixes": [{"device", "time", "lat", "lon", "accuracy_m", ...}]}``."""
-    require_roles(principal, Role.DEVICE_GATEWAY)
+    principal.require(permissions.FIXES_SUBMIT)
     try:
         body = await _body(request, MAX_IMPORT)
     except DecodeError as exc:
@@ -113,7 +113,7 @@ async def import_file(
     device: Annotated[str, Query()] = "",
 ) -> Imported:
     """A CSV (``device,time,lat,lon,accuracy_m,...``) or GPX file as the request body."""
-    require_roles(principal, Role.DEVICE_GATEWAY, Role.ADMIN)
+    principal.require(permissions.FIXES_IMPORT)
     try:
         body = await _body(request, MAX_IMPORT)
     except DecodeError as exc:
@@ -149,5 +149,5 @@ async def gateway_metrics(
     principal: ApiPrincipal, container: ContainerDep
 ) -> list[dict[str, object]]:
     """Counters by protocol: accepted fixes, rejections by reason, CRC mismatches, connections."""
-    require_roles(principal, Role.ADMIN, Role.DEVICE_GATEWAY)
+    principal.require(permissions.GATEWAY_METRICS)
     return container.gateway_metrics.snapshot()

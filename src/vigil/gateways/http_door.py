@@ -207,33 +207,34 @@ class _HttpConnection(PublishingConnection):
             if key:
                 headers[key.strip().lower()] = value.strip()
         keep_alive = parts[2] == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-        if "transfer-encoding" in headers:
+        refusal = self._refusal(headers)
+        if refusal is not None:
             del buffer[:]
-            return (
-                _response("411 Length Required", "transfer-encoding: send Content-Length", True),
-                Screened(),
-                False,
-            )
-        length_text = headers.get("content-length", "0") or "0"
-        if not ascii_digits(length_text):
-            del buffer[:]
-            return (
-                _response("400 Bad Request", "content-length: not a number", True),
-                Screened(),
-                False,
-            )
-        length = int(length_text)
-        if length > self.protocol.max_body:
-            del buffer[:]
-            self.intake.rejected(self.name, "oversize", f"body of {length} bytes", self.peer)
-            return _response("413 Content Too Large", "body: too large", True), Screened(), False
+            return refusal, Screened(), False
+        length = int(headers.get("content-length", "0") or "0")
         start = end + 4
         if len(buffer) < start + length:
             return None
         body = bytes(buffer[start : start + length])
         del buffer[: start + length]
         path, _, query = parts[1].partition("?")
-        request = Request(path, query, headers, body)
+        return self._screen_request(Request(path, query, headers, body), keep_alive)
+
+    def _refusal(self, headers: dict[str, str]) -> bytes | None:
+        """The answer refusing a request before its body is read, or None to read it."""
+        if "transfer-encoding" in headers:
+            return _response("411 Length Required", "transfer-encoding: send Content-Length", True)
+        length_text = headers.get("content-length", "0") or "0"
+        if not ascii_digits(length_text):
+            return _response("400 Bad Request", "content-length: not a number", True)
+        length = int(length_text)
+        if length > self.protocol.max_body:
+            self.intake.rejected(self.name, "oversize", f"body of {length} bytes", self.peer)
+            return _response("413 Content Too Large", "body: too large", True)
+        return None
+
+    def _screen_request(self, request: Request, keep_alive: bool) -> tuple[bytes, Screened, bool]:
+        """Decode and screen a whole request; the reply says what became of its fixes."""
         try:
             decoded = self.protocol.decode(request, self.clock.now())
         except DecodeError as exc:

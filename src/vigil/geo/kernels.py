@@ -77,83 +77,83 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
 
 
 def compile_zones(shapes: Sequence[ZoneShape]) -> CompiledZones:
-    n = len(shapes)
-    lon0 = np.zeros(n)
-    lat0 = np.zeros(n)
-    kx = np.zeros(n)
-    ky = np.zeros(n)
-    radius = np.full(n, np.nan)
-    is_circle = np.zeros(n, dtype=bool)
-    xmin = np.zeros(n)
-    ymin = np.zeros(n)
-    xmax = np.zeros(n)
-    ymax = np.zeros(n)
-    bucket = np.full(n, -1, dtype=np.int64)
-    slot = np.full(n, -1, dtype=np.int64)
+    """One row per shape: circles as centre and radius, polygons as padded edge buckets."""
+    zones = _empty(len(shapes))
     pending: dict[int, list[tuple[int, FloatArray]]] = {}
     for index, shape in enumerate(shapes):
-        geometry = shape.geometry
-        if geometry["type"] == "Point":
-            if shape.radius_m is None:
-                raise ValueError("a Point zone needs a radius")
-            lon, lat = float(geometry["coordinates"][0]), float(geometry["coordinates"][1])
-            lon0[index], lat0[index] = lon, lat
-            kx[index], ky[index] = metres_per_degree(lat)
-            radius[index] = shape.radius_m
-            is_circle[index] = True
-            r = shape.radius_m
-            xmin[index], ymin[index], xmax[index], ymax[index] = -r, -r, r, r
+        if shape.geometry["type"] == "Point":
+            _place_circle(zones, index, shape)
             continue
-        rings = [np.asarray(ring, dtype=np.float64)[:, :2] for ring in _rings(geometry)]
-        outer = rings[0]  # holes lie inside the outer ring, so it alone gives the bounds
-        lon_mid = (float(outer[:, 0].min()) + float(outer[:, 0].max())) / 2
-        lat_mid = (float(outer[:, 1].min()) + float(outer[:, 1].max())) / 2
-        scale_x, scale_y = metres_per_degree(lat_mid)
-        lon0[index], lat0[index], kx[index], ky[index] = lon_mid, lat_mid, scale_x, scale_y
-        count = sum(ring.shape[0] - 1 for ring in rings)
-        flat = np.empty((count, 4))
-        row = 0
-        for ring in rings:
-            x = (ring[:, 0] - lon_mid) * scale_x
-            y = (ring[:, 1] - lat_mid) * scale_y
-            m = ring.shape[0] - 1
-            flat[row : row + m, 0] = x[:-1]
-            flat[row : row + m, 1] = y[:-1]
-            flat[row : row + m, 2] = x[1:]
-            flat[row : row + m, 3] = y[1:]
-            row += m
-        xs = flat[:, 0]
-        ys = flat[:, 1]
-        xmin[index], xmax[index] = xs.min(), xs.max()
-        ymin[index], ymax[index] = ys.min(), ys.max()
+        flat = _place_polygon(zones, index, shape.geometry)
         size = 1 << max(2, int(np.ceil(np.log2(flat.shape[0]))))
         pending.setdefault(size, []).append((index, flat))
-    buckets: list[_Bucket] = []
     for size in sorted(pending):
         members = pending[size]
         edges_array = np.empty((len(members), size, 4))
         edges_array[:, :, :] = (_PAD, _PAD, _PAD + 1.0, _PAD)
         for row, (index, flat) in enumerate(members):
             edges_array[row, : flat.shape[0]] = flat
-            bucket[index] = len(buckets)
-            slot[index] = row
-        buckets.append(_Bucket(edges_array))
+            zones.bucket[index] = len(zones.buckets)
+            zones.slot[index] = row
+        zones.buckets.append(_Bucket(edges_array))
+    zones.circle_radius = np.where(zones.is_circle, zones.radius, 0.0)
+    return zones
+
+
+def _empty(n: int) -> CompiledZones:
     return CompiledZones(
-        lon0,
-        lat0,
-        kx,
-        ky,
-        radius,
-        is_circle,
-        xmin,
-        ymin,
-        xmax,
-        ymax,
-        bucket,
-        slot,
-        buckets,
-        np.where(is_circle, radius, 0.0),
+        lon0=np.zeros(n),
+        lat0=np.zeros(n),
+        kx=np.zeros(n),
+        ky=np.zeros(n),
+        radius=np.full(n, np.nan),
+        is_circle=np.zeros(n, dtype=bool),
+        xmin=np.zeros(n),
+        ymin=np.zeros(n),
+        xmax=np.zeros(n),
+        ymax=np.zeros(n),
+        bucket=np.full(n, -1, dtype=np.int64),
+        slot=np.full(n, -1, dtype=np.int64),
     )
+
+
+def _place_circle(zones: CompiledZones, index: int, shape: ZoneShape) -> None:
+    geometry = shape.geometry
+    if shape.radius_m is None:
+        raise ValueError("a Point zone needs a radius")
+    lon, lat = float(geometry["coordinates"][0]), float(geometry["coordinates"][1])
+    zones.lon0[index], zones.lat0[index] = lon, lat
+    zones.kx[index], zones.ky[index] = metres_per_degree(lat)
+    zones.radius[index] = shape.radius_m
+    zones.is_circle[index] = True
+    r = shape.radius_m
+    zones.xmin[index], zones.ymin[index], zones.xmax[index], zones.ymax[index] = -r, -r, r, r
+
+
+def _place_polygon(zones: CompiledZones, index: int, geometry: dict[str, Any]) -> FloatArray:
+    """Set the polygon's plane and bounds; return its edges (x1, y1, x2, y2) in that plane."""
+    rings = [np.asarray(ring, dtype=np.float64)[:, :2] for ring in _rings(geometry)]
+    outer = rings[0]  # holes lie inside the outer ring, so it alone gives the bounds
+    lon_mid = (float(outer[:, 0].min()) + float(outer[:, 0].max())) / 2
+    lat_mid = (float(outer[:, 1].min()) + float(outer[:, 1].max())) / 2
+    scale_x, scale_y = metres_per_degree(lat_mid)
+    zones.lon0[index], zones.lat0[index] = lon_mid, lat_mid
+    zones.kx[index], zones.ky[index] = scale_x, scale_y
+    count = sum(ring.shape[0] - 1 for ring in rings)
+    flat = np.empty((count, 4))
+    row = 0
+    for ring in rings:
+        x = (ring[:, 0] - lon_mid) * scale_x
+        y = (ring[:, 1] - lat_mid) * scale_y
+        m = ring.shape[0] - 1
+        flat[row : row + m, 0] = x[:-1]
+        flat[row : row + m, 1] = y[:-1]
+        flat[row : row + m, 2] = x[1:]
+        flat[row : row + m, 3] = y[1:]
+        row += m
+    zones.xmin[index], zones.xmax[index] = flat[:, 0].min(), flat[:, 0].max()
+    zones.ymin[index], zones.ymax[index] = flat[:, 1].min(), flat[:, 1].max()
+    return flat
 
 
 def project(

@@ -125,31 +125,43 @@ def parse_zone(
         errors.add(f"{field}.type", f"must be one of {', '.join(ZONE_TYPES)}, not {kind!r}")
         return None
     coordinates = geometry.get("coordinates")
-    before = len(errors.errors)
     if kind == "Point":
-        position = _position(coordinates, f"{field}.coordinates", errors)
-        radius = _radius(radius_m, radius_field, errors, required=True)
-        if position is None or radius is None:
-            return None
-        area = math.pi * radius * radius
-        return Zone({"type": "Point", "coordinates": position}, radius, area)
+        return _circle_zone(coordinates, radius_m, field, radius_field, errors)
+    before = len(errors.errors)
     if radius_m is not None:
         errors.add(radius_field, "only a Point zone has a radius; a polygon has its own edge")
-    if kind == "Polygon":
-        polygon = _polygon(coordinates, f"{field}.coordinates", errors)
-        normalised: Any = polygon
-    else:
-        if not isinstance(coordinates, list) or not coordinates:
-            errors.add(f"{field}.coordinates", "a MultiPolygon needs at least one polygon")
-            return None
-        parts = [
-            _polygon(raw, f"{field}.coordinates[{index}]", errors)
-            for index, raw in enumerate(coordinates)
-        ]
-        normalised = None if any(part is None for part in parts) else parts
+    normalised = _polygon_coordinates(kind, coordinates, field, errors)
     if normalised is None or len(errors.errors) > before:
         return None
-    clean = {"type": kind, "coordinates": normalised}
+    return _sound_polygon_zone({"type": kind, "coordinates": normalised}, field, errors)
+
+
+def _circle_zone(
+    coordinates: Any, radius_m: Any, field: str, radius_field: str, errors: ErrorCollector
+) -> Zone | None:
+    position = _position(coordinates, f"{field}.coordinates", errors)
+    radius = _radius(radius_m, radius_field, errors, required=True)
+    if position is None or radius is None:
+        return None
+    return Zone({"type": "Point", "coordinates": position}, radius, math.pi * radius * radius)
+
+
+def _polygon_coordinates(kind: str, coordinates: Any, field: str, errors: ErrorCollector) -> Any:
+    """A Polygon's or MultiPolygon's rings, cleaned; None when any part is unsound."""
+    if kind == "Polygon":
+        return _polygon(coordinates, f"{field}.coordinates", errors)
+    if not isinstance(coordinates, list) or not coordinates:
+        errors.add(f"{field}.coordinates", "a MultiPolygon needs at least one polygon")
+        return None
+    parts = [
+        _polygon(raw, f"{field}.coordinates[{index}]", errors)
+        for index, raw in enumerate(coordinates)
+    ]
+    return None if any(part is None for part in parts) else parts
+
+
+def _sound_polygon_zone(clean: dict[str, Any], field: str, errors: ErrorCollector) -> Zone | None:
+    """The zone if it is few enough positions, a valid shape, and neither too small nor too big."""
     vertices = sum(len(ring) for ring in _rings(clean))
     if vertices > MAX_VERTICES:
         errors.add(f"{field}.coordinates", f"has {vertices} positions; at most {MAX_VERTICES}")

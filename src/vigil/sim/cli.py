@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vigil.sim.generate import SimConfig, simulate
+from vigil.sim.generate import simulate
+from vigil.sim.model import SimConfig
 
 app = typer.Typer(help="Simulated wearers, victims and movement.")
 console = Console(stderr=True)

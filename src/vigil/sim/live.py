@@ -20,9 +20,7 @@ from vigil.bus.model import Topic
 from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue
 from vigil.host import Host
 from vigil.logs import get_logger
-from vigil.sim.generate import (
-    SimRow,
-)
+from vigil.sim.model import SimRow
 from vigil.sim.story import STORY_HOURS, story, wearers_from_plan
 from vigil.tracking.model import Fix
 

@@ -12,16 +12,12 @@ from typing import Any
 import numpy as np
 from shapely.geometry import shape
 
-from vigil.sim.generate import (
-    DayPlan,
-    Rows,
-    SimConfig,
-    SimRow,
-    Wearer,
-    _finish,
-    sample_device,
-)
+from vigil.sim.gps import in_arrival_order as _finish
+from vigil.sim.gps import sample_device
+from vigil.sim.journeys import DayPlan
+from vigil.sim.model import Rows, SimConfig, SimRow
 from vigil.sim.trajectory import WALK_MPS, LocalFrame, Trajectory
+from vigil.sim.wearers import Wearer
 
 STORY_HOURS = 2.0
 WEAR_INTERVAL_S = 30.0

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import csrf_from, log_in
 from tests.harm.test_import_and_runs import GOOD, csv
 from vigil.bootstrap import Container
-from vigil.harm import service
+from vigil.harm.incident_import import import_incidents
+from vigil.harm.runs import compute_run
 from vigil.security import service as security
 from vigil.security.model import Role
 
@@ -31,9 +32,9 @@ def _user(container: Container, name: str, role: Role) -> None:
 
 def _seed_run(container: Container) -> None:
     with container.uow() as uow:
-        service.import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", actor="t")
+        import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", actor="t")
     with container.uow() as uow:
-        service.compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+        compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
 
 
 def test_analyst_sees_the_matrix_with_explanations_and_the_notice(

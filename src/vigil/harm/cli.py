@@ -16,10 +16,16 @@ from rich.table import Table
 
 from vigil.bootstrap import Container, build_container
 from vigil.errors import NotFound, ValidationError
-from vigil.harm import service
 from vigil.harm.backtest import backtest
+from vigil.harm.decisions import merge, split
+from vigil.harm.file_frame import resolved_frame
+from vigil.harm.harm_table import replace_harm_table
 from vigil.harm.importer import parse_incidents
+from vigil.harm.incident_import import import_incidents
+from vigil.harm.matrix import matrix
 from vigil.harm.model import RANKING_COLUMNS, PartyRole, ScoringConfig
+from vigil.harm.progress import Progress as StageReport
+from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, incidents_frame
 from vigil.harm.scoring import ranking_table
 from vigil.harm.simulate import SimulationSpec, simulate
 from vigil.settings import Settings
@@ -41,7 +47,7 @@ def _as_of(value: str) -> date:
 
 
 @contextmanager
-def _progress(title: str) -> Iterator[service.Progress]:
+def _progress(title: str) -> Iterator[StageReport]:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
@@ -73,7 +79,7 @@ def import_command(
     container = _container()
     try:
         with _progress("Importing") as step, container.uow() as uow:
-            report = service.import_incidents(
+            report = import_incidents(
                 uow, container.cipher, content, filename=file.name, actor=ACTOR, progress=step
             )
     except ValidationError as exc:
@@ -119,7 +125,7 @@ def rank_command(
     force: Annotated[str | None, typer.Option(help="Rank within one force.")] = None,
 ) -> None:
     """Write the ranked matrix: rank,person_id,score,...,explanation."""
-    when = service.as_of_start(_as_of(as_of))
+    when = as_of_start(_as_of(as_of))
     config = ScoringConfig()
     if file is not None:
         content = _read(file)
@@ -134,15 +140,15 @@ def rank_command(
             step("resolving")
             from vigil.harm.harm_index import default_index
 
-            frame = service.resolved_frame(parsed.rows, default_index())
+            frame = resolved_frame(parsed.rows, default_index())
             step("scoring")
             ranked = ranking_table(frame, when, config, top=top, force=force)
         _write(ranked, out)
         return
     container = _container()
     with _progress("Ranking stored incidents") as step, container.uow() as uow:
-        run_id = service.compute_run(uow, as_of=when, actor=ACTOR, config=config, progress=step)
-        rows = service.matrix(uow, run_id, force=force, top=min(top, service.STORE_LIMIT))
+        run_id = compute_run(uow, as_of=when, actor=ACTOR, config=config, progress=step)
+        rows = matrix(uow, run_id, force=force, top=min(top, STORE_LIMIT))
     frame = pl.DataFrame(
         [
             {
@@ -175,7 +181,7 @@ def backtest_command(
     file: Annotated[Path | None, typer.Option(help="Incidents CSV instead of stored data.")] = None,
 ) -> None:
     """Share of next-year harm caused by the top N, and the AUC for 'caused further harm'."""
-    when = service.as_of_start(_as_of(as_of))
+    when = as_of_start(_as_of(as_of))
     with _progress("Backtesting") as step:
         if file is not None:
             step("resolving")
@@ -185,12 +191,12 @@ def backtest_command(
                 parsed = parse_incidents(_read(file), when.replace(year=when.year + 2))
             except ValidationError as exc:
                 raise _fail(exc) from exc
-            frame = service.resolved_frame(parsed.rows, default_index())
+            frame = resolved_frame(parsed.rows, default_index())
         else:
             container = _container()
             step("reading incidents")
             with container.uow() as uow:
-                frame = service.incidents_frame(uow)
+                frame = incidents_frame(uow)
         step("scoring")
         result = backtest(frame, when)
     table = Table(title=f"Backtest as of {when.date()} (follow-up {result.follow_up_days} days)")
@@ -239,7 +245,7 @@ def load_index_command(
     container = _container()
     try:
         with container.uow() as uow:
-            count = service.replace_harm_table(uow, _read(file), filename=file.name, actor=ACTOR)
+            count = replace_harm_table(uow, _read(file), filename=file.name, actor=ACTOR)
     except ValidationError as exc:
         raise _fail(exc) from exc
     typer.echo(f"Loaded {count} harm index entries from {file.name}.")
@@ -256,7 +262,7 @@ def merge_command(
     container = _container()
     try:
         with container.uow() as uow:
-            key = service.merge(
+            key = merge(
                 uow,
                 container.cipher,
                 role=role,
@@ -280,7 +286,7 @@ def split_command(
     container = _container()
     try:
         with container.uow() as uow:
-            key = service.split(
+            key = split(
                 uow, container.cipher, role=role, identity_id=identity, reason=reason, actor=ACTOR
             )
     except (ValidationError, NotFound) as exc:

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from vigil.bootstrap import Container
 from vigil.errors import NotFound
-from vigil.harm import service
+from vigil.harm.incident_import import import_incidents
+from vigil.harm.runs import as_of_start, compute_run, get_run
 from vigil.harm.simulate import WEST_AND_EAST_MIDLANDS, SimulationSpec, simulate
 
 DEMO_PERPETRATORS = 1500
@@ -24,15 +25,15 @@ def seed(container: Container) -> int:
     )
     content = simulate(spec).write_csv().encode()
     with container.uow() as uow:
-        service.import_incidents(
+        import_incidents(
             uow, container.cipher, content, filename="demo-incidents.csv", actor="demo"
         )
     with container.uow() as uow:
         try:
-            return service.get_run(uow).id
+            return get_run(uow).id
         except NotFound:
             pass
         # Two runs a month apart, so the page has something to show under "what changed".
-        as_of = service.as_of_start(today)
-        service.compute_run(uow, as_of=as_of - timedelta(days=28), actor="demo")
-        return service.compute_run(uow, as_of=as_of, actor="demo")
+        as_of = as_of_start(today)
+        compute_run(uow, as_of=as_of - timedelta(days=28), actor="demo")
+        return compute_run(uow, as_of=as_of, actor="demo")

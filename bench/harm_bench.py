@@ -87,9 +87,11 @@ def stage_stored(work: Path) -> None:
     start, cpu = time.perf_counter(), _cpu_s()
     with container.uow() as uow:
         report = import_incidents(uow, container.cipher, content, filename="b.csv", actor="bench")
+        uow.commit()
     imported, imported_cpu = time.perf_counter() - start, _cpu_s() - cpu
     with container.uow() as uow:
         compute_run(uow, as_of=AS_OF, actor="bench")
+        uow.commit()
     elapsed, elapsed_cpu = time.perf_counter() - start, _cpu_s() - cpu
     peak = _peak_mb()
     # Then a small file of new incidents into the full store (resolved against everything).
@@ -97,6 +99,7 @@ def stage_stored(work: Path) -> None:
     start, cpu = time.perf_counter(), _cpu_s()
     with container.uow() as uow:
         added = import_incidents(uow, container.cipher, more, filename="m.csv", actor="b")
+        uow.commit()
     assert added.added == more.count(b"\n") - 1, added.errors[:3]
     incremental = f"{time.perf_counter() - start:.1f} (CPU {_cpu_s() - cpu:.1f})"
     print(

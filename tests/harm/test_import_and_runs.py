@@ -38,9 +38,11 @@ GOOD = [
 
 def import_(container: Container, content: bytes) -> ImportReport:
     with container.uow() as uow:
-        return import_incidents(
+        report = import_incidents(
             uow, container.cipher, content, filename="t.csv", actor="user:1:analyst"
         )
+        uow.commit()
+        return report
 
 
 def test_import_resolves_people_and_reimport_changes_nothing(container: Container) -> None:
@@ -133,9 +135,11 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
             reason="same PNC after correction",
             actor="user:1:analyst",
         )
+        uow.commit()
     assert key == "84/1A"
     with container.uow() as uow:
         records = person_records(uow, "84/1A", "user:1:analyst")
+        uow.commit()
     assert len(records) == 4
     with container.uow() as uow:
         alone = split(
@@ -146,6 +150,7 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
             reason="different man",
             actor="user:1:analyst",
         )
+        uow.commit()
     assert alone != "84/1A"
     with pytest.raises(ValidationError), container.uow() as uow:
         merge(
@@ -171,6 +176,7 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
         rows = matrix(uow, second, top=10)
         dropped = dropped_out(uow, second, top=1)
         first_rows = matrix(uow, first, top=10)
+        uow.commit()
     assert [r.person_id for r in first_rows] == ["99/2B"]
     assert [(r.person_id, r.movement) for r in rows] == [
         ("84/1A", Movement.NEW),

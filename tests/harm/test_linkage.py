@@ -141,6 +141,7 @@ def _import(container: Container, lines: list[str]) -> None:
     content = ("\n".join([HEADER, *lines]) + "\n").encode()
     with container.uow() as uow:
         import_incidents(uow, container.cipher, content, filename="t.csv", actor="t")
+        uow.commit()
 
 
 def test_the_model_is_stored_with_each_resolution_and_each_run(container: Container) -> None:
@@ -170,6 +171,7 @@ def test_a_split_survives_a_re_run_and_the_model_is_reused(container: Container)
             reason="a different man",
             actor="t",
         )
+        uow.commit()
     assert key != "81/123456A"
     _import(container, [_row("R3", "Stephen Edwards", "1978-01-16", "2024-08-01")])
     with container.uow() as uow:

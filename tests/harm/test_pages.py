@@ -33,8 +33,10 @@ def _user(container: Container, name: str, role: Role) -> None:
 def _seed_run(container: Container) -> None:
     with container.uow() as uow:
         import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", actor="t")
+        uow.commit()
     with container.uow() as uow:
         compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+        uow.commit()
 
 
 def test_analyst_sees_the_matrix_with_explanations_and_the_notice(

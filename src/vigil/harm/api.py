@@ -47,4 +47,5 @@ def create_run(body: RunRequest, principal: ApiPrincipal, c: ContainerDep) -> di
     require_roles(principal, Role.ANALYST)
     with c.uow() as uow:
         run_id = compute_run(uow, as_of=as_of_start(body.as_of), actor=principal.actor)
+        uow.commit()
     return {"run": run_id}

@@ -82,6 +82,7 @@ def import_command(
             report = import_incidents(
                 uow, container.cipher, content, filename=file.name, actor=ACTOR, progress=step
             )
+            uow.commit()
     except ValidationError as exc:
         raise _fail(exc) from exc
     for error in report.errors[:200]:
@@ -149,6 +150,7 @@ def rank_command(
     with _progress("Ranking stored incidents") as step, container.uow() as uow:
         run_id = compute_run(uow, as_of=when, actor=ACTOR, config=config, progress=step)
         rows = matrix(uow, run_id, force=force, top=min(top, STORE_LIMIT))
+        uow.commit()
     frame = pl.DataFrame(
         [
             {
@@ -246,6 +248,7 @@ def load_index_command(
     try:
         with container.uow() as uow:
             count = replace_harm_table(uow, _read(file), filename=file.name, actor=ACTOR)
+            uow.commit()
     except ValidationError as exc:
         raise _fail(exc) from exc
     typer.echo(f"Loaded {count} harm index entries from {file.name}.")
@@ -271,6 +274,7 @@ def merge_command(
                 reason=reason,
                 actor=ACTOR,
             )
+            uow.commit()
     except (ValidationError, NotFound) as exc:
         raise _fail(exc) from exc
     typer.echo(f"Records {identity_a} and {identity_b} are now person {key}.")
@@ -289,6 +293,7 @@ def split_command(
             key = split(
                 uow, container.cipher, role=role, identity_id=identity, reason=reason, actor=ACTOR
             )
+            uow.commit()
     except (ValidationError, NotFound) as exc:
         raise _fail(exc) from exc
     typer.echo(f"Record {identity} now stands alone as person {key}.")

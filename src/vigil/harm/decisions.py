@@ -96,7 +96,6 @@ def _decide(
         subject_id=a,
         detail={"other": b, "person_key": key},
     )
-    uow.commit()
     return key
 
 

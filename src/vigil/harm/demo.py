@@ -28,6 +28,7 @@ def seed(container: Container) -> int:
         import_incidents(
             uow, container.cipher, content, filename="demo-incidents.csv", actor="demo"
         )
+        uow.commit()
     with container.uow() as uow:
         try:
             return get_run(uow).id
@@ -36,4 +37,6 @@ def seed(container: Container) -> int:
         # Two runs a month apart, so the page has something to show under "what changed".
         as_of = as_of_start(today)
         compute_run(uow, as_of=as_of - timedelta(days=28), actor="demo")
-        return compute_run(uow, as_of=as_of, actor="demo")
+        run_id = compute_run(uow, as_of=as_of, actor="demo")
+        uow.commit()
+        return run_id

@@ -47,5 +47,4 @@ def replace_harm_table(uow: UnitOfWork, content: bytes, *, filename: str, actor:
         subject_type="harm_index",
         detail={"filename": filename, "entries": len(seen)},
     )
-    uow.commit()
     return len(seen)

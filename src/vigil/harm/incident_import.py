@@ -238,7 +238,6 @@ def import_incidents(
     )
     if rows.height == 0:
         report.import_id = _record_import(uow, filename, actor, report)
-        uow.commit()
         return report
     with bulk.bulk_load(uow):
         _store_rows(uow, cipher, rows, report, filename, actor, progress)
@@ -256,7 +255,6 @@ def import_incidents(
                 "rejected": report.rejected,
             },
         )
-        uow.commit()
     log.info(
         "harm.import",
         added=report.added,

@@ -152,6 +152,7 @@ def run_now(
         return _matrix(request, c, principal, errors=[error], as_of=as_of)
     with c.uow() as uow:
         run_id = compute_run(uow, as_of=as_of_start(day), actor=principal.actor)
+        uow.commit()
     return RedirectResponse(f"/harm?run={run_id}", status_code=303)
 
 
@@ -206,6 +207,7 @@ def _person(
         records = person_records(uow, person_id, principal.actor)
         history = score_history(uow, person_id)
         reviews = list_reviews(uow, person_id)
+        uow.commit()  # reading victims' details is audited
     return render(
         request,
         "harm/person.html",
@@ -248,6 +250,7 @@ def create_review(
                 next_review_date=next_review_date or None,
                 actor=principal.actor,
             )
+            uow.commit()
     except ValidationError as exc:
         entered = {
             "tactic": tactic,
@@ -267,6 +270,7 @@ def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) ->
     _analyst(principal)
     with c.uow() as uow:
         tasking_reviews.close_review(uow, review_id, principal.actor)
+        uow.commit()
     return RedirectResponse("/harm/reviews", status_code=303)
 
 
@@ -312,6 +316,7 @@ def decide(
             )
         else:
             raise ValidationError("kind", "must be merge or split")
+        uow.commit()
     return RedirectResponse(f"/harm/person/{path_segment(key)}", status_code=303)
 
 
@@ -359,4 +364,5 @@ async def import_upload(
                 principal=principal,
                 status_code=422,
             )
+        uow.commit()
     return render(request, "harm/import.html", _context(report=report), principal=principal)

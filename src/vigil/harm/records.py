@@ -65,7 +65,6 @@ def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRe
         subject_type="harm_person",
         subject_id=person_id,
     )
-    uow.commit()
     return [
         PersonRecord(
             r.id,

@@ -136,7 +136,6 @@ def create_review(
         subject_id=review_id,
         detail={"person_id": person_id, "tactic": tactic},
     )
-    uow.commit()
     return review_id
 
 
@@ -159,7 +158,6 @@ def close_review(uow: UnitOfWork, review_id: int, actor: str) -> None:
         subject_type="harm_review",
         subject_id=review_id,
     )
-    uow.commit()
 
 
 def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:

@@ -210,7 +210,6 @@ def compute_run(
         subject_id=run_id,
         detail={"as_of": as_of.isoformat(), "scored": ranked.height},
     )
-    uow.commit()
     return run_id
 
 

@@ -70,6 +70,9 @@ def stage_stored(work: Path) -> None:
     from vigil.db import migrate
     from vigil.harm.incident_import import import_incidents
     from vigil.harm.runs import compute_run
+    from vigil.security.model import Principal, Role
+
+    BENCH = Principal(id=0, name="bench", role=Role.ANALYST, is_machine=True)
     from vigil.settings import Environment, Settings, new_encryption_key_entry
 
     url = f"sqlite:///{work / 'bench.db'}"
@@ -86,11 +89,11 @@ def stage_stored(work: Path) -> None:
     content = (work / "incidents.csv").read_bytes()
     start, cpu = time.perf_counter(), _cpu_s()
     with container.uow() as uow:
-        report = import_incidents(uow, container.cipher, content, filename="b.csv", actor="bench")
+        report = import_incidents(uow, container.cipher, content, filename="b.csv", principal=BENCH)
         uow.commit()
     imported, imported_cpu = time.perf_counter() - start, _cpu_s() - cpu
     with container.uow() as uow:
-        compute_run(uow, as_of=AS_OF, actor="bench")
+        compute_run(uow, as_of=AS_OF, principal=BENCH)
         uow.commit()
     elapsed, elapsed_cpu = time.perf_counter() - start, _cpu_s() - cpu
     peak = _peak_mb()
@@ -98,7 +101,7 @@ def stage_stored(work: Path) -> None:
     more = (work / "more.csv").read_bytes()
     start, cpu = time.perf_counter(), _cpu_s()
     with container.uow() as uow:
-        added = import_incidents(uow, container.cipher, more, filename="m.csv", actor="b")
+        added = import_incidents(uow, container.cipher, more, filename="m.csv", principal=BENCH)
         uow.commit()
     assert added.added == more.count(b"\n") - 1, added.errors[:3]
     incremental = f"{time.perf_counter() - start:.1f} (CPU {_cpu_s() - cpu:.1f})"

@@ -13,6 +13,9 @@ from vigil.db.uow import UnitOfWork
 from vigil.harm import bulk
 from vigil.harm.records import person_records
 from vigil.harm.tables import harm_identities, harm_incidents
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 
 def _index_names(container: Container, table: str) -> set[str]:
@@ -46,7 +49,7 @@ def test_a_big_import_rebuilds_the_plain_indexes_and_keeps_them(
     assert after == before
     # The rebuilt index answers: the perpetrator's records are found by person key.
     with container.uow() as uow:
-        records = person_records(uow, "84/1A", actor="user:1:analyst")
+        records = person_records(uow, "84/1A", principal=ANALYST)
     assert {r.source_id for r in records} == {"84/1A", None}
 
 

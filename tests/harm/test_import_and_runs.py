@@ -18,7 +18,10 @@ from vigil.harm.reviews import create_review, list_reviews
 from vigil.harm.runs import compute_run
 from vigil.harm.tables import harm_identities, harm_incidents
 from vigil.security import audit
+from vigil.security.model import Principal, Role
 from vigil.security.tables import audit_log
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 HEADER = ",".join(INCIDENT_COLUMNS) + ",station"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -39,7 +42,7 @@ GOOD = [
 def import_(container: Container, content: bytes) -> ImportReport:
     with container.uow() as uow:
         report = import_incidents(
-            uow, container.cipher, content, filename="t.csv", actor="user:1:analyst"
+            uow, container.cipher, content, filename="t.csv", principal=ANALYST
         )
         uow.commit()
         return report
@@ -133,12 +136,12 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
             identity_a=ids["84/1A"],
             identity_b=ids["99/2B"],
             reason="same PNC after correction",
-            actor="user:1:analyst",
+            principal=ANALYST,
         )
         uow.commit()
     assert key == "84/1A"
     with container.uow() as uow:
-        records = person_records(uow, "84/1A", "user:1:analyst")
+        records = person_records(uow, "84/1A", ANALYST)
         uow.commit()
     assert len(records) == 4
     with container.uow() as uow:
@@ -148,7 +151,7 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
             role=PartyRole.SUSPECT,
             identity_id=ids["99/2B"],
             reason="different man",
-            actor="user:1:analyst",
+            principal=ANALYST,
         )
         uow.commit()
     assert alone != "84/1A"
@@ -160,7 +163,7 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
             identity_a=ids["84/1A"],
             identity_b=ids["99/2B"],
             reason="  ",
-            actor="user:1:analyst",
+            principal=ANALYST,
         )
     with container.engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(audit_log.c.action))]
@@ -171,8 +174,8 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
 def test_runs_show_what_changed_and_reviews_follow_the_score(container: Container) -> None:
     import_(container, csv(*GOOD))
     with container.uow() as uow:
-        first = compute_run(uow, as_of=datetime(2024, 7, 1, tzinfo=UTC), actor="t")
-        second = compute_run(uow, as_of=AS_OF, actor="t")
+        first = compute_run(uow, as_of=datetime(2024, 7, 1, tzinfo=UTC), principal=ANALYST)
+        second = compute_run(uow, as_of=AS_OF, principal=ANALYST)
         rows = matrix(uow, second, top=10)
         dropped = dropped_out(uow, second, top=1)
         first_rows = matrix(uow, first, top=10)
@@ -192,7 +195,7 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
             actions="Joint visit; DVPN considered",
             review_date="2025-01-10",
             next_review_date="2025-02-10",
-            actor="t",
+            principal=ANALYST,
         )
         with pytest.raises(ValidationError) as caught:
             create_review(
@@ -202,7 +205,7 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
                 actions="",
                 review_date="soon",
                 next_review_date=None,
-                actor="t",
+                principal=ANALYST,
             )
         listed = list_reviews(uow)
     assert {e.field for e in caught.value.errors} == {"tactic", "actions", "review_date"}

@@ -26,7 +26,9 @@ from vigil.harm.records import person_records
 from vigil.harm.resolution import ResolutionStats
 from vigil.harm.runs import compute_run
 from vigil.harm.tables import harm_linkage_models, harm_runs
-from vigil.security.model import Role
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 AS_OF = "2025-01-01"
 HEADER = ",".join(INCIDENT_COLUMNS)
@@ -140,14 +142,14 @@ def test_a_large_load_trains_its_own_model_reproducibly() -> None:
 def _import(container: Container, lines: list[str]) -> None:
     content = ("\n".join([HEADER, *lines]) + "\n").encode()
     with container.uow() as uow:
-        import_incidents(uow, container.cipher, content, filename="t.csv", actor="t")
+        import_incidents(uow, container.cipher, content, filename="t.csv", principal=ANALYST)
         uow.commit()
 
 
 def test_the_model_is_stored_with_each_resolution_and_each_run(container: Container) -> None:
     _import(container, [FIRST, _row("R2", "S. Edwards", "1978-01-16")])
     with container.uow() as uow:
-        run_id = compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+        run_id = compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), principal=ANALYST)
         models = uow.connection.execute(harm_linkage_models.select()).all()
         run = uow.connection.execute(harm_runs.select().where(harm_runs.c.id == run_id)).one()
     assert {m.role for m in models} == {PartyRole.SUSPECT.value}  # victims: the rules
@@ -159,7 +161,7 @@ def test_the_model_is_stored_with_each_resolution_and_each_run(container: Contai
 def test_a_split_survives_a_re_run_and_the_model_is_reused(container: Container) -> None:
     _import(container, [FIRST, _row("R2", "S. Edwards", "1978-01-16")])
     with container.uow() as uow:
-        records = person_records(uow, "81/123456A", "t")
+        records = person_records(uow, "81/123456A", ANALYST)
     assert len(records) == 2
     initial = next(r for r in records if r.name == "S. Edwards")
     with container.uow() as uow:
@@ -169,13 +171,13 @@ def test_a_split_survives_a_re_run_and_the_model_is_reused(container: Container)
             role=PartyRole.SUSPECT,
             identity_id=initial.identity_id,
             reason="a different man",
-            actor="t",
+            principal=ANALYST,
         )
         uow.commit()
     assert key != "81/123456A"
     _import(container, [_row("R3", "Stephen Edwards", "1978-01-16", "2024-08-01")])
     with container.uow() as uow:
-        records = person_records(uow, "81/123456A", "t")
+        records = person_records(uow, "81/123456A", ANALYST)
     assert initial.identity_id not in {r.identity_id for r in records}
     with container.uow() as uow:
         triggers = [

@@ -13,7 +13,9 @@ from vigil.bootstrap import Container
 from vigil.harm.incident_import import import_incidents
 from vigil.harm.runs import compute_run
 from vigil.security import service as security
-from vigil.security.model import Role
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 PASSWORD = "correct horse battery staple"
 
@@ -32,10 +34,10 @@ def _user(container: Container, name: str, role: Role) -> None:
 
 def _seed_run(container: Container) -> None:
     with container.uow() as uow:
-        import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", actor="t")
+        import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", principal=ANALYST)
         uow.commit()
     with container.uow() as uow:
-        compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+        compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), principal=ANALYST)
         uow.commit()
 
 

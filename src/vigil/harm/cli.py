@@ -28,11 +28,13 @@ from vigil.harm.progress import Progress as StageReport
 from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, incidents_frame
 from vigil.harm.scoring import ranking_table
 from vigil.harm.simulate import SimulationSpec, simulate
+from vigil.security.model import Principal, Role
 from vigil.settings import Settings
 
 app = typer.Typer(help="High-harm perpetrator matrix: import, rank, backtest, simulate.")
 console = Console(stderr=True)
-ACTOR = "cli"
+# The CLI runs as an analyst: an operator on the server is trusted with the matrix.
+CLI_ANALYST = Principal(id=0, name="cli", role=Role.ANALYST, is_machine=True)
 
 
 def _container() -> Container:
@@ -80,7 +82,12 @@ def import_command(
     try:
         with _progress("Importing") as step, container.uow() as uow:
             report = import_incidents(
-                uow, container.cipher, content, filename=file.name, actor=ACTOR, progress=step
+                uow,
+                container.cipher,
+                content,
+                filename=file.name,
+                principal=CLI_ANALYST,
+                progress=step,
             )
             uow.commit()
     except ValidationError as exc:
@@ -148,7 +155,7 @@ def rank_command(
         return
     container = _container()
     with _progress("Ranking stored incidents") as step, container.uow() as uow:
-        run_id = compute_run(uow, as_of=when, actor=ACTOR, config=config, progress=step)
+        run_id = compute_run(uow, as_of=when, principal=CLI_ANALYST, config=config, progress=step)
         rows = matrix(uow, run_id, force=force, top=min(top, STORE_LIMIT))
         uow.commit()
     frame = pl.DataFrame(
@@ -247,7 +254,7 @@ def load_index_command(
     container = _container()
     try:
         with container.uow() as uow:
-            count = replace_harm_table(uow, _read(file), filename=file.name, actor=ACTOR)
+            count = replace_harm_table(uow, _read(file), filename=file.name, principal=CLI_ANALYST)
             uow.commit()
     except ValidationError as exc:
         raise _fail(exc) from exc
@@ -272,7 +279,7 @@ def merge_command(
                 identity_a=identity_a,
                 identity_b=identity_b,
                 reason=reason,
-                actor=ACTOR,
+                principal=CLI_ANALYST,
             )
             uow.commit()
     except (ValidationError, NotFound) as exc:
@@ -291,7 +298,12 @@ def split_command(
     try:
         with container.uow() as uow:
             key = split(
-                uow, container.cipher, role=role, identity_id=identity, reason=reason, actor=ACTOR
+                uow,
+                container.cipher,
+                role=role,
+                identity_id=identity,
+                reason=reason,
+                principal=CLI_ANALYST,
             )
             uow.commit()
     except (ValidationError, NotFound) as exc:

@@ -28,8 +28,9 @@ from vigil.harm.tables import (
     harm_decisions,
     harm_identities,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
+from vigil.security.model import Principal
 
 
 def _identity(uow: UnitOfWork, role: PartyRole, identity_id: int) -> Any:
@@ -107,9 +108,11 @@ def merge(
     identity_a: int,
     identity_b: int,
     reason: str,
-    actor: str,
+    principal: Principal,
 ) -> str:
     """Join two records into one person by hand; returns the person's key."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     return _decide(uow, cipher, role, DecisionKind.MERGE, identity_a, identity_b, reason, actor)
 
 
@@ -120,7 +123,9 @@ def split(
     role: PartyRole,
     identity_id: int,
     reason: str,
-    actor: str,
+    principal: Principal,
 ) -> str:
     """Take a record out of its person by hand; it stands alone from then on."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     return _decide(uow, cipher, role, DecisionKind.SPLIT, identity_id, None, reason, actor)

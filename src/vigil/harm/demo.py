@@ -9,8 +9,10 @@ from vigil.errors import NotFound
 from vigil.harm.incident_import import import_incidents
 from vigil.harm.runs import as_of_start, compute_run, get_run
 from vigil.harm.simulate import WEST_AND_EAST_MIDLANDS, SimulationSpec, simulate
+from vigil.security.model import Principal, Role
 
 DEMO_PERPETRATORS = 1500
+DEMO_ANALYST = Principal(id=0, name="demo", role=Role.ANALYST, is_machine=True)
 
 
 def seed(container: Container) -> int:
@@ -26,7 +28,7 @@ def seed(container: Container) -> int:
     content = simulate(spec).write_csv().encode()
     with container.uow() as uow:
         import_incidents(
-            uow, container.cipher, content, filename="demo-incidents.csv", actor="demo"
+            uow, container.cipher, content, filename="demo-incidents.csv", principal=DEMO_ANALYST
         )
         uow.commit()
     with container.uow() as uow:
@@ -36,7 +38,7 @@ def seed(container: Container) -> int:
             pass
         # Two runs a month apart, so the page has something to show under "what changed".
         as_of = as_of_start(today)
-        compute_run(uow, as_of=as_of - timedelta(days=28), actor="demo")
-        run_id = compute_run(uow, as_of=as_of, actor="demo")
+        compute_run(uow, as_of=as_of - timedelta(days=28), principal=DEMO_ANALYST)
+        run_id = compute_run(uow, as_of=as_of, principal=DEMO_ANALYST)
         uow.commit()
         return run_id

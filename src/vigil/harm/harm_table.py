@@ -13,7 +13,8 @@ from vigil.harm.harm_index import HarmIndex, default_index, parse_table
 from vigil.harm.tables import (
     harm_index_entries,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 
 def load_harm_index(uow: UnitOfWork) -> HarmIndex:
@@ -24,8 +25,12 @@ def load_harm_index(uow: UnitOfWork) -> HarmIndex:
     return base.with_overrides([(r.kind, r.key, r.days) for r in rows], source=rows[0].source)
 
 
-def replace_harm_table(uow: UnitOfWork, content: bytes, *, filename: str, actor: str) -> int:
+def replace_harm_table(
+    uow: UnitOfWork, content: bytes, *, filename: str, principal: Principal
+) -> int:
     """Load a per-offence table (CSV or XLSX) over the default; all rows or none."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     parsed = parse_table(content, filename)
     now = uow.clock.now()
     uow.connection.execute(delete(harm_index_entries))

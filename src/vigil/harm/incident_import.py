@@ -33,8 +33,9 @@ from vigil.harm.tables import (
     harm_incidents,
 )
 from vigil.logs import get_logger
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
+from vigil.security.model import Principal
 
 log = get_logger(__name__)
 
@@ -194,10 +195,12 @@ def import_incidents(
     content: bytes,
     *,
     filename: str,
-    actor: str,
+    principal: Principal,
     progress: Progress = silent,
 ) -> ImportReport:
     """Import incidents: good rows stored, bad rows reported; the same file twice is a no-op."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     now = uow.clock.now()
     progress("checking rows")
     parsed = parse_incidents(content, now)

@@ -144,14 +144,13 @@ def run_now(
     principal: PagePrincipal,
     as_of: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    _analyst(principal)
     try:
         day = date.fromisoformat(as_of.strip()) if as_of.strip() else c.clock.now().date()
     except ValueError:
         error = ("as_of", "Enter the date as YYYY-MM-DD, for example 2026-03-23")
         return _matrix(request, c, principal, errors=[error], as_of=as_of)
     with c.uow() as uow:
-        run_id = compute_run(uow, as_of=as_of_start(day), actor=principal.actor)
+        run_id = compute_run(uow, as_of=as_of_start(day), principal=principal)
         uow.commit()
     return RedirectResponse(f"/harm?run={run_id}", status_code=303)
 
@@ -160,7 +159,6 @@ def run_now(
 def person_page(
     request: Request, person_id: str, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
-    _analyst(principal)
     return _person(request, c, principal, person_id)
 
 
@@ -204,7 +202,7 @@ def _person(
     review: dict[str, str] | None = None,
 ) -> Response:
     with c.uow() as uow:
-        records = person_records(uow, person_id, principal.actor)
+        records = person_records(uow, person_id, principal)
         history = score_history(uow, person_id)
         reviews = list_reviews(uow, person_id)
         uow.commit()  # reading victims' details is audited
@@ -238,7 +236,6 @@ def create_review(
     review_date: Annotated[str, Form(max_length=20)] = "",
     next_review_date: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    _analyst(principal)
     try:
         with c.uow() as uow:
             tasking_reviews.create_review(
@@ -248,7 +245,7 @@ def create_review(
                 actions=actions,
                 review_date=review_date,
                 next_review_date=next_review_date or None,
-                actor=principal.actor,
+                principal=principal,
             )
             uow.commit()
     except ValidationError as exc:
@@ -267,9 +264,8 @@ def create_review(
 
 @router.post("/reviews/{review_id}/close")
 def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) -> Response:
-    _analyst(principal)
     with c.uow() as uow:
-        tasking_reviews.close_review(uow, review_id, principal.actor)
+        tasking_reviews.close_review(uow, review_id, principal)
         uow.commit()
     return RedirectResponse("/harm/reviews", status_code=303)
 
@@ -291,7 +287,6 @@ def decide(
     reason: Annotated[str, Form(max_length=1000)] = "",
     identity_b: Annotated[RowId | None, Form()] = None,
 ) -> Response:
-    _analyst(principal)
     with c.uow() as uow:
         if kind == "merge":
             if identity_b is None:
@@ -303,7 +298,7 @@ def decide(
                 identity_a=identity_a,
                 identity_b=identity_b,
                 reason=reason,
-                actor=principal.actor,
+                principal=principal,
             )
         elif kind == "split":
             key = split(
@@ -312,7 +307,7 @@ def decide(
                 role=PartyRole.SUSPECT,
                 identity_id=identity_a,
                 reason=reason,
-                actor=principal.actor,
+                principal=principal,
             )
         else:
             raise ValidationError("kind", "must be merge or split")
@@ -333,7 +328,6 @@ async def import_upload(
     principal: PagePrincipal,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    _analyst(principal)
     if file is None or not file.filename:
         return render(
             request,
@@ -352,7 +346,7 @@ async def import_upload(
                 c.cipher,
                 content,
                 filename=file.filename or "upload.csv",
-                actor=principal.actor,
+                principal=principal,
             )
         except ValidationError as exc:
             return render(

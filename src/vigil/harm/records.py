@@ -22,7 +22,8 @@ from vigil.harm.tables import (
     harm_run_entries,
     harm_runs,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,10 @@ class PersonRecord:
     evidence: LinkEvidence | None = None
 
 
-def person_records(uow: UnitOfWork, person_id: str, actor: str) -> list[PersonRecord]:
+def person_records(uow: UnitOfWork, person_id: str, principal: Principal) -> list[PersonRecord]:
     """How a perpetrator was written down, with each link's reason and score (audited view)."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     counts = (
         select(harm_incidents.c.suspect_identity_id, func.count().label("n"))
         .group_by(harm_incidents.c.suspect_identity_id)

@@ -24,7 +24,8 @@ from vigil.harm.tables import (
     harm_run_entries,
     harm_runs,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 MAX_ACTIONS = 4000
 
@@ -67,9 +68,11 @@ def create_review(
     actions: str,
     review_date: str | date,
     next_review_date: str | date | None,
-    actor: str,
+    principal: Principal,
 ) -> int:
     """Select a perpetrator for tasking, with the tactic, actions and dates agreed."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     errors = ErrorCollector()
     person_id = person_id.strip()
     errors.check(bool(person_id), "person_id", "is required")
@@ -139,7 +142,9 @@ def create_review(
     return review_id
 
 
-def close_review(uow: UnitOfWork, review_id: int, actor: str) -> None:
+def close_review(uow: UnitOfWork, review_id: int, principal: Principal) -> None:
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     row = uow.connection.execute(select(harm_reviews).where(harm_reviews.c.id == review_id)).first()
     if row is None:
         raise NotFound(f"review {review_id}")

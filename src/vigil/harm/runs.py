@@ -30,7 +30,8 @@ from vigil.harm.tables import (
     harm_run_entries,
     harm_runs,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 STORE_LIMIT = 1000
 
@@ -143,12 +144,14 @@ def compute_run(
     uow: UnitOfWork,
     *,
     as_of: datetime,
-    actor: str,
+    principal: Principal,
     config: ScoringConfig | None = None,
     store_limit: int = STORE_LIMIT,
     progress: Progress = silent,
 ) -> int:
     """Score the stored incidents as of a date and keep the top of the list (and each force's)."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
     config = config or ScoringConfig()
     config.check()
     if store_limit < 1:

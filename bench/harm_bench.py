@@ -47,7 +47,7 @@ def _cpu_s() -> float:
 
 
 def stage_memory(work: Path) -> None:
-    from vigil.harm import service
+    from vigil.harm.file_frame import resolved_frame
     from vigil.harm.harm_index import default_index
     from vigil.harm.importer import parse_incidents
     from vigil.harm.model import ScoringConfig
@@ -56,7 +56,7 @@ def stage_memory(work: Path) -> None:
     content = (work / "incidents.csv").read_bytes()
     start = time.perf_counter()
     parsed = parse_incidents(content, AS_OF)
-    frame = service.resolved_frame(parsed.rows, default_index())
+    frame = resolved_frame(parsed.rows, default_index())
     ranked = ranking_table(frame, AS_OF, ScoringConfig(), top=1000)
     elapsed = time.perf_counter() - start
     frame.write_parquet(work / "resolved.parquet")
@@ -68,7 +68,11 @@ def stage_memory(work: Path) -> None:
 def stage_stored(work: Path) -> None:
     from vigil.bootstrap import build_container
     from vigil.db import migrate
-    from vigil.harm import service
+    from vigil.harm.incident_import import import_incidents
+    from vigil.harm.runs import compute_run
+    from vigil.security.model import Principal, Role
+
+    BENCH = Principal(id=0, name="bench", role=Role.ANALYST, is_machine=True)
     from vigil.settings import Environment, Settings, new_encryption_key_entry
 
     url = f"sqlite:///{work / 'bench.db'}"
@@ -85,19 +89,20 @@ def stage_stored(work: Path) -> None:
     content = (work / "incidents.csv").read_bytes()
     start, cpu = time.perf_counter(), _cpu_s()
     with container.uow() as uow:
-        report = service.import_incidents(
-            uow, container.cipher, content, filename="b.csv", actor="bench"
-        )
+        report = import_incidents(uow, container.cipher, content, filename="b.csv", principal=BENCH)
+        uow.commit()
     imported, imported_cpu = time.perf_counter() - start, _cpu_s() - cpu
     with container.uow() as uow:
-        service.compute_run(uow, as_of=AS_OF, actor="bench")
+        compute_run(uow, as_of=AS_OF, principal=BENCH)
+        uow.commit()
     elapsed, elapsed_cpu = time.perf_counter() - start, _cpu_s() - cpu
     peak = _peak_mb()
     # Then a small file of new incidents into the full store (resolved against everything).
     more = (work / "more.csv").read_bytes()
     start, cpu = time.perf_counter(), _cpu_s()
     with container.uow() as uow:
-        added = service.import_incidents(uow, container.cipher, more, filename="m.csv", actor="b")
+        added = import_incidents(uow, container.cipher, more, filename="m.csv", principal=BENCH)
+        uow.commit()
     assert added.added == more.count(b"\n") - 1, added.errors[:3]
     incremental = f"{time.perf_counter() - start:.1f} (CPU {_cpu_s() - cpu:.1f})"
     print(

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.harm.other_hand import Spec, csv_bytes, generate  # noqa: E402
 
-from vigil.harm import service  # noqa: E402
+from vigil.harm.file_frame import resolved_frame  # noqa: E402
 from vigil.harm.harm_index import default_index  # noqa: E402
 from vigil.harm.importer import parse_incidents  # noqa: E402
 from vigil.harm.model import ScoringConfig  # noqa: E402
@@ -61,7 +61,7 @@ def measure(generated: pl.DataFrame, method: Method) -> dict[str, float | int | 
     parsed = parse_incidents(csv_bytes(generated), NOW)
     stats = [ResolutionStats(), ResolutionStats()]
     start = time.perf_counter()
-    frame = service.resolved_frame(
+    frame = resolved_frame(
         parsed.rows, default_index(), stats, method=method, keep=("incident_ref",)
     )
     seconds = time.perf_counter() - start
@@ -141,7 +141,7 @@ def train_bundled() -> None:
     """Train on the simulator (20,000 perpetrators, seed 7) and write the bundled model."""
     parsed = parse_incidents(csv_bytes(_simulated(20_000, 7)), NOW)
     stats = [ResolutionStats(), ResolutionStats()]
-    service.resolved_frame(parsed.rows, default_index(), stats)
+    resolved_frame(parsed.rows, default_index(), stats)
     if not stats[0].model_trained or stats[0].model is None:
         raise SystemExit("the simulated load was too small to train on")
     target = ROOT / "src" / "vigil" / "harm" / "linkage_model.json"

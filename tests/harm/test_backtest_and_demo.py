@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from vigil.bootstrap import Container
-from vigil.harm import service
 from vigil.harm.backtest import auc, backtest
 from vigil.harm.demo import seed
+from vigil.harm.file_frame import resolved_frame
 from vigil.harm.harm_index import default_index
 from vigil.harm.importer import parse_incidents
+from vigil.harm.matrix import forces_in_runs, matrix
 from vigil.harm.simulate import SimulationSpec, simulate
 
 
@@ -33,7 +34,7 @@ def test_backtest_on_the_simulator_finds_next_years_harm() -> None:
     frame = simulate(SimulationSpec(perpetrators=5000, seed=3, end=date(2025, 12, 31)))
     as_of = datetime(2025, 1, 1, tzinfo=UTC)
     parsed = parse_incidents(frame.write_csv().encode(), datetime(2026, 6, 1, tzinfo=UTC))
-    result = backtest(service.resolved_frame(parsed.rows, default_index()), as_of, tops=(50, 500))
+    result = backtest(resolved_frame(parsed.rows, default_index()), as_of, tops=(50, 500))
     assert result.auc is not None
     assert result.auc > 0.65
     share_50, share_500 = result.shares
@@ -46,8 +47,8 @@ def test_demo_seed_gives_the_analyst_a_matrix(container: Container) -> None:
     again = seed(container)
     assert again == run_id
     with container.uow() as uow:
-        rows = service.matrix(uow, run_id, top=10)
-        forces = service.forces_in_runs(uow, run_id)
+        rows = matrix(uow, run_id, top=10)
+        forces = forces_in_runs(uow, run_id)
     assert len(rows) == 10
     assert set(forces) <= {"WMP", "WAR", "STA", "WMC", "NOT", "LEI", "DER", "LIN", "NTH"}
     assert all(r.explanation for r in rows)

@@ -10,8 +10,12 @@ from sqlalchemy import Table, func, inspect, select
 from tests.harm.test_import_and_runs import GOOD, csv, import_
 from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
-from vigil.harm import service
+from vigil.harm import bulk
+from vigil.harm.records import person_records
 from vigil.harm.tables import harm_identities, harm_incidents
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 
 def _index_names(container: Container, table: str) -> set[str]:
@@ -36,7 +40,7 @@ def test_a_big_import_rebuilds_the_plain_indexes_and_keeps_them(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _index_names(container, "harm_identities") | _index_names(container, "harm_incidents")
-    monkeypatch.setattr(service, "REBUILD_MIN_ROWS", 1)  # every load counts as big
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)  # every load counts as big
     report = import_(container, csv(*GOOD))
     assert report.added == 4
     after = _index_names(container, "harm_identities") | _index_names(container, "harm_incidents")
@@ -45,24 +49,24 @@ def test_a_big_import_rebuilds_the_plain_indexes_and_keeps_them(
     assert after == before
     # The rebuilt index answers: the perpetrator's records are found by person key.
     with container.uow() as uow:
-        records = service.person_records(uow, "84/1A", actor="user:1:analyst")
+        records = person_records(uow, "84/1A", principal=ANALYST)
     assert {r.source_id for r in records} == {"84/1A", None}
 
 
 def test_a_failed_big_load_leaves_nothing_and_the_indexes_in_place(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "REBUILD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
     before = _index_names(container, "harm_incidents")
 
-    real = service._bulk_insert
+    real = bulk.bulk_insert
 
     def fail_on_incidents(uow: UnitOfWork, table: Table, frame: pl.DataFrame) -> None:
         if table is harm_incidents:
             raise RuntimeError("disk full")
         real(uow, table, frame)
 
-    monkeypatch.setattr(service, "_bulk_insert", fail_on_incidents)
+    monkeypatch.setattr(bulk, "bulk_insert", fail_on_incidents)
     with pytest.raises(RuntimeError):
         import_(container, csv(*GOOD))
     with container.engine.connect() as conn:
@@ -76,10 +80,10 @@ def test_the_import_connection_gets_its_page_cache_back(container: Container) ->
         pytest.skip("a SQLite connection setting")
     with container.uow() as uow:
         default = uow.connection.exec_driver_sql("PRAGMA cache_size").scalar()
-        with service._bulk_load(uow):
+        with bulk.bulk_load(uow):
             during = uow.connection.exec_driver_sql("PRAGMA cache_size").scalar()
         after = uow.connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    assert during == -service.BULK_CACHE_KIB
+    assert during == -bulk.BULK_CACHE_KIB
     assert after == default != during
 
 

@@ -9,11 +9,19 @@ from sqlalchemy import select, text
 
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
-from vigil.harm import service
+from vigil.harm.decisions import merge, split
+from vigil.harm.incident_import import ImportReport, import_incidents
+from vigil.harm.matrix import dropped_out, matrix
 from vigil.harm.model import INCIDENT_COLUMNS, Movement, PartyRole
+from vigil.harm.records import person_records
+from vigil.harm.reviews import create_review, list_reviews
+from vigil.harm.runs import compute_run
 from vigil.harm.tables import harm_identities, harm_incidents
 from vigil.security import audit
+from vigil.security.model import Principal, Role
 from vigil.security.tables import audit_log
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 HEADER = ",".join(INCIDENT_COLUMNS) + ",station"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -31,11 +39,13 @@ GOOD = [
 ]
 
 
-def import_(container: Container, content: bytes) -> service.ImportReport:
+def import_(container: Container, content: bytes) -> ImportReport:
     with container.uow() as uow:
-        return service.import_incidents(
-            uow, container.cipher, content, filename="t.csv", actor="user:1:analyst"
+        report = import_incidents(
+            uow, container.cipher, content, filename="t.csv", principal=ANALYST
         )
+        uow.commit()
+        return report
 
 
 def test_import_resolves_people_and_reimport_changes_nothing(container: Container) -> None:
@@ -119,38 +129,41 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
             )
         }
     with container.uow() as uow:
-        key = service.merge(
+        key = merge(
             uow,
             container.cipher,
             role=PartyRole.SUSPECT,
             identity_a=ids["84/1A"],
             identity_b=ids["99/2B"],
             reason="same PNC after correction",
-            actor="user:1:analyst",
+            principal=ANALYST,
         )
+        uow.commit()
     assert key == "84/1A"
     with container.uow() as uow:
-        records = service.person_records(uow, "84/1A", "user:1:analyst")
+        records = person_records(uow, "84/1A", ANALYST)
+        uow.commit()
     assert len(records) == 4
     with container.uow() as uow:
-        alone = service.split(
+        alone = split(
             uow,
             container.cipher,
             role=PartyRole.SUSPECT,
             identity_id=ids["99/2B"],
             reason="different man",
-            actor="user:1:analyst",
+            principal=ANALYST,
         )
+        uow.commit()
     assert alone != "84/1A"
     with pytest.raises(ValidationError), container.uow() as uow:
-        service.merge(
+        merge(
             uow,
             container.cipher,
             role=PartyRole.SUSPECT,
             identity_a=ids["84/1A"],
             identity_b=ids["99/2B"],
             reason="  ",
-            actor="user:1:analyst",
+            principal=ANALYST,
         )
     with container.engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(audit_log.c.action))]
@@ -161,11 +174,12 @@ def test_analyst_merge_and_split_are_applied_and_audited(container: Container) -
 def test_runs_show_what_changed_and_reviews_follow_the_score(container: Container) -> None:
     import_(container, csv(*GOOD))
     with container.uow() as uow:
-        first = service.compute_run(uow, as_of=datetime(2024, 7, 1, tzinfo=UTC), actor="t")
-        second = service.compute_run(uow, as_of=AS_OF, actor="t")
-        rows = service.matrix(uow, second, top=10)
-        dropped = service.dropped_out(uow, second, top=1)
-        first_rows = service.matrix(uow, first, top=10)
+        first = compute_run(uow, as_of=datetime(2024, 7, 1, tzinfo=UTC), principal=ANALYST)
+        second = compute_run(uow, as_of=AS_OF, principal=ANALYST)
+        rows = matrix(uow, second, top=10)
+        dropped = dropped_out(uow, second, top=1)
+        first_rows = matrix(uow, first, top=10)
+        uow.commit()
     assert [r.person_id for r in first_rows] == ["99/2B"]
     assert [(r.person_id, r.movement) for r in rows] == [
         ("84/1A", Movement.NEW),
@@ -174,26 +188,26 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
     assert dropped == [("99/2B", 1)]
     assert "rape" in rows[0].explanation
     with container.uow() as uow:
-        review = service.create_review(
+        review = create_review(
             uow,
             person_id="84/1A",
             tactic="disruption",
             actions="Joint visit; DVPN considered",
             review_date="2025-01-10",
             next_review_date="2025-02-10",
-            actor="t",
+            principal=ANALYST,
         )
         with pytest.raises(ValidationError) as caught:
-            service.create_review(
+            create_review(
                 uow,
                 person_id="84/1A",
                 tactic="arrest",
                 actions="",
                 review_date="soon",
                 next_review_date=None,
-                actor="t",
+                principal=ANALYST,
             )
-        listed = service.list_reviews(uow)
+        listed = list_reviews(uow)
     assert {e.field for e in caught.value.errors} == {"tactic", "actions", "review_date"}
     assert listed[0].id == review
     assert listed[0].selected_rank == 1

@@ -17,11 +17,18 @@ from tests.harm.other_hand import Spec, generate
 from tests.harm.test_pages import PASSWORD, _user
 from vigil.bootstrap import Container
 from vigil.cli import app
-from vigil.harm import linkage, service
+from vigil.harm import linkage
+from vigil.harm.decisions import split
+from vigil.harm.file_frame import resolved_frame
+from vigil.harm.incident_import import import_incidents
 from vigil.harm.model import INCIDENT_COLUMNS, LinkReason, PartyRole
+from vigil.harm.records import person_records
 from vigil.harm.resolution import ResolutionStats
+from vigil.harm.runs import compute_run
 from vigil.harm.tables import harm_linkage_models, harm_runs
-from vigil.security.model import Role
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 AS_OF = "2025-01-01"
 HEADER = ",".join(INCIDENT_COLUMNS)
@@ -126,7 +133,7 @@ def test_a_large_load_trains_its_own_model_reproducibly() -> None:
     models = []
     for _ in range(2):
         stats = [ResolutionStats(), ResolutionStats()]
-        service.resolved_frame(parsed.rows, default_index(), stats)
+        resolved_frame(parsed.rows, default_index(), stats)
         assert stats[0].model_trained
         models.append(json.dumps(stats[0].model, sort_keys=True))
     assert models[0] == models[1]  # u by seeded random sampling, m by EM: the same both times
@@ -135,13 +142,14 @@ def test_a_large_load_trains_its_own_model_reproducibly() -> None:
 def _import(container: Container, lines: list[str]) -> None:
     content = ("\n".join([HEADER, *lines]) + "\n").encode()
     with container.uow() as uow:
-        service.import_incidents(uow, container.cipher, content, filename="t.csv", actor="t")
+        import_incidents(uow, container.cipher, content, filename="t.csv", principal=ANALYST)
+        uow.commit()
 
 
 def test_the_model_is_stored_with_each_resolution_and_each_run(container: Container) -> None:
     _import(container, [FIRST, _row("R2", "S. Edwards", "1978-01-16")])
     with container.uow() as uow:
-        run_id = service.compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+        run_id = compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), principal=ANALYST)
         models = uow.connection.execute(harm_linkage_models.select()).all()
         run = uow.connection.execute(harm_runs.select().where(harm_runs.c.id == run_id)).one()
     assert {m.role for m in models} == {PartyRole.SUSPECT.value}  # victims: the rules
@@ -153,22 +161,23 @@ def test_the_model_is_stored_with_each_resolution_and_each_run(container: Contai
 def test_a_split_survives_a_re_run_and_the_model_is_reused(container: Container) -> None:
     _import(container, [FIRST, _row("R2", "S. Edwards", "1978-01-16")])
     with container.uow() as uow:
-        records = service.person_records(uow, "81/123456A", "t")
+        records = person_records(uow, "81/123456A", ANALYST)
     assert len(records) == 2
     initial = next(r for r in records if r.name == "S. Edwards")
     with container.uow() as uow:
-        key = service.split(
+        key = split(
             uow,
             container.cipher,
             role=PartyRole.SUSPECT,
             identity_id=initial.identity_id,
             reason="a different man",
-            actor="t",
+            principal=ANALYST,
         )
+        uow.commit()
     assert key != "81/123456A"
     _import(container, [_row("R3", "Stephen Edwards", "1978-01-16", "2024-08-01")])
     with container.uow() as uow:
-        records = service.person_records(uow, "81/123456A", "t")
+        records = person_records(uow, "81/123456A", ANALYST)
     assert initial.identity_id not in {r.identity_id for r in records}
     with container.uow() as uow:
         triggers = [

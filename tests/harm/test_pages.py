@@ -10,9 +10,12 @@ from fastapi.testclient import TestClient
 from tests.conftest import csrf_from, log_in
 from tests.harm.test_import_and_runs import GOOD, csv
 from vigil.bootstrap import Container
-from vigil.harm import service
+from vigil.harm.incident_import import import_incidents
+from vigil.harm.runs import compute_run
 from vigil.security import service as security
-from vigil.security.model import Role
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 PASSWORD = "correct horse battery staple"
 
@@ -31,9 +34,11 @@ def _user(container: Container, name: str, role: Role) -> None:
 
 def _seed_run(container: Container) -> None:
     with container.uow() as uow:
-        service.import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", actor="t")
+        import_incidents(uow, container.cipher, csv(*GOOD), filename="t.csv", principal=ANALYST)
+        uow.commit()
     with container.uow() as uow:
-        service.compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), actor="t")
+        compute_run(uow, as_of=datetime(2025, 1, 1, tzinfo=UTC), principal=ANALYST)
+        uow.commit()
 
 
 def test_analyst_sees_the_matrix_with_explanations_and_the_notice(

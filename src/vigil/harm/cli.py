@@ -16,17 +16,25 @@ from rich.table import Table
 
 from vigil.bootstrap import Container, build_container
 from vigil.errors import NotFound, ValidationError
-from vigil.harm import service
 from vigil.harm.backtest import backtest
+from vigil.harm.decisions import merge, split
+from vigil.harm.file_frame import resolved_frame
+from vigil.harm.harm_table import replace_harm_table
 from vigil.harm.importer import parse_incidents
+from vigil.harm.incident_import import import_incidents
+from vigil.harm.matrix import matrix
 from vigil.harm.model import RANKING_COLUMNS, PartyRole, ScoringConfig
+from vigil.harm.progress import Progress as StageReport
+from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, incidents_frame
 from vigil.harm.scoring import ranking_table
 from vigil.harm.simulate import SimulationSpec, simulate
+from vigil.security.model import Principal, Role
 from vigil.settings import Settings
 
 app = typer.Typer(help="High-harm perpetrator matrix: import, rank, backtest, simulate.")
 console = Console(stderr=True)
-ACTOR = "cli"
+# The CLI runs as an analyst: an operator on the server is trusted with the matrix.
+CLI_ANALYST = Principal(id=0, name="cli", role=Role.ANALYST, is_machine=True)
 
 
 def _container() -> Container:
@@ -41,7 +49,7 @@ def _as_of(value: str) -> date:
 
 
 @contextmanager
-def _progress(title: str) -> Iterator[service.Progress]:
+def _progress(title: str) -> Iterator[StageReport]:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as progress:
@@ -73,9 +81,15 @@ def import_command(
     container = _container()
     try:
         with _progress("Importing") as step, container.uow() as uow:
-            report = service.import_incidents(
-                uow, container.cipher, content, filename=file.name, actor=ACTOR, progress=step
+            report = import_incidents(
+                uow,
+                container.cipher,
+                content,
+                filename=file.name,
+                principal=CLI_ANALYST,
+                progress=step,
             )
+            uow.commit()
     except ValidationError as exc:
         raise _fail(exc) from exc
     for error in report.errors[:200]:
@@ -119,7 +133,7 @@ def rank_command(
     force: Annotated[str | None, typer.Option(help="Rank within one force.")] = None,
 ) -> None:
     """Write the ranked matrix: rank,person_id,score,...,explanation."""
-    when = service.as_of_start(_as_of(as_of))
+    when = as_of_start(_as_of(as_of))
     config = ScoringConfig()
     if file is not None:
         content = _read(file)
@@ -134,15 +148,16 @@ def rank_command(
             step("resolving")
             from vigil.harm.harm_index import default_index
 
-            frame = service.resolved_frame(parsed.rows, default_index())
+            frame = resolved_frame(parsed.rows, default_index())
             step("scoring")
             ranked = ranking_table(frame, when, config, top=top, force=force)
         _write(ranked, out)
         return
     container = _container()
     with _progress("Ranking stored incidents") as step, container.uow() as uow:
-        run_id = service.compute_run(uow, as_of=when, actor=ACTOR, config=config, progress=step)
-        rows = service.matrix(uow, run_id, force=force, top=min(top, service.STORE_LIMIT))
+        run_id = compute_run(uow, as_of=when, principal=CLI_ANALYST, config=config, progress=step)
+        rows = matrix(uow, run_id, force=force, top=min(top, STORE_LIMIT))
+        uow.commit()
     frame = pl.DataFrame(
         [
             {
@@ -175,7 +190,7 @@ def backtest_command(
     file: Annotated[Path | None, typer.Option(help="Incidents CSV instead of stored data.")] = None,
 ) -> None:
     """Share of next-year harm caused by the top N, and the AUC for 'caused further harm'."""
-    when = service.as_of_start(_as_of(as_of))
+    when = as_of_start(_as_of(as_of))
     with _progress("Backtesting") as step:
         if file is not None:
             step("resolving")
@@ -185,12 +200,12 @@ def backtest_command(
                 parsed = parse_incidents(_read(file), when.replace(year=when.year + 2))
             except ValidationError as exc:
                 raise _fail(exc) from exc
-            frame = service.resolved_frame(parsed.rows, default_index())
+            frame = resolved_frame(parsed.rows, default_index())
         else:
             container = _container()
             step("reading incidents")
             with container.uow() as uow:
-                frame = service.incidents_frame(uow)
+                frame = incidents_frame(uow)
         step("scoring")
         result = backtest(frame, when)
     table = Table(title=f"Backtest as of {when.date()} (follow-up {result.follow_up_days} days)")
@@ -239,7 +254,8 @@ def load_index_command(
     container = _container()
     try:
         with container.uow() as uow:
-            count = service.replace_harm_table(uow, _read(file), filename=file.name, actor=ACTOR)
+            count = replace_harm_table(uow, _read(file), filename=file.name, principal=CLI_ANALYST)
+            uow.commit()
     except ValidationError as exc:
         raise _fail(exc) from exc
     typer.echo(f"Loaded {count} harm index entries from {file.name}.")
@@ -256,15 +272,16 @@ def merge_command(
     container = _container()
     try:
         with container.uow() as uow:
-            key = service.merge(
+            key = merge(
                 uow,
                 container.cipher,
                 role=role,
                 identity_a=identity_a,
                 identity_b=identity_b,
                 reason=reason,
-                actor=ACTOR,
+                principal=CLI_ANALYST,
             )
+            uow.commit()
     except (ValidationError, NotFound) as exc:
         raise _fail(exc) from exc
     typer.echo(f"Records {identity_a} and {identity_b} are now person {key}.")
@@ -280,9 +297,15 @@ def split_command(
     container = _container()
     try:
         with container.uow() as uow:
-            key = service.split(
-                uow, container.cipher, role=role, identity_id=identity, reason=reason, actor=ACTOR
+            key = split(
+                uow,
+                container.cipher,
+                role=role,
+                identity_id=identity,
+                reason=reason,
+                principal=CLI_ANALYST,
             )
+            uow.commit()
     except (ValidationError, NotFound) as exc:
         raise _fail(exc) from exc
     typer.echo(f"Record {identity} now stands alone as person {key}.")

@@ -11,9 +11,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
-from vigil.harm import service
+from vigil.harm import reviews as tasking_reviews
+from vigil.harm.decisions import merge, split
+from vigil.harm.incident_import import import_incidents
 from vigil.harm.linkage import LinkEvidence, WaterfallStep, waterfall
+from vigil.harm.matrix import dropped_out, forces_in_runs, matrix
 from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
+from vigil.harm.records import person_records, score_history
+from vigil.harm.reviews import MAX_ACTIONS, list_reviews
+from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, get_run, list_runs
 from vigil.security.model import Principal, Role
 from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
 from vigil.web.navigation import NavItem
@@ -79,10 +85,10 @@ def _matrix(
 ) -> Response:
     errors = errors or []
     status_code = 422 if errors else 200
-    top = max(1, min(top, service.STORE_LIMIT))
+    top = max(1, min(top, STORE_LIMIT))
     with c.uow() as uow:
         try:
-            summary = service.get_run(uow, run)
+            summary = get_run(uow, run)
         except NotFound:
             if run is not None:
                 raise
@@ -93,7 +99,7 @@ def _matrix(
                 principal=principal,
                 status_code=status_code,
             )
-        rows = service.matrix(
+        rows = matrix(
             uow,
             summary.id,
             force=force or None,
@@ -102,9 +108,9 @@ def _matrix(
             escalating_only=escalating,
             top=top,
         )
-        dropped = service.dropped_out(uow, summary.id, force=force or None, top=top)
-        forces = service.forces_in_runs(uow, summary.id)
-        runs = service.list_runs(uow)
+        dropped = dropped_out(uow, summary.id, force=force or None, top=top)
+        forces = forces_in_runs(uow, summary.id)
+        runs = list_runs(uow)
     counts = {m: sum(1 for r in rows if r.movement is m) for m in Movement}
     return render(
         request,
@@ -138,14 +144,14 @@ def run_now(
     principal: PagePrincipal,
     as_of: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    _analyst(principal)
     try:
         day = date.fromisoformat(as_of.strip()) if as_of.strip() else c.clock.now().date()
     except ValueError:
         error = ("as_of", "Enter the date as YYYY-MM-DD, for example 2026-03-23")
         return _matrix(request, c, principal, errors=[error], as_of=as_of)
     with c.uow() as uow:
-        run_id = service.compute_run(uow, as_of=service.as_of_start(day), actor=principal.actor)
+        run_id = compute_run(uow, as_of=as_of_start(day), principal=principal)
+        uow.commit()
     return RedirectResponse(f"/harm?run={run_id}", status_code=303)
 
 
@@ -153,7 +159,6 @@ def run_now(
 def person_page(
     request: Request, person_id: str, c: ContainerDep, principal: PagePrincipal
 ) -> Response:
-    _analyst(principal)
     return _person(request, c, principal, person_id)
 
 
@@ -197,9 +202,10 @@ def _person(
     review: dict[str, str] | None = None,
 ) -> Response:
     with c.uow() as uow:
-        records = service.person_records(uow, person_id, principal.actor)
-        history = service.score_history(uow, person_id)
-        reviews = service.list_reviews(uow, person_id)
+        records = person_records(uow, person_id, principal)
+        history = score_history(uow, person_id)
+        reviews = list_reviews(uow, person_id)
+        uow.commit()  # reading victims' details is audited
     return render(
         request,
         "harm/person.html",
@@ -226,22 +232,22 @@ def create_review(
     principal: PagePrincipal,
     person_id: Annotated[str, Form(max_length=40)],
     tactic: Annotated[str, Form(max_length=20)] = "",
-    actions: Annotated[str, Form(max_length=service.MAX_ACTIONS + 1)] = "",
+    actions: Annotated[str, Form(max_length=MAX_ACTIONS + 1)] = "",
     review_date: Annotated[str, Form(max_length=20)] = "",
     next_review_date: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    _analyst(principal)
     try:
         with c.uow() as uow:
-            service.create_review(
+            tasking_reviews.create_review(
                 uow,
                 person_id=person_id,
                 tactic=tactic,
                 actions=actions,
                 review_date=review_date,
                 next_review_date=next_review_date or None,
-                actor=principal.actor,
+                principal=principal,
             )
+            uow.commit()
     except ValidationError as exc:
         entered = {
             "tactic": tactic,
@@ -258,9 +264,9 @@ def create_review(
 
 @router.post("/reviews/{review_id}/close")
 def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) -> Response:
-    _analyst(principal)
     with c.uow() as uow:
-        service.close_review(uow, review_id, principal.actor)
+        tasking_reviews.close_review(uow, review_id, principal)
+        uow.commit()
     return RedirectResponse("/harm/reviews", status_code=303)
 
 
@@ -268,7 +274,7 @@ def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) ->
 def reviews_page(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     _analyst(principal)
     with c.uow() as uow:
-        reviews = service.list_reviews(uow)
+        reviews = list_reviews(uow)
     return render(request, "harm/reviews.html", _context(reviews=reviews), principal=principal)
 
 
@@ -281,31 +287,31 @@ def decide(
     reason: Annotated[str, Form(max_length=1000)] = "",
     identity_b: Annotated[RowId | None, Form()] = None,
 ) -> Response:
-    _analyst(principal)
     with c.uow() as uow:
         if kind == "merge":
             if identity_b is None:
                 raise ValidationError("identity_b", "name the record to merge with")
-            key = service.merge(
+            key = merge(
                 uow,
                 c.cipher,
                 role=PartyRole.SUSPECT,
                 identity_a=identity_a,
                 identity_b=identity_b,
                 reason=reason,
-                actor=principal.actor,
+                principal=principal,
             )
         elif kind == "split":
-            key = service.split(
+            key = split(
                 uow,
                 c.cipher,
                 role=PartyRole.SUSPECT,
                 identity_id=identity_a,
                 reason=reason,
-                actor=principal.actor,
+                principal=principal,
             )
         else:
             raise ValidationError("kind", "must be merge or split")
+        uow.commit()
     return RedirectResponse(f"/harm/person/{path_segment(key)}", status_code=303)
 
 
@@ -322,7 +328,6 @@ async def import_upload(
     principal: PagePrincipal,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    _analyst(principal)
     if file is None or not file.filename:
         return render(
             request,
@@ -336,12 +341,12 @@ async def import_upload(
         raise ValidationError("file", "is larger than 200 MB; use vigil harm import")
     with c.uow() as uow:
         try:
-            report = service.import_incidents(
+            report = import_incidents(
                 uow,
                 c.cipher,
                 content,
                 filename=file.filename or "upload.csv",
-                actor=principal.actor,
+                principal=principal,
             )
         except ValidationError as exc:
             return render(
@@ -353,4 +358,5 @@ async def import_upload(
                 principal=principal,
                 status_code=422,
             )
+        uow.commit()
     return render(request, "harm/import.html", _context(report=report), principal=principal)

@@ -1,0 +1,203 @@
+"""Tasking reviews (MATAC): recording, closing and listing reviews of a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import (
+    func,
+    insert,
+    select,
+    update,
+)
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.harm.model import (
+    ReviewStatus,
+    Tactic,
+)
+from vigil.harm.tables import (
+    harm_identities,
+    harm_reviews,
+    harm_run_entries,
+    harm_runs,
+)
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
+
+MAX_ACTIONS = 4000
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    person_id: str
+    force: str
+    status: ReviewStatus
+    tactic: Tactic
+    actions: str
+    review_date: date
+    next_review_date: date | None
+    selected_score: float | None
+    selected_rank: int | None
+    created_at: datetime
+    actor: str
+    latest_score: float | None = None
+    latest_rank: int | None = None
+
+
+def _parse_date(value: str | date | None, name: str, errors: ErrorCollector) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors.add(name, "must be a date (YYYY-MM-DD)")
+        return None
+
+
+def create_review(
+    uow: UnitOfWork,
+    *,
+    person_id: str,
+    tactic: str,
+    actions: str,
+    review_date: str | date,
+    next_review_date: str | date | None,
+    principal: Principal,
+) -> int:
+    """Select a perpetrator for tasking, with the tactic, actions and dates agreed."""
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
+    errors = ErrorCollector()
+    person_id = person_id.strip()
+    errors.check(bool(person_id), "person_id", "is required")
+    errors.check(
+        tactic in {t.value for t in Tactic},
+        "tactic",
+        "must be one of: " + ", ".join(t.value for t in Tactic),
+    )
+    actions = actions.strip()
+    errors.check(bool(actions), "actions", "say what will be done")
+    errors.check(len(actions) <= MAX_ACTIONS, "actions", f"is longer than {MAX_ACTIONS}")
+    when = _parse_date(review_date, "review_date", errors)
+    errors.check(
+        when is not None or any(e.field == "review_date" for e in errors.errors),
+        "review_date",
+        "is required",
+    )
+    following = _parse_date(next_review_date, "next_review_date", errors)
+    if when and following and following <= when:
+        errors.add("next_review_date", "must be after the review date")
+    errors.raise_if_any()
+    assert when is not None
+    latest = uow.connection.execute(
+        select(
+            harm_run_entries.c.run_id,
+            harm_run_entries.c.score,
+            harm_run_entries.c.rank,
+            harm_run_entries.c.force,
+        )
+        .where(harm_run_entries.c.person_id == person_id)
+        .order_by(harm_run_entries.c.run_id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        known = uow.connection.execute(
+            select(harm_identities.c.id).where(harm_identities.c.person_key == person_id).limit(1)
+        ).first()
+        if known is None:
+            raise ValidationError("person_id", "is not a perpetrator in the matrix")
+    review_id = int(
+        uow.connection.execute(
+            insert(harm_reviews).values(
+                person_id=person_id,
+                force=latest.force if latest else "",
+                status=ReviewStatus.OPEN,
+                tactic=tactic,
+                actions=actions,
+                review_date=when,
+                next_review_date=following,
+                selected_run_id=latest.run_id if latest else None,
+                selected_score=latest.score if latest else None,
+                selected_rank=latest.rank if latest else None,
+                created_at=uow.clock.now(),
+                actor=actor,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="harm.review.create",
+        subject_type="harm_review",
+        subject_id=review_id,
+        detail={"person_id": person_id, "tactic": tactic},
+    )
+    return review_id
+
+
+def close_review(uow: UnitOfWork, review_id: int, principal: Principal) -> None:
+    principal.require(permissions.HARM_MATRIX)
+    actor = principal.actor
+    row = uow.connection.execute(select(harm_reviews).where(harm_reviews.c.id == review_id)).first()
+    if row is None:
+        raise NotFound(f"review {review_id}")
+    if row.status == ReviewStatus.CLOSED.value:
+        raise ValidationError("status", "the review is already closed")
+    uow.connection.execute(
+        update(harm_reviews)
+        .where(harm_reviews.c.id == review_id)
+        .values(status=ReviewStatus.CLOSED, closed_at=uow.clock.now())
+    )
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=actor,
+        action="harm.review.close",
+        subject_type="harm_review",
+        subject_id=review_id,
+    )
+
+
+def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
+    """Reviews with the person's latest score, so the effect of the tactic can be followed."""
+    query = select(harm_reviews).order_by(
+        harm_reviews.c.review_date.desc(), harm_reviews.c.id.desc()
+    )
+    if person_id:
+        query = query.where(harm_reviews.c.person_id == person_id)
+    rows = uow.connection.execute(query).all()
+    latest: dict[str, tuple[float, int]] = {}
+    people = list({r.person_id for r in rows})
+    if people:
+        newest = select(func.max(harm_runs.c.id)).scalar_subquery()
+        for person, score, rank in uow.connection.execute(
+            select(
+                harm_run_entries.c.person_id, harm_run_entries.c.score, harm_run_entries.c.rank
+            ).where(harm_run_entries.c.run_id == newest, harm_run_entries.c.person_id.in_(people))
+        ):
+            latest[person] = (score, rank)
+    return [
+        Review(
+            r.id,
+            r.person_id,
+            r.force,
+            ReviewStatus(r.status),
+            Tactic(r.tactic),
+            r.actions,
+            r.review_date,
+            r.next_review_date,
+            r.selected_score,
+            r.selected_rank,
+            r.created_at,
+            r.actor,
+            *(latest.get(r.person_id) or (None, None)),
+        )
+        for r in rows
+    ]

@@ -19,6 +19,7 @@ from vigil.clock import FrozenClock
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft
+from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.people.model import PersonDraft, ProtectedPersonDraft
 from vigil.security import service as security
@@ -53,17 +54,17 @@ class Registry:
 
 def seed_registry(container: Container) -> Registry:
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
-        team = people.add_team(
+        reference_data.ensure_reference_data(uow)
+        team = reference_data.add_team(
             uow, name="Birmingham North", region_code="WM", force_area="WMP", actor="test"
         )
-        other = people.add_team(
+        other = reference_data.add_team(
             uow, name="Nottingham City", region_code="EM", force_area="NOT", actor="test"
         )
-        officer_id = people.add_officer(
+        officer_id = reference_data.add_officer(
             uow, name="Officer One", team_id=team, actor="test", email=OFFICER_EMAIL
         )
-        people.add_officer(
+        reference_data.add_officer(
             uow, name="Officer Two", team_id=other, actor="test", email=OTHER_OFFICER_EMAIL
         )
 
@@ -100,7 +101,7 @@ def seed_registry(container: Container) -> Registry:
                     conditions=[{"type": "trail"}],
                 ),
             )
-        protected = people.add_protected_person(
+        protected = protected_details.add_protected_person(
             uow,
             operator_principal,
             container.cipher,

@@ -10,6 +10,7 @@ from typing import Any
 from vigil.bootstrap import Container
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft, Pilot
+from vigil.people import reference_data
 from vigil.people import service as people
 from vigil.people.model import PersonDraft, RiskLevel
 from vigil.security import service as security_service
@@ -23,13 +24,17 @@ _SERIAL = itertools.count(100001)
 
 def add_team(container: Container, name: str = "Birmingham North", region: str = "WM") -> int:
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
-        return people.add_team(uow, name=name, region_code=region, force_area="WMP", actor="test")
+        reference_data.ensure_reference_data(uow)
+        return reference_data.add_team(
+            uow, name=name, region_code=region, force_area="WMP", actor="test"
+        )
 
 
 def add_officer(container: Container, team_id: int, name: str, email: str | None) -> int:
     with container.uow() as uow:
-        return people.add_officer(uow, name=name, team_id=team_id, email=email, actor="test")
+        return reference_data.add_officer(
+            uow, name=name, team_id=team_id, email=email, actor="test"
+        )
 
 
 def add_user(container: Container, username: str, role: Role, password: str, **extra: Any) -> int:

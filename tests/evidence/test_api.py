@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tests.conftest import log_in
 from tests.evidence import registry
 from vigil.bootstrap import Container
+from vigil.people import reference_data
 from vigil.security import service as security_service
 from vigil.security.model import Role
 from vigil.security.tables import audit_log
@@ -62,7 +63,7 @@ def wmp_wearer(container: Container) -> str:
     from vigil.people.model import PersonDraft
 
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
+        reference_data.ensure_reference_data(uow)
         draft = PersonDraft(
             first_name="Lee",
             last_name="Walsh",

@@ -17,6 +17,7 @@ from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.quarantine import Quarantine
 from vigil.gateways.tables import gateway_quarantine
+from vigil.people import reference_data
 from vigil.people import service as people
 from vigil.people.model import PersonDraft
 from vigil.security.model import SYSTEM
@@ -37,8 +38,8 @@ def fit_devices(
     if not external_ids:
         return keys
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
-        team = people.add_team(
+        reference_data.ensure_reference_data(uow)
+        team = reference_data.add_team(
             uow,
             name=f"Gateway tests {next(_SERIAL)}",
             region_code="WM",

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import log_in
 from vigil.bootstrap import Container
-from vigil.people import service as people
+from vigil.people import reference_data
 from vigil.security import service as security
 from vigil.security.model import Role
 
@@ -27,11 +27,11 @@ class Registry:
 
 def build_registry(container: Container) -> Registry:
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
-        birmingham = people.add_team(
+        reference_data.ensure_reference_data(uow)
+        birmingham = reference_data.add_team(
             uow, name="Birmingham North", region_code="WM", force_area="WMP", actor="test"
         )
-        nottingham = people.add_team(
+        nottingham = reference_data.add_team(
             uow, name="Nottingham City", region_code="EM", force_area="NOT", actor="test"
         )
         officer_user = security.add_user(
@@ -56,7 +56,7 @@ def build_registry(container: Container) -> Registry:
             uow, username="operator", password=PASSWORD, role=Role.MONITORING_OPERATOR
         )
         security.add_user(uow, username="analyst", password=PASSWORD, role=Role.ANALYST)
-        officer_id = people.add_officer(
+        officer_id = reference_data.add_officer(
             uow, name="Dana Whitfield", team_id=birmingham, user_id=officer_user, actor="test"
         )
     return Registry(birmingham, nottingham, officer_id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.people.registry import as_user, build_registry, person_body
 from vigil.bootstrap import Container
-from vigil.people import service as people
+from vigil.people import prison_register
 from vigil.people.tables import protected_persons
 from vigil.security import audit
 from vigil.security.tables import audit_log
@@ -199,10 +199,17 @@ def test_prisons_load_from_the_fixtures_with_the_swapped_columns_put_right(
     container: Container,
 ) -> None:
     with container.uow() as uow:
-        report = people.load_prisons(uow, people.BUNDLED_PRISON_REGISTER, actor="test")
-        again = people.load_prisons(uow, people.BUNDLED_PRISON_REGISTER, actor="test")
-        found = {p["code"]: p for p in people.list_prisons(uow)}
-    codes = {line.split("\t")[0] for line in (people.BUNDLED_PRISON_REGISTER / "prison.tsv").open()}
+        report = prison_register.load_prisons(
+            uow, prison_register.BUNDLED_PRISON_REGISTER, actor="test"
+        )
+        again = prison_register.load_prisons(
+            uow, prison_register.BUNDLED_PRISON_REGISTER, actor="test"
+        )
+        found = {p["code"]: p for p in prison_register.list_prisons(uow)}
+    codes = {
+        line.split("\t")[0]
+        for line in (prison_register.BUNDLED_PRISON_REGISTER / "prison.tsv").open()
+    }
     assert report.prisons == len(codes) - 1 == again.prisons == len(found)  # less the header
     assert report.with_address >= 60
     birmingham = found["BM"]

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from vigil.bootstrap import Container
 from vigil.evidence import service
 from vigil.evidence.matching import MatchParameters
+from vigil.people import reference_data
 from vigil.people import service as people
 from vigil.people.model import PersonDraft
 from vigil.security.model import SYSTEM, Principal, Role
@@ -72,7 +73,7 @@ def _batch(container: Container, principal: Principal, lat: float, lon: float) -
 
 def test_police_matches_only_wearers_in_their_force(container: Container) -> None:
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
+        reference_data.ensure_reference_data(uow)
     coventry = _wearer(container, "WMP", COVENTRY, "cov", "C123456")
     leicester = _wearer(container, "LEI", LEICESTER, "lei", "L123456")
     params = MatchParameters(radius_m=5000.0)

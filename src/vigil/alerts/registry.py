@@ -26,6 +26,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import NotFound
 from vigil.orders import service as orders
 from vigil.orders.model import OrderStatus
+from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal, Role
@@ -80,7 +81,7 @@ class RegistryDirectory:
         if in_force:
             latest = max(in_force, key=lambda order: order.starts_at)
             assert latest.responsible_officer_id is not None
-            found = people.get_officer(uow, latest.responsible_officer_id)
+            found = reference_data.get_officer(uow, latest.responsible_officer_id)
             if found is not None:
                 officer = Contact(name=found.name, email=found.email)
         duty = None
@@ -118,7 +119,7 @@ class RegistryDirectory:
         pid = _int_id(person_id)
         if pid is None:
             return []
-        refs = people.protected_person_refs(uow, pid)
+        refs = protected_details.protected_person_refs(uow, pid)
         ids = [str(ref_id) for ref_id, _relationship in refs]
         opted = (
             {
@@ -156,11 +157,13 @@ class RegistryDirectory:
         }
         return {key: value for key, value in context.items() if value}
 
-    def _view(self, uow: UnitOfWork, protected_person_id: str) -> people.ProtectedPersonView | None:
+    def _view(
+        self, uow: UnitOfWork, protected_person_id: str
+    ) -> protected_details.ProtectedPersonView | None:
         pid = _int_id(protected_person_id)
         if pid is None:
             return None
         try:
-            return people.get_protected_person(uow, ALERTS_READER, self.cipher, pid)
+            return protected_details.get_protected_person(uow, ALERTS_READER, self.cipher, pid)
         except NotFound:
             return None

@@ -11,6 +11,7 @@ from vigil.alerts import service as alerts
 from vigil.db.uow import UnitOfWork
 from vigil.orders import service as orders
 from vigil.orders.zones_map import zones_of
+from vigil.people import protected_details
 from vigil.people import service as people
 from vigil.people.person_map import scope_check
 from vigil.security import permissions
@@ -59,6 +60,6 @@ def alert_page(uow: UnitOfWork, principal: Principal, alert_id: int, now: dateti
         zones=zones,
         condition=condition,
         trail=trail_json(got, zones, thin=False),
-        protected=people.protected_person_refs(uow, person.id),
+        protected=protected_details.protected_person_refs(uow, person.id),
         window=window,
     )

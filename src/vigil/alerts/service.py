@@ -54,6 +54,7 @@ from vigil.alerts.tables import (
 from vigil.db.uow import UnitOfWork
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.people import protected_details
 from vigil.security import audit
 from vigil.security.model import PermissionDenied, Principal
 from vigil.text import ascii_digits
@@ -1052,7 +1053,7 @@ def set_protected_person_opt_in(
     if principal.role not in SUPPRESSION_ROLES:
         raise PermissionDenied(f"role {principal.role} may not record notification choices")
     pid = int(protected_person_id) if ascii_digits(protected_person_id) else None
-    owner = people.protected_person_owner(uow, pid) if pid is not None else None
+    owner = protected_details.protected_person_owner(uow, pid) if pid is not None else None
     if owner is None:
         raise NotFound(f"protected person {protected_person_id}")
     people.get_person(uow, principal, owner)  # NotFound outside the caseload

@@ -17,7 +17,7 @@ from vigil.contact import service
 from vigil.contact.model import parse_request
 from vigil.contact.tables import contact_prisoners
 from vigil.host import DemoHost
-from vigil.people.service import BUNDLED_PRISON_REGISTER
+from vigil.people.prison_register import BUNDLED_PRISON_REGISTER
 
 FORENAMES = ("Jonathan", "Kevin", "Stephen", "Darren", "Lee", "Craig", "Wayne", "Paul", "Dean")
 SURNAMES = ("Smyth", "Doherty", "Clarke", "Walsh", "Hughes", "Kowalski", "Okafor", "Patel", "Reid")

@@ -23,6 +23,7 @@ from vigil.devices.model import (
 )
 from vigil.devices.tables import device_allocations, devices
 from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.people import protected_details
 from vigil.people import service as people
 from vigil.security import audit
 from vigil.security.model import NATIONAL_ROLES, REGISTRY_ROLES, Principal, Role
@@ -91,7 +92,7 @@ def _allocation(row: Any) -> Allocation:
 def _person_of(uow: UnitOfWork, kind: HolderKind, holder_id: int) -> int | None:
     if kind is HolderKind.PERSON:
         return holder_id
-    return people.protected_person_owner(uow, holder_id)
+    return protected_details.protected_person_owner(uow, holder_id)
 
 
 def register_device(

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector
 from vigil.evidence.exports import write_csv
+from vigil.people import reference_data
 from vigil.security import audit
 from vigil.security.model import Principal, Role
 
@@ -275,7 +276,7 @@ def gather(
                 started = _parse(v.get("start"))
                 if started is not None:
                     episodes.append(Episode(str(v["episode_id"]), str(v["kind"]), started))
-    names = {r["code"]: r["name"] for r in people.list_regions(uow)}
+    names = {r["code"]: r["name"] for r in reference_data.list_regions(uow)}
     return spans, episodes, facts, recalls, names
 
 

@@ -7,14 +7,14 @@ from datetime import date
 
 from vigil.db.uow import UnitOfWork
 from vigil.evidence import service
+from vigil.people import reference_data
 
 
 def recipient(uow: UnitOfWork, officer_id: int | None) -> tuple[str | None, str]:
-    from vigil.people import service as people
 
     if officer_id is None:
         return None, "the order in force names no responsible officer"
-    officer = people.get_officer(uow, officer_id)
+    officer = reference_data.get_officer(uow, officer_id)
     if officer is None:
         return None, f"responsible officer {officer_id} is not in the registry"
     if not (officer.email or "").strip():

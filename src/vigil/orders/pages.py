@@ -37,6 +37,7 @@ from vigil.orders.editor_values import (
     values_from_order,
 )
 from vigil.orders.model import PILOT_LABELS, OrderDraft, Pilot
+from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.security.model import Principal
 from vigil.text import ascii_digits
@@ -66,8 +67,8 @@ def _form_page(
     protected persons to choose from."""
     with c.uow() as uow:
         person = people.get_person(uow, principal, person_id)
-        officers = people.list_officers(uow, person.managing_team_id)
-        protected = people.protected_person_refs(uow, person_id)
+        officers = reference_data.list_officers(uow, person.managing_team_id)
+        protected = protected_details.protected_person_refs(uow, person_id)
         loaded = postcodes.count(uow)
     context = {
         "person": person, "officers": officers, "protected": protected, "order": order,
@@ -227,7 +228,7 @@ def order_page(
         versions = service.list_versions(uow, principal, order_id)
         person = people.get_person(uow, principal, order.person_id)
         officer = (
-            people.get_officer(uow, order.responsible_officer_id)
+            reference_data.get_officer(uow, order.responsible_officer_id)
             if order.responsible_officer_id
             else None
         )

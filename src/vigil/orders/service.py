@@ -28,6 +28,7 @@ from vigil.orders.model import (
 )
 from vigil.orders.rules import check_dates, check_order, parse_conditions
 from vigil.orders.tables import conditions, eligibility_decisions, order_versions, orders
+from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.security import audit
 from vigil.security.model import REGISTRY_ROLES, Principal, Role
@@ -214,11 +215,14 @@ def _check_references(
     except NotFound:
         errors.add("person_id", f"unknown person {person_id}")
         return
-    if officer_id is not None and people.get_officer(uow, officer_id) is None:
+    if officer_id is not None and reference_data.get_officer(uow, officer_id) is None:
         errors.add("responsible_officer_id", f"unknown officer {officer_id}")
     for index, condition in enumerate(parsed):
         protected = condition.get("protected_person_id")
-        if protected is not None and people.protected_person_owner(uow, protected) != person_id:
+        if (
+            protected is not None
+            and protected_details.protected_person_owner(uow, protected) != person_id
+        ):
             errors.add(
                 f"conditions[{index}].protected_person_id",
                 f"protected person {protected} is not protected from this person",
@@ -576,7 +580,7 @@ def screen_for_pilot(
     errors = ErrorCollector()
     eligibility.check_note(proportionality_note, errors)
     region = release_region_code or person.region_code
-    known = {r["code"] for r in people.list_regions(uow)}
+    known = {r["code"] for r in reference_data.list_regions(uow)}
     if region is not None and region not in known:
         errors.add("release_region_code", f"unknown region {region!r}")
     errors.raise_if_any()

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from vigil.people import service
+from vigil.people import prison_register, protected_details, reference_data, service
 from vigil.people.model import PersonDraft, ProtectedPersonDraft, Relationship, RiskLevel
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
@@ -90,7 +90,7 @@ def list_protected_persons(
 ) -> list[dict[str, Any]]:
     """Details are shown only to roles that act on them; every view is audited."""
     with c.uow() as uow:
-        found = service.list_protected_persons(uow, principal, c.cipher, person_id)
+        found = protected_details.list_protected_persons(uow, principal, c.cipher, person_id)
         return [p.as_dict() for p in found]
 
 
@@ -100,7 +100,9 @@ def add_protected_person(
 ) -> dict[str, Any]:
     draft = ProtectedPersonDraft(**body.model_dump())
     with c.uow() as uow:
-        protected_id = service.add_protected_person(uow, principal, c.cipher, person_id, draft)
+        protected_id = protected_details.add_protected_person(
+            uow, principal, c.cipher, person_id, draft
+        )
     return {"id": protected_id, "person_id": person_id}
 
 
@@ -109,32 +111,34 @@ def get_protected_person(
     protected_id: RowId, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return service.get_protected_person(uow, principal, c.cipher, protected_id).as_dict()
+        return protected_details.get_protected_person(
+            uow, principal, c.cipher, protected_id
+        ).as_dict()
 
 
 @router.get("/regions")
 def regions(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, str]]:
     with c.uow() as uow:
-        return service.list_regions(uow)
+        return reference_data.list_regions(uow)
 
 
 @router.get("/force-areas")
 def force_areas(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, str]]:
     with c.uow() as uow:
-        return service.list_force_areas(uow)
+        return reference_data.list_force_areas(uow)
 
 
 @router.get("/teams")
 def teams(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return [t.__dict__ for t in service.list_teams(uow)]
+        return [t.__dict__ for t in reference_data.list_teams(uow)]
 
 
 @router.post("/teams", status_code=status.HTTP_201_CREATED)
 def add_team(body: TeamBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     require_roles(principal, Role.ADMIN)
     with c.uow() as uow:
-        team_id = service.add_team(uow, **body.model_dump(), actor=principal.actor)
+        team_id = reference_data.add_team(uow, **body.model_dump(), actor=principal.actor)
     return {"id": team_id, **body.model_dump()}
 
 
@@ -143,18 +147,18 @@ def officers(
     principal: ApiPrincipal, c: ContainerDep, team_id: RowId | None = None
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return [o.__dict__ for o in service.list_officers(uow, team_id)]
+        return [o.__dict__ for o in reference_data.list_officers(uow, team_id)]
 
 
 @router.post("/officers", status_code=status.HTTP_201_CREATED)
 def add_officer(body: OfficerBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     require_roles(principal, Role.ADMIN)
     with c.uow() as uow:
-        officer_id = service.add_officer(uow, **body.model_dump(), actor=principal.actor)
+        officer_id = reference_data.add_officer(uow, **body.model_dump(), actor=principal.actor)
     return {"id": officer_id, **body.model_dump()}
 
 
 @router.get("/prisons")
 def prisons(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return service.list_prisons(uow)
+        return prison_register.list_prisons(uow)

@@ -9,7 +9,7 @@ import typer
 
 from vigil.bootstrap import build_container
 from vigil.errors import ValidationError
-from vigil.people import service
+from vigil.people import prison_register, reference_data
 from vigil.settings import Settings
 
 app = typer.Typer(help="People: regions, force areas, teams and prisons.")
@@ -20,10 +20,10 @@ def seed_regions() -> None:
     """Add the probation regions and police force areas that are missing."""
     container = build_container(Settings())
     with container.uow() as uow:
-        service.ensure_reference_data(uow)
+        reference_data.ensure_reference_data(uow)
         typer.echo(
-            f"{len(service.list_regions(uow))} regions, "
-            f"{len(service.list_force_areas(uow))} force areas."
+            f"{len(reference_data.list_regions(uow))} regions, "
+            f"{len(reference_data.list_force_areas(uow))} force areas."
         )
 
 
@@ -31,13 +31,13 @@ def seed_regions() -> None:
 def load_prisons(
     path: Annotated[
         Path, typer.Argument(help="Folder holding prison.tsv and prison-address.tsv.")
-    ] = service.BUNDLED_PRISON_REGISTER,
+    ] = prison_register.BUNDLED_PRISON_REGISTER,
 ) -> None:
     """Load (or refresh) the prisons of England and Wales (by default the register Vigil ships)."""
     container = build_container(Settings())
     try:
         with container.uow() as uow:
-            report = service.load_prisons(uow, path, actor="cli")
+            report = prison_register.load_prisons(uow, path, actor="cli")
     except ValidationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

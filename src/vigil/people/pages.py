@@ -21,7 +21,7 @@ from vigil.orders import service as orders
 from vigil.orders.model import PILOT_LABELS, OrderStatus
 from vigil.orders.wearer_view import wearer_view, zone_key
 from vigil.people import caseload as caseload_status
-from vigil.people import service
+from vigil.people import protected_details, reference_data, service
 from vigil.people.model import PROTECTED_DETAIL_ROLES
 from vigil.people.person_map import PersonMap, person_map
 from vigil.security.model import REGISTRY_ROLES, Principal, Role
@@ -101,9 +101,9 @@ def _trail_window(
 def _registry_context(c: Container, principal: Principal, found: PersonMap) -> dict[str, Any]:
     """The registry record's parts of the page: protected persons, eligibility, officers."""
     with c.uow() as uow:
-        protected = service.protected_person_refs(uow, found.person.id)
+        protected = protected_details.protected_person_refs(uow, found.person.id)
         decisions = orders.list_decisions(uow, principal, found.person.id)
-        officer_names = {o.id: o.name for o in service.list_officers(uow)}
+        officer_names = {o.id: o.name for o in reference_data.list_officers(uow)}
     return {
         "protected": protected,
         "decisions": decisions,
@@ -186,7 +186,7 @@ def protected_person_page(
     request: Request, protected_id: RowId, principal: PagePrincipal, c: ContainerDep
 ) -> Response:
     with c.uow() as uow:
-        found = service.get_protected_person(uow, principal, c.cipher, protected_id)
+        found = protected_details.get_protected_person(uow, principal, c.cipher, protected_id)
         person = service.get_person(uow, principal, found.person_id)
     return render(
         request,

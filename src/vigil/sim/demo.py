@@ -16,7 +16,7 @@ from vigil.contact import demo as contact_demo
 from vigil.evidence import demo as evidence_demo
 from vigil.harm import demo as harm_demo
 from vigil.host import DemoHost
-from vigil.people import service as people
+from vigil.people import reference_data
 from vigil.security import service as security_service
 from vigil.security.model import Role
 from vigil.security.tables import users
@@ -62,8 +62,8 @@ def seed_demo(container: DemoHost) -> list[DemoLogin]:
         existing = set(uow.connection.execute(select(users.c.username)).scalars())
     _add_staff(container, existing, logins)
     with container.uow() as uow:
-        people.ensure_reference_data(uow)
-        seeded = people.team_by_name(uow, TEAMS[0].name) is not None
+        reference_data.ensure_reference_data(uow)
+        seeded = reference_data.team_by_name(uow, TEAMS[0].name) is not None
         uow.commit()
     if not seeded:
         _seed_pilot(container, existing)
@@ -110,7 +110,7 @@ def _add_police(container: DemoHost, existing: set[str]) -> None:
 def _add_team(container: DemoHost, team: DemoTeam, existing: set[str]) -> tuple[int, int]:
     """The team, its officer's login (unless there already) and its officer; their ids."""
     with container.uow() as uow:
-        team_id = people.add_team(
+        team_id = reference_data.add_team(
             uow, name=team.name, region_code=team.region, force_area=team.force, actor="demo"
         )
         user_id = None
@@ -124,7 +124,7 @@ def _add_team(container: DemoHost, team: DemoTeam, existing: set[str]) -> tuple[
                 team_id=team_id,
                 actor="demo",
             )
-        officer_id = people.add_officer(
+        officer_id = reference_data.add_officer(
             uow,
             name=team.officer,
             team_id=team_id,

@@ -18,6 +18,7 @@ from vigil.devices.model import DeviceType, HolderKind, imei_with_check_digit
 from vigil.host import DemoHost
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft, Pilot
+from vigil.people import protected_details
 from vigil.people import service as people
 from vigil.people.model import PersonDraft, ProtectedPersonDraft, Relationship, RiskLevel
 from vigil.security.model import Principal, Role
@@ -98,7 +99,7 @@ def seed_wearer(
         person_id = people.create_person(
             uow, DEMO_ACTOR, _person_draft(rng, w, team, team_id, serial)
         )
-        protected_id = people.add_protected_person(
+        protected_id = protected_details.add_protected_person(
             uow,
             DEMO_ACTOR,
             container.cipher,

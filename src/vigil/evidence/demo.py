@@ -17,7 +17,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from vigil.bootstrap import Container
-from vigil.evidence import service
+from vigil.evidence import crime_upload
 from vigil.security.model import Principal, Role
 
 DEMO_FILENAME = "wmp-demo-batch.csv"
@@ -67,13 +67,13 @@ def demo_batch(container: Container, rows: int = 24) -> str:
 def seed(container: Container) -> int | None:
     """Upload the example batch unless one is there already; returns its id (None if present)."""
     with container.uow() as uow:
-        existing = service.list_batches(
+        existing = crime_upload.list_batches(
             uow, Principal(id=0, name="demo", role=Role.ADMIN, is_machine=True)
         )
     if any(b["filename"] == DEMO_FILENAME for b in existing):
         return None
     with container.uow() as uow:
-        summary = service.upload_batch(
+        summary = crime_upload.upload_batch(
             uow,
             DEMO_POLICE,
             demo_batch(container),

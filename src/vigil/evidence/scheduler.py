@@ -31,7 +31,7 @@ from sqlalchemy import func, insert, select
 
 from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
-from vigil.evidence import service
+from vigil.evidence import overviews as service
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
 from vigil.evidence.weekly import monday_of, week_bounds
 from vigil.logs import get_logger

@@ -13,7 +13,7 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from vigil.evidence.service import render_weekly
+from vigil.evidence.overviews import render_weekly
 from vigil.evidence.weekly import WeekFix, build_overview
 
 HOME = (52.486048, -1.864011)

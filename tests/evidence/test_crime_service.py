@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.evidence.test_matching import brute_force, crime_batch_near, load_bus_fixes
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
-from vigil.evidence import service
+from vigil.evidence import crime_matching, crime_upload
 from vigil.evidence.matching import MatchParameters
 from vigil.security.model import PermissionDenied, Principal, Role
 from vigil.security.tables import audit_log
@@ -59,7 +59,7 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
     id_map = store_buses(container)
     text = headed_sample() + "BAD-1,Drugs,2026-01-26 16:00,2026-01-26 15:00,53.4,-2.9\n"
     with container.uow() as uow:
-        summary = service.upload_batch(
+        summary = crime_upload.upload_batch(
             uow, POLICE, text, filename="route14.csv", reason="Operation Route 14 checks"
         )
     assert summary.accepted == 60
@@ -69,9 +69,9 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
     # nationwide run finds them (test_crime_matching_scope covers what police see).
     params = MatchParameters(radius_m=120.0)
     with container.uow() as uow:
-        run_id = service.run_matching(uow, ANALYST, summary.id, params, "Weekly crime match")
+        run_id = crime_matching.run_matching(uow, ANALYST, summary.id, params, "Weekly crime match")
     with container.uow() as uow:
-        run = service.get_run(uow, ANALYST, run_id, "Reviewing the weekly results")
+        run = crime_matching.get_run(uow, ANALYST, run_id, "Reviewing the weekly results")
     assert run["algorithm_version"].startswith("vigil-crime-match/")
     assert run["parameters"]["radius_m"] == 120.0
 
@@ -92,17 +92,19 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
 
     first, second = run["results"][0], run["results"][1]
     with pytest.raises(PermissionDenied), container.uow() as uow:
-        service.review_match(uow, POLICE, first["id"], "confirmed", "")
+        crime_matching.review_match(uow, POLICE, first["id"], "confirmed", "")
     with container.uow() as uow:
-        service.review_match(uow, ANALYST, first["id"], "confirmed", "Seen on CCTV too")
+        crime_matching.review_match(uow, ANALYST, first["id"], "confirmed", "Seen on CCTV too")
     with pytest.raises(ValidationError) as caught, container.uow() as uow:
-        service.review_match(uow, ANALYST, second["id"], "discarded", "")
+        crime_matching.review_match(uow, ANALYST, second["id"], "discarded", "")
     assert caught.value.field == "note"
     with container.uow() as uow:
-        service.review_match(uow, ANALYST, second["id"], "discarded", "Bus driver, on duty")
+        crime_matching.review_match(uow, ANALYST, second["id"], "discarded", "Bus driver, on duty")
 
     with container.uow() as uow:
-        rows = service.confirmed_matches(uow, ANALYST, run_id, "Disclosure to the OIC", "csv")
+        rows = crime_matching.confirmed_matches(
+            uow, ANALYST, run_id, "Disclosure to the OIC", "csv"
+        )
     assert [r["id"] for r in rows] == [first["id"]]
     from vigil.evidence.exports import matches_csv
 
@@ -110,7 +112,7 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
     assert [row["crime_reference"] for row in exported] == [first["crime_reference"]]
     assert exported[0]["status"] == "confirmed"
 
-    pdf = service.matches_pdf(run, rows, container.clock.now())
+    pdf = crime_matching.matches_pdf(run, rows, container.clock.now())
     assert pdf.startswith(b"%PDF")
 
     with container.engine.connect() as connection:
@@ -132,16 +134,16 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
 
 def test_another_force_and_other_roles_cannot_see_a_batch(container: Container) -> None:
     with container.uow() as uow:
-        summary = service.upload_batch(
+        summary = crime_upload.upload_batch(
             uow, POLICE, headed_sample(3), filename="x.csv", reason="Operation Route 14"
         )
     with pytest.raises(NotFound), container.uow() as uow:
-        service.get_batch(uow, OTHER_POLICE, summary.id)
+        crime_upload.get_batch(uow, OTHER_POLICE, summary.id)
     with container.uow() as uow:
-        assert service.list_batches(uow, OTHER_POLICE) == []
-        assert [b["id"] for b in service.list_batches(uow, ANALYST)] == [summary.id]
+        assert crime_upload.list_batches(uow, OTHER_POLICE) == []
+        assert [b["id"] for b in crime_upload.list_batches(uow, ANALYST)] == [summary.id]
     with pytest.raises(PermissionDenied), container.uow() as uow:
-        service.upload_batch(uow, OFFICER, "x", filename="x.csv", reason="not allowed")
+        crime_upload.upload_batch(uow, OFFICER, "x", filename="x.csv", reason="not allowed")
 
 
 def test_police_rows_for_another_force_are_that_rows_error(container: Container) -> None:
@@ -150,7 +152,7 @@ def test_police_rows_for_another_force_are_that_rows_error(container: Container)
         "Kent,BIAD,d,KNT20260126,K1,20260126160000,20260126170000,,,51.2,0.5,WGS84,\n"
     )
     with container.uow() as uow:
-        summary = service.upload_batch(uow, POLICE, rows, filename="b.csv", reason="Batch in")
+        summary = crime_upload.upload_batch(uow, POLICE, rows, filename="b.csv", reason="Batch in")
     assert summary.accepted == 1
     [error] = summary.errors
     assert (error.row, error.field, error.reference) == (2, "policeForce", "K1")
@@ -158,10 +160,10 @@ def test_police_rows_for_another_force_are_that_rows_error(container: Container)
 
 def test_a_reason_is_required_and_nothing_is_stored_without_one(container: Container) -> None:
     with pytest.raises(ValidationError) as caught, container.uow() as uow:
-        service.upload_batch(uow, POLICE, headed_sample(2), filename="x.csv", reason=" ")
+        crime_upload.upload_batch(uow, POLICE, headed_sample(2), filename="x.csv", reason=" ")
     assert caught.value.field == "reason"
     with container.uow() as uow:
-        assert service.list_batches(uow, ANALYST) == []
+        assert crime_upload.list_batches(uow, ANALYST) == []
 
 
 def test_bng_rows_match_like_their_wgs84_equivalent(container: Container) -> None:
@@ -176,11 +178,13 @@ def test_bng_rows_match_like_their_wgs84_equivalent(container: Container) -> Non
         f"Merseyside,TFP,d,MER20260126,WGS1,{t},{t},,,{point.lat},{point.lon},WGS84,\n"
     )
     with container.uow() as uow:
-        summary = service.upload_batch(uow, POLICE, rows, filename="b.csv", reason="Batch in")
+        summary = crime_upload.upload_batch(uow, POLICE, rows, filename="b.csv", reason="Batch in")
     with container.uow() as uow:
-        run_id = service.run_matching(uow, ANALYST, summary.id, MatchParameters(), "Check it")
+        run_id = crime_matching.run_matching(
+            uow, ANALYST, summary.id, MatchParameters(), "Check it"
+        )
     with container.uow() as uow:
-        results = service.get_run(uow, ANALYST, run_id, "Reviewing")["results"]
+        results = crime_matching.get_run(uow, ANALYST, run_id, "Reviewing")["results"]
     by_ref = {r["crime_reference"]: r for r in results if r["person_id"] == point.person_id}
     assert set(by_ref) == {"BNG1", "WGS1"}
     assert by_ref["BNG1"]["closest_distance_m"] < 2.0

@@ -15,7 +15,7 @@ from vigil.alerts import service as alerts_service
 from vigil.bootstrap import Container
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.errors import NotFound
-from vigil.evidence import pack, service
+from vigil.evidence import pack, packs
 from vigil.security.model import Principal, Role
 from vigil.sim.demo import seed_demo
 from vigil.tracking import store
@@ -81,7 +81,7 @@ def test_an_officer_gets_a_signed_pack_whose_fixes_survive_retention_and_verify_
 ) -> None:
     person, episode, ids = make_violation(container)
     with container.uow() as uow:
-        result = service.create_pack(
+        result = packs.create_pack(
             uow,
             OPERATOR,
             container.settings,
@@ -103,7 +103,7 @@ def test_an_officer_gets_a_signed_pack_whose_fixes_survive_retention_and_verify_
     assert evidence["violation"]["source"] == "alert"
     assert evidence["alerts"][0]["history"], "the alert's handling history is in the pack"
 
-    trusted = service.trusted_keys(container.settings)
+    trusted = packs.trusted_keys(container.settings)
     check = pack.verify(result.document, trusted)
     assert check.intact, check.problems
     assert check.trusted
@@ -115,11 +115,11 @@ def test_an_officer_gets_a_signed_pack_whose_fixes_survive_retention_and_verify_
         assert not pack.verify(bytes(changed), trusted).intact, position
 
     with container.uow() as uow:
-        summary, stored = service.get_pack(uow, OPERATOR, result.id, "Preparing the recall")
+        summary, stored = packs.get_pack(uow, OPERATOR, result.id, "Preparing the recall")
     assert stored == result.document
     assert summary["sha256"] == result.sha256
 
-    pdf = service.pack_pdf(result.document, check)
+    pdf = packs.pack_pdf(result.document, check)
     assert pdf.startswith(b"%PDF")
     assert b"EmbeddedFile" in pdf
 
@@ -194,9 +194,9 @@ def test_other_roles_cannot_make_or_read_packs_and_unknown_violations_are_not_fo
     from vigil.security.model import PermissionDenied
 
     with pytest.raises(PermissionDenied), container.uow() as uow:
-        service.get_pack(uow, ANALYST, 1, "Curious about it")
+        packs.get_pack(uow, ANALYST, 1, "Curious about it")
     with pytest.raises(NotFound), container.uow() as uow:
-        service.create_pack(
+        packs.create_pack(
             uow,
             OPERATOR,
             container.settings,

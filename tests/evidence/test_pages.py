@@ -17,7 +17,7 @@ from tests.evidence import registry
 from tests.evidence.test_api import CRIMES, PASSWORD, store_walk, wmp_wearer
 from tests.evidence.test_pack import make_violation
 from vigil.bootstrap import Container
-from vigil.evidence import pack, service
+from vigil.evidence import pack, packs
 from vigil.security.model import Role
 from vigil.sim.demo import DEMO_PASSWORD
 
@@ -132,7 +132,7 @@ def test_an_officer_produces_a_weekly_overview_and_a_signed_pack_from_the_person
     assert "Evidence pack signed" in made.text
     links = re.findall(r'href="(/evidence/packs/[^"]+)"', made.text)
     document = client.get(links[1].replace("&amp;", "&"))
-    check = pack.verify(document.content, service.trusted_keys(container.settings))
+    check = pack.verify(document.content, packs.trusted_keys(container.settings))
     assert check.intact
     assert check.trusted
     assert check.sha256 in made.text

@@ -20,7 +20,7 @@ from tests.evidence import registry
 from vigil.alerts.tables import alert_deliveries
 from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
-from vigil.evidence import scheduler, service, weekly_calendar
+from vigil.evidence import overviews, scheduler, weekly_calendar
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
 from vigil.security.tables import audit_log
 
@@ -95,15 +95,15 @@ def test_monday_overviews_go_to_each_officer_once_across_restarts_and_downtime(
     # First start ever, a Sunday: the week that ended a week ago is the one due.
     clock.set(utc(2026, 3, 29, 12, 0))
     # The second wearer's overview fails once, as if the server died half-way through the week.
-    real_generate = service.generate_weekly
+    real_generate = overviews.generate_weekly
     failures = iter([True])
 
-    def flaky(*args: object, **kwargs: object) -> service.WeeklyResult:
+    def flaky(*args: object, **kwargs: object) -> overviews.WeeklyResult:
         if kwargs.get("person_id") == str(second) and next(failures, False):
             raise RuntimeError("simulated crash")
         return real_generate(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "generate_weekly", flaky)
+    monkeypatch.setattr(overviews, "generate_weekly", flaky)
     [report] = scheduler.run_due(container)
     assert report.week_start == date(2026, 3, 16)
     assert not report.finished

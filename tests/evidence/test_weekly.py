@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from vigil.evidence.service import render_weekly
+from vigil.evidence.overviews import render_weekly
 from vigil.evidence.weekly import WeekFix, build_overview, curfew_windows, monday_of
 
 HOME = (52.486048, -1.864011)

@@ -1,4 +1,4 @@
-"""`service.generate_weekly` on the real registry, orders, trail store and alerts (SQLite and
+"""`overviews.generate_weekly` on the real registry, orders, trail store and alerts (SQLite and
 PostgreSQL): the conditions in force, the stored fixes and the week's alerts make the overview;
 it is stored with its PDF's hash, audited, and limited to the officer's caseload."""
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.evidence import registry
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
-from vigil.evidence import service
+from vigil.evidence import overviews
 from vigil.evidence.tables import weekly_overviews
 from vigil.security.model import PermissionDenied, Principal, Role
 from vigil.security.tables import audit_log
@@ -63,7 +63,7 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
     officer = Principal(id=5, name="dana", role=Role.PROBATION_OFFICER, team_id=team)
 
     with container.uow() as uow:
-        result = service.generate_weekly(
+        result = overviews.generate_weekly(
             uow,
             officer,
             container.settings,
@@ -91,8 +91,8 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
         entry = uow.connection.execute(
             select(audit_log).where(audit_log.c.action == "weekly_overview.generate")
         ).one()
-        summary, again = service.get_weekly(uow, officer, result.id, "Re-reading for the meeting")
-        listed = service.list_weekly(uow, officer, person)
+        summary, again = overviews.get_weekly(uow, officer, result.id, "Re-reading for the meeting")
+        listed = overviews.list_weekly(uow, officer, person)
     assert (stored.person_id, stored.week_start, stored.trigger) == (
         person,
         "2026-11-23",
@@ -111,7 +111,7 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
     analyst = Principal(id=7, name="priya", role=Role.ANALYST)
     with container.uow() as uow:
         with pytest.raises(NotFound):
-            service.generate_weekly(
+            overviews.generate_weekly(
                 uow,
                 stranger,
                 container.settings,
@@ -120,9 +120,9 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
                 reason="Curious look",
             )
         with pytest.raises(NotFound):
-            service.get_weekly(uow, stranger, result.id, "Curious look")
+            overviews.get_weekly(uow, stranger, result.id, "Curious look")
         with pytest.raises(PermissionDenied):
-            service.generate_weekly(
+            overviews.generate_weekly(
                 uow,
                 analyst,
                 container.settings,
@@ -131,7 +131,7 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
                 reason="Analysis",
             )
         with pytest.raises(ValidationError) as invalid:
-            service.generate_weekly(
+            overviews.generate_weekly(
                 uow,
                 officer,
                 container.settings,

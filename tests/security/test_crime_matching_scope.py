@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from vigil.bootstrap import Container
-from vigil.evidence import service
+from vigil.evidence import crime_matching, crime_upload
 from vigil.evidence.matching import MatchParameters
 from vigil.people import reference_data
 from vigil.people import service as people
@@ -66,7 +66,7 @@ def _batch(container: Container, principal: Principal, lat: float, lon: float) -
         f"C-1,Burglary,2026-11-20 20:50,2026-11-20 21:30,{lat},{lon}\n"
     )
     with container.uow() as uow:
-        return service.upload_batch(
+        return crime_upload.upload_batch(
             uow, principal, text, filename="scene.csv", reason="Burglary series checks"
         ).id
 
@@ -80,25 +80,25 @@ def test_police_matches_only_wearers_in_their_force(container: Container) -> Non
 
     batch = _batch(container, LEICS, *COVENTRY)
     with container.uow() as uow:
-        run = service.run_matching(uow, LEICS, batch, params, "Burglary series checks")
+        run = crime_matching.run_matching(uow, LEICS, batch, params, "Burglary series checks")
     with container.uow() as uow:
-        found = service.get_run(uow, LEICS, run, "Reviewing the results")
+        found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
     assert found["results"] == []
 
     # Their own wearer near their own scene is found.
     own = _batch(container, LEICS, *LEICESTER)
     with container.uow() as uow:
-        run = service.run_matching(uow, LEICS, own, params, "Burglary series checks")
+        run = crime_matching.run_matching(uow, LEICS, own, params, "Burglary series checks")
     with container.uow() as uow:
-        found = service.get_run(uow, LEICS, run, "Reviewing the results")
+        found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
     assert {r["person_id"] for r in found["results"]} == {str(leicester)}
 
     # An analyst's nationwide run finds the Coventry wearer; Leicestershire still cannot see it.
     with container.uow() as uow:
-        run = service.run_matching(uow, ANALYST, batch, params, "Regional series review")
+        run = crime_matching.run_matching(uow, ANALYST, batch, params, "Regional series review")
     with container.uow() as uow:
-        found = service.get_run(uow, ANALYST, run, "Reviewing the results")
+        found = crime_matching.get_run(uow, ANALYST, run, "Reviewing the results")
     assert {r["person_id"] for r in found["results"]} == {str(coventry)}
     with container.uow() as uow:
-        found = service.get_run(uow, LEICS, run, "Reviewing the results")
+        found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
     assert found["results"] == []

@@ -19,7 +19,17 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil.bootstrap import Container
 from vigil.errors import ErrorCollector, ValidationError
-from vigil.evidence import exports, pack, service, stats, subject_access
+from vigil.evidence import (
+    crime_access,
+    crime_matching,
+    crime_upload,
+    exports,
+    overviews,
+    pack,
+    packs,
+    stats,
+    subject_access,
+)
 from vigil.evidence.crimes import CrimeFormat
 from vigil.evidence.matching import MatchParameters
 from vigil.security import audit
@@ -29,7 +39,7 @@ from vigil.web.params import Metres, Minutes, RowId
 
 router = APIRouter(prefix="/api/evidence", tags=["evidence"])
 
-Reason = Annotated[str, Query(max_length=service.REASON_MAX, description="Why you need this")]
+Reason = Annotated[str, Query(max_length=crime_access.REASON_MAX, description="Why you need this")]
 MATCH_FORMATS = ("csv", "pdf", "geojson", "kml", "gpx")
 MATCH_MEDIA = {**exports.MEDIA_TYPES, "pdf": "application/pdf"}
 
@@ -55,8 +65,8 @@ def attachment(content: str | bytes, media_type: str, filename: str) -> Response
 
 async def read_upload(file: UploadFile) -> str:
     """The uploaded CSV as text (UTF-8, with or without a byte-order mark), at most 5 MB."""
-    data = await file.read(service.MAX_UPLOAD_BYTES + 1)
-    if len(data) > service.MAX_UPLOAD_BYTES:
+    data = await file.read(crime_access.MAX_UPLOAD_BYTES + 1)
+    if len(data) > crime_access.MAX_UPLOAD_BYTES:
         raise ValidationError("file", "must be at most 5 MB")
     try:
         return data.decode("utf-8-sig")
@@ -88,7 +98,7 @@ def match_parameters(
     return params
 
 
-def batch_summary_json(summary: service.BatchSummary) -> dict[str, Any]:
+def batch_summary_json(summary: crime_upload.BatchSummary) -> dict[str, Any]:
     return {
         "id": summary.id,
         "format": summary.format.value,
@@ -108,15 +118,15 @@ async def upload_batch(
     c: ContainerDep,
     principal: ApiPrincipal,
     file: Annotated[UploadFile, File(description="The crime batch (CSV)")],
-    reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
+    reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
     format: Annotated[str, Form(max_length=20)] = "",
 ) -> dict[str, Any]:
     text = await read_upload(file)
     fmt = upload_format(format)
 
-    def work() -> service.BatchSummary:
+    def work() -> crime_upload.BatchSummary:
         with c.uow() as uow:
-            return service.upload_batch(
+            return crime_upload.upload_batch(
                 uow, principal, text, filename=file.filename or "upload.csv", reason=reason, fmt=fmt
             )
 
@@ -126,17 +136,17 @@ async def upload_batch(
 @router.get("/crime-batches")
 def list_batches(c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return service.list_batches(uow, principal)
+        return crime_upload.list_batches(uow, principal)
 
 
 @router.get("/crime-batches/{batch_id}")
 def get_batch(batch_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        return service.get_batch(uow, principal, batch_id)
+        return crime_upload.get_batch(uow, principal, batch_id)
 
 
 class RunIn(BaseModel):
-    reason: str = Field(max_length=service.REASON_MAX)
+    reason: str = Field(max_length=crime_access.REASON_MAX)
     radius_m: Metres = 100.0
     padding_before_min: Minutes = 15.0
     padding_after_min: Minutes = 15.0
@@ -151,14 +161,14 @@ def run_matching(
         body.radius_m, body.padding_before_min, body.padding_after_min, body.max_accuracy_m
     )
     with c.uow() as uow:
-        run_id = service.run_matching(uow, principal, batch_id, params, body.reason)
+        run_id = crime_matching.run_matching(uow, principal, batch_id, params, body.reason)
     return {"id": run_id, "batch_id": batch_id}
 
 
 @router.get("/runs/{run_id}")
 def get_run(run_id: RowId, reason: Reason, c: ContainerDep, principal: ApiPrincipal) -> Any:
     with c.uow() as uow:
-        run = service.get_run(uow, principal, run_id, reason)
+        run = crime_matching.get_run(uow, principal, run_id, reason)
     return _jsonable(run)
 
 
@@ -172,7 +182,7 @@ def review_match(
     match_id: RowId, body: ReviewIn, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return service.review_match(uow, principal, match_id, body.decision, body.note)
+        return crime_matching.review_match(uow, principal, match_id, body.decision, body.note)
 
 
 def export_run(
@@ -181,10 +191,10 @@ def export_run(
     if fmt not in MATCH_FORMATS:
         raise ValidationError("format", f"must be one of {', '.join(MATCH_FORMATS)}")
     with c.uow() as uow:
-        rows = service.confirmed_matches(uow, principal, run_id, reason, fmt)
-        run = service.run_info(uow, principal, run_id)
+        rows = crime_matching.confirmed_matches(uow, principal, run_id, reason, fmt)
+        run = crime_matching.run_info(uow, principal, run_id)
     if fmt == "pdf":
-        content: str | bytes = service.matches_pdf(run, rows, c.clock.now())
+        content: str | bytes = crime_matching.matches_pdf(run, rows, c.clock.now())
     else:
         content = exports.export_matches(fmt, rows)
     return attachment(content, MATCH_MEDIA[fmt], f"crime-matches-run-{run_id}.{fmt}")
@@ -207,7 +217,7 @@ def export_matches(
 
 class WeeklyIn(BaseModel):
     week_start: date
-    reason: str = Field(max_length=service.REASON_MAX)
+    reason: str = Field(max_length=crime_access.REASON_MAX)
 
 
 @router.post("/persons/{person_id}/weekly", status_code=201)
@@ -215,7 +225,7 @@ def generate_weekly(
     person_id: str, body: WeeklyIn, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        result = service.generate_weekly(
+        result = overviews.generate_weekly(
             uow,
             principal,
             c.settings,
@@ -234,7 +244,7 @@ def generate_weekly(
 @router.get("/persons/{person_id}/weekly")
 def list_weekly(person_id: str, c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return service.list_weekly(uow, principal, person_id)
+        return overviews.list_weekly(uow, principal, person_id)
 
 
 @router.get("/weekly/{weekly_id}")
@@ -246,7 +256,7 @@ def get_weekly(
     format: Annotated[Literal["html", "pdf"], Query()] = "pdf",
 ) -> Response:
     with c.uow() as uow:
-        summary, result = service.get_weekly(uow, principal, weekly_id, reason)
+        summary, result = overviews.get_weekly(uow, principal, weekly_id, reason)
     name = f"weekly-overview-{summary['person_id']}-{summary['week_start']}"
     if format == "html":
         return attachment(result.html, "text/html; charset=utf-8", f"{name}.html")
@@ -259,7 +269,7 @@ def get_weekly(
 
 class PackIn(BaseModel):
     violation_id: str = Field(min_length=1, max_length=80)
-    reason: str = Field(max_length=service.REASON_MAX)
+    reason: str = Field(max_length=crime_access.REASON_MAX)
 
 
 @router.post("/persons/{person_id}/packs", status_code=201)
@@ -267,7 +277,7 @@ def create_pack(
     person_id: str, body: PackIn, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        result = service.create_pack(
+        result = packs.create_pack(
             uow,
             principal,
             c.settings,
@@ -281,19 +291,19 @@ def create_pack(
 @router.get("/persons/{person_id}/packs")
 def list_packs(person_id: str, c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return service.list_packs(uow, principal, person_id)
+        return packs.list_packs(uow, principal, person_id)
 
 
 def pack_file(
     c: Container, principal: Principal, pack_id: RowId, fmt: str, reason: str
 ) -> Response:
     with c.uow() as uow:
-        _summary, document = service.get_pack(uow, principal, pack_id, reason)
+        _summary, document = packs.get_pack(uow, principal, pack_id, reason)
     name = f"evidence-pack-{pack_id}"
     if fmt == "json":
         return attachment(document, "application/json", f"{name}.json")
-    verification = pack.verify(document, service.trusted_keys(c.settings))
-    return attachment(service.pack_pdf(document, verification), "application/pdf", f"{name}.pdf")
+    verification = pack.verify(document, packs.trusted_keys(c.settings))
+    return attachment(packs.pack_pdf(document, verification), "application/pdf", f"{name}.pdf")
 
 
 @router.get("/packs/{pack_id}")

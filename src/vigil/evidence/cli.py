@@ -17,7 +17,7 @@ def verify(
     """Say whether an evidence pack is intact and who signed it (exit 1 if not intact,
     3 if intact but signed by a key this system does not know)."""
     from vigil.evidence import pack
-    from vigil.evidence.service import trusted_keys
+    from vigil.evidence.packs import trusted_keys
     from vigil.settings import Settings
 
     try:

@@ -16,7 +16,7 @@ import random
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from vigil.evidence import service
+from vigil.evidence import crime_upload
 from vigil.host import DemoHost
 from vigil.security.model import Principal, Role
 
@@ -67,13 +67,13 @@ def demo_batch(container: DemoHost, rows: int = 24) -> str:
 def seed(container: DemoHost) -> int | None:
     """Upload the example batch unless one is there already; returns its id (None if present)."""
     with container.uow() as uow:
-        existing = service.list_batches(
+        existing = crime_upload.list_batches(
             uow, Principal(id=0, name="demo", role=Role.ADMIN, is_machine=True)
         )
     if any(b["filename"] == DEMO_FILENAME for b in existing):
         return None
     with container.uow() as uow:
-        summary = service.upload_batch(
+        summary = crime_upload.upload_batch(
             uow,
             DEMO_POLICE,
             demo_batch(container),

@@ -18,7 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
-from vigil.evidence import api, exports, service, stats
+from vigil.evidence import (
+    api,
+    crime_access,
+    crime_matching,
+    crime_upload,
+    exports,
+    overviews,
+    packs,
+    stats,
+)
 from vigil.evidence.crimes import CRIME_TYPES
 from vigil.evidence.weekly import monday_of
 from vigil.security.model import Principal, Role
@@ -29,8 +38,8 @@ from vigil.web.params import RowId
 from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/evidence", include_in_schema=False)
-CRIME_PAGE_ROLES = frozenset(service.CRIME_ROLES)
-PERSON_PAGE_ROLES = frozenset(service.WEEKLY_ROLES) | frozenset(service.PACK_ROLES)
+CRIME_PAGE_ROLES = frozenset(crime_access.CRIME_ROLES)
+PERSON_PAGE_ROLES = frozenset(overviews.WEEKLY_ROLES) | frozenset(packs.PACK_ROLES)
 STATS_PAGE_ROLES = frozenset(stats.STATS_ROLES)
 NAVIGATION = [
     NavItem(
@@ -148,7 +157,7 @@ def _crime_page(
     request: Request, c: Container, principal: Principal, errors: Errors, status_code: int = 200
 ) -> HTMLResponse:
     with c.uow() as uow:
-        batches = service.list_batches(uow, principal)
+        batches = crime_upload.list_batches(uow, principal)
     return _page(
         request,
         c,
@@ -173,7 +182,7 @@ async def upload(
     c: ContainerDep,
     principal: PagePrincipal,
     file: Annotated[UploadFile | None, File()] = None,
-    reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
+    reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
     require_roles(principal, *CRIME_PAGE_ROLES)
     try:
@@ -181,7 +190,7 @@ async def upload(
             raise ValidationError("file", "Choose a CSV file of crimes to upload")
         text = await api.read_upload(file)
         with c.uow() as uow:
-            summary = service.upload_batch(
+            summary = crime_upload.upload_batch(
                 uow, principal, text, filename=file.filename, reason=reason
             )
     except ValidationError as exc:
@@ -199,7 +208,7 @@ def _batch_page(
     uploaded: bool = False,
 ) -> HTMLResponse:
     with c.uow() as uow:
-        batch = service.get_batch(uow, principal, batch_id)
+        batch = crime_upload.get_batch(uow, principal, batch_id)
     return _page(
         request,
         c,
@@ -250,7 +259,7 @@ def run_matching(
     padding_before_min: Annotated[str, Form(max_length=10)] = "15",
     padding_after_min: Annotated[str, Form(max_length=10)] = "15",
     max_accuracy_m: Annotated[str, Form(max_length=10)] = "250",
-    reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
+    reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
     require_roles(principal, *CRIME_PAGE_ROLES)
     form = {
@@ -262,7 +271,7 @@ def run_matching(
     }
     errors: Errors = []
     numbers = {k: _number(v, k, errors) for k, v in form.items() if k != "reason"}
-    if not service.REASON_MIN <= len(reason.strip()) <= service.REASON_MAX:
+    if not crime_access.REASON_MIN <= len(reason.strip()) <= crime_access.REASON_MAX:
         errors.append(("reason", "Say why you are running this match (5 to 500 characters)"))
     if errors:
         return _batch_page(request, c, principal, batch_id, errors, form)
@@ -274,7 +283,7 @@ def run_matching(
             numbers["max_accuracy_m"],
         )
         with c.uow() as uow:
-            run_id = service.run_matching(uow, principal, batch_id, params, reason)
+            run_id = crime_matching.run_matching(uow, principal, batch_id, params, reason)
     except ValidationError as exc:
         return _batch_page(request, c, principal, batch_id, _errors(exc), form)
     return RedirectResponse(
@@ -292,7 +301,7 @@ def _run_page(
 ) -> HTMLResponse:
     try:
         with c.uow() as uow:
-            run = service.get_run(uow, principal, run_id, reason)
+            run = crime_matching.get_run(uow, principal, run_id, reason)
     except ValidationError as exc:
         return _reason_page(
             request,
@@ -305,8 +314,8 @@ def _run_page(
         )
     radius = float(run["parameters"]["radius_m"])
     for match in run["results"]:
-        match["map"] = service.match_map_svg(match, radius)
-    counts = {s.value: 0 for s in service.MatchStatus}
+        match["map"] = crime_matching.match_map_svg(match, radius)
+    counts = {s.value: 0 for s in crime_access.MatchStatus}
     for match in run["results"]:
         counts[match["status"]] += 1
     return _page(
@@ -318,7 +327,7 @@ def _run_page(
         run=run,
         reason=reason,
         counts=counts,
-        can_review=principal.role in service.REVIEW_ROLES,
+        can_review=principal.role in crime_access.REVIEW_ROLES,
         formats=api.MATCH_FORMATS,
         errors=errors or [],
     )
@@ -341,12 +350,12 @@ def review_match(
     run_id: Annotated[RowId, Form()],
     decision: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=500)] = "",
-    reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
+    reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
     require_roles(principal, *CRIME_PAGE_ROLES)
     try:
         with c.uow() as uow:
-            service.review_match(uow, principal, match_id, decision, note)
+            crime_matching.review_match(uow, principal, match_id, decision, note)
     except ValidationError as exc:
         # The error names the match's own note field, so the summary link lands on it.
         errors = [(f"note-{match_id}" if f == "note" else f, r) for f, r in _errors(exc)]
@@ -398,8 +407,8 @@ def _person_page(
 
     require_roles(principal, *PERSON_PAGE_ROLES)
     with c.uow() as uow:
-        overviews = service.list_weekly(uow, principal, person_id)
-        packs = service.list_packs(uow, principal, person_id)
+        weekly_rows = overviews.list_weekly(uow, principal, person_id)
+        pack_rows = packs.list_packs(uow, principal, person_id)
         alerts = alerts_service.list_alerts(
             uow, principal, AlertFilter(person_id=person_id, limit=200)
         )
@@ -425,13 +434,13 @@ def _person_page(
         "evidence/person.html",
         status_code=422 if errors else 200,
         person_id=person_id,
-        overviews=overviews,
-        packs=packs,
+        overviews=weekly_rows,
+        packs=pack_rows,
         episodes=list(episodes.values()),
         errors=errors,
         form={**defaults, **(form or {})},
-        can_weekly=principal.role in service.WEEKLY_ROLES,
-        can_pack=principal.role in service.PACK_ROLES,
+        can_weekly=principal.role in overviews.WEEKLY_ROLES,
+        can_pack=principal.role in packs.PACK_ROLES,
         trail_formats=exports.TRAIL_FORMATS,
     )
 
@@ -450,9 +459,9 @@ def generate_weekly(
     c: ContainerDep,
     principal: PagePrincipal,
     week_start: Annotated[str, Form(max_length=20)] = "",
-    reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
+    reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *service.WEEKLY_ROLES)
+    require_roles(principal, *overviews.WEEKLY_ROLES)
     form = {"week_start": week_start, "reason": reason}
     try:
         try:
@@ -460,7 +469,7 @@ def generate_weekly(
         except ValueError as exc:
             raise ValidationError("week_start", "Enter the Monday the week starts on") from exc
         with c.uow() as uow:
-            result = service.generate_weekly(
+            result = overviews.generate_weekly(
                 uow,
                 principal,
                 c.settings,
@@ -501,10 +510,10 @@ def weekly_file(
     format: str = "html",
     reason: str = "",
 ) -> Response:
-    require_roles(principal, *service.WEEKLY_ROLES)
+    require_roles(principal, *overviews.WEEKLY_ROLES)
     try:
         with c.uow() as uow:
-            summary, result = service.get_weekly(uow, principal, weekly_id, reason)
+            summary, result = overviews.get_weekly(uow, principal, weekly_id, reason)
     except ValidationError as exc:
         return _reason_page(
             request,
@@ -532,15 +541,15 @@ def create_pack(
     c: ContainerDep,
     principal: PagePrincipal,
     violation_id: Annotated[str, Form(max_length=80)] = "",
-    reason: Annotated[str, Form(max_length=service.REASON_MAX)] = "",
+    reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *service.PACK_ROLES)
+    require_roles(principal, *packs.PACK_ROLES)
     form = {"violation_id": violation_id, "pack_reason": reason}
     try:
         if not violation_id.strip():
             raise ValidationError("violation_id", "Choose the violation the pack is for")
         with c.uow() as uow:
-            result = service.create_pack(
+            result = packs.create_pack(
                 uow,
                 principal,
                 c.settings,
@@ -551,7 +560,7 @@ def create_pack(
     except ValidationError as exc:
         errors = [("pack_reason" if f == "reason" else f, r) for f, r in _errors(exc)]
         return _person_page(request, c, principal, person_id, errors, form)
-    key = service.signing_key(c.settings)
+    key = packs.signing_key(c.settings)
     return _page(
         request,
         c,
@@ -584,7 +593,7 @@ def pack_file(
     format: str = "pdf",
     reason: str = "",
 ) -> Response:
-    require_roles(principal, *service.PACK_ROLES)
+    require_roles(principal, *packs.PACK_ROLES)
     try:
         return api.pack_file(c, principal, pack_id, "json" if format == "json" else "pdf", reason)
     except ValidationError as exc:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from vigil.db.uow import UnitOfWork
-from vigil.evidence import service, weekly_email
+from vigil.evidence import overviews, weekly_email
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
 from vigil.evidence.weekly import week_bounds
 from vigil.evidence.weekly_calendar import weeks_due
@@ -135,7 +135,7 @@ def _record_skipped(uow: UnitOfWork, person_id: str, week: date, why: str) -> No
 
 def _generate(uow: UnitOfWork, container: Host, person_id: str, week: date) -> tuple[int, str, str]:
     """The week's overview, stored; its id, digest and the email's summary of it."""
-    result = service.generate_weekly(
+    result = overviews.generate_weekly(
         uow,
         SCHEDULER,
         container.settings,

@@ -289,7 +289,7 @@ def programme_statistics(
     timezone: str = "Europe/London",
 ) -> Statistics:
     """The statistics for a period of local dates; the request is audited with its reason."""
-    from vigil.evidence.service import stated_reason
+    from vigil.evidence.crime_access import stated_reason
 
     principal.require_role(*STATS_ROLES)
     errors = ErrorCollector()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from vigil.db.uow import UnitOfWork
-from vigil.evidence import service
+from vigil.evidence import overviews
 from vigil.people import reference_data
 
 
@@ -41,7 +41,7 @@ def email_body(
     }
 
 
-def summary(result: service.WeeklyResult) -> str:
+def summary(result: overviews.WeeklyResult) -> str:
     overview = result.overview
     if overview is None:
         return ""

@@ -46,7 +46,7 @@ class Checkpoint:
 
 
 def _signing_key(settings: Settings) -> Any:
-    from vigil.evidence.service import signing_key
+    from vigil.evidence.packs import signing_key
 
     return signing_key(settings)
 

@@ -1,0 +1,339 @@
+"""Crime matching: search the trail store for wearers near uploaded crimes, caseworker review of
+the matches, and the exports of confirmed matches.
+
+The search runs over every wearer in the trail store, as the national matching service does: a
+tagged person from another area committing a crime here must still be found. Only confirmed
+matches ever leave the system (CSV, PDF, GeoJSON, KML, GPX exports).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, NotFound
+from vigil.evidence import bng
+from vigil.evidence.crime_access import (
+    REVIEW_ROLES,
+    MatchStatus,
+    _in_scope,
+    match_scope,
+    stated_reason,
+)
+from vigil.evidence.crime_upload import _batch_row, _run_json
+from vigil.evidence.matching import (
+    ALGORITHM_VERSION,
+    MatchParameters,
+    Scene,
+    TrackIndex,
+    TrackPoint,
+    match_scene,
+)
+from vigil.evidence.tables import (
+    crime_match_runs,
+    crime_matches,
+    crimes,
+)
+from vigil.security import audit
+from vigil.security.model import PermissionDenied, Principal
+
+# ---------------------------------------------------------------------------------------------
+# Matching
+
+
+def run_matching(
+    uow: UnitOfWork,
+    principal: Principal,
+    batch_id: int,
+    params: MatchParameters,
+    reason: str | None,
+) -> int:
+    """Match every crime of a batch against the trail store; returns the run id."""
+    from vigil.tracking import queries
+
+    errors = ErrorCollector()
+    stated = stated_reason(reason, errors)
+    errors.raise_if_any()
+    params.validate()
+    _batch_row(uow, principal, batch_id)
+    scenes = uow.connection.execute(
+        select(crimes).where(crimes.c.batch_id == batch_id).order_by(crimes.c.row)
+    ).all()
+    now = uow.clock.now()
+    run_id = uow.connection.execute(
+        insert(crime_match_runs)
+        .values(
+            batch_id=batch_id,
+            algorithm_version=ALGORITHM_VERSION,
+            parameters=json.dumps(params.as_dict(), sort_keys=True),
+            transformation=bng.transformation_description()[:200],
+            run_at=now,
+            run_by=principal.actor,
+            reason=stated,
+            matches=0,
+        )
+        .returning(crime_match_runs.c.id)
+    ).scalar_one()
+    # The store's search takes "reach" as distance minus accuracy (no accuracy counts as 0);
+    # asking for radius + worst accuracy returns a superset, and the pure matcher decides.
+    reach = params.radius_m + params.max_accuracy_m
+    total = 0
+    persons: set[str] = set()
+    for crime in scenes:
+        approaches = queries.near_unaudited(
+            uow,
+            principal,
+            crime.lat,
+            crime.lon,
+            reach,
+            crime.window_from - params.padding_before,
+            crime.window_to + params.padding_after,
+            params.max_accuracy_m,
+            match_scope(principal),
+        )
+        points = [
+            TrackPoint(s.id, a.person_id, s.fix_time, float(s.lat), float(s.lon), s.accuracy_m)
+            for a in approaches
+            for s in a.sightings
+        ]
+        scene = Scene(crime.reference, crime.lat, crime.lon, crime.window_from, crime.window_to)
+        found = match_scene(scene, TrackIndex(points), params)
+        if found:
+            uow.connection.execute(
+                insert(crime_matches),
+                [
+                    {
+                        "run_id": run_id,
+                        "crime_id": crime.id,
+                        "person_id": m.person_id,
+                        "closest_distance_m": m.closest_distance_m,
+                        "closest_time": m.closest_time,
+                        "closest_fix_id": m.closest_fix_id,
+                        "confidence": m.confidence,
+                        "label": m.label.value,
+                        "fixes": json.dumps([f.as_dict() for f in m.fixes]),
+                        "status": MatchStatus.PENDING.value,
+                    }
+                    for m in found
+                ],
+            )
+        total += len(found)
+        persons.update(m.person_id for m in found)
+    uow.connection.execute(
+        update(crime_match_runs).where(crime_match_runs.c.id == run_id).values(matches=total)
+    )
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="crime_match.run",
+        subject_type="crime_batch",
+        subject_id=batch_id,
+        detail={
+            "reason": stated,
+            "run_id": run_id,
+            "algorithm_version": ALGORITHM_VERSION,
+            "parameters": params.as_dict(),
+            "crimes": len(scenes),
+            "matches": total,
+            "persons": sorted(persons),
+        },
+    )
+    uow.commit()
+    return int(run_id)
+
+
+def _run_row(uow: UnitOfWork, principal: Principal, run_id: int) -> Any:
+    run = uow.connection.execute(
+        select(crime_match_runs).where(crime_match_runs.c.id == run_id)
+    ).first()
+    if run is None:
+        raise NotFound(f"matching run {run_id}")
+    _batch_row(uow, principal, run.batch_id)
+    return run
+
+
+def run_info(uow: UnitOfWork, principal: Principal, run_id: int) -> dict[str, Any]:
+    """A run's parameters and counts, without its matches (not a read of anyone's trail)."""
+    return _run_json(_run_row(uow, principal, run_id))
+
+
+def _match_rows(
+    uow: UnitOfWork, run_id: int, status: MatchStatus | None = None
+) -> list[dict[str, Any]]:
+    query = (
+        select(crime_matches, crimes)
+        .join(crimes, crimes.c.id == crime_matches.c.crime_id)
+        .where(crime_matches.c.run_id == run_id)
+        .order_by(crimes.c.row, crime_matches.c.confidence.desc(), crime_matches.c.id)
+    )
+    if status is not None:
+        query = query.where(crime_matches.c.status == status.value)
+    out = []
+    for row in uow.connection.execute(query).mappings():
+        out.append(
+            {
+                "id": row[crime_matches.c.id],
+                "crime_id": row[crimes.c.id],
+                "crime_reference": row["reference"],
+                "crime_type": row["crime_type"],
+                "window_from_utc": row["window_from"],
+                "window_to_utc": row["window_to"],
+                "crime_lat": row["lat"],
+                "crime_lon": row["lon"],
+                "person_id": row["person_id"],
+                "closest_distance_m": round(row["closest_distance_m"], 1),
+                "closest_time_utc": row["closest_time"],
+                "closest_fix_id": row["closest_fix_id"],
+                "fixes": json.loads(row["fixes"]),
+                "fixes_within": len(json.loads(row["fixes"])),
+                "confidence": round(row["confidence"], 3),
+                "label": row["label"],
+                "status": row["status"],
+                "reviewed_by": row["reviewed_by"],
+                "review_note": row["review_note"],
+            }
+        )
+    return out
+
+
+def get_run(
+    uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None
+) -> dict[str, Any]:
+    """A run with every match (what a caseworker reviews). Viewing is audited."""
+    stated = stated_reason(reason)
+    run = _run_row(uow, principal, run_id)
+    out = _run_json(run)
+    out["results"] = _in_scope(uow, principal, _match_rows(uow, run_id))
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="crime_match.view",
+        subject_type="crime_match_run",
+        subject_id=run_id,
+        detail={"reason": stated, "matches": len(out["results"])},
+    )
+    uow.commit()
+    return out
+
+
+def review_match(
+    uow: UnitOfWork,
+    principal: Principal,
+    match_id: int,
+    decision: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """A caseworker confirms or discards one match; the note says why (required to discard)."""
+    if principal.role not in REVIEW_ROLES:
+        raise PermissionDenied("only a caseworker (analyst) may review crime matches")
+    errors = ErrorCollector()
+    allowed = {MatchStatus.CONFIRMED.value, MatchStatus.DISCARDED.value}
+    errors.check(decision in allowed, "decision", "must be confirmed or discarded")
+    text = (note or "").strip()
+    errors.check(len(text) <= 500, "note", "must be at most 500 characters")
+    errors.check(
+        decision != MatchStatus.DISCARDED.value or len(text) >= 5,
+        "note",
+        "say why the match is discarded (at least 5 characters)",
+    )
+    errors.raise_if_any()
+    row = uow.connection.execute(
+        select(crime_matches).where(crime_matches.c.id == match_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"match {match_id}")
+    _run_row(uow, principal, row.run_id)
+    now = uow.clock.now()
+    uow.connection.execute(
+        update(crime_matches)
+        .where(crime_matches.c.id == match_id)
+        .values(
+            status=decision, reviewed_by=principal.actor, reviewed_at=now, review_note=text or None
+        )
+    )
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="crime_match.review",
+        subject_type="crime_match",
+        subject_id=match_id,
+        detail={"decision": decision, "from": row.status, "person_id": row.person_id},
+    )
+    uow.commit()
+    return {"id": match_id, "status": decision}
+
+
+def confirmed_matches(
+    uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None, fmt: str
+) -> list[dict[str, Any]]:
+    """The confirmed matches of a run, for export; audited as data leaving the system."""
+    stated = stated_reason(reason)
+    _run_row(uow, principal, run_id)
+    rows = _in_scope(uow, principal, _match_rows(uow, run_id, MatchStatus.CONFIRMED))
+    pending = uow.connection.execute(
+        select(func.count())
+        .select_from(crime_matches)
+        .where(
+            crime_matches.c.run_id == run_id, crime_matches.c.status == MatchStatus.PENDING.value
+        )
+    ).scalar_one()
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="crime_match.export",
+        subject_type="crime_match_run",
+        subject_id=run_id,
+        detail={"reason": stated, "format": fmt, "matches": len(rows), "unreviewed": pending},
+    )
+    uow.commit()
+    return rows
+
+
+def match_map_svg(match: dict[str, Any], radius_m: float) -> str:
+    """A map per match: the scene and its radius, and the fixes that place the person there."""
+    from vigil.evidence.maps import Circle, MapSpec, Point, render_svg
+
+    spec = MapSpec(
+        title=f"{match['crime_reference']}: {match['person_id']}",
+        circles=[
+            Circle(
+                match["crime_lat"], match["crime_lon"], radius_m, match["crime_reference"], "scene"
+            )
+        ],
+        points=[
+            Point(
+                f["lat"],
+                f["lon"],
+                f["time"][11:16],
+                f.get("accuracy_m"),
+                "highlight" if f["fix_id"] == match["closest_fix_id"] else "fix",
+            )
+            for f in match["fixes"]
+        ],
+        trail=[(f["lat"], f["lon"]) for f in sorted(match["fixes"], key=lambda f: f["time"])],
+        width=420,
+        height=300,
+    )
+    return render_svg(spec)
+
+
+def matches_pdf(run: dict[str, Any], rows: list[dict[str, Any]], generated: datetime) -> bytes:
+    """The confirmed matches of a run as a PDF report, one map per match."""
+    from vigil.evidence.render import render_pdf, render_template
+
+    radius = float(run["parameters"]["radius_m"])
+    html = render_template(
+        "evidence/matches_report.html",
+        run=run,
+        rows=[{**r, "map": match_map_svg(r, radius)} for r in rows],
+        generated=generated,
+    )
+    return render_pdf(html)

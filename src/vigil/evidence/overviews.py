@@ -1,0 +1,191 @@
+"""Weekly overviews: generate, store and read back a wearer's signed weekly overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, NotFound
+from vigil.evidence.crime_access import stated_reason
+from vigil.evidence.packs import _read_stored
+from vigil.evidence.tables import (
+    weekly_overviews,
+)
+from vigil.evidence.weekly import Overview, WeekFix, build_overview, week_bounds
+from vigil.security import audit
+from vigil.security.model import Principal, Role
+from vigil.settings import Settings
+
+# ---------------------------------------------------------------------------------------------
+# Weekly overview
+
+WEEKLY_ROLES = (Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class WeeklyResult:
+    id: int
+    html: str
+    pdf: bytes
+    sha256: str
+    overview: Overview | None = None
+
+
+def render_weekly(overview: Overview, generated: datetime) -> tuple[str, bytes]:
+    from vigil.evidence.render import render_pdf, render_template
+
+    html = render_template("evidence/weekly.html", o=overview, generated=generated)
+    return html, render_pdf(html)
+
+
+def generate_weekly(
+    uow: UnitOfWork,
+    principal: Principal,
+    settings: Settings,
+    *,
+    person_id: str,
+    week_start: date,
+    reason: str | None,
+    trigger: str = "on_demand",
+    commit: bool = True,
+) -> WeeklyResult:
+    """Build, render (HTML and PDF) and store one wearer's weekly overview; audited.
+
+    ``commit=False`` leaves the transaction open so a caller (the Monday scheduler) can enqueue
+    the officer's email in it: the overview and its delivery are stored together or not at all.
+    """
+    import hashlib
+
+    from vigil.alerts import service as alerts_service
+    from vigil.alerts.service import AlertFilter
+    from vigil.orders.service import monitoring_plan
+    from vigil.tracking import queries, store
+
+    principal.require_role(*WEEKLY_ROLES)
+    errors = ErrorCollector()
+    stated = stated_reason(reason, errors)
+    errors.check(week_start.weekday() == 0, "week_start", "must be a Monday")
+    errors.raise_if_any()
+    if not queries.registry_scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+    tz = ZoneInfo(settings.timezone)
+    start, end = week_bounds(week_start, tz)
+    now = uow.clock.now()
+    plan = monitoring_plan(uow, min(end - timedelta(seconds=1), now), timezone=settings.timezone)
+    conditions: list[dict[str, Any]] = next(
+        (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
+    )
+    stored = store.person_fixes(uow.connection, person_id, start, end)
+    fixes = [
+        WeekFix(
+            f.id,
+            f.fix_time,
+            float(f.lat),
+            float(f.lon),
+            f.accuracy_m,
+            f.battery_pct,
+            f.alarms,
+            f.valid and not f.implausible and not f.invalid_position,
+        )
+        for f in stored
+        if f.lat is not None and f.lon is not None
+    ]
+    person_alerts = alerts_service.list_alerts(
+        uow, principal, AlertFilter(person_id=person_id, limit=1000)
+    )
+    overview = build_overview(
+        person_id, week_start, fixes, conditions, person_alerts, settings.timezone
+    )
+    html, pdf = render_weekly(overview, now)
+    digest = hashlib.sha256(pdf).hexdigest()
+    weekly_id = uow.connection.execute(
+        insert(weekly_overviews)
+        .values(
+            person_id=person_id,
+            week_start=week_start.isoformat(),
+            trigger=trigger,
+            generated_at=now,
+            generated_by=principal.actor,
+            html=html,
+            pdf=pdf,
+            sha256=digest,
+        )
+        .returning(weekly_overviews.c.id)
+    ).scalar_one()
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="weekly_overview.generate",
+        subject_type="person",
+        subject_id=person_id,
+        detail={
+            "reason": stated,
+            "week_start": week_start.isoformat(),
+            "trigger": trigger,
+            "fixes": len(fixes),
+            "weekly_id": weekly_id,
+        },
+    )
+    if commit:
+        uow.commit()
+    return WeeklyResult(int(weekly_id), html, pdf, digest, overview)
+
+
+def get_weekly(
+    uow: UnitOfWork, principal: Principal, weekly_id: int, reason: str | None
+) -> tuple[dict[str, Any], WeeklyResult]:
+    """A stored weekly overview (summary, HTML and PDF). Every read is audited."""
+    principal.require_role(*WEEKLY_ROLES)
+    row = _read_stored(
+        uow,
+        principal,
+        weekly_overviews,
+        weekly_id,
+        reason,
+        noun="weekly overview",
+        action="weekly_overview.view",
+        id_key="weekly_id",
+    )
+    return _weekly_json(row), WeeklyResult(int(row.id), row.html, bytes(row.pdf), row.sha256)
+
+
+def _weekly_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "person_id": row.person_id,
+        "week_start": row.week_start,
+        "trigger": row.trigger,
+        "generated_at": row.generated_at.isoformat(),
+        "generated_by": row.generated_by,
+        "sha256": row.sha256,
+    }
+
+
+def list_weekly(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
+    """The stored overviews of one wearer, newest first (no content, so not a trail read)."""
+    from vigil.tracking import queries
+
+    principal.require_role(*WEEKLY_ROLES)
+    if not queries.registry_scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+    rows = uow.connection.execute(
+        select(
+            weekly_overviews.c.id,
+            weekly_overviews.c.person_id,
+            weekly_overviews.c.week_start,
+            weekly_overviews.c.trigger,
+            weekly_overviews.c.generated_at,
+            weekly_overviews.c.generated_by,
+            weekly_overviews.c.sha256,
+        )
+        .where(weekly_overviews.c.person_id == person_id)
+        .order_by(weekly_overviews.c.id.desc())
+        .limit(100)
+    )
+    return [_weekly_json(r) for r in rows]

@@ -1,0 +1,376 @@
+"""Violation evidence packs: build, sign, store and verify the evidence of one alert."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, select, update
+
+from vigil.db.uow import UnitOfWork
+from vigil.engine import service as engine_service
+from vigil.errors import NotFound, ValidationError
+from vigil.evidence.crime_access import stated_reason
+from vigil.evidence.pack import CONTEXT, PackInputs, SigningKey, Verification, build_evidence
+from vigil.evidence.pack import FORMAT as PACK_FORMAT
+from vigil.evidence.pack import sign as sign_pack
+from vigil.evidence.tables import (
+    evidence_packs,
+)
+from vigil.security import audit
+from vigil.security.model import Principal, Role
+from vigil.settings import Settings
+
+# ---------------------------------------------------------------------------------------------
+# Violation evidence packs
+
+PACK_ROLES = (Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR, Role.ADMIN)
+
+
+def signing_key(settings: Settings) -> SigningKey:
+    """The system's pack-signing key: from settings, or derived from the secret key outside
+    production (so a demo's packs verify across restarts)."""
+    if settings.evidence_signing_key.strip():
+        return SigningKey.from_setting(settings.evidence_signing_key.strip())
+    if settings.is_relaxed:
+        return SigningKey.derived(
+            settings.secret_key or "vigil-development-only",
+            f"Vigil {settings.environment.value} system key",
+        )
+    raise ValidationError(
+        "evidence_signing_key", "is not configured: set VIGIL_EVIDENCE_SIGNING_KEY to sign packs"
+    )
+
+
+def trusted_keys(settings: Settings) -> dict[str, str]:
+    key = signing_key(settings)
+    return {key.key_id: key.signer}
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _find_violation(
+    uow: UnitOfWork, principal: Principal, person_id: str, violation_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The episode and its alerts: the engine's own record (``get_violation``), or for an
+    episode the engine did not store (e.g. raised before it kept violations) the alert raised
+    for it, which carries the engine's detail and the fix ids it cited."""
+    from vigil.alerts import service as alerts_service
+    from vigil.alerts.service import AlertFilter
+
+    listed = alerts_service.list_alerts(
+        uow, principal, AlertFilter(person_id=person_id, limit=1000)
+    )
+    mine = [a for a in listed if a["episode_id"] == violation_id]
+    alerts_full = [alerts_service.get_alert(uow, principal, int(a["id"])) for a in mine]
+    record = engine_service.get_violation(uow, violation_id)
+    if record is None and alerts_full:
+        a = alerts_full[0]
+        record = {
+            "id": violation_id,
+            "person_id": a["person_id"],
+            "condition_id": a["condition_id"],
+            "kind": a["kind"],
+            "start": a["started_at"],
+            "end": a["ended_at"],
+            "raised_at": a["raised_at"],
+            "retrospective": a["retrospective"],
+            "lat": a["lat"],
+            "lon": a["lon"],
+            # The alert keeps what the engine said when it raised the episode in its history.
+            "detail": a.get("detail") or _first_history_detail(a),
+            "source": "alert",
+        }
+    if record is None or str(record.get("person_id")) != person_id:
+        raise NotFound(f"violation {violation_id}")
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in record.items()}, alerts_full
+
+
+def _first_history_detail(alert: dict[str, Any]) -> dict[str, Any]:
+    for entry in alert.get("history", []):
+        detail = entry.get("detail")
+        if isinstance(detail, dict) and detail:
+            return dict(detail)
+    return {}
+
+
+def _condition_as_imposed(
+    uow: UnitOfWork, person_id: str, condition_id: str | None, at: datetime, timezone: str
+) -> dict[str, Any] | None:
+    if condition_id is None:
+        return None
+    from vigil.orders.service import monitoring_plan
+
+    plan = monitoring_plan(uow, at, timezone=timezone)
+    for person in plan["persons"]:
+        if person["id"] == person_id:
+            for condition in person["conditions"]:
+                if condition["id"] == str(condition_id):
+                    return {**condition, "in_force_at": at.isoformat()}
+    return None
+
+
+def _fix_json(fix: Any, raw: tuple[str, dict[str, Any]] | None) -> dict[str, Any]:
+    return {
+        "id": fix.id,
+        "device_id": fix.device_id,
+        "fix_time": fix.fix_time.isoformat(),
+        "receive_time": fix.receive_time.isoformat(),
+        "lat": fix.lat,
+        "lon": fix.lon,
+        "accuracy_m": fix.accuracy_m,
+        "valid": fix.valid,
+        "approximate": fix.approximate,
+        "implausible": fix.implausible,
+        "invalid_position": fix.invalid_position,
+        "protocol": fix.protocol,
+        "battery_pct": fix.battery_pct,
+        "alarms": list(fix.alarms),
+        "raw": raw[0] if raw else "",
+        "attributes": raw[1] if raw else {},
+    }
+
+
+@dataclass(frozen=True)
+class PackResult:
+    id: int
+    document: bytes
+    sha256: str
+
+
+def create_pack(
+    uow: UnitOfWork,
+    principal: Principal,
+    settings: Settings,
+    *,
+    person_id: str,
+    violation_id: str,
+    reason: str | None,
+) -> PackResult:
+    """Assemble, sign and store the evidence pack of one violation; put its fixes on legal hold."""
+    from vigil import __version__
+    from vigil.tracking import queries, store
+
+    principal.require_role(*PACK_ROLES)
+    stated = stated_reason(reason)
+    if not queries.registry_scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+    key = signing_key(settings)
+    violation, alert_records = _find_violation(uow, principal, person_id, violation_id)
+    start = datetime.fromisoformat(str(violation["start"]))
+    end = datetime.fromisoformat(str(violation["end"])) if violation.get("end") else None
+    condition = _condition_as_imposed(
+        uow, person_id, violation.get("condition_id"), start, settings.timezone
+    )
+    found = store.person_fixes(uow.connection, person_id, start - CONTEXT, (end or start) + CONTEXT)
+    cited = {int(i) for i in (violation.get("detail") or {}).get("fix_ids", [])}
+    extra = store.fixes_by_id(uow.connection, cited - {f.id for f in found})
+    all_fixes = sorted([*found, *extra.values()], key=lambda f: (f.fix_time, f.id))
+    raws = store.raw_messages(uow.connection, [f.id for f in all_fixes])
+    now = uow.clock.now()
+    pack_id = uow.connection.execute(
+        insert(evidence_packs)
+        .values(
+            violation_id=violation_id,
+            person_id=person_id,
+            created_at=now,
+            created_by=principal.actor,
+            reason=stated,
+            sha256="",
+            key_id=key.key_id,
+            signer=key.signer,
+            document="",
+        )
+        .returning(evidence_packs.c.id)
+    ).scalar_one()
+    reference = f"evidence-pack:{pack_id}"
+    evidence = build_evidence(
+        PackInputs(
+            pack_reference=reference,
+            created_at=now,
+            created_by=principal.actor,
+            reason=stated,
+            violation=violation,
+            condition=condition,
+            fixes=[_fix_json(f, raws.get(f.id)) for f in all_fixes],
+            alerts=alert_records,
+            software={"vigil": __version__, "pack_format": PACK_FORMAT},
+        )
+    )
+    document = sign_pack(evidence, key, now)
+    digest = json.loads(document)["sha256"]
+    uow.connection.execute(
+        update(evidence_packs)
+        .where(evidence_packs.c.id == pack_id)
+        .values(sha256=digest, document=document.decode("utf-8"))
+    )
+    if all_fixes:
+        store.place_legal_hold(uow, [f.id for f in all_fixes], reference, principal.actor)
+    audit.record(
+        uow.connection,
+        at=now,
+        actor=principal.actor,
+        action="evidence_pack.create",
+        subject_type="person",
+        subject_id=person_id,
+        detail={
+            "reason": stated,
+            "pack_id": pack_id,
+            "violation_id": violation_id,
+            "sha256": digest,
+            "fixes": len(all_fixes),
+            "key_id": key.key_id,
+        },
+    )
+    uow.commit()
+    return PackResult(int(pack_id), document, digest)
+
+
+def _read_stored(
+    uow: UnitOfWork,
+    principal: Principal,
+    table: Table,
+    row_id: int,
+    reason: str | None,
+    *,
+    noun: str,
+    action: str,
+    id_key: str,
+) -> Any:
+    """One stored document row of a wearer the principal may see, its reading audited and
+    committed; out of scope answers as missing so the document's existence is not leaked."""
+    from vigil.tracking import queries
+
+    stated = stated_reason(reason)
+    row = uow.connection.execute(select(table).where(table.c.id == row_id)).first()
+    if row is None or not queries.registry_scope(uow, principal, row.person_id):
+        raise NotFound(f"{noun} {row_id}")
+    audit.record(
+        uow.connection,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action=action,
+        subject_type="person",
+        subject_id=row.person_id,
+        detail={"reason": stated, id_key: row_id},
+    )
+    uow.commit()
+    return row
+
+
+def get_pack(
+    uow: UnitOfWork, principal: Principal, pack_id: int, reason: str | None
+) -> tuple[dict[str, Any], bytes]:
+    """A stored pack (row summary, signed document). Every read is audited."""
+    principal.require_role(*PACK_ROLES)
+    row = _read_stored(
+        uow,
+        principal,
+        evidence_packs,
+        pack_id,
+        reason,
+        noun="evidence pack",
+        action="evidence_pack.view",
+        id_key="pack_id",
+    )
+    summary = {
+        "id": row.id,
+        "violation_id": row.violation_id,
+        "person_id": row.person_id,
+        "created_at": row.created_at.isoformat(),
+        "created_by": row.created_by,
+        "sha256": row.sha256,
+        "key_id": row.key_id,
+        "signer": row.signer,
+    }
+    return summary, row.document.encode("utf-8")
+
+
+def list_packs(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
+    from vigil.tracking import queries
+
+    principal.require_role(*PACK_ROLES)
+    if not queries.registry_scope(uow, principal, person_id):
+        raise NotFound(f"person {person_id}")
+    rows = uow.connection.execute(
+        select(
+            evidence_packs.c.id,
+            evidence_packs.c.violation_id,
+            evidence_packs.c.created_at,
+            evidence_packs.c.created_by,
+            evidence_packs.c.sha256,
+        )
+        .where(evidence_packs.c.person_id == person_id)
+        .order_by(evidence_packs.c.id.desc())
+    )
+    return [
+        {
+            "id": r.id,
+            "violation_id": r.violation_id,
+            "created_at": r.created_at.isoformat(),
+            "created_by": r.created_by,
+            "sha256": r.sha256,
+        }
+        for r in rows
+    ]
+
+
+def pack_pdf(document: bytes, verification: Verification) -> bytes:
+    """The pack for people: maps before/during/after, tables, and the hash and signature; the
+    signed JSON travels inside the PDF as an attachment so the two never part."""
+    from weasyprint import HTML, Attachment  # type: ignore[import-untyped]
+
+    from vigil.evidence.render import TEMPLATES, render_template
+
+    envelope = json.loads(document)
+    evidence = envelope["evidence"]
+    maps = {period: pack_map_svg(evidence, period) for period in ("before", "during", "after")}
+    html = render_template(
+        "evidence/pack.html",
+        e=evidence,
+        envelope=envelope,
+        maps=maps,
+        verification=verification,
+    )
+    attachment = Attachment(
+        string=document.decode("utf-8"),
+        name=f"{evidence['pack']['reference'].replace(':', '-')}.json",
+        description="Signed evidence pack (canonical JSON)",
+    )
+    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(attachments=[attachment])
+    return pdf
+
+
+def pack_map_svg(evidence: dict[str, Any], period: str) -> str:
+    from vigil.evidence.maps import MapSpec, Point, render_svg, zone_shapes
+
+    condition = evidence.get("condition_as_imposed") or {}
+    circles, polygons = zone_shapes(condition, str(condition.get("label") or ""))
+    fixes = [f for f in evidence["fixes"] if f["period"] == period and f.get("lat") is not None]
+    spec = MapSpec(
+        title=f"{period} the violation",
+        circles=circles,
+        polygons=polygons,
+        trail=[(f["lat"], f["lon"]) for f in fixes],
+        points=[
+            Point(
+                f["lat"],
+                f["lon"],
+                f["fix_time"][11:16],
+                f.get("accuracy_m"),
+                "highlight" if period == "during" else "fix",
+            )
+            for f in fixes[:300]
+        ],
+        width=300,
+        height=240,
+    )
+    return render_svg(spec)

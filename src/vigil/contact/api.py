@@ -10,7 +10,18 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from vigil.contact import bodies, service
+from vigil.contact import (
+    attempts,
+    bars,
+    bodies,
+    casefile,
+    casework,
+    checks,
+    figures,
+    intake,
+    intelligence,
+    register,
+)
 from vigil.contact.index import shared_index
 from vigil.contact.model import CaseStatus, parse_request
 from vigil.contact.ratelimit import public_limiter
@@ -58,7 +69,7 @@ def submit_request(body: bodies.ContactRequest, request: Request, c: ContainerDe
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     parsed = parse_request(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
-        return Reference(reference=service.submit_request(uow, c.cipher, parsed, channel="api"))
+        return Reference(reference=intake.submit_request(uow, c.cipher, parsed, channel="api"))
 
 
 class Filed(BaseModel):
@@ -77,8 +88,8 @@ async def report_intelligence(
     elif not public_limiter(c).allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     with c.uow() as uow:
-        found = service.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
-    return Filed(id=found, queue=service.SECURITY_QUEUE)
+        found = intelligence.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
+    return Filed(id=found, queue=casefile.SECURITY_QUEUE)
 
 
 # --- enforcement (prison_system) -----------------------------------------------------------
@@ -92,7 +103,7 @@ async def call_check(request: Request) -> Response:
     data = await read_json(request)
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
-    result = service.call_check(
+    result = checks.call_check(
         c.uow,
         shared_index(c),
         principal,
@@ -132,7 +143,7 @@ OPENAPI_PATHS = {
 }
 
 
-def call_check_body(result: service.CallResult) -> bytes:
+def call_check_body(result: checks.CallResult) -> bytes:
     """``{"allowed", "reason", "number"}`` without a general-purpose encoder (E.164 is safe)."""
     if result.allowed:
         return b'{"allowed":true,"reason":null,"number":"' + result.e164.encode() + b'"}'
@@ -143,7 +154,7 @@ def call_check_body(result: service.CallResult) -> bytes:
 
 @router.post("/mail-check")
 def mail_check(body: bodies.MailCheck, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
-    result = service.mail_check(
+    result = checks.mail_check(
         c.uow, shared_index(c), principal, body.prison_number, body.address, cipher=c.cipher
     )
     return {"allowed": result.allowed, "match": result.match, "score": result.score}
@@ -154,13 +165,13 @@ def barred_numbers(
     c: ContainerDep, principal: ApiPrincipal, since: str | None = None, limit: int = 1000
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return service.barred_numbers_since(uow, c.cipher, principal, since, limit)
+        return attempts.barred_numbers_since(uow, c.cipher, principal, since, limit)
 
 
 # --- case handling (upcs_case_handler) -----------------------------------------------------
 
 
-def _summary_json(s: service.CaseSummary) -> dict[str, Any]:
+def _summary_json(s: casework.CaseSummary) -> dict[str, Any]:
     return {
         "id": s.id,
         "reference": s.reference,
@@ -176,7 +187,7 @@ def _summary_json(s: service.CaseSummary) -> dict[str, Any]:
     }
 
 
-def _detail_json(d: service.CaseDetail) -> dict[str, Any]:
+def _detail_json(d: casework.CaseDetail) -> dict[str, Any]:
     return {
         **_summary_json(d.summary),
         "request": d.request,
@@ -210,20 +221,20 @@ def list_cases(
 ) -> dict[str, Any]:
     with c.uow() as uow:
         if reference is not None:
-            case_id = service.find_case(uow, principal, reference[:20])
+            case_id = casework.find_case(uow, principal, reference[:20])
             return {
                 "cases": [
-                    _jsonable(_detail_json(service.get_case(uow, c.cipher, principal, case_id)))
+                    _jsonable(_detail_json(casework.get_case(uow, c.cipher, principal, case_id)))
                 ]
             }
-        cases = service.list_cases(uow, c.cipher, principal, status=case_status)
+        cases = casework.list_cases(uow, c.cipher, principal, status=case_status)
     return {"cases": [_summary_json(s) for s in cases]}
 
 
 @router.get("/cases/{case_id}")
 def get_case(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        detail = service.get_case(uow, c.cipher, principal, case_id)
+        detail = casework.get_case(uow, c.cipher, principal, case_id)
     result: dict[str, Any] = _jsonable(_detail_json(detail))
     return result
 
@@ -231,7 +242,7 @@ def get_case(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[s
 @router.get("/cases/{case_id}/candidates")
 def candidates(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        found = service.candidates(uow, c.cipher, principal, case_id)
+        found = register.candidates(uow, c.cipher, principal, case_id)
     return {
         "candidates": [
             {
@@ -256,7 +267,7 @@ def match(
     if prisoner_id is None:
         raise ValidationError("prisoner_id", "must be the id of a register entry")
     with c.uow() as uow:
-        service.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+        register.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
     return {"status": "matched"}
 
 
@@ -264,10 +275,10 @@ def match(
 def create_bar(
     case_id: RowId, body: bodies.Bar, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
-    principal.require_role(*service.CASE_ROLES)
-    parsed = service.parse_bar(body.fields(), today=c.clock.now().date())
+    principal.require_role(*casefile.CASE_ROLES)
+    parsed = bars.parse_bar(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
-        bar_id = service.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))
+        bar_id = bars.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))
     return {"bar_id": bar_id}
 
 
@@ -276,7 +287,7 @@ def lift_bar(
     bar_id: RowId, body: bodies.Reason, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=shared_index(c))
+        bars.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=shared_index(c))
     return {"status": "lifted"}
 
 
@@ -285,7 +296,7 @@ def decline(
     case_id: RowId, body: bodies.Reason, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.decline(uow, c.cipher, principal, case_id, body.reason)
+        casework.decline(uow, c.cipher, principal, case_id, body.reason)
     return {"status": CaseStatus.DECLINED.value}
 
 
@@ -294,7 +305,7 @@ def ask_for_information(
     case_id: RowId, body: bodies.Question, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.ask_for_information(uow, c.cipher, principal, case_id, body.question)
+        casework.ask_for_information(uow, c.cipher, principal, case_id, body.question)
     return {"status": CaseStatus.AWAITING_INFORMATION.value}
 
 
@@ -303,20 +314,20 @@ def add_note(
     case_id: RowId, body: bodies.Note, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.add_note(uow, c.cipher, principal, case_id, body.text)
+        casework.add_note(uow, c.cipher, principal, case_id, body.text)
     return {"status": "added"}
 
 
 @router.get("/alerts")
 def alerts(c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        return {"alerts": _jsonable(service.open_alerts(uow, principal))}
+        return {"alerts": _jsonable(attempts.open_alerts(uow, principal))}
 
 
 @router.get("/statistics")
 def statistics(c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        stats = service.statistics(uow, principal)
+        stats = figures.statistics(uow, principal)
     return {
         "requests": stats.requests,
         "requests_by_type": stats.requests_by_type,

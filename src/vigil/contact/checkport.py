@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vigil.bootstrap import Container
-from vigil.contact import service
+from vigil.contact import checks as service
 from vigil.contact.api import call_check_body
 from vigil.contact.index import shared_index
 from vigil.errors import ValidationError

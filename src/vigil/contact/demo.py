@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from vigil.bootstrap import Container
-from vigil.contact import service
+from vigil.contact import intake, register
 from vigil.contact.model import parse_request
 from vigil.contact.tables import contact_prisoners
 from vigil.people.service import BUNDLED_PRISON_REGISTER
@@ -90,6 +90,6 @@ def seed(container: Container) -> str | None:
         ).scalar_one()
         if existing:
             return None
-        service.import_prisoners(uow, register_csv(), actor="demo")
+        register.import_prisoners(uow, register_csv(), actor="demo")
         request = parse_request(SAMPLE_REQUEST, today=container.clock.now().date())
-        return service.submit_request(uow, container.cipher, request, channel="form")
+        return intake.submit_request(uow, container.cipher, request, channel="form")

@@ -3,7 +3,8 @@
 These models say what shape a body has (so ``/openapi.json`` documents every field and a body of
 the wrong shape is refused naming the field); the rules of the service (a real postcode, a prison
 number like A1234BC, who must be asked for consent) stay in ``contact.model`` and the use-case
-modules (``contact.intake``, ``contact.bars`` …), shared with the public form, which reports them in the form's own words.
+modules (``contact.intake``, ``contact.bars`` …), shared with the public form, which reports
+them in the form's own words.
 Closed lists are published as enums but checked by those rules, for the same reason.
 
 Fields the service requires are still optional here: a missing one is reported by the service,

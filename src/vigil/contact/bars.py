@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from vigil.contact.casefile import (
-    CASE_ROLES,
     F_BAR_REASON,
     F_DECISION,
     F_ITEM,
@@ -45,7 +44,7 @@ from vigil.contact.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 
@@ -142,7 +141,7 @@ def bar(
 
     With no items named, everything the case's protected people gave is barred.
     """
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     row = case_row(conn, case_id)
     prison_number = request.prison_number or row.matched_prison_number
@@ -271,7 +270,6 @@ def bar(
             "items": len(items),
         },
     )
-    uow.commit()
     if index is not None:
         index.mark_stale()
     return int(bar_id)
@@ -296,7 +294,7 @@ def lift_bar(
     *,
     index: EnforcementIndex | None = None,
 ) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     text = required_text(reason, "reason", MAX_SHORT_TEXT, "Enter the reason for lifting the bar")
     conn = uow.connection
     found = conn.execute(select(contact_bars).where(contact_bars.c.id == bar_id)).first()
@@ -338,6 +336,5 @@ def lift_bar(
         subject_id=bar_id,
         detail={"case_id": found.case_id, "items": len(items)},
     )
-    uow.commit()
     if index is not None:
         index.mark_stale()

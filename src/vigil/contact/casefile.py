@@ -1,5 +1,5 @@
-"""What every UPCS case use case shares: who may act, the encrypted fields' names, reading a case
-and its protected people, writing notes and status changes, and checking required free text."""
+"""What every UPCS case use case shares: the encrypted fields' names, reading a case and its
+protected people, writing notes and status changes, and checking required free text."""
 
 from __future__ import annotations
 
@@ -21,50 +21,21 @@ from vigil.contact.tables import (
 )
 from vigil.errors import NotFound, ValidationError
 from vigil.security.crypto import FieldCipher
-from vigil.security.model import Role
 
 PUBLIC_ACTOR = "public"
-
-
 SECURITY_QUEUE = "prison_security"
 
-
-CASE_ROLES = (Role.UPCS_CASE_HANDLER,)
-
-
-ENFORCEMENT_ROLES = (Role.PRISON_SYSTEM,)
-
-
+# The encryption context of each encrypted column.
 F_REQUEST = "contact_cases.request_enc"
-
-
 F_PERSON = "contact_protected_people.details_enc"
-
-
 F_NOTE = "contact_notes.text_enc"
-
-
 F_DECISION = "contact_cases.decision_reason_enc"
-
-
 F_BAR_REASON = "contact_bars.reason_enc"
-
-
 F_LIFT_REASON = "contact_bars.lift_reason_enc"
-
-
 F_ITEM = "contact_bar_items.value_enc"
-
-
 F_RECIPIENT = "contact_notifications.recipient_enc"
-
-
 F_BODY = "contact_notifications.body_enc"
-
-
 F_INTEL = "contact_intelligence.details_enc"
-
-
 F_DRAFT = "contact_drafts.data_enc"
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from vigil.contact.casefile import (
-    CASE_ROLES,
     F_BAR_REASON,
     F_DECISION,
     F_INTEL,
@@ -47,7 +46,7 @@ from vigil.contact.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import NotFound
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 
@@ -128,7 +127,7 @@ def list_cases(
     limit: int = 200,
 ) -> list[CaseSummary]:
     """The queue: protected people masked to initials, oldest first."""
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     query = select(contact_cases).order_by(contact_cases.c.submitted_at).limit(limit)
     if status is not None:
         query = query.where(contact_cases.c.status == status.value)
@@ -138,7 +137,7 @@ def list_cases(
 
 
 def find_case(uow: UnitOfWork, principal: Principal, reference: str) -> int:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     found = uow.connection.execute(
         select(contact_cases.c.id).where(contact_cases.c.reference == reference.strip().upper())
     ).scalar()
@@ -151,7 +150,7 @@ def get_case(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int
 ) -> CaseDetail:
     """The full case with protected people's details; the view is audited."""
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     now = uow.clock.now()
     row = case_row(conn, case_id)
@@ -215,7 +214,6 @@ def get_case(
         subject_id=case_id,
         detail={"fields": ["protected_people", "requester", "prisoner"]},
     )
-    uow.commit()
     return CaseDetail(
         summary=_summary(conn, cipher, row, now),
         request=request,
@@ -255,7 +253,7 @@ def _bar_view(conn: Connection, cipher: FieldCipher, bar: Any) -> BarView:
 
 
 def assign(uow: UnitOfWork, principal: Principal, case_id: int, assignee: str | None) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     case_row(conn, case_id)
     who = (assignee or principal.name).strip()[:200]
@@ -269,13 +267,12 @@ def assign(uow: UnitOfWork, principal: Principal, case_id: int, assignee: str | 
         subject_id=case_id,
         detail={"assignee": who},
     )
-    uow.commit()
 
 
 def add_note(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, text: str | None
 ) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     body = required_text(text, "note", MAX_TEXT, "Enter a note")
     conn = uow.connection
     case_row(conn, case_id)
@@ -289,13 +286,12 @@ def add_note(
         subject_type="contact_case",
         subject_id=case_id,
     )
-    uow.commit()
 
 
 def decline(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, reason: str | None
 ) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     text = required_text(reason, "reason", MAX_SHORT_TEXT, "Enter the reason for declining")
     conn = uow.connection
     row = case_row(conn, case_id)
@@ -323,13 +319,12 @@ def decline(
         subject_type="contact_case",
         subject_id=case_id,
     )
-    uow.commit()
 
 
 def ask_for_information(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, question: str | None
 ) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     text = required_text(question, "question", MAX_SHORT_TEXT, "Enter what you need to know")
     conn = uow.connection
     row = case_row(conn, case_id)
@@ -347,4 +342,3 @@ def ask_for_information(
         subject_type="contact_case",
         subject_id=case_id,
     )
-    uow.commit()

@@ -41,6 +41,7 @@ def import_prisoners(
             count = register.import_prisoners(
                 uow, file.read_text(encoding="utf-8-sig"), actor="cli"
             )
+            uow.commit()
     except ValidationError as exc:
         for error in exc.errors[:20]:
             typer.echo(f"{error.field}: {error.reason}", err=True)
@@ -58,4 +59,5 @@ def seal_notices() -> None:
     container = build_container(Settings())
     with container.uow() as uow:
         count = notifications.seal_plaintext_notices(uow, container.cipher, actor="cli")
+        uow.commit()
     typer.echo(f"Encrypted {count} notices.")

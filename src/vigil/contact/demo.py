@@ -92,4 +92,6 @@ def seed(container: Container) -> str | None:
             return None
         register.import_prisoners(uow, register_csv(), actor="demo")
         request = parse_request(SAMPLE_REQUEST, today=container.clock.now().date())
-        return intake.submit_request(uow, container.cipher, request, channel="form")
+        reference = intake.submit_request(uow, container.cipher, request, channel="form")
+        uow.commit()
+    return reference

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from vigil.contact.casefile import CASE_ROLES
 from vigil.contact.model import (
     AttemptKind,
     percentile,
@@ -19,7 +18,7 @@ from vigil.contact.tables import (
     contact_cases,
 )
 from vigil.db.uow import UnitOfWork
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.model import Principal
 
 
@@ -56,7 +55,7 @@ def _fmt(value: float | None) -> str:
 
 
 def statistics(uow: UnitOfWork, principal: Principal) -> Statistics:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     by_type: Counter[str] = Counter(
         dict(
@@ -103,7 +102,6 @@ def statistics(uow: UnitOfWork, principal: Principal) -> Statistics:
         action="contact.statistics.read",
         subject_type="contact_statistics",
     )
-    uow.commit()
     return Statistics(
         requests_by_type={str(k): int(v) for k, v in by_type.items()},
         requests=sum(by_type.values()),

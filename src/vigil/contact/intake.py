@@ -77,7 +77,6 @@ def submit_request(
         subject_id=case_id,
         detail={"channel": channel, "people": len(request.protected_people)},
     )
-    uow.commit()
     return reference
 
 
@@ -111,4 +110,3 @@ def save_draft(uow: UnitOfWork, cipher: FieldCipher, token: str, data: dict[str,
             expires_at=now + DRAFT_LIFETIME,
         )
     )
-    uow.commit()

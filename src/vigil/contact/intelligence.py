@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 
 from vigil.contact import phones
-from vigil.contact.casefile import CASE_ROLES, F_INTEL, PUBLIC_ACTOR, SECURITY_QUEUE
+from vigil.contact.casefile import F_INTEL, PUBLIC_ACTOR, SECURITY_QUEUE
 from vigil.contact.index import (
     PHONE_PURPOSE,
 )
@@ -23,7 +23,7 @@ from vigil.contact.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, ValidationError
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 
@@ -107,14 +107,13 @@ def submit_intelligence(
         subject_id=intel_id,
         detail={"queue": SECURITY_QUEUE, "case_id": case_id},
     )
-    uow.commit()
     return int(intel_id)
 
 
 def security_queue(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal
 ) -> list[dict[str, Any]]:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     rows = conn.execute(
         select(contact_intelligence, contact_cases.c.reference)
@@ -131,7 +130,6 @@ def security_queue(
         subject_type="contact_intelligence",
         detail={"entries": len(rows)},
     )
-    uow.commit()
     return [
         {
             "id": r.id,

@@ -112,5 +112,4 @@ def seal_plaintext_notices(uow: UnitOfWork, cipher: FieldCipher, *, actor: str) 
             subject_id=None,
             detail={"count": len(rows)},
         )
-    uow.commit()
     return len(rows)

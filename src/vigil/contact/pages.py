@@ -147,6 +147,7 @@ def _save(request: Request, c: Container, draft: dict[str, Any], response: Respo
     token = request.cookies.get(DRAFT_COOKIE) or secrets.token_urlsafe(32)
     with c.uow() as uow:
         intake.save_draft(uow, c.cipher, token, draft)
+        uow.commit()
     response.set_cookie(
         DRAFT_COOKIE,
         token,
@@ -412,6 +413,7 @@ async def check_submit(request: Request, c: ContainerDep) -> Response:
         return _public_render(request, "contact/check.html", context, 400)
     with c.uow() as uow:
         reference = intake.submit_request(uow, c.cipher, parsed, channel="form")
+        uow.commit()
     response = RedirectResponse("/contact/confirmation", status_code=303)
     # The draft is replaced by the reference alone: nothing else of the answers is kept in it.
     _save(request, c, {"submitted_reference": reference}, response)
@@ -443,6 +445,7 @@ async def report_post(request: Request, c: ContainerDep) -> Response:
     try:
         with c.uow() as uow:
             intelligence.submit_intelligence(uow, c.cipher, values, principal=None)
+            uow.commit()
     except ValidationError as exc:
         errors = [(e.field, e.reason) for e in exc.errors]
         return _public_render(
@@ -458,11 +461,11 @@ async def report_post(request: Request, c: ContainerDep) -> Response:
 def cases(
     request: Request, c: ContainerDep, principal: PagePrincipal, status: str | None = None
 ) -> Response:
-    principal.require_role(Role.UPCS_CASE_HANDLER)
     chosen = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
     with c.uow() as uow:
         found = casework.list_cases(uow, c.cipher, principal, status=chosen)
         alerts = attempts.open_alerts(uow, principal)
+        uow.commit()
     return render(
         request,
         "contact/cases.html",
@@ -483,6 +486,7 @@ def find(
 ) -> Response:
     with c.uow() as uow:
         case_id = casework.find_case(uow, principal, reference[:20])
+        uow.commit()
     return RedirectResponse(f"/contact/cases/{case_id}", status_code=303)
 
 
@@ -503,6 +507,7 @@ def _case_page(
         detail = casework.get_case(uow, c.cipher, principal, case_id)
         found = register.candidates(uow, c.cipher, principal, case_id)
         notices = notifications.pending_notifications(uow, c.cipher, case_id)
+        uow.commit()
     return render(
         request,
         "contact/case.html",
@@ -529,7 +534,6 @@ async def _case_action(
     case_id: RowId,
     action: Callable[[], Awaitable[None] | None],
 ) -> Response:
-    principal.require_role(Role.UPCS_CASE_HANDLER)
     try:
         result = action()
         if result is not None:
@@ -548,6 +552,7 @@ async def assign(
     def act() -> None:
         with c.uow() as uow:
             casework.assign(uow, principal, case_id, None)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -563,6 +568,7 @@ async def note(
     def act() -> None:
         with c.uow() as uow:
             casework.add_note(uow, c.cipher, principal, case_id, text)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -578,6 +584,7 @@ async def match(
     def act() -> None:
         with c.uow() as uow:
             register.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -605,6 +612,7 @@ async def bar(
         )
         with c.uow() as uow:
             bars.bar(uow, c.cipher, principal, case_id, parsed, index=shared_index(c))
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -620,6 +628,7 @@ async def decline(
     def act() -> None:
         with c.uow() as uow:
             casework.decline(uow, c.cipher, principal, case_id, reason)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -635,6 +644,7 @@ async def information(
     def act() -> None:
         with c.uow() as uow:
             casework.ask_for_information(uow, c.cipher, principal, case_id, question)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -651,6 +661,7 @@ async def lift(
     def act() -> None:
         with c.uow() as uow:
             bars.lift_bar(uow, c.cipher, principal, bar_id, reason, index=shared_index(c))
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -659,6 +670,7 @@ async def lift(
 def acknowledge(c: ContainerDep, principal: PagePrincipal, alert_id: RowId) -> Response:
     with c.uow() as uow:
         attempts.acknowledge_alert(uow, principal, alert_id)
+        uow.commit()
     return RedirectResponse("/contact/cases", status_code=303)
 
 
@@ -666,6 +678,7 @@ def acknowledge(c: ContainerDep, principal: PagePrincipal, alert_id: RowId) -> R
 def security(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
         entries = intelligence.security_queue(uow, c.cipher, principal)
+        uow.commit()
     return render(
         request,
         "contact/security.html",
@@ -678,6 +691,7 @@ def security(request: Request, c: ContainerDep, principal: PagePrincipal) -> Res
 def statistics(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
         stats = figures.statistics(uow, principal)
+        uow.commit()
     return render(request, "contact/statistics.html", {"rows": stats.rows()}, principal=principal)
 
 
@@ -685,6 +699,7 @@ def statistics(request: Request, c: ContainerDep, principal: PagePrincipal) -> R
 def statistics_csv(c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
         stats = figures.statistics(uow, principal)
+        uow.commit()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["measure", "value"])

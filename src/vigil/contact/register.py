@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from vigil.contact.casefile import CASE_ROLES, F_REQUEST, case_row, set_status, write_note
+from vigil.contact.casefile import F_REQUEST, case_row, set_status, write_note
 from vigil.contact.matching import Candidate, RegisteredPrisoner, rank
 from vigil.contact.model import (
     OPEN_STATUSES,
@@ -24,7 +24,7 @@ from vigil.contact.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, ValidationError
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 
@@ -51,7 +51,7 @@ def candidates(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int
 ) -> list[Candidate]:
     """Ranked register entries for the prisoner the requester described, with reasons."""
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     row = case_row(conn, case_id)
     prisoner = json.loads(cipher.decrypt(row.request_enc, F_REQUEST))["prisoner"]
@@ -67,7 +67,7 @@ def candidates(
 def match_prisoner(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, case_id: int, prisoner_id: int
 ) -> None:
-    principal.require_role(*CASE_ROLES)
+    principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     row = case_row(conn, case_id)
     found = conn.execute(
@@ -104,7 +104,6 @@ def match_prisoner(
         subject_id=case_id,
         detail={"prison_number": found.prison_number},
     )
-    uow.commit()
 
 
 REGISTER_COLUMNS = (
@@ -175,7 +174,6 @@ def import_prisoners(uow: UnitOfWork, text: str, *, actor: str) -> int:
         subject_type="contact_register",
         detail={"rows": len(rows)},
     )
-    uow.commit()
     return len(rows)
 
 

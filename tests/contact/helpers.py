@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from vigil.bootstrap import Container
-from vigil.contact import service
+from vigil.contact import register
 from vigil.security import service as security_service
 from vigil.security.model import Principal, Role
 
@@ -67,7 +67,8 @@ def bearer(token: str) -> dict[str, str]:
 
 def load_register(container: Container) -> None:
     with container.uow() as uow:
-        service.import_prisoners(uow, REGISTER_CSV, actor="test")
+        register.import_prisoners(uow, REGISTER_CSV, actor="test")
+        uow.commit()
 
 
 def submit(client: TestClient, body: dict[str, Any] | None = None) -> str:

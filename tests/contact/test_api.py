@@ -18,7 +18,7 @@ from tests.contact.helpers import (
 )
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
-from vigil.contact import service
+from vigil.contact import notifications
 from vigil.contact.tables import (
     contact_bar_items,
     contact_cases,
@@ -394,13 +394,14 @@ def test_notices_stored_in_plain_text_are_sealed_and_never_stop_the_case_page(
             )
         uow.commit()
     with container.uow() as uow:
-        unreadable = service.pending_notifications(uow, container.cipher, case_id)
+        unreadable = notifications.pending_notifications(uow, container.cipher, case_id)
     assert [n["body"] for n in unreadable] == ["(this notice cannot be read)"] * 2
     with container.uow() as uow:
-        assert service.seal_plaintext_notices(uow, container.cipher, actor="test") == 2
+        assert notifications.seal_plaintext_notices(uow, container.cipher, actor="test") == 2
+        uow.commit()
     with container.uow() as uow:
-        assert service.seal_plaintext_notices(uow, container.cipher, actor="test") == 0
-        sealed = service.pending_notifications(uow, container.cipher, case_id)
+        assert notifications.seal_plaintext_notices(uow, container.cipher, actor="test") == 0
+        sealed = notifications.pending_notifications(uow, container.cipher, case_id)
     assert [n["body"] for n in sealed] == ["alert:7", "requester:not base64 at all"]
 
 

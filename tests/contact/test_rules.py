@@ -106,17 +106,17 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(cell: str) -> None:
 
 
 def test_register_import_names_the_bad_row_and_writes_nothing(container) -> None:  # type: ignore[no-untyped-def]
-    from vigil.contact import service
+    from vigil.contact import register
 
     bad = REGISTER_CSV + "Z99,Bad,Row,,1985-13-01,,\n"
     with container.uow() as uow, pytest.raises(ValidationError) as raised:
-        service.import_prisoners(uow, bad, actor="test")
+        register.import_prisoners(uow, bad, actor="test")
     assert raised.value.field == "row 6.prison_number"
     with container.uow() as uow:
-        assert service.register_size(uow) == 0
-        assert service.import_prisoners(uow, REGISTER_CSV, actor="test") == 4
-        assert service.import_prisoners(uow, REGISTER_CSV, actor="test") == 4
-        assert service.register_size(uow) == 4
+        assert register.register_size(uow) == 0
+        assert register.import_prisoners(uow, REGISTER_CSV, actor="test") == 4
+        assert register.import_prisoners(uow, REGISTER_CSV, actor="test") == 4
+        assert register.register_size(uow) == 4
 
 
 def test_demo_seed_loads_a_register_and_one_request_once(container) -> None:  # type: ignore[no-untyped-def]

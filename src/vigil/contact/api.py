@@ -10,7 +10,18 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from vigil.contact import bodies, service
+from vigil.contact import (
+    attempts,
+    bars,
+    bodies,
+    casefile,
+    casework,
+    checks,
+    figures,
+    intake,
+    intelligence,
+    register,
+)
 from vigil.contact.model import CaseStatus, parse_request
 from vigil.errors import ValidationError
 from vigil.web.auth import ApiPrincipal, ContainerDep, api_principal, container
@@ -56,7 +67,9 @@ def submit_request(body: bodies.ContactRequest, request: Request, c: ContainerDe
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     parsed = parse_request(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
-        return Reference(reference=service.submit_request(uow, c.cipher, parsed, channel="api"))
+        reference = intake.submit_request(uow, c.cipher, parsed, channel="api")
+        uow.commit()
+    return Reference(reference=reference)
 
 
 class Filed(BaseModel):
@@ -75,8 +88,9 @@ async def report_intelligence(
     elif not c.public_form_limiter.allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     with c.uow() as uow:
-        found = service.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
-    return Filed(id=found, queue=service.SECURITY_QUEUE)
+        found = intelligence.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
+        uow.commit()
+    return Filed(id=found, queue=casefile.SECURITY_QUEUE)
 
 
 # --- enforcement (prison_system) -----------------------------------------------------------
@@ -90,7 +104,7 @@ async def call_check(request: Request) -> Response:
     data = await read_json(request)
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
-    result = service.call_check(
+    result = checks.call_check(
         c.uow,
         c.enforcement_index,
         principal,
@@ -132,7 +146,7 @@ OPENAPI_PATHS = {
 
 @router.post("/mail-check")
 def mail_check(body: bodies.MailCheck, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
-    result = service.mail_check(
+    result = checks.mail_check(
         c.uow, c.enforcement_index, principal, body.prison_number, body.address, cipher=c.cipher
     )
     return {"allowed": result.allowed, "match": result.match, "score": result.score}
@@ -143,13 +157,15 @@ def barred_numbers(
     c: ContainerDep, principal: ApiPrincipal, since: str | None = None, limit: int = 1000
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return service.barred_numbers_since(uow, c.cipher, principal, since, limit)
+        found = attempts.barred_numbers_since(uow, c.cipher, principal, since, limit)
+        uow.commit()
+    return found
 
 
 # --- case handling (upcs_case_handler) -----------------------------------------------------
 
 
-def _summary_json(s: service.CaseSummary) -> dict[str, Any]:
+def _summary_json(s: casework.CaseSummary) -> dict[str, Any]:
     return {
         "id": s.id,
         "reference": s.reference,
@@ -165,7 +181,7 @@ def _summary_json(s: service.CaseSummary) -> dict[str, Any]:
     }
 
 
-def _detail_json(d: service.CaseDetail) -> dict[str, Any]:
+def _detail_json(d: casework.CaseDetail) -> dict[str, Any]:
     return {
         **_summary_json(d.summary),
         "request": d.request,
@@ -199,20 +215,19 @@ def list_cases(
 ) -> dict[str, Any]:
     with c.uow() as uow:
         if reference is not None:
-            case_id = service.find_case(uow, principal, reference[:20])
-            return {
-                "cases": [
-                    _jsonable(_detail_json(service.get_case(uow, c.cipher, principal, case_id)))
-                ]
-            }
-        cases = service.list_cases(uow, c.cipher, principal, status=case_status)
+            case_id = casework.find_case(uow, principal, reference[:20])
+            detail = casework.get_case(uow, c.cipher, principal, case_id)
+            uow.commit()
+            return {"cases": [_jsonable(_detail_json(detail))]}
+        cases = casework.list_cases(uow, c.cipher, principal, status=case_status)
     return {"cases": [_summary_json(s) for s in cases]}
 
 
 @router.get("/cases/{case_id}")
 def get_case(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        detail = service.get_case(uow, c.cipher, principal, case_id)
+        detail = casework.get_case(uow, c.cipher, principal, case_id)
+        uow.commit()
     result: dict[str, Any] = _jsonable(_detail_json(detail))
     return result
 
@@ -220,7 +235,7 @@ def get_case(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[s
 @router.get("/cases/{case_id}/candidates")
 def candidates(case_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        found = service.candidates(uow, c.cipher, principal, case_id)
+        found = register.candidates(uow, c.cipher, principal, case_id)
     return {
         "candidates": [
             {
@@ -245,7 +260,8 @@ def match(
     if prisoner_id is None:
         raise ValidationError("prisoner_id", "must be the id of a register entry")
     with c.uow() as uow:
-        service.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+        register.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+        uow.commit()
     return {"status": "matched"}
 
 
@@ -253,10 +269,10 @@ def match(
 def create_bar(
     case_id: RowId, body: bodies.Bar, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
-    principal.require_role(*service.CASE_ROLES)
-    parsed = service.parse_bar(body.fields(), today=c.clock.now().date())
+    parsed = bars.parse_bar(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
-        bar_id = service.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
+        bar_id = bars.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
+        uow.commit()
     return {"bar_id": bar_id}
 
 
@@ -265,7 +281,8 @@ def lift_bar(
     bar_id: RowId, body: bodies.Reason, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=c.enforcement_index)
+        bars.lift_bar(uow, c.cipher, principal, bar_id, body.reason, index=c.enforcement_index)
+        uow.commit()
     return {"status": "lifted"}
 
 
@@ -274,7 +291,8 @@ def decline(
     case_id: RowId, body: bodies.Reason, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.decline(uow, c.cipher, principal, case_id, body.reason)
+        casework.decline(uow, c.cipher, principal, case_id, body.reason)
+        uow.commit()
     return {"status": CaseStatus.DECLINED.value}
 
 
@@ -283,7 +301,8 @@ def ask_for_information(
     case_id: RowId, body: bodies.Question, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.ask_for_information(uow, c.cipher, principal, case_id, body.question)
+        casework.ask_for_information(uow, c.cipher, principal, case_id, body.question)
+        uow.commit()
     return {"status": CaseStatus.AWAITING_INFORMATION.value}
 
 
@@ -292,20 +311,22 @@ def add_note(
     case_id: RowId, body: bodies.Note, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, str]:
     with c.uow() as uow:
-        service.add_note(uow, c.cipher, principal, case_id, body.text)
+        casework.add_note(uow, c.cipher, principal, case_id, body.text)
+        uow.commit()
     return {"status": "added"}
 
 
 @router.get("/alerts")
 def alerts(c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        return {"alerts": _jsonable(service.open_alerts(uow, principal))}
+        return {"alerts": _jsonable(attempts.open_alerts(uow, principal))}
 
 
 @router.get("/statistics")
 def statistics(c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        stats = service.statistics(uow, principal)
+        stats = figures.statistics(uow, principal)
+        uow.commit()
     return {
         "requests": stats.requests,
         "requests_by_type": stats.requests_by_type,

@@ -2,8 +2,9 @@
 
 These models say what shape a body has (so ``/openapi.json`` documents every field and a body of
 the wrong shape is refused naming the field); the rules of the service (a real postcode, a prison
-number like A1234BC, who must be asked for consent) stay in ``contact.model`` and
-``contact.service``, shared with the public form, which reports them in the form's own words.
+number like A1234BC, who must be asked for consent) stay in ``contact.model`` and the use-case
+modules (``contact.intake``, ``contact.bars`` …), shared with the public form, which reports
+them in the form's own words.
 Closed lists are published as enums but checked by those rules, for the same reason.
 
 Fields the service requires are still optional here: a missing one is reported by the service,
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.contact.checks import CallResult
 from vigil.contact.model import (
     MAX_ADDRESSES,
     MAX_EMAILS,
@@ -28,7 +30,6 @@ from vigil.contact.model import (
     IntelligenceKind,
     RequesterType,
 )
-from vigil.contact.service import CallResult
 
 # Case actions, checks and reports are small; the check port applies the same cap.
 CALL_CHECK_MAX_BODY = 16 * 1024

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vigil.contact import service
+from vigil.contact import checks
 from vigil.contact.bodies import CALL_CHECK_MAX_BODY, call_check_body
 from vigil.contact.index import EnforcementIndex
 from vigil.db.uow import UnitOfWork
@@ -113,7 +113,7 @@ class CallCheckHandler:
                 raise ValidationError("body", "must be a JSON object") from exc
             if not isinstance(data, dict):
                 raise ValidationError("body", "must be a JSON object")
-            result = service.call_check(
+            result = checks.call_check(
                 self.deps.uow,
                 self.index,
                 principal,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vigil.bootstrap import build_container
-from vigil.contact import service
+from vigil.contact import notifications, register
 from vigil.errors import ValidationError
 from vigil.settings import Settings
 
@@ -38,7 +38,10 @@ def import_prisoners(
     container = build_container(Settings())
     try:
         with container.uow() as uow:
-            count = service.import_prisoners(uow, file.read_text(encoding="utf-8-sig"), actor="cli")
+            count = register.import_prisoners(
+                uow, file.read_text(encoding="utf-8-sig"), actor="cli"
+            )
+            uow.commit()
     except ValidationError as exc:
         for error in exc.errors[:20]:
             typer.echo(f"{error.field}: {error.reason}", err=True)
@@ -55,5 +58,6 @@ def seal_notices() -> None:
     running it again finds nothing to do)."""
     container = build_container(Settings())
     with container.uow() as uow:
-        count = service.seal_plaintext_notices(uow, container.cipher, actor="cli")
+        count = notifications.seal_plaintext_notices(uow, container.cipher, actor="cli")
+        uow.commit()
     typer.echo(f"Encrypted {count} notices.")

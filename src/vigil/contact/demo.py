@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from vigil.contact import service
+from vigil.contact import intake, register
 from vigil.contact.model import parse_request
 from vigil.contact.tables import contact_prisoners
 from vigil.host import DemoHost
@@ -90,6 +90,8 @@ def seed(container: DemoHost) -> str | None:
         ).scalar_one()
         if existing:
             return None
-        service.import_prisoners(uow, register_csv(), actor="demo")
+        register.import_prisoners(uow, register_csv(), actor="demo")
         request = parse_request(SAMPLE_REQUEST, today=container.clock.now().date())
-        return service.submit_request(uow, container.cipher, request, channel="form")
+        reference = intake.submit_request(uow, container.cipher, request, channel="form")
+        uow.commit()
+    return reference

@@ -15,7 +15,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from vigil.bootstrap import Container
-from vigil.contact import journey, service
+from vigil.contact import (
+    attempts,
+    bars,
+    casework,
+    figures,
+    intake,
+    intelligence,
+    journey,
+    notifications,
+    register,
+)
 from vigil.contact.model import (
     CONSENT_LABELS,
     CONTACT_KIND_LABELS,
@@ -128,20 +138,21 @@ def _as_dict(form: FormData) -> dict[str, str | list[str]]:
 
 def _draft(request: Request, c: Container) -> dict[str, Any]:
     with c.uow() as uow:
-        return service.load_draft(uow, c.cipher, request.cookies.get(DRAFT_COOKIE))
+        return intake.load_draft(uow, c.cipher, request.cookies.get(DRAFT_COOKIE))
 
 
 def _save(request: Request, c: Container, draft: dict[str, Any], response: Response) -> None:
     token = request.cookies.get(DRAFT_COOKIE) or secrets.token_urlsafe(32)
     with c.uow() as uow:
-        service.save_draft(uow, c.cipher, token, draft)
+        intake.save_draft(uow, c.cipher, token, draft)
+        uow.commit()
     response.set_cookie(
         DRAFT_COOKIE,
         token,
         httponly=True,
         samesite="lax",
         secure=c.settings.cookies_secure,
-        max_age=int(service.DRAFT_LIFETIME.total_seconds()),
+        max_age=int(intake.DRAFT_LIFETIME.total_seconds()),
     )
 
 
@@ -399,7 +410,8 @@ async def check_submit(request: Request, c: ContainerDep) -> Response:
         context = _check_context(draft, c.clock.now().date())
         return _public_render(request, "contact/check.html", context, 400)
     with c.uow() as uow:
-        reference = service.submit_request(uow, c.cipher, parsed, channel="form")
+        reference = intake.submit_request(uow, c.cipher, parsed, channel="form")
+        uow.commit()
     response = RedirectResponse("/contact/confirmation", status_code=303)
     # The draft is replaced by the reference alone: nothing else of the answers is kept in it.
     _save(request, c, {"submitted_reference": reference}, response)
@@ -430,7 +442,8 @@ async def report_post(request: Request, c: ContainerDep) -> Response:
     values = {k: v for k, v in _as_dict(form).items() if isinstance(v, str)}
     try:
         with c.uow() as uow:
-            service.submit_intelligence(uow, c.cipher, values, principal=None)
+            intelligence.submit_intelligence(uow, c.cipher, values, principal=None)
+            uow.commit()
     except ValidationError as exc:
         errors = [(e.field, e.reason) for e in exc.errors]
         return _public_render(
@@ -446,11 +459,11 @@ async def report_post(request: Request, c: ContainerDep) -> Response:
 def cases(
     request: Request, c: ContainerDep, principal: PagePrincipal, status: str | None = None
 ) -> Response:
-    principal.require_role(Role.UPCS_CASE_HANDLER)
     chosen = CaseStatus(status) if status in {s.value for s in CaseStatus} else None
     with c.uow() as uow:
-        found = service.list_cases(uow, c.cipher, principal, status=chosen)
-        alerts = service.open_alerts(uow, principal)
+        found = casework.list_cases(uow, c.cipher, principal, status=chosen)
+        alerts = attempts.open_alerts(uow, principal)
+        uow.commit()
     return render(
         request,
         "contact/cases.html",
@@ -470,7 +483,8 @@ def find(
     request: Request, c: ContainerDep, principal: PagePrincipal, reference: str = ""
 ) -> Response:
     with c.uow() as uow:
-        case_id = service.find_case(uow, principal, reference[:20])
+        case_id = casework.find_case(uow, principal, reference[:20])
+        uow.commit()
     return RedirectResponse(f"/contact/cases/{case_id}", status_code=303)
 
 
@@ -488,9 +502,10 @@ def _case_page(
     status_code: int = 200,
 ) -> Response:
     with c.uow() as uow:
-        detail = service.get_case(uow, c.cipher, principal, case_id)
-        found = service.candidates(uow, c.cipher, principal, case_id)
-        notifications = service.pending_notifications(uow, c.cipher, case_id)
+        detail = casework.get_case(uow, c.cipher, principal, case_id)
+        found = register.candidates(uow, c.cipher, principal, case_id)
+        notices = notifications.pending_notifications(uow, c.cipher, case_id)
+        uow.commit()
     return render(
         request,
         "contact/case.html",
@@ -499,7 +514,7 @@ def _case_page(
             "candidates": found,
             "errors": errors,
             "labels": LABELS,
-            "notifications": notifications,
+            "notifications": notices,
             "today": c.clock.now().date(),
         },
         principal=principal,
@@ -517,7 +532,6 @@ async def _case_action(
     case_id: RowId,
     action: Callable[[], Awaitable[None] | None],
 ) -> Response:
-    principal.require_role(Role.UPCS_CASE_HANDLER)
     try:
         result = action()
         if result is not None:
@@ -535,7 +549,8 @@ async def assign(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.assign(uow, principal, case_id, None)
+            casework.assign(uow, principal, case_id, None)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -550,7 +565,8 @@ async def note(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.add_note(uow, c.cipher, principal, case_id, text)
+            casework.add_note(uow, c.cipher, principal, case_id, text)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -565,7 +581,8 @@ async def match(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+            register.match_prisoner(uow, c.cipher, principal, case_id, prisoner_id)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -582,7 +599,7 @@ async def bar(
     review_date: FormValue = "",
 ) -> Response:
     def act() -> None:
-        parsed = service.parse_bar(
+        parsed = bars.parse_bar(
             {
                 "scope": scope,
                 "prison_number": prison_number or None,
@@ -592,7 +609,8 @@ async def bar(
             today=c.clock.now().date(),
         )
         with c.uow() as uow:
-            service.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
+            bars.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -607,7 +625,8 @@ async def decline(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.decline(uow, c.cipher, principal, case_id, reason)
+            casework.decline(uow, c.cipher, principal, case_id, reason)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -622,7 +641,8 @@ async def information(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.ask_for_information(uow, c.cipher, principal, case_id, question)
+            casework.ask_for_information(uow, c.cipher, principal, case_id, question)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -638,7 +658,8 @@ async def lift(
 ) -> Response:
     def act() -> None:
         with c.uow() as uow:
-            service.lift_bar(uow, c.cipher, principal, bar_id, reason, index=c.enforcement_index)
+            bars.lift_bar(uow, c.cipher, principal, bar_id, reason, index=c.enforcement_index)
+            uow.commit()
 
     return await _case_action(request, c, principal, case_id, act)
 
@@ -646,14 +667,16 @@ async def lift(
 @router.post("/contact/alerts/{alert_id}/acknowledge")
 def acknowledge(c: ContainerDep, principal: PagePrincipal, alert_id: RowId) -> Response:
     with c.uow() as uow:
-        service.acknowledge_alert(uow, principal, alert_id)
+        attempts.acknowledge_alert(uow, principal, alert_id)
+        uow.commit()
     return RedirectResponse("/contact/cases", status_code=303)
 
 
 @router.get("/contact/security", response_class=HTMLResponse)
 def security(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
-        entries = service.security_queue(uow, c.cipher, principal)
+        entries = intelligence.security_queue(uow, c.cipher, principal)
+        uow.commit()
     return render(
         request,
         "contact/security.html",
@@ -665,14 +688,16 @@ def security(request: Request, c: ContainerDep, principal: PagePrincipal) -> Res
 @router.get("/contact/statistics", response_class=HTMLResponse)
 def statistics(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
-        stats = service.statistics(uow, principal)
+        stats = figures.statistics(uow, principal)
+        uow.commit()
     return render(request, "contact/statistics.html", {"rows": stats.rows()}, principal=principal)
 
 
 @router.get("/contact/statistics.csv")
 def statistics_csv(c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
-        stats = service.statistics(uow, principal)
+        stats = figures.statistics(uow, principal)
+        uow.commit()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["measure", "value"])

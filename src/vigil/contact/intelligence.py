@@ -1,0 +1,146 @@
+"""Intelligence about contact attempts, and the prison security queue it feeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+
+from vigil.contact import phones
+from vigil.contact.casefile import F_INTEL, PUBLIC_ACTOR, SECURITY_QUEUE
+from vigil.contact.index import (
+    PHONE_PURPOSE,
+)
+from vigil.contact.model import (
+    MAX_TEXT,
+    PRISON_NUMBER,
+    IntelligenceKind,
+    normalise_prison_number,
+)
+from vigil.contact.tables import (
+    contact_cases,
+    contact_intelligence,
+)
+from vigil.db.uow import UnitOfWork
+from vigil.errors import ErrorCollector, ValidationError
+from vigil.security import audit, permissions
+from vigil.security.crypto import FieldCipher
+from vigil.security.model import Principal
+
+
+def submit_intelligence(
+    uow: UnitOfWork, cipher: FieldCipher, data: Any, *, principal: Principal | None
+) -> int:
+    """A report of illicit phone use or other contact, routed to the prison-security queue and
+    linked to a case when the prisoner is one a case names."""
+    errors = ErrorCollector()
+    if not isinstance(data, dict):
+        raise ValidationError("body", "must be an object")
+    kind: IntelligenceKind | None = None
+    try:
+        kind = IntelligenceKind(str(data.get("kind")))
+    except ValueError:
+        errors.add("kind", "Select what you are reporting")
+    prison_number = data.get("prison_number") or None
+    if prison_number is not None:
+        if not isinstance(prison_number, str):
+            errors.add("prison_number", "must be text")
+        else:
+            prison_number = normalise_prison_number(prison_number)
+            if not PRISON_NUMBER.match(prison_number):
+                errors.add("prison_number", "Enter a prison number like A1234BC")
+    phone_index = None
+    raw_phone = data.get("phone")
+    if raw_phone:
+        try:
+            phone_index = cipher.blind_index(phones.to_e164(str(raw_phone)[:40]), PHONE_PURPOSE)
+        except phones.NotAPhoneNumber:
+            errors.add("phone", "Enter a phone number, like 07700 900 982")
+    details = data.get("details")
+    if not isinstance(details, str) or not details.strip():
+        errors.add("details", "Describe what happened")
+    elif len(details) > MAX_TEXT:
+        errors.add("details", f"must be {MAX_TEXT} characters or fewer")
+    errors.raise_if_any()
+    assert kind is not None
+    assert isinstance(details, str)
+    conn = uow.connection
+    now = uow.clock.now()
+    case_id = None
+    if prison_number:
+        case_id = conn.execute(
+            select(contact_cases.c.id)
+            .where(
+                or_(
+                    contact_cases.c.matched_prison_number == prison_number,
+                    contact_cases.c.prison_number == prison_number,
+                )
+            )
+            .order_by(contact_cases.c.submitted_at.desc())
+            .limit(1)
+        ).scalar()
+    text = details.strip()
+    if raw_phone:
+        text += f"\nNumber used: {str(raw_phone)[:40]}"
+    intel_id = conn.execute(
+        insert(contact_intelligence)
+        .values(
+            received_at=now,
+            source="staff" if principal else "public",
+            queue=SECURITY_QUEUE,
+            kind=kind.value,
+            prison_number=prison_number,
+            phone_index=phone_index,
+            details_enc=cipher.encrypt(text, F_INTEL),
+            case_id=case_id,
+            status="new",
+            reported_by=principal.name if principal else None,
+        )
+        .returning(contact_intelligence.c.id)
+    ).scalar_one()
+    audit.record(
+        conn,
+        at=now,
+        actor=principal.actor if principal else PUBLIC_ACTOR,
+        action="contact.intelligence.received",
+        subject_type="contact_intelligence",
+        subject_id=intel_id,
+        detail={"queue": SECURITY_QUEUE, "case_id": case_id},
+    )
+    return int(intel_id)
+
+
+def security_queue(
+    uow: UnitOfWork, cipher: FieldCipher, principal: Principal
+) -> list[dict[str, Any]]:
+    principal.require(permissions.CONTACT_CASES)
+    conn = uow.connection
+    rows = conn.execute(
+        select(contact_intelligence, contact_cases.c.reference)
+        .outerjoin(contact_cases, contact_cases.c.id == contact_intelligence.c.case_id)
+        .where(contact_intelligence.c.queue == SECURITY_QUEUE)
+        .order_by(contact_intelligence.c.received_at.desc())
+        .limit(200)
+    ).all()
+    audit.record(
+        conn,
+        at=uow.clock.now(),
+        actor=principal.actor,
+        action="contact.intelligence.viewed",
+        subject_type="contact_intelligence",
+        detail={"entries": len(rows)},
+    )
+    return [
+        {
+            "id": r.id,
+            "received_at": r.received_at,
+            "source": r.source,
+            "kind": r.kind,
+            "prison_number": r.prison_number,
+            "case_id": r.case_id,
+            "reference": r.reference,
+            "status": r.status,
+            "details": cipher.decrypt(r.details_enc, F_INTEL),
+        }
+        for r in rows
+    ]

@@ -49,12 +49,6 @@ IDENTITY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "link_evidence": pl.Utf8,
 }
 
-CONTEXT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
-    "id": pl.Int64,
-    "victims": pl.List(pl.Utf8),
-    "forces": pl.List(pl.Utf8),
-}
-
 
 def load_identities(
     uow: UnitOfWork, cipher: FieldCipher, roles: Sequence[PartyRole]

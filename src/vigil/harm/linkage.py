@@ -44,7 +44,6 @@ DEFAULT_MODEL = "linkage_model.json"
 #: evidence *against* a match whenever it occurs; its m is floored here instead.
 M_FLOOR = 0.01
 
-COMPARISONS = ("forename", "surname", "dob", "shared_victims", "force")
 # The two names written the other way round ("Edwards Stephen"), exactly or but for doubled
 # letters: a level of both the forename and the surname comparison, so that neither counts a
 # swapped name as a different one.

@@ -372,15 +372,6 @@ def canonical_given(name: str) -> str:
 # --- dates ---------------------------------------------------------------------------------------
 
 
-def dob_variants(dob: date | None) -> tuple[date, ...]:
-    """The date as written and, when it makes sense, with day and month swapped."""
-    if dob is None:
-        return ()
-    if dob.day <= 12 and dob.day != dob.month:
-        return (dob, date(dob.year, dob.day, dob.month))
-    return (dob,)
-
-
 def dob_similarity(a: date | None, b: date | None) -> tuple[float, str]:
     """1.0 identical, 0.9 day/month transposed, 0.8 one part differs by a typo, else 0."""
     if a is None or b is None:

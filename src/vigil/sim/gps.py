@@ -72,6 +72,12 @@ def sample_device(
             _battery(s, day_start, day_end, plan)
         _apply_day_plan(s, day_start, plan, rng, config)
     lat, lon, acc = _positions(s, path, frame, rng, config, accuracy, phone)
+    _append_kept(rows, device, s, lat, lon, acc)
+
+
+def _append_kept(
+    rows: Rows, device: str, s: _Samples, lat: np.ndarray, lon: np.ndarray, acc: np.ndarray
+) -> None:
     keep = s.keep
     rows.device.extend([device] * int(keep.sum()))
     rows.fix_time.append(s.at[keep])

@@ -23,24 +23,10 @@ MAX_FRAME = 2048
 
 def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
     """Decode one complete frame (as cut by ``split_frames``)."""
-    if len(frame) < 5:
-        raise DecodeError("truncated", "a GT06 frame is at least 5 bytes")
-    start = frame[:2]
-    if start == b"\x78\x78":
-        extended, length, msg_type, body = False, frame[2], frame[3], 4
-    elif start == b"\x79\x79":
-        extended = True
-        length, msg_type, body = (frame[2] << 8) | frame[3], frame[4], 5
-    else:
-        raise DecodeError("bad_frame", "a GT06 frame starts with 7878 or 7979")
+    extended, length, msg_type, body = _header(frame)
     if len(frame) < body + 6:
         raise DecodeError("truncated", "no room for serial and CRC")
-    # A captured frame may have lost its CR LF; then its CRC cannot be found either.
-    terminated = frame[-2:] == b"\r\n"
-    tail = len(frame) - (2 if terminated else 0)
-    crc_ok = terminated and crc16_x25(memoryview(frame)[2 : tail - 2]) == int.from_bytes(
-        frame[tail - 2 : tail], "big"
-    )
+    tail, crc_ok = _tail(frame)
     serial = int.from_bytes(frame[tail - 4 : tail - 2], "big")
     declared = (2 + 1 + length + 2) if not extended else (2 + 2 + length + 2)
     # Clones that send a wrong length byte: upstream firmware still puts the fields in order,
@@ -62,6 +48,29 @@ def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
         draft.attributes["type"] = msg_type
         out.fixes.append(draft.to_fix(crc_ok))
     return out
+
+
+def _header(frame: bytes) -> tuple[bool, int, int, int]:
+    """Whether the frame is extended, its declared length, its type and where its body starts."""
+    if len(frame) < 5:
+        raise DecodeError("truncated", "a GT06 frame is at least 5 bytes")
+    start = frame[:2]
+    if start == b"\x78\x78":
+        return False, frame[2], frame[3], 4
+    if start == b"\x79\x79":
+        return True, (frame[2] << 8) | frame[3], frame[4], 5
+    raise DecodeError("bad_frame", "a GT06 frame starts with 7878 or 7979")
+
+
+def _tail(frame: bytes) -> tuple[int, bool]:
+    """Where the frame's content ends (before any CR LF), and whether its CRC matches."""
+    # A captured frame may have lost its CR LF; then its CRC cannot be found either.
+    terminated = frame[-2:] == b"\r\n"
+    tail = len(frame) - (2 if terminated else 0)
+    crc_ok = terminated and crc16_x25(memoryview(frame)[2 : tail - 2]) == int.from_bytes(
+        frame[tail - 2 : tail], "big"
+    )
+    return tail, crc_ok
 
 
 def _login(r: Reader, session: Session, length: int, serial: int, crc_ok: bool) -> Decoded:

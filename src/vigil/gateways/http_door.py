@@ -201,11 +201,7 @@ class _HttpConnection(PublishingConnection):
                 Screened(),
                 False,
             )
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            key, _, value = line.partition(":")
-            if key:
-                headers[key.strip().lower()] = value.strip()
+        headers = _headers(lines[1:])
         keep_alive = parts[2] == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
         refusal = self._refusal(headers)
         if refusal is not None:
@@ -252,3 +248,13 @@ class _HttpConnection(PublishingConnection):
                 answer = _response("400 Bad Request", "fix: rejected (see gateway metrics)")
             return answer, screened, keep_alive
         return self.protocol.ok, screened, keep_alive
+
+
+def _headers(lines: list[str]) -> dict[str, str]:
+    """Header lines by lower-case name (a repeated header keeps its last value)."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key:
+            headers[key.strip().lower()] = value.strip()
+    return headers

@@ -98,16 +98,11 @@ def _sample_devices(
         interval_s=config.fix_interval_s,
     )
     if victim is not None and wearer.victim_device:
+        # The phone never drops out or uploads late: every day is protected.
         victim_plans = [(a, b, DayPlan(protect=[(a, b)])) for a, b, _ in plans]
+        phone_config = SimConfig(buffered_block_rate=0.0, dropouts_per_day=0.0)
+        device, frame, accuracy = wearer.victim_device, wearer.frame, (5.0, 30.0)
         sample_device(
-            wearer.victim_device,
-            victim,
-            wearer.frame,
-            victim_plans,
-            rng,
-            SimConfig(buffered_block_rate=0.0, dropouts_per_day=0.0),
-            rows,
-            interval_s=VICTIM_INTERVAL_S,
-            accuracy=(5.0, 30.0),
-            phone=True,
-        )
+            device, victim, frame, victim_plans, rng, phone_config, rows,
+            interval_s=VICTIM_INTERVAL_S, accuracy=accuracy, phone=True,
+        )  # fmt: skip

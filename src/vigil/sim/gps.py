@@ -72,6 +72,12 @@ def sample_device(
             _battery(s, day_start, day_end, plan)
         _apply_day_plan(s, day_start, plan, rng, config)
     lat, lon, acc = _positions(s, path, frame, rng, config, accuracy, phone)
+    _append_kept(rows, device, s, lat, lon, acc)
+
+
+def _append_kept(
+    rows: Rows, device: str, s: _Samples, lat: np.ndarray, lon: np.ndarray, acc: np.ndarray
+) -> None:
     keep = s.keep
     rows.device.extend([device] * int(keep.sum()))
     rows.fix_time.append(s.at[keep])
@@ -185,21 +191,33 @@ def in_arrival_order(rows: Rows) -> list[SimRow]:
     accs = np.round(acc[order], 1).tolist()
     levels = np.round(battery[order]).tolist()
     alarms = alarm[order].tolist()
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    out: list[SimRow] = []
-    for i in range(len(devices)):
-        has_position = lats[i] == lats[i]  # NaN marks a fix without a position
-        level = levels[i]
-        out.append(
-            SimRow(
-                device=devices[i],
-                fix_time=epoch + timedelta(seconds=fix_s[i]),
-                received=epoch + timedelta(seconds=recv_s[i]),
-                lat=lats[i] if has_position else None,
-                lon=lons[i] if has_position else None,
-                accuracy_m=accs[i] if has_position else None,
-                battery=None if level != level else level,
-                alarm=Alarm.STRAP_REMOVED.value if alarms[i] == 1 else "",
-            )
-        )
-    return out
+    return [
+        _sim_row(*fields)
+        for fields in zip(devices, fix_s, recv_s, lats, lons, accs, levels, alarms, strict=True)
+    ]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _sim_row(
+    device: str,
+    fix_s: int,
+    recv_s: int,
+    lat: float,
+    lon: float,
+    acc: float,
+    level: float,
+    alarm: int,
+) -> SimRow:
+    has_position = lat == lat  # NaN marks a fix without a position
+    return SimRow(
+        device=device,
+        fix_time=_EPOCH + timedelta(seconds=fix_s),
+        received=_EPOCH + timedelta(seconds=recv_s),
+        lat=lat if has_position else None,
+        lon=lon if has_position else None,
+        accuracy_m=acc if has_position else None,
+        battery=None if level != level else level,
+        alarm=Alarm.STRAP_REMOVED.value if alarm == 1 else "",
+    )

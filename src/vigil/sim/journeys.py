@@ -82,10 +82,7 @@ def plan_day(
     truth: list[Truth],
 ) -> DayPlan:
     """Extend the wearer's path (and the victim's) through one local day; return its GPS plan."""
-    plan = DayPlan()
-    kinds = _applicable(wearer, config)
-    if kinds and rng.random() < config.incident_rate:
-        plan.incident = kinds[int(rng.integers(len(kinds)))]
+    plan = DayPlan(incident=_pick_incident(wearer, rng, config))
     if victim is not None:
         _victim_day(wearer, day, victim, rng, plan.incident is IncidentKind.PROXIMITY)
     d = _Day(wearer, day, path, rng, truth, plan)
@@ -98,14 +95,28 @@ def plan_day(
         _stay_out_past_curfew(d, afternoon)
     else:
         _ordinary_afternoon(d, afternoon)
-    if plan.incident is IncidentKind.STRAP_REMOVED:
-        _remove_strap(d)
-    elif plan.incident is IncidentKind.GPS_LOSS:
-        _lose_gps(d)
-    elif plan.incident is IncidentKind.BATTERY_DYING:
-        _let_battery_die(d)
+    _mark_device_incident(d)
     path.stay_until(local_epoch(day + timedelta(days=1), time(0, 0)))
     return plan
+
+
+def _pick_incident(
+    wearer: Wearer, rng: np.random.Generator, config: SimConfig
+) -> IncidentKind | None:
+    kinds = _applicable(wearer, config)
+    if kinds and rng.random() < config.incident_rate:
+        return kinds[int(rng.integers(len(kinds)))]
+    return None
+
+
+def _mark_device_incident(d: _Day) -> None:
+    """Incidents the path does not show: they only change what the device reports."""
+    if d.plan.incident is IncidentKind.STRAP_REMOVED:
+        _remove_strap(d)
+    elif d.plan.incident is IncidentKind.GPS_LOSS:
+        _lose_gps(d)
+    elif d.plan.incident is IncidentKind.BATTERY_DYING:
+        _let_battery_die(d)
 
 
 def _go_out(d: _Day) -> float:

@@ -109,6 +109,19 @@ class SimRow:
     battery: float | None
     alarm: str
 
+    def csv_fields(self) -> tuple[str, ...]:
+        """The row as FIXES.csv holds it (``CSV_HEADER``'s columns)."""
+        return (
+            self.device,
+            iso_utc(self.fix_time),
+            "" if self.lat is None else f"{self.lat:.6f}",
+            "" if self.lon is None else f"{self.lon:.6f}",
+            "" if self.accuracy_m is None else f"{self.accuracy_m:.1f}",
+            "" if self.battery is None else f"{self.battery:.0f}",
+            self.alarm,
+            iso_utc(self.received),
+        )
+
     def to_fix(self) -> Fix:
         alarms = frozenset({Alarm(self.alarm)}) if self.alarm else frozenset()
         return Fix(
@@ -143,19 +156,7 @@ class Simulation:
         with paths["fixes"].open("w", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(CSV_HEADER)
-            for row in self.rows:
-                writer.writerow(
-                    (
-                        row.device,
-                        iso_utc(row.fix_time),
-                        "" if row.lat is None else f"{row.lat:.6f}",
-                        "" if row.lon is None else f"{row.lon:.6f}",
-                        "" if row.accuracy_m is None else f"{row.accuracy_m:.1f}",
-                        "" if row.battery is None else f"{row.battery:.0f}",
-                        row.alarm,
-                        iso_utc(row.received),
-                    )
-                )
+            writer.writerows(row.csv_fields() for row in self.rows)
         truth = {
             "seed": self.config.seed,
             "wearers": self.config.wearers,

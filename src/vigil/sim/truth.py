@@ -26,6 +26,7 @@ def zone_truth(
         at = np.arange(entered, left, 1.0)
         x, y = path.positions(at)
         depth = float(np.max(radius - np.hypot(x - cx, y - cy))) if at.size else 0.0
+        detail = {"dwell_s": round(left - entered), "max_depth_m": round(depth, 1)}
         truth.append(
             Truth(
                 wearer.person,
@@ -34,25 +35,14 @@ def zone_truth(
                 utc_at(entered),
                 utc_at(left),
                 IncidentKind.EXCLUSION_ENTRY.value,
-                {
-                    "dwell_s": round(left - entered),
-                    "max_depth_m": round(depth, 1),
-                    "late_upload": late,
-                },
+                {**detail, "late_upload": late},
             )
         )
     approaches = path.crossings(start, end, in_buffer)
     if approaches:
-        truth.append(
-            Truth(
-                wearer.person,
-                "Z1",
-                "approach_warning",
-                utc_at(approaches[0][0]),
-                None,
-                IncidentKind.EXCLUSION_ENTRY.value,
-            )
-        )
+        warned = utc_at(approaches[0][0])
+        incident = IncidentKind.EXCLUSION_ENTRY.value
+        truth.append(Truth(wearer.person, "Z1", "approach_warning", warned, None, incident))
 
 
 def proximity_truth(
@@ -74,18 +64,13 @@ def proximity_truth(
     first = int(np.argmax(close))
     after = [int(e) + 1 for e in edges if int(e) + 1 > first and not close[int(e) + 1]]
     last = after[0] if after else len(at) - 1
+    met, parted = float(at[first]), float(at[last])
+    detail = {"distance_m": PROXIMITY_M}
+    incident = IncidentKind.PROXIMITY.value
     truth.append(
-        Truth(
-            wearer.person,
-            "X1",
-            "proximity",
-            utc_at(float(at[first])),
-            utc_at(float(at[last])),
-            IncidentKind.PROXIMITY.value,
-            {"distance_m": PROXIMITY_M},
-        )
+        Truth(wearer.person, "X1", "proximity", utc_at(met), utc_at(parted), incident, detail)
     )
-    return float(at[first]), float(at[last])
+    return met, parted
 
 
 # ---------------------------------------------------------------------------------------------

@@ -128,14 +128,19 @@ def make_wearer(index: int, rng: np.random.Generator, *, victim: bool | None = N
     )
     has_victim = bool(rng.random() < 0.35) if victim is None else victim
     if has_victim:
-        wearer.victim_device = f"V{index + 1:04d}"
-        wearer.victim_home = polar(
-            float(rng.uniform(4_000, 7_000)), toward + float(rng.uniform(-0.4, 0.4))
-        )
-        wearer.victim_shop = polar(
-            float(rng.uniform(500, 1_500)), float(rng.uniform(0, 2 * math.pi)), wearer.victim_home
-        )
+        _give_victim(wearer, index, toward, rng)
     return wearer
+
+
+def _give_victim(wearer: Wearer, index: int, toward: float, rng: np.random.Generator) -> None:
+    """A protected person with a phone, living 4–7 km away beyond the zone, and her shop."""
+    wearer.victim_device = f"V{index + 1:04d}"
+    wearer.victim_home = polar(
+        float(rng.uniform(4_000, 7_000)), toward + float(rng.uniform(-0.4, 0.4))
+    )
+    wearer.victim_shop = polar(
+        float(rng.uniform(500, 1_500)), float(rng.uniform(0, 2 * math.pi)), wearer.victim_home
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import START, make_settings
-from vigil.alerts import service as alerts
+from vigil.alerts import raising
 from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
 from vigil.db import migrate
@@ -95,7 +95,7 @@ def raise_alert(
         lon=lon,
     )
     with container.uow() as uow:
-        changes = alerts.handle_event(uow, event, container.alerts.context)
+        changes = raising.handle_event(uow, event, container.alerts.context)
         uow.commit()
     assert changes, "the alerts part raised nothing for the event"
     return changes[0].alert_id

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.demo_pilot import demo, demo_client, demo_template  # noqa: F401  (fixtures)
-from vigil.alerts import service
+from vigil.alerts import raising
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.model import AlertChange
 from vigil.bootstrap import Container
@@ -185,7 +185,7 @@ def handle(container: Container, *events: EngineEvent) -> list[AlertChange]:
     changes: list[AlertChange] = []
     with container.uow() as uow:
         for item in events:
-            changes.extend(service.handle_event(uow, item, container.alerts.context))
+            changes.extend(raising.handle_event(uow, item, container.alerts.context))
         uow.commit()
     return changes
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.alerts.conftest import OFFICER_EMAIL, Registry, event, handle
-from vigil.alerts import escalation, service
+from vigil.alerts import alert_reads, escalation, lifecycle, service
 from vigil.alerts.model import APPROACH_PATTERN_KIND, AlertSource, HistoryAction, Severity
 from vigil.alerts.tables import alert_deliveries, alert_history, alerts
 from vigil.bootstrap import Container
@@ -58,11 +58,11 @@ def test_unacknowledged_critical_alert_escalates_through_the_tiers_then_holds_ov
         clock.advance(timedelta(minutes=2))
         assert escalation.tick(container.alerts) == []
     with container.uow() as uow:
-        row = service.get_alert(uow, registry.operator, raised.alert_id)
+        row = alert_reads.get_alert(uow, registry.operator, raised.alert_id)
     assert (row["escalation_level"], row["overdue"]) == (2, True)
 
     with container.uow() as uow:
-        service.acknowledge(uow, registry.operator, raised.alert_id, "on it")
+        lifecycle.acknowledge(uow, registry.operator, raised.alert_id, "on it")
         uow.commit()
     clock.advance(timedelta(hours=1))
     assert escalation.tick(container.alerts) == []
@@ -104,9 +104,11 @@ def test_manual_escalation_needs_a_note_and_tells_the_next_tier_now(
     ctx = container.alerts.context
     with container.uow() as uow:
         with pytest.raises(ValidationError) as no_note:
-            service.escalate(uow, registry.officer, raised.alert_id, "", ctx)
+            lifecycle.escalate(uow, registry.officer, raised.alert_id, "", ctx)
         assert no_note.value.field == "note"
-        change = service.escalate(uow, registry.officer, raised.alert_id, "Wearer unreachable", ctx)
+        change = lifecycle.escalate(
+            uow, registry.officer, raised.alert_id, "Wearer unreachable", ctx
+        )
         uow.commit()
     assert change.escalated
     assert change.escalation_level == 1

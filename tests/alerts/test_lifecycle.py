@@ -16,7 +16,7 @@ from tests.alerts.conftest import (
     event,
     handle,
 )
-from vigil.alerts import service
+from vigil.alerts import alert_reads, lifecycle, suppression_windows
 from vigil.alerts.model import AlertStatus, HistoryAction, Outcome, Severity
 from vigil.alerts.tables import alert_deliveries, alert_history, alerts
 from vigil.bootstrap import Container
@@ -117,23 +117,23 @@ def test_acknowledge_then_resolve_with_outcome_and_note(
 ) -> None:
     [raised] = handle(container, event(registry.high_risk_person, at=weekday_morning.now()))
     with container.uow() as uow:
-        ack = service.acknowledge(uow, registry.officer, raised.alert_id, "calling him now")
+        ack = lifecycle.acknowledge(uow, registry.officer, raised.alert_id, "calling him now")
         uow.commit()
     assert ack.status is AlertStatus.ACKNOWLEDGED
     with container.uow() as uow, pytest.raises(ValidationError) as missing:
-        service.resolve(uow, registry.officer, raised.alert_id, None, "")
+        lifecycle.resolve(uow, registry.officer, raised.alert_id, None, "")
     assert {e.field for e in missing.value.errors} == {"outcome", "note"}
     with container.uow() as uow, pytest.raises(ValidationError) as bad:
-        service.resolve(uow, registry.officer, raised.alert_id, "nothing", "done")
+        lifecycle.resolve(uow, registry.officer, raised.alert_id, "nothing", "done")
     assert bad.value.field == "outcome"
     with container.uow() as uow:
-        done = service.resolve(
+        done = lifecycle.resolve(
             uow, registry.officer, raised.alert_id, "genuine_violation", "Police attended."
         )
         uow.commit()
     assert done.status is AlertStatus.RESOLVED
     with container.uow() as uow:
-        detail = service.get_alert(uow, registry.operator, raised.alert_id)
+        detail = alert_reads.get_alert(uow, registry.operator, raised.alert_id)
         report = audit.verify(uow.connection)
     assert detail["outcome"] == Outcome.GENUINE_VIOLATION
     assert detail["next_escalation_at"] is None
@@ -142,7 +142,7 @@ def test_acknowledge_then_resolve_with_outcome_and_note(
     assert report.intact
     # Resolved is final.
     with container.uow() as uow, pytest.raises(ValidationError):
-        service.acknowledge(uow, registry.operator, raised.alert_id)
+        lifecycle.acknowledge(uow, registry.operator, raised.alert_id)
 
 
 def test_permissions_follow_role_and_caseload(
@@ -155,25 +155,28 @@ def test_permissions_follow_role_and_caseload(
     with container.uow() as uow:
         # Another team's officer and another force's police: not found, so existence is hidden.
         with pytest.raises(NotFound):
-            service.acknowledge(uow, registry.other_officer, critical.alert_id)
+            lifecycle.acknowledge(uow, registry.other_officer, critical.alert_id)
         with pytest.raises(NotFound):
-            service.get_alert(uow, registry.other_police, critical.alert_id)
+            alert_reads.get_alert(uow, registry.other_police, critical.alert_id)
         # Police of the force area see the critical alert but not a flat battery.
-        assert service.get_alert(uow, registry.police, critical.alert_id)["id"] == critical.alert_id
+        assert (
+            alert_reads.get_alert(uow, registry.police, critical.alert_id)["id"]
+            == critical.alert_id
+        )
         with pytest.raises(NotFound):
-            service.get_alert(uow, registry.police, low.alert_id)
+            alert_reads.get_alert(uow, registry.police, low.alert_id)
         # An analyst does not work alerts at all.
         with pytest.raises(PermissionDenied):
-            service.list_alerts(uow, registry.analyst, service.AlertFilter())
+            alert_reads.list_alerts(uow, registry.analyst, alert_reads.AlertFilter())
         # Police may acknowledge but not resolve.
-        service.acknowledge(uow, registry.police, critical.alert_id)
+        lifecycle.acknowledge(uow, registry.police, critical.alert_id)
         with pytest.raises(PermissionDenied):
-            service.resolve(uow, registry.police, critical.alert_id, "genuine_violation", "x")
-        listed = service.list_alerts(uow, registry.officer, service.AlertFilter())
+            lifecycle.resolve(uow, registry.police, critical.alert_id, "genuine_violation", "x")
+        listed = alert_reads.list_alerts(uow, registry.officer, alert_reads.AlertFilter())
         assert {a["id"] for a in listed} == {critical.alert_id, low.alert_id}
-        assert service.list_alerts(uow, registry.other_officer, service.AlertFilter()) == []
-        only_new = service.list_alerts(
-            uow, registry.operator, service.AlertFilter(status=[AlertStatus.NEW])
+        assert alert_reads.list_alerts(uow, registry.other_officer, alert_reads.AlertFilter()) == []
+        only_new = alert_reads.list_alerts(
+            uow, registry.operator, alert_reads.AlertFilter(status=[AlertStatus.NEW])
         )
         assert [a["id"] for a in only_new] == [low.alert_id]
 
@@ -184,9 +187,9 @@ def test_notes_are_kept_in_history_and_must_not_be_empty(
     [raised] = handle(container, event(registry.low_risk_person, at=weekday_morning.now()))
     with container.uow() as uow:
         with pytest.raises(ValidationError) as empty:
-            service.add_note(uow, registry.officer, raised.alert_id, "   ")
+            lifecycle.add_note(uow, registry.officer, raised.alert_id, "   ")
         assert empty.value.field == "note"
-        service.add_note(uow, registry.officer, raised.alert_id, "Spoke to the wearer.")
+        lifecycle.add_note(uow, registry.officer, raised.alert_id, "Spoke to the wearer.")
         uow.commit()
     with container.engine.connect() as conn:
         notes = conn.execute(
@@ -202,7 +205,7 @@ def test_suppression_window_silences_expected_events_but_never_a_cut_strap(
     ctx = container.alerts.context
     with container.uow() as uow:
         with pytest.raises(ValidationError) as backwards:
-            service.add_suppression(
+            suppression_windows.add_suppression(
                 uow,
                 registry.officer,
                 ctx,
@@ -216,7 +219,7 @@ def test_suppression_window_silences_expected_events_but_never_a_cut_strap(
             )
         assert backwards.value.field == "ends_at"
         with pytest.raises(NotFound):
-            service.add_suppression(
+            suppression_windows.add_suppression(
                 uow,
                 registry.other_officer,
                 ctx,
@@ -228,7 +231,7 @@ def test_suppression_window_silences_expected_events_but_never_a_cut_strap(
                 starts_at=now,
                 ends_at=now + timedelta(hours=2),
             )
-        window = service.add_suppression(
+        window = suppression_windows.add_suppression(
             uow,
             registry.officer,
             ctx,
@@ -265,7 +268,7 @@ def test_suppression_window_silences_expected_events_but_never_a_cut_strap(
     assert actions == ["alert_suppression.create", "alert.suppressed"]
     # Cancelled windows stop suppressing, and the cancellation is audited too.
     with container.uow() as uow:
-        service.cancel_suppression(uow, registry.officer, ctx, window)
+        suppression_windows.cancel_suppression(uow, registry.officer, ctx, window)
         uow.commit()
     again = event(registry.low_risk_person, at=now + timedelta(minutes=45), condition_id="7")
     assert len(handle(container, again)) == 1

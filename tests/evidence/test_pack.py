@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TEST_KEYS, TEST_SECRET
-from vigil.alerts import service as alerts_service
+from vigil.alerts import raising
 from vigil.bootstrap import Container
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.errors import NotFound
@@ -71,7 +71,7 @@ def make_violation(container: Container) -> tuple[str, str, list[int]]:
         detail={"confirmed_by": "3 fixes wholly inside", "dwell_s": 1200},
     )
     with container.uow() as uow:
-        alerts_service.handle_event(uow, event, container.alerts.context)
+        raising.handle_event(uow, event, container.alerts.context)
         uow.commit()
     return "1", "ep-demo-0001", ids
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.evidence import registry
-from vigil.alerts import service as alerts_service
+from vigil.alerts import alert_reads, lifecycle, raising
 from vigil.bootstrap import Container
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.errors import ValidationError
@@ -91,10 +91,10 @@ def raise_alert(
         detail={},
     )
     with container.uow() as uow:
-        alerts_service.handle_event(uow, event, container.alerts.context)
+        raising.handle_event(uow, event, container.alerts.context)
         uow.commit()
-        [alert] = alerts_service.list_alerts(
-            uow, OPERATOR, alerts_service.AlertFilter(person_id=str(person))
+        [alert] = alert_reads.list_alerts(
+            uow, OPERATOR, alert_reads.AlertFilter(person_id=str(person))
         )[:1]
     return int(alert["id"])
 
@@ -119,8 +119,8 @@ def test_programme_lead_sees_the_pilot_from_the_registry_orders_and_alerts(
     ):
         container.clock.set(raised + timedelta(minutes=wait))  # type: ignore[attr-defined]
         with container.uow() as uow:
-            alerts_service.acknowledge(uow, OPERATOR, alert_id, "On it")
-            alerts_service.resolve(uow, OPERATOR, alert_id, outcome, "Checked the trail")
+            lifecycle.acknowledge(uow, OPERATOR, alert_id, "On it")
+            lifecycle.resolve(uow, OPERATOR, alert_id, outcome, "Checked the trail")
             uow.commit()
     container.clock.set(utc(2026, 11, 20, 9))  # type: ignore[attr-defined]
     with container.uow() as uow:

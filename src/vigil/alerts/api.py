@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from vigil.alerts import service
+from vigil.alerts import alert_reads, lifecycle, service, suppression_windows
 from vigil.alerts.channels.sse import KEEPALIVE, frame
 from vigil.alerts.model import ALERT_ROLES, AlertChange, AlertStatus, Severity
 from vigil.bootstrap import Container
@@ -91,7 +91,7 @@ async def list_alerts(
     escalated: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    flt = service.AlertFilter(
+    flt = alert_reads.AlertFilter(
         status=_parse_list(status, AlertStatus, "status"),
         severity=_parse_list(severity, Severity, "severity"),
         person_id=person_id,
@@ -101,7 +101,7 @@ async def list_alerts(
 
     def work() -> list[dict[str, Any]]:
         with c.uow() as uow:
-            return service.list_alerts(uow, principal, flt)
+            return alert_reads.list_alerts(uow, principal, flt)
 
     return {"alerts": await asyncio.to_thread(work)}
 
@@ -131,7 +131,7 @@ async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> 
 
         def replay() -> list[AlertChange]:
             with c.uow() as uow:
-                return service.changes_since(uow, principal, int(last_id))
+                return alert_reads.changes_since(uow, principal, int(last_id))
 
         missed = await asyncio.to_thread(replay)
 
@@ -170,7 +170,7 @@ async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> 
 async def get_alert(alert_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         with c.uow() as uow:
-            return service.get_alert(uow, principal, alert_id)
+            return alert_reads.get_alert(uow, principal, alert_id)
 
     return await asyncio.to_thread(work)
 
@@ -180,7 +180,7 @@ async def acknowledge(
     alert_id: RowId, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     change = await _act(
-        c, lambda uow: service.acknowledge(uow, principal, alert_id, body.note), lambda ch: [ch]
+        c, lambda uow: lifecycle.acknowledge(uow, principal, alert_id, body.note), lambda ch: [ch]
     )
     return change.as_json()
 
@@ -192,7 +192,7 @@ async def escalate(
     ctx = c.alerts.context
     change = await _act(
         c,
-        lambda uow: service.escalate(uow, principal, alert_id, body.note, ctx),
+        lambda uow: lifecycle.escalate(uow, principal, alert_id, body.note, ctx),
         lambda ch: [ch],
     )
     return change.as_json()
@@ -204,7 +204,7 @@ async def resolve(
 ) -> dict[str, Any]:
     change = await _act(
         c,
-        lambda uow: service.resolve(uow, principal, alert_id, body.outcome, body.note),
+        lambda uow: lifecycle.resolve(uow, principal, alert_id, body.outcome, body.note),
         lambda ch: [ch],
     )
     return change.as_json()
@@ -215,7 +215,7 @@ async def add_note(
     alert_id: RowId, body: NoteIn, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     change = await _act(
-        c, lambda uow: service.add_note(uow, principal, alert_id, body.note), lambda ch: [ch]
+        c, lambda uow: lifecycle.add_note(uow, principal, alert_id, body.note), lambda ch: [ch]
     )
     return change.as_json()
 
@@ -227,7 +227,7 @@ async def add_suppression(
     ctx = c.alerts.context
     suppression_id = await _act(
         c,
-        lambda uow: service.add_suppression(
+        lambda uow: suppression_windows.add_suppression(
             uow,
             principal,
             ctx,
@@ -251,7 +251,7 @@ async def cancel_suppression(
     ctx = c.alerts.context
     await _act(
         c,
-        lambda uow: service.cancel_suppression(uow, principal, ctx, suppression_id),
+        lambda uow: suppression_windows.cancel_suppression(uow, principal, ctx, suppression_id),
         lambda _none: [],
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from vigil.alerts import service
+from vigil.alerts import raising
 from vigil.alerts.model import AlertChange
 from vigil.alerts.runtime import AlertsRuntime
 from vigil.bus.model import Topic
@@ -29,7 +29,7 @@ def process(alerts: AlertsRuntime, batch: list[Any]) -> list[AlertChange]:
                 continue
             savepoint = uow.connection.begin_nested()
             try:
-                changes.extend(service.handle_event(uow, event, alerts.context))
+                changes.extend(raising.handle_event(uow, event, alerts.context))
                 savepoint.commit()
             except Exception:
                 savepoint.rollback()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from vigil.alerts import service
+from vigil.alerts import lifecycle
 from vigil.alerts.model import AlertChange
 from vigil.alerts.runtime import AlertsRuntime
 from vigil.logs import get_logger
@@ -20,7 +20,7 @@ log = get_logger(__name__)
 def tick(alerts: AlertsRuntime) -> list[AlertChange]:
     """One pass: escalate everything due now, in one transaction."""
     with alerts.uow() as uow:
-        changes = service.escalate_due(uow, alerts.context)
+        changes = lifecycle.escalate_due(uow, alerts.context)
         uow.commit()
     for change in changes:
         log.info(

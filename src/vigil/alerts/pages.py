@@ -15,9 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from vigil.alerts import alert_reads, lifecycle, review
 from vigil.alerts import queue as alert_queue
-from vigil.alerts import review
-from vigil.alerts import service as alerts
 from vigil.alerts.calls import call_steps
 from vigil.alerts.model import (
     ALERT_ROLES,
@@ -142,7 +141,7 @@ def _call_note(c: Container, principal: Principal, alert_id: int, form: FormData
     """The call protocol's ticked steps and note as one timeline note."""
     note = str(form.get("note") or "").strip()
     with c.uow() as uow:
-        steps = call_steps(alerts.get_alert(uow, principal, alert_id)["kind"])
+        steps = call_steps(alert_reads.get_alert(uow, principal, alert_id)["kind"])
     done = [label for key, label in steps if form.get(f"call_{key}")]
     if not done and not note:
         raise ValidationError(f"call_{steps[0][0]}", "Tick what was done, or add a note")
@@ -154,18 +153,18 @@ async def _perform(
 ) -> None:
     note = str(form.get("note") or "").strip() or None
     if action == "acknowledge":
-        await _act(c, lambda uow: alerts.acknowledge(uow, principal, alert_id, note))
+        await _act(c, lambda uow: lifecycle.acknowledge(uow, principal, alert_id, note))
     elif action == "claim":
-        await _act(c, lambda uow: alerts.claim(uow, principal, alert_id))
+        await _act(c, lambda uow: lifecycle.claim(uow, principal, alert_id))
     elif action == "escalate":
         ctx = c.alerts.context
-        await _act(c, lambda uow: alerts.escalate(uow, principal, alert_id, note, ctx))
+        await _act(c, lambda uow: lifecycle.escalate(uow, principal, alert_id, note, ctx))
     elif action == "resolve":
         outcome = str(form.get("outcome") or "").strip() or None
-        await _act(c, lambda uow: alerts.resolve(uow, principal, alert_id, outcome, note))
+        await _act(c, lambda uow: lifecycle.resolve(uow, principal, alert_id, outcome, note))
     else:
         text = _call_note(c, principal, alert_id, form)
-        await _act(c, lambda uow: alerts.add_note(uow, principal, alert_id, text))
+        await _act(c, lambda uow: lifecycle.add_note(uow, principal, alert_id, text))
 
 
 def _form_errors(exc: ValidationError, action: str) -> list[tuple[str, str]]:

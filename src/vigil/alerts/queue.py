@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vigil.alerts import service as alerts
+from vigil.alerts import alert_reads
 from vigil.alerts.model import APPROACH_PATTERN_KIND, AlertStatus, Severity
 from vigil.db.uow import UnitOfWork
 from vigil.engine.events import EventKind as K
@@ -118,7 +118,9 @@ class QueueView:
 
 def _queue_rows(uow: UnitOfWork, principal: Principal, now: datetime) -> list[dict[str, Any]]:
     """Open alerts the principal may see, each with who it is about and how long it waited."""
-    found = alerts.list_alerts(uow, principal, alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT))
+    found = alert_reads.list_alerts(
+        uow, principal, alert_reads.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
+    )
     ids = sorted({int(a["person_id"]) for a in found if ascii_digits(str(a["person_id"]))})
     persons = people.persons_by_ids(uow, ids)
     rows = []

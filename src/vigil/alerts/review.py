@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from vigil.alerts import service as alerts
+from vigil.alerts import alert_reads
 from vigil.db.uow import UnitOfWork
 from vigil.orders import service as orders
 from vigil.orders.zones_map import zones_of
@@ -44,7 +44,7 @@ def _window(alert: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
 
 def alert_page(uow: UnitOfWork, principal: Principal, alert_id: int, now: datetime) -> AlertPage:
     principal.require(permissions.ALERTS_WORK)
-    found = alerts.get_alert(uow, principal, alert_id)  # NotFound outside scope
+    found = alert_reads.get_alert(uow, principal, alert_id)  # NotFound outside scope
     person = people.get_person(uow, principal, int(found["person_id"]))
     zones = zones_of(orders.list_orders(uow, principal, person.id))
     condition = next((z for z in zones if str(z["id"]) == str(found["condition_id"])), None)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
+from vigil.alerts import alert_reads
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
 from vigil.evidence.crime_access import stated_reason
@@ -61,8 +62,7 @@ def generate_weekly(
     """
     import hashlib
 
-    from vigil.alerts import service as alerts_service
-    from vigil.alerts.service import AlertFilter
+    from vigil.alerts.alert_reads import AlertFilter
     from vigil.orders.service import monitoring_plan
     from vigil.tracking import queries, store
 
@@ -95,7 +95,7 @@ def generate_weekly(
         for f in stored
         if f.lat is not None and f.lon is not None
     ]
-    person_alerts = alerts_service.list_alerts(
+    person_alerts = alert_reads.list_alerts(
         uow, principal, AlertFilter(person_id=person_id, limit=1000)
     )
     overview = build_overview(

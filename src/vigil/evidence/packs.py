@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select, update
 
+from vigil.alerts import alert_reads
 from vigil.db.uow import UnitOfWork
 from vigil.engine import service as engine_service
 from vigil.errors import NotFound, ValidationError
@@ -63,14 +64,11 @@ def _find_violation(
     """The episode and its alerts: the engine's own record (``get_violation``), or for an
     episode the engine did not store (e.g. raised before it kept violations) the alert raised
     for it, which carries the engine's detail and the fix ids it cited."""
-    from vigil.alerts import service as alerts_service
-    from vigil.alerts.service import AlertFilter
+    from vigil.alerts.alert_reads import AlertFilter
 
-    listed = alerts_service.list_alerts(
-        uow, principal, AlertFilter(person_id=person_id, limit=1000)
-    )
+    listed = alert_reads.list_alerts(uow, principal, AlertFilter(person_id=person_id, limit=1000))
     mine = [a for a in listed if a["episode_id"] == violation_id]
-    alerts_full = [alerts_service.get_alert(uow, principal, int(a["id"])) for a in mine]
+    alerts_full = [alert_reads.get_alert(uow, principal, int(a["id"])) for a in mine]
     record = engine_service.get_violation(uow, violation_id)
     if record is None and alerts_full:
         a = alerts_full[0]

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vigil.alerts import alert_reads
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
 from vigil.evidence import (
@@ -402,14 +403,13 @@ def _person_page(
     errors: Errors,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    from vigil.alerts import service as alerts_service
-    from vigil.alerts.service import AlertFilter
+    from vigil.alerts.alert_reads import AlertFilter
 
     require_roles(principal, *PERSON_PAGE_ROLES)
     with c.uow() as uow:
         weekly_rows = overviews.list_weekly(uow, principal, person_id)
         pack_rows = packs.list_packs(uow, principal, person_id)
-        alerts = alerts_service.list_alerts(
+        alerts = alert_reads.list_alerts(
             uow, principal, AlertFilter(person_id=person_id, limit=200)
         )
     episodes: dict[str, dict[str, Any]] = {}

@@ -36,6 +36,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from vigil.alerts import alert_reads
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector
 from vigil.evidence.exports import write_csv
@@ -226,8 +227,7 @@ def _parse(value: Any) -> datetime | None:
 def gather(
     uow: UnitOfWork, start: date, end: date, tz: ZoneInfo
 ) -> tuple[list[Span], list[Episode], list[AlertFact], list[Recall], dict[str, str]]:
-    from vigil.alerts import service as alerts_service
-    from vigil.alerts.service import AlertFilter
+    from vigil.alerts.alert_reads import AlertFilter
     from vigil.orders import service as orders
     from vigil.orders.model import CLOSING_KINDS, VersionKind
     from vigil.people import service as people
@@ -249,7 +249,7 @@ def gather(
             for v in versions
             if v.kind is VersionKind.REVOCATION
         )
-    listed = alerts_service.list_alerts(
+    listed = alert_reads.list_alerts(
         uow, READER, AlertFilter(since=lo - timedelta(days=1), limit=1_000_000)
     )
     facts = []

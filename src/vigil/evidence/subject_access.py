@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vigil.alerts.service import AlertFilter, list_alerts
+from vigil.alerts.alert_reads import AlertFilter, list_alerts
 from vigil.db.uow import UnitOfWork
 from vigil.evidence import exports
 from vigil.evidence.render import render_pdf, render_template

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vigil.alerts import service as alerts
+from vigil.alerts import alert_reads
 from vigil.alerts.queue import DEVICE_KINDS, OPEN, QUEUE_LIMIT, age_text, severity_rank
 from vigil.db.uow import UnitOfWork
 from vigil.devices import service as devices
@@ -138,8 +138,8 @@ def _read_caseload(uow: UnitOfWork, principal: Principal) -> _Caseload:
     }
     kinds: dict[str, list[str]] = defaultdict(list)
     severities: dict[str, list[str]] = defaultdict(list)
-    flt = alerts.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
-    for alert in alerts.list_alerts(uow, principal, flt):
+    flt = alert_reads.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
+    for alert in alert_reads.list_alerts(uow, principal, flt):
         kinds[str(alert["person_id"])].append(alert["kind"])
         severities[str(alert["person_id"])].append(alert["severity"])
     return _Caseload(by_person, held, tagged, kinds, severities)

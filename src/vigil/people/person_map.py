@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vigil.alerts import service as alerts
+from vigil.alerts import alert_reads
 from vigil.db.uow import UnitOfWork
 from vigil.devices import service as devices
 from vigil.engine import service as engine
@@ -78,8 +78,8 @@ def person_map(
         zones=zones,
         devices=devices.list_devices(uow, principal, person_id),
         violations=engine.violations_of(uow, str(person_id)),
-        alerts=alerts.list_alerts(
-            uow, principal, alerts.AlertFilter(person_id=str(person_id), limit=50)
+        alerts=alert_reads.list_alerts(
+            uow, principal, alert_reads.AlertFilter(person_id=str(person_id), limit=50)
         ),
         trail=trail,
     )

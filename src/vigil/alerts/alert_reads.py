@@ -1,0 +1,202 @@
+"""Reading alerts: the list a person may see, one alert in full, and the changes since a
+browser's last event (live pages catching up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, select
+
+from vigil.alerts.lifecycle import load_for, may_see
+from vigil.alerts.model import (
+    ALERT_ROLES,
+    AlertChange,
+    AlertStatus,
+    HistoryAction,
+    Severity,
+    is_overdue,
+    visible_to,
+)
+from vigil.alerts.tables import (
+    alert_deliveries,
+    alert_history,
+    alerts,
+)
+from vigil.db.uow import UnitOfWork
+from vigil.security.model import PermissionDenied, Principal
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: list[AlertStatus] = field(default_factory=list)
+    severity: list[Severity] = field(default_factory=list)
+    person_id: str | None = None
+    escalated: bool | None = None
+    since: datetime | None = None
+    limit: int = 100
+
+
+def list_alerts(uow: UnitOfWork, principal: Principal, flt: AlertFilter) -> list[dict[str, Any]]:
+    if principal.role not in ALERT_ROLES:
+        raise PermissionDenied(f"role {principal.role} does not work with alerts")
+    query = select(alerts)
+    if flt.status:
+        query = query.where(alerts.c.status.in_([s.value for s in flt.status]))
+    if flt.severity:
+        query = query.where(alerts.c.severity.in_([s.value for s in flt.severity]))
+    if flt.person_id:
+        query = query.where(alerts.c.person_id == flt.person_id)
+    if flt.escalated is not None:
+        query = query.where(alerts.c.escalated.is_(flt.escalated))
+    if flt.since is not None:
+        query = query.where(alerts.c.created_at >= flt.since)
+    query = _scope_clause(query, principal)
+    query = query.order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(flt.limit)
+    rows = uow.connection.execute(query).all()
+    # The SQL clause narrows; the rule decides, so the two can never disagree on what is shown.
+    return [alert_json(row) for row in rows if may_see(principal, row)]
+
+
+def _scope_clause(query: Any, principal: Principal) -> Any:
+    from vigil.security.model import Role
+
+    if principal.role is Role.PROBATION_OFFICER:
+        return query.where(alerts.c.managing_team_id == principal.team_id)
+    if principal.role is Role.POLICE:
+        return query.where(
+            and_(
+                alerts.c.force_area == principal.force_area,
+                (alerts.c.severity == Severity.CRITICAL.value) | (alerts.c.escalation_level >= 2),
+            )
+        )
+    return query
+
+
+def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> dict[str, Any]:
+    row = load_for(uow, principal, alert_id)
+    history = uow.connection.execute(
+        select(alert_history)
+        .where(alert_history.c.alert_id == alert_id)
+        .order_by(alert_history.c.id)
+    ).all()
+    deliveries = uow.connection.execute(
+        select(
+            alert_deliveries.c.channel,
+            alert_deliveries.c.status,
+            alert_deliveries.c.attempts,
+            alert_deliveries.c.delivered_at,
+            alert_deliveries.c.last_error,
+        ).where(alert_deliveries.c.alert_id == alert_id)
+    ).all()
+    out = alert_json(row)
+    out["history"] = [
+        {
+            "id": h.id,
+            "at": h.at.isoformat(),
+            "actor": h.actor,
+            "action": h.action,
+            "from_status": h.from_status,
+            "to_status": h.to_status,
+            "note": h.note,
+            "detail": h.detail,
+        }
+        for h in history
+    ]
+    out["deliveries"] = [
+        {
+            "channel": d.channel,
+            "status": d.status,
+            "attempts": d.attempts,
+            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+            "last_error": d.last_error,
+        }
+        for d in deliveries
+    ]
+    return out
+
+
+def alert_json(row: Row[Any]) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": row.id,
+        "episode_id": row.episode_id,
+        "source": row.source,
+        "kind": row.kind,
+        "severity": row.severity,
+        "status": row.status,
+        "escalated": row.escalated,
+        "escalation_level": row.escalation_level,
+        "next_escalation_at": iso(row.next_escalation_at),
+        "overdue": is_overdue(row.status, row.escalation_level),
+        "person_id": row.person_id,
+        "condition_id": row.condition_id,
+        "force_area": row.force_area,
+        "started_at": iso(row.started_at),
+        "ended_at": iso(row.ended_at),
+        "raised_at": iso(row.raised_at),
+        "retrospective": row.retrospective,
+        "lat": row.lat,
+        "lon": row.lon,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "acknowledged_at": iso(row.acknowledged_at),
+        "acknowledged_by": row.acknowledged_by,
+        "claimed_by": row.claimed_by,
+        "claimed_at": iso(row.claimed_at),
+        "resolved_at": iso(row.resolved_at),
+        "resolved_by": row.resolved_by,
+        "outcome": row.outcome,
+        "resolution_note": row.resolution_note,
+    }
+
+
+def changes_since(
+    uow: UnitOfWork, principal: Principal, after_history_id: int, limit: int = 500
+) -> list[AlertChange]:
+    """Changes a reconnecting live page missed (its Last-Event-ID), oldest first."""
+    rows = uow.connection.execute(
+        select(alert_history, alerts)
+        .join(alerts, alerts.c.id == alert_history.c.alert_id)
+        .where(alert_history.c.id > after_history_id)
+        .order_by(alert_history.c.id)
+        .limit(limit)
+    ).all()
+    out: list[AlertChange] = []
+    for row in rows:
+        mapping = row._mapping
+        change = AlertChange(
+            alert_id=mapping[alert_history.c.alert_id],
+            history_id=mapping[alert_history.c.id],
+            action=HistoryAction(mapping[alert_history.c.action]),
+            status=AlertStatus(mapping[alert_history.c.to_status]),
+            severity=Severity(mapping[alerts.c.severity]),
+            kind=mapping[alerts.c.kind],
+            person_id=mapping[alerts.c.person_id],
+            managing_team_id=mapping[alerts.c.managing_team_id],
+            force_area=mapping[alerts.c.force_area],
+            escalated=mapping[alerts.c.escalated],
+            escalation_level=mapping[alerts.c.escalation_level],
+            at=mapping[alert_history.c.at],
+        )
+        if visible_to(
+            principal,
+            severity=change.severity,
+            escalation_level=change.escalation_level,
+            managing_team_id=change.managing_team_id,
+            force_area=change.force_area,
+        ):
+            out.append(change)
+    return out
+
+
+def count_open(uow: UnitOfWork) -> int:
+    found: int = uow.connection.execute(
+        select(func.count())
+        .select_from(alerts)
+        .where(alerts.c.status != AlertStatus.RESOLVED.value)
+    ).scalar_one()
+    return found

@@ -50,9 +50,9 @@ from vigil.devices import service as devices_service
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.runner import intake_for
-from vigil.orders import service as orders_service
+from vigil.orders import plan_for_engine
 from vigil.runtime import background_services, services_named
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 from vigil.security.model import SYSTEM, Role
 from vigil.settings import Environment, Settings, new_encryption_key_entry
 from vigil.sim.demo import seed_demo
@@ -66,7 +66,7 @@ M_PER_DEG = 111_320.0
 def probe_targets(container: Container) -> list[dict[str, Any]]:
     """Demo wearers with a GPS tag and a circular exclusion zone."""
     with container.uow() as uow:
-        plan = orders_service.monitoring_plan(uow, container.clock.now())
+        plan = plan_for_engine.monitoring_plan(uow, container.clock.now())
     targets = []
     for person in plan["persons"]:
         zones = [
@@ -90,7 +90,7 @@ def probe_targets(container: Container) -> list[dict[str, Any]]:
 
 def with_background_wearers(wearers: int) -> Any:
     """Add synthetic wearers to the plan the engine reads from the registry (benchmark only)."""
-    original = orders_service.monitoring_plan
+    original = plan_for_engine.monitoring_plan
     world = make_world(wearers, zones_per=3, seed=7)
     for person in world.scenario["persons"]:
         person["id"] = f"bg-{person['id']}"
@@ -101,7 +101,7 @@ def with_background_wearers(wearers: int) -> Any:
         raw["persons"] = [*raw["persons"], *world.scenario["persons"]]
         return raw
 
-    orders_service.monitoring_plan = plan  # type: ignore[assignment]
+    plan_for_engine.monitoring_plan = plan  # type: ignore[assignment]
     return world
 
 
@@ -272,9 +272,9 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
     targets = probe_targets(container)
     issue_door_keys(container, targets)
     with container.uow() as uow:
-        token = security_service.create_token(uow, role=Role.MONITORING_OPERATOR, name="bench")
+        token = machine_tokens.create_token(uow, role=Role.MONITORING_OPERATOR, name="bench")
         uow.commit()
-    original_plan = orders_service.monitoring_plan
+    original_plan = plan_for_engine.monitoring_plan
     world = with_background_wearers(wearers) if rate else None
     container.alerts.configure(container.alerts.settings, channels={})
     arrivals: asyncio.Queue[Any] = asyncio.Queue()
@@ -331,7 +331,7 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
             gateway_server.close()
             await gateway_server.wait_closed()
     finally:
-        orders_service.monitoring_plan = original_plan  # type: ignore[assignment]
+        plan_for_engine.monitoring_plan = original_plan  # type: ignore[assignment]
         container.engine.dispose()
     values = np.array(latencies)
     alerts_only = np.array(alert_part)

@@ -37,7 +37,7 @@ from pathlib import Path
 from contact_checks import number, seed, settings
 from vigil.bootstrap import build_container
 from vigil.db import migrate
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 from vigil.security.model import Role
 
 SERVER_CPUS = {0}
@@ -200,7 +200,7 @@ def main() -> None:
         seed(url, args.items)
     container = build_container(settings(url))
     with container.uow() as uow:
-        token = security_service.create_token(uow, role=Role.PRISON_SYSTEM, name="bench http")
+        token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="bench http")
     container.engine.dispose()
     print(
         f"cpus={os.cpu_count()} server on CPU {sorted(SERVER_CPUS)}, wrk on the others, "

@@ -22,6 +22,7 @@ from vigil.orders.model import OrderDraft
 from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.people.model import PersonDraft, ProtectedPersonDraft
+from vigil.security import machine_tokens
 from vigil.security import service as security
 from vigil.security.model import SYSTEM, Principal, Role
 
@@ -212,6 +213,6 @@ def add_user(container: Container, username: str, role: Role, **scope: Any) -> N
 
 def token(container: Container, role: Role) -> str:
     with container.uow() as uow:
-        value = security.create_token(uow, role=role, name=f"test {role}", actor="test")
+        value = machine_tokens.create_token(uow, role=role, name=f"test {role}", actor="test")
         uow.commit()
     return value

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from vigil.bootstrap import Container
 from vigil.contact import register
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 from vigil.security.model import Principal, Role
 
 HANDLER = Principal(id=1, name="Morgan Ellis", role=Role.UPCS_CASE_HANDLER)
@@ -56,8 +56,8 @@ def sample_request(**overrides: Any) -> dict[str, Any]:
 def tokens(container: Container) -> dict[str, str]:
     with container.uow() as uow:
         return {
-            "handler": security_service.create_token(uow, role=Role.UPCS_CASE_HANDLER, name="auto"),
-            "prison": security_service.create_token(uow, role=Role.PRISON_SYSTEM, name="phones"),
+            "handler": machine_tokens.create_token(uow, role=Role.UPCS_CASE_HANDLER, name="auto"),
+            "prison": machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones"),
         }
 
 

@@ -14,6 +14,7 @@ from tests.contact.helpers import bearer, case_id_for, submit, tokens
 from vigil.bootstrap import Container
 from vigil.contact import checkport, warmup
 from vigil.contact.tables import contact_attempts
+from vigil.security import machine_tokens
 from vigil.security import service as security_service
 
 
@@ -97,7 +98,7 @@ def test_check_port_refuses_oversize_and_malformed_requests_without_failing(
     container: Container,
 ) -> None:
     with container.uow() as uow:
-        token = security_service.create_token(
+        token = machine_tokens.create_token(
             uow, role=security_service.Role.PRISON_SYSTEM, name="phones"
         )
     auth = bearer(token)

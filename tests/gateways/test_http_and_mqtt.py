@@ -23,7 +23,7 @@ from vigil.gateways import runner as gateway_runner
 from vigil.gateways.http_door import OSMAND, HttpDoor
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.mqtt import run_subscriber
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 from vigil.tracking.model import Alarm, Fix
 
 CLOCK = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -133,7 +133,7 @@ def test_bulk_json_csv_and_gpx_need_a_gateway_token_and_are_all_or_nothing(
     received = _collect(container)
     fit_devices(container, ["TAG1", "TAG2", "PHONE"])
     with container.uow() as uow:
-        token = security_service.create_token(uow, role="device_gateway", name="backfill")
+        token = machine_tokens.create_token(uow, role="device_gateway", name="backfill")
     auth = {"Authorization": f"Bearer {token}"}
     batch = {
         "fixes": [

@@ -11,7 +11,7 @@ from tests.conftest import START
 from tests.people.registry import as_user, build_registry, order_body, person_body
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
-from vigil.orders.service import monitoring_plan
+from vigil.orders.plan_for_engine import monitoring_plan
 
 VICTIM = {"full_name": "Sarah Price", "relationship": "former_partner", "address": "27 Marsh Lane"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from vigil.bootstrap import Container
-from vigil.orders.service import monitoring_plan
+from vigil.orders.plan_for_engine import monitoring_plan
 from vigil.people import service as people
 from vigil.people.tables import persons
-from vigil.security import service as security
+from vigil.security import sign_in
 from vigil.sim.demo import DEMO_PASSWORD, seed_demo
 
 
@@ -19,12 +19,12 @@ def test_demo_seed_is_idempotent_and_the_officer_has_a_caseload(container: Conta
     assert {"officer", "operator", "admin", "police.wmp", "officer.leicester"} <= usernames
     with container.uow() as uow:
         assert uow.connection.execute(select(func.count()).select_from(persons)).scalar() == 40
-        session = security.log_in(uow, "officer", DEMO_PASSWORD, "test")
+        session = sign_in.log_in(uow, "officer", DEMO_PASSWORD, "test")
         assert session is not None
         caseload = people.list_persons(uow, session.principal)
         assert len(caseload) == 10
         assert {p.team_name for p in caseload} == {"Birmingham North"}
-        police = security.log_in(uow, "police.wmp", DEMO_PASSWORD, "test")
+        police = sign_in.log_in(uow, "police.wmp", DEMO_PASSWORD, "test")
         assert police is not None
         assert {p.team_name for p in people.list_persons(uow, police.principal)} == {
             "Birmingham North",

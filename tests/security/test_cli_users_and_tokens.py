@@ -9,7 +9,7 @@ from tests.conftest import log_in
 from vigil.bootstrap import Container
 from vigil.cli import app as cli
 from vigil.clock import FrozenClock
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 
 
 def test_user_add_reads_the_password_from_stdin_and_the_user_can_log_in(
@@ -77,16 +77,16 @@ def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(
     container: Container, clock: FrozenClock
 ) -> None:
     with container.uow() as uow:
-        old = security_service.create_token(
+        old = machine_tokens.create_token(
             uow, role="device_gateway", name="gw", lifetime=timedelta(days=30), machine_only=True
         )
     with container.uow() as uow:
-        token_id = int(security_service.list_tokens(uow)[0]["id"])  # type: ignore[call-overload]
-        new = security_service.rotate_token(uow, token_id, "test", lifetime=timedelta(days=30))
+        token_id = int(machine_tokens.list_tokens(uow)[0]["id"])  # type: ignore[call-overload]
+        new = machine_tokens.rotate_token(uow, token_id, "test", lifetime=timedelta(days=30))
 
     def works(token: str) -> bool:
         with container.uow() as uow:
-            return security_service.token_principal(uow, token) is not None
+            return machine_tokens.token_principal(uow, token) is not None
 
     assert (works(old), works(new)) == (True, True)  # an hour's overlap to switch over
     clock.advance(timedelta(hours=2))

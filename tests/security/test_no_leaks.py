@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from tests.people.registry import as_user, build_registry, person_body
 from vigil.bootstrap import Container
 from vigil.evidence.api import attachment, safe_filename
-from vigil.security import service as security
+from vigil.security import machine_tokens
 from vigil.security.model import Role
 
 
@@ -42,9 +42,9 @@ def test_device_gateway_token_reads_nothing_about_people(
     """The issue's reads, one by one: all refused now; submitting fixes still works."""
     build_registry(container)
     with container.uow() as uow:
-        gateway = security.create_token(uow, role=Role.DEVICE_GATEWAY, name="gateway")
+        gateway = machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gateway")
     with container.uow() as uow:
-        prison = security.create_token(uow, role=Role.PRISON_SYSTEM, name="phones")
+        prison = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones")
     gw = {"authorization": f"Bearer {gateway}"}
     for path in (
         "/api/monitoring-plan",

@@ -22,6 +22,7 @@ from tests.conftest import START, log_in, make_settings
 from tests.people.registry import PASSWORD, build_registry
 from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
+from vigil.security import machine_tokens
 from vigil.security import service as security
 from vigil.security.model import Role
 from vigil.security.permissions import route_permission
@@ -321,9 +322,9 @@ def test_each_role_gets_exactly_what_is_pinned(sqlite_container: Container) -> N
         )
         security.add_user(uow, username="auditor", password=PASSWORD, role=Role.AUDITOR)
     with c.uow() as uow:
-        gateway = security.create_token(uow, role=Role.DEVICE_GATEWAY, name="gateway")
+        gateway = machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gateway")
     with c.uow() as uow:
-        prison = security.create_token(uow, role=Role.PRISON_SYSTEM, name="phones")
+        prison = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones")
     tokens = {Role.DEVICE_GATEWAY: gateway, Role.PRISON_SYSTEM: prison}
     pinned = _pinned()
     wrong = []

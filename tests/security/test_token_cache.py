@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from vigil.bootstrap import Container
-from vigil.security import service
+from vigil.security import machine_tokens, service
 from vigil.security.model import Role
 
 
@@ -19,7 +19,7 @@ class Ticker:
 
 def _fake_time(container: Container) -> Ticker:
     ticker = Ticker()
-    container.bearer_tokens.cache = service.TokenPrincipalCache(ttl=30.0, now=ticker)
+    container.bearer_tokens.cache = machine_tokens.TokenPrincipalCache(ttl=30.0, now=ticker)
     assert container.bearer_tokens.cache._now is ticker
     return ticker
 
@@ -29,13 +29,13 @@ def test_a_revoked_token_stops_working_within_the_cache_ttl(
 ) -> None:
     ticker = _fake_time(container)
     with container.uow() as uow:
-        token = service.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
-        token_id = service.token_principal(uow, token).id  # type: ignore[union-attr]
+        token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+        token_id = machine_tokens.token_principal(uow, token).id  # type: ignore[union-attr]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/me", headers=headers).status_code == 200
 
     with container.uow() as uow:
-        service.revoke_token(uow, token_id, actor="admin")
+        machine_tokens.revoke_token(uow, token_id, actor="admin")
     ticker.now += 29.0  # still inside the TTL: the cached principal is used
     assert client.get("/api/me", headers=headers).status_code == 200
     ticker.now += 2.0  # past the TTL: looked up again, found revoked
@@ -58,15 +58,15 @@ def test_an_unknown_token_gets_401_every_time_and_is_not_cached(
 
 def test_a_cached_token_is_read_from_the_database_once_per_ttl(container: Container) -> None:
     ticker = Ticker()
-    cache = service.TokenPrincipalCache(ttl=30.0, now=ticker)
+    cache = machine_tokens.TokenPrincipalCache(ttl=30.0, now=ticker)
     with container.uow() as uow:
-        token = service.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+        token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
     lookups = []
 
     def lookup() -> service.Principal | None:
         lookups.append(1)
         with container.uow() as uow:
-            return service.token_principal(uow, token)
+            return machine_tokens.token_principal(uow, token)
 
     first = cache.principal(token, lookup)
     assert first is not None

@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from tests.tracking.helpers import T0, fix
 from vigil.bootstrap import Container
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 from vigil.security.tables import audit_log
 from vigil.tracking import store
 
 
 def _bearer(container: Container, role: str) -> dict[str, str]:
     with container.uow() as uow:
-        token = security_service.create_token(uow, role=role, name=f"{role} test")
+        token = machine_tokens.create_token(uow, role=role, name=f"{role} test")
     return {"authorization": f"Bearer {token}"}
 
 

@@ -25,6 +25,7 @@ from schemathesis.checks import (
 from tests.conftest import log_in
 from tests.people.registry import PASSWORD, build_registry
 from vigil.bootstrap import Container
+from vigil.security import machine_tokens
 from vigil.security import service as security
 from vigil.security.model import Role
 from vigil.web.app import create_app
@@ -50,7 +51,9 @@ def _callers(container: Container, client: TestClient) -> dict[str, dict[str, An
             uow, username="casehandler", password=PASSWORD, role=Role.UPCS_CASE_HANDLER
         )
         security.add_user(uow, username="auditor", password=PASSWORD, role=Role.AUDITOR)
-        tokens = {role: security.create_token(uow, role=role, name=role.value) for role in TOKENS}
+        tokens = {
+            role: machine_tokens.create_token(uow, role=role, name=role.value) for role in TOKENS
+        }
         uow.commit()
     callers: dict[str, dict[str, Any]] = {"nobody": {"headers": {}, "cookies": {}}}
     for user in SESSIONS:

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import csrf_from, log_in
 from vigil.bootstrap import Container
-from vigil.security import service
+from vigil.security import machine_tokens, service
 from vigil.security.model import Role
 
 
@@ -28,7 +28,7 @@ def test_unknown_bearer_token_gets_401(client: TestClient) -> None:
 
 def test_machine_token_authenticates_the_api(client: TestClient, container: Container) -> None:
     with container.uow() as uow:
-        token = service.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+        token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
     response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["role"] == "prison_system"

@@ -127,7 +127,7 @@ class EngineWorker:
 
     def _watched_plan(self, uow: UnitOfWork) -> dict[str, Any]:
         """The registry's monitoring plan, cut to the wearers of the partitions held here."""
-        from vigil.orders.service import monitoring_plan
+        from vigil.orders.plan_for_engine import monitoring_plan
 
         settings = self.container.settings
         raw: dict[str, Any] = monitoring_plan(

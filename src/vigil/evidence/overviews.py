@@ -63,7 +63,7 @@ def generate_weekly(
     import hashlib
 
     from vigil.alerts.alert_reads import AlertFilter
-    from vigil.orders.service import monitoring_plan
+    from vigil.orders.plan_for_engine import monitoring_plan
     from vigil.tracking import queries, store
 
     principal.require_role(*WEEKLY_ROLES)

@@ -105,7 +105,7 @@ def _condition_as_imposed(
 ) -> dict[str, Any] | None:
     if condition_id is None:
         return None
-    from vigil.orders.service import monitoring_plan
+    from vigil.orders.plan_for_engine import monitoring_plan
 
     plan = monitoring_plan(uow, at, timezone=timezone)
     for person in plan["persons"]:

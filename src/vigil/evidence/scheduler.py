@@ -36,6 +36,7 @@ from vigil.evidence.weekly import week_bounds
 from vigil.evidence.weekly_calendar import weeks_due
 from vigil.host import Host
 from vigil.logs import get_logger
+from vigil.orders import plan_for_engine
 from vigil.security import audit
 from vigil.security.model import Principal, Role
 from vigil.text import ascii_digits
@@ -70,7 +71,7 @@ def _wearers(uow: UnitOfWork, at: datetime) -> list[tuple[str, int | None]]:
     from vigil.orders import service as orders
 
     officer_of: dict[str, int | None] = {}
-    for order_id, person_id, _conditions in orders.active_orders_at(uow, at):
+    for order_id, person_id, _conditions in plan_for_engine.active_orders_at(uow, at):
         order = orders.get_order(uow, SCHEDULER, order_id)
         pid = str(person_id)
         if officer_of.get(pid) is None:

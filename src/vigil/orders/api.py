@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from vigil.errors import ValidationError
-from vigil.orders import service
+from vigil.orders import pilot_screening, plan_for_engine, service
 from vigil.orders.model import OrderDraft, Pilot, VersionKind
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
@@ -110,13 +110,13 @@ def list_decisions(
     principal: ApiPrincipal, c: ContainerDep, person_id: RowId | None = None
 ) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return [d.as_dict() for d in service.list_decisions(uow, principal, person_id)]
+        return [d.as_dict() for d in pilot_screening.list_decisions(uow, principal, person_id)]
 
 
 @router.post("/eligibility", status_code=status.HTTP_201_CREATED)
 def screen(body: EligibilityBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
-        decision = service.screen_for_pilot(
+        decision = pilot_screening.screen_for_pilot(
             uow,
             principal,
             **body.model_dump(),
@@ -132,4 +132,6 @@ def monitoring_plan(
     """Every monitored person's devices and conditions in force (the replay scenario shape)."""
     require_roles(principal, Role.MONITORING_OPERATOR, Role.ADMIN, Role.DEVICE_GATEWAY)
     with c.uow() as uow:
-        return service.monitoring_plan(uow, at or c.clock.now(), timezone=c.settings.timezone)
+        return plan_for_engine.monitoring_plan(
+            uow, at or c.clock.now(), timezone=c.settings.timezone
+        )

@@ -9,14 +9,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from vigil.db.uow import UnitOfWork
-from vigil.devices import service as devices
-from vigil.devices.model import HolderKind
 from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.logs import get_logger
-from vigil.orders import eligibility
 from vigil.orders.model import (
     CLOSING_KINDS,
-    DA_PILOTS,
     Condition,
     ConditionType,
     OrderDraft,
@@ -27,7 +23,7 @@ from vigil.orders.model import (
     status_at,
 )
 from vigil.orders.rules import check_dates, check_order, parse_conditions
-from vigil.orders.tables import conditions, eligibility_decisions, order_versions, orders
+from vigil.orders.tables import conditions, order_versions, orders
 from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.security import audit
@@ -85,9 +81,6 @@ class OrderView:
             "version": self.version,
             "conditions": [c.as_dict() for c in self.conditions],
         }
-
-
-# --- reading ---------------------------------------------------------------------------------
 
 
 def _versions(uow: UnitOfWork, order_id: int) -> list[Version]:
@@ -197,9 +190,6 @@ def list_orders(
 def list_versions(uow: UnitOfWork, principal: Principal, order_id: int) -> list[Version]:
     get_order(uow, principal, order_id)
     return _versions(uow, order_id)
-
-
-# --- writing ---------------------------------------------------------------------------------
 
 
 def _check_references(
@@ -438,219 +428,3 @@ def close_order(
     )
     uow.commit()
     return number
-
-
-# --- for other parts: what is in force -------------------------------------------------------
-
-
-def active_orders_at(uow: UnitOfWork, at: datetime) -> list[tuple[int, int, list[Condition]]]:
-    """(order id, person id, conditions) of every order in force at ``at``."""
-    out = []
-    for row in uow.connection.execute(
-        select(orders).where(orders.c.starts_at <= at).order_by(orders.c.id)
-    ).all():
-        in_force = _in_force(_versions(uow, row.id), at)
-        if in_force is None:
-            continue
-        if status_at(at, in_force.starts_at, in_force.ends_at, in_force.kind) is not (
-            OrderStatus.ACTIVE
-        ):
-            continue
-        out.append((row.id, row.person_id, _conditions_of(uow, row.id, in_force.number)))
-    return out
-
-
-def count_active_pilot_persons(
-    uow: UnitOfWork, at: datetime, pilots: frozenset[Pilot]
-) -> list[int]:
-    """Person ids with an order of one of ``pilots`` in force at ``at``."""
-    wanted = {p.value for p in pilots}
-    pilot_of = {r.id: r.pilot for r in uow.connection.execute(select(orders.c.id, orders.c.pilot))}
-    return sorted(
-        {
-            person
-            for order_id, person, _ in active_orders_at(uow, at)
-            if pilot_of[order_id] in wanted
-        }
-    )
-
-
-def monitoring_plan(
-    uow: UnitOfWork, at: datetime, *, timezone: str = "Europe/London"
-) -> dict[str, Any]:
-    """Every monitored person's devices and conditions in force at ``at``.
-
-    The shape is the SCENARIO.json of ``vigil replay`` (docs/replay.md): ids are strings, devices
-    are external ids, a proximity condition names the protected person's device. A proximity
-    condition whose protected person holds no device at ``at`` cannot be enforced and is left out
-    (and logged), so the plan never names a device that does not exist. ``timezone`` is the
-    service's local time zone (``settings.timezone``) in which timetables are read.
-    """
-    held = devices.devices_at(uow, at)
-    by_person: dict[int, list[dict[str, Any]]] = {}
-    for order_id, person_id, in_force in active_orders_at(uow, at):
-        items = by_person.setdefault(person_id, [])
-        for condition in in_force:
-            item: dict[str, Any] = {
-                "id": str(condition.id),
-                "order": str(order_id),
-                **condition.params,
-            }
-            if condition.type is ConditionType.PROXIMITY:
-                protected = int(condition.params["protected_person_id"])
-                victim_devices = held.get((HolderKind.PROTECTED_PERSON, protected), [])
-                if not victim_devices:
-                    log.warning(
-                        "plan.proximity_without_device",
-                        condition=condition.id,
-                        order=order_id,
-                    )
-                    continue
-                item["device"] = victim_devices[0]
-            if "protected_person_id" in item:
-                item["protected_person"] = str(item.pop("protected_person_id"))
-            items.append(item)
-    persons_out = [
-        {
-            "id": str(person_id),
-            "devices": held.get((HolderKind.PERSON, person_id), []),
-            "conditions": items,
-        }
-        for person_id, items in sorted(by_person.items())
-    ]
-    return {"timezone": timezone, "at": at.isoformat(), "persons": persons_out}
-
-
-# --- pilot eligibility -----------------------------------------------------------------------
-
-ELIGIBILITY_ROLES = (Role.ADMIN, Role.PROBATION_OFFICER)
-
-
-@dataclass(frozen=True)
-class Decision:
-    id: int
-    person_id: int
-    decided_at: datetime
-    decided_by: str
-    region_code: str | None
-    eligible: bool
-    outcomes: list[dict[str, Any]]
-    proportionality_note: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "person_id": self.person_id,
-            "decided_at": self.decided_at.isoformat(),
-            "decided_by": self.decided_by,
-            "region_code": self.region_code,
-            "eligible": self.eligible,
-            "outcomes": self.outcomes,
-            "proportionality_note": self.proportionality_note,
-        }
-
-
-def _decision(row: Any) -> Decision:
-    return Decision(
-        row.id,
-        row.person_id,
-        row.decided_at,
-        row.decided_by,
-        row.region_code,
-        bool(row.eligible),
-        list(row.outcomes),
-        row.proportionality_note,
-    )
-
-
-def screen_for_pilot(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    person_id: int,
-    domestic_abuse_sentence: bool,
-    release_region_code: str | None,
-    accommodation_viable: bool,
-    proportionality_note: str,
-    region_capacity: int,
-) -> Decision:
-    """Screen a person for the domestic-abuse pilot and record the decision with its reasons."""
-    principal.require_role(*ELIGIBILITY_ROLES)
-    person = people.get_person(uow, principal, person_id)
-    errors = ErrorCollector()
-    eligibility.check_note(proportionality_note, errors)
-    region = release_region_code or person.region_code
-    known = {r["code"] for r in reference_data.list_regions(uow)}
-    if region is not None and region not in known:
-        errors.add("release_region_code", f"unknown region {region!r}")
-    errors.raise_if_any()
-    now = uow.clock.now()
-    monitored = [pid for pid in count_active_pilot_persons(uow, now, DA_PILOTS) if pid != person_id]
-    caseload = people.count_persons_in_region(uow, region, monitored) if region else 0
-    facts = eligibility.Screening(
-        date_of_birth=person.date_of_birth,
-        risk_level=person.risk_level,
-        domestic_abuse_sentence=domestic_abuse_sentence,
-        release_region_code=region,
-        accommodation_viable=accommodation_viable,
-        region_caseload=caseload,
-        region_capacity=region_capacity,
-        proportionality_note=proportionality_note.strip(),
-    )
-    local_today = now.date()
-    outcomes = eligibility.screen(facts, local_today)
-    decided = eligibility.eligible(outcomes)
-    inputs = {
-        "domestic_abuse_sentence": domestic_abuse_sentence,
-        "release_region_code": region,
-        "accommodation_viable": accommodation_viable,
-        "risk_level": person.risk_level.value,
-        "region_caseload": caseload,
-        "region_capacity": region_capacity,
-    }
-    decision_id = uow.connection.execute(
-        insert(eligibility_decisions)
-        .values(
-            person_id=person_id,
-            decided_at=now,
-            decided_by=principal.actor,
-            region_code=region,
-            eligible=decided,
-            outcomes=[o.as_dict() for o in outcomes],
-            inputs=inputs,
-            proportionality_note=facts.proportionality_note,
-        )
-        .returning(eligibility_decisions.c.id)
-    ).scalar_one()
-    audit.record(
-        uow.connection,
-        at=now,
-        actor=principal.actor,
-        action="eligibility.decide",
-        subject_type="person",
-        subject_id=person_id,
-        detail={
-            "decision_id": decision_id,
-            "eligible": decided,
-            "failed": [o.rule.value for o in outcomes if not o.passed],
-        },
-    )
-    uow.commit()
-    row = uow.connection.execute(
-        select(eligibility_decisions).where(eligibility_decisions.c.id == decision_id)
-    ).one()
-    return _decision(row)
-
-
-def list_decisions(
-    uow: UnitOfWork, principal: Principal, person_id: int | None = None
-) -> list[Decision]:
-    ids = _visible_person_ids(uow, principal, person_id)
-    if not ids:
-        return []
-    rows = uow.connection.execute(
-        select(eligibility_decisions)
-        .where(eligibility_decisions.c.person_id.in_(ids))
-        .order_by(eligibility_decisions.c.id.desc())
-    )
-    return [_decision(row) for row in rows]

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.alerts.queue import KIND_LABELS
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
-from vigil.orders import service as orders
+from vigil.orders import pilot_screening
 from vigil.orders.model import PILOT_LABELS, OrderStatus
 from vigil.orders.wearer_view import wearer_view, zone_key
 from vigil.people import caseload as caseload_status
@@ -102,7 +102,7 @@ def _registry_context(c: Container, principal: Principal, found: PersonMap) -> d
     """The registry record's parts of the page: protected persons, eligibility, officers."""
     with c.uow() as uow:
         protected = protected_details.protected_person_refs(uow, found.person.id)
-        decisions = orders.list_decisions(uow, principal, found.person.id)
+        decisions = pilot_screening.list_decisions(uow, principal, found.person.id)
         officer_names = {o.id: o.name for o in reference_data.list_officers(uow)}
     return {
         "protected": protected,

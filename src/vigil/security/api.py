@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from vigil.security import audit
-from vigil.security import service as security_service
+from vigil.security import audit, sign_in
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
 from vigil.web.params import RowId
@@ -45,5 +44,5 @@ def end_user_sessions(user_id: RowId, principal: ApiPrincipal, c: ContainerDep) 
     """An administrator ends every session of a user (a leaver, a suspected compromise)."""
     require_roles(principal, Role.ADMIN)
     with c.uow() as uow:
-        ended = security_service.end_all_sessions(uow, user_id, principal.actor)
+        ended = sign_in.end_all_sessions(uow, user_id, principal.actor)
     return {"ended": ended}

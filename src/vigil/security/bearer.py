@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vigil.db.uow import UnitOfWork
-from vigil.security import service as security_service
+from vigil.security import machine_tokens
 from vigil.security.model import Principal
 
 
@@ -14,16 +14,16 @@ class BearerTokens:
     def __init__(
         self,
         uow: Callable[[], UnitOfWork],
-        cache: security_service.TokenPrincipalCache | None = None,
+        cache: machine_tokens.TokenPrincipalCache | None = None,
     ) -> None:
         self._uow = uow
-        self.cache = cache or security_service.TokenPrincipalCache()
+        self.cache = cache or machine_tokens.TokenPrincipalCache()
 
     def principal(self, token: str) -> Principal | None:
         """The principal a bearer token stands for, or None when unknown or revoked."""
 
         def lookup() -> Principal | None:
             with self._uow() as uow:
-                return security_service.token_principal(uow, token)
+                return machine_tokens.token_principal(uow, token)
 
         return self.cache.principal(token, lookup)

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from vigil.bootstrap import Container, build_container
 from vigil.errors import ValidationError
-from vigil.security import audit, checkpoints
+from vigil.security import audit, checkpoints, machine_tokens
 from vigil.security import service as security_service
 from vigil.security.model import Role
 from vigil.settings import Settings
@@ -71,7 +71,7 @@ def token_create(
     container = _container()
     try:
         with container.uow() as uow:
-            token = security_service.create_token(
+            token = machine_tokens.create_token(
                 uow,
                 role=role,
                 name=name,
@@ -94,9 +94,7 @@ def token_rotate(
     container = _container()
     try:
         with container.uow() as uow:
-            token = security_service.rotate_token(
-                uow, token_id, "cli", lifetime=timedelta(days=days)
-            )
+            token = machine_tokens.rotate_token(uow, token_id, "cli", lifetime=timedelta(days=days))
     except ValidationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -108,7 +106,7 @@ def token_list() -> None:
     """Every token: id, name, role, when it expires or was revoked (never the token itself)."""
     container = _container()
     with container.uow() as uow:
-        for t in security_service.list_tokens(uow):
+        for t in machine_tokens.list_tokens(uow):
             typer.echo(
                 f"{t['id']}\t{t['name']}\t{t['role']}\texpires {t['expires_at'] or 'never'}"
                 f"\trevoked {t['revoked_at'] or '-'}"
@@ -120,7 +118,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="Id of the token."
     """Revoke a token at once (every process stops accepting it within seconds)."""
     container = _container()
     with container.uow() as uow:
-        security_service.revoke_token(uow, token_id, "cli")
+        machine_tokens.revoke_token(uow, token_id, "cli")
     typer.echo(f"Token {token_id} revoked.")
 
 

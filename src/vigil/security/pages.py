@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
-from vigil.security import service, totp
+from vigil.security import sign_in, totp
 from vigil.text import ascii_digits
 from vigil.web.auth import (
     PRE_SESSION_CSRF_COOKIE,
@@ -73,11 +73,11 @@ def login_submit(
         client = request.client.host if request.client else "unknown"
         try:
             with c.uow() as uow:
-                session = service.log_in(uow, username, password, client)
-        except service.SignInThrottled as throttled:
+                session = sign_in.log_in(uow, username, password, client)
+        except sign_in.SignInThrottled as throttled:
             errors.append(("username", _throttled_message(c, throttled)))
             refused_status = 429
-        except service.SecondFactorRequired as needed:
+        except sign_in.SecondFactorRequired as needed:
             return _ask_for_code(request, c, needed.user_id, expected, next)
         else:
             if session is None:
@@ -93,7 +93,7 @@ def login_submit(
     return _signed_in(c, session, next)
 
 
-def _signed_in(c: Container, session: service.NewSession, next: str) -> Response:
+def _signed_in(c: Container, session: sign_in.NewSession, next: str) -> Response:
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -101,14 +101,14 @@ def _signed_in(c: Container, session: service.NewSession, next: str) -> Response
         httponly=True,
         samesite="lax",
         secure=c.settings.cookies_secure,
-        max_age=int(service.SESSION_LIFETIME.total_seconds()),
+        max_age=int(sign_in.SESSION_LIFETIME.total_seconds()),
     )
     response.delete_cookie(PRE_SESSION_CSRF_COOKIE)
     response.delete_cookie(SECOND_FACTOR_COOKIE)
     return response
 
 
-def _throttled_message(c: Container, throttled: service.SignInThrottled) -> str:
+def _throttled_message(c: Container, throttled: sign_in.SignInThrottled) -> str:
     wait = max(1, int((throttled.until - c.clock.now()).total_seconds()))
     if throttled.locked:
         return (
@@ -192,8 +192,8 @@ def login_code(
     client = request.client.host if request.client else "unknown"
     try:
         with c.uow() as uow:
-            session = service.complete_second_factor(uow, c.cipher, user_id, code, client)
-    except service.SignInThrottled as throttled:
+            session = sign_in.complete_second_factor(uow, c.cipher, user_id, code, client)
+    except sign_in.SignInThrottled as throttled:
         errors = [("code", _throttled_message(c, throttled))]
         return _ask_for_code(request, c, user_id, expected, next, errors)
     if session is None:
@@ -249,7 +249,7 @@ def two_factor_confirm(
 def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     with c.uow() as uow:
-        service.log_out(uow, token, principal)
+        sign_in.log_out(uow, token, principal)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -259,7 +259,7 @@ def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Respo
 def logout_everywhere(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     """End every session of the signed-in user, on every device (a lost laptop, a shared PC)."""
     with c.uow() as uow:
-        service.end_all_sessions(uow, principal.id, principal.actor)
+        sign_in.end_all_sessions(uow, principal.id, principal.actor)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -16,6 +16,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.devices import service as devices
 from vigil.devices.model import DeviceType, HolderKind, imei_with_check_digit
 from vigil.host import DemoHost
+from vigil.orders import pilot_screening
 from vigil.orders import service as orders
 from vigil.orders.model import OrderDraft, Pilot
 from vigil.people import protected_details
@@ -241,7 +242,7 @@ def _give_phone(uow: UnitOfWork, serial: int, protected_id: int, starts_at: date
 def _screen(
     container: DemoHost, uow: UnitOfWork, person_id: int, pilot: Pilot, team: DemoTeam
 ) -> None:
-    orders.screen_for_pilot(
+    pilot_screening.screen_for_pilot(
         uow,
         DEMO_ACTOR,
         person_id=person_id,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from vigil.bootstrap import Container
-from vigil.security import service as security_service
+from vigil.security import sign_in
 from vigil.security.model import SECOND_FACTOR_ROLES, Permission, PermissionDenied, Principal, Role
 from vigil.security.permissions import route_permission
 
@@ -72,7 +72,7 @@ async def _resolve(request: Request) -> Principal | None:
         with c.uow() as uow:
             minutes = c.settings.session_idle_minutes
             idle = timedelta(minutes=minutes) if minutes else None
-            info = security_service.session_principal(uow, token, idle)
+            info = sign_in.session_principal(uow, token, idle)
         if info is not None:
             # Cookies ride along on cross-site requests; only a CSRF token proves intent.
             await check_csrf(request, info.csrf_token)

@@ -38,7 +38,7 @@ from vigil.db import migrate
 from vigil.db.engine import build_engine
 from vigil.db.uow import UnitOfWork
 from vigil.security.model import Principal, Role
-from vigil.tracking import grid, queries, store
+from vigil.tracking import grid, near_queries, store
 from vigil.tracking.model import Fix, QualityFlags
 from vigil.tracking.tables import to_micros
 
@@ -130,11 +130,11 @@ def measure(url: str, minutes: int, queries_n: int, seed: int) -> dict[str, floa
         clock = FrozenClock(end + timedelta(days=1))
         with UnitOfWork(engine, clock) as uow:
             t0 = time.perf_counter()
-            near = queries.near_unaudited(uow, OPERATOR, row.lat, row.lon, 200, start, end)
+            near = near_queries.near_unaudited(uow, OPERATOR, row.lat, row.lon, 200, start, end)
             search.append(time.perf_counter() - t0)
         with UnitOfWork(engine, clock) as uow:
             t0 = time.perf_counter()
-            queries.who_was_near(uow, OPERATOR, row.lat, row.lon, 200, start, end, "benchmark")
+            near_queries.who_was_near(uow, OPERATOR, row.lat, row.lon, 200, start, end, "benchmark")
             full.append(time.perf_counter() - t0)
         found.append(len(near))
     engine.dispose()

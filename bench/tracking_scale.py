@@ -18,10 +18,10 @@ the same rows on both backends.
 
 Queries: centred on the position of a random stored fix (so they find people), radius 200 m,
 a 2-hour window around that fix's time; the same (seeded) query list on every backend. "search"
-is ``queries.near_unaudited`` (candidates, geodesic distances, each person's closest fix read in
-full); "audited" is ``queries.who_was_near`` (plus the audit entry and commit). PostGIS runs
-``ST_DWithin`` on geography over a GiST index on (geom, fix_time) (btree_gist), with the same
-accuracy rules, and the person sets are checked to agree with the store's answer.
+is ``near_queries.near_unaudited`` (candidates, geodesic distances, each person's closest fix
+read in full); "audited" is ``near_queries.who_was_near`` (plus the audit entry and commit).
+PostGIS runs ``ST_DWithin`` on geography over a GiST index on (geom, fix_time) (btree_gist), with
+the same accuracy rules, and the person sets are checked to agree with the store's answer.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from vigil.db import migrate
 from vigil.db.engine import build_engine
 from vigil.db.uow import UnitOfWork
 from vigil.security.model import Principal, Role
-from vigil.tracking import grid, queries
+from vigil.tracking import grid, near_queries
 from vigil.tracking.tables import to_micros
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -349,7 +349,9 @@ def measure_store(url: str, plan: list[Any], audited_plan: list[Any]) -> dict[st
         clock = FrozenClock(end + timedelta(days=1))
         with UnitOfWork(engine, clock) as uow:
             t0 = time.perf_counter()
-            near = queries.near_unaudited(uow, OPERATOR, lat, lon, 200, start, end, scope=all_ok)
+            near = near_queries.near_unaudited(
+                uow, OPERATOR, lat, lon, 200, start, end, scope=all_ok
+            )
             search.append(time.perf_counter() - t0)
         found.append(sorted(a.person_id for a in near))
     # Other places than the search's, so these do not find their pages already cached by it.
@@ -357,7 +359,7 @@ def measure_store(url: str, plan: list[Any], audited_plan: list[Any]) -> dict[st
         clock = FrozenClock(end + timedelta(days=1))
         with UnitOfWork(engine, clock) as uow:
             t0 = time.perf_counter()
-            queries.who_was_near(
+            near_queries.who_was_near(
                 uow, OPERATOR, lat, lon, 200, start, end, "benchmark", scope=all_ok
             )
             audited.append(time.perf_counter() - t0)

@@ -19,7 +19,7 @@ from vigil.gateways.quarantine import Quarantine, Refused
 from vigil.gateways.tables import gateway_quarantine
 from vigil.security.model import SYSTEM
 from vigil.security.tables import audit_log
-from vigil.tracking import store
+from vigil.tracking import store, trail_reads, trail_retention
 
 
 async def test_each_kind_is_kept_for_its_time_and_what_is_held_survives(
@@ -38,7 +38,7 @@ async def test_each_kind_is_kept_for_its_time_and_what_is_held_survives(
             ],
             ["P1"] * 3,
         )
-        store.place_legal_hold(uow, [ids[1]], "evidence pack 12", actor="user:1:officer")
+        trail_retention.place_legal_hold(uow, [ids[1]], "evidence pack 12", actor="user:1:officer")
         uow.commit()
     old = now - timedelta(days=settings.retention_quarantine_days + 1)
     await Quarantine(container.uow).keep(
@@ -63,7 +63,7 @@ async def test_each_kind_is_kept_for_its_time_and_what_is_held_survives(
 
     assert deleted == {"trail": 1, "quarantine": 1, "dead_letters": 1}
     with container.engine.connect() as conn:
-        assert sorted(store.fixes_by_id(conn, ids)) == [ids[1], ids[2]]
+        assert sorted(trail_reads.fixes_by_id(conn, ids)) == [ids[1], ids[2]]
         kept = conn.execute(select(gateway_quarantine.c.device_id)).scalars().all()
         actions = set(conn.execute(select(audit_log.c.action)).scalars())
     assert kept == ["888888"]

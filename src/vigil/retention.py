@@ -22,7 +22,7 @@ from vigil.gateways import quarantine
 from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.settings import Settings
-from vigil.tracking import store
+from vigil.tracking import trail_retention
 
 log = get_logger(__name__)
 
@@ -33,10 +33,10 @@ Purge = Callable[[UnitOfWork, datetime, str], int]
 
 
 def _trail(uow: UnitOfWork, before: datetime, actor: str) -> int:
-    current = store.retention_cutoff(uow)
+    current = trail_retention.retention_cutoff(uow)
     if current is not None and before <= current:
         return 0  # already there (or the schedule was lengthened): nothing newer is released
-    return store.apply_retention(uow, before, actor)
+    return trail_retention.apply_retention(uow, before, actor)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from vigil.engine import runner as engine_runner
 from vigil.engine.events import EngineEvent, EventKind, EventPhase
 from vigil.engine.tables import violations
 from vigil.gateways.commands import CommandState
-from vigil.tracking import store
+from vigil.tracking import trail_reads
 from vigil.tracking.model import Fix
 from vigil.tracking.tables import fixes
 
@@ -90,7 +90,7 @@ async def test_fixes_on_the_bus_become_a_stored_violation_citing_stored_fixes_an
     with container.engine.connect() as connection:
         [row] = connection.execute(select(violations).where(violations.c.kind == "exclusion_zone"))
         proof = json.loads(row.fix_ids)
-        stored = store.fixes_by_id(connection, proof)
+        stored = trail_reads.fixes_by_id(connection, proof)
     assert row.episode_id == started.episode_id
     assert proof
     assert set(proof) == set(stored)
@@ -135,7 +135,7 @@ def test_a_buffered_fix_from_before_the_tag_was_fitted_is_stored_but_not_held_ag
     assert [e for e in events if e.kind is EventKind.EXCLUSION_ZONE] == []
     with container.engine.connect() as connection:
         assert list(connection.execute(select(violations))) == []
-        stored = store.fixes_by_id(connection, range(1, 100))
+        stored = trail_reads.fixes_by_id(connection, range(1, 100))
     assert len(stored) == len(before_fitting)
     assert {fix.person_id for fix in stored.values()} == {None}
 

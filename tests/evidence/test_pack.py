@@ -18,7 +18,7 @@ from vigil.errors import NotFound
 from vigil.evidence import pack, packs
 from vigil.security.model import Principal, Role
 from vigil.sim.demo import seed_demo
-from vigil.tracking import store
+from vigil.tracking import store, trail_reads, trail_retention
 from vigil.tracking.model import Fix
 
 OPERATOR = Principal(id=21, name="operator", role=Role.MONITORING_OPERATOR)
@@ -126,10 +126,10 @@ def test_an_officer_gets_a_signed_pack_whose_fixes_survive_retention_and_verify_
     # Retention far in the future deletes nothing the pack cites.
     container.clock.advance(timedelta(days=400))  # type: ignore[attr-defined]
     with container.uow() as uow:
-        store.apply_retention(uow, container.clock.now() - timedelta(days=1), "test")
+        trail_retention.apply_retention(uow, container.clock.now() - timedelta(days=1), "test")
         uow.commit()
     with container.uow() as uow:
-        kept = store.fixes_by_id(uow.connection, ids)
+        kept = trail_reads.fixes_by_id(uow.connection, ids)
     assert sorted(kept) == sorted(ids)
 
     from vigil.cli import app

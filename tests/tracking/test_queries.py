@@ -15,7 +15,7 @@ from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.security.model import PermissionDenied, Principal, Role
 from vigil.security.tables import audit_log
-from vigil.tracking import queries, store
+from vigil.tracking import near_queries, queries, store
 from vigil.tracking.model import QualityFlags
 
 GEOD = Geod(ellps="WGS84")
@@ -57,8 +57,8 @@ def test_every_query_refuses_without_a_reason_and_audits_nothing(container: Cont
     with container.uow() as uow:
         for call in (
             lambda r: queries.trail(uow, OPERATOR, "P1", T0, end, r),
-            lambda r: queries.who_was_near(uow, OPERATOR, 53.4, -2.9, 200, T0, end, r),
-            lambda r: queries.check_account(uow, OPERATOR, "P1", 53.4, -2.9, 200, T0, r),
+            lambda r: near_queries.who_was_near(uow, OPERATOR, 53.4, -2.9, 200, T0, end, r),
+            lambda r: near_queries.check_account(uow, OPERATOR, "P1", 53.4, -2.9, 200, T0, r),
         ):
             for reason in (None, "", "   "):
                 with pytest.raises(ValidationError) as refused:
@@ -69,7 +69,7 @@ def test_every_query_refuses_without_a_reason_and_audits_nothing(container: Cont
 
 def test_bad_windows_and_places_name_their_fields(container: Container) -> None:
     with container.uow() as uow, pytest.raises(ValidationError) as bad:
-        queries.who_was_near(uow, OPERATOR, 95.0, -2.9, 0, T0, T0 - timedelta(hours=1), REASON)
+        near_queries.who_was_near(uow, OPERATOR, 95.0, -2.9, 0, T0, T0 - timedelta(hours=1), REASON)
     assert {e.field for e in bad.value.errors} == {"lat", "radius_m", "end"}
 
 
@@ -92,7 +92,7 @@ def test_out_of_scope_persons_are_not_found_and_left_out_of_near_results(
     with container.uow() as uow:
         with pytest.raises(NotFound):
             queries.trail(uow, police, "P2", T0, end, REASON, scope=only_p1)
-        near = queries.who_was_near(
+        near = near_queries.who_was_near(
             uow, police, 52.4862, -1.8904, 100, T0 - timedelta(hours=1), end, REASON, scope=only_p1
         )
     assert [a.person_id for a in near] == ["P1"]
@@ -137,7 +137,7 @@ def test_who_was_near_matches_brute_force_on_the_liverpool_buses(container: Cont
             for radius in (50.0, 200.0):
                 expected = _brute_force_near(with_ids, lat, lon, radius, start, end)
                 with container.uow() as uow:
-                    found = queries.who_was_near(
+                    found = near_queries.who_was_near(
                         uow, OPERATOR, lat, lon, radius, start, end, REASON
                     )
                 got = {a.person_id: (a.closest.reach_m, {s.id for s in a.sightings}) for a in found}
@@ -178,7 +178,7 @@ def test_who_was_near_counts_both_ends_of_the_window_and_fixes_without_an_accura
     ]
     ids = _seed(container, batch, ["P1", "P2", "P3", "P4", "P5", "P6"])
     with container.uow() as uow:
-        found = queries.who_was_near(uow, OPERATOR, 52.4862, -1.8904, 200, start, end, REASON)
+        found = near_queries.who_was_near(uow, OPERATOR, 52.4862, -1.8904, 200, start, end, REASON)
     by_person = {a.person_id: a for a in found}
     assert set(by_person) == {"P1", "P2", "P5"}
     first = by_person["P1"].sightings[0]
@@ -203,7 +203,7 @@ def test_a_fix_too_imprecise_to_place_anyone_is_not_evidence_of_presence(
     far = GEOD.fwd(-1.8904, 52.4862, 90, 300)
     _seed(container, [fix(lat=far[1], lon=far[0], accuracy_m=400.0)], ["P1"])
     with container.uow() as uow:
-        near = queries.who_was_near(
+        near = near_queries.who_was_near(
             uow,
             OPERATOR,
             52.4862,
@@ -213,7 +213,7 @@ def test_a_fix_too_imprecise_to_place_anyone_is_not_evidence_of_presence(
             T0 + timedelta(hours=1),
             REASON,
         )
-        loose = queries.who_was_near(
+        loose = near_queries.who_was_near(
             uow,
             OPERATOR,
             52.4862,
@@ -239,10 +239,10 @@ def test_checking_an_account_says_how_close_and_where_they_were(container: Conta
     _seed(container, batch, ["P1"] * 4)
     at = T0 + timedelta(minutes=25)
     with container.uow() as uow:
-        missed = queries.check_account(
+        missed = near_queries.check_account(
             uow, OPERATOR, "P1", *place, 50, at, REASON, window=timedelta(minutes=10)
         )
-        seen = queries.check_account(
+        seen = near_queries.check_account(
             uow, OPERATOR, "P1", *place, 100, at, REASON, window=timedelta(minutes=30)
         )
     assert not missed.within
@@ -263,7 +263,7 @@ def test_checking_an_account_says_how_close_and_where_they_were(container: Conta
 
 def test_checking_an_account_with_no_fixes_says_so(container: Container) -> None:
     with container.uow() as uow:
-        result = queries.check_account(uow, OPERATOR, "P9", 52.4, -1.9, 100, T0, REASON)
+        result = near_queries.check_account(uow, OPERATOR, "P9", 52.4, -1.9, 100, T0, REASON)
     assert not result.within
     assert result.closest is None
     assert result.before is None

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from tests.tracking.helpers import OPERATOR, T0, fix
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
-from vigil.tracking import queries, store
+from vigil.tracking import near_queries, store, trail_reads, trail_retention
 from vigil.tracking.model import Alarm, QualityFlags
 from vigil.tracking.tables import fixes
 
@@ -41,8 +41,8 @@ def test_append_returns_ids_in_input_order_and_keeps_every_field(container: Cont
     assert ids == sorted(ids)
     assert len(set(ids)) == 3
     with container.engine.connect() as conn:
-        stored = store.fixes_by_id(conn, ids)
-        raw = store.raw_messages(conn, ids)
+        stored = trail_reads.fixes_by_id(conn, ids)
+        raw = trail_reads.raw_messages(conn, ids)
     first, second, third = (stored[i] for i in ids)
     assert first.person_id == "P1"
     assert first.fix_time == T0
@@ -103,17 +103,17 @@ def test_retention_deletes_only_old_fixes_not_under_legal_hold(container: Contai
     recent = [fix(at=T0 - timedelta(days=10))]
     with container.uow() as uow:
         ids = store.append(uow, old + recent, ["P1"] * 4)
-        store.place_legal_hold(uow, [ids[1]], "recall R-17", actor="user:1:officer")
+        trail_retention.place_legal_hold(uow, [ids[1]], "recall R-17", actor="user:1:officer")
         uow.commit()
     with container.uow() as uow:
-        deleted = store.apply_retention(uow, T0 - timedelta(days=365), actor="retention")
+        deleted = trail_retention.apply_retention(uow, T0 - timedelta(days=365), actor="retention")
         uow.commit()
     assert deleted == 2
     with container.engine.connect() as conn:
-        left = store.fixes_by_id(conn, ids)
+        left = trail_reads.fixes_by_id(conn, ids)
     assert sorted(left) == [ids[1], ids[3]]
     with container.uow() as uow, pytest.raises(ValidationError) as back:
-        store.apply_retention(uow, T0 - timedelta(days=500), actor="retention")
+        trail_retention.apply_retention(uow, T0 - timedelta(days=500), actor="retention")
     assert back.value.field == "cutoff"
     # Even below the cut-off, a held fix cannot be deleted by hand.
     with pytest.raises(Exception, match="retention"), container.engine.begin() as conn:
@@ -134,7 +134,7 @@ def test_unallocated_devices_are_kept_and_listed(container: Container) -> None:
         )
         uow.commit()
     with container.engine.connect() as conn:
-        found = store.unknown_devices(conn)
+        found = trail_reads.unknown_devices(conn)
     assert [(d.device_id, d.fixes) for d in found] == [("STRAY1", 2), ("STRAY2", 1)]
     assert found[0].first_fix_time == T0
     assert found[0].last_fix_time == T0 + timedelta(hours=1)
@@ -160,7 +160,7 @@ def test_without_flags_the_store_judges_jumps_within_the_batch(container: Contai
         ids = store.append(uow, batch, ["P1", "P1"])
         uow.commit()
     with container.engine.connect() as conn:
-        stored = store.fixes_by_id(conn, ids)
+        stored = trail_reads.fixes_by_id(conn, ids)
     assert not stored[ids[0]].implausible
     assert stored[ids[1]].implausible
 
@@ -190,7 +190,7 @@ def test_a_bulk_load_can_suspend_the_near_index_and_restore_it_as_migrated(
     assert _near_index_definition(container) is None
     with container.uow() as uow:
         # Still answered (by a scan) while the index is away.
-        found = queries.who_was_near(
+        found = near_queries.who_was_near(
             uow, OPERATOR, 52.4862, -1.8904, 100, T0, T0 + timedelta(minutes=1), "bulk load check"
         )
         assert [len(a.sightings) for a in found] == [50]

@@ -40,6 +40,7 @@ from vigil.evidence.tables import (
 )
 from vigil.security import audit
 from vigil.security.model import PermissionDenied, Principal
+from vigil.tracking import near_queries
 
 # ---------------------------------------------------------------------------------------------
 # Matching
@@ -53,7 +54,6 @@ def run_matching(
     reason: str | None,
 ) -> int:
     """Match every crime of a batch against the trail store; returns the run id."""
-    from vigil.tracking import queries
 
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
@@ -84,7 +84,7 @@ def run_matching(
     total = 0
     persons: set[str] = set()
     for crime in scenes:
-        approaches = queries.near_unaudited(
+        approaches = near_queries.near_unaudited(
             uow,
             principal,
             crime.lat,

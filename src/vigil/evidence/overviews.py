@@ -21,6 +21,7 @@ from vigil.evidence.weekly import Overview, WeekFix, build_overview, week_bounds
 from vigil.security import audit
 from vigil.security.model import Principal, Role
 from vigil.settings import Settings
+from vigil.tracking import trail_reads
 
 # ---------------------------------------------------------------------------------------------
 # Weekly overview
@@ -64,7 +65,7 @@ def generate_weekly(
 
     from vigil.alerts.alert_reads import AlertFilter
     from vigil.orders.plan_for_engine import monitoring_plan
-    from vigil.tracking import queries, store
+    from vigil.tracking import queries
 
     principal.require_role(*WEEKLY_ROLES)
     errors = ErrorCollector()
@@ -80,7 +81,7 @@ def generate_weekly(
     conditions: list[dict[str, Any]] = next(
         (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
     )
-    stored = store.person_fixes(uow.connection, person_id, start, end)
+    stored = trail_reads.person_fixes(uow.connection, person_id, start, end)
     fixes = [
         WeekFix(
             f.id,

@@ -23,6 +23,7 @@ from vigil.evidence.tables import (
 from vigil.security import audit
 from vigil.security.model import Principal, Role
 from vigil.settings import Settings
+from vigil.tracking import trail_reads, trail_retention
 
 # ---------------------------------------------------------------------------------------------
 # Violation evidence packs
@@ -155,7 +156,7 @@ def create_pack(
 ) -> PackResult:
     """Assemble, sign and store the evidence pack of one violation; put its fixes on legal hold."""
     from vigil import __version__
-    from vigil.tracking import queries, store
+    from vigil.tracking import queries
 
     principal.require_role(*PACK_ROLES)
     stated = stated_reason(reason)
@@ -168,11 +169,13 @@ def create_pack(
     condition = _condition_as_imposed(
         uow, person_id, violation.get("condition_id"), start, settings.timezone
     )
-    found = store.person_fixes(uow.connection, person_id, start - CONTEXT, (end or start) + CONTEXT)
+    found = trail_reads.person_fixes(
+        uow.connection, person_id, start - CONTEXT, (end or start) + CONTEXT
+    )
     cited = {int(i) for i in (violation.get("detail") or {}).get("fix_ids", [])}
-    extra = store.fixes_by_id(uow.connection, cited - {f.id for f in found})
+    extra = trail_reads.fixes_by_id(uow.connection, cited - {f.id for f in found})
     all_fixes = sorted([*found, *extra.values()], key=lambda f: (f.fix_time, f.id))
-    raws = store.raw_messages(uow.connection, [f.id for f in all_fixes])
+    raws = trail_reads.raw_messages(uow.connection, [f.id for f in all_fixes])
     now = uow.clock.now()
     pack_id = uow.connection.execute(
         insert(evidence_packs)
@@ -211,7 +214,7 @@ def create_pack(
         .values(sha256=digest, document=document.decode("utf-8"))
     )
     if all_fixes:
-        store.place_legal_hold(uow, [f.id for f in all_fixes], reference, principal.actor)
+        trail_retention.place_legal_hold(uow, [f.id for f in all_fixes], reference, principal.actor)
     audit.record(
         uow.connection,
         at=now,

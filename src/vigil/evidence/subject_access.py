@@ -31,7 +31,7 @@ from vigil.orders.service import OrderView, list_orders
 from vigil.people.service import get_person
 from vigil.security import audit, permissions
 from vigil.security.model import Principal
-from vigil.tracking import store
+from vigil.tracking import trail_reads
 from vigil.tracking.quality import haversine_m
 
 # Beyond a zone's radius and buffer: far enough that the withheld area does not outline the zone.
@@ -119,7 +119,7 @@ def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
     ]
     points: list[exports.TrailPoint] = []
     withheld = 0
-    for fix in store.person_fixes(uow.connection, person_id, EARLIEST, now):
+    for fix in trail_reads.person_fixes(uow.connection, person_id, EARLIEST, now):
         if fix.lat is None or fix.lon is None:
             continue
         if any(r.covers(fix.lat, fix.lon) for r in reaches) or any(

@@ -24,7 +24,7 @@ from vigil.people import service as people
 from vigil.people.service import PersonView
 from vigil.security import permissions
 from vigil.security.model import Principal
-from vigil.tracking import store
+from vigil.tracking import trail_reads
 
 
 class Status(StrEnum):
@@ -108,7 +108,7 @@ def next_curfew(conditions: list[Condition], now: datetime, tz: ZoneInfo) -> dat
 def last_fix_at(uow: UnitOfWork, person_id: int, now: datetime) -> datetime | None:
     """The latest fix of a person, looking back two days at most (older is simply 'silent')."""
     for look_back in (timedelta(minutes=30), timedelta(hours=6), timedelta(days=2)):
-        found = store.person_fixes(uow.connection, person_id, now - look_back, now)
+        found = trail_reads.person_fixes(uow.connection, person_id, now - look_back, now)
         if found:
             return max(f.fix_time for f in found)
     return None

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from vigil.tracking import queries
+from vigil.tracking import near_queries, queries
 from vigil.tracking.model import AccountCheck, Approach, Gap, NearFix, Sighting, StoredFix
 from vigil.web.auth import ApiPrincipal, ContainerDep
 from vigil.web.params import Latitude, Longitude, Metres, Seconds
@@ -105,7 +105,7 @@ def near(
     max_accuracy_m: Metres = queries.DEFAULT_MAX_ACCURACY_M,
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        found = queries.who_was_near(
+        found = near_queries.who_was_near(
             uow, principal, lat, lon, radius_m, start, end, reason, max_accuracy_m=max_accuracy_m
         )
     return {"radius_m": radius_m, "persons": [approach_json(a) for a in found]}
@@ -165,7 +165,7 @@ def check_account(
     max_accuracy_m: Metres = queries.DEFAULT_MAX_ACCURACY_M,
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        result = queries.check_account(
+        result = near_queries.check_account(
             uow,
             principal,
             person_id,

@@ -8,8 +8,7 @@ Distances are geodesic (WGS84, pyproj). A fix is a disc: its *reach* is the dist
 place minus its reported accuracy, so "within R metres" means the disc reaches the circle. Fixes
 reporting an accuracy worse than ``max_accuracy_m`` (default 100 m) cannot place anyone near
 anything — an outlier with a 500 m disc is not evidence of presence — and flagged fixes
-(implausible, invalid position, or marked invalid by the device) are never used as proof.
-"""
+(implausible, invalid position, or marked invalid by the device) are never used as proof."""
 
 from __future__ import annotations
 
@@ -27,12 +26,9 @@ from vigil.errors import ErrorCollector, NotFound
 from vigil.people import service as people_service
 from vigil.security import audit
 from vigil.security.model import NATIONAL_ROLES, Principal, Role
-from vigil.tracking import store
+from vigil.tracking import trail_reads
 from vigil.tracking.model import (
-    AccountCheck,
-    Approach,
     Gap,
-    NearFix,
     Sighting,
     StoredFix,
     Trail,
@@ -47,9 +43,7 @@ MAX_NEAR_WINDOW = timedelta(days=7)
 MAX_ACCOUNT_WINDOW = timedelta(hours=12)
 MAX_RADIUS_M = 5_000.0
 REASON_MIN, REASON_MAX = 5, 500
-
 GEOD = Geod(ellps="WGS84")
-
 # May this principal see this person's trail? (uow, principal, person id) -> bool
 ScopeCheck = Callable[[UnitOfWork, Principal, str], bool]
 
@@ -228,7 +222,7 @@ def trail(
 ) -> Trail:
     """A person's fixes between two times, in fix-time order, with the gaps in it marked."""
     pid, stated = _trail_request(uow, principal, person_id, start, end, reason, gap, scope)
-    found = store.person_fixes(uow.connection, pid, start, end)
+    found = trail_reads.person_fixes(uow.connection, pid, start, end)
     gaps = find_gaps([f.fix_time for f in found], start, end, gap)
     _audit_trail_view(uow, principal, pid, start, end, stated, len(found))
     return Trail(pid, start, end, tuple(found), tuple(gaps))
@@ -258,7 +252,7 @@ class TrailArrays:
         return int(self.ids.size)
 
 
-# Only placeholders are put into this statement; same rows and order as store.person_fixes.
+# Only placeholders are put into this statement; same rows and order as trail_reads.person_fixes.
 _TRAIL_COLUMNS_SQL = (
     "SELECT id, fix_time, lat, lon, accuracy_m, valid, implausible, invalid_position FROM fixes "
     "WHERE person_id = {p} AND fix_time >= {p} AND fix_time <= {p} ORDER BY fix_time, id"
@@ -333,182 +327,10 @@ def trail_arrays(
     return found
 
 
-def who_was_near(
-    uow: UnitOfWork,
-    principal: Principal,
-    lat: float,
-    lon: float,
-    radius_m: float,
-    start: datetime,
-    end: datetime,
-    reason: str | None,
-    *,
-    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
-    scope: ScopeCheck = registry_scope,
-) -> list[Approach]:
-    """Everyone (in scope) whose fixes reach within ``radius_m`` of a place between two times,
-    closest first, each with their closest approach and every fix that shows it."""
-    errors = ErrorCollector()
-    stated = _check_common(errors, principal, reason)
-    _check_window(errors, start, end, MAX_NEAR_WINDOW)
-    _check_place(errors, lat, lon, radius_m, max_accuracy_m)
-    errors.raise_if_any()
-    approaches = near_unaudited(
-        uow, principal, lat, lon, radius_m, start, end, max_accuracy_m, scope
-    )
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=principal.actor,
-        action="trail.near",
-        subject_type="place",
-        detail={
-            "reason": stated,
-            "radius_m": radius_m,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "persons": [a.person_id for a in approaches],
-        },
-    )
-    uow.commit()
-    return approaches
-
-
-def near_unaudited(
-    uow: UnitOfWork,
-    principal: Principal,
-    lat: float,
-    lon: float,
-    radius_m: float,
-    start: datetime,
-    end: datetime,
-    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
-    scope: ScopeCheck = registry_scope,
-) -> list[Approach]:
-    """The search behind ``who_was_near``, for callers that audit a whole batch themselves
-    (crime matching). Inputs must already be validated."""
-    rows = store.near_candidates(
-        uow.connection, lat, lon, radius_m + max_accuracy_m, start, end, max_accuracy_m
-    )
-    if not rows:
-        return []
-    ids, persons, times, lats, lons, accuracies = zip(*rows, strict=True)
-    distances = geodesic_m(lat, lon, lats, lons)
-    accuracy = np.array([a or 0.0 for a in accuracies], dtype=float)
-    reach = np.maximum(0.0, distances - accuracy)
-    near_index = np.nonzero(reach <= radius_m)[0]
-    if near_index.size == 0:
-        return []
-    allowed: dict[str, bool] = {}
-    by_person: dict[str, list[NearFix]] = {}
-    for i in near_index.tolist():
-        pid = persons[i]
-        if pid not in allowed:
-            allowed[pid] = scope(uow, principal, pid)
-        if allowed[pid]:
-            by_person.setdefault(pid, []).append(
-                NearFix(
-                    ids[i],
-                    from_micros(times[i]),
-                    lats[i],
-                    lons[i],
-                    accuracies[i],
-                    float(distances[i]),
-                    float(reach[i]),
-                )
-            )
-    # Full rows only for each person's closest fix: reading every near fix's row costs a random
-    # page read each, which dominated the query on a large table.
-    closest = {
-        pid: min(found, key=lambda n: (n.reach_m, n.distance_m, n.fix_time, n.id))
-        for pid, found in by_person.items()
-    }
-    full = store.fixes_by_id(uow.connection, (n.id for n in closest.values()))
-    approaches = [
-        Approach(
-            pid,
-            Sighting(full[closest[pid].id], closest[pid].distance_m, closest[pid].reach_m),
-            tuple(sorted(found, key=lambda n: (n.fix_time, n.id))),
-        )
-        for pid, found in by_person.items()
-    ]
-    return sorted(approaches, key=lambda a: (a.closest.reach_m, a.closest.distance_m, a.person_id))
-
-
-def check_account(
-    uow: UnitOfWork,
-    principal: Principal,
-    person_id: str | int,
-    lat: float,
-    lon: float,
-    radius_m: float,
-    at: datetime,
-    reason: str | None,
-    *,
-    window: timedelta = timedelta(minutes=30),
-    gap: timedelta = DEFAULT_GAP,
-    max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
-    scope: ScopeCheck = registry_scope,
-) -> AccountCheck:
-    """Was the person within ``radius_m`` of a place at ``at`` ± ``window``? If not, how close did
-    they come, and where were they (the fixes either side of ``at``)?"""
-    errors = ErrorCollector()
-    stated = _check_common(errors, principal, reason)
-    _check_place(errors, lat, lon, radius_m, max_accuracy_m)
-    if _aware(at, "at", errors):
-        errors.check(
-            timedelta(0) < window <= MAX_ACCOUNT_WINDOW,
-            "window_s",
-            f"must be over 0 and at most {int(MAX_ACCOUNT_WINDOW.total_seconds())}",
-        )
-    errors.raise_if_any()
-    pid = str(person_id)
-    _visible(uow, principal, pid, scope)
-    start, end = at - window, at + window
-    found = store.person_fixes(uow.connection, pid, start, end)
-    proving = [f for f in found if _proves_position(f, max_accuracy_m)]
-    sightings = _sightings(proving, lat, lon)
-    within = tuple(s for s in sightings if s.reach_m <= radius_m)
-    positioned = [f for f in found if f.lat is not None and not f.invalid_position]
-    before = max(
-        (f for f in positioned if f.fix_time <= at), key=lambda f: (f.fix_time, f.id), default=None
-    )
-    after = min(
-        (f for f in positioned if f.fix_time > at), key=lambda f: (f.fix_time, f.id), default=None
-    )
-    result = AccountCheck(
-        person_id=pid,
-        within=bool(within),
-        closest=_closest(sightings) if sightings else None,
-        sightings_within=within,
-        before=before,
-        after=after,
-        gaps=tuple(find_gaps([f.fix_time for f in found], start, end, gap)),
-        fixes_in_window=len(found),
-    )
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=principal.actor,
-        action="trail.account_check",
-        subject_type="person",
-        subject_id=pid,
-        detail={
-            "reason": stated,
-            "radius_m": radius_m,
-            "at": at.isoformat(),
-            "window_s": window.total_seconds(),
-            "within": result.within,
-        },
-    )
-    uow.commit()
-    return result
-
-
-def unknown_devices(uow: UnitOfWork, principal: Principal) -> list[store.UnknownDevice]:
+def unknown_devices(uow: UnitOfWork, principal: Principal) -> list[trail_reads.UnknownDevice]:
     """Devices sending fixes while allocated to nobody, for an administrator to sort out."""
     principal.require_role(Role.ADMIN, Role.MONITORING_OPERATOR)
-    found = store.unknown_devices(uow.connection)
+    found = trail_reads.unknown_devices(uow.connection)
     audit.record(
         uow.connection,
         at=uow.clock.now(),

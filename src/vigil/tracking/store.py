@@ -19,30 +19,23 @@ Append API (what the engine worker and ``vigil replay`` call)::
   appends in ``suspend_near_index`` / ``restore_near_index``.
 
 Deletion happens only through ``apply_retention`` (fixes older than the cut-off and not under a
-legal hold); the database refuses every other UPDATE or DELETE on ``fixes``.
-"""
+legal hold); the database refuses every other UPDATE or DELETE on ``fixes``."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Index, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Index
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
-from vigil.security import audit
-from vigil.tracking.grid import bounding_box, cell_of, cells_covering
-from vigil.tracking.model import Fix, QualityFlags, StoredFix
+from vigil.tracking.grid import cell_of
+from vigil.tracking.model import Fix, QualityFlags
 from vigil.tracking.quality import QualityTracker
 from vigil.tracking.tables import (
-    fix_legal_holds,
-    fix_retention,
     fixes,
-    from_micros,
     to_micros,
 )
 
@@ -82,7 +75,6 @@ _SQLITE_INSERT_NO_ID = (
 _PG_COPY = f"COPY fixes ({_COLUMN_LIST}) FROM STDIN"
 MAX_ID_LENGTH = 64
 NEAR_INDEX = "ix_fixes_cell_time"
-
 Target = UnitOfWork | Connection
 
 
@@ -240,286 +232,5 @@ def _append_postgres(connection: Connection, rows: list[tuple[Any, ...]]) -> lis
     return ids
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading (no audit here: these serve the system itself; people read through tracking.queries)
-
-
-STORED_COLUMNS = (
-    fixes.c.id,
-    fixes.c.person_id,
-    fixes.c.device_id,
-    fixes.c.fix_time,
-    fixes.c.receive_time,
-    fixes.c.lat,
-    fixes.c.lon,
-    fixes.c.accuracy_m,
-    fixes.c.valid,
-    fixes.c.approximate,
-    fixes.c.implausible,
-    fixes.c.invalid_position,
-    fixes.c.protocol,
-    fixes.c.battery_pct,
-    fixes.c.alarms,
-)
-
-
-def stored_fix(row: Any) -> StoredFix:
-    return StoredFix(
-        id=int(row.id),
-        person_id=row.person_id,
-        device_id=row.device_id,
-        fix_time=row.fix_time,
-        receive_time=row.receive_time,
-        lat=row.lat,
-        lon=row.lon,
-        accuracy_m=row.accuracy_m,
-        valid=bool(row.valid),
-        approximate=bool(row.approximate),
-        implausible=bool(row.implausible),
-        invalid_position=bool(row.invalid_position),
-        protocol=row.protocol,
-        battery_pct=row.battery_pct,
-        alarms=tuple(a for a in row.alarms.split(",") if a),
-    )
-
-
-def person_fixes(
-    connection: Connection, person_id: str | int, start: datetime, end: datetime
-) -> list[StoredFix]:
-    """A person's fixes with start <= fix time <= end, in fix-time order (arrival order on ties)."""
-    rows = connection.execute(
-        select(*STORED_COLUMNS)
-        .where(
-            fixes.c.person_id == str(person_id),
-            fixes.c.fix_time >= start,
-            fixes.c.fix_time <= end,
-        )
-        .order_by(fixes.c.fix_time, fixes.c.id)
-    )
-    return [stored_fix(row) for row in rows]
-
-
-_STORED_SELECT = (
-    "SELECT id, person_id, device_id, fix_time, receive_time, lat, lon, accuracy_m, valid, "
-    "approximate, implausible, invalid_position, protocol, battery_pct, alarms FROM fixes "
-    "WHERE id IN "
-)
-
-
-def _stored_from_driver(row: tuple[Any, ...]) -> StoredFix:
-    return StoredFix(
-        id=int(row[0]),
-        person_id=row[1],
-        device_id=row[2],
-        fix_time=from_micros(row[3]),
-        receive_time=from_micros(row[4]),
-        lat=row[5],
-        lon=row[6],
-        accuracy_m=row[7],
-        valid=bool(row[8]),
-        approximate=bool(row[9]),
-        implausible=bool(row[10]),
-        invalid_position=bool(row[11]),
-        protocol=row[12],
-        battery_pct=row[13],
-        alarms=tuple(a for a in row[14].split(",") if a),
-    )
-
-
-def fixes_by_id(connection: Connection, ids: Iterable[int]) -> dict[int, StoredFix]:
-    wanted = sorted(set(ids))
-    found: dict[int, StoredFix] = {}
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    # The driver's cursor directly: called on every near-point query, where building the
-    # statement through SQLAlchemy cost more than the few primary-key lookups themselves.
-    cursor = driver.cursor()
-    try:
-        for offset in range(0, len(wanted), 500):
-            chunk = wanted[offset : offset + 500]
-            sql = _STORED_SELECT + "(" + ", ".join([mark] * len(chunk)) + ")"
-            cursor.execute(sql, chunk)
-            for row in cursor.fetchall():
-                found[int(row[0])] = _stored_from_driver(row)
-    finally:
-        cursor.close()
-    return found
-
-
-def raw_messages(
-    connection: Connection, ids: Iterable[int]
-) -> dict[int, tuple[str, dict[str, Any]]]:
-    """The message each fix came from, as received, and its decoded extra attributes (evidence)."""
-    wanted = sorted(set(ids))
-    out: dict[int, tuple[str, dict[str, Any]]] = {}
-    for offset in range(0, len(wanted), 500):
-        chunk = wanted[offset : offset + 500]
-        query = select(fixes.c.id, fixes.c.raw, fixes.c.attributes).where(fixes.c.id.in_(chunk))
-        for row in connection.execute(query):
-            out[int(row.id)] = (row.raw, json.loads(row.attributes))
-    return out
-
-
 # One near-point candidate: (id, person_id, fix_time in microseconds, lat, lon, accuracy_m).
 NearRow = tuple[int, str, int, float, float, float | None]
-# Only placeholders are ever put into these statements (one "?" per cell on SQLite).
-_NEAR_SELECT = "SELECT id, person_id, fix_time, lat, lon, accuracy_m FROM fixes WHERE cell "
-_NEAR_FILTER = (
-    " AND fix_time >= {p} AND fix_time <= {p} AND lat >= {p} AND lat <= {p} AND lon >= {p} "
-    "AND lon <= {p} AND person_id IS NOT NULL AND coalesce(accuracy_m, 0) <= {p}"
-)
-_PG_NEAR = _NEAR_SELECT + "= ANY(%s)" + _NEAR_FILTER.format(p="%s")
-
-
-def _sqlite_near_sql(cell_count: int) -> str:
-    # One statement text per number of cells (9 to 16 for usual radii), so sqlite3's statement
-    # cache keeps each prepared.
-    marks = ", ".join("?" * cell_count)
-    return _NEAR_SELECT + "IN (" + marks + ")" + _NEAR_FILTER.format(p="?")
-
-
-def near_candidates(
-    connection: Connection,
-    lat: float,
-    lon: float,
-    reach_m: float,
-    start: datetime,
-    end: datetime,
-    max_accuracy_m: float,
-) -> list[NearRow]:
-    """Allocated, usable fixes in the cells and bounding box round a point, with start <= fix
-    time <= end and accuracy no worse than ``max_accuracy_m`` (a superset of those within
-    ``reach_m``: the caller measures distances).
-
-    Read from the covering ``(cell, fix_time, lat, lon, accuracy_m, person_id, id)`` index alone,
-    one short range scan per cell, through the driver's own cursor: at a few hundred candidates
-    per query, building SQLAlchemy rows and converting times cost more than the search itself.
-    """
-    cells = cells_covering(lat, lon, reach_m)
-    south, north, west, east = bounding_box(lat, lon, reach_m)
-    params = (to_micros(start), to_micros(end), south, north, west, east, max_accuracy_m)
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    if connection.dialect.name == "sqlite":
-        _tune_sqlite(connection)
-        cursor = driver.cursor()
-        try:
-            return list(cursor.execute(_sqlite_near_sql(len(cells)), (*cells, *params)))
-        finally:
-            cursor.close()
-    with driver.cursor() as pg_cursor:
-        pg_cursor.execute(_PG_NEAR, (cells, *params))
-        return list(pg_cursor.fetchall())
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownDevice:
-    """A device that sent fixes while allocated to nobody."""
-
-    device_id: str
-    fixes: int
-    first_fix_time: datetime
-    last_fix_time: datetime
-
-
-def unknown_devices(connection: Connection) -> list[UnknownDevice]:
-    """Devices whose fixes were kept without a person, most recently heard first."""
-    rows = connection.execute(
-        select(
-            fixes.c.device_id,
-            func.count().label("n"),
-            func.min(fixes.c.fix_time).label("first"),
-            func.max(fixes.c.fix_time).label("last"),
-        )
-        .where(fixes.c.person_id.is_(None))
-        .group_by(fixes.c.device_id)
-    ).all()
-    found = [UnknownDevice(row.device_id, int(row.n), row.first, row.last) for row in rows]
-    return sorted(found, key=lambda d: (d.last_fix_time, d.device_id), reverse=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Retention and legal hold
-
-
-def place_legal_hold(uow: UnitOfWork, fix_ids: Iterable[int], reference: str, actor: str) -> int:
-    """Protect fixes from retention (an evidence pack or a case cites them). Idempotent."""
-    reference = reference.strip()
-    if not reference or len(reference) > 120:
-        raise ValidationError("reference", "must be 1 to 120 characters")
-    wanted = sorted(set(fix_ids))
-    held = set(
-        uow.connection.execute(
-            select(fix_legal_holds.c.fix_id).where(
-                fix_legal_holds.c.reference == reference, fix_legal_holds.c.fix_id.in_(wanted)
-            )
-        ).scalars()
-    )
-    new = [fid for fid in wanted if fid not in held]
-    now = uow.clock.now()
-    if new:
-        uow.connection.execute(
-            insert(fix_legal_holds),
-            [
-                {"fix_id": fid, "reference": reference, "placed_at": now, "placed_by": actor}
-                for fid in new
-            ],
-        )
-    audit.record(
-        uow.connection,
-        at=now,
-        actor=actor,
-        action="fixes.legal_hold",
-        subject_type="legal_hold",
-        subject_id=reference,
-        detail={"fixes": len(wanted), "new": len(new)},
-    )
-    return len(new)
-
-
-def retention_cutoff(uow: UnitOfWork) -> datetime | None:
-    """Fixes before this may have been deleted; None until retention first ran."""
-    query = select(fix_retention.c.cutoff).where(fix_retention.c.id == 1)
-    found: datetime | None = uow.connection.execute(query).scalar_one_or_none()
-    return found
-
-
-def apply_retention(uow: UnitOfWork, cutoff: datetime, actor: str) -> int:
-    """Move the retention cut-off forward and delete the fixes it releases (not those on hold).
-
-    Returns how many fixes were deleted. The cut-off never moves back (the database refuses).
-    """
-    if cutoff.tzinfo is None:
-        raise ValidationError("cutoff", "must be timezone-aware UTC")
-    if cutoff > uow.clock.now():
-        raise ValidationError("cutoff", "cannot be in the future")
-    connection = uow.connection
-    now = uow.clock.now()
-    current = connection.execute(select(fix_retention.c.cutoff).where(fix_retention.c.id == 1))
-    existing = current.scalar_one_or_none()
-    if existing is None:
-        connection.execute(
-            insert(fix_retention).values(id=1, cutoff=cutoff, set_at=now, set_by=actor)
-        )
-    elif cutoff < existing:
-        raise ValidationError("cutoff", "is earlier than the current retention cut-off")
-    else:
-        connection.execute(
-            update(fix_retention)
-            .where(fix_retention.c.id == 1)
-            .values(cutoff=cutoff, set_at=now, set_by=actor)
-        )
-    held = select(fix_legal_holds.c.fix_id)
-    deleted = connection.execute(
-        delete(fixes).where(and_(fixes.c.fix_time < cutoff, fixes.c.id.not_in(held)))
-    ).rowcount
-    audit.record(
-        connection,
-        at=now,
-        actor=actor,
-        action="fixes.retention",
-        subject_type="fixes",
-        detail={"cutoff": cutoff.isoformat(), "deleted": deleted},
-    )
-    return int(deleted)

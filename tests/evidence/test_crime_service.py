@@ -76,7 +76,7 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
     assert run["parameters"]["radius_m"] == 120.0
 
     # The stored-data result agrees with the brute force over the same real fixes.
-    from vigil.evidence.crimes import parse_crimes
+    from vigil.evidence.crime_parsing import parse_crimes
 
     points = load_bus_fixes()
     expected = set()

@@ -16,7 +16,8 @@ from pyproj import Geod
 
 from tests.conftest import FIXTURES
 from vigil.errors import ValidationError
-from vigil.evidence.crimes import Crime, parse_crimes
+from vigil.evidence.crime_parsing import parse_crimes
+from vigil.evidence.crimes import Crime
 from vigil.evidence.matching import (
     ALGORITHM_VERSION,
     ConfidenceLabel,

@@ -22,7 +22,8 @@ from vigil.contact import (
     intelligence,
     register,
 )
-from vigil.contact.model import CaseStatus, parse_request
+from vigil.contact.model import CaseStatus
+from vigil.contact.request_parsing import parse_request
 from vigil.errors import ValidationError
 from vigil.web.auth import ApiPrincipal, ContainerDep, api_principal, container
 from vigil.web.params import RowId

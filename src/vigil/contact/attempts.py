@@ -12,12 +12,7 @@ from vigil.contact.casefile import F_BODY, F_ITEM
 from vigil.contact.index import (
     Entry,
 )
-from vigil.contact.model import (
-    ATTEMPT_THRESHOLD,
-    ATTEMPT_WINDOW,
-    AttemptKind,
-    ItemKind,
-)
+from vigil.contact.model import ATTEMPT_THRESHOLD, ATTEMPT_WINDOW, AttemptKind, ItemKind
 from vigil.contact.tables import (
     contact_alerts,
     contact_attempts,

@@ -62,7 +62,7 @@ class BarRequest:
 
 def parse_bar(data: Any, *, today: date) -> BarRequest:
     """The bar body (API and form): numbers as written, addresses as lines + postcode."""
-    from vigil.contact.model import parse_address, parse_email, parse_phone
+    from vigil.contact.request_parsing import parse_address, parse_email, parse_phone
 
     errors = ErrorCollector()
     if not isinstance(data, dict):

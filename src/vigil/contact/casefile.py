@@ -9,11 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from vigil.contact.model import (
-    CaseStatus,
-    ProtectedPerson,
-    person_from_json,
-)
+from vigil.contact.model import CaseStatus, ProtectedPerson
+from vigil.contact.request_parsing import person_from_json
 from vigil.contact.tables import (
     contact_cases,
     contact_notes,

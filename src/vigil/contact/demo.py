@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from vigil.contact import intake, register
-from vigil.contact.model import parse_request
+from vigil.contact.request_parsing import parse_request
 from vigil.contact.tables import contact_prisoners
 from vigil.host import DemoHost
 from vigil.people.prison_register import BUNDLED_PRISON_REGISTER

@@ -7,10 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from vigil.contact.model import (
-    AttemptKind,
-    percentile,
-)
+from vigil.contact.model import AttemptKind, percentile
 from vigil.contact.tables import (
     contact_attempts,
     contact_bar_items,

@@ -11,13 +11,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from vigil.contact.casefile import F_DRAFT, F_PERSON, F_REQUEST, PUBLIC_ACTOR
-from vigil.contact.model import (
-    CaseStatus,
-    ContactRequest,
-    new_reference,
-    person_to_json,
-    request_to_json,
-)
+from vigil.contact.model import CaseStatus, ContactRequest, new_reference
+from vigil.contact.request_parsing import person_to_json, request_to_json
 from vigil.contact.tables import (
     contact_cases,
     contact_drafts,

@@ -11,12 +11,7 @@ from vigil.contact.casefile import F_INTEL, PUBLIC_ACTOR, SECURITY_QUEUE
 from vigil.contact.index import (
     PHONE_PURPOSE,
 )
-from vigil.contact.model import (
-    MAX_TEXT,
-    PRISON_NUMBER,
-    IntelligenceKind,
-    normalise_prison_number,
-)
+from vigil.contact.model import MAX_TEXT, PRISON_NUMBER, IntelligenceKind, normalise_prison_number
 from vigil.contact.tables import (
     contact_cases,
     contact_intelligence,

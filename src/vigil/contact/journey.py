@@ -26,6 +26,8 @@ from vigil.contact.model import (
     REQUESTER_LABELS,
     ContactKind,
     RequesterType,
+)
+from vigil.contact.request_parsing import (
     parse_address,
     parse_contact,
     parse_email,

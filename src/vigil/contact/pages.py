@@ -35,8 +35,8 @@ from vigil.contact.model import (
     CaseStatus,
     RequesterType,
     neutralise_csv_cell,
-    parse_request,
 )
+from vigil.contact.request_parsing import parse_request
 from vigil.errors import ValidationError
 from vigil.security.model import Role
 from vigil.text import ascii_digits

@@ -13,12 +13,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from vigil.contact.casefile import F_REQUEST, case_row, set_status, write_note
 from vigil.contact.matching import Candidate, RegisteredPrisoner, rank
-from vigil.contact.model import (
-    OPEN_STATUSES,
-    PRISON_NUMBER,
-    CaseStatus,
-    normalise_prison_number,
-)
+from vigil.contact.model import OPEN_STATUSES, PRISON_NUMBER, CaseStatus, normalise_prison_number
 from vigil.contact.tables import (
     contact_prisoners,
 )

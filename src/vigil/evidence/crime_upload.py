@@ -12,7 +12,8 @@ from sqlalchemy import insert, select
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
 from vigil.evidence.crime_access import CRIME_ROLES, MAX_UPLOAD_BYTES, force_name, stated_reason
-from vigil.evidence.crimes import CrimeFormat, RowError, parse_crimes
+from vigil.evidence.crime_parsing import parse_crimes
+from vigil.evidence.crimes import CrimeFormat, RowError
 from vigil.evidence.tables import (
     crime_batches,
     crime_match_runs,

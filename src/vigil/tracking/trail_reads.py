@@ -1,5 +1,8 @@
 """Reading the trail store: stored fixes by person, by id and near a place (cell candidates
-for the near-point queries), raw messages, and devices no one holds."""
+for the near-point queries), raw messages, and devices no one holds.
+
+No audit here: these serve the system itself; people read through ``tracking.queries`` and
+``tracking.near_queries``, which scope and audit each read."""
 
 from __future__ import annotations
 

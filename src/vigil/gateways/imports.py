@@ -22,7 +22,6 @@ from vigil.text import text_problem
 from vigil.tracking.model import Alarm, Fix
 
 CSV_REQUIRED = ("device", "time", "lat", "lon", "accuracy_m")
-CSV_OPTIONAL = ("speed_mps", "heading", "altitude_m", "battery_pct", "alarms")
 MAX_ROWS = 100_000
 
 
@@ -45,43 +44,54 @@ def _float(errors: ErrorCollector, where: str, value: Any, *, required: bool) ->
     return number
 
 
+def _device(errors: ErrorCollector, where: str, value: Any) -> str:
+    device = str(value or "").strip()
+    if not device:
+        errors.add(where, "is required")
+    elif reason := text_problem(device, max_length=validate.MAX_DEVICE_ID):
+        errors.add(where, reason)
+    return device
+
+
+def _time(errors: ErrorCollector, where: str, stamp: Any) -> datetime | None:
+    if stamp in (None, ""):
+        errors.add(where, "is required")
+        return None
+    try:
+        return parse_time(str(stamp))
+    except DecodeError as exc:
+        errors.add(where, exc.detail or exc.reason)
+        return None
+
+
+def _alarms(errors: ErrorCollector, where: str, value: Any) -> frozenset[Alarm]:
+    # A CSV cell lists alarms separated by semicolons; a JSON batch gives a list.
+    names = value.split(";") if isinstance(value, str) else value or []
+    alarms: set[Alarm] = set()
+    for name in (str(n).strip() for n in names):
+        if not name:
+            continue
+        try:
+            alarms.add(Alarm(name))
+        except ValueError:
+            errors.add(where, f"{name!r} is not one of: {', '.join(a.value for a in Alarm)}")
+    return frozenset(alarms)
+
+
 def _fix(
     errors: ErrorCollector, where: str, row: dict[str, Any], protocol: str, now: datetime, raw: str
 ) -> Fix | None:
+    """One row's fix, or None with every problem in it added to ``errors``."""
     before = len(errors.errors)
-    device = str(row.get("device") or "").strip()
-    if not device:
-        errors.add(f"{where}.device", "is required")
-    elif reason := text_problem(device, max_length=validate.MAX_DEVICE_ID):
-        errors.add(f"{where}.device", reason)
-    fix_time: datetime | None = None
-    stamp = row.get("time")
-    if stamp in (None, ""):
-        errors.add(f"{where}.time", "is required")
-    else:
-        try:
-            fix_time = parse_time(str(stamp))
-        except DecodeError as exc:
-            errors.add(f"{where}.time", exc.detail or exc.reason)
+    device = _device(errors, f"{where}.device", row.get("device"))
+    fix_time = _time(errors, f"{where}.time", row.get("time"))
     lat = _float(errors, f"{where}.lat", row.get("lat"), required=True)
     lon = _float(errors, f"{where}.lon", row.get("lon"), required=True)
-    accuracy = _float(errors, f"{where}.accuracy_m", row.get("accuracy_m"), required=False)
-    values = {
+    optional = {
         key: _float(errors, f"{where}.{key}", row.get(key), required=False)
-        for key in ("speed_mps", "heading", "altitude_m", "battery_pct")
+        for key in ("accuracy_m", "speed_mps", "heading", "altitude_m", "battery_pct")
     }
-    alarms: set[Alarm] = set()
-    raw_alarms = row.get("alarms") or []
-    names = raw_alarms.split(";") if isinstance(raw_alarms, str) else raw_alarms
-    for name in names:
-        if not str(name).strip():
-            continue
-        try:
-            alarms.add(Alarm(str(name).strip()))
-        except ValueError:
-            errors.add(
-                f"{where}.alarms", f"{name!r} is not one of: {', '.join(a.value for a in Alarm)}"
-            )
+    alarms = _alarms(errors, f"{where}.alarms", row.get("alarms"))
     if len(errors.errors) > before or fix_time is None:
         return None
     fix = Fix(
@@ -91,17 +101,16 @@ def _fix(
         lat=lat,
         lon=lon,
         protocol=protocol,
-        accuracy_m=accuracy,
-        speed_mps=values["speed_mps"],
-        heading=values["heading"],
-        altitude_m=values["altitude_m"],
-        battery_pct=values["battery_pct"],
-        alarms=frozenset(alarms),
+        accuracy_m=optional["accuracy_m"],
+        speed_mps=optional["speed_mps"],
+        heading=optional["heading"],
+        altitude_m=optional["altitude_m"],
+        battery_pct=optional["battery_pct"],
+        alarms=alarms,
         raw=raw,
         attributes={"import": protocol},
     )
-    problem = validate.problem(fix)
-    if problem:
+    if problem := validate.problem(fix):
         errors.add(where, problem.replace("_", " "))
         return None
     return fix
@@ -141,6 +150,36 @@ def from_csv(text: str, now: datetime) -> list[Fix]:
     return _finish(errors, fixes, "file")
 
 
+GPX_POINTS = ("trkpt", "rtept", "wpt")
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _gpx_fields(
+    errors: ErrorCollector, where: str, point: ET.Element, device: str
+) -> dict[str, Any]:
+    """A GPX point's values under the names a CSV row uses, so both go through one check."""
+    fields: dict[str, Any] = {"device": device, "lat": point.get("lat"), "lon": point.get("lon")}
+    for child in point:
+        name, text = _local_name(child.tag), (child.text or "").strip()
+        if name == "time":
+            fields["time"] = text
+        elif name == "ele":
+            fields["altitude_m"] = text
+        elif name == "speed":
+            fields["speed_mps"] = text
+        elif name == "hdop" and text:
+            # GPX carries dilution of precision, not metres; five metres per unit of HDOP is
+            # the usual rule of thumb for a consumer receiver.
+            try:
+                fields["accuracy_m"] = float(text) * 5.0
+            except ValueError:
+                errors.add(f"{where}.hdop", f"{text!r} is not a number")
+    return fields
+
+
 def from_gpx(data: bytes, device: str, now: datetime) -> list[Fix]:
     errors = ErrorCollector()
     if not device.strip():
@@ -152,43 +191,21 @@ def from_gpx(data: bytes, device: str, now: datetime) -> list[Fix]:
         errors.add("file", f"not GPX XML: {exc}")
         errors.raise_if_any()
         raise AssertionError("unreachable") from exc
+    points = (element for element in root.iter() if _local_name(element.tag) in GPX_POINTS)
     fixes = []
-    number = 0
-    for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag not in ("trkpt", "rtept", "wpt"):
-            continue
-        number += 1
+    for number, point in enumerate(points, start=1):
         if number > MAX_ROWS:
             errors.add("file", f"more than {MAX_ROWS} points; split it")
             break
-        fields: dict[str, Any] = {
-            "device": device,
-            "lat": element.get("lat"),
-            "lon": element.get("lon"),
-        }
-        for child in element:
-            name = child.tag.rsplit("}", 1)[-1]
-            if name == "time":
-                fields["time"] = (child.text or "").strip()
-            elif name == "ele":
-                fields["altitude_m"] = (child.text or "").strip()
-            elif name == "hdop" and child.text:
-                try:
-                    fields["accuracy_m"] = float(child.text) * 5.0
-                except ValueError:
-                    errors.add(f"point {number}.hdop", f"{child.text!r} is not a number")
-            elif name == "speed":
-                fields["speed_mps"] = (child.text or "").strip()
+        where = f"point {number}"
+        fields = _gpx_fields(errors, where, point, device)
         if not fields.get("time"):
             errors.add(
-                f"point {number}.time",
-                "is required: a point without a time cannot be placed in a trail",
+                f"{where}.time", "is required: a point without a time cannot be placed in a trail"
             )
             continue
-        raw = ET.tostring(element, encoding="unicode")[:1000]
-        fix = _fix(errors, f"point {number}", fields, "import_gpx", now, raw)
-        if fix:
+        raw = ET.tostring(point, encoding="unicode")[:1000]
+        if fix := _fix(errors, where, fields, "import_gpx", now, raw):
             fixes.append(fix)
     return _finish(errors, fixes, "file")
 

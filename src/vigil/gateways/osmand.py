@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -82,6 +83,37 @@ def query_pairs(query: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _location(d: Draft, value: str) -> None:
+    lat, _, lon = value.partition(",")
+    d.lat, d.lon = _number("location", lat), _number("location", lon)
+
+
+def _hdop(d: Draft, value: str) -> None:
+    # Kept as an attribute: it stands in for accuracy only when the app sends no accuracy.
+    d.attributes["hdop"] = _number("hdop", value)
+
+
+# What each known query key does to the draft; any other key is kept as an attribute. A table
+# rather than a chain of ifs: one dict lookup per key, and each key's meaning reads on one line.
+QUERY_FIELDS: dict[str, Callable[[Draft, str], None]] = {
+    "valid": lambda d, v: setattr(d, "valid", v.lower() in TRUE),
+    "timestamp": lambda d, v: setattr(d, "fix_time", parse_time(v)),
+    "lat": lambda d, v: setattr(d, "lat", _number("lat", v)),
+    "lon": lambda d, v: setattr(d, "lon", _number("lon", v)),
+    "location": _location,
+    "speed": lambda d, v: setattr(d, "speed_mps", round(_number("speed", v) * KNOTS_TO_MPS, 3)),
+    "bearing": lambda d, v: setattr(d, "heading", _number("bearing", v)),
+    "heading": lambda d, v: setattr(d, "heading", _number("heading", v)),
+    "altitude": lambda d, v: setattr(d, "altitude_m", _number("altitude", v)),
+    "accuracy": lambda d, v: setattr(d, "accuracy_m", _number("accuracy", v)),
+    "hdop": _hdop,
+    "batt": lambda d, v: setattr(d, "battery_pct", _number("batt", v)),
+    "charge": lambda d, v: setattr(d, "charging", v.lower() in TRUE),
+}
+# Cell towers and Wi-Fi networks come as repeated keys; every value is kept, in order.
+REPEATED_KEYS = ("cell", "wifi")
+
+
 def decode_query(query: str | list[tuple[str, str]], receive_time: datetime, raw: str) -> Draft:
     pairs = query_pairs(query) if isinstance(query, str) else query
     params: dict[str, str] = {}
@@ -89,43 +121,16 @@ def decode_query(query: str | list[tuple[str, str]], receive_time: datetime, raw
     for key, value in pairs:
         multi.setdefault(key, []).append(value)
         params[key] = value
-    device = params.get("id") or params.get("deviceid")
+    device = params.pop("id", None) or params.get("deviceid")
+    params.pop("deviceid", None)
     if not device:
         raise DecodeError("missing_id", "id: a device id is required")
     d = Draft(NAME, device.strip(), receive_time, raw)
     for key, value in params.items():
-        if key in ("id", "deviceid"):
-            continue
-        if key == "valid":
-            d.valid = value.lower() in TRUE
-        elif key == "timestamp":
-            d.fix_time = parse_time(value)
-        elif key == "lat":
-            d.lat = _number("lat", value)
-        elif key == "lon":
-            d.lon = _number("lon", value)
-        elif key == "location":
-            lat, _, lon = value.partition(",")
-            d.lat, d.lon = _number("location", lat), _number("location", lon)
-        elif key == "speed":
-            d.speed_mps = round(_number("speed", value) * KNOTS_TO_MPS, 3)
-        elif key in ("bearing", "heading"):
-            d.heading = _number(key, value)
-        elif key == "altitude":
-            d.altitude_m = _number("altitude", value)
-        elif key == "accuracy":
-            d.accuracy_m = _number("accuracy", value)
-        elif key == "hdop":
-            hdop = _number("hdop", value)
-            d.attributes["hdop"] = hdop
-        elif key == "batt":
-            d.battery_pct = _number("batt", value)
-        elif key == "charge":
-            d.charging = value.lower() in TRUE
-        elif key in ("cell", "wifi"):
-            d.attributes[key] = multi[key]
+        if setter := QUERY_FIELDS.get(key):
+            setter(d, value)
         else:
-            d.attributes[key] = _convert(value)
+            d.attributes[key] = multi[key] if key in REPEATED_KEYS else _convert(value)
     if d.accuracy_m is None or d.accuracy_m <= 0:
         d.accuracy_m = accuracy_from_hdop(d.attributes.get("hdop"))
     if (d.lat is None) != (d.lon is None):
@@ -135,7 +140,8 @@ def decode_query(query: str | list[tuple[str, str]], receive_time: datetime, raw
     return d
 
 
-def decode_json(body: bytes, receive_time: datetime) -> Draft:
+def _json_location(body: bytes) -> tuple[str, dict[str, Any]]:
+    """The device id and the (first) location of a Traccar Client JSON body."""
     try:
         root = json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
@@ -150,41 +156,55 @@ def decode_json(body: bytes, receive_time: datetime) -> Draft:
     device = root.get("device_id") or root.get("deviceId") or location.get("device_id")
     if not isinstance(device, str | int) or not str(device).strip():
         raise DecodeError("missing_id", "device_id: a device id is required")
-    d = Draft(NAME, str(device).strip(), receive_time, body.decode("utf-8", "replace"))
+    return str(device).strip(), location
+
+
+def _coordinate(coords: dict[str, Any], key: str) -> float | None:
+    value = coords.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DecodeError("malformed", f"location.coords.{key}: a number is required")
+    if not math.isfinite(value):
+        raise DecodeError("malformed", f"location.coords.{key}: a finite number is required")
+    return float(value)
+
+
+def _read_coords(d: Draft, coords: dict[str, Any]) -> None:
+    d.lat, d.lon = _coordinate(coords, "latitude"), _coordinate(coords, "longitude")
+    if d.lat is None or d.lon is None:
+        raise DecodeError("malformed", "location.coords: latitude and longitude are required")
+    d.accuracy_m = _coordinate(coords, "accuracy")
+    d.altitude_m = _coordinate(coords, "altitude")
+    # The app reports -1 for an unknown speed or heading.
+    speed = _coordinate(coords, "speed")
+    d.speed_mps = speed if speed is not None and speed >= 0 else None
+    heading = _coordinate(coords, "heading")
+    d.heading = heading if heading is not None and heading >= 0 else None
+
+
+def _read_battery(d: Draft, battery: dict[str, Any]) -> None:
+    level = battery.get("level")
+    if isinstance(level, int | float) and not isinstance(level, bool) and 0 <= level <= 1:
+        d.battery_pct = round(level * 100, 1)
+    charging = battery.get("is_charging")
+    if isinstance(charging, bool):
+        d.charging = charging
+
+
+def decode_json(body: bytes, receive_time: datetime) -> Draft:
+    device, location = _json_location(body)
+    d = Draft(NAME, device, receive_time, body.decode("utf-8", "replace"))
     coords = location.get("coords")
     if not isinstance(coords, dict):
         raise DecodeError("malformed", "location.coords: an object is required")
-
-    def num(key: str) -> float | None:
-        value = coords.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise DecodeError("malformed", f"location.coords.{key}: a number is required")
-        if not math.isfinite(value):
-            raise DecodeError("malformed", f"location.coords.{key}: a finite number is required")
-        return float(value)
-
-    d.lat, d.lon = num("latitude"), num("longitude")
-    if d.lat is None or d.lon is None:
-        raise DecodeError("malformed", "location.coords: latitude and longitude are required")
-    d.accuracy_m = num("accuracy")
-    speed = num("speed")
-    d.speed_mps = speed if speed is not None and speed >= 0 else None
-    heading = num("heading")
-    d.heading = heading if heading is not None and heading >= 0 else None
-    d.altitude_m = num("altitude")
+    _read_coords(d, coords)
     stamp = location.get("timestamp")
     if isinstance(stamp, str):
         d.fix_time = parse_time(stamp)
     battery = location.get("battery")
     if isinstance(battery, dict):
-        level = battery.get("level")
-        if isinstance(level, int | float) and not isinstance(level, bool) and 0 <= level <= 1:
-            d.battery_pct = round(level * 100, 1)
-        charging = battery.get("is_charging")
-        if isinstance(charging, bool):
-            d.charging = charging
+        _read_battery(d, battery)
     for key in ("is_moving", "odometer", "event"):
         if key in location:
             d.attributes[key] = location[key]

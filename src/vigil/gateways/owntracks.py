@@ -19,7 +19,7 @@ import json
 import re
 import uuid as uuidlib
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from vigil.gateways.model import KMH_TO_MPS, Decoded, DecodeError, Draft, Session, from_epoch
 from vigil.tracking.model import Alarm
@@ -75,61 +75,70 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def validate(message: Any) -> None:
-    """Raise ``DecodeError('schema', '<field>: <reason>')`` unless the message is valid."""
+def _fail(field: str, reason: str) -> NoReturn:
+    raise DecodeError("schema", f"{field}: {reason}")
 
-    def fail(field: str, reason: str) -> None:
-        raise DecodeError("schema", f"{field}: {reason}")
 
-    if not isinstance(message, dict):
-        fail("body", "a JSON object is required")
-    kind = message.get("_type")
-    if kind is None:
-        fail("_type", "is required")
-    if kind not in TYPES:
-        fail("_type", f"{kind!r} is not an OwnTracks message type")
+def _check_common_fields(message: dict[str, Any]) -> None:
+    """The fields any message type may carry, each checked only when present."""
     for key in ("lat", "lon"):
         if key in message and not _is_number(message[key]):
-            fail(key, "must be a number")
+            _fail(key, "must be a number")
     if "tst" in message and not _is_int(message["tst"]):
-        fail("tst", "must be an integer (Unix seconds)")
+        _fail("tst", "must be an integer (Unix seconds)")
     if "action" in message and message["action"] not in ACTIONS:
-        fail("action", f"{message['action']!r} is not an OwnTracks action")
+        _fail("action", f"{message['action']!r} is not an OwnTracks action")
     if "request" in message and message["request"] not in REQUESTS:
-        fail("request", f"{message['request']!r} is not tour, tours or untour")
+        _fail("request", f"{message['request']!r} is not tour, tours or untour")
     if "ntours" in message and not (_is_int(message["ntours"]) and message["ntours"] >= 0):
-        fail("ntours", "must be a whole number")
+        _fail("ntours", "must be a whole number")
     if "tours" in message and not isinstance(message["tours"], list):
-        fail("tours", "must be a list")
+        _fail("tours", "must be a list")
     if "uuid" in message:
         if not isinstance(message["uuid"], str):
-            fail("uuid", "must be a string")
+            _fail("uuid", "must be a string")
         try:
             uuidlib.UUID(message["uuid"])
         except ValueError:
-            fail("uuid", "is not a UUID")
+            _fail("uuid", "is not a UUID")
+
+
+def _check_card(message: dict[str, Any]) -> None:
+    face = message.get("face")
+    if face is not None:
+        if not isinstance(face, str) or not BASE64.match(face):
+            _fail("face", "must be base64")
+        try:
+            base64.b64decode(face, validate=True)
+        except (binascii.Error, ValueError):
+            _fail("face", "must be base64")
+    if "name" in message and not isinstance(message["name"], str):
+        _fail("name", "must be a string")
+
+
+def validate(message: Any) -> None:
+    """Raise ``DecodeError('schema', '<field>: <reason>')`` unless the message is valid."""
+    if not isinstance(message, dict):
+        _fail("body", "a JSON object is required")
+    kind = message.get("_type")
+    if kind is None:
+        _fail("_type", "is required")
+    if kind not in TYPES:
+        _fail("_type", f"{kind!r} is not an OwnTracks message type")
+    _check_common_fields(message)
     for key in REQUIRED.get(kind, ()):
         if key not in message:
-            fail(key, f"is required in a {kind} message")
+            _fail(key, f"is required in a {kind} message")
     if kind == "steps":
         for key in ("distance", "floorsdown", "floorsup", "from", "steps", "to"):
             if key in message and not _is_int(message[key]):
-                fail(key, "must be an integer")
+                _fail(key, "must be an integer")
     if kind == "card":
-        face = message.get("face")
-        if face is not None:
-            if not isinstance(face, str) or not BASE64.match(face):
-                fail("face", "must be base64")
-            try:
-                base64.b64decode(face, validate=True)
-            except (binascii.Error, ValueError):
-                fail("face", "must be base64")
-        if "name" in message and not isinstance(message["name"], str):
-            fail("name", "must be a string")
+        _check_card(message)
     if "response" in message and "request" not in message:
-        fail("request", "is required with a response")
+        _fail("request", "is required with a response")
     if message.get("request") == "untour" and "uuid" not in message:
-        fail("uuid", "is required to untour")
+        _fail("uuid", "is required to untour")
 
 
 def parse(payload: bytes) -> Any:
@@ -141,6 +150,36 @@ def parse(payload: bytes) -> Any:
         raise DecodeError("malformed", f"body is not JSON: {exc}") from exc
 
 
+def _read_position(d: Draft, message: dict[str, Any]) -> None:
+    d.lat, d.lon = float(message["lat"]), float(message["lon"])
+    d.fix_time = from_epoch(message["tst"])
+    # The app sends negative or out-of-range values for what it does not know; those stay unset.
+    acc: Any = message.get("acc")
+    if _is_number(acc) and acc >= 0:
+        d.accuracy_m = float(acc)
+    if _is_number(message.get("alt")):
+        d.altitude_m = float(message["alt"])
+    if _is_number(message.get("vel")) and message["vel"] >= 0:
+        d.speed_mps = round(message["vel"] * KMH_TO_MPS, 3)
+    if _is_number(message.get("cog")) and message["cog"] >= 0:
+        d.heading = float(message["cog"])
+    if _is_number(message.get("batt")) and 0 <= message["batt"] <= 100:
+        d.battery_pct = float(message["batt"])
+    bs = message.get("bs")
+    if bs in (1, 2, 3):  # battery status: 1 unplugged, 2 charging, 3 full
+        d.charging = bs in (2, 3)
+    _keep(d, message, ("tid", "conn", "t", "m", "vac", "SSID", "BSSID", "inregions", "tag"))
+
+
+def _keep(d: Draft, message: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key in message:
+            d.attributes[key] = message[key]
+
+
+TRANSITION_ALARMS = {"enter": Alarm.GEOFENCE_ENTER, "leave": Alarm.GEOFENCE_EXIT}
+
+
 def decode_message(
     message: dict[str, Any], device_id: str, receive_time: datetime, raw: str
 ) -> list[Draft]:
@@ -148,37 +187,10 @@ def decode_message(
     kind = message["_type"]
     d = Draft(NAME, device_id, receive_time, raw)
     if kind in ("location", "transition"):
-        d.lat, d.lon = float(message["lat"]), float(message["lon"])
-        d.fix_time = from_epoch(message["tst"])
-        acc: Any = message.get("acc")
-        if _is_number(acc) and acc >= 0:
-            d.accuracy_m = float(acc)
-        if _is_number(message.get("alt")):
-            d.altitude_m = float(message["alt"])
-        if _is_number(message.get("vel")) and message["vel"] >= 0:
-            d.speed_mps = round(message["vel"] * KMH_TO_MPS, 3)
-        if _is_number(message.get("cog")) and message["cog"] >= 0:
-            d.heading = float(message["cog"])
-        if _is_number(message.get("batt")) and 0 <= message["batt"] <= 100:
-            d.battery_pct = float(message["batt"])
-        bs = message.get("bs")
-        if bs in (1, 2, 3):
-            d.charging = bs in (2, 3)
-        for key in ("tid", "conn", "t", "m", "vac", "SSID", "BSSID", "inregions", "tag"):
-            if key in message:
-                d.attributes[key] = message[key]
+        _read_position(d, message)
         if kind == "transition":
-            event = message.get("event")
-            d.alarm(
-                Alarm.GEOFENCE_ENTER
-                if event == "enter"
-                else Alarm.GEOFENCE_EXIT
-                if event == "leave"
-                else None
-            )
-            for key in ("event", "desc", "rid", "wtst"):
-                if key in message:
-                    d.attributes[key] = message[key]
+            d.alarm(TRANSITION_ALARMS.get(message.get("event", "")))
+            _keep(d, message, ("event", "desc", "rid", "wtst"))
         d.attributes["message"] = kind
         return [d]
     if kind == "lwt":

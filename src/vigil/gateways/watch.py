@@ -95,6 +95,9 @@ def parse_header(frame: bytes) -> tuple[str, str, str | None, str]:
     return vendor, device, index, content
 
 
+HEALTH_KINDS = ("PULSE", "HEART", "BLOOD", "BPHRT", "BTEMP2", "OXYGEN", "TEMP")
+
+
 def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
     vendor, device, index, content = parse_header(frame)
     if session.device_id is not None and session.device_id != device:
@@ -102,18 +105,14 @@ def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
     login = None if session.device_id == device else device
     session.device_id = device
     kind, _, data = content.partition(",")
-    raw = frame.decode("latin-1")
-    d = Draft(NAME, device, receive_time, raw)
+    d = Draft(NAME, device, receive_time, frame.decode("latin-1"))
     out = Decoded(login=login)
     upper = kind.upper()
     if kind == "INIT":
         out.reply = _reply(vendor, device, index, "INIT,1")
     elif kind == "LK":
         out.reply = _reply(vendor, device, index, "LK")
-        values = data.split(",") if data else []
-        if len(values) >= 3 and ascii_digits(values[0]) and ascii_digits(values[2]):
-            d.attributes["steps"] = int(values[0])
-            d.battery_pct = float(min(100, int(values[2])))
+        if _read_link(d, data):
             out.fixes.append(d.to_fix())
     elif upper.startswith(("UD", "AL", "WT")):
         _position(d, data)
@@ -122,31 +121,51 @@ def decode(frame: bytes, session: Session, receive_time: datetime) -> Decoded:
         out.fixes.append(d.to_fix())
     elif kind in ("TKQ", "TKQ2"):
         out.reply = _reply(vendor, device, index, kind)
-    elif upper in ("PULSE", "HEART", "BLOOD", "BPHRT", "BTEMP2", "OXYGEN", "TEMP") and data:
-        values = data.split(",")
-        try:
-            if upper == "BTEMP2":
-                if int(values[0]) > 0:
-                    d.attributes["temperature_c"] = float(values[1])
-            elif upper == "TEMP":
-                d.attributes["temperature_c"] = float(values[0])
-            elif upper == "OXYGEN":
-                d.attributes["blood_oxygen"] = int(values[-1])
-            else:
-                i = 0
-                if upper in ("BPHRT", "BLOOD"):
-                    d.attributes["pressure_high"] = values[0]
-                    d.attributes["pressure_low"] = values[1]
-                    i = 2
-                if i < len(values) and values[i]:
-                    d.attributes["heart_rate"] = int(values[i])
-        except (ValueError, IndexError) as exc:
-            raise DecodeError("malformed", f"{kind} values {data!r}") from exc
-        d.attributes["type"] = kind
+    elif upper in HEALTH_KINDS and data:
+        _read_health(d, kind, data)
         out.fixes.append(d.to_fix())
     elif kind == "JXTK":
         out.reply = _reply(vendor, device, index, "JXTKR,1")  # voice message: not kept
     return out
+
+
+def _read_link(d: Draft, data: str) -> bool:
+    """A keep-alive's step count and battery, when it carries them (it is then kept as a fix)."""
+    values = data.split(",") if data else []
+    if len(values) >= 3 and ascii_digits(values[0]) and ascii_digits(values[2]):
+        d.attributes["steps"] = int(values[0])
+        d.battery_pct = float(min(100, int(values[2])))
+        return True
+    return False
+
+
+def _read_health(d: Draft, kind: str, data: str) -> None:
+    upper = kind.upper()
+    values = data.split(",")
+    try:
+        if upper == "BTEMP2":
+            if int(values[0]) > 0:
+                d.attributes["temperature_c"] = float(values[1])
+        elif upper == "TEMP":
+            d.attributes["temperature_c"] = float(values[0])
+        elif upper == "OXYGEN":
+            d.attributes["blood_oxygen"] = int(values[-1])
+        else:
+            _read_heart(d, upper, values)
+    except (ValueError, IndexError) as exc:
+        raise DecodeError("malformed", f"{kind} values {data!r}") from exc
+    d.attributes["type"] = kind
+
+
+def _read_heart(d: Draft, upper: str, values: list[str]) -> None:
+    # Blood-pressure reports put high and low before the heart rate.
+    i = 0
+    if upper in ("BPHRT", "BLOOD"):
+        d.attributes["pressure_high"] = values[0]
+        d.attributes["pressure_low"] = values[1]
+        i = 2
+    if i < len(values) and values[i]:
+        d.attributes["heart_rate"] = int(values[i])
 
 
 def _position(d: Draft, data: str) -> None:
@@ -168,22 +187,24 @@ def _position(d: Draft, data: str) -> None:
     d.attributes["rssi"] = int(g[15])
     d.battery_pct = float(min(100, int(g[16])))
     d.attributes["steps"] = int(g[17])
-    status = int(g[18], 16)
-    d.attributes["status"] = g[18]
+    _read_status(d, g[18])
+    if not d.valid:
+        # "V": the watch had no GNSS fix; the position is its last or a cell/Wi-Fi guess.
+        d.approximate = True
+    fields = (g[19] or "").split(",")
+    if ascii_digits(fields[0]):
+        d.attributes["cells"] = int(fields[0])
+
+
+def _read_status(d: Draft, hex_status: str) -> None:
+    status = int(hex_status, 16)
+    d.attributes["status"] = hex_status
     for bit, alarm in STATUS_BITS:
         if status >> bit & 1:
             d.alarm(alarm)
             break  # firmware sets one alarm per report; the first bit wins
     if status >> 4 & 1:
         d.attributes["motion"] = True
-    extra = g[19] or ""
-    if not d.valid:
-        # "V": the watch had no GNSS fix; the position is its last or a cell/Wi-Fi guess.
-        d.approximate = True
-    if extra:
-        fields = extra.split(",")
-        if fields and ascii_digits(fields[0]):
-            d.attributes["cells"] = int(fields[0])
 
 
 def split_frames(buffer: bytearray) -> tuple[list[bytes], int]:

@@ -9,6 +9,7 @@ tells the device it may delete those records.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -75,39 +76,47 @@ def _avl(message: bytes, device_id: str, receive_time: datetime) -> Decoded:
     fixes = []
     for _ in range(count):
         d = Draft(NAME, device_id, receive_time, raw)
-        if codec == CODEC_13:
-            r.u8()  # type
-            length = r.u32() - 4
-            d.fix_time = from_epoch(r.u32())
-            _result(d, r.take(length))
-        elif codec == CODEC_12:
-            kind = r.u8()
-            length = r.u32()
-            data = r.take(length)
-            if kind == 0x0D:
-                continue  # camera transfer: not kept
-            d.attributes["type"] = kind
-            _result(d, data)
-        elif codec in LOCATION_CODECS:
-            _location(d, r, codec)
-        else:
-            raise DecodeError("unknown_codec", f"codec 0x{codec:02x}")
+        if not _avl_item(d, r, codec):
+            continue
         if declared != len(message) - 12:
             d.attributes["length_mismatch"] = True
         d.attributes["codec"] = codec
         fixes.append(d.to_fix())
     if r.remaining >= 1:
         r.u8()  # the record count, repeated
-    crc_end = r.pos
-    crc = message[crc_end : crc_end + 4]
-    crc_ok = len(crc) == 4 and crc16_ibm(memoryview(message)[8:crc_end]) == int.from_bytes(
-        crc, "big"
-    )
+    crc_ok = _crc_ok(message, r.pos)
     if not crc_ok:
         fixes = [replace(f, attributes={**f.attributes, "crc_ok": False}) for f in fixes]
     # Commands and their responses are not acknowledged with a count.
     reply = b"" if codec in (CODEC_12, CODEC_13) else count.to_bytes(4, "big")
     return Decoded(fixes=fixes, reply=reply, crc_ok=crc_ok)
+
+
+def _avl_item(d: Draft, r: Reader, codec: int) -> bool:
+    """Read one record or command response into ``d``; False for one that is not kept."""
+    if codec == CODEC_13:
+        r.u8()  # type
+        length = r.u32() - 4
+        d.fix_time = from_epoch(r.u32())
+        _result(d, r.take(length))
+    elif codec == CODEC_12:
+        kind = r.u8()
+        data = r.take(r.u32())
+        if kind == 0x0D:
+            return False  # camera transfer: not kept
+        d.attributes["type"] = kind
+        _result(d, data)
+    elif codec in LOCATION_CODECS:
+        _location(d, r, codec)
+    else:
+        raise DecodeError("unknown_codec", f"codec 0x{codec:02x}")
+    return True
+
+
+def _crc_ok(message: bytes, crc_end: int) -> bool:
+    crc = message[crc_end : crc_end + 4]
+    body = memoryview(message)[8:crc_end]
+    return len(crc) == 4 and crc16_ibm(body) == int.from_bytes(crc, "big")
 
 
 def _result(d: Draft, data: bytes) -> None:
@@ -120,39 +129,9 @@ def _result(d: Draft, data: bytes) -> None:
 
 
 def _location(d: Draft, r: Reader, codec: int) -> None:
-    global_mask = 0x0F
+    ext = False
     if codec == CODEC_GH3000:
-        seconds = (r.u32() & 0x3FFFFFFF) + GH3000_EPOCH
-        d.fix_time = from_epoch(seconds)
-        global_mask = r.u8()
-        if global_mask & 1:
-            mask = r.u8()
-            if mask & 1:
-                d.lat = struct.unpack(">f", r.take(4))[0]
-                d.lon = struct.unpack(">f", r.take(4))[0]
-            if mask & 2:
-                d.altitude_m = float(r.u16())
-            if mask & 4:
-                d.heading = r.u8() * 360.0 / 256
-            if mask & 8:
-                d.speed_mps = round(r.u8() * KMH_TO_MPS, 3)
-            if mask & 16:
-                d.satellites = r.u8()
-                d.valid = d.satellites > 0
-            if mask & 32:
-                d.attributes["cell"] = {"lac": r.u16(), "cid": r.u16()}
-            if mask & 64:
-                d.attributes["rssi"] = r.u8()
-            if mask & 128:
-                d.attributes["operator"] = r.u32()
-        ext = False
-        sizes = [1, 2, 4]
-        for bit, size in enumerate(sizes, start=1):
-            if not global_mask & (1 << bit):
-                continue
-            for _ in range(r.u8()):
-                io_id = r.u8()
-                _io(d, codec, io_id, r.uint(size), size)
+        _gh3000_record(d, r)
     else:
         ext = _avl_record(d, r, codec)
     if ext:
@@ -162,6 +141,43 @@ def _location(d: Draft, r: Reader, codec: int) -> None:
     if not d.valid:
         # No satellites: the position is the last known one, not a fresh fix.
         d.approximate = True
+
+
+def _gh3000_record(d: Draft, r: Reader) -> None:
+    """GH3000's record: a masked GPS element, then IO groups of 1, 2 and 4 byte values."""
+    seconds = (r.u32() & 0x3FFFFFFF) + GH3000_EPOCH
+    d.fix_time = from_epoch(seconds)
+    global_mask = r.u8()
+    if global_mask & 1:
+        _gh3000_gps(d, r, r.u8())
+    for bit, size in enumerate((1, 2, 4), start=1):
+        if not global_mask & (1 << bit):
+            continue
+        for _ in range(r.u8()):
+            io_id = r.u8()
+            _io(d, CODEC_GH3000, io_id, r.uint(size), size)
+
+
+def _gh3000_gps(d: Draft, r: Reader, mask: int) -> None:
+    # Each bit of the mask says whether its field is present, in this order.
+    if mask & 1:
+        d.lat = struct.unpack(">f", r.take(4))[0]
+        d.lon = struct.unpack(">f", r.take(4))[0]
+    if mask & 2:
+        d.altitude_m = float(r.u16())
+    if mask & 4:
+        d.heading = r.u8() * 360.0 / 256
+    if mask & 8:
+        d.speed_mps = round(r.u8() * KMH_TO_MPS, 3)
+    if mask & 16:
+        d.satellites = r.u8()
+        d.valid = d.satellites > 0
+    if mask & 32:
+        d.attributes["cell"] = {"lac": r.u16(), "cid": r.u16()}
+    if mask & 64:
+        d.attributes["rssi"] = r.u8()
+    if mask & 128:
+        d.attributes["operator"] = r.u32()
 
 
 _IO_SIZES = (1, 2, 4, 8)
@@ -193,6 +209,14 @@ def _avl_record(d: Draft, r: Reader, codec: int) -> bool:
         pos += 4  # event IO id (2), then generation type (1) and count (1), or count (2)
     d.attributes["priority"] = priority
     d.attributes["event"] = event
+    pos = _io_groups(d, data, pos, end, codec)
+    r.pos = pos
+    return ext
+
+
+def _io_groups(d: Draft, data: bytes, pos: int, end: int, codec: int) -> int:
+    """The 1, 2, 4 and 8 byte IO groups of a Codec 8/8E/16 record; returns where they end."""
+    ext = codec == CODEC_8_EXT
     id_size = 1 if codec == CODEC_8 else 2
     count_size = 2 if ext else 1
     for size in _IO_SIZES:
@@ -212,8 +236,7 @@ def _avl_record(d: Draft, r: Reader, codec: int) -> bool:
             value = data[at] if size == 1 else int.from_bytes(data[at : at + size], "big")
             _io(d, codec, io_id, value, size)
         pos = stop
-    r.pos = pos
-    return ext
+    return pos
 
 
 def _signed(value: int, size: int) -> int:
@@ -221,55 +244,100 @@ def _signed(value: int, size: int) -> int:
     return value - (1 << bits) if value >= 1 << (bits - 1) else value
 
 
-def _io(d: Draft, codec: int, io_id: int, value: int, size: int) -> None:
-    a = d.attributes
-    if codec == CODEC_GH3000:
-        if io_id == 1:
-            d.battery_pct = float(value)
-        elif io_id == 20:
-            a["hdop"] = round(value * 0.1, 1)
-            d.accuracy_m = accuracy_from_hdop(a["hdop"])
-        elif io_id == 67:
-            a["battery_v"] = round(value * 0.001, 3)
-        elif io_id == 222 and value == 1:
-            d.alarm(Alarm.SOS)
+# An IO element's handler: (draft, IO id, value, size in bytes). An id with no handler is kept
+# as a plain ``io<id>`` attribute; tables rather than a chain of ifs, since this runs for every IO
+# element of every record.
+IoHandler = Callable[[Draft, int, int, int], None]
+
+
+def _keep(d: Draft, io_id: int, value: int, size: int) -> None:
+    d.attributes[f"io{io_id}"] = value
+
+
+def _scaled(name: str, factor: float, digits: int) -> IoHandler:
+    def read(d: Draft, io_id: int, value: int, size: int) -> None:
+        d.attributes[name] = round(value * factor, digits)
+
+    return read
+
+
+def _switch(name: str) -> IoHandler:
+    def read(d: Draft, io_id: int, value: int, size: int) -> None:
+        d.attributes[name] = value == 1
+
+    return read
+
+
+def _alarm_when_set(alarm: Alarm) -> IoHandler:
+    def read(d: Draft, io_id: int, value: int, size: int) -> None:
+        if value == 1:
+            d.alarm(alarm)
         else:
-            a[f"io{io_id}"] = value
-        return
-    if io_id == 66:
-        a["power_v"] = round(value * 0.001, 3)
-    elif io_id == 67:
-        a["battery_v"] = round(value * 0.001, 3)
-    elif io_id == 113:
-        d.battery_pct = float(value)
-    elif io_id == 181:
-        a["pdop"] = round(value * 0.1, 1)
-    elif io_id == 182:
-        a["hdop"] = round(value * 0.1, 1)
-        d.accuracy_m = accuracy_from_hdop(a["hdop"])
-    elif io_id == 239:
-        a["ignition"] = value == 1
-    elif io_id == 240:
-        a["motion"] = value == 1
-    elif io_id == 21:
-        a["rssi"] = value
-    elif io_id == 78:
-        if value:
-            a["driver_id"] = f"{value:016X}"
-    elif io_id in (72, 73, 74):
-        a[f"temp{io_id - 71}_c"] = round(_signed(value, size) * 0.1, 1)
-    elif io_id == 236 and value == 1:
-        d.alarm(Alarm.GENERAL)
-    elif io_id == 252 and value == 1:
-        d.alarm(Alarm.POWER_CUT)  # unplug
-    elif io_id == 247 and value == 1:
-        d.alarm(Alarm.ACCIDENT)  # crash detection
-    elif io_id == 253:
-        d.alarm({1: Alarm.ACCELERATION, 2: Alarm.BRAKING, 3: Alarm.CORNERING}.get(value))
-    elif io_id == 318 and value == 1:
-        d.alarm(Alarm.JAMMING)
-    else:
-        a[f"io{io_id}"] = value
+            _keep(d, io_id, value, size)
+
+    return read
+
+
+def _battery_pct(d: Draft, io_id: int, value: int, size: int) -> None:
+    d.battery_pct = float(value)
+
+
+def _hdop(d: Draft, io_id: int, value: int, size: int) -> None:
+    d.attributes["hdop"] = round(value * 0.1, 1)
+    d.accuracy_m = accuracy_from_hdop(d.attributes["hdop"])
+
+
+def _rssi(d: Draft, io_id: int, value: int, size: int) -> None:
+    d.attributes["rssi"] = value
+
+
+def _driver_id(d: Draft, io_id: int, value: int, size: int) -> None:
+    if value:  # zero: no iButton present
+        d.attributes["driver_id"] = f"{value:016X}"
+
+
+def _temperature(d: Draft, io_id: int, value: int, size: int) -> None:
+    # Sensors 1-3 are IO 72-74, in tenths of a degree, signed.
+    d.attributes[f"temp{io_id - 71}_c"] = round(_signed(value, size) * 0.1, 1)
+
+
+MANOEUVRES = {1: Alarm.ACCELERATION, 2: Alarm.BRAKING, 3: Alarm.CORNERING}
+
+
+def _manoeuvre(d: Draft, io_id: int, value: int, size: int) -> None:
+    d.alarm(MANOEUVRES.get(value))
+
+
+GH3000_IO: dict[int, IoHandler] = {
+    1: _battery_pct,
+    20: _hdop,
+    67: _scaled("battery_v", 0.001, 3),
+    222: _alarm_when_set(Alarm.SOS),
+}
+AVL_IO: dict[int, IoHandler] = {
+    66: _scaled("power_v", 0.001, 3),
+    67: _scaled("battery_v", 0.001, 3),
+    113: _battery_pct,
+    181: _scaled("pdop", 0.1, 1),
+    182: _hdop,
+    239: _switch("ignition"),
+    240: _switch("motion"),
+    21: _rssi,
+    78: _driver_id,
+    72: _temperature,
+    73: _temperature,
+    74: _temperature,
+    236: _alarm_when_set(Alarm.GENERAL),
+    252: _alarm_when_set(Alarm.POWER_CUT),  # unplugged
+    247: _alarm_when_set(Alarm.ACCIDENT),  # crash detected
+    253: _manoeuvre,
+    318: _alarm_when_set(Alarm.JAMMING),
+}
+
+
+def _io(d: Draft, codec: int, io_id: int, value: int, size: int) -> None:
+    table = GH3000_IO if codec == CODEC_GH3000 else AVL_IO
+    table.get(io_id, _keep)(d, io_id, value, size)
 
 
 def split_frames(buffer: bytearray) -> tuple[list[bytes], int]:

@@ -16,13 +16,14 @@ import asyncio
 import ipaddress
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from vigil.clock import Clock
 from vigil.gateways import commands as device_commands
 from vigil.gateways.connection import PublishingConnection
 from vigil.gateways.directory import UNKNOWN_DEVICE
 from vigil.gateways.intake import Intake, Screened
-from vigil.gateways.model import DecodeError, Session
+from vigil.gateways.model import Decoded, DecodeError, Session
 from vigil.gateways.quarantine import Refused
 from vigil.gateways.registry import Protocol
 from vigil.logs import get_logger
@@ -155,6 +156,17 @@ class _Connection(PublishingConnection):
             return
         if not frames:
             return
+        frames = self._within_rate(frames)
+        if not frames:
+            return
+        fixes, reply, close, refused = self._decode(frames)
+        screened = self.intake.screen(name, fixes) if fixes else Screened()
+        self.send(Screened(screened.good, screened.held + refused), reply, close)
+
+    def _within_rate(self, frames: list[bytes]) -> list[bytes]:
+        """The frames the token bucket allows; the rest are counted and reported as a flood.
+        Still flooding once the bucket is empty: hang up, and nothing is decoded."""
+        limits, name = self.limits, self.name
         now_m = time.monotonic()
         tokens = min(
             limits.burst, self.tokens + (now_m - self.last_refill) * limits.max_frames_per_s
@@ -166,16 +178,14 @@ class _Connection(PublishingConnection):
             self.metrics.rejected(name, "flood", dropped - 1)
             if tokens < 1:
                 self.tokens = tokens
-                self.close()  # still flooding after the bucket emptied: hang up
-                return
+                self.close()
+                return []
             frames = frames[: int(tokens)]
         self.tokens = tokens - len(frames)
-        fixes, reply, close, refused = self._decode(frames)
-        screened = self.intake.screen(name, fixes) if fixes else Screened()
-        self.send(Screened(screened.good, screened.held + refused), reply, close)
+        return frames
 
     def _decode(self, frames: list[bytes]) -> tuple[list[Fix], bytes, bool, list[Refused]]:
-        name, decode, session = self.name, self.decode, self.session
+        name, session = self.name, self.session
         now = self.gateway.clock.now()
         fixes: list[Fix] = []
         replies: list[bytes] = []
@@ -187,26 +197,12 @@ class _Connection(PublishingConnection):
                 commands, name, session, frame, now
             ):
                 continue
-            try:
-                decoded = decode(frame, session, now)
-            except DecodeError as exc:
-                self.intake.rejected(
-                    name, exc.reason, f"{exc.detail} [{frame[:64].hex()}]", self.peer
-                )
+            decoded = self._decode_one(frame, now)
+            if decoded is None:
                 continue
-            except Exception:  # a decoder bug must not take the connection down
-                self.metrics.rejected(name, "decoder_error")
-                log.exception("gateway.decoder_error", protocol=name, frame=frame[:256].hex())
-                continue
-            if decoded.login:
-                if not self.intake.devices.knows(decoded.login):
-                    # Not acknowledged: an unregistered tag keeps its records and is found in
-                    # the quarantine, where its login frame waits for someone to register it.
-                    attempt = Refused(now, name, decoded.login, UNKNOWN_DEVICE, None, frame.hex())
-                    refused += self.intake.refuse_login(name, attempt, self.peer).held
-                    close = True
-                    break
-                log.info("gateway.login", protocol=name, device=decoded.login, peer=self.peer)
+            if decoded.login and not self._knows(decoded.login, frame, now, refused):
+                close = True
+                break
             if not decoded.crc_ok:
                 self.metrics.count(name, "crc_mismatch")
             if decoded.fixes:
@@ -220,3 +216,26 @@ class _Connection(PublishingConnection):
         if commands is not None and not close:
             replies.append(device_commands.outgoing(commands, name, session, now))
         return fixes, b"".join(replies), close, refused
+
+    def _decode_one(self, frame: bytes, now: datetime) -> Decoded | None:
+        """One frame decoded, or None when it is refused (and reported) as it stands."""
+        try:
+            return self.decode(frame, self.session, now)
+        except DecodeError as exc:
+            self.intake.rejected(
+                self.name, exc.reason, f"{exc.detail} [{frame[:64].hex()}]", self.peer
+            )
+        except Exception:  # a decoder bug must not take the connection down
+            self.metrics.rejected(self.name, "decoder_error")
+            log.exception("gateway.decoder_error", protocol=self.name, frame=frame[:256].hex())
+        return None
+
+    def _knows(self, login: str, frame: bytes, now: datetime, refused: list[Refused]) -> bool:
+        if not self.intake.devices.knows(login):
+            # Not acknowledged: an unregistered tag keeps its records and is found in the
+            # quarantine, where its login frame waits for someone to register it.
+            attempt = Refused(now, self.name, login, UNKNOWN_DEVICE, None, frame.hex())
+            refused += self.intake.refuse_login(self.name, attempt, self.peer).held
+            return False
+        log.info("gateway.login", protocol=self.name, device=login, peer=self.peer)
+        return True

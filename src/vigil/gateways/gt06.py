@@ -98,32 +98,13 @@ def split_frames(buffer: bytearray) -> tuple[list[bytes], int]:
     junk = 0
     while len(buffer) >= 5:
         if buffer[0] == buffer[1] and buffer[0] in (0x78, 0x79):
-            if buffer[0] == 0x78:
-                size = 2 + 1 + buffer[2] + 2
-            else:
-                size = 2 + 2 + ((buffer[2] << 8) | buffer[3]) + 2
-            if size > MAX_FRAME:
-                del buffer[:1]
-                junk += 1
-                continue
-            if len(buffer) >= size:
-                if buffer[size - 2 : size] == b"\r\n":
-                    frames.append(bytes(buffer[:size]))
-                    del buffer[:size]
-                    continue
-                # Some clones send a wrong length byte: fall back to the first CR LF, unless
-                # another frame starts before it (then this was junk that looked like a start).
-                end = buffer.find(b"\r\n", 4)
-                nxt = _next_start(buffer, 2)
-                if end < 0 or (0 <= nxt < end):
-                    drop = nxt if nxt > 0 else 1
-                    del buffer[:drop]
-                    junk += drop
-                    continue
-                frames.append(bytes(buffer[: end + 2]))
-                del buffer[: end + 2]
-                continue
-            break
+            frame, dropped = _cut_frame(buffer)
+            if frame is not None:
+                frames.append(frame)
+            elif not dropped:
+                break  # incomplete: wait for the rest
+            junk += dropped
+            continue
         nxt = _next_start(buffer, 1)
         if nxt < 0:
             dropped = len(buffer) - 1
@@ -133,6 +114,33 @@ def split_frames(buffer: bytearray) -> tuple[list[bytes], int]:
         del buffer[:nxt]
         junk += nxt
     return frames, junk
+
+
+def _cut_frame(buffer: bytearray) -> tuple[bytes | None, int]:
+    """At a start marker: (the frame, 0) when it is complete, (None, bytes dropped) when the
+    marker was junk, (None, 0) when the frame is still arriving."""
+    # Marker, then a one-byte (0x7878) or two-byte (0x7979) length field and what it counts,
+    # then CR LF.
+    counted = 1 + buffer[2] if buffer[0] == 0x78 else 2 + ((buffer[2] << 8) | buffer[3])
+    size = 2 + counted + 2
+    if size > MAX_FRAME:
+        del buffer[:1]
+        return None, 1
+    if len(buffer) < size:
+        return None, 0
+    if buffer[size - 2 : size] != b"\r\n":
+        # Some clones send a wrong length byte: fall back to the first CR LF, unless another
+        # frame starts before it (then this was junk that looked like a start).
+        end = buffer.find(b"\r\n", 4)
+        nxt = _next_start(buffer, 2)
+        if end < 0 or (0 <= nxt < end):
+            drop = nxt if nxt > 0 else 1
+            del buffer[:drop]
+            return None, drop
+        size = end + 2
+    frame = bytes(buffer[:size])
+    del buffer[:size]
+    return frame, 0
 
 
 def _next_start(buffer: bytearray, at: int) -> int:

@@ -74,30 +74,14 @@ class Frame:
         speed: bool = True,
         long_speed: bool = False,
     ) -> bool:
-        r, d = self.r, self.draft
         if satellites and speed and not (has_length or long_speed):
-            # The layout nearly every position frame uses: one unpack for all 18 bytes.
-            year, month, day, hour, minute, second, sats, lat_raw, lon_raw, kmh, flags = (
-                _GPS_BLOCK.unpack_from(r.data, r.take_at(_GPS_BLOCK.size))
-            )
-            d.fix_time = utc_from_parts(
-                year, month, day, hour, minute, second, self.session.utc_offset_s
-            )
-            d.satellites = sats & 0x0F
-            lat = lat_raw / 60.0 / 30000.0
-            lon = lon_raw / 60.0 / 30000.0
-            d.speed_mps = round(kmh * KMH_TO_MPS, 3)
+            lat, lon, flags = self._gps_block()
         else:
-            d.fix_time = self.date()
-            if has_length and r.u8() == 0:
+            fields = self._gps_fields(has_length, satellites, speed, long_speed)
+            if fields is None:
                 return False
-            if satellites:
-                d.satellites = r.u8() & 0x0F
-            lat = r.u32() / 60.0 / 30000.0
-            lon = r.u32() / 60.0 / 30000.0
-            if speed:
-                d.speed_mps = round((r.u16() if long_speed else r.u8()) * KMH_TO_MPS, 3)
-            flags = r.u16()
+            lat, lon, flags = fields
+        d = self.draft
         d.heading = float(flags & 0x3FF)
         d.valid = bool(flags & (1 << 12))
         if not flags & (1 << 10):
@@ -108,6 +92,35 @@ class Frame:
         if flags & (1 << 14):
             d.attributes["ignition"] = bool(flags & (1 << 15))
         return True
+
+    def _gps_block(self) -> tuple[float, float, int]:
+        """The layout nearly every position frame uses: one unpack for all 18 bytes."""
+        r, d = self.r, self.draft
+        year, month, day, hour, minute, second, sats, lat_raw, lon_raw, kmh, flags = (
+            _GPS_BLOCK.unpack_from(r.data, r.take_at(_GPS_BLOCK.size))
+        )
+        d.fix_time = utc_from_parts(
+            year, month, day, hour, minute, second, self.session.utc_offset_s
+        )
+        d.satellites = sats & 0x0F
+        d.speed_mps = round(kmh * KMH_TO_MPS, 3)
+        return lat_raw / 60.0 / 30000.0, lon_raw / 60.0 / 30000.0, flags
+
+    def _gps_fields(
+        self, has_length: bool, satellites: bool, speed: bool, long_speed: bool
+    ) -> tuple[float, float, int] | None:
+        """The variants' layouts, field by field; None when a length byte says no GPS."""
+        r, d = self.r, self.draft
+        d.fix_time = self.date()
+        if has_length and r.u8() == 0:
+            return None
+        if satellites:
+            d.satellites = r.u8() & 0x0F
+        lat = r.u32() / 60.0 / 30000.0
+        lon = r.u32() / 60.0 / 30000.0
+        if speed:
+            d.speed_mps = round((r.u16() if long_speed else r.u8()) * KMH_TO_MPS, 3)
+        return lat, lon, r.u16()
 
     def lbs(self, has_length: bool) -> None:
         r, t = self.r, self.msg_type

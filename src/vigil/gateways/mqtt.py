@@ -37,6 +37,28 @@ async def handle_message(intake: Intake, clock: Clock, topic: str, payload: byte
     return len((await intake.publish(owntracks.NAME, decoded.fixes)).good)
 
 
+async def _receive(
+    client: aiomqtt.Client,
+    message: aiomqtt.Message,
+    intake: Intake,
+    clock: Clock,
+    commands: CommandQueue | None,
+) -> None:
+    payload = message.payload
+    data = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
+    topic = str(message.topic)
+    await handle_message(intake, clock, topic, bytes(data))
+    if commands is None or topic.endswith("/cmd"):
+        return
+    # Reporting commands go back while the phone is connected.
+    try:
+        device = owntracks.identity_from_topic(topic)
+    except DecodeError:
+        return
+    for out, body in owntracks_outgoing(commands, device, topic, clock.now()):
+        await client.publish(out, body, qos=1)
+
+
 async def run_subscriber(
     url: str,
     intake: Intake,
@@ -57,20 +79,7 @@ async def run_subscriber(
                 if ready is not None:
                     ready.set()
                 async for message in client.messages:
-                    payload = message.payload
-                    data = (
-                        payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
-                    )
-                    topic = str(message.topic)
-                    await handle_message(intake, clock, topic, bytes(data))
-                    if commands is not None and not topic.endswith("/cmd"):
-                        # Reporting commands go back while the phone is connected.
-                        try:
-                            device = owntracks.identity_from_topic(topic)
-                        except DecodeError:
-                            continue
-                        for out, body in owntracks_outgoing(commands, device, topic, clock.now()):
-                            await client.publish(out, body, qos=1)
+                    await _receive(client, message, intake, clock, commands)
         except aiomqtt.MqttError as exc:
             intake.metrics.count(owntracks.NAME, "mqtt_disconnected")
             log.warning(

@@ -9,7 +9,6 @@ tells the device it may delete those records.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -20,10 +19,9 @@ from vigil.gateways.model import (
     DecodeError,
     Draft,
     Session,
-    accuracy_from_hdop,
     from_epoch,
 )
-from vigil.tracking.model import Alarm
+from vigil.gateways.teltonika_io import AVL_IO, GH3000_IO, read_io
 
 NAME = "teltonika"
 MAX_FRAME = 65_536
@@ -155,7 +153,7 @@ def _gh3000_record(d: Draft, r: Reader) -> None:
             continue
         for _ in range(r.u8()):
             io_id = r.u8()
-            _io(d, CODEC_GH3000, io_id, r.uint(size), size)
+            read_io(GH3000_IO, d, io_id, r.uint(size), size)
 
 
 def _gh3000_gps(d: Draft, r: Reader, mask: int) -> None:
@@ -217,6 +215,7 @@ def _avl_record(d: Draft, r: Reader, codec: int) -> bool:
 def _io_groups(d: Draft, data: bytes, pos: int, end: int, codec: int) -> int:
     """The 1, 2, 4 and 8 byte IO groups of a Codec 8/8E/16 record; returns where they end."""
     ext = codec == CODEC_8_EXT
+    table = AVL_IO
     id_size = 1 if codec == CODEC_8 else 2
     count_size = 2 if ext else 1
     for size in _IO_SIZES:
@@ -234,110 +233,9 @@ def _io_groups(d: Draft, data: bytes, pos: int, end: int, codec: int) -> int:
             io_id = data[at] if id_size == 1 else (data[at] << 8) | data[at + 1]
             at += id_size
             value = data[at] if size == 1 else int.from_bytes(data[at : at + size], "big")
-            _io(d, codec, io_id, value, size)
+            read_io(table, d, io_id, value, size)
         pos = stop
     return pos
-
-
-def _signed(value: int, size: int) -> int:
-    bits = size * 8
-    return value - (1 << bits) if value >= 1 << (bits - 1) else value
-
-
-# An IO element's handler: (draft, IO id, value, size in bytes). An id with no handler is kept
-# as a plain ``io<id>`` attribute; tables rather than a chain of ifs, since this runs for every IO
-# element of every record.
-IoHandler = Callable[[Draft, int, int, int], None]
-
-
-def _keep(d: Draft, io_id: int, value: int, size: int) -> None:
-    d.attributes[f"io{io_id}"] = value
-
-
-def _scaled(name: str, factor: float, digits: int) -> IoHandler:
-    def read(d: Draft, io_id: int, value: int, size: int) -> None:
-        d.attributes[name] = round(value * factor, digits)
-
-    return read
-
-
-def _switch(name: str) -> IoHandler:
-    def read(d: Draft, io_id: int, value: int, size: int) -> None:
-        d.attributes[name] = value == 1
-
-    return read
-
-
-def _alarm_when_set(alarm: Alarm) -> IoHandler:
-    def read(d: Draft, io_id: int, value: int, size: int) -> None:
-        if value == 1:
-            d.alarm(alarm)
-        else:
-            _keep(d, io_id, value, size)
-
-    return read
-
-
-def _battery_pct(d: Draft, io_id: int, value: int, size: int) -> None:
-    d.battery_pct = float(value)
-
-
-def _hdop(d: Draft, io_id: int, value: int, size: int) -> None:
-    d.attributes["hdop"] = round(value * 0.1, 1)
-    d.accuracy_m = accuracy_from_hdop(d.attributes["hdop"])
-
-
-def _rssi(d: Draft, io_id: int, value: int, size: int) -> None:
-    d.attributes["rssi"] = value
-
-
-def _driver_id(d: Draft, io_id: int, value: int, size: int) -> None:
-    if value:  # zero: no iButton present
-        d.attributes["driver_id"] = f"{value:016X}"
-
-
-def _temperature(d: Draft, io_id: int, value: int, size: int) -> None:
-    # Sensors 1-3 are IO 72-74, in tenths of a degree, signed.
-    d.attributes[f"temp{io_id - 71}_c"] = round(_signed(value, size) * 0.1, 1)
-
-
-MANOEUVRES = {1: Alarm.ACCELERATION, 2: Alarm.BRAKING, 3: Alarm.CORNERING}
-
-
-def _manoeuvre(d: Draft, io_id: int, value: int, size: int) -> None:
-    d.alarm(MANOEUVRES.get(value))
-
-
-GH3000_IO: dict[int, IoHandler] = {
-    1: _battery_pct,
-    20: _hdop,
-    67: _scaled("battery_v", 0.001, 3),
-    222: _alarm_when_set(Alarm.SOS),
-}
-AVL_IO: dict[int, IoHandler] = {
-    66: _scaled("power_v", 0.001, 3),
-    67: _scaled("battery_v", 0.001, 3),
-    113: _battery_pct,
-    181: _scaled("pdop", 0.1, 1),
-    182: _hdop,
-    239: _switch("ignition"),
-    240: _switch("motion"),
-    21: _rssi,
-    78: _driver_id,
-    72: _temperature,
-    73: _temperature,
-    74: _temperature,
-    236: _alarm_when_set(Alarm.GENERAL),
-    252: _alarm_when_set(Alarm.POWER_CUT),  # unplugged
-    247: _alarm_when_set(Alarm.ACCIDENT),  # crash detected
-    253: _manoeuvre,
-    318: _alarm_when_set(Alarm.JAMMING),
-}
-
-
-def _io(d: Draft, codec: int, io_id: int, value: int, size: int) -> None:
-    table = GH3000_IO if codec == CODEC_GH3000 else AVL_IO
-    table.get(io_id, _keep)(d, io_id, value, size)
 
 
 def split_frames(buffer: bytearray) -> tuple[list[bytes], int]:

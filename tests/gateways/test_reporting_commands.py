@@ -21,9 +21,7 @@ from tests.gateways.test_tcp_gateway import TELTONIKA_AVL, TELTONIKA_LOGIN, Harn
 from vigil.bootstrap import Container
 from vigil.bus.memory import InMemoryBus
 from vigil.gateways.binary import crc16_ibm, crc16_x25
-from vigil.gateways.commands import (
-    CommandQueue,
-    CommandState,
+from vigil.gateways.command_words import (
     gt06_answer,
     gt06_frame,
     owntracks_messages,
@@ -31,6 +29,7 @@ from vigil.gateways.commands import (
     teltonika_frame,
     teltonika_text,
 )
+from vigil.gateways.commands import CommandQueue, CommandState
 from vigil.gateways.metrics import GatewayMetrics
 from vigil.gateways.mqtt import run_subscriber
 from vigil.gateways.tcp import Limits

@@ -2,8 +2,9 @@
 use cases and background services below, models and the shared foundation at the bottom; no
 arrow points up. There is no exceptions list: a new import that breaks a rule is moved instead.
 
-* **Entrypoints** — a part's ``api``, ``pages`` and ``cli`` modules, ``vigil.web``,
-  ``vigil.cli`` and ``vigil.runtime`` — receive requests and commands. They may import anything.
+* **Entrypoints** — a part's ``api``, ``pages`` and ``cli`` modules (or packages of them),
+  ``vigil.web``, ``vigil.cli`` and ``vigil.runtime`` — receive requests and commands. They may
+  import anything.
 * **The composition root**, ``vigil.bootstrap``, builds every part's objects. Only entrypoints
   import it.
 * **Everything else** (use cases, background services, stores, decoders, demo seeders) imports
@@ -62,7 +63,8 @@ def within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def is_entrypoint(name: str) -> bool:
-    return within(name, TOP) or name.rsplit(".", 1)[-1] in ENTRYPOINT_NAMES
+    # A part whose pages outgrow one module keeps them in a ``pages`` package (``contact.pages.…``).
+    return within(name, TOP) or bool(ENTRYPOINT_NAMES & set(name.split(".")[2:]))
 
 
 def is_migration(name: str) -> bool:

@@ -212,3 +212,12 @@ def neutralise_csv_cell(value: object) -> str:
     if text and text[0] in "=+-@\t\r":
         return "'" + text
     return text
+
+
+# The choices' labels keyed by their stored values, as the pages' templates look them up.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "requester_types": {k.value: v for k, v in REQUESTER_LABELS.items()},
+    "consents": {k.value: v for k, v in CONSENT_LABELS.items()},
+    "kinds": {k.value: v for k, v in CONTACT_KIND_LABELS.items()},
+    "intelligence": {k.value: v for k, v in INTELLIGENCE_LABELS.items()},
+}

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from vigil.contact import (
     attempts,
+    bar_request,
     bars,
     bodies,
     casefile,
@@ -270,7 +271,7 @@ def match(
 def create_bar(
     case_id: RowId, body: bodies.Bar, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
-    parsed = bars.parse_bar(body.fields(), today=c.clock.now().date())
+    parsed = bar_request.parse_bar(body.fields(), today=c.clock.now().date())
     with c.uow() as uow:
         bar_id = bars.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
         uow.commit()

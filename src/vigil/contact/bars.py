@@ -4,11 +4,12 @@ lifting a bar."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
+from vigil.contact.bar_request import BarRequest
 from vigil.contact.casefile import (
     F_BAR_REASON,
     F_DECISION,
@@ -28,13 +29,11 @@ from vigil.contact.index import (
 )
 from vigil.contact.model import (
     MAX_SHORT_TEXT,
-    PRISON_NUMBER,
     BarScope,
     CaseStatus,
     ItemKind,
     PostalAddress,
     normalise_email,
-    normalise_prison_number,
 )
 from vigil.contact.notifications import notify_requester
 from vigil.contact.tables import (
@@ -43,89 +42,10 @@ from vigil.contact.tables import (
     contact_bars,
 )
 from vigil.db.uow import UnitOfWork
-from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.errors import NotFound, ValidationError
 from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
-
-
-@dataclass(frozen=True)
-class BarRequest:
-    scope: BarScope
-    prison_number: str | None
-    numbers: tuple[str, ...]  # E.164
-    addresses: tuple[PostalAddress, ...]
-    emails: tuple[str, ...]
-    reason: str
-    review_date: date | None
-
-
-def parse_bar(data: Any, *, today: date) -> BarRequest:
-    """The bar body (API and form): numbers as written, addresses as lines + postcode."""
-    from vigil.contact.request_parsing import parse_address, parse_email, parse_phone
-
-    errors = ErrorCollector()
-    if not isinstance(data, dict):
-        raise ValidationError("body", "must be a JSON object")
-    scope: BarScope | None = None
-    try:
-        scope = BarScope(str(data.get("scope")))
-    except ValueError:
-        errors.add("scope", "must be prisoner or estate")
-    prison_number = data.get("prison_number")
-    if prison_number is not None and not isinstance(prison_number, str):
-        errors.add("prison_number", "must be text")
-        prison_number = None
-    if prison_number:
-        prison_number = normalise_prison_number(prison_number)
-        if not PRISON_NUMBER.match(prison_number):
-            errors.add("prison_number", "must be a prison number like A1234BC")
-    numbers: list[str] = []
-    emails: list[str] = []
-    postal: list[PostalAddress] = []
-    for key, limit in (("numbers", 50), ("addresses", 20), ("emails", 50)):
-        value = data.get(key)
-        if value is not None and (not isinstance(value, list) or len(value) > limit):
-            errors.add(key, f"must be a list of {limit} or fewer")
-            data = {**data, key: []}
-    for i, raw in enumerate(data.get("numbers") or []):
-        if (n := parse_phone(errors, raw, f"numbers.{i}")) and n not in numbers:
-            numbers.append(n)
-    for i, raw in enumerate(data.get("emails") or []):
-        if (e := parse_email(errors, raw, f"emails.{i}")) and e not in emails:
-            emails.append(e)
-    for i, raw in enumerate(data.get("addresses") or []):
-        if isinstance(raw, str):
-            raw = {"lines": [line.strip() for line in raw.split(",")], "postcode": None}
-        if a := parse_address(errors, raw, f"addresses.{i}"):
-            postal.append(a)
-    reason = data.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        errors.add("reason", "Enter the reason for the bar")
-    elif len(reason) > MAX_SHORT_TEXT:
-        errors.add("reason", f"must be {MAX_SHORT_TEXT} characters or fewer")
-    review: date | None = None
-    raw_review = data.get("review_date")
-    if raw_review:
-        try:
-            review = date.fromisoformat(str(raw_review))
-        except ValueError:
-            errors.add("review_date", "must be a real date, like 2027-06-01")
-        else:
-            if review <= today:
-                errors.add("review_date", "must be in the future")
-    errors.raise_if_any()
-    assert scope is not None
-    assert isinstance(reason, str)
-    return BarRequest(
-        scope,
-        prison_number or None,
-        tuple(numbers),
-        tuple(postal),
-        tuple(emails),
-        reason.strip(),
-        review,
-    )
 
 
 def bar(
@@ -151,14 +71,7 @@ def bar(
             "A prisoner-only bar needs the prisoner's number: "
             "match the prisoner first or give prison_number",
         )
-    numbers, postal, emails = request.numbers, request.addresses, request.emails
-    if not numbers and not postal and not emails:
-        people = read_people(conn, cipher, case_id)
-        numbers = tuple(dict.fromkeys(n for p in people for n in p.phones))
-        postal = tuple(a for p in people for a in p.addresses)
-        emails = tuple(dict.fromkeys(e for p in people for e in p.emails))
-    if not numbers and not postal and not emails:
-        raise ValidationError("numbers", "Name at least one number, address or email to bar")
+    barred = _items_to_bar(conn, cipher, case_id, request)
     now = uow.clock.now()
     scoped_number = prison_number if request.scope is BarScope.PRISONER else None
     bar_id = conn.execute(
@@ -181,81 +94,9 @@ def bar(
         "prison_number": scoped_number,
         "active": True,
     }
-    items: list[dict[str, Any]] = []
-    for number in numbers:
-        items.append(
-            {
-                **common,
-                "kind": ItemKind.PHONE.value,
-                "value_enc": cipher.encrypt(number, F_ITEM),
-                "match_index": cipher.blind_index(number, PHONE_PURPOSE),
-            }
-        )
-    for email in emails:
-        items.append(
-            {
-                **common,
-                "kind": ItemKind.EMAIL.value,
-                "value_enc": cipher.encrypt(email, F_ITEM),
-                "match_index": cipher.blind_index(normalise_email(email), EMAIL_PURPOSE),
-            }
-        )
-    for address in postal:
-        parsed = address.parsed()
-        keys = address_indexes(cipher.blind_index, parsed)
-        items.append(
-            {
-                **common,
-                "kind": ItemKind.ADDRESS.value,
-                "value_enc": cipher.encrypt(parsed.display, F_ITEM),
-                "match_index": keys.key,
-                "postcode_index": keys.postcode,
-                "street_index": keys.street,
-                "building_index": keys.building,
-                "flat_index": keys.flat,
-                "town_index": keys.town,
-            }
-        )
-    for item in items:
-        item_id = conn.execute(
-            insert(contact_bar_items)
-            .values({**_item_defaults(), **item})
-            .returning(contact_bar_items.c.id)
-        ).scalar_one()
-        conn.execute(
-            insert(contact_bar_changes).values(
-                at=now, change="added", item_id=item_id, kind=item["kind"]
-            )
-        )
-    values: dict[str, Any] = {
-        "decision_reason_enc": cipher.encrypt(request.reason, F_DECISION),
-        "review_date": request.review_date,
-    }
-    if row.barred_at is None:
-        values["barred_at"] = now
-    set_status(conn, case_id, CaseStatus.BARRED, now, **values)
-    scope_text = (
-        "across every prison"
-        if request.scope is BarScope.ESTATE
-        else f"for prisoner {scoped_number}"
-    )
-    write_note(
-        conn,
-        cipher,
-        case_id,
-        now,
-        principal.name,
-        "decision",
-        f"Barred {len(items)} item(s) {scope_text}: {request.reason}",
-    )
-    notify_requester(
-        uow,
-        cipher,
-        row,
-        now,
-        "Your request has been accepted. The prisoner can no longer call or write "
-        "to the numbers and addresses you gave us.",
-    )
+    items = _item_rows(cipher, common, barred)
+    _insert_items(conn, now, items)
+    _record_decision(uow, cipher, principal, row, request, scoped_number, len(items), now)
     audit.record(
         conn,
         at=now,
@@ -273,6 +114,122 @@ def bar(
     if index is not None:
         index.mark_stale()
     return int(bar_id)
+
+
+@dataclass(frozen=True)
+class _Barred:
+    numbers: tuple[str, ...]
+    addresses: tuple[PostalAddress, ...]
+    emails: tuple[str, ...]
+
+
+def _items_to_bar(
+    conn: Connection, cipher: FieldCipher, case_id: int, request: BarRequest
+) -> _Barred:
+    barred = _Barred(request.numbers, request.addresses, request.emails)
+    if not barred.numbers and not barred.addresses and not barred.emails:
+        people = read_people(conn, cipher, case_id)
+        barred = _Barred(
+            tuple(dict.fromkeys(n for p in people for n in p.phones)),
+            tuple(a for p in people for a in p.addresses),
+            tuple(dict.fromkeys(e for p in people for e in p.emails)),
+        )
+    if not barred.numbers and not barred.addresses and not barred.emails:
+        raise ValidationError("numbers", "Name at least one number, address or email to bar")
+    return barred
+
+
+def _item_rows(
+    cipher: FieldCipher, common: dict[str, Any], barred: _Barred
+) -> list[dict[str, Any]]:
+    """One row per barred item: the value encrypted, and the blind indexes checks match on."""
+    items: list[dict[str, Any]] = []
+    for number in barred.numbers:
+        items.append(
+            {
+                **common,
+                "kind": ItemKind.PHONE.value,
+                "value_enc": cipher.encrypt(number, F_ITEM),
+                "match_index": cipher.blind_index(number, PHONE_PURPOSE),
+            }
+        )
+    for email in barred.emails:
+        items.append(
+            {
+                **common,
+                "kind": ItemKind.EMAIL.value,
+                "value_enc": cipher.encrypt(email, F_ITEM),
+                "match_index": cipher.blind_index(normalise_email(email), EMAIL_PURPOSE),
+            }
+        )
+    for address in barred.addresses:
+        items.append({**common, **_address_item(cipher, address)})
+    return items
+
+
+def _address_item(cipher: FieldCipher, address: PostalAddress) -> dict[str, Any]:
+    parsed = address.parsed()
+    keys = address_indexes(cipher.blind_index, parsed)
+    return {
+        "kind": ItemKind.ADDRESS.value,
+        "value_enc": cipher.encrypt(parsed.display, F_ITEM),
+        "match_index": keys.key,
+        "postcode_index": keys.postcode,
+        "street_index": keys.street,
+        "building_index": keys.building,
+        "flat_index": keys.flat,
+        "town_index": keys.town,
+    }
+
+
+def _insert_items(conn: Connection, now: datetime, items: list[dict[str, Any]]) -> None:
+    for item in items:
+        item_id = conn.execute(
+            insert(contact_bar_items)
+            .values({**_item_defaults(), **item})
+            .returning(contact_bar_items.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(contact_bar_changes).values(
+                at=now, change="added", item_id=item_id, kind=item["kind"]
+            )
+        )
+
+
+def _record_decision(
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    principal: Principal,
+    row: Any,
+    request: BarRequest,
+    scoped_number: str | None,
+    item_count: int,
+    now: datetime,
+) -> None:
+    """The case moves to barred, with a decision note and word to the requester."""
+    conn = uow.connection
+    values: dict[str, Any] = {
+        "decision_reason_enc": cipher.encrypt(request.reason, F_DECISION),
+        "review_date": request.review_date,
+    }
+    if row.barred_at is None:
+        values["barred_at"] = now
+    set_status(conn, row.id, CaseStatus.BARRED, now, **values)
+    scope_text = (
+        "across every prison"
+        if request.scope is BarScope.ESTATE
+        else f"for prisoner {scoped_number}"
+    )
+    note = f"Barred {item_count} item(s) {scope_text}: {request.reason}"
+    write_note(conn, cipher, row.id, now, principal.name, "decision", note)
+    notify_requester(
+        uow,
+        cipher,
+        row,
+        now,
+        "Your request has been accepted. The prisoner can no longer call or write "
+        "to the numbers and addresses you gave us.",
+    )
 
 
 def _item_defaults() -> dict[str, Any]:

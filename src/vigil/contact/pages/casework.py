@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.bootstrap import Container
 from vigil.contact import (
     attempts,
+    bar_request,
     bars,
     casework,
     notifications,
@@ -175,7 +176,7 @@ async def bar(
     review_date: FormValue = "",
 ) -> Response:
     def act() -> None:
-        parsed = bars.parse_bar(
+        parsed = bar_request.parse_bar(
             {
                 "scope": scope,
                 "prison_number": prison_number or None,

@@ -155,56 +155,6 @@ def get_case(
     now = uow.clock.now()
     row = case_row(conn, case_id)
     request = json.loads(cipher.decrypt(row.request_enc, F_REQUEST))
-    notes = tuple(
-        (n.at, n.actor, n.kind, cipher.decrypt(n.text_enc, F_NOTE))
-        for n in conn.execute(
-            select(contact_notes)
-            .where(contact_notes.c.case_id == case_id)
-            .order_by(contact_notes.c.at, contact_notes.c.id)
-        )
-    )
-    bars = tuple(
-        _bar_view(conn, cipher, b)
-        for b in conn.execute(
-            select(contact_bars)
-            .where(contact_bars.c.case_id == case_id)
-            .order_by(contact_bars.c.id)
-        )
-    )
-    attempts = tuple(
-        (a.at, a.kind, a.prison_number)
-        for a in conn.execute(
-            select(contact_attempts)
-            .where(contact_attempts.c.case_id == case_id)
-            .order_by(contact_attempts.c.at.desc())
-            .limit(100)
-        )
-    )
-    alerts = tuple(
-        {
-            "id": a.id,
-            "raised_at": a.raised_at,
-            "message": a.message,
-            "acknowledged_at": a.acknowledged_at,
-        }
-        for a in conn.execute(
-            select(contact_alerts)
-            .where(contact_alerts.c.case_id == case_id)
-            .order_by(contact_alerts.c.raised_at.desc())
-        )
-    )
-    intelligence = tuple(
-        {
-            "id": i.id,
-            "received_at": i.received_at,
-            "kind": i.kind,
-            "prison_number": i.prison_number,
-            "details": cipher.decrypt(i.details_enc, F_INTEL),
-        }
-        for i in conn.execute(
-            select(contact_intelligence).where(contact_intelligence.c.case_id == case_id)
-        )
-    )
     audit.record(
         conn,
         at=now,
@@ -221,11 +171,80 @@ def get_case(
         matched_prisoner_id=row.matched_prisoner_id,
         matched_prison_number=row.matched_prison_number,
         decision_reason=cipher.decrypt_optional(row.decision_reason_enc, F_DECISION),
-        notes=notes,
-        bars=bars,
-        attempts=attempts,
-        alerts=alerts,
-        intelligence=intelligence,
+        notes=_notes(conn, cipher, case_id),
+        bars=_bars(conn, cipher, case_id),
+        attempts=_attempts(conn, case_id),
+        alerts=_alerts(conn, case_id),
+        intelligence=_intelligence(conn, cipher, case_id),
+    )
+
+
+def _notes(
+    conn: Connection, cipher: FieldCipher, case_id: int
+) -> tuple[tuple[datetime, str, str, str], ...]:
+    return tuple(
+        (n.at, n.actor, n.kind, cipher.decrypt(n.text_enc, F_NOTE))
+        for n in conn.execute(
+            select(contact_notes)
+            .where(contact_notes.c.case_id == case_id)
+            .order_by(contact_notes.c.at, contact_notes.c.id)
+        )
+    )
+
+
+def _bars(conn: Connection, cipher: FieldCipher, case_id: int) -> tuple[BarView, ...]:
+    return tuple(
+        _bar_view(conn, cipher, b)
+        for b in conn.execute(
+            select(contact_bars)
+            .where(contact_bars.c.case_id == case_id)
+            .order_by(contact_bars.c.id)
+        )
+    )
+
+
+def _attempts(conn: Connection, case_id: int) -> tuple[tuple[datetime, str, str], ...]:
+    return tuple(
+        (a.at, a.kind, a.prison_number)
+        for a in conn.execute(
+            select(contact_attempts)
+            .where(contact_attempts.c.case_id == case_id)
+            .order_by(contact_attempts.c.at.desc())
+            .limit(100)
+        )
+    )
+
+
+def _alerts(conn: Connection, case_id: int) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {
+            "id": a.id,
+            "raised_at": a.raised_at,
+            "message": a.message,
+            "acknowledged_at": a.acknowledged_at,
+        }
+        for a in conn.execute(
+            select(contact_alerts)
+            .where(contact_alerts.c.case_id == case_id)
+            .order_by(contact_alerts.c.raised_at.desc())
+        )
+    )
+
+
+def _intelligence(
+    conn: Connection, cipher: FieldCipher, case_id: int
+) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {
+            "id": i.id,
+            "received_at": i.received_at,
+            "kind": i.kind,
+            "prison_number": i.prison_number,
+            "details": cipher.decrypt(i.details_enc, F_INTEL),
+        }
+        for i in conn.execute(
+            select(contact_intelligence).where(contact_intelligence.c.case_id == case_id)
+        )
     )
 
 

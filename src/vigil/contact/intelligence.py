@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Connection, insert, or_, select
 
 from vigil.contact import phones
 from vigil.contact.casefile import F_INTEL, PUBLIC_ACTOR, SECURITY_QUEUE
@@ -23,70 +24,33 @@ from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 
 
+@dataclass(frozen=True)
+class _Report:
+    kind: IntelligenceKind
+    prison_number: str | None
+    phone_index: str | None
+    text: str  # the details, with the number used when one was given
+
+
 def submit_intelligence(
     uow: UnitOfWork, cipher: FieldCipher, data: Any, *, principal: Principal | None
 ) -> int:
     """A report of illicit phone use or other contact, routed to the prison-security queue and
     linked to a case when the prisoner is one a case names."""
-    errors = ErrorCollector()
-    if not isinstance(data, dict):
-        raise ValidationError("body", "must be an object")
-    kind: IntelligenceKind | None = None
-    try:
-        kind = IntelligenceKind(str(data.get("kind")))
-    except ValueError:
-        errors.add("kind", "Select what you are reporting")
-    prison_number = data.get("prison_number") or None
-    if prison_number is not None:
-        if not isinstance(prison_number, str):
-            errors.add("prison_number", "must be text")
-        else:
-            prison_number = normalise_prison_number(prison_number)
-            if not PRISON_NUMBER.match(prison_number):
-                errors.add("prison_number", "Enter a prison number like A1234BC")
-    phone_index = None
-    raw_phone = data.get("phone")
-    if raw_phone:
-        try:
-            phone_index = cipher.blind_index(phones.to_e164(str(raw_phone)[:40]), PHONE_PURPOSE)
-        except phones.NotAPhoneNumber:
-            errors.add("phone", "Enter a phone number, like 07700 900 982")
-    details = data.get("details")
-    if not isinstance(details, str) or not details.strip():
-        errors.add("details", "Describe what happened")
-    elif len(details) > MAX_TEXT:
-        errors.add("details", f"must be {MAX_TEXT} characters or fewer")
-    errors.raise_if_any()
-    assert kind is not None
-    assert isinstance(details, str)
+    report = _read_report(cipher, data)
     conn = uow.connection
     now = uow.clock.now()
-    case_id = None
-    if prison_number:
-        case_id = conn.execute(
-            select(contact_cases.c.id)
-            .where(
-                or_(
-                    contact_cases.c.matched_prison_number == prison_number,
-                    contact_cases.c.prison_number == prison_number,
-                )
-            )
-            .order_by(contact_cases.c.submitted_at.desc())
-            .limit(1)
-        ).scalar()
-    text = details.strip()
-    if raw_phone:
-        text += f"\nNumber used: {str(raw_phone)[:40]}"
+    case_id = _case_naming(conn, report.prison_number) if report.prison_number else None
     intel_id = conn.execute(
         insert(contact_intelligence)
         .values(
             received_at=now,
             source="staff" if principal else "public",
             queue=SECURITY_QUEUE,
-            kind=kind.value,
-            prison_number=prison_number,
-            phone_index=phone_index,
-            details_enc=cipher.encrypt(text, F_INTEL),
+            kind=report.kind.value,
+            prison_number=report.prison_number,
+            phone_index=report.phone_index,
+            details_enc=cipher.encrypt(report.text, F_INTEL),
             case_id=case_id,
             status="new",
             reported_by=principal.name if principal else None,
@@ -103,6 +67,70 @@ def submit_intelligence(
         detail={"queue": SECURITY_QUEUE, "case_id": case_id},
     )
     return int(intel_id)
+
+
+def _read_report(cipher: FieldCipher, data: Any) -> _Report:
+    if not isinstance(data, dict):
+        raise ValidationError("body", "must be an object")
+    errors = ErrorCollector()
+    kind: IntelligenceKind | None = None
+    try:
+        kind = IntelligenceKind(str(data.get("kind")))
+    except ValueError:
+        errors.add("kind", "Select what you are reporting")
+    prison_number = _prison_number(errors, data.get("prison_number") or None)
+    raw_phone = data.get("phone")
+    phone_index = _phone_index(errors, cipher, raw_phone) if raw_phone else None
+    details = data.get("details")
+    if not isinstance(details, str) or not details.strip():
+        errors.add("details", "Describe what happened")
+    elif len(details) > MAX_TEXT:
+        errors.add("details", f"must be {MAX_TEXT} characters or fewer")
+    errors.raise_if_any()
+    assert kind is not None
+    assert isinstance(details, str)
+    text = details.strip()
+    if raw_phone:
+        text += f"\nNumber used: {str(raw_phone)[:40]}"
+    return _Report(kind, prison_number, phone_index, text)
+
+
+def _prison_number(errors: ErrorCollector, raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        errors.add("prison_number", "must be text")
+        return None
+    number = normalise_prison_number(raw)
+    if not PRISON_NUMBER.match(number):
+        errors.add("prison_number", "Enter a prison number like A1234BC")
+    return number
+
+
+def _phone_index(errors: ErrorCollector, cipher: FieldCipher, raw: object) -> str | None:
+    # Only the number's blind index is kept beside the report, so the queue can be matched against
+    # barred numbers without storing the number in the clear.
+    try:
+        return cipher.blind_index(phones.to_e164(str(raw)[:40]), PHONE_PURPOSE)
+    except phones.NotAPhoneNumber:
+        errors.add("phone", "Enter a phone number, like 07700 900 982")
+        return None
+
+
+def _case_naming(conn: Connection, prison_number: str) -> int | None:
+    """The latest case that names the prisoner, matched or as the requester wrote it."""
+    found = conn.execute(
+        select(contact_cases.c.id)
+        .where(
+            or_(
+                contact_cases.c.matched_prison_number == prison_number,
+                contact_cases.c.prison_number == prison_number,
+            )
+        )
+        .order_by(contact_cases.c.submitted_at.desc())
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
 
 
 def security_queue(

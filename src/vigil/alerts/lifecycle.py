@@ -3,6 +3,7 @@ resolve with an outcome, add a note; each change kept in the alert's history."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
@@ -80,26 +81,7 @@ def _save_transition(
     same_level: bool = False,
 ) -> AlertChange:
     now = uow.clock.now()
-    # Conditional on the status we read: two operators acting at once cannot both win. An
-    # escalation is also conditional on the level it read, so two timers (the web server's
-    # and a separate worker's) escalate a due alert once.
-    guard = [alerts.c.id == row.id, alerts.c.status == row.status]
-    if same_level:
-        guard.append(alerts.c.escalation_level == row.escalation_level)
-    result = uow.connection.execute(
-        update(alerts)
-        .where(*guard)
-        .values(
-            status=alert.status.value,
-            escalated=alert.escalated,
-            escalation_level=alert.escalation_level,
-            next_escalation_at=alert.next_escalation_at,
-            updated_at=now,
-            **values,
-        )
-    )
-    if result.rowcount != 1:
-        raise ValidationError("status", "the alert changed meanwhile; reload and try again")
+    _update_if_unchanged(uow, row, alert, values, now, same_level=same_level)
     history_id = write_history(
         uow,
         row.id,
@@ -128,6 +110,37 @@ def _save_transition(
         escalated=alert.escalated,
         escalation_level=alert.escalation_level,
     )
+
+
+def _update_if_unchanged(
+    uow: UnitOfWork,
+    row: Row[Any],
+    alert: Alert,
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    same_level: bool,
+) -> None:
+    # Conditional on the status we read: two operators acting at once cannot both win. An
+    # escalation is also conditional on the level it read, so two timers (the web server's
+    # and a separate worker's) escalate a due alert once.
+    guard = [alerts.c.id == row.id, alerts.c.status == row.status]
+    if same_level:
+        guard.append(alerts.c.escalation_level == row.escalation_level)
+    result = uow.connection.execute(
+        update(alerts)
+        .where(*guard)
+        .values(
+            status=alert.status.value,
+            escalated=alert.escalated,
+            escalation_level=alert.escalation_level,
+            next_escalation_at=alert.next_escalation_at,
+            updated_at=now,
+            **values,
+        )
+    )
+    if result.rowcount != 1:
+        raise ValidationError("status", "the alert changed meanwhile; reload and try again")
 
 
 def acknowledge(

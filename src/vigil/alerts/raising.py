@@ -56,20 +56,22 @@ def handle_event(uow: UnitOfWork, event: EngineEvent, ctx: AlertContext) -> list
     change = _raise(
         uow,
         ctx,
-        episode_id=event.episode_id,
-        source=AlertSource.EPISODE,
-        kind=event.kind.value,
-        severity=severity,
-        person_id=event.person_id,
-        condition_id=event.condition_id,
-        case=case,
-        started_at=event.start,
-        ended_at=event.end if event.phase is EventPhase.ENDED else None,
-        raised_at=event.raised_at,
-        retrospective=event.retrospective,
-        lat=event.lat,
-        lon=event.lon,
-        detail={**event.detail, "fix_ids": list(event.fix_ids), "device_id": event.device_id},
+        NewAlert(
+            episode_id=event.episode_id,
+            source=AlertSource.EPISODE,
+            kind=event.kind.value,
+            severity=severity,
+            person_id=event.person_id,
+            condition_id=event.condition_id,
+            case=case,
+            started_at=event.start,
+            ended_at=event.end if event.phase is EventPhase.ENDED else None,
+            raised_at=event.raised_at,
+            retrospective=event.retrospective,
+            lat=event.lat,
+            lon=event.lon,
+            detail={**event.detail, "fix_ids": list(event.fix_ids), "device_id": event.device_id},
+        ),
     )
     return [change]
 
@@ -177,79 +179,50 @@ def _handle_approach_warning(
     change = _raise(
         uow,
         ctx,
-        episode_id=f"pattern:{event.episode_id}",
-        source=AlertSource.PATTERN,
-        kind=APPROACH_PATTERN_KIND,
-        severity=severity_for(APPROACH_PATTERN_KIND, case.risk_level if case else None),
-        person_id=event.person_id,
-        condition_id=event.condition_id,
-        case=case,
-        started_at=min(times),
-        ended_at=None,
-        raised_at=event.raised_at,
-        retrospective=event.retrospective,
-        lat=None,
-        lon=None,
-        detail=detail,
+        NewAlert(
+            episode_id=f"pattern:{event.episode_id}",
+            source=AlertSource.PATTERN,
+            kind=APPROACH_PATTERN_KIND,
+            severity=severity_for(APPROACH_PATTERN_KIND, case.risk_level if case else None),
+            person_id=event.person_id,
+            condition_id=event.condition_id,
+            case=case,
+            started_at=min(times),
+            ended_at=None,
+            raised_at=event.raised_at,
+            retrospective=event.retrospective,
+            lat=None,
+            lon=None,
+            detail=detail,
+        ),
     )
     return [change]
 
 
-def _raise(
-    uow: UnitOfWork,
-    ctx: AlertContext,
-    *,
-    episode_id: str,
-    source: AlertSource,
-    kind: str,
-    severity: Severity,
-    person_id: str,
-    condition_id: str | None,
-    case: CaseInfo | None,
-    started_at: datetime,
-    ended_at: datetime | None,
-    raised_at: datetime,
-    retrospective: bool,
-    lat: float | None,
-    lon: float | None,
-    detail: dict[str, Any],
-) -> AlertChange:
+@dataclass(frozen=True)
+class NewAlert:
+    """What an alert is raised with: its episode, who and what it is about, when and where."""
+
+    episode_id: str
+    source: AlertSource
+    kind: str
+    severity: Severity
+    person_id: str
+    condition_id: str | None
+    case: CaseInfo | None
+    started_at: datetime
+    ended_at: datetime | None
+    raised_at: datetime
+    retrospective: bool
+    lat: float | None
+    lon: float | None
+    detail: dict[str, Any]
+
+
+def _raise(uow: UnitOfWork, ctx: AlertContext, new: NewAlert) -> AlertChange:
     now = uow.clock.now()
-    conn = uow.connection
-    # Where the wearer is decides the police force; without a position, his own force area.
-    force_area = None
-    if lat is not None and lon is not None:
-        force_area = ctx.directory.force_area_at(uow, lat, lon)
-    if force_area is None and case is not None:
-        force_area = case.force_area
-    alert_id = conn.execute(
-        insert(alerts)
-        .values(
-            episode_id=episode_id,
-            source=source.value,
-            kind=kind,
-            severity=severity.value,
-            status=AlertStatus.NEW.value,
-            escalated=False,
-            escalation_level=0,
-            next_escalation_at=ctx.policy.deadline_after(severity, now),
-            person_id=person_id,
-            condition_id=condition_id,
-            managing_team_id=case.managing_team_id if case else None,
-            force_area=force_area,
-            risk_level=case.risk_level if case else None,
-            started_at=started_at,
-            ended_at=ended_at,
-            raised_at=raised_at,
-            retrospective=retrospective,
-            lat=lat,
-            lon=lon,
-            detail=detail,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(alerts.c.id)
-    ).scalar_one()
+    force_area = _force_area(uow, ctx, new)
+    alert_id = _insert_alert(uow, ctx, new, force_area, now)
     history_id = write_history(
         uow,
         alert_id,
@@ -258,36 +231,89 @@ def _raise(
         None,
         AlertStatus.NEW,
         None,
-        {"severity": severity.value, "retrospective": retrospective},
+        {"severity": new.severity.value, "retrospective": new.retrospective},
     )
     audit.record(
-        conn,
+        uow.connection,
         at=now,
         actor=SYSTEM_ACTOR,
         action="alert.raise",
         subject_type="alert",
         subject_id=alert_id,
-        detail={"kind": kind, "severity": severity.value, "person_id": person_id},
+        detail={"kind": new.kind, "severity": new.severity.value, "person_id": new.person_id},
     )
-    tiers = initial_tiers(kind, severity, now, ctx.hours)
+    tiers = initial_tiers(new.kind, new.severity, now, ctx.hours)
     snapshot = AlertSnapshot(
-        alert_id, kind, severity, person_id, condition_id, force_area, started_at, lat, lon
+        alert_id,
+        new.kind,
+        new.severity,
+        new.person_id,
+        new.condition_id,
+        force_area,
+        new.started_at,
+        new.lat,
+        new.lon,
     )
-    plan_deliveries(uow, ctx, snapshot, tiers, case, event_key="raised")
+    plan_deliveries(uow, ctx, snapshot, tiers, new.case, event_key="raised")
     return AlertChange(
         alert_id=alert_id,
         history_id=history_id,
         action=HistoryAction.RAISED,
         status=AlertStatus.NEW,
-        severity=severity,
-        kind=kind,
-        person_id=person_id,
-        managing_team_id=case.managing_team_id if case else None,
+        severity=new.severity,
+        kind=new.kind,
+        person_id=new.person_id,
+        managing_team_id=new.case.managing_team_id if new.case else None,
         force_area=force_area,
         escalated=False,
         escalation_level=0,
         at=now,
     )
+
+
+def _force_area(uow: UnitOfWork, ctx: AlertContext, new: NewAlert) -> str | None:
+    # Where the wearer is decides the police force; without a position, his own force area.
+    force_area = None
+    if new.lat is not None and new.lon is not None:
+        force_area = ctx.directory.force_area_at(uow, new.lat, new.lon)
+    if force_area is None and new.case is not None:
+        force_area = new.case.force_area
+    return force_area
+
+
+def _insert_alert(
+    uow: UnitOfWork, ctx: AlertContext, new: NewAlert, force_area: str | None, now: datetime
+) -> int:
+    case = new.case
+    alert_id = uow.connection.execute(
+        insert(alerts)
+        .values(
+            episode_id=new.episode_id,
+            source=new.source.value,
+            kind=new.kind,
+            severity=new.severity.value,
+            status=AlertStatus.NEW.value,
+            escalated=False,
+            escalation_level=0,
+            next_escalation_at=ctx.policy.deadline_after(new.severity, now),
+            person_id=new.person_id,
+            condition_id=new.condition_id,
+            managing_team_id=case.managing_team_id if case else None,
+            force_area=force_area,
+            risk_level=case.risk_level if case else None,
+            started_at=new.started_at,
+            ended_at=new.ended_at,
+            raised_at=new.raised_at,
+            retrospective=new.retrospective,
+            lat=new.lat,
+            lon=new.lon,
+            detail=new.detail,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(alerts.c.id)
+    ).scalar_one()
+    return int(alert_id)
 
 
 @dataclass(frozen=True)

@@ -37,29 +37,7 @@ def add_suppression(
     """Record an authorised absence or other expected window on a person's order; audited."""
     if principal.role not in SUPPRESSION_ROLES:
         raise PermissionDenied(f"role {principal.role} may not record suppression windows")
-    errors = ErrorCollector()
-    errors.check(bool(person_id.strip()), "person_id", "is required")
-    try:
-        kind_value = SuppressionKind(kind)
-    except ValueError:
-        errors.add("kind", "must be one of " + ", ".join(k.value for k in SuppressionKind))
-        kind_value = SuppressionKind.AUTHORISED_ABSENCE
-    errors.check(bool(reason.strip()), "reason", "is required")
-    errors.check(len(reason) <= MAX_NOTE, "reason", f"is longer than {MAX_NOTE} characters")
-    errors.check(starts_at is not None, "starts_at", "is required")
-    errors.check(ends_at is not None, "ends_at", "is required")
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if value is not None and value.tzinfo is None:
-            errors.add(name, "must include a timezone offset")
-    errors.raise_if_any()
-    assert starts_at is not None
-    assert ends_at is not None
-    if ends_at <= starts_at:
-        raise ValidationError("ends_at", "must be after starts_at")
-    if ends_at - starts_at > timedelta(days=31):
-        raise ValidationError(
-            "ends_at", "a window may last at most 31 days; vary the order instead"
-        )
+    kind_value, starts_at, ends_at = _checked_window(person_id, kind, reason, starts_at, ends_at)
     case = ctx.directory.case(uow, person_id)
     if case is None or not principal.can_see_person(case.managing_team_id, case.force_area):
         raise NotFound(f"person {person_id}")
@@ -96,6 +74,39 @@ def add_suppression(
         },
     )
     return suppression_id
+
+
+def _checked_window(
+    person_id: str,
+    kind: str,
+    reason: str,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+) -> tuple[SuppressionKind, datetime, datetime]:
+    errors = ErrorCollector()
+    errors.check(bool(person_id.strip()), "person_id", "is required")
+    try:
+        kind_value = SuppressionKind(kind)
+    except ValueError:
+        errors.add("kind", "must be one of " + ", ".join(k.value for k in SuppressionKind))
+        kind_value = SuppressionKind.AUTHORISED_ABSENCE
+    errors.check(bool(reason.strip()), "reason", "is required")
+    errors.check(len(reason) <= MAX_NOTE, "reason", f"is longer than {MAX_NOTE} characters")
+    errors.check(starts_at is not None, "starts_at", "is required")
+    errors.check(ends_at is not None, "ends_at", "is required")
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if value is not None and value.tzinfo is None:
+            errors.add(name, "must include a timezone offset")
+    errors.raise_if_any()
+    assert starts_at is not None
+    assert ends_at is not None
+    if ends_at <= starts_at:
+        raise ValidationError("ends_at", "must be after starts_at")
+    if ends_at - starts_at > timedelta(days=31):
+        raise ValidationError(
+            "ends_at", "a window may last at most 31 days; vary the order instead"
+        )
+    return kind_value, starts_at, ends_at
 
 
 def cancel_suppression(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.devices.model import (
@@ -243,39 +243,8 @@ def allocate(
     device = conn.execute(select(devices).where(devices.c.id == device_id)).first()
     if device is None:
         raise NotFound(f"device {device_id}")
-    errors = ErrorCollector()
-    try:
-        kind = HolderKind(holder_kind)
-    except ValueError:
-        errors.add("holder_kind", f"must be one of {', '.join(HolderKind)}")
-        errors.raise_if_any()
-        raise
-    expected = holder_kind_for(DeviceType(device.type))
-    if kind is not expected:
-        errors.add("holder_kind", f"a {device.type} is given to a {expected.value}")
-    if fitted_at.tzinfo is None:
-        errors.add("fitted_at", "must include a time zone")
-    if DeviceStatus(device.status) in (DeviceStatus.FAULTY, DeviceStatus.RETIRED):
-        errors.add("device_id", f"device is {device.status} and cannot be fitted")
-    errors.raise_if_any()
-    person_id = _person_of(uow, kind, holder_id)
-    if person_id is None:
-        raise ValidationError("holder_id", f"unknown {kind.value} {holder_id}")
-    try:
-        people.get_person(uow, principal, person_id)
-    except NotFound as exc:
-        raise ValidationError("holder_id", f"unknown {kind.value} {holder_id}") from exc
-    new = Span(fitted_at, None)
-    for row in conn.execute(
-        select(device_allocations).where(device_allocations.c.device_id == device_id)
-    ):
-        if new.overlaps(Span(row.fitted_at, row.removed_at)):
-            raise ValidationError(
-                "fitted_at",
-                f"the device is allocated from {row.fitted_at.isoformat()}"
-                + (f" to {row.removed_at.isoformat()}" if row.removed_at else " and not removed")
-                + "; allocations may not overlap",
-            )
+    kind = _checked_holder(uow, principal, device, holder_kind, holder_id, fitted_at)
+    _refuse_overlap(conn, device_id, fitted_at)
     allocation_id = conn.execute(
         insert(device_allocations)
         .values(
@@ -306,6 +275,54 @@ def allocate(
     )
     uow.commit()
     return int(allocation_id)
+
+
+def _checked_holder(
+    uow: UnitOfWork,
+    principal: Principal,
+    device: Row[Any],
+    holder_kind: HolderKind | str,
+    holder_id: int,
+    fitted_at: datetime,
+) -> HolderKind:
+    """The holder's kind, once the device fits that kind of holder and the caller may see them."""
+    errors = ErrorCollector()
+    try:
+        kind = HolderKind(holder_kind)
+    except ValueError:
+        errors.add("holder_kind", f"must be one of {', '.join(HolderKind)}")
+        errors.raise_if_any()
+        raise
+    expected = holder_kind_for(DeviceType(device.type))
+    if kind is not expected:
+        errors.add("holder_kind", f"a {device.type} is given to a {expected.value}")
+    if fitted_at.tzinfo is None:
+        errors.add("fitted_at", "must include a time zone")
+    if DeviceStatus(device.status) in (DeviceStatus.FAULTY, DeviceStatus.RETIRED):
+        errors.add("device_id", f"device is {device.status} and cannot be fitted")
+    errors.raise_if_any()
+    person_id = _person_of(uow, kind, holder_id)
+    if person_id is None:
+        raise ValidationError("holder_id", f"unknown {kind.value} {holder_id}")
+    try:
+        people.get_person(uow, principal, person_id)
+    except NotFound as exc:
+        raise ValidationError("holder_id", f"unknown {kind.value} {holder_id}") from exc
+    return kind
+
+
+def _refuse_overlap(conn: Connection, device_id: int, fitted_at: datetime) -> None:
+    new = Span(fitted_at, None)
+    for row in conn.execute(
+        select(device_allocations).where(device_allocations.c.device_id == device_id)
+    ):
+        if new.overlaps(Span(row.fitted_at, row.removed_at)):
+            raise ValidationError(
+                "fitted_at",
+                f"the device is allocated from {row.fitted_at.isoformat()}"
+                + (f" to {row.removed_at.isoformat()}" if row.removed_at else " and not removed")
+                + "; allocations may not overlap",
+            )
 
 
 def remove(

@@ -77,13 +77,7 @@ def screen_for_pilot(
     """Screen a person for the domestic-abuse pilot and record the decision with its reasons."""
     principal.require_role(*ELIGIBILITY_ROLES)
     person = people.get_person(uow, principal, person_id)
-    errors = ErrorCollector()
-    eligibility.check_note(proportionality_note, errors)
-    region = release_region_code or person.region_code
-    known = {r["code"] for r in reference_data.list_regions(uow)}
-    if region is not None and region not in known:
-        errors.add("release_region_code", f"unknown region {region!r}")
-    errors.raise_if_any()
+    region = _release_region(uow, release_region_code or person.region_code, proportionality_note)
     now = uow.clock.now()
     monitored = [pid for pid in count_active_pilot_persons(uow, now, DA_PILOTS) if pid != person_id]
     caseload = people.count_persons_in_region(uow, region, monitored) if region else 0
@@ -97,16 +91,41 @@ def screen_for_pilot(
         region_capacity=region_capacity,
         proportionality_note=proportionality_note.strip(),
     )
-    local_today = now.date()
-    outcomes = eligibility.screen(facts, local_today)
+    decision_id = _store_decision(uow, principal, person_id, facts, now)
+    uow.commit()
+    row = uow.connection.execute(
+        select(eligibility_decisions).where(eligibility_decisions.c.id == decision_id)
+    ).one()
+    return _decision(row)
+
+
+def _release_region(uow: UnitOfWork, region: str | None, proportionality_note: str) -> str | None:
+    errors = ErrorCollector()
+    eligibility.check_note(proportionality_note, errors)
+    known = {r["code"] for r in reference_data.list_regions(uow)}
+    if region is not None and region not in known:
+        errors.add("release_region_code", f"unknown region {region!r}")
+    errors.raise_if_any()
+    return region
+
+
+def _store_decision(
+    uow: UnitOfWork,
+    principal: Principal,
+    person_id: int,
+    facts: eligibility.Screening,
+    now: datetime,
+) -> int:
+    """The rules' outcomes with the facts they were judged on, kept and audited."""
+    outcomes = eligibility.screen(facts, now.date())
     decided = eligibility.eligible(outcomes)
     inputs = {
-        "domestic_abuse_sentence": domestic_abuse_sentence,
-        "release_region_code": region,
-        "accommodation_viable": accommodation_viable,
-        "risk_level": person.risk_level.value,
-        "region_caseload": caseload,
-        "region_capacity": region_capacity,
+        "domestic_abuse_sentence": facts.domestic_abuse_sentence,
+        "release_region_code": facts.release_region_code,
+        "accommodation_viable": facts.accommodation_viable,
+        "risk_level": facts.risk_level.value,
+        "region_caseload": facts.region_caseload,
+        "region_capacity": facts.region_capacity,
     }
     decision_id = uow.connection.execute(
         insert(eligibility_decisions)
@@ -114,7 +133,7 @@ def screen_for_pilot(
             person_id=person_id,
             decided_at=now,
             decided_by=principal.actor,
-            region_code=region,
+            region_code=facts.release_region_code,
             eligible=decided,
             outcomes=[o.as_dict() for o in outcomes],
             inputs=inputs,
@@ -135,11 +154,7 @@ def screen_for_pilot(
             "failed": [o.rule.value for o in outcomes if not o.passed],
         },
     )
-    uow.commit()
-    row = uow.connection.execute(
-        select(eligibility_decisions).where(eligibility_decisions.c.id == decision_id)
-    ).one()
-    return _decision(row)
+    return int(decision_id)
 
 
 def list_decisions(

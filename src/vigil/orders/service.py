@@ -332,27 +332,8 @@ def vary_order(
     _check_references(uow, principal, row.person_id, row.responsible_officer_id, parsed, errors)
     errors.raise_if_any()
     number = latest.number + 1
-    current = _conditions_of(uow, order_id, None)
-    kept: set[int] = set()
+    kept, removed = _apply_conditions(uow, order_id, number, parsed)
     conn = uow.connection
-    for condition in parsed:
-        match = next(
-            (c for c in current if c.id not in kept and same_condition(c.params, condition)),
-            None,
-        )
-        if match is not None:
-            kept.add(match.id)
-            continue
-        conn.execute(
-            insert(conditions).values(
-                order_id=order_id, type=condition["type"], params=condition, added_in_version=number
-            )
-        )
-    removed = [c.id for c in current if c.id not in kept]
-    if removed:
-        conn.execute(
-            update(conditions).where(conditions.c.id.in_(removed)).values(removed_in_version=number)
-        )
     _add_version(
         uow,
         principal,
@@ -378,6 +359,35 @@ def vary_order(
     )
     uow.commit()
     return number
+
+
+def _apply_conditions(
+    uow: UnitOfWork, order_id: int, number: int, parsed: list[dict[str, Any]]
+) -> tuple[set[int], list[int]]:
+    """Version ``number``'s conditions: a condition unchanged keeps its identity (and so its
+    open episodes), a new one is added, one no longer listed is marked removed."""
+    conn = uow.connection
+    current = _conditions_of(uow, order_id, None)
+    kept: set[int] = set()
+    for condition in parsed:
+        match = next(
+            (c for c in current if c.id not in kept and same_condition(c.params, condition)),
+            None,
+        )
+        if match is not None:
+            kept.add(match.id)
+            continue
+        conn.execute(
+            insert(conditions).values(
+                order_id=order_id, type=condition["type"], params=condition, added_in_version=number
+            )
+        )
+    removed = [c.id for c in current if c.id not in kept]
+    if removed:
+        conn.execute(
+            update(conditions).where(conditions.c.id.in_(removed)).values(removed_in_version=number)
+        )
+    return kept, removed
 
 
 def close_order(

@@ -3,6 +3,7 @@ police and officers ask of the trail store, scoped and audited."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -17,6 +18,7 @@ from vigil.tracking.model import (
     Approach,
     NearFix,
     Sighting,
+    StoredFix,
 )
 from vigil.tracking.queries import (
     DEFAULT_GAP,
@@ -175,13 +177,7 @@ def check_account(
     proving = [f for f in found if _proves_position(f, max_accuracy_m)]
     sightings = _sightings(proving, lat, lon)
     within = tuple(s for s in sightings if s.reach_m <= radius_m)
-    positioned = [f for f in found if f.lat is not None and not f.invalid_position]
-    before = max(
-        (f for f in positioned if f.fix_time <= at), key=lambda f: (f.fix_time, f.id), default=None
-    )
-    after = min(
-        (f for f in positioned if f.fix_time > at), key=lambda f: (f.fix_time, f.id), default=None
-    )
+    before, after = _either_side(found, at)
     result = AccountCheck(
         person_id=pid,
         within=bool(within),
@@ -192,6 +188,14 @@ def check_account(
         gaps=tuple(find_gaps([f.fix_time for f in found], start, end, gap)),
         fixes_in_window=len(found),
     )
+    # The stated reason and the answer are kept: a check of someone's account is itself evidence.
+    detail = {
+        "reason": stated,
+        "radius_m": radius_m,
+        "at": at.isoformat(),
+        "window_s": window.total_seconds(),
+        "within": result.within,
+    }
     audit.record(
         uow.connection,
         at=uow.clock.now(),
@@ -199,13 +203,21 @@ def check_account(
         action="trail.account_check",
         subject_type="person",
         subject_id=pid,
-        detail={
-            "reason": stated,
-            "radius_m": radius_m,
-            "at": at.isoformat(),
-            "window_s": window.total_seconds(),
-            "within": result.within,
-        },
+        detail=detail,
     )
     uow.commit()
     return result
+
+
+def _either_side(
+    found: Sequence[StoredFix], at: datetime
+) -> tuple[StoredFix | None, StoredFix | None]:
+    """The positioned fixes just before (or at) and just after the moment asked about."""
+    positioned = [f for f in found if f.lat is not None and not f.invalid_position]
+    before = max(
+        (f for f in positioned if f.fix_time <= at), key=lambda f: (f.fix_time, f.id), default=None
+    )
+    after = min(
+        (f for f in positioned if f.fix_time > at), key=lambda f: (f.fix_time, f.id), default=None
+    )
+    return before, after

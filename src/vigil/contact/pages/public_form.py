@@ -12,6 +12,8 @@ from vigil.contact import (
     intake,
     intelligence,
     journey,
+    journey_people,
+    journey_prisoner,
 )
 from vigil.contact.pages.form_steps import (
     Refused,
@@ -80,8 +82,8 @@ simple_step(
 simple_step(
     router,
     "contact-so-far",
-    journey.contact_page,
-    journey.contact_save,
+    journey_prisoner.contact_page,
+    journey_prisoner.contact_save,
     lambda d: "/contact/check",
     "/contact/prisoner",
 )
@@ -90,7 +92,10 @@ simple_step(
 @router.get("/contact/prisoner", response_class=HTMLResponse)
 def prisoner_show(request: Request, c: ContainerDep) -> Response:
     return question_page(
-        request, journey.prisoner_page(load_draft(request, c)), [], back="/contact/another-person"
+        request,
+        journey_prisoner.prisoner_page(load_draft(request, c)),
+        [],
+        back="/contact/another-person",
     )
 
 
@@ -100,8 +105,8 @@ async def prisoner_post(request: Request, c: ContainerDep) -> Response:
     return await answer_step(
         request,
         c,
-        journey.prisoner_page,
-        lambda d, f: journey.prisoner_save(d, f, today),
+        journey_prisoner.prisoner_page,
+        lambda d, f: journey_prisoner.prisoner_save(d, f, today),
         lambda d: "/contact/contact-so-far",
     )
 
@@ -111,7 +116,7 @@ def person_show(request: Request, c: ContainerDep, index: int) -> Response:
     draft = load_draft(request, c)
     index = max(0, min(index, len(draft.get("protected_people", []))))
     return question_page(
-        request, journey.person_page(draft, index), [], back="/contact/safe-contact"
+        request, journey_people.person_page(draft, index), [], back="/contact/safe-contact"
     )
 
 
@@ -121,8 +126,10 @@ async def person_post(request: Request, c: ContainerDep, index: int) -> Response
     return await answer_step(
         request,
         c,
-        lambda d: journey.person_page(d, min(index, len(d.get("protected_people", [])))),
-        lambda d, f: journey.person_save(d, f, min(index, len(d.get("protected_people", [])))),
+        lambda d: journey_people.person_page(d, min(index, len(d.get("protected_people", [])))),
+        lambda d, f: journey_people.person_save(
+            d, f, min(index, len(d.get("protected_people", [])))
+        ),
         lambda d: f"/contact/person/{index}/address",
     )
 
@@ -133,7 +140,7 @@ def address_show(request: Request, c: ContainerDep, index: int) -> Response:
     if index < 0 or index >= len(draft.get("protected_people", [])):
         return RedirectResponse("/contact/person/0", status_code=303)
     return question_page(
-        request, journey.address_page(draft, index), [], back=f"/contact/person/{index}"
+        request, journey_people.address_page(draft, index), [], back=f"/contact/person/{index}"
     )
 
 
@@ -143,8 +150,8 @@ async def address_post(request: Request, c: ContainerDep, index: int) -> Respons
     return await answer_step(
         request,
         c,
-        lambda d: journey.address_page(d, index),
-        lambda d, f: journey.address_save(d, f, index),
+        lambda d: journey_people.address_page(d, index),
+        lambda d, f: journey_people.address_save(d, f, index),
         lambda d: "/contact/another-person",
     )
 
@@ -152,7 +159,7 @@ async def address_post(request: Request, c: ContainerDep, index: int) -> Respons
 @router.get("/contact/another-person", response_class=HTMLResponse)
 def another_show(request: Request, c: ContainerDep) -> Response:
     return question_page(
-        request, journey.another_page(load_draft(request, c)), [], back="/contact/person/0"
+        request, journey_people.another_page(load_draft(request, c)), [], back="/contact/person/0"
     )
 
 
@@ -172,7 +179,7 @@ async def another_post(request: Request, c: ContainerDep) -> Response:
             return f"/contact/person/{len(draft.get('protected_people', []))}"
         return "/contact/prisoner"
 
-    return await answer_step(request, c, journey.another_page, save, next_url)
+    return await answer_step(request, c, journey_people.another_page, save, next_url)
 
 
 def _check_context(draft: dict[str, Any], today: date) -> dict[str, Any]:

@@ -1,0 +1,231 @@
+"""The public form's questions about the protected people: each person, their address, and
+whether there is another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.contact.journey import (
+    Errors,
+    Field,
+    Form,
+    Page,
+    check_length,
+    mapped_errors,
+    one_answer,
+    split_lines,
+)
+from vigil.contact.model import (
+    MAX_EMAILS,
+    MAX_LINE,
+    MAX_NAME,
+    MAX_PEOPLE,
+    MAX_PHONES,
+    MAX_POSTCODE,
+)
+from vigil.contact.request_parsing import (
+    parse_address,
+    parse_email,
+    parse_phone,
+)
+from vigil.errors import ErrorCollector
+
+
+def _person(draft: dict[str, Any], index: int) -> dict[str, Any]:
+    people: list[dict[str, Any]] = draft.setdefault("protected_people", [])
+    while len(people) <= index:
+        people.append({"name": None, "phones": [], "addresses": [], "emails": []})
+    return people[index]
+
+
+def person_page(draft: dict[str, Any], index: int) -> Page:
+    people = draft.get("protected_people", [])
+    p = people[index] if index < len(people) else {}
+    ordinal = "" if index == 0 else f" (person {index + 1})"
+    return Page(
+        f"person/{index}",
+        f"Who needs protecting{ordinal}?",
+        [
+            Field("text", "name", "Full name", value=p.get("name"), maxlength=MAX_NAME),
+            Field(
+                "textarea",
+                "phones",
+                "All their phone numbers",
+                hint="One number on each line, including any they use for work.",
+                value="\n".join(p.get("phones", [])),
+                maxlength=MAX_PHONES * 41,
+            ),
+            Field(
+                "textarea",
+                "emails",
+                "All their email addresses (optional)",
+                hint="One email address on each line.",
+                value="\n".join(p.get("emails", [])),
+                maxlength=MAX_EMAILS * 321,
+            ),
+        ],
+        caption="The people to protect",
+    )
+
+
+def person_save(draft: dict[str, Any], form: Form, index: int) -> Errors:
+    if index >= MAX_PEOPLE:
+        return [("name", f"You can add up to {MAX_PEOPLE} people")]
+    phones_text = one_answer(form, "phones")
+    emails_text = one_answer(form, "emails")
+    errors: Errors = []
+    check_length(errors, "phones", phones_text, MAX_PHONES * 41)
+    check_length(errors, "emails", emails_text, MAX_EMAILS * 321)
+    if errors:
+        return errors
+    collector = ErrorCollector()
+    name = one_answer(form, "name").strip()
+    if not name:
+        collector.add("name", "Enter their full name")
+    elif len(name) > MAX_NAME:
+        collector.add("name", f"Name must be {MAX_NAME} characters or fewer")
+    phones: list[str] = []
+    phone_lines = split_lines(phones_text)
+    if len(phone_lines) > MAX_PHONES:
+        collector.add("phones", f"Enter {MAX_PHONES} numbers or fewer")
+    for i, line in enumerate(phone_lines[:MAX_PHONES]):
+        before = len(collector.errors)
+        number = parse_phone(collector, line, "phones")
+        if number:
+            phones.append(number)
+        elif len(collector.errors) > before:
+            collector.errors[-1] = type(collector.errors[-1])(
+                "phones", f"Line {i + 1}: enter a phone number, like 07700 900 982"
+            )
+    emails: list[str] = []
+    email_lines = split_lines(emails_text)
+    if len(email_lines) > MAX_EMAILS:
+        collector.add("emails", f"Enter {MAX_EMAILS} email addresses or fewer")
+    for i, line in enumerate(email_lines[:MAX_EMAILS]):
+        before = len(collector.errors)
+        email = parse_email(collector, line, "emails")
+        if email:
+            emails.append(email)
+        elif len(collector.errors) > before:
+            collector.errors[-1] = type(collector.errors[-1])(
+                "emails", f"Line {i + 1}: enter an email address, like name@example.com"
+            )
+    errors = mapped_errors(collector, {})
+    if errors:
+        return errors
+    person = _person(draft, index)
+    person.update(name=name, phones=phone_lines, emails=email_lines)
+    return []
+
+
+def address_page(draft: dict[str, Any], index: int) -> Page:
+    person = _person(draft, index)
+    first = (person.get("addresses") or [{}])[0] if person.get("addresses") else {}
+    lines = first.get("lines", []) if first else []
+    return Page(
+        f"person/{index}/address",
+        f"What is {person.get('name') or 'their'}'s address?",
+        [
+            Field(
+                "text",
+                "line1",
+                "Address line 1",
+                value=lines[0] if lines else "",
+                autocomplete="address-line1",
+                maxlength=MAX_LINE,
+            ),
+            Field(
+                "text",
+                "line2",
+                "Address line 2 (optional)",
+                value=lines[1] if len(lines) > 1 else "",
+                autocomplete="address-line2",
+                maxlength=MAX_LINE,
+            ),
+            Field(
+                "text",
+                "town",
+                "Town or city",
+                value=lines[2] if len(lines) > 2 else "",
+                autocomplete="address-level2",
+                width="govuk-!-width-two-thirds",
+                maxlength=MAX_LINE,
+            ),
+            Field(
+                "text",
+                "postcode",
+                "Postcode",
+                value=first.get("postcode") if first else "",
+                autocomplete="postal-code",
+                width="govuk-input--width-10",
+                maxlength=MAX_POSTCODE,
+            ),
+            Field(
+                "textarea",
+                "other_addresses",
+                "Any other addresses they live or stay at (optional)",
+                hint="Put each address on its own line, with its postcode, "
+                "for example '4 Mill Lane, Leeds, LS1 4AB'.",
+                value="\n".join(
+                    ", ".join([*a["lines"], a.get("postcode") or ""]).strip(", ")
+                    for a in (person.get("addresses") or [])[1:]
+                ),
+                maxlength=4 * (MAX_LINE * 3 + MAX_POSTCODE),
+            ),
+        ],
+        caption="The people to protect",
+        hint="Leave this page blank if you only want to stop calls and emails.",
+    )
+
+
+def address_save(draft: dict[str, Any], form: Form, index: int) -> Errors:
+    person = _person(draft, index)
+    values = {k: one_answer(form, k).strip() for k in ("line1", "line2", "town", "postcode")}
+    others_text = one_answer(form, "other_addresses")
+    errors: Errors = []
+    check_length(errors, "other_addresses", others_text, 4 * (MAX_LINE * 3 + MAX_POSTCODE))
+    if errors:
+        return errors
+    collector = ErrorCollector()
+    found: list[dict[str, Any]] = []
+    if any(values.values()):
+        lines = [values["line1"], values["line2"], values["town"]]
+        if not values["line1"]:
+            collector.add("line1", "Enter address line 1, typically the building and street")
+        if not values["postcode"]:
+            collector.add("postcode", "Enter the postcode")
+        raw = {"lines": lines, "postcode": values["postcode"] or None}
+        if not collector.errors and parse_address(collector, raw, "address"):
+            found.append(raw)
+    for i, line in enumerate(split_lines(others_text)):
+        parts = [p.strip() for p in line.split(",") if p.strip()]
+        if parse_address(collector, {"lines": parts, "postcode": None}, f"other.{i}"):
+            found.append({"lines": parts, "postcode": None})
+    errors = mapped_errors(
+        collector,
+        {"address.lines": "line1", "address.postcode": "postcode", "other": "other_addresses"},
+    )
+    if errors:
+        return errors
+    person["addresses"] = found
+    if not person.get("phones") and not person.get("emails") and not person["addresses"]:
+        return [("line1", "Enter an address, or go back and give a phone number or email")]
+    return []
+
+
+def another_page(draft: dict[str, Any]) -> Page:
+    count = len(draft.get("protected_people", []))
+    return Page(
+        "another-person",
+        "Do you need to add another person?",
+        [
+            Field(
+                "radios",
+                "another",
+                "Do you need to add another person?",
+                hint=f"You have added {count} {'person' if count == 1 else 'people'}. Add "
+                "children or relatives the prisoner might contact instead.",
+                options=[("yes", "Yes"), ("no", "No")],
+            )
+        ],
+    )

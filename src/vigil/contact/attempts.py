@@ -3,6 +3,7 @@ handler's alerts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -127,15 +128,7 @@ def _raise_alert(
 ) -> None:
     verb = "dialled a barred number" if kind is AttemptKind.CALL else "wrote to a barred address"
     message = f"{prison_number} {verb} {attempts} times in 24 hours"
-    existing = conn.execute(
-        select(contact_alerts.c.id).where(
-            contact_alerts.c.case_id == case_id,
-            contact_alerts.c.prison_number == prison_number,
-            contact_alerts.c.kind == kind.value,
-            contact_alerts.c.acknowledged_at.is_(None),
-            contact_alerts.c.raised_at > now - ATTEMPT_WINDOW,
-        )
-    ).scalar()
+    existing = _open_alert(conn, case_id, prison_number, kind, now)
     if existing is not None:
         conn.execute(
             update(contact_alerts)
@@ -155,17 +148,7 @@ def _raise_alert(
         )
         .returning(contact_alerts.c.id)
     ).scalar_one()
-    conn.execute(
-        insert(contact_notifications).values(
-            created_at=now,
-            case_id=case_id,
-            audience="case_handler",
-            channel="queue",
-            recipient_enc=None,
-            # Encrypted like every notice body: the case page decrypts them all.
-            body_enc=cipher.encrypt(f"Alert {alert_id}: {message}", F_BODY),
-        )
-    )
+    _queue_for_case_handler(conn, cipher, case_id, f"Alert {alert_id}: {message}", now)
     audit.record(
         conn,
         at=now,
@@ -177,36 +160,48 @@ def _raise_alert(
     )
 
 
+def _open_alert(
+    conn: Connection, case_id: int, prison_number: str, kind: AttemptKind, now: datetime
+) -> int | None:
+    """The unacknowledged alert of the last day for the same prisoner, case and kind: repeated
+    attempts update its count rather than raise another."""
+    found = conn.execute(
+        select(contact_alerts.c.id).where(
+            contact_alerts.c.case_id == case_id,
+            contact_alerts.c.prison_number == prison_number,
+            contact_alerts.c.kind == kind.value,
+            contact_alerts.c.acknowledged_at.is_(None),
+            contact_alerts.c.raised_at > now - ATTEMPT_WINDOW,
+        )
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def _queue_for_case_handler(
+    conn: Connection, cipher: FieldCipher, case_id: int, text: str, now: datetime
+) -> None:
+    conn.execute(
+        insert(contact_notifications).values(
+            created_at=now,
+            case_id=case_id,
+            audience="case_handler",
+            channel="queue",
+            recipient_enc=None,
+            # Encrypted like every notice body: the case page decrypts them all.
+            body_enc=cipher.encrypt(text, F_BODY),
+        )
+    )
+
+
 def barred_numbers_since(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, since: str | None, limit: int = 1000
 ) -> dict[str, Any]:
     """Delta feed for phone platforms: additions and removals after the cursor, in order."""
     principal.require(permissions.BARRED_NUMBERS_FEED)
-    cursor = 0
-    if since not in (None, ""):
-        assert since is not None
-        if not ascii_digits(since) or len(since) > 18:
-            raise ValidationError("since", "must be a cursor this feed returned")
-        cursor = int(since)
+    cursor = _feed_cursor(since)
     limit = max(1, min(limit, 10_000))
     conn = uow.connection
-    rows = conn.execute(
-        select(
-            contact_bar_changes.c.seq,
-            contact_bar_changes.c.change,
-            contact_bar_changes.c.at,
-            contact_bar_items.c.id,
-            contact_bar_items.c.value_enc,
-            contact_bar_items.c.scope,
-            contact_bar_items.c.prison_number,
-        )
-        .join(contact_bar_items, contact_bar_items.c.id == contact_bar_changes.c.item_id)
-        .where(
-            contact_bar_changes.c.seq > cursor, contact_bar_changes.c.kind == ItemKind.PHONE.value
-        )
-        .order_by(contact_bar_changes.c.seq)
-        .limit(limit + 1)
-    ).all()
+    rows = _phone_changes(conn, cursor, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     additions: list[dict[str, Any]] = []
@@ -236,3 +231,32 @@ def barred_numbers_since(
         detail={"since": cursor, "changes": len(rows)},
     )
     return {"additions": additions, "removals": removals, "cursor": str(next_cursor), "more": more}
+
+
+def _feed_cursor(since: str | None) -> int:
+    if since is None or since == "":
+        return 0
+    if not ascii_digits(since) or len(since) > 18:
+        raise ValidationError("since", "must be a cursor this feed returned")
+    return int(since)
+
+
+def _phone_changes(conn: Connection, cursor: int, limit: int) -> Sequence[Any]:
+    """Changes to barred phone numbers after the cursor, in the order they were made."""
+    return conn.execute(
+        select(
+            contact_bar_changes.c.seq,
+            contact_bar_changes.c.change,
+            contact_bar_changes.c.at,
+            contact_bar_items.c.id,
+            contact_bar_items.c.value_enc,
+            contact_bar_items.c.scope,
+            contact_bar_items.c.prison_number,
+        )
+        .join(contact_bar_items, contact_bar_items.c.id == contact_bar_changes.c.item_id)
+        .where(
+            contact_bar_changes.c.seq > cursor, contact_bar_changes.c.kind == ItemKind.PHONE.value
+        )
+        .order_by(contact_bar_changes.c.seq)
+        .limit(limit)
+    ).all()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from vigil.contact.model import AttemptKind, percentile
 from vigil.contact.tables import (
@@ -54,20 +54,7 @@ def _fmt(value: float | None) -> str:
 def statistics(uow: UnitOfWork, principal: Principal) -> Statistics:
     principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
-    by_type: Counter[str] = Counter(
-        dict(
-            conn.execute(
-                select(contact_cases.c.requester_type, func.count()).group_by(
-                    contact_cases.c.requester_type
-                )
-            ).all()
-        )
-    )
-    by_status: dict[str, int] = dict(
-        conn.execute(
-            select(contact_cases.c.status, func.count()).group_by(contact_cases.c.status)
-        ).all()
-    )
+    by_type = _counts_by(conn, contact_cases.c.requester_type)
     unique = conn.execute(
         select(func.count(func.distinct(contact_cases.c.requester_index)))
     ).scalar_one()
@@ -79,19 +66,7 @@ def statistics(uow: UnitOfWork, principal: Principal) -> Statistics:
             )
         )
     ]
-    active_bars = conn.execute(
-        select(func.count()).select_from(contact_bars).where(contact_bars.c.lifted_at.is_(None))
-    ).scalar_one()
-    active_items = conn.execute(
-        select(func.count())
-        .select_from(contact_bar_items)
-        .where(contact_bar_items.c.active.is_(True))
-    ).scalar_one()
-    attempts: dict[str, int] = dict(
-        conn.execute(
-            select(contact_attempts.c.kind, func.count()).group_by(contact_attempts.c.kind)
-        ).all()
-    )
+    attempts = _counts_by(conn, contact_attempts.c.kind)
     audit.record(
         conn,
         at=uow.clock.now(),
@@ -100,14 +75,23 @@ def statistics(uow: UnitOfWork, principal: Principal) -> Statistics:
         subject_type="contact_statistics",
     )
     return Statistics(
-        requests_by_type={str(k): int(v) for k, v in by_type.items()},
+        requests_by_type=by_type,
         requests=sum(by_type.values()),
         unique_requesters=int(unique),
         median_hours_to_bar=percentile(durations, 0.5),
         p90_hours_to_bar=percentile(durations, 0.9),
-        active_bars=int(active_bars),
-        active_barred_items=int(active_items),
-        refused_calls=int(attempts.get(AttemptKind.CALL.value, 0)),
-        held_letters=int(attempts.get(AttemptKind.LETTER.value, 0)),
-        by_status={str(k): int(v) for k, v in by_status.items()},
+        active_bars=_count(conn, contact_bars, contact_bars.c.lifted_at.is_(None)),
+        active_barred_items=_count(conn, contact_bar_items, contact_bar_items.c.active.is_(True)),
+        refused_calls=attempts.get(AttemptKind.CALL.value, 0),
+        held_letters=attempts.get(AttemptKind.LETTER.value, 0),
+        by_status=_counts_by(conn, contact_cases.c.status),
     )
+
+
+def _counts_by(conn: Connection, column: ColumnElement[Any]) -> dict[str, int]:
+    rows = conn.execute(select(column, func.count()).group_by(column)).all()
+    return {str(value): int(count) for value, count in rows}
+
+
+def _count(conn: Connection, table: Table, where: ColumnElement[bool]) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(where)).scalar_one())

@@ -121,31 +121,8 @@ def import_prisoners(uow: UnitOfWork, text: str, *, actor: str) -> int:
     errors = ErrorCollector()
     rows: dict[str, dict[str, Any]] = {}
     for line, raw in enumerate(reader, start=2):
-        number = normalise_prison_number(raw.get("prison_number") or "")
-        if not PRISON_NUMBER.match(number):
-            errors.add(f"row {line}.prison_number", "must be a prison number like A1234BC")
-            continue
-        surname = (raw.get("surname") or "").strip()
-        if not surname or len(surname) > 200:
-            errors.add(f"row {line}.surname", "is required (200 characters or fewer)")
-            continue
-        parsed: dict[str, date | None] = {}
-        for column in ("date_of_birth", "release_date"):
-            value = (raw.get(column) or "").strip()
-            try:
-                parsed[column] = date.fromisoformat(value) if value else None
-            except ValueError:
-                errors.add(f"row {line}.{column}", "must be a date like 1985-03-27")
-        aliases = [a.strip() for a in (raw.get("aliases") or "").split(";") if a.strip()]
-        rows[number] = {
-            "prison_number": number,
-            "forenames": (raw.get("forenames") or "").strip()[:200],
-            "surname": surname,
-            "aliases": json.dumps(aliases),
-            "date_of_birth": parsed.get("date_of_birth"),
-            "establishment": (raw.get("establishment") or "").strip()[:200] or None,
-            "release_date": parsed.get("release_date"),
-        }
+        if (values := _prisoner_row(errors, line, raw)) is not None:
+            rows[values["prison_number"]] = values
     errors.raise_if_any()
     conn = uow.connection
     now = uow.clock.now()
@@ -170,6 +147,35 @@ def import_prisoners(uow: UnitOfWork, text: str, *, actor: str) -> int:
         detail={"rows": len(rows)},
     )
     return len(rows)
+
+
+def _prisoner_row(errors: ErrorCollector, line: int, raw: dict[str, str]) -> dict[str, Any] | None:
+    """One register row's columns, or None (with its error) when it names no prisoner."""
+    number = normalise_prison_number(raw.get("prison_number") or "")
+    if not PRISON_NUMBER.match(number):
+        errors.add(f"row {line}.prison_number", "must be a prison number like A1234BC")
+        return None
+    surname = (raw.get("surname") or "").strip()
+    if not surname or len(surname) > 200:
+        errors.add(f"row {line}.surname", "is required (200 characters or fewer)")
+        return None
+    parsed: dict[str, date | None] = {}
+    for column in ("date_of_birth", "release_date"):
+        value = (raw.get(column) or "").strip()
+        try:
+            parsed[column] = date.fromisoformat(value) if value else None
+        except ValueError:
+            errors.add(f"row {line}.{column}", "must be a date like 1985-03-27")
+    aliases = [a.strip() for a in (raw.get("aliases") or "").split(";") if a.strip()]
+    return {
+        "prison_number": number,
+        "forenames": (raw.get("forenames") or "").strip()[:200],
+        "surname": surname,
+        "aliases": json.dumps(aliases),
+        "date_of_birth": parsed.get("date_of_birth"),
+        "establishment": (raw.get("establishment") or "").strip()[:200] or None,
+        "release_date": parsed.get("release_date"),
+    }
 
 
 def register_size(uow: UnitOfWork) -> int:

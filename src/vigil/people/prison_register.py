@@ -104,43 +104,13 @@ def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadRepo
     ``long`` holds the latitude. Each pair is checked against Great Britain's extent so a file
     with the headers put right is read correctly too.
     """
-    prison_file = directory / "prison.tsv"
-    address_file = directory / "prison-address.tsv"
-    for path, name in ((prison_file, "prison.tsv"), (address_file, "prison-address.tsv")):
-        if not path.is_file():
-            raise ValidationError("path", f"{name} not found in {directory}")
-    prison_rows = _read_tsv(prison_file)
-    address_rows = _read_tsv(address_file)
-    for row in prison_rows:
-        if not row.get("prison-estate") or not row.get("name"):
-            raise ValidationError("prison.tsv", "every row needs prison-estate and name")
-    # A code can appear twice when a prison was re-roled (HMP to IRC Morton Hall); the later row
-    # is the current one.
-    prison_rows = list({row["prison-estate"]: row for row in prison_rows}.values())
+    prison_rows, address_rows = _read_register(directory)
     matched = _match_addresses(prison_rows, address_rows)
     conn = uow.connection
     existing = set(conn.execute(select(prisons.c.code)).scalars())
     for row in prison_rows:
         code = row["prison-estate"]
-        address = matched.get(code)
-        lat = lon = None
-        if address:
-            first, second = float(address["long"]), float(address["lat"])
-            lat, lon = (first, second) if 49 <= first <= 61 else (second, first)
-        values: dict[str, Any] = {
-            "name": row["name"],
-            "opened_on": _parse_date(row.get("start-date", "")),
-            "closed_on": _parse_date(row.get("end-date", "")),
-            "address": ", ".join(
-                filter(None, [address["address:name"], address["street:name"]])
-            ).title()
-            if address
-            else None,
-            "town": address["town"].title() if address else None,
-            "postcode": address["postcode"] if address else None,
-            "lat": lat,
-            "lon": lon,
-        }
+        values = _prison_values(row, matched.get(code))
         if code in existing:
             conn.execute(update(prisons).where(prisons.c.code == code).values(**values))
         else:
@@ -156,6 +126,47 @@ def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadRepo
     )
     uow.commit()
     return report
+
+
+def _read_register(directory: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    prison_file = directory / "prison.tsv"
+    address_file = directory / "prison-address.tsv"
+    for path, name in ((prison_file, "prison.tsv"), (address_file, "prison-address.tsv")):
+        if not path.is_file():
+            raise ValidationError("path", f"{name} not found in {directory}")
+    prison_rows = _read_tsv(prison_file)
+    for row in prison_rows:
+        if not row.get("prison-estate") or not row.get("name"):
+            raise ValidationError("prison.tsv", "every row needs prison-estate and name")
+    # A code can appear twice when a prison was re-roled (HMP to IRC Morton Hall); the later row
+    # is the current one.
+    prison_rows = list({row["prison-estate"]: row for row in prison_rows}.values())
+    return prison_rows, _read_tsv(address_file)
+
+
+def _prison_values(row: dict[str, str], address: dict[str, str] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": row["name"],
+        "opened_on": _parse_date(row.get("start-date", "")),
+        "closed_on": _parse_date(row.get("end-date", "")),
+        "address": None,
+        "town": None,
+        "postcode": None,
+        "lat": None,
+        "lon": None,
+    }
+    if address:
+        first, second = float(address["long"]), float(address["lat"])
+        lat, lon = (first, second) if 49 <= first <= 61 else (second, first)
+        lines = filter(None, [address["address:name"], address["street:name"]])
+        values.update(
+            address=", ".join(lines).title(),
+            town=address["town"].title(),
+            postcode=address["postcode"],
+            lat=lat,
+            lon=lon,
+        )
+    return values
 
 
 def list_prisons(uow: UnitOfWork) -> list[dict[str, Any]]:

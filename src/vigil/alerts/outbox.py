@@ -156,32 +156,36 @@ def claim(
             claimed_until=now + lease,
             attempts=table.c.attempts + 1,
         )
-        .returning(
-            table.c.id,
-            table.c.alert_id,
-            table.c.channel,
-            table.c.recipient,
-            table.c.subject,
-            table.c.body,
-            table.c.idempotency_key,
-            table.c.attempts,
-        )
+        .returning(*CLAIMED_COLUMNS)
     ).all()
     uow.commit()
-    claimed = [
-        Claimed(
-            id=row.id,
-            alert_id=row.alert_id,
-            channel=row.channel,
-            recipient=row.recipient,
-            subject=row.subject,
-            body=dict(row.body),
-            idempotency_key=row.idempotency_key,
-            attempt=row.attempts,
-        )
-        for row in rows
-    ]
+    claimed = [_claimed(row) for row in rows]
     return sorted(claimed, key=lambda item: item.id)
+
+
+CLAIMED_COLUMNS = (
+    alert_deliveries.c.id,
+    alert_deliveries.c.alert_id,
+    alert_deliveries.c.channel,
+    alert_deliveries.c.recipient,
+    alert_deliveries.c.subject,
+    alert_deliveries.c.body,
+    alert_deliveries.c.idempotency_key,
+    alert_deliveries.c.attempts,
+)
+
+
+def _claimed(row: Any) -> Claimed:
+    return Claimed(
+        id=row.id,
+        alert_id=row.alert_id,
+        channel=row.channel,
+        recipient=row.recipient,
+        subject=row.subject,
+        body=dict(row.body),
+        idempotency_key=row.idempotency_key,
+        attempt=row.attempts,
+    )
 
 
 # Recipients that are registry ids, not addresses; kept so rate limits can count them.
@@ -221,24 +225,7 @@ def record_attempt(
             error=error,
         )
     )
-    if error is None:
-        values: dict[str, Any] = {
-            "status": DeliveryStatus.DELIVERED.value,
-            "delivered_at": now,
-            "claimed_until": None,
-            "last_error": None,
-            "body": {},
-            "recipient": redacted(delivery.channel, delivery.recipient),
-        }
-    elif permanent:
-        values = {"status": DeliveryStatus.FAILED.value, "claimed_until": None, "last_error": error}
-    else:
-        values = {
-            "status": DeliveryStatus.PENDING.value,
-            "claimed_until": None,
-            "last_error": error,
-            "next_attempt_at": now + backoff(delivery.attempt, base=backoff_base, cap=backoff_cap),
-        }
+    values = _outcome(delivery, now, error, permanent, backoff_base, backoff_cap)
     result = conn.execute(
         update(alert_deliveries)
         .where(
@@ -250,6 +237,35 @@ def record_attempt(
     )
     uow.commit()
     return result.rowcount == 1
+
+
+def _outcome(
+    delivery: Claimed,
+    now: datetime,
+    error: str | None,
+    permanent: bool,
+    backoff_base: timedelta,
+    backoff_cap: timedelta,
+) -> dict[str, Any]:
+    """Where an attempt leaves the delivery: delivered (its body and address no longer kept),
+    failed for good, or due again after a backoff."""
+    if error is None:
+        return {
+            "status": DeliveryStatus.DELIVERED.value,
+            "delivered_at": now,
+            "claimed_until": None,
+            "last_error": None,
+            "body": {},
+            "recipient": redacted(delivery.channel, delivery.recipient),
+        }
+    if permanent:
+        return {"status": DeliveryStatus.FAILED.value, "claimed_until": None, "last_error": error}
+    return {
+        "status": DeliveryStatus.PENDING.value,
+        "claimed_until": None,
+        "last_error": error,
+        "next_attempt_at": now + backoff(delivery.attempt, base=backoff_base, cap=backoff_cap),
+    }
 
 
 def oldest_due(uow: UnitOfWork, now: datetime) -> datetime | None:

@@ -34,16 +34,7 @@ def add_user(
     username = username.strip()
     if not username or len(username) > 80:
         raise ValidationError("username", "must be 1 to 80 characters")
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        raise ValidationError("role", f"unknown role {role!r}") from exc
-    if role not in HUMAN_ROLES:
-        raise ValidationError("role", f"{role} is a machine role; use a token instead")
-    if role is Role.PROBATION_OFFICER and team_id is None:
-        raise ValidationError("team_id", "a probation officer must belong to a team")
-    if role is Role.POLICE and not force_area:
-        raise ValidationError("force_area", "a police user must have a force area")
+    role = _human_role(role, team_id, force_area)
     try:
         password_hash = hash_password(password)
     except ValueError as exc:
@@ -77,6 +68,21 @@ def add_user(
     )
     uow.commit()
     return int(user_id)
+
+
+def _human_role(role: Role | str, team_id: int | None, force_area: str | None) -> Role:
+    """A person's role, with the team or force area that role's scope needs."""
+    try:
+        checked = Role(role)
+    except ValueError as exc:
+        raise ValidationError("role", f"unknown role {role!r}") from exc
+    if checked not in HUMAN_ROLES:
+        raise ValidationError("role", f"{checked} is a machine role; use a token instead")
+    if checked is Role.PROBATION_OFFICER and team_id is None:
+        raise ValidationError("team_id", "a probation officer must belong to a team")
+    if checked is Role.POLICE and not force_area:
+        raise ValidationError("force_area", "a police user must have a force area")
+    return checked
 
 
 def _principal_from_user(row: object) -> Principal:

@@ -107,13 +107,11 @@ def near_unaudited(
     near_index = np.nonzero(reach <= radius_m)[0]
     if near_index.size == 0:
         return []
-    allowed: dict[str, bool] = {}
+    visible = _visible_persons(uow, principal, scope, [persons[i] for i in near_index.tolist()])
     by_person: dict[str, list[NearFix]] = {}
     for i in near_index.tolist():
         pid = persons[i]
-        if pid not in allowed:
-            allowed[pid] = scope(uow, principal, pid)
-        if allowed[pid]:
+        if visible[pid]:
             by_person.setdefault(pid, []).append(
                 NearFix(
                     ids[i],
@@ -125,6 +123,18 @@ def near_unaudited(
                     float(reach[i]),
                 )
             )
+    approaches = _approaches(uow, by_person)
+    return sorted(approaches, key=lambda a: (a.closest.reach_m, a.closest.distance_m, a.person_id))
+
+
+def _visible_persons(
+    uow: UnitOfWork, principal: Principal, scope: ScopeCheck, persons: list[str]
+) -> dict[str, bool]:
+    """Whether the caller may see each person, asked once per person however many fixes."""
+    return {pid: scope(uow, principal, pid) for pid in dict.fromkeys(persons)}
+
+
+def _approaches(uow: UnitOfWork, by_person: dict[str, list[NearFix]]) -> list[Approach]:
     # Full rows only for each person's closest fix: reading every near fix's row costs a random
     # page read each, which dominated the query on a large table.
     closest = {
@@ -132,7 +142,7 @@ def near_unaudited(
         for pid, found in by_person.items()
     }
     full = trail_reads.fixes_by_id(uow.connection, (n.id for n in closest.values()))
-    approaches = [
+    return [
         Approach(
             pid,
             Sighting(full[closest[pid].id], closest[pid].distance_m, closest[pid].reach_m),
@@ -140,7 +150,6 @@ def near_unaudited(
         )
         for pid, found in by_person.items()
     ]
-    return sorted(approaches, key=lambda a: (a.closest.reach_m, a.closest.distance_m, a.person_id))
 
 
 def check_account(

@@ -114,37 +114,8 @@ def parse(raw: str, *, addressee: bool = True) -> Address:
     if postcode:
         # Remove the postcode however it was written, so its digits are not read as a house number.
         upper = _POSTCODE.sub(" ", upper)
-    text = _clean(upper)
-    flat = None
-    found_flat = _FLAT.search(text)
-    if found_flat:
-        flat = found_flat.group(1)
-        text = text[: found_flat.start()] + "," + text[found_flat.end() :]
-    lines: list[str] = []
-    for piece in re.split(r"[,\n]", text):
-        line = re.sub(r"\s+", " ", piece).strip()
-        if line:
-            lines.extend(_split_inline(line))
-    building = street = None
-    street_at: int | None = None
-    for index, line in enumerate(lines):
-        number = _NUMBER.match(line)
-        if number:
-            building = number.group(1) + (number.group(2) or "")
-            remainder = _expand(line[number.end() :].split())
-            street = " ".join(remainder) if remainder else None
-            street_at = index
-            if street is None and index + 1 < len(lines):
-                # "14" on one line and "High Street" on the next.
-                street = " ".join(_expand(lines[index + 1].split()))
-                street_at = index + 1
-            break
-        words = line.split()
-        expanded = _expand(words)
-        if expanded[-1] in _STREET_SUFFIXES and not set(words) & _TITLES:
-            street = " ".join(expanded)
-            street_at = index
-            break
+    flat, lines = _flat_and_lines(_clean(upper))
+    building, street, street_at = _find_street(lines)
     if street_at is None:
         before, after = lines, []
     else:
@@ -158,6 +129,43 @@ def parse(raw: str, *, addressee: bool = True) -> Address:
     if postcode is None and street is None:
         raise NotAnAddress("needs a postcode or a street")
     return Address(postcode=postcode, building=building, flat=flat, street=street, town=town)
+
+
+def _flat_and_lines(text: str) -> tuple[str | None, list[str]]:
+    """The flat number taken out (it would read as a house number), then the address's lines,
+    a street written inline with a building name split onto its own line."""
+    flat = None
+    found_flat = _FLAT.search(text)
+    if found_flat:
+        flat = found_flat.group(1)
+        text = text[: found_flat.start()] + "," + text[found_flat.end() :]
+    lines: list[str] = []
+    for piece in re.split(r"[,\n]", text):
+        line = re.sub(r"\s+", " ", piece).strip()
+        if line:
+            lines.extend(_split_inline(line))
+    return flat, lines
+
+
+def _find_street(lines: list[str]) -> tuple[str | None, str | None, int | None]:
+    """The building number and street, and the line the street was found on: the first line
+    that starts with a number, or that ends in a street word and names no person."""
+    for index, line in enumerate(lines):
+        number = _NUMBER.match(line)
+        if number:
+            building = number.group(1) + (number.group(2) or "")
+            remainder = _expand(line[number.end() :].split())
+            if remainder:
+                return building, " ".join(remainder), index
+            if index + 1 < len(lines):
+                # "14" on one line and "High Street" on the next.
+                return building, " ".join(_expand(lines[index + 1].split())), index + 1
+            return building, None, index
+        words = line.split()
+        expanded = _expand(words)
+        if expanded[-1] in _STREET_SUFFIXES and not set(words) & _TITLES:
+            return None, " ".join(expanded), index
+    return None, None, None
 
 
 def from_lines(lines: list[str], postcode: str | None) -> Address:

@@ -120,61 +120,67 @@ def person_save(draft: dict[str, Any], form: Form, index: int) -> Errors:
 
 def address_page(draft: dict[str, Any], index: int) -> Page:
     person = _person(draft, index)
-    first = (person.get("addresses") or [{}])[0] if person.get("addresses") else {}
-    lines = first.get("lines", []) if first else []
+    addresses = person.get("addresses") or []
     return Page(
         f"person/{index}/address",
         f"What is {person.get('name') or 'their'}'s address?",
-        [
-            Field(
-                "text",
-                "line1",
-                "Address line 1",
-                value=lines[0] if lines else "",
-                autocomplete="address-line1",
-                maxlength=MAX_LINE,
-            ),
-            Field(
-                "text",
-                "line2",
-                "Address line 2 (optional)",
-                value=lines[1] if len(lines) > 1 else "",
-                autocomplete="address-line2",
-                maxlength=MAX_LINE,
-            ),
-            Field(
-                "text",
-                "town",
-                "Town or city",
-                value=lines[2] if len(lines) > 2 else "",
-                autocomplete="address-level2",
-                width="govuk-!-width-two-thirds",
-                maxlength=MAX_LINE,
-            ),
-            Field(
-                "text",
-                "postcode",
-                "Postcode",
-                value=first.get("postcode") if first else "",
-                autocomplete="postal-code",
-                width="govuk-input--width-10",
-                maxlength=MAX_POSTCODE,
-            ),
-            Field(
-                "textarea",
-                "other_addresses",
-                "Any other addresses they live or stay at (optional)",
-                hint="Put each address on its own line, with its postcode, "
-                "for example '4 Mill Lane, Leeds, LS1 4AB'.",
-                value="\n".join(
-                    ", ".join([*a["lines"], a.get("postcode") or ""]).strip(", ")
-                    for a in (person.get("addresses") or [])[1:]
-                ),
-                maxlength=4 * (MAX_LINE * 3 + MAX_POSTCODE),
-            ),
-        ],
+        [*_main_address_fields(addresses[0] if addresses else {}), _other_addresses(addresses[1:])],
         caption="The people to protect",
         hint="Leave this page blank if you only want to stop calls and emails.",
+    )
+
+
+def _main_address_fields(first: dict[str, Any]) -> list[Field]:
+    lines = first.get("lines", []) if first else []
+    return [
+        Field(
+            "text",
+            "line1",
+            "Address line 1",
+            value=lines[0] if lines else "",
+            autocomplete="address-line1",
+            maxlength=MAX_LINE,
+        ),
+        Field(
+            "text",
+            "line2",
+            "Address line 2 (optional)",
+            value=lines[1] if len(lines) > 1 else "",
+            autocomplete="address-line2",
+            maxlength=MAX_LINE,
+        ),
+        Field(
+            "text",
+            "town",
+            "Town or city",
+            value=lines[2] if len(lines) > 2 else "",
+            autocomplete="address-level2",
+            width="govuk-!-width-two-thirds",
+            maxlength=MAX_LINE,
+        ),
+        Field(
+            "text",
+            "postcode",
+            "Postcode",
+            value=first.get("postcode") if first else "",
+            autocomplete="postal-code",
+            width="govuk-input--width-10",
+            maxlength=MAX_POSTCODE,
+        ),
+    ]
+
+
+def _other_addresses(others: list[dict[str, Any]]) -> Field:
+    return Field(
+        "textarea",
+        "other_addresses",
+        "Any other addresses they live or stay at (optional)",
+        hint="Put each address on its own line, with its postcode, "
+        "for example '4 Mill Lane, Leeds, LS1 4AB'.",
+        value="\n".join(
+            ", ".join([*a["lines"], a.get("postcode") or ""]).strip(", ") for a in others
+        ),
+        maxlength=4 * (MAX_LINE * 3 + MAX_POSTCODE),
     )
 
 

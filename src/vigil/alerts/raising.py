@@ -43,10 +43,11 @@ from vigil.security import audit
 
 def handle_event(uow: UnitOfWork, event: EngineEvent, ctx: AlertContext) -> list[AlertChange]:
     """Open, update or close the alert of the event's episode; returns the changes made."""
-    conn = uow.connection
     if event.kind is EventKind.APPROACH_WARNING:
         return _handle_approach_warning(uow, event, ctx)
-    existing = conn.execute(select(alerts).where(alerts.c.episode_id == event.episode_id)).first()
+    existing = uow.connection.execute(
+        select(alerts).where(alerts.c.episode_id == event.episode_id)
+    ).first()
     if existing is not None:
         return [_update_from_event(uow, existing, event)]
     if _suppressed(uow, event):
@@ -153,7 +154,6 @@ def _handle_approach_warning(
     condition within the rule's days raise one pattern alert to the officer."""
     if event.phase is not EventPhase.STARTED or _suppressed(uow, event):
         return []
-    conn = uow.connection
     patterns.record_warning(uow, event)
     times = patterns.recent_warnings(
         uow, ctx.pattern, event.person_id, event.condition_id, event.start
@@ -164,17 +164,7 @@ def _handle_approach_warning(
     detail = {"warnings": len(times), "within_days": ctx.pattern.within.days}
     if open_pattern is not None:
         # Raised once: a further warning only adds to the open pattern alert's history.
-        now = uow.clock.now()
-        conn.execute(
-            update(alerts)
-            .where(alerts.c.id == open_pattern.id)
-            .values(updated_at=now, detail={**open_pattern.detail, **detail})
-        )
-        status = AlertStatus(open_pattern.status)
-        history_id = write_history(
-            uow, open_pattern.id, SYSTEM_ACTOR, HistoryAction.UPDATED, status, status, None, detail
-        )
-        return [change_of(open_pattern, history_id, HistoryAction.UPDATED, now, status=status)]
+        return [_add_to_pattern(uow, open_pattern, detail)]
     case = ctx.directory.case(uow, event.person_id)
     change = _raise(
         uow,
@@ -197,6 +187,20 @@ def _handle_approach_warning(
         ),
     )
     return [change]
+
+
+def _add_to_pattern(uow: UnitOfWork, open_pattern: Row[Any], detail: dict[str, Any]) -> AlertChange:
+    now = uow.clock.now()
+    uow.connection.execute(
+        update(alerts)
+        .where(alerts.c.id == open_pattern.id)
+        .values(updated_at=now, detail={**open_pattern.detail, **detail})
+    )
+    status = AlertStatus(open_pattern.status)
+    history_id = write_history(
+        uow, open_pattern.id, SYSTEM_ACTOR, HistoryAction.UPDATED, status, status, None, detail
+    )
+    return change_of(open_pattern, history_id, HistoryAction.UPDATED, now, status=status)
 
 
 @dataclass(frozen=True)

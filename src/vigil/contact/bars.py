@@ -269,6 +269,23 @@ def lift_bar(
             lift_reason_enc=cipher.encrypt(text, F_LIFT_REASON),
         )
     )
+    items = _deactivate_items(conn, bar_id, now)
+    write_note(conn, cipher, found.case_id, now, principal.name, "decision", f"Bar lifted: {text}")
+    audit.record(
+        conn,
+        at=now,
+        actor=principal.actor,
+        action="contact.bar.lifted",
+        subject_type="contact_bar",
+        subject_id=bar_id,
+        detail={"case_id": found.case_id, "items": items},
+    )
+    if index is not None:
+        index.mark_stale()
+
+
+def _deactivate_items(conn: Connection, bar_id: int, now: datetime) -> int:
+    """Stop enforcing the bar's items; each removal joins the feed phone platforms read."""
     items = conn.execute(
         select(contact_bar_items.c.id, contact_bar_items.c.kind).where(
             contact_bar_items.c.bar_id == bar_id, contact_bar_items.c.active.is_(True)
@@ -283,15 +300,4 @@ def lift_bar(
                 at=now, change="removed", item_id=item.id, kind=item.kind
             )
         )
-    write_note(conn, cipher, found.case_id, now, principal.name, "decision", f"Bar lifted: {text}")
-    audit.record(
-        conn,
-        at=now,
-        actor=principal.actor,
-        action="contact.bar.lifted",
-        subject_type="contact_bar",
-        subject_id=bar_id,
-        detail={"case_id": found.case_id, "items": len(items)},
-    )
-    if index is not None:
-        index.mark_stale()
+    return len(items)

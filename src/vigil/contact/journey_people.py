@@ -3,6 +3,7 @@ whether there is another."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vigil.contact.journey import (
@@ -84,38 +85,42 @@ def person_save(draft: dict[str, Any], form: Form, index: int) -> Errors:
         collector.add("name", "Enter their full name")
     elif len(name) > MAX_NAME:
         collector.add("name", f"Name must be {MAX_NAME} characters or fewer")
-    phones: list[str] = []
-    phone_lines = split_lines(phones_text)
-    if len(phone_lines) > MAX_PHONES:
-        collector.add("phones", f"Enter {MAX_PHONES} numbers or fewer")
-    for i, line in enumerate(phone_lines[:MAX_PHONES]):
-        before = len(collector.errors)
-        number = parse_phone(collector, line, "phones")
-        if number:
-            phones.append(number)
-        elif len(collector.errors) > before:
-            collector.errors[-1] = type(collector.errors[-1])(
-                "phones", f"Line {i + 1}: enter a phone number, like 07700 900 982"
-            )
-    emails: list[str] = []
-    email_lines = split_lines(emails_text)
-    if len(email_lines) > MAX_EMAILS:
-        collector.add("emails", f"Enter {MAX_EMAILS} email addresses or fewer")
-    for i, line in enumerate(email_lines[:MAX_EMAILS]):
-        before = len(collector.errors)
-        email = parse_email(collector, line, "emails")
-        if email:
-            emails.append(email)
-        elif len(collector.errors) > before:
-            collector.errors[-1] = type(collector.errors[-1])(
-                "emails", f"Line {i + 1}: enter an email address, like name@example.com"
-            )
+    phone_lines = _check_lines(
+        collector, phones_text, "phones", MAX_PHONES, parse_phone, PHONE_LINE_PROBLEM
+    )
+    email_lines = _check_lines(
+        collector, emails_text, "emails", MAX_EMAILS, parse_email, EMAIL_LINE_PROBLEM
+    )
     errors = mapped_errors(collector, {})
     if errors:
         return errors
     person = _person(draft, index)
     person.update(name=name, phones=phone_lines, emails=email_lines)
     return []
+
+
+PHONE_LINE_PROBLEM = ("numbers", "enter a phone number, like 07700 900 982")
+EMAIL_LINE_PROBLEM = ("email addresses", "enter an email address, like name@example.com")
+
+
+def _check_lines(
+    collector: ErrorCollector,
+    text: str,
+    name: str,
+    limit: int,
+    parse: Callable[[ErrorCollector, Any, str], str | None],
+    problem: tuple[str, str],
+) -> list[str]:
+    """Check one answer per line (numbers, emails); a bad line's error says which line it is."""
+    plural, advice = problem
+    lines = split_lines(text)
+    if len(lines) > limit:
+        collector.add(name, f"Enter {limit} {plural} or fewer")
+    for i, line in enumerate(lines[:limit]):
+        before = len(collector.errors)
+        if not parse(collector, line, name) and len(collector.errors) > before:
+            collector.errors[-1] = type(collector.errors[-1])(name, f"Line {i + 1}: {advice}")
+    return lines
 
 
 def address_page(draft: dict[str, Any], index: int) -> Page:

@@ -46,6 +46,7 @@ from engine_common import make_world
 from vigil.bootstrap import Container, build_container
 from vigil.bus.model import Topic
 from vigil.db import migrate
+from vigil.devices import keys as device_keys
 from vigil.devices import service as devices_service
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.http_door import OSMAND, HttpDoor
@@ -185,7 +186,7 @@ def issue_door_keys(container: Container, targets: list[dict[str, Any]]) -> None
     with container.uow() as uow:
         ids = {d.external_id: d.id for d in devices_service.list_devices(uow, SYSTEM)}
         for target in targets:
-            target["key"] = devices_service.issue_key(uow, SYSTEM, ids[target["device"]])
+            target["key"] = device_keys.issue_key(uow, SYSTEM, ids[target["device"]])
 
 
 def just_outside(target: dict[str, Any]) -> tuple[float, float]:

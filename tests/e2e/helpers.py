@@ -18,6 +18,7 @@ from tests.browser import LiveServer
 from tests.conftest import RunningClock, make_settings
 from vigil.bootstrap import build_container
 from vigil.db import migrate
+from vigil.devices import keys as device_keys
 from vigil.devices import service as devices
 from vigil.runtime import build_app_with_services
 from vigil.security.model import SYSTEM
@@ -51,7 +52,7 @@ def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
     seed_demo(container)  # before start-up, so the engine's first plan has the orders
     with container.uow() as uow:  # the doors read the register (and keys) as they open
         keys = {
-            device.external_id: devices.issue_key(uow, SYSTEM, device.id)
+            device.external_id: device_keys.issue_key(uow, SYSTEM, device.id)
             for device in devices.list_devices(uow, SYSTEM)
         }
     config = uvicorn.Config(

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from vigil.bootstrap import Container
 from vigil.bus.model import Bus
+from vigil.devices.keys import issue_key
 from vigil.devices.model import DeviceType, HolderKind
-from vigil.devices.service import allocate, issue_key, register_device
+from vigil.devices.service import allocate, register_device
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.intake import Intake
 from vigil.gateways.metrics import GatewayMetrics

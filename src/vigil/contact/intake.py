@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from vigil.contact.casefile import F_DRAFT, F_PERSON, F_REQUEST, PUBLIC_ACTOR
 from vigil.contact.model import CaseStatus, ContactRequest, new_reference
@@ -31,11 +31,7 @@ def submit_request(
     """Store a request as a new case; returns the reference given to the requester."""
     now = uow.clock.now()
     conn = uow.connection
-    reference = new_reference()
-    while conn.execute(
-        select(contact_cases.c.id).where(contact_cases.c.reference == reference)
-    ).first():
-        reference = new_reference()
+    reference = _unused_reference(conn)
     contact_handle = request.requester.email or request.requester.phone
     case_id = conn.execute(
         insert(contact_cases)
@@ -55,14 +51,7 @@ def submit_request(
         )
         .returning(contact_cases.c.id)
     ).scalar_one()
-    for position, person in enumerate(request.protected_people):
-        conn.execute(
-            insert(contact_protected_people).values(
-                case_id=case_id,
-                position=position,
-                details_enc=cipher.encrypt(json.dumps(person_to_json(person)), F_PERSON),
-            )
-        )
+    _store_people(conn, cipher, case_id, request)
     audit.record(
         conn,
         at=now,
@@ -73,6 +62,30 @@ def submit_request(
         detail={"channel": channel, "people": len(request.protected_people)},
     )
     return reference
+
+
+def _unused_reference(conn: Connection) -> str:
+    reference = new_reference()
+    while conn.execute(
+        select(contact_cases.c.id).where(contact_cases.c.reference == reference)
+    ).first():
+        reference = new_reference()
+    return reference
+
+
+def _store_people(
+    conn: Connection, cipher: FieldCipher, case_id: int, request: ContactRequest
+) -> None:
+    # Each protected person's details are encrypted on their own row, so a bar can name them
+    # one by one and a case page decrypts only what it shows.
+    for position, person in enumerate(request.protected_people):
+        conn.execute(
+            insert(contact_protected_people).values(
+                case_id=case_id,
+                position=position,
+                details_enc=cipher.encrypt(json.dumps(person_to_json(person)), F_PERSON),
+            )
+        )
 
 
 def _token_hash(token: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, Field
 
-from vigil.devices import service
+from vigil.devices import keys, service
 from vigil.devices.model import DeviceType, HolderKind
 from vigil.security.model import Role
 from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
@@ -101,7 +101,7 @@ def issue_key(device_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> Dev
     """A new key for a phone or app reporting through the OsmAnd or OwnTracks HTTP door; the
     device's previous key stops working when the doors next refresh their register."""
     with c.uow() as uow:
-        return DeviceKey(device_id=device_id, key=service.issue_key(uow, principal, device_id))
+        return DeviceKey(device_id=device_id, key=keys.issue_key(uow, principal, device_id))
 
 
 @router.get("/device-holders/{external_id}")

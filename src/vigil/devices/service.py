@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,24 +102,8 @@ def register_device(
     model: str | None = None,
 ) -> int:
     principal.require_role(*DEVICE_WRITE_ROLES)
-    errors = ErrorCollector()
     external_id = external_id.strip()
-    if not EXTERNAL_ID_RE.match(external_id):
-        errors.add("external_id", "must be 3 to 64 letters, digits or . _ : / - (e.g. an IMEI)")
-    try:
-        kind = DeviceType(device_type)
-    except ValueError:
-        errors.add("type", f"must be one of {', '.join(DeviceType)}")
-    if model is not None and len(model) > 120:
-        errors.add("model", "must be at most 120 characters")
-    if (
-        external_id
-        and uow.connection.execute(
-            select(devices.c.id).where(devices.c.external_id == external_id)
-        ).first()
-    ):
-        errors.add("external_id", f"{external_id} is already registered")
-    errors.raise_if_any()
+    kind = _checked_registration(uow, external_id, device_type, model)
     now = uow.clock.now()
     device_id = uow.connection.execute(
         insert(devices)
@@ -145,6 +127,31 @@ def register_device(
     )
     uow.commit()
     return int(device_id)
+
+
+def _checked_registration(
+    uow: UnitOfWork, external_id: str, device_type: DeviceType | str, model: str | None
+) -> DeviceType:
+    errors = ErrorCollector()
+    if not EXTERNAL_ID_RE.match(external_id):
+        errors.add("external_id", "must be 3 to 64 letters, digits or . _ : / - (e.g. an IMEI)")
+    try:
+        kind = DeviceType(device_type)
+    except ValueError:
+        errors.add("type", f"must be one of {', '.join(DeviceType)}")
+        kind = None
+    if model is not None and len(model) > 120:
+        errors.add("model", "must be at most 120 characters")
+    if (
+        external_id
+        and uow.connection.execute(
+            select(devices.c.id).where(devices.c.external_id == external_id)
+        ).first()
+    ):
+        errors.add("external_id", f"{external_id} is already registered")
+    errors.raise_if_any()
+    assert kind is not None
+    return kind
 
 
 def _current_allocations(uow: UnitOfWork, at: datetime) -> dict[int, Allocation]:
@@ -424,43 +431,6 @@ def devices_at(uow: UnitOfWork, at: datetime) -> dict[tuple[HolderKind, int], li
     for row in rows:
         out[(HolderKind(row.holder_kind), int(row.holder_id))].append(row.external_id)
     return dict(out)
-
-
-def key_hash(key: str) -> str:
-    """Keys are 256 random bits, so a plain hash is enough (no stretching needed) and cheap enough
-    for a door to check on every request."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def issue_key(uow: UnitOfWork, principal: Principal, device_id: int) -> str:
-    """A new key for a phone or app that reports through an HTTP door; the old one stops working.
-    Returned once: only its hash is kept."""
-    principal.require_role(*DEVICE_WRITE_ROLES)
-    key = secrets.token_urlsafe(32)
-    updated = uow.connection.execute(
-        update(devices).where(devices.c.id == device_id).values(key_hash=key_hash(key))
-    )
-    if updated.rowcount != 1:
-        raise NotFound(f"device {device_id}")
-    audit.record(
-        uow.connection,
-        at=uow.clock.now(),
-        actor=principal.actor,
-        action="device.issue_key",
-        subject_type="device",
-        subject_id=device_id,
-        detail={},
-    )
-    uow.commit()
-    return key
-
-
-def key_hashes(uow: UnitOfWork) -> dict[str, str]:
-    """External id → key hash, for devices that have been issued a key."""
-    rows = uow.connection.execute(
-        select(devices.c.external_id, devices.c.key_hash).where(devices.c.key_hash.is_not(None))
-    )
-    return {external_id: digest for external_id, digest in rows}
 
 
 def allocation_spans(

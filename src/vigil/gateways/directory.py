@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Protocol
 
 from vigil.db.uow import UnitOfWork
-from vigil.devices.service import allocation_spans, key_hash, key_hashes
+from vigil.devices.keys import key_hash, key_hashes
+from vigil.devices.service import allocation_spans
 from vigil.logs import get_logger
 
 log = get_logger(__name__)

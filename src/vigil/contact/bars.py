@@ -74,19 +74,7 @@ def bar(
     barred = _items_to_bar(conn, cipher, case_id, request)
     now = uow.clock.now()
     scoped_number = prison_number if request.scope is BarScope.PRISONER else None
-    bar_id = conn.execute(
-        insert(contact_bars)
-        .values(
-            case_id=case_id,
-            scope=request.scope.value,
-            prison_number=scoped_number,
-            reason_enc=cipher.encrypt(request.reason, F_BAR_REASON),
-            review_date=request.review_date,
-            created_at=now,
-            created_by=principal.name,
-        )
-        .returning(contact_bars.c.id)
-    ).scalar_one()
+    bar_id = _insert_bar(uow, cipher, principal, case_id, request, scoped_number)
     common = {
         "bar_id": bar_id,
         "case_id": case_id,
@@ -113,6 +101,31 @@ def bar(
     )
     if index is not None:
         index.mark_stale()
+    return int(bar_id)
+
+
+def _insert_bar(
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    principal: Principal,
+    case_id: int,
+    request: BarRequest,
+    scoped_number: str | None,
+) -> int:
+    conn, now = uow.connection, uow.clock.now()
+    bar_id = conn.execute(
+        insert(contact_bars)
+        .values(
+            case_id=case_id,
+            scope=request.scope.value,
+            prison_number=scoped_number,
+            reason_enc=cipher.encrypt(request.reason, F_BAR_REASON),
+            review_date=request.review_date,
+            created_at=now,
+            created_by=principal.name,
+        )
+        .returning(contact_bars.c.id)
+    ).scalar_one()
     return int(bar_id)
 
 

@@ -197,13 +197,28 @@ def check_account(
         gaps=tuple(find_gaps([f.fix_time for f in found], start, end, gap)),
         fixes_in_window=len(found),
     )
+    _audit_check(uow, principal, pid, stated, radius_m, at, window, result.within)
+    uow.commit()
+    return result
+
+
+def _audit_check(
+    uow: UnitOfWork,
+    principal: Principal,
+    pid: str,
+    stated: str,
+    radius_m: float,
+    at: datetime,
+    window: timedelta,
+    within: bool,
+) -> None:
     # The stated reason and the answer are kept: a check of someone's account is itself evidence.
     detail = {
         "reason": stated,
         "radius_m": radius_m,
         "at": at.isoformat(),
         "window_s": window.total_seconds(),
-        "within": result.within,
+        "within": within,
     }
     audit.record(
         uow.connection,
@@ -214,8 +229,6 @@ def check_account(
         subject_id=pid,
         detail=detail,
     )
-    uow.commit()
-    return result
 
 
 def _either_side(

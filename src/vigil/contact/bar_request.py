@@ -10,12 +10,15 @@ from typing import Any
 
 from vigil.contact.model import (
     MAX_SHORT_TEXT,
-    PRISON_NUMBER,
     BarScope,
     PostalAddress,
-    normalise_prison_number,
 )
-from vigil.contact.request_parsing import parse_address, parse_email, parse_phone
+from vigil.contact.request_parsing import (
+    parse_address,
+    parse_email,
+    parse_phone,
+    parse_prison_number,
+)
 from vigil.errors import ErrorCollector, ValidationError
 
 # How many items one bar may name: a request lists a household's numbers and addresses, not a
@@ -40,7 +43,9 @@ def parse_bar(data: Any, *, today: date) -> BarRequest:
         raise ValidationError("body", "must be a JSON object")
     errors = ErrorCollector()
     scope = _scope(errors, data.get("scope"))
-    prison_number = _prison_number(errors, data.get("prison_number"))
+    prison_number = parse_prison_number(
+        errors, data.get("prison_number"), "prison_number", "must be a prison number like A1234BC"
+    )
     data = _without_oversized_lists(errors, data)
     numbers = _distinct(
         parse_phone(errors, raw, f"numbers.{i}") for i, raw in enumerate(data.get("numbers") or [])
@@ -69,18 +74,6 @@ def _scope(errors: ErrorCollector, raw: object) -> BarScope | None:
     except ValueError:
         errors.add("scope", "must be prisoner or estate")
         return None
-
-
-def _prison_number(errors: ErrorCollector, raw: object) -> str | None:
-    if raw is not None and not isinstance(raw, str):
-        errors.add("prison_number", "must be text")
-        return None
-    if not raw:
-        return None
-    number = normalise_prison_number(raw)
-    if not PRISON_NUMBER.match(number):
-        errors.add("prison_number", "must be a prison number like A1234BC")
-    return number
 
 
 def _without_oversized_lists(errors: ErrorCollector, data: dict[str, Any]) -> dict[str, Any]:

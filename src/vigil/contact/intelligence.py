@@ -12,7 +12,8 @@ from vigil.contact.casefile import F_INTEL, PUBLIC_ACTOR, SECURITY_QUEUE
 from vigil.contact.index import (
     PHONE_PURPOSE,
 )
-from vigil.contact.model import MAX_TEXT, PRISON_NUMBER, IntelligenceKind, normalise_prison_number
+from vigil.contact.model import MAX_TEXT, IntelligenceKind
+from vigil.contact.request_parsing import parse_prison_number
 from vigil.contact.tables import (
     contact_cases,
     contact_intelligence,
@@ -78,7 +79,12 @@ def _read_report(cipher: FieldCipher, data: Any) -> _Report:
         kind = IntelligenceKind(str(data.get("kind")))
     except ValueError:
         errors.add("kind", "Select what you are reporting")
-    prison_number = _prison_number(errors, data.get("prison_number") or None)
+    prison_number = parse_prison_number(
+        errors,
+        data.get("prison_number") or None,
+        "prison_number",
+        "Enter a prison number like A1234BC",
+    )
     raw_phone = data.get("phone")
     phone_index = _phone_index(errors, cipher, raw_phone) if raw_phone else None
     details = data.get("details")
@@ -93,18 +99,6 @@ def _read_report(cipher: FieldCipher, data: Any) -> _Report:
     if raw_phone:
         text += f"\nNumber used: {str(raw_phone)[:40]}"
     return _Report(kind, prison_number, phone_index, text)
-
-
-def _prison_number(errors: ErrorCollector, raw: object) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        errors.add("prison_number", "must be text")
-        return None
-    number = normalise_prison_number(raw)
-    if not PRISON_NUMBER.match(number):
-        errors.add("prison_number", "Enter a prison number like A1234BC")
-    return number
 
 
 def _phone_index(errors: ErrorCollector, cipher: FieldCipher, raw: object) -> str | None:

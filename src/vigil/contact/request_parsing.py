@@ -113,6 +113,19 @@ def parse_email(errors: ErrorCollector, raw: Any, name: str) -> str | None:
     return normalise_email(text)
 
 
+def parse_prison_number(errors: ErrorCollector, raw: object, name: str, problem: str) -> str | None:
+    """A prison number as written (any case, spaces), normalised; ``problem`` when it is not one."""
+    if raw is not None and not isinstance(raw, str):
+        errors.add(name, "must be text")
+        return None
+    if not raw:
+        return None
+    number = normalise_prison_number(raw)
+    if not PRISON_NUMBER.match(number):
+        errors.add(name, problem)
+    return number
+
+
 def parse_requester(errors: ErrorCollector, data: Any, *, details: bool = True) -> Requester | None:
     if not isinstance(data, Mapping):
         errors.add("requester", "Tell us who is asking")

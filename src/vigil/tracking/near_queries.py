@@ -107,9 +107,10 @@ def near_unaudited(
     near_index = np.nonzero(reach <= radius_m)[0]
     if near_index.size == 0:
         return []
-    visible = _visible_persons(uow, principal, scope, [persons[i] for i in near_index.tolist()])
+    near = near_index.tolist()
+    visible = _visible_persons(uow, principal, scope, [persons[i] for i in near])
     by_person: dict[str, list[NearFix]] = {}
-    for i in near_index.tolist():
+    for i in near:
         pid = persons[i]
         if visible[pid]:
             by_person.setdefault(pid, []).append(

@@ -1,4 +1,5 @@
-"""`vigil demo` as a newcomer runs it: one environment variable moves its database."""
+"""`vigil demo` as a newcomer runs it: one environment variable moves its database, and the
+simulated wearers send fixes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from vigil.sim.demo import DEMO_PASSWORD
 
@@ -23,6 +24,11 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _fixes_stored(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM fixes")).scalar_one())
 
 
 @pytest.mark.integration
@@ -60,8 +66,13 @@ def test_demo_serves_the_database_named_by_vigil_database_url(tmp_path: Path) ->
         engine = create_engine(f"sqlite:///{database}")
         with engine.connect() as conn:
             users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
-        engine.dispose()
         assert users > 0
+        # The simulated wearers move: their fixes reach the trail store.
+        moving_by = time.monotonic() + 90
+        while _fixes_stored(engine) == 0:
+            assert time.monotonic() < moving_by, "no simulated wearer sent a fix"
+            time.sleep(1)
+        engine.dispose()
         # An operator's live alert stream is open when the demo is stopped: it must not hold
         # the process up.
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as browser:

@@ -26,7 +26,6 @@ the registry (``persons_by_ids``, ``list_regions``), alerts (``list_alerts``) an
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from vigil.alerts import alert_reads
 from vigil.db.uow import UnitOfWork
+from vigil.engine.service import violations_of
 from vigil.errors import ErrorCollector
 from vigil.evidence.exports import write_csv
 from vigil.people import reference_data
@@ -265,17 +265,11 @@ def gather(
             started = _parse(a["started_at"])
             if started is not None:
                 episodes.append(Episode(str(a["episode_id"]), str(a["kind"]), started))
-    try:
-        engine_service = importlib.import_module("vigil.engine.service")
-    except ImportError:
-        engine_service = None
-    violations_of = getattr(engine_service, "violations_of", None)
-    if violations_of is not None:
-        for person_id in sorted({s.person_id for s in spans if s.start < hi and s.end > lo}):
-            for v in violations_of(uow, person_id):
-                started = _parse(v.get("start"))
-                if started is not None:
-                    episodes.append(Episode(str(v["episode_id"]), str(v["kind"]), started))
+    for person_id in sorted({s.person_id for s in spans if s.start < hi and s.end > lo}):
+        for v in violations_of(uow, person_id):
+            started = _parse(v.get("start"))
+            if started is not None:
+                episodes.append(Episode(str(v["episode_id"]), str(v["kind"]), started))
     names = {r["code"]: r["name"] for r in reference_data.list_regions(uow)}
     return spans, episodes, facts, recalls, names
 

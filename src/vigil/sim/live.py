@@ -10,7 +10,6 @@ elapsed), so they run ahead of the wall clock; the engine evaluates by fix time.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time as monotonic_time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from vigil.bus.model import Topic
 from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue
 from vigil.host import Host
 from vigil.logs import get_logger
+from vigil.orders.plan_for_engine import monitoring_plan
 from vigil.sim.model import SimRow
 from vigil.sim.story import STORY_HOURS, story, wearers_from_plan
 from vigil.tracking.model import Fix
@@ -117,9 +117,8 @@ async def run(container: SimHost, stop: asyncio.Event) -> None:
     plan: dict[str, Any] = {"persons": []}
     while not stop.is_set():
         try:
-            orders = importlib.import_module("vigil.orders.service")
             with container.uow() as uow:
-                plan = orders.monitoring_plan(
+                plan = monitoring_plan(
                     uow, container.clock.now(), timezone=container.settings.timezone
                 )
         except Exception:  # the registry may not be seeded yet: try again shortly

@@ -173,7 +173,7 @@ GET /api/alerts/stream: OP PO PC AD
 GET /api/alerts/{alert_id}: OP PO PC AD
 POST /api/alerts/{alert_id}/acknowledge: OP PO PC AD
 POST /api/alerts/{alert_id}/escalate: OP PO PC AD
-POST /api/alerts/{alert_id}/resolve: OP PO PC AD
+POST /api/alerts/{alert_id}/resolve: OP PO AD
 POST /api/alerts/{alert_id}/notes: OP PO PC AD
 POST /api/alerts/suppressions: OP PO AD
 DELETE /api/alerts/suppressions/{suppression_id}: OP PO AD
@@ -226,7 +226,7 @@ GET /alerts/queue: OP PO PC AD
 GET /alerts/{alert_id}: OP PO PC AD
 POST /alerts/{alert_id}/acknowledge: OP PO PC AD
 POST /alerts/{alert_id}/escalate: OP PO PC AD
-POST /alerts/{alert_id}/resolve: OP PO PC AD
+POST /alerts/{alert_id}/resolve: OP PO AD
 POST /alerts/{alert_id}/call: OP PO PC AD
 POST /alerts/{alert_id}/claim: OP PO PC AD
 GET /persons/{person_id}/wearer-view: OP PO PC AD
@@ -235,7 +235,7 @@ GET /monitoring/queue: OP PO PC AD
 GET /monitoring/alerts/{alert_id}: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/acknowledge: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/escalate: OP PO PC AD
-POST /monitoring/alerts/{alert_id}/resolve: OP PO PC AD
+POST /monitoring/alerts/{alert_id}/resolve: OP PO AD
 POST /monitoring/alerts/{alert_id}/call: OP PO PC AD
 POST /monitoring/alerts/{alert_id}/claim: OP PO PC AD
 GET /monitoring/caseload: OP PO PC AD

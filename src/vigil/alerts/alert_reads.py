@@ -11,7 +11,6 @@ from sqlalchemy import Row, and_, func, select
 
 from vigil.alerts.lifecycle import load_for, may_see
 from vigil.alerts.model import (
-    ALERT_ROLES,
     AlertChange,
     AlertStatus,
     HistoryAction,
@@ -25,7 +24,8 @@ from vigil.alerts.tables import (
     alerts,
 )
 from vigil.db.uow import UnitOfWork
-from vigil.security.model import PermissionDenied, Principal
+from vigil.security import permissions
+from vigil.security.model import Principal
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,7 @@ class AlertFilter:
 
 
 def list_alerts(uow: UnitOfWork, principal: Principal, flt: AlertFilter) -> list[dict[str, Any]]:
-    if principal.role not in ALERT_ROLES:
-        raise PermissionDenied(f"role {principal.role} does not work with alerts")
+    principal.require(permissions.ALERTS_WORK)
     query = select(alerts)
     if flt.status:
         query = query.where(alerts.c.status.in_([s.value for s in flt.status]))

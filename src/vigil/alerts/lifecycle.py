@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import Row, select, update
 
 from vigil.alerts.model import (
-    ALERT_ROLES,
-    RESOLVE_ROLES,
     Alert,
     AlertChange,
     AlertStatus,
@@ -25,8 +23,8 @@ from vigil.alerts.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
-from vigil.security import audit
-from vigil.security.model import PermissionDenied, Principal
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 
 def may_see(principal: Principal, row: Row[Any]) -> bool:
@@ -40,8 +38,7 @@ def may_see(principal: Principal, row: Row[Any]) -> bool:
 
 
 def load_for(uow: UnitOfWork, principal: Principal, alert_id: int) -> Row[Any]:
-    if principal.role not in ALERT_ROLES:
-        raise PermissionDenied(f"role {principal.role} does not work with alerts")
+    principal.require(permissions.ALERTS_WORK)
     row = uow.connection.execute(select(alerts).where(alerts.c.id == alert_id)).first()
     if row is None or not may_see(principal, row):
         raise NotFound(f"alert {alert_id}")
@@ -249,8 +246,7 @@ def resolve(
     note: str | None,
 ) -> AlertChange:
     row = load_for(uow, principal, alert_id)
-    if principal.role not in RESOLVE_ROLES:
-        raise PermissionDenied(f"role {principal.role} may not resolve alerts")
+    principal.require(permissions.ALERTS_RESOLVE)
     errors = ErrorCollector()
     if not (outcome or "").strip():
         errors.add("outcome", "is required to resolve an alert")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from vigil.engine.events import EventKind
 from vigil.errors import ValidationError
+from vigil.security import permissions
 from vigil.security.model import Principal, Role
 
 
@@ -377,11 +378,8 @@ class AlertChange:
         )
 
 
-# Roles that work alerts at all; police only within their force area and only for alerts that
-# reached them (critical ones, or ones escalated to the control room).
-ALERT_ROLES = frozenset({Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN})
-RESOLVE_ROLES = frozenset({Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.ADMIN})
-SUPPRESSION_ROLES = frozenset({Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.ADMIN})
+# Police see alerts only within their force area and only those that reached them (critical
+# ones, or ones escalated to the control room).
 POLICE_ESCALATION_LEVEL = 2
 
 
@@ -393,7 +391,7 @@ def visible_to(
     managing_team_id: int | None,
     force_area: str | None,
 ) -> bool:
-    if principal.role not in ALERT_ROLES:
+    if not principal.may(permissions.ALERTS_WORK):
         return False
     if principal.role is Role.POLICE and not (
         severity is Severity.CRITICAL or escalation_level >= POLICE_ESCALATION_LEVEL

@@ -19,8 +19,6 @@ from vigil.alerts import alert_reads, lifecycle, review
 from vigil.alerts import queue as alert_queue
 from vigil.alerts.calls import call_steps
 from vigil.alerts.model import (
-    ALERT_ROLES,
-    RESOLVE_ROLES,
     TOP_ESCALATION_LEVEL,
     AlertChange,
     Outcome,
@@ -28,7 +26,8 @@ from vigil.alerts.model import (
 from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
-from vigil.security.model import Principal, Role
+from vigil.security import permissions
+from vigil.security.model import Principal
 from vigil.tracking.trail_map import map_json
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
@@ -41,7 +40,7 @@ NAVIGATION = [
     NavItem(
         "Alert queue",
         "/alerts/queue",
-        frozenset(ALERT_ROLES),
+        permissions.ALERTS_WORK,
         "Open alerts as they happen, most urgent first.",
     ),
 ]
@@ -56,7 +55,6 @@ ACTIONS = ("acknowledge", "claim", "escalate", "resolve", "call")
 # The form prefix of each action's inputs ("ack_note"), for putting an error next to its input.
 _FIELD_PREFIX = {"acknowledge": "ack"}
 _FIELD_LABELS = {"outcome": "Outcome", "note": "Note", "status": "Status"}
-DETAIL_ROLES = (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE)
 
 
 # --- the live queue --------------------------------------------------------------------------
@@ -107,8 +105,8 @@ def _alert_context(c: Container, principal: Principal, alert_id: int) -> dict[st
         "outcomes": OUTCOME_LABELS,
         "call_steps": call_steps(alert["kind"]),
         "top_escalation_level": TOP_ESCALATION_LEVEL,
-        "can_resolve": principal.role in RESOLVE_ROLES,
-        "can_see_details": principal.role in DETAIL_ROLES,
+        "can_resolve": principal.may(permissions.ALERTS_RESOLVE),
+        "can_see_details": principal.may(permissions.PROTECTED_DETAILS),
         "tz": c.settings.tz,
     }
 

@@ -13,7 +13,6 @@ from sqlalchemy import Row, insert, select, update
 
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.model import (
-    SUPPRESSION_ROLES,
     AlertChange,
     AlertStatus,
     EscalationPolicy,
@@ -32,8 +31,8 @@ from vigil.alerts.tables import (
 from vigil.db.uow import UnitOfWork
 from vigil.errors import NotFound
 from vigil.people import protected_details
-from vigil.security import audit
-from vigil.security.model import PermissionDenied, Principal
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 from vigil.text import ascii_digits
 
 SYSTEM_ACTOR = "system:alerts"
@@ -116,8 +115,7 @@ def set_protected_person_opt_in(
     """
     from vigil.people import service as people
 
-    if principal.role not in SUPPRESSION_ROLES:
-        raise PermissionDenied(f"role {principal.role} may not record notification choices")
+    principal.require(permissions.NOTIFICATION_CHOICES)
     pid = int(protected_person_id) if ascii_digits(protected_person_id) else None
     owner = protected_details.protected_person_owner(uow, pid) if pid is not None else None
     if owner is None:

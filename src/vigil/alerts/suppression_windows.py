@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from vigil.alerts.model import (
-    SUPPRESSION_ROLES,
     SuppressionKind,
 )
 from vigil.alerts.service import MAX_NOTE, AlertContext
@@ -17,8 +16,8 @@ from vigil.alerts.tables import (
 )
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
-from vigil.security import audit
-from vigil.security.model import PermissionDenied, Principal
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 
 def add_suppression(
@@ -35,8 +34,7 @@ def add_suppression(
     ends_at: datetime | None,
 ) -> int:
     """Record an authorised absence or other expected window on a person's order; audited."""
-    if principal.role not in SUPPRESSION_ROLES:
-        raise PermissionDenied(f"role {principal.role} may not record suppression windows")
+    principal.require(permissions.SUPPRESSIONS_MANAGE)
     kind_value, starts_at, ends_at = _checked_window(person_id, kind, reason, starts_at, ends_at)
     case = ctx.directory.case(uow, person_id)
     if case is None or not principal.can_see_person(case.managing_team_id, case.force_area):
@@ -112,8 +110,7 @@ def _checked_window(
 def cancel_suppression(
     uow: UnitOfWork, principal: Principal, ctx: AlertContext, suppression_id: int
 ) -> None:
-    if principal.role not in SUPPRESSION_ROLES:
-        raise PermissionDenied(f"role {principal.role} may not change suppression windows")
+    principal.require(permissions.SUPPRESSIONS_MANAGE)
     row = uow.connection.execute(
         select(alert_suppressions).where(alert_suppressions.c.id == suppression_id)
     ).first()

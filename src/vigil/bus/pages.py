@@ -18,7 +18,7 @@ NAVIGATION = [
     NavItem(
         "Dead letters",
         "/admin/dead-letters",
-        permissions.DEAD_LETTERS.roles,
+        permissions.DEAD_LETTERS,
         "Messages a part of Vigil could not take, kept to be replayed once it can.",
     ),
 ]

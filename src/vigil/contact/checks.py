@@ -125,7 +125,7 @@ def call_check(
     # The check port answers with the web app's words for a refused role (its test compares them
     # byte for byte), and the app's route check does not name the permission; so does this, until
     # the port declares its permission the way the app does.
-    principal.require_role(*permissions.CONTACT_CHECKS.roles)
+    principal.require(permissions.CONTACT_CHECKS)
     number = _check_prison_number(prison_number)
     if not isinstance(dialled, str):
         raise ValidationError("number", "is required")

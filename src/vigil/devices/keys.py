@@ -8,10 +8,9 @@ import secrets
 from sqlalchemy import select, update
 
 from vigil.db.uow import UnitOfWork
-from vigil.devices.service import DEVICE_WRITE_ROLES
 from vigil.devices.tables import devices
 from vigil.errors import NotFound
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.model import Principal
 
 
@@ -24,7 +23,7 @@ def key_hash(key: str) -> str:
 def issue_key(uow: UnitOfWork, principal: Principal, device_id: int) -> str:
     """A new key for a phone or app that reports through an HTTP door; the old one stops working.
     Returned once: only its hash is kept."""
-    principal.require_role(*DEVICE_WRITE_ROLES)
+    principal.require(permissions.DEVICES_WRITE)
     key = secrets.token_urlsafe(32)
     updated = uow.connection.execute(
         update(devices).where(devices.c.id == device_id).values(key_hash=key_hash(key))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.devices import service
-from vigil.security.model import REGISTRY_ROLES
+from vigil.security import permissions
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
 from vigil.web.templating import render
@@ -15,7 +15,10 @@ router = APIRouter(include_in_schema=False)
 
 NAVIGATION = [
     NavItem(
-        "Devices", "/devices", REGISTRY_ROLES, "Tags, home units and protected persons' phones."
+        "Devices",
+        "/devices",
+        permissions.DEVICES_READ,
+        "Tags, home units and protected persons' phones.",
     ),
 ]
 

@@ -23,10 +23,8 @@ from vigil.devices.tables import device_allocations, devices
 from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.people import protected_details
 from vigil.people import service as people
-from vigil.security import audit
-from vigil.security.model import NATIONAL_ROLES, REGISTRY_ROLES, Principal, Role
-
-DEVICE_WRITE_ROLES = (Role.ADMIN, Role.MONITORING_OPERATOR)
+from vigil.security import audit, permissions
+from vigil.security.model import NATIONAL_ROLES, Principal
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def register_device(
     device_type: DeviceType | str,
     model: str | None = None,
 ) -> int:
-    principal.require_role(*DEVICE_WRITE_ROLES)
+    principal.require(permissions.DEVICES_WRITE)
     external_id = external_id.strip()
     kind = _checked_registration(uow, external_id, device_type, model)
     now = uow.clock.now()
@@ -202,7 +200,7 @@ def list_devices(
     uow: UnitOfWork, principal: Principal, person_id: int | None = None
 ) -> list[DeviceView]:
     """National roles see the whole inventory; officers and police the devices of their caseload."""
-    principal.require_role(*REGISTRY_ROLES)
+    principal.require(permissions.DEVICES_READ)
     rows = uow.connection.execute(select(devices).order_by(devices.c.external_id)).all()
     views = _views(uow, rows)
     if person_id is not None:
@@ -215,7 +213,7 @@ def list_devices(
 
 
 def get_device(uow: UnitOfWork, principal: Principal, device_id: int) -> DeviceView:
-    principal.require_role(*REGISTRY_ROLES)
+    principal.require(permissions.DEVICES_READ)
     row = uow.connection.execute(select(devices).where(devices.c.id == device_id)).first()
     if row is None:
         raise NotFound(f"device {device_id}")
@@ -245,7 +243,7 @@ def allocate(
     fitted_at: datetime,
 ) -> int:
     """Fit a device to a person (or give a phone/watch to a protected person) from a moment on."""
-    principal.require_role(*DEVICE_WRITE_ROLES)
+    principal.require(permissions.DEVICES_WRITE)
     conn = uow.connection
     device = conn.execute(select(devices).where(devices.c.id == device_id)).first()
     if device is None:
@@ -341,7 +339,7 @@ def remove(
     reason: str,
 ) -> None:
     """End a device's open allocation (removed, returned, or replaced as faulty)."""
-    principal.require_role(*DEVICE_WRITE_ROLES)
+    principal.require(permissions.DEVICES_WRITE)
     get_device(uow, principal, device_id)
     conn = uow.connection
     row = conn.execute(

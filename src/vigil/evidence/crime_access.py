@@ -14,10 +14,9 @@ from typing import Any
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, ValidationError
 from vigil.evidence.crimes import POLICE_FORCES
-from vigil.security.model import Principal, Role
+from vigil.security import permissions
+from vigil.security.model import Principal
 
-CRIME_ROLES = (Role.POLICE, Role.ANALYST, Role.ADMIN)
-REVIEW_ROLES = (Role.ANALYST, Role.ADMIN)
 REASON_MIN, REASON_MAX = 5, 500
 MAX_UPLOAD_BYTES = 5_000_000
 _FORCE_NAME_BY_CODE = {code.upper(): name for name, code in POLICE_FORCES.items()}
@@ -49,16 +48,17 @@ def _everyone(_uow: UnitOfWork, _principal: Principal, _person_id: str) -> bool:
     return True
 
 
-# Analysts and administrators match crimes nationwide (a run always needs a stated reason and is
-# audited); a police user's run returns only wearers in their own force area, as their trail
-# queries do, so crime matching is no side door to other forces' wearers.
-NATIONWIDE_MATCH_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
-
-
 def match_scope(principal: Principal) -> Callable[[UnitOfWork, Principal, str], bool]:
+    """Analysts and administrators match nationwide (a run always needs a stated reason and is
+    audited); a police user's run returns only wearers in their own force area, as their trail
+    queries do, so crime matching is no side door to other forces' wearers."""
     from vigil.tracking import queries
 
-    return _everyone if principal.role in NATIONWIDE_MATCH_ROLES else queries.registry_scope
+    return (
+        _everyone
+        if principal.may(permissions.CRIME_MATCHING_NATIONWIDE)
+        else queries.registry_scope
+    )
 
 
 def _in_scope(

@@ -18,7 +18,6 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
 from vigil.evidence import bng
 from vigil.evidence.crime_access import (
-    REVIEW_ROLES,
     MatchStatus,
     _in_scope,
     match_scope,
@@ -38,8 +37,8 @@ from vigil.evidence.tables import (
     crime_matches,
     crimes,
 )
-from vigil.security import audit
-from vigil.security.model import PermissionDenied, Principal
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 from vigil.tracking import near_queries
 
 # ---------------------------------------------------------------------------------------------
@@ -230,8 +229,7 @@ def review_match(
     note: str | None,
 ) -> dict[str, Any]:
     """A caseworker confirms or discards one match; the note says why (required to discard)."""
-    if principal.role not in REVIEW_ROLES:
-        raise PermissionDenied("only a caseworker (analyst) may review crime matches")
+    principal.require(permissions.MATCH_REVIEW)
     errors = ErrorCollector()
     allowed = {MatchStatus.CONFIRMED.value, MatchStatus.DISCARDED.value}
     errors.check(decision in allowed, "decision", "must be confirmed or discarded")

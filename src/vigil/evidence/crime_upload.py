@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
-from vigil.evidence.crime_access import CRIME_ROLES, MAX_UPLOAD_BYTES, force_name, stated_reason
+from vigil.evidence.crime_access import MAX_UPLOAD_BYTES, force_name, stated_reason
 from vigil.evidence.crime_parsing import parse_crimes
 from vigil.evidence.crimes import CrimeFormat, RowError
 from vigil.evidence.tables import (
@@ -19,7 +19,7 @@ from vigil.evidence.tables import (
     crime_match_runs,
     crimes,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.model import Principal, Role
 
 # ---------------------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ def upload_batch(
     max_window: timedelta = timedelta(hours=12),
 ) -> BatchSummary:
     """Store the good rows of a crime batch and a per-row error list for the bad ones."""
-    principal.require_role(*CRIME_ROLES)
+    principal.require(permissions.CRIME_MATCHING)
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
     errors.check(0 < len(text.encode()) <= MAX_UPLOAD_BYTES, "file", "must be 1 byte to 5 MB")
@@ -127,7 +127,7 @@ def upload_batch(
 
 
 def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:
-    principal.require_role(*CRIME_ROLES)
+    principal.require(permissions.CRIME_MATCHING)
     row = uow.connection.execute(
         select(crime_batches).where(crime_batches.c.id == batch_id)
     ).first()
@@ -139,7 +139,7 @@ def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:
 
 
 def list_batches(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
-    principal.require_role(*CRIME_ROLES)
+    principal.require(permissions.CRIME_MATCHING)
     query = select(crime_batches).order_by(crime_batches.c.id.desc()).limit(200)
     if principal.role is Role.POLICE:
         query = query.where(crime_batches.c.force == force_name(principal.force_area))

@@ -18,15 +18,13 @@ from vigil.evidence.tables import (
     weekly_overviews,
 )
 from vigil.evidence.weekly import Overview, WeekFix, build_overview, week_bounds
-from vigil.security import audit
-from vigil.security.model import Principal, Role
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 from vigil.settings import Settings
 from vigil.tracking import trail_reads
 
 # ---------------------------------------------------------------------------------------------
 # Weekly overview
-
-WEEKLY_ROLES = (Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def generate_weekly(
     from vigil.orders.plan_for_engine import monitoring_plan
     from vigil.tracking import queries
 
-    principal.require_role(*WEEKLY_ROLES)
+    principal.require(permissions.WEEKLY_OVERVIEW)
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
     errors.check(week_start.weekday() == 0, "week_start", "must be a Monday")
@@ -142,7 +140,7 @@ def get_weekly(
     uow: UnitOfWork, principal: Principal, weekly_id: int, reason: str | None
 ) -> tuple[dict[str, Any], WeeklyResult]:
     """A stored weekly overview (summary, HTML and PDF). Every read is audited."""
-    principal.require_role(*WEEKLY_ROLES)
+    principal.require(permissions.WEEKLY_OVERVIEW)
     row = _read_stored(
         uow,
         principal,
@@ -172,7 +170,7 @@ def list_weekly(uow: UnitOfWork, principal: Principal, person_id: str) -> list[d
     """The stored overviews of one wearer, newest first (no content, so not a trail read)."""
     from vigil.tracking import queries
 
-    principal.require_role(*WEEKLY_ROLES)
+    principal.require(permissions.WEEKLY_OVERVIEW)
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
     rows = uow.connection.execute(

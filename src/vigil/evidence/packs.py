@@ -20,15 +20,13 @@ from vigil.evidence.pack import sign as sign_pack
 from vigil.evidence.tables import (
     evidence_packs,
 )
-from vigil.security import audit
-from vigil.security.model import Principal, Role
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 from vigil.settings import Settings
 from vigil.tracking import trail_reads, trail_retention
 
 # ---------------------------------------------------------------------------------------------
 # Violation evidence packs
-
-PACK_ROLES = (Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR, Role.ADMIN)
 
 
 def signing_key(settings: Settings) -> SigningKey:
@@ -158,7 +156,7 @@ def create_pack(
     from vigil import __version__
     from vigil.tracking import queries
 
-    principal.require_role(*PACK_ROLES)
+    principal.require(permissions.EVIDENCE_PACKS)
     stated = stated_reason(reason)
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
@@ -271,7 +269,7 @@ def get_pack(
     uow: UnitOfWork, principal: Principal, pack_id: int, reason: str | None
 ) -> tuple[dict[str, Any], bytes]:
     """A stored pack (row summary, signed document). Every read is audited."""
-    principal.require_role(*PACK_ROLES)
+    principal.require(permissions.EVIDENCE_PACKS)
     row = _read_stored(
         uow,
         principal,
@@ -298,7 +296,7 @@ def get_pack(
 def list_packs(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
     from vigil.tracking import queries
 
-    principal.require_role(*PACK_ROLES)
+    principal.require(permissions.EVIDENCE_PACKS)
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
     rows = uow.connection.execute(

@@ -31,34 +31,32 @@ from vigil.evidence import (
 )
 from vigil.evidence.crimes import CRIME_TYPES
 from vigil.evidence.weekly import monday_of
-from vigil.security.model import Principal, Role
+from vigil.security import permissions
+from vigil.security.model import Principal
 from vigil.text import finite_number
-from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
+from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
 from vigil.web.params import RowId
 from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/evidence", include_in_schema=False)
-CRIME_PAGE_ROLES = frozenset(crime_access.CRIME_ROLES)
-PERSON_PAGE_ROLES = frozenset(overviews.WEEKLY_ROLES) | frozenset(packs.PACK_ROLES)
-STATS_PAGE_ROLES = frozenset(stats.STATS_ROLES)
 NAVIGATION = [
     NavItem(
         "Crime matching",
         "/evidence/crime",
-        CRIME_PAGE_ROLES,
+        permissions.CRIME_MATCHING,
         "Upload a crime batch, match it against tagged persons' trails and review the matches.",
     ),
     NavItem(
         "Programme statistics",
         "/evidence/statistics",
-        STATS_PAGE_ROLES,
+        permissions.PROGRAMME_STATISTICS,
         "Wearers, violations, alert outcomes, time to acknowledge and recalls, with CSV export.",
     ),
     NavItem(
         "Evidence and overviews",
         "/evidence",
-        frozenset({Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR}),
+        permissions.PERSON_EVIDENCE,
         "Weekly movement overviews, violation evidence packs and trail exports for a person.",
     ),
 ]
@@ -137,16 +135,14 @@ def hub(
         return RedirectResponse(
             f"/evidence/persons/{path_segment(person_id.strip())}", status_code=303
         )
-    roles = CRIME_PAGE_ROLES | PERSON_PAGE_ROLES | STATS_PAGE_ROLES
-    require_roles(principal, *roles)
     return _page(
         request,
         c,
         principal,
         "evidence/hub.html",
-        crime=principal.role in CRIME_PAGE_ROLES,
-        persons=principal.role in PERSON_PAGE_ROLES,
-        statistics=principal.role in STATS_PAGE_ROLES,
+        crime=principal.may(permissions.CRIME_MATCHING),
+        persons=principal.may(permissions.PERSON_EVIDENCE),
+        statistics=principal.may(permissions.PROGRAMME_STATISTICS),
     )
 
 
@@ -173,7 +169,6 @@ def _crime_page(
 
 @router.get("/crime", response_class=HTMLResponse)
 def crime_page(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     return _crime_page(request, c, principal, [])
 
 
@@ -185,7 +180,6 @@ async def upload(
     file: Annotated[UploadFile | None, File()] = None,
     reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     try:
         if file is None or not file.filename:
             raise ValidationError("file", "Choose a CSV file of crimes to upload")
@@ -238,7 +232,6 @@ def batch_page(
     principal: PagePrincipal,
     uploaded: bool = False,
 ) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     return _batch_page(request, c, principal, batch_id, [], uploaded=uploaded)
 
 
@@ -262,7 +255,6 @@ def run_matching(
     max_accuracy_m: Annotated[str, Form(max_length=10)] = "250",
     reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     form = {
         "radius_m": radius_m,
         "padding_before_min": padding_before_min,
@@ -328,7 +320,7 @@ def _run_page(
         run=run,
         reason=reason,
         counts=counts,
-        can_review=principal.role in crime_access.REVIEW_ROLES,
+        can_review=principal.may(permissions.MATCH_REVIEW),
         formats=api.MATCH_FORMATS,
         errors=errors or [],
     )
@@ -338,7 +330,6 @@ def _run_page(
 def run_page(
     request: Request, run_id: RowId, c: ContainerDep, principal: PagePrincipal, reason: str = ""
 ) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     return _run_page(request, c, principal, run_id, reason)
 
 
@@ -353,7 +344,6 @@ def review_match(
     note: Annotated[str, Form(max_length=500)] = "",
     reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     try:
         with c.uow() as uow:
             crime_matching.review_match(uow, principal, match_id, decision, note)
@@ -376,7 +366,6 @@ def export_matches(
     format: str = "csv",
     reason: str = "",
 ) -> Response:
-    require_roles(principal, *CRIME_PAGE_ROLES)
     try:
         return api.export_run(c, principal, run_id, format, reason)
     except ValidationError as exc:
@@ -405,7 +394,6 @@ def _person_page(
 ) -> HTMLResponse:
     from vigil.alerts.alert_reads import AlertFilter
 
-    require_roles(principal, *PERSON_PAGE_ROLES)
     with c.uow() as uow:
         weekly_rows = overviews.list_weekly(uow, principal, person_id)
         pack_rows = packs.list_packs(uow, principal, person_id)
@@ -439,8 +427,8 @@ def _person_page(
         episodes=list(episodes.values()),
         errors=errors,
         form={**defaults, **(form or {})},
-        can_weekly=principal.role in overviews.WEEKLY_ROLES,
-        can_pack=principal.role in packs.PACK_ROLES,
+        can_weekly=principal.may(permissions.WEEKLY_OVERVIEW),
+        can_pack=principal.may(permissions.EVIDENCE_PACKS),
         trail_formats=exports.TRAIL_FORMATS,
     )
 
@@ -461,7 +449,6 @@ def generate_weekly(
     week_start: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *overviews.WEEKLY_ROLES)
     form = {"week_start": week_start, "reason": reason}
     try:
         try:
@@ -510,7 +497,6 @@ def weekly_file(
     format: str = "html",
     reason: str = "",
 ) -> Response:
-    require_roles(principal, *overviews.WEEKLY_ROLES)
     try:
         with c.uow() as uow:
             summary, result = overviews.get_weekly(uow, principal, weekly_id, reason)
@@ -543,7 +529,6 @@ def create_pack(
     violation_id: Annotated[str, Form(max_length=80)] = "",
     reason: Annotated[str, Form(max_length=crime_access.REASON_MAX)] = "",
 ) -> Response:
-    require_roles(principal, *packs.PACK_ROLES)
     form = {"violation_id": violation_id, "pack_reason": reason}
     try:
         if not violation_id.strip():
@@ -593,7 +578,6 @@ def pack_file(
     format: str = "pdf",
     reason: str = "",
 ) -> Response:
-    require_roles(principal, *packs.PACK_ROLES)
     try:
         return api.pack_file(c, principal, pack_id, "json" if format == "json" else "pdf", reason)
     except ValidationError as exc:
@@ -620,7 +604,6 @@ def trail_file(
     reason: str = "",
 ) -> Response:
     """Trail export from the person page; times are entered in local time."""
-    require_roles(principal, *PERSON_PAGE_ROLES)
     tz = ZoneInfo(c.settings.timezone)
     form = {"trail_start": start, "trail_end": end, "format": format, "trail_reason": reason}
     try:
@@ -655,7 +638,6 @@ def statistics_page(
     end: str = "",
     reason: str = "",
 ) -> Response:
-    require_roles(principal, *STATS_PAGE_ROLES)
     today = c.clock.now().astimezone(ZoneInfo(c.settings.timezone)).date()
     form = {
         "start": start or today.replace(day=1).isoformat(),

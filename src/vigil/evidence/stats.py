@@ -41,10 +41,9 @@ from vigil.engine.service import violations_of
 from vigil.errors import ErrorCollector
 from vigil.evidence.exports import write_csv
 from vigil.people import reference_data
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.model import Principal, Role
 
-STATS_ROLES = (Role.ADMIN, Role.ANALYST)
 VIOLATION_KINDS = ("exclusion_zone", "inclusion_zone", "curfew", "proximity", "alcohol")
 MAX_PERIOD = timedelta(days=3 * 366)
 # Reads other parts' records for aggregation only; the caller's role is checked first.
@@ -285,7 +284,7 @@ def programme_statistics(
     """The statistics for a period of local dates; the request is audited with its reason."""
     from vigil.evidence.crime_access import stated_reason
 
-    principal.require_role(*STATS_ROLES)
+    principal.require(permissions.PROGRAMME_STATISTICS)
     errors = ErrorCollector()
     stated = stated_reason(reason, errors)
     if end <= start:

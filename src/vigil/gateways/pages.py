@@ -19,7 +19,7 @@ NAVIGATION = [
     NavItem(
         "Refused devices",
         "/devices/refused",
-        permissions.QUARANTINE_READ.roles,
+        permissions.QUARANTINE_READ,
         "Tags the device doors turned away: not registered, or not fitted when they reported.",
     ),
 ]

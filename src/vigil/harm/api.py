@@ -11,8 +11,7 @@ from pydantic import BaseModel
 
 from vigil.harm.matrix import matrix
 from vigil.harm.runs import as_of_start, compute_run, get_run
-from vigil.security.model import Role
-from vigil.web.auth import ApiPrincipal, ContainerDep, require_roles
+from vigil.web.auth import ApiPrincipal, ContainerDep
 from vigil.web.params import RowId
 
 router = APIRouter(prefix="/api/harm", tags=["harm"])
@@ -30,7 +29,6 @@ def latest_matrix(
     force: str | None = None,
     top: int = 100,
 ) -> dict[str, Any]:
-    require_roles(principal, Role.ANALYST)
     with c.uow() as uow:
         summary = get_run(uow, run)
         rows = matrix(uow, summary.id, force=force, top=top)

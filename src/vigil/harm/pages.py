@@ -20,28 +20,23 @@ from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
 from vigil.harm.records import person_records, score_history
 from vigil.harm.reviews import MAX_ACTIONS, list_reviews
 from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, get_run, list_runs
-from vigil.security.model import Principal, Role
-from vigil.web.auth import ContainerDep, PagePrincipal, require_roles
+from vigil.security import permissions
+from vigil.security.model import Principal
+from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
 from vigil.web.params import RowId
 from vigil.web.templating import path_segment, render
 
 router = APIRouter(prefix="/harm", include_in_schema=False)
-# The matrix names people police suspect; only analysts preparing tasking see it.
-MATRIX_ROLES = (Role.ANALYST,)
 NAVIGATION = [
     NavItem(
         "Perpetrator matrix",
         "/harm",
-        frozenset(MATRIX_ROLES),
+        permissions.HARM_MATRIX,
         "Ranked high-harm perpetrators with explanations, and MATAC tasking reviews.",
     )
 ]
 MAX_UPLOAD = 200 * 1024 * 1024
-
-
-def _analyst(principal: Principal) -> None:
-    require_roles(principal, *MATRIX_ROLES)
 
 
 def _context(**values: object) -> dict[str, object]:
@@ -66,7 +61,6 @@ def matrix_page(
     escalating: bool = False,
     top: int = 50,
 ) -> Response:
-    _analyst(principal)
     return _matrix(request, c, principal, run, force, band, serial, escalating, top)
 
 
@@ -272,7 +266,6 @@ def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) ->
 
 @router.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    _analyst(principal)
     with c.uow() as uow:
         reviews = list_reviews(uow)
     return render(request, "harm/reviews.html", _context(reviews=reviews), principal=principal)
@@ -317,7 +310,6 @@ def decide(
 
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request, principal: PagePrincipal) -> Response:
-    _analyst(principal)
     return render(request, "harm/import.html", _context(report=None), principal=principal)
 
 

@@ -20,10 +20,8 @@ from vigil.orders.service import _visible_person_ids
 from vigil.orders.tables import eligibility_decisions
 from vigil.people import reference_data
 from vigil.people import service as people
-from vigil.security import audit
-from vigil.security.model import Principal, Role
-
-ELIGIBILITY_ROLES = (Role.ADMIN, Role.PROBATION_OFFICER)
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def screen_for_pilot(
     region_capacity: int,
 ) -> Decision:
     """Screen a person for the domestic-abuse pilot and record the decision with its reasons."""
-    principal.require_role(*ELIGIBILITY_ROLES)
+    principal.require(permissions.ELIGIBILITY)
     person = people.get_person(uow, principal, person_id)
     region = _release_region(uow, release_region_code or person.region_code, proportionality_note)
     now = uow.clock.now()

@@ -26,10 +26,9 @@ from vigil.orders.rules import check_dates, check_order, parse_conditions
 from vigil.orders.tables import conditions, order_versions, orders
 from vigil.people import protected_details, reference_data
 from vigil.people import service as people
-from vigil.security import audit
-from vigil.security.model import REGISTRY_ROLES, Principal, Role
+from vigil.security import audit, permissions
+from vigil.security.model import Principal
 
-ORDER_WRITE_ROLES = (Role.ADMIN, Role.PROBATION_OFFICER)
 log = get_logger(__name__)
 
 
@@ -156,7 +155,7 @@ def _order_view(uow: UnitOfWork, row: Any, at: datetime) -> OrderView:
 
 
 def get_order(uow: UnitOfWork, principal: Principal, order_id: int) -> OrderView:
-    principal.require_role(*REGISTRY_ROLES)
+    principal.require(permissions.ORDERS_READ)
     row = uow.connection.execute(select(orders).where(orders.c.id == order_id)).first()
     if row is None:
         raise NotFound(f"order {order_id}")
@@ -167,7 +166,7 @@ def get_order(uow: UnitOfWork, principal: Principal, order_id: int) -> OrderView
 def _visible_person_ids(uow: UnitOfWork, principal: Principal, person_id: int | None) -> set[int]:
     """The persons in the principal's caseload, or just the one asked for (NotFound when it is
     outside the caseload, so its existence is not leaked)."""
-    principal.require_role(*REGISTRY_ROLES)
+    principal.require(permissions.ORDERS_READ)
     if person_id is not None:
         people.get_person(uow, principal, person_id)
         return {person_id}
@@ -247,7 +246,7 @@ def _add_version(
 
 def create_order(uow: UnitOfWork, principal: Principal, draft: OrderDraft) -> int:
     """Record an order request (version 1) with its conditions."""
-    principal.require_role(*ORDER_WRITE_ROLES)
+    principal.require(permissions.ORDERS_WRITE)
     errors = ErrorCollector()
     parsed = check_order(draft, errors)
     _check_references(uow, principal, draft.person_id, draft.responsible_officer_id, parsed, errors)
@@ -295,7 +294,7 @@ def create_order(uow: UnitOfWork, principal: Principal, draft: OrderDraft) -> in
 
 
 def _latest_open(uow: UnitOfWork, principal: Principal, order_id: int) -> tuple[Any, Version]:
-    principal.require_role(*ORDER_WRITE_ROLES)
+    principal.require(permissions.ORDERS_WRITE)
     row = uow.connection.execute(select(orders).where(orders.c.id == order_id)).first()
     if row is None:
         raise NotFound(f"order {order_id}")

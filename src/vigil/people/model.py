@@ -10,7 +10,6 @@ from enum import StrEnum
 import phonenumbers
 
 from vigil.errors import ErrorCollector
-from vigil.security.model import Role
 
 
 class RiskLevel(StrEnum):
@@ -35,10 +34,6 @@ class Relationship(StrEnum):
     OTHER = "other"
 
 
-# Roles that act on a protected person's details: the officer managing the case, the police
-# responding to an alert, and the monitoring centre following the call protocol. Everyone else sees
-# that a protected person exists, never who or where they are.
-PROTECTED_DETAIL_ROLES = frozenset({Role.PROBATION_OFFICER, Role.POLICE, Role.MONITORING_OPERATOR})
 PROTECTED_FIELDS = ("full_name", "address", "phone", "email")
 
 

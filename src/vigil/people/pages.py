@@ -22,9 +22,9 @@ from vigil.orders.model import PILOT_LABELS, OrderStatus
 from vigil.orders.wearer_view import wearer_view, zone_key
 from vigil.people import caseload as caseload_status
 from vigil.people import protected_details, reference_data, service
-from vigil.people.model import PROTECTED_DETAIL_ROLES
 from vigil.people.person_map import PersonMap, person_map
-from vigil.security.model import REGISTRY_ROLES, Principal, Role
+from vigil.security import permissions
+from vigil.security.model import Principal
 from vigil.tracking.trail_map import map_json
 from vigil.web.auth import ContainerDep, PagePrincipal
 from vigil.web.navigation import NavItem
@@ -37,13 +37,12 @@ NAVIGATION = [
     NavItem(
         "Caseload",
         "/caseload",
-        REGISTRY_ROLES,
+        permissions.PERSONS_READ,
         "Your wearers: compliant, open alerts, device issues, next curfew, last fix.",
     ),
 ]
 RISK_TAGS = {"low": "green", "medium": "yellow", "high": "orange", "very_high": "red"}
 MAX_PLAYBACK = timedelta(days=31)
-WRITERS = (Role.ADMIN, Role.PROBATION_OFFICER)
 Errors = list[tuple[str, str]]
 
 
@@ -111,8 +110,8 @@ def _registry_context(c: Container, principal: Principal, found: PersonMap) -> d
         "risk_tags": RISK_TAGS,
         "pilot_labels": PILOT_LABELS,
         "labels": KIND_LABELS,
-        "can_write": principal.role in WRITERS,
-        "can_see_details": principal.role in PROTECTED_DETAIL_ROLES,
+        "can_write": principal.may(permissions.ORDERS_WRITE),
+        "can_see_details": principal.may(permissions.PROTECTED_DETAILS),
     }
 
 

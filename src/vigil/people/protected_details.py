@@ -11,17 +11,16 @@ from sqlalchemy import insert, select
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
 from vigil.people.model import (
-    PROTECTED_DETAIL_ROLES,
     ProtectedPersonDraft,
     check_protected_person,
 )
-from vigil.people.service import PERSON_WRITE_ROLES, get_person
+from vigil.people.service import get_person
 from vigil.people.tables import (
     protected_persons,
 )
-from vigil.security import audit
+from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
-from vigil.security.model import Principal, Role
+from vigil.security.model import Principal
 
 PHONE_INDEX_PURPOSE = "protected_person.phone"
 
@@ -62,7 +61,7 @@ def add_protected_person(
     person_id: int,
     draft: ProtectedPersonDraft,
 ) -> int:
-    principal.require_role(*PERSON_WRITE_ROLES, Role.POLICE)
+    principal.require(permissions.PROTECTED_PERSONS_WRITE)
     get_person(uow, principal, person_id)
     errors = ErrorCollector()
     check_protected_person(draft, errors)
@@ -138,7 +137,7 @@ def list_protected_persons(
 ) -> list[ProtectedPersonView]:
     """Protected persons of one person in scope; every view (revealed or not) is audited."""
     get_person(uow, principal, person_id)
-    reveal = principal.role in PROTECTED_DETAIL_ROLES
+    reveal = principal.may(permissions.PROTECTED_DETAILS)
     rows = uow.connection.execute(
         select(protected_persons)
         .where(protected_persons.c.person_id == person_id)
@@ -161,7 +160,7 @@ def get_protected_person(
     if row is None:
         raise NotFound(f"protected person {protected_id}")
     get_person(uow, principal, row.person_id)
-    reveal = principal.role in PROTECTED_DETAIL_ROLES
+    reveal = principal.may(permissions.PROTECTED_DETAILS)
     _audit_view(uow, principal, row, reveal)
     uow.commit()
     return _protected_view(row, cipher, reveal)

@@ -21,11 +21,8 @@ from vigil.people.tables import (
     prisons,
     teams,
 )
-from vigil.security import audit
-from vigil.security.model import NATIONAL_ROLES, REGISTRY_ROLES, Principal, Role
-
-# Roles that may register a person or change their record.
-PERSON_WRITE_ROLES = (Role.ADMIN, Role.PROBATION_OFFICER, Role.MONITORING_OPERATOR)
+from vigil.security import audit, permissions
+from vigil.security.model import NATIONAL_ROLES, Principal, Role
 
 
 @dataclass(frozen=True)
@@ -157,7 +154,7 @@ def _check_unique_ids(
 def _validate(
     uow: UnitOfWork, principal: Principal, draft: PersonDraft, exclude_id: int | None
 ) -> None:
-    principal.require_role(*PERSON_WRITE_ROLES)
+    principal.require(permissions.PERSONS_WRITE)
     errors = ErrorCollector()
     check_person(draft, uow.clock.now().date(), errors)
     _check_references(uow, draft, errors)
@@ -231,7 +228,7 @@ def update_person(
 
 def get_person(uow: UnitOfWork, principal: Principal, person_id: int) -> PersonView:
     """The person if the principal's caseload includes them; otherwise NotFound (no leak)."""
-    principal.require_role(*REGISTRY_ROLES)
+    principal.require(permissions.PERSONS_READ)
     row = uow.connection.execute(_person_query().where(persons.c.id == person_id)).first()
     if row is None or not principal.can_see_person(row.managing_team_id, row.force_area):
         raise NotFound(f"person {person_id}")
@@ -239,7 +236,7 @@ def get_person(uow: UnitOfWork, principal: Principal, person_id: int) -> PersonV
 
 
 def list_persons(uow: UnitOfWork, principal: Principal) -> list[PersonView]:
-    principal.require_role(*REGISTRY_ROLES)
+    principal.require(permissions.PERSONS_READ)
     query = _person_query().where(scope_clause(principal))
     rows = uow.connection.execute(query.order_by(persons.c.last_name, persons.c.first_name))
     return [_view(row) for row in rows]

@@ -36,10 +36,6 @@ NATIONAL_ROLES = frozenset({Role.MONITORING_OPERATOR, Role.ADMIN})
 SECOND_FACTOR_ROLES = frozenset(
     {Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN}
 )
-# Roles that work with monitored persons at all.
-REGISTRY_ROLES = frozenset(
-    {Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN}
-)
 
 ROLE_LABELS: dict[Role, str] = {
     Role.MONITORING_OPERATOR: "Monitoring centre operator",
@@ -100,10 +96,9 @@ class Principal:
         if not permission.allows(self.role):
             raise PermissionDenied(f"role {self.role} may not do this ({permission.name})")
 
-    def require_role(self, *roles: Role) -> None:
-        """The older form, being replaced by ``require(permission)`` part by part."""
-        if self.role not in roles:
-            raise PermissionDenied(f"role {self.role} may not do this")
+    def may(self, permission: Permission) -> bool:
+        """Whether to offer the use case at all (a button, a link, an unmasked field)."""
+        return permission.allows(self.role)
 
     def can_see_person(self, managing_team_id: int | None, force_area: str | None) -> bool:
         """Caseload scope: officers see their team's persons, police their force area."""

@@ -53,6 +53,11 @@ PERSONS_READ = _p("persons.read", *REGISTRY)
 PERSONS_WRITE = _p("persons.write", AD, PO, OP)
 PROTECTED_PERSONS_READ = _p("protected_persons.read", *REGISTRY)
 PROTECTED_PERSONS_WRITE = _p("protected_persons.write", AD, PO, OP, PC)
+# Seeing a protected person's name, address and phone rather than a mask: the officer managing
+# the case, the police responding to an alert, and the monitoring centre following the call
+# protocol. Everyone else (administrators too) sees that a protected person exists, never who or
+# where they are.
+PROTECTED_DETAILS = _p("protected_persons.details", OP, PO, PC)
 ORDERS_READ = _p("orders.read", *REGISTRY)
 ORDERS_WRITE = _p("orders.write", AD, PO)
 ELIGIBILITY = _p("eligibility", AD, PO)
@@ -66,6 +71,9 @@ POSTCODE_LOOKUP = _p("postcode.lookup", AD, PO)
 TRAIL_READ = _p("trail.read", *REGISTRY)
 UNKNOWN_DEVICES_READ = _p("unknown_devices.read", AD, OP)
 ALERTS_WORK = _p("alerts.work", *REGISTRY)
+# Closing an alert with an outcome is the monitoring centre's and the officer's decision; police
+# act on an alert and record what they did, but the outcome is not theirs to set.
+ALERTS_RESOLVE = _p("alerts.resolve", OP, PO, AD)
 SUPPRESSIONS_MANAGE = _p("suppressions.manage", OP, PO, AD)
 NOTIFICATION_CHOICES = _p("notification_choices.set", OP, PO, AD)
 # Refused devices' frames hold positions: the monitoring centre finds mis-registered tags.
@@ -88,6 +96,9 @@ CONTACT_CASES = _p("contact.cases", CH)
 EVIDENCE_HOME = _p("evidence.home", PO, PC, AD, OP, AN)
 CRIME_MATCHING = _p("crime_matching", PC, AN, AD)
 MATCH_REVIEW = _p("crime_matching.review", AN, AD)
+# Matching against every wearer in the country, not only the caller's force area: a stated,
+# audited reason is still required for each run.
+CRIME_MATCHING_NATIONWIDE = _p("crime_matching.nationwide", AN, AD)
 WEEKLY_OVERVIEW = _p("weekly_overview", PO, OP, AD)
 EVIDENCE_PACKS = _p("evidence_packs", PO, OP, AD)
 PERSON_EVIDENCE = _p("person_evidence", PO, OP, AD)
@@ -226,7 +237,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/api/alerts/{alert_id}"): ALERTS_WORK,
     ("POST", "/api/alerts/{alert_id}/acknowledge"): ALERTS_WORK,
     ("POST", "/api/alerts/{alert_id}/escalate"): ALERTS_WORK,
-    ("POST", "/api/alerts/{alert_id}/resolve"): ALERTS_WORK,
+    ("POST", "/api/alerts/{alert_id}/resolve"): ALERTS_RESOLVE,
     ("POST", "/api/alerts/{alert_id}/notes"): ALERTS_WORK,
     ("POST", "/api/alerts/suppressions"): SUPPRESSIONS_MANAGE,
     ("DELETE", "/api/alerts/suppressions/{suppression_id}"): SUPPRESSIONS_MANAGE,
@@ -287,7 +298,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/alerts/{alert_id}"): ALERTS_WORK,
     ("POST", "/alerts/{alert_id}/acknowledge"): ALERTS_WORK,
     ("POST", "/alerts/{alert_id}/escalate"): ALERTS_WORK,
-    ("POST", "/alerts/{alert_id}/resolve"): ALERTS_WORK,
+    ("POST", "/alerts/{alert_id}/resolve"): ALERTS_RESOLVE,
     ("POST", "/alerts/{alert_id}/call"): ALERTS_WORK,
     ("POST", "/alerts/{alert_id}/claim"): ALERTS_WORK,
     ("GET", "/persons/{person_id}/wearer-view"): PERSONS_READ,
@@ -297,7 +308,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/monitoring/alerts/{alert_id}"): ALERTS_WORK,
     ("POST", "/monitoring/alerts/{alert_id}/acknowledge"): ALERTS_WORK,
     ("POST", "/monitoring/alerts/{alert_id}/escalate"): ALERTS_WORK,
-    ("POST", "/monitoring/alerts/{alert_id}/resolve"): ALERTS_WORK,
+    ("POST", "/monitoring/alerts/{alert_id}/resolve"): ALERTS_RESOLVE,
     ("POST", "/monitoring/alerts/{alert_id}/call"): ALERTS_WORK,
     ("POST", "/monitoring/alerts/{alert_id}/claim"): ALERTS_WORK,
     ("GET", "/monitoring/caseload"): PERSONS_READ,

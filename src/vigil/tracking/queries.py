@@ -24,8 +24,8 @@ from pyproj import Geod
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
 from vigil.people import service as people_service
-from vigil.security import audit
-from vigil.security.model import NATIONAL_ROLES, Principal, Role
+from vigil.security import audit, permissions
+from vigil.security.model import NATIONAL_ROLES, Principal
 from vigil.tracking import trail_reads
 from vigil.tracking.model import (
     Gap,
@@ -35,7 +35,6 @@ from vigil.tracking.model import (
 )
 from vigil.tracking.tables import ONE_MICROSECOND, from_micros, to_micros
 
-QUERY_ROLES = (Role.MONITORING_OPERATOR, Role.PROBATION_OFFICER, Role.POLICE, Role.ADMIN)
 DEFAULT_GAP = timedelta(minutes=15)
 DEFAULT_MAX_ACCURACY_M = 100.0
 MAX_TRAIL_WINDOW = timedelta(days=31)
@@ -87,7 +86,7 @@ def _check_common(
     principal: Principal,
     reason: str | None,
 ) -> str:
-    principal.require_role(*QUERY_ROLES)
+    principal.require(permissions.TRAIL_READ)
     text = (reason or "").strip()
     errors.check(
         REASON_MIN <= len(text) <= REASON_MAX,
@@ -329,7 +328,7 @@ def trail_arrays(
 
 def unknown_devices(uow: UnitOfWork, principal: Principal) -> list[trail_reads.UnknownDevice]:
     """Devices sending fixes while allocated to nobody, for an administrator to sort out."""
-    principal.require_role(Role.ADMIN, Role.MONITORING_OPERATOR)
+    principal.require(permissions.UNKNOWN_DEVICES_READ)
     found = trail_reads.unknown_devices(uow.connection)
     audit.record(
         uow.connection,

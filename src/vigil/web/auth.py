@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from vigil.bootstrap import Container
 from vigil.security import sign_in
-from vigil.security.model import SECOND_FACTOR_ROLES, Permission, PermissionDenied, Principal, Role
+from vigil.security.model import SECOND_FACTOR_ROLES, Permission, PermissionDenied, Principal
 from vigil.security.permissions import route_permission
 
 SESSION_COOKIE = "vigil_session"
@@ -108,9 +108,8 @@ def _refuse_unless_permitted(request: Request, principal: Principal) -> None:
         if principal.is_machine:
             raise PermissionDenied(f"role {principal.role} may not do this")
         return
-    if not permission.allows(principal.role):
-        # The same answer the use cases give (and the prison check port mirrors).
-        raise PermissionDenied(f"role {principal.role} may not do this")
+    # The same answer the use case gives (and the prison check port mirrors).
+    principal.require(permission)
 
 
 async def enforce_route_permission(request: Request) -> None:
@@ -180,11 +179,6 @@ async def page_principal(request: Request) -> Principal:
 
 ApiPrincipal = Annotated[Principal, Depends(api_principal)]
 PagePrincipal = Annotated[Principal, Depends(page_principal)]
-
-
-def require_roles(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role: {principal.role} may not do this")
 
 
 def pre_session_csrf(request: Request) -> str:

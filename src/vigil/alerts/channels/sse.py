@@ -17,6 +17,7 @@ from typing import Any
 
 from vigil.alerts.model import AlertChange, visible_to
 from vigil.logs import get_logger
+from vigil.security import permissions
 from vigil.security.model import Principal
 
 log = get_logger(__name__)
@@ -41,6 +42,7 @@ class LiveHub:
         return len(self._subscribers)
 
     def connect(self, principal: Principal) -> LiveSubscriber:
+        principal.require(permissions.ALERTS_WORK)
         subscriber = LiveSubscriber(principal)
         self._subscribers.add(subscriber)
         return subscriber

@@ -16,7 +16,7 @@ from vigil.contact.model import (
     CHOICE_LABELS,
     neutralise_csv_cell,
 )
-from vigil.security.model import Role
+from vigil.security import permissions
 from vigil.web.auth import (
     ContainerDep,
     PagePrincipal,
@@ -31,13 +31,13 @@ NAVIGATION = [
     NavItem(
         "Contact requests",
         "/contact/cases",
-        frozenset({Role.UPCS_CASE_HANDLER}),
+        permissions.CONTACT_CASES,
         "Unwanted prisoner contact: requests, matching, bars and attempted contact.",
     ),
     NavItem(
         "Contact statistics",
         "/contact/statistics",
-        frozenset({Role.UPCS_CASE_HANDLER}),
+        permissions.CONTACT_CASES,
         "Requests, time to bar, refused calls and held letters.",
     ),
 ]

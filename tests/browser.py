@@ -8,10 +8,12 @@ one headless Chromium per test module; ``page`` is a fresh page (own cookies) pe
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,13 +47,11 @@ class LiveServer:
     device_keys: dict[str, str] = field(default_factory=dict)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    migrate.upgrade(url)
-    container = build_container(make_settings(url), clock=RunningClock())
+@contextmanager
+def serving(container: Container, port: int = 0) -> Iterator[LiveServer]:
+    """The app on 127.0.0.1 (``port`` 0: any free port) in a thread, until the block ends."""
     config = uvicorn.Config(
-        create_app(container), host="127.0.0.1", port=0, log_config=None, access_log=False
+        create_app(container), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
@@ -61,11 +61,30 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the live server did not start")
         time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveServer(f"http://127.0.0.1:{port}", container)
-    server.should_exit = True
-    thread.join(timeout=10)
-    container.engine.dispose()
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(f"http://127.0.0.1:{bound}", container)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        container.engine.dispose()
+
+
+def free_port() -> int:
+    """A port free now, for a server whose own address must be known before it starts (its
+    public URL goes into its settings)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    migrate.upgrade(url)
+    with serving(build_container(make_settings(url), clock=RunningClock())) as server:
+        yield server
 
 
 def _ensure_chromium() -> None:

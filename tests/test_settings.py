@@ -135,3 +135,26 @@ def test_production_never_reads_the_demo_secrets_file(
     assert Settings().secret_key == ""
     monkeypatch.setenv("VIGIL_ENVIRONMENT", "demo")
     assert len(Settings().secret_key) > 32
+
+
+@pytest.mark.parametrize(
+    ("issuer", "client_secret", "named"),
+    [
+        ("http://login.force.example", "a-real-client-secret-0f9e8d", "VIGIL_OIDC_ISSUER"),
+        ("https://login.force.example", "change-me", "VIGIL_OIDC_CLIENT_SECRET"),
+        ("https://login.force.example", "", "VIGIL_OIDC_CLIENT_SECRET"),
+    ],
+)
+def test_production_refuses_single_sign_on_over_http_or_without_a_client_secret(
+    issuer: str, client_secret: str, named: str
+) -> None:
+    settings = Settings(
+        environment=Environment.PRODUCTION,
+        secret_key=REAL_SECRET,
+        field_encryption_keys=new_encryption_key_entry("k1"),
+        public_base_url=HTTPS,
+        oidc_issuer=issuer,
+        oidc_client_secret=client_secret,
+    )
+    with pytest.raises(InsecureSettingsError, match=named):
+        settings.check_secrets()

@@ -36,6 +36,7 @@ from vigil.logs import configure_logging
 from vigil.security import audit
 from vigil.security.bearer import BearerTokens
 from vigil.security.crypto import FieldCipher
+from vigil.security.single_sign_on import IdentityProvider, configured_provider
 from vigil.security.throttle import SharedRateLimiter
 from vigil.settings import Settings
 from vigil.supervisor import ServiceStates
@@ -90,6 +91,8 @@ class Container:
     gateway_metrics: GatewayMetrics
     device_commands: CommandQueue
     """Commands for tags (report faster, back to normal): the engine fills it, doors send."""
+    identity_provider: IdentityProvider | None = None
+    """Single sign-on by OpenID Connect, when the settings name a provider."""
     heartbeats: Heartbeats = field(default_factory=Heartbeats)
     service_states: ServiceStates = field(default_factory=ServiceStates)
 
@@ -180,4 +183,5 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
         bearer_tokens=BearerTokens(uows),
         gateway_metrics=GatewayMetrics(),
         device_commands=CommandQueue(),
+        identity_provider=configured_provider(settings),
     )

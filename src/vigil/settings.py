@@ -126,6 +126,15 @@ class Settings(BaseSettings):
     # reach); empty disables them. See vigil.security.checkpoints.
     audit_checkpoint_path: str = ""
     audit_checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # Single sign-on by OpenID Connect (vigil.security.single_sign_on); an empty issuer turns it
+    # off. Groups map to roles as "group=role[:scope]" entries separated by commas, the scope
+    # being a police user's force area code or a probation officer's team id.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_provider_name: str = "your organisation's account"
+    oidc_groups_claim: str = "groups"
+    oidc_group_roles: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -187,6 +196,10 @@ class Settings(BaseSettings):
             problems.append(
                 "VIGIL_PUBLIC_BASE_URL must be https:// (session cookies are sent only over TLS)"
             )
+        if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            problems.append("VIGIL_OIDC_ISSUER must be https:// (tokens travel over it)")
+        if self.oidc_issuer and self.oidc_client_secret.strip().lower() in PLACEHOLDER_SECRETS:
+            problems.append("VIGIL_OIDC_CLIENT_SECRET is missing or a placeholder")
         if problems:
             raise InsecureSettingsError(
                 "Vigil will not start in production without real secrets: " + "; ".join(problems)

@@ -64,6 +64,8 @@ GET /api/evidence/persons/{person_id}/subject-access: AD
 GET /login: anyone OP PO PC CH AN AD AU
 POST /login: anyone OP PO PC CH AN AD AU
 POST /login/code: anyone OP PO PC CH AN AD AU
+GET /login/sso: anyone OP PO PC CH AN AD AU
+GET /login/sso/callback: anyone OP PO PC CH AN AD AU
 GET /account/two-factor: OP PO PC CH AN AD AU
 POST /account/two-factor: OP PO PC CH AN AD AU
 POST /logout: OP PO PC CH AN AD AU

@@ -119,6 +119,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/login"): SIGN_IN,
     ("POST", "/login"): SIGN_IN,
     ("POST", "/login/code"): SIGN_IN,
+    ("GET", "/login/sso"): SIGN_IN,
+    ("GET", "/login/sso/callback"): SIGN_IN,
     ("GET", "/account/two-factor"): OWN_ACCOUNT,
     ("POST", "/account/two-factor"): OWN_ACCOUNT,
     ("POST", "/logout"): OWN_ACCOUNT,

@@ -36,6 +36,9 @@ users = Table(
     Column("totp_secret_enc", Text, nullable=True),
     Column("totp_enabled", Boolean, nullable=False, default=False, server_default=false()),
     Column("totp_last_step", BigInteger, nullable=True),
+    # Single sign-on: "<issuer>|<subject>" of the identity provider's account, for users it
+    # created; they have no usable password.
+    Column("sso_subject", String(400), nullable=True, unique=True),
 )
 
 recovery_codes = Table(

@@ -26,7 +26,9 @@ STATIC_DIR = Path(__file__).with_name("static")
 # ``NAVIGATION`` (a list of NavItem) for the header and home pages and ``OPENAPI_PATHS`` for
 # routes it serves outside FastAPI's routing.
 ROUTER_MODULES: tuple[str, ...] = (
-    "vigil.security.pages",
+    "vigil.security.pages.sign_in",
+    "vigil.security.pages.single_sign_on",
+    "vigil.security.pages.account",
     "vigil.security.api",
     "vigil.people.pages",
     "vigil.people.api",

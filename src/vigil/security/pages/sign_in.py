@@ -1,8 +1,7 @@
-"""Login and logout pages."""
+"""Signing in: the password form, the second step's code, and the page both come back to."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import timedelta
 from typing import Annotated, Any
@@ -12,14 +11,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.bootstrap import Container
-from vigil.errors import ValidationError
-from vigil.security import sign_in, totp
+from vigil.security import sealed, sign_in
 from vigil.text import ascii_digits
 from vigil.web.auth import (
     PRE_SESSION_CSRF_COOKIE,
     SESSION_COOKIE,
     ContainerDep,
-    PagePrincipal,
     pre_session_csrf,
 )
 from vigil.web.templating import render
@@ -35,10 +32,25 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = None) -> Response:
-    csrf = pre_session_csrf(request)
+def login_form(request: Request, c: ContainerDep, next: str | None = None) -> Response:
+    return _login_page(request, c, next or "/", [])
+
+
+def _login_page(
+    request: Request,
+    c: Container,
+    next: str,
+    errors: list[Any],
+    status_code: int = 200,
+    **extra: str,
+) -> HTMLResponse:
+    """The sign-in page, with the password form's CSRF token kept or made, and the single
+    sign-on button when a provider is configured."""
+    csrf = getattr(request.state, "csrf_token", None) or pre_session_csrf(request)
     request.state.csrf_token = csrf
-    response = render(request, "login.html", {"next": _safe_next(next), "errors": []})
+    provider = c.identity_provider
+    context = {"next": _safe_next(next), "errors": errors, "provider": provider and provider.name}
+    response = render(request, "login.html", {**context, **extra}, status_code=status_code)
     response.set_cookie(
         PRE_SESSION_CSRF_COOKIE, csrf, httponly=True, samesite="strict", max_age=3600
     )
@@ -56,12 +68,8 @@ def login_submit(
 ) -> Response:
     expected = request.cookies.get(PRE_SESSION_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
-        return render(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "errors": [("csrf_token", "The form expired: try again")]},
-            status_code=403,
-        )
+        expired = [("csrf_token", "The form expired: try again")]
+        return _login_page(request, c, next, expired, status_code=403)
     errors = []
     if not username.strip():
         errors.append(("username", "Enter your username"))
@@ -84,12 +92,7 @@ def login_submit(
                 errors.append(("username", "The username or password is not right"))
     if session is None:
         request.state.csrf_token = expected
-        return render(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "errors": errors, "username": username},
-            status_code=refused_status,
-        )
+        return _login_page(request, c, next, errors, status_code=refused_status, username=username)
     return _signed_in(c, session, next)
 
 
@@ -125,23 +128,14 @@ SECOND_FACTOR_WINDOW = timedelta(minutes=5)
 
 
 def _pending_value(c: Container, user_id: int) -> str:
-    until = int((c.clock.now() + SECOND_FACTOR_WINDOW).timestamp())
-    body = f"{user_id}.{until}"
-    mac = hmac.new(c.settings.secret_key.encode(), body.encode(), hashlib.sha256).hexdigest()
-    return f"{body}.{mac}"
+    until = c.clock.now() + SECOND_FACTOR_WINDOW
+    return sealed.seal(c.settings.secret_key, {"user": str(user_id)}, until)
 
 
 def _pending_user(c: Container, value: str) -> int | None:
-    body, _, mac = value.rpartition(".")
-    expected = hmac.new(c.settings.secret_key.encode(), body.encode(), hashlib.sha256).hexdigest()
-    if not body or not hmac.compare_digest(mac, expected):
-        return None
-    user_id, _, until = body.partition(".")
-    if not ascii_digits(user_id) or not ascii_digits(until):
-        return None
-    if int(until) < c.clock.now().timestamp():
-        return None
-    return int(user_id)
+    payload = sealed.unseal(c.settings.secret_key, value, c.clock.now())
+    user = (payload or {}).get("user", "")
+    return int(user) if ascii_digits(user) else None
 
 
 def _ask_for_code(
@@ -182,13 +176,7 @@ def login_code(
     expected = request.cookies.get(PRE_SESSION_CSRF_COOKIE, "")
     user_id = _pending_user(c, request.cookies.get(SECOND_FACTOR_COOKIE, ""))
     if not expected or not hmac.compare_digest(expected, csrf_token) or user_id is None:
-        request.state.csrf_token = pre_session_csrf(request)
-        return render(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "errors": [("username", "Sign in again")]},
-            status_code=403,
-        )
+        return _login_page(request, c, next, [("username", "Sign in again")], status_code=403)
     client = request.client.host if request.client else "unknown"
     try:
         with c.uow() as uow:
@@ -200,66 +188,3 @@ def login_code(
         errors = [("code", "The code is not right: enter the code your app shows now")]
         return _ask_for_code(request, c, user_id, expected, next, errors)
     return _signed_in(c, session, next)
-
-
-@router.get("/account/two-factor", response_class=HTMLResponse)
-def two_factor_form(
-    request: Request, c: ContainerDep, principal: PagePrincipal, replace: bool = False
-) -> Response:
-    """Set up the authenticator app: a new secret as a QR code and as text. When it is already
-    on, only ``?replace=true`` starts again (the old app stops working; recovery codes still do)."""
-    with c.uow() as uow:
-        enabled = totp.is_enabled(uow, principal.id)
-        if enabled and not replace:
-            context: dict[str, Any] = {"enabled": True, "errors": [], "status_only": True}
-            return render(request, "two_factor.html", context, principal=principal)
-        enrolment = totp.start_enrolment(uow, c.cipher, principal)
-    context = {
-        "secret": enrolment.secret,
-        "qr_svg": enrolment.qr_svg,
-        "enabled": enabled,
-        "errors": [],
-    }
-    return render(request, "two_factor.html", context, principal=principal)
-
-
-@router.post("/account/two-factor", response_class=HTMLResponse)
-def two_factor_confirm(
-    request: Request,
-    c: ContainerDep,
-    principal: PagePrincipal,
-    code: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    try:
-        with c.uow() as uow:
-            codes = totp.confirm_enrolment(uow, c.cipher, principal, code)
-    except ValidationError as exc:
-        errors = [(e.field, e.reason) for e in exc.errors]
-        return render(
-            request,
-            "two_factor.html",
-            {"errors": errors, "secret": "", "qr_svg": "", "enabled": False},
-            principal=principal,
-            status_code=400,
-        )
-    return render(request, "two_factor.html", {"recovery_codes": codes}, principal=principal)
-
-
-@router.post("/logout")
-def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    with c.uow() as uow:
-        sign_in.log_out(uow, token, principal)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response
-
-
-@router.post("/logout-everywhere")
-def logout_everywhere(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
-    """End every session of the signed-in user, on every device (a lost laptop, a shared PC)."""
-    with c.uow() as uow:
-        sign_in.end_all_sessions(uow, principal.id, principal.actor)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    return response

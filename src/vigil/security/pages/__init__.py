@@ -1,0 +1,1 @@
+"""Signing in and out, and a person's own account: the pages."""

@@ -1,0 +1,82 @@
+"""A signed-in person's own account: two-step sign-in, signing out here or everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vigil.errors import ValidationError
+from vigil.security import sign_in, totp
+from vigil.web.auth import (
+    SESSION_COOKIE,
+    ContainerDep,
+    PagePrincipal,
+)
+from vigil.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/account/two-factor", response_class=HTMLResponse)
+def two_factor_form(
+    request: Request, c: ContainerDep, principal: PagePrincipal, replace: bool = False
+) -> Response:
+    """Set up the authenticator app: a new secret as a QR code and as text. When it is already
+    on, only ``?replace=true`` starts again (the old app stops working; recovery codes still do)."""
+    with c.uow() as uow:
+        enabled = totp.is_enabled(uow, principal.id)
+        if enabled and not replace:
+            context: dict[str, Any] = {"enabled": True, "errors": [], "status_only": True}
+            return render(request, "two_factor.html", context, principal=principal)
+        enrolment = totp.start_enrolment(uow, c.cipher, principal)
+    context = {
+        "secret": enrolment.secret,
+        "qr_svg": enrolment.qr_svg,
+        "enabled": enabled,
+        "errors": [],
+    }
+    return render(request, "two_factor.html", context, principal=principal)
+
+
+@router.post("/account/two-factor", response_class=HTMLResponse)
+def two_factor_confirm(
+    request: Request,
+    c: ContainerDep,
+    principal: PagePrincipal,
+    code: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    try:
+        with c.uow() as uow:
+            codes = totp.confirm_enrolment(uow, c.cipher, principal, code)
+    except ValidationError as exc:
+        errors = [(e.field, e.reason) for e in exc.errors]
+        return render(
+            request,
+            "two_factor.html",
+            {"errors": errors, "secret": "", "qr_svg": "", "enabled": False},
+            principal=principal,
+            status_code=400,
+        )
+    return render(request, "two_factor.html", {"recovery_codes": codes}, principal=principal)
+
+
+@router.post("/logout")
+def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    with c.uow() as uow:
+        sign_in.log_out(uow, token, principal)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/logout-everywhere")
+def logout_everywhere(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    """End every session of the signed-in user, on every device (a lost laptop, a shared PC)."""
+    with c.uow() as uow:
+        sign_in.end_all_sessions(uow, principal.id, principal.actor)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

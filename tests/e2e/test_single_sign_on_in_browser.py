@@ -62,7 +62,7 @@ def test_an_officer_signs_in_with_their_force_account(
     page.wait_for_url(f"{sso_server.url}/caseload")
     assert page.get_by_role("heading", name="Caseload").count() >= 1
     me = page.request.get(f"{sso_server.url}/api/me").json()
-    assert (me["role"], me["force_area"]) == ("police", "wmp")
+    assert (me["role"], me["force_area"]) == ("police", "WMP")
 
 
 def test_a_person_in_no_vigil_group_is_told_why_and_stays_out(

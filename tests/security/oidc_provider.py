@@ -19,7 +19,7 @@ CLIENT_ID = "vigil-tests"
 CLIENT_SECRET = "a-client-secret-the-provider-accepts"
 # Groups as a force's and a probation region's directories might name them.
 GROUP_ROLES = (
-    "wmp-domestic-abuse=police:wmp,"
+    "wmp-domestic-abuse=police:WMP,"
     "vigil-monitoring-centre=monitoring_operator,"
     "leeds-probation=probation_officer:1,"
     "vigil-analysts=analyst"

@@ -4,15 +4,21 @@ an analyst's nationwide run finds them and a police user viewing it sees only th
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import select
+
+from tests.conftest import FIXTURES
 from vigil.bootstrap import Container
 from vigil.evidence import crime_matching, crime_upload
 from vigil.evidence.matching import MatchParameters
-from vigil.people import reference_data
+from vigil.people import force_boundaries, reference_data
 from vigil.people import service as people
 from vigil.people.model import PersonDraft
 from vigil.security.model import SYSTEM, Principal, Role
+from vigil.security.tables import audit_log
 from vigil.tracking import store
 from vigil.tracking.model import Fix
 
@@ -22,6 +28,7 @@ ANALYST = Principal(id=23, name="analyst", role=Role.ANALYST)
 COVENTRY = (52.4068, -1.5197)
 LEICESTER = (52.6369, -1.1398)
 AT = datetime(2026, 11, 20, 21, 0)
+BOUNDARIES = FIXTURES / "boundaries" / "force-areas-outline.geojson"
 
 
 def _wearer(
@@ -102,3 +109,64 @@ def test_police_matches_only_wearers_in_their_force(container: Container) -> Non
     with container.uow() as uow:
         found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
     assert found["results"] == []
+
+
+def _load_boundaries(container: Container) -> None:
+    with container.uow() as uow:
+        reference_data.ensure_reference_data(uow)
+        force_boundaries.load(
+            uow,
+            BOUNDARIES.read_bytes(),
+            source=BOUNDARIES.name,
+            name_property="PFA23NM",
+            actor="test",
+        )
+        uow.commit()
+
+
+def _upload(container: Container, principal: Principal, *scenes: tuple[float, float]) -> Any:
+    lines = [
+        f"C-{i},Burglary,2026-11-20 20:50,2026-11-20 21:30,{lat},{lon}"
+        for i, (lat, lon) in enumerate(scenes, start=1)
+    ]
+    with container.uow() as uow:
+        return crime_upload.upload_batch(
+            uow,
+            principal,
+            "reference,type,from,to,lat,lon\n" + "\n".join(lines) + "\n",
+            filename="scenes.csv",
+            reason="Burglary series checks",
+        )
+
+
+def test_a_police_users_crimes_must_lie_in_their_force_area(container: Container) -> None:
+    _load_boundaries(container)
+    summary = _upload(container, LEICS, COVENTRY, LEICESTER)
+    # The Coventry "crime" is that row's error; the Leicester one is kept.
+    assert summary.accepted == 1
+    assert [(e.row, e.field) for e in summary.errors] == [(2, "location")]
+    assert "outside your force area" in summary.errors[0].reason
+    # West Midlands Police may submit the Coventry scene; an analyst matches nationwide anyway.
+    assert _upload(container, WMP, COVENTRY).accepted == 1
+    assert _upload(container, ANALYST, COVENTRY, LEICESTER).accepted == 2
+
+
+def test_a_scene_just_across_the_border_is_kept(container: Container) -> None:
+    # Published crime points are moved to nearby map points; 500 m over the line still counts.
+    _load_boundaries(container)
+    just_outside = (52.5, -2.20 - 0.0073)  # about 500 m west of the West Midlands outline
+    assert _upload(container, WMP, just_outside).accepted == 1
+    assert _upload(container, WMP, (52.5, -2.20 - 0.03)).accepted == 0  # about 2 km out
+
+
+def test_without_a_loaded_boundary_results_stay_scoped_and_the_audit_says_so(
+    container: Container,
+) -> None:
+    with container.uow() as uow:
+        reference_data.ensure_reference_data(uow)
+    assert _upload(container, LEICS, COVENTRY).accepted == 1
+    with container.engine.connect() as conn:
+        detail = conn.execute(
+            select(audit_log.c.detail).where(audit_log.c.action == "crime_batch.upload")
+        ).scalar_one()
+    assert json.loads(detail)["boundary_checked"] is False

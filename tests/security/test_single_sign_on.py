@@ -85,7 +85,7 @@ def test_a_force_group_signs_in_as_police_of_that_force(
     assert back.status_code == 303
     assert back.headers["location"] == "/caseload"
     me = browser_client.get("/api/me").json()
-    assert (me["role"], me["force_area"], me["name"]) == ("police", "wmp", "sso-amy.shaw")
+    assert (me["role"], me["force_area"], me["name"]) == ("police", "WMP", "sso-amy.shaw")
     actions = _actions(sso)
     assert any(a == "login.success" and "single_sign_on" in d for a, d in actions)
 
@@ -214,7 +214,7 @@ def _identity(groups: tuple[str, ...], methods: tuple[str, ...]) -> oidc.Provide
 def test_production_needs_the_providers_second_factor_for_roles_that_see_victims(
     container: Container, methods: tuple[str, ...], admitted: bool
 ) -> None:
-    mapping = single_sign_on.parse_group_roles("police-wmp=police:wmp,analysts=analyst")
+    mapping = single_sign_on.parse_group_roles("police-wmp=police:WMP,analysts=analyst")
     with container.uow() as uow:
         police = _identity(("police-wmp",), methods)
         if admitted:
@@ -239,6 +239,7 @@ def test_production_needs_the_providers_second_factor_for_roles_that_see_victims
     "text",
     [
         "wmp=police",  # a police user needs a force area
+        "wmp=police:XYZ",  # one Vigil knows
         "leeds=probation_officer",  # a probation officer needs a team
         "gateways=device_gateway",  # machines do not sign in
         "=analyst",

@@ -13,12 +13,13 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
 from vigil.evidence.crime_access import MAX_UPLOAD_BYTES, force_name, stated_reason
 from vigil.evidence.crime_parsing import parse_crimes
-from vigil.evidence.crimes import CrimeFormat, RowError
+from vigil.evidence.crimes import Crime, CrimeFormat, RowError
 from vigil.evidence.tables import (
     crime_batches,
     crime_match_runs,
     crimes,
 )
+from vigil.people import force_boundaries
 from vigil.security import audit, permissions
 from vigil.security.model import Principal, Role
 
@@ -56,19 +57,9 @@ def upload_batch(
         errors.add("force_area", "your account has no known force area; ask an administrator")
     errors.raise_if_any()
     parsed = parse_crimes(text, fmt=fmt, max_window=max_window)
-    accepted = []
-    row_errors = list(parsed.errors)
-    for crime in parsed.crimes:
-        # Police may only submit their own force's crimes; a stray row is that row's error.
-        if own_force is not None and crime.force is not None and crime.force != own_force:
-            row_errors.append(
-                RowError(
-                    crime.row, "policeForce", f"is not your force ({own_force})", crime.reference
-                )
-            )
-            continue
-        accepted.append(crime)
-    row_errors.sort(key=lambda e: e.row)
+    boundary = force_boundaries.boundary_of(uow, principal.force_area) if own_force else None
+    accepted, row_errors = _own_force_crimes(parsed.crimes, own_force, boundary)
+    row_errors = sorted([*parsed.errors, *row_errors], key=lambda e: e.row)
     batch_ref = next((c.batch_id for c in accepted if c.batch_id), None)
     force = own_force or next((c.force for c in accepted if c.force), None)
     now = uow.clock.now()
@@ -120,10 +111,29 @@ def upload_batch(
             "rows": parsed.rows,
             "accepted": len(accepted),
             "rejected_rows": len({e.row for e in row_errors}),
+            "boundary_checked": boundary is not None,
         },
     )
     uow.commit()
     return BatchSummary(int(batch_id), parsed.format, parsed.rows, len(accepted), row_errors)
+
+
+def _own_force_crimes(
+    found: list[Crime], own_force: str | None, boundary: force_boundaries.Boundary | None
+) -> tuple[list[Crime], list[RowError]]:
+    """Police may submit only their own force's crimes, in their own force area (when its
+    boundary is loaded); a stray row is that row's error and the rest are kept."""
+    accepted, refused = [], []
+    for crime in found:
+        if own_force is not None and crime.force is not None and crime.force != own_force:
+            reason = f"is not your force ({own_force})"
+            refused.append(RowError(crime.row, "policeForce", reason, crime.reference))
+        elif boundary is not None and not boundary.holds(crime.lat, crime.lon):
+            reason = f"lies outside your force area ({own_force})"
+            refused.append(RowError(crime.row, "location", reason, crime.reference))
+        else:
+            accepted.append(crime)
+    return accepted, refused
 
 
 def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:

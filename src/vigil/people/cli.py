@@ -9,7 +9,7 @@ import typer
 
 from vigil.bootstrap import build_container
 from vigil.errors import ValidationError
-from vigil.people import prison_register, reference_data
+from vigil.people import force_boundaries, prison_register, reference_data
 from vigil.settings import Settings
 
 app = typer.Typer(help="People: regions, force areas, teams and prisons.")
@@ -44,4 +44,34 @@ def load_prisons(
     typer.echo(
         f"{report.prisons} prisons loaded; {report.with_address} matched to one of "
         f"{report.addresses} addresses."
+    )
+
+
+@app.command("load-force-boundaries")
+def load_force_boundaries(
+    path: Annotated[
+        Path, typer.Argument(help="The ONS Police Force Areas boundaries, as GeoJSON in WGS84.")
+    ],
+    name_property: Annotated[
+        str, typer.Option(help="The property holding each force's name.")
+    ] = "PFA23NM",
+) -> None:
+    """Load where each force area lies, so police users' crimes are checked against it."""
+    container = build_container(Settings())
+    try:
+        with container.uow() as uow:
+            report = force_boundaries.load(
+                uow,
+                path.read_bytes(),
+                source=path.name[:200],
+                name_property=name_property,
+                actor="cli",
+            )
+            uow.commit()
+    except ValidationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"{len(report.loaded)} force areas loaded ({', '.join(report.loaded) or 'none'}); "
+        f"{len(report.skipped)} other forces in the file skipped."
     )

@@ -110,3 +110,14 @@ protected_persons = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_protected_persons_phone_index", "phone_index"),
 )
+
+
+# Where each force area lies (vigil.people.force_boundaries), for checking police users' crimes.
+force_area_boundaries = Table(
+    "force_area_boundaries",
+    metadata,
+    Column("force_area", String(10), ForeignKey("force_areas.code"), primary_key=True),
+    Column("geojson", Text, nullable=False),  # the feature's geometry, WGS84 lon/lat
+    Column("source", String(200), nullable=False),
+    Column("loaded_at", UtcDateTime(timezone=True), nullable=False),
+)

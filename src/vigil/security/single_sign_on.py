@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
+from vigil.people.model import FORCE_AREAS
 from vigil.security import audit
 from vigil.security.model import SECOND_FACTOR_ROLES, Role
 from vigil.security.oidc import OidcClient, ProviderIdentity
@@ -32,6 +33,7 @@ from vigil.settings import Settings
 
 # Never a valid argon2 hash: a password sign-in for this user always fails.
 SIGN_ON_ONLY_HASH = "!single-sign-on"
+KNOWN_FORCE_AREAS = frozenset(force.code for force in FORCE_AREAS)
 _USERNAME_UNSAFE = re.compile(r"[^a-z0-9._@-]+")
 
 
@@ -81,7 +83,11 @@ def parse_group_roles(text: str) -> list[GroupRole]:
         if not group.strip() or not role_name.strip():
             raise ValidationError("VIGIL_OIDC_GROUP_ROLES", f"{entry!r} is not group=role[:scope]")
         team_id = int(scope) if scope.isascii() and scope.isdigit() else None
-        force_area = scope.strip() or None
+        force_area = scope.strip().upper() or None
+        if role_name.strip() == Role.POLICE and force_area not in KNOWN_FORCE_AREAS:
+            raise ValidationError(
+                "VIGIL_OIDC_GROUP_ROLES", f"{entry!r}: {scope!r} is not one of Vigil's force areas"
+            )
         try:
             role = _human_role(role_name.strip(), team_id, force_area)
         except ValidationError as exc:

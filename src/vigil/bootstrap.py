@@ -157,7 +157,7 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
     load_all_tables()
     register_bus_messages()
     engine = build_engine(settings.database_url)
-    audit.install_key(engine, audit.audit_key(settings.secret_key))
+    audit.install_key(engine, audit.audit_key(settings.secret_key), settings.audit_unkeyed_until)
     time_source = clock or SystemClock()
 
     def uows() -> UnitOfWork:

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # reach); empty disables them. See vigil.security.checkpoints.
     audit_checkpoint_path: str = ""
     audit_checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # The last audit entry written before the chain was keyed (a log from an older Vigil): set
+    # once when upgrading, as `vigil security audit verify` advises; 0 when the log began keyed.
+    audit_unkeyed_until: int = Field(default=0, ge=0)
     # Single sign-on by OpenID Connect (vigil.security.single_sign_on); an empty issuer turns it
     # off. Groups map to roles as "group=role[:scope]" entries separated by commas, the scope
     # being a police user's force area code or a probation officer's team id.

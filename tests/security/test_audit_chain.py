@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from vigil.bootstrap import Container
 from vigil.cli import app as cli
+from vigil.db.engine import build_engine
 from vigil.security import audit
 from vigil.security.tables import audit_log
 
@@ -180,3 +181,53 @@ def test_a_checkpoint_not_signed_by_this_system_is_refused(
     broken = runner.invoke(cli, ["security", "audit", "verify"])
     assert broken.exit_code == 1
     assert "not signed by this system" in broken.output
+
+
+def _older_vigils_entries(container: Container, count: int) -> None:
+    """Entries as a Vigil from before the keyed chain wrote them: plain SHA-256."""
+    older = build_engine(container.settings.database_url)
+    with older.begin() as conn:
+        for n in range(count):
+            audit.record(
+                conn,
+                at=container.clock.now(),
+                actor="user:1:tester",
+                action="person.view",
+                subject_type="person",
+                subject_id=n,
+            )
+    older.dispose()
+
+
+def test_a_log_begun_before_the_keyed_chain_verifies_once_its_old_entries_are_named(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _older_vigils_entries(container, 3)
+    _write_entries(container, 2)  # the upgraded Vigil carries on, keyed
+    with container.engine.connect() as conn:
+        assert audit.verify(conn).first_broken_id == 1
+        assert audit.unkeyed_prefix(conn) == 3
+    runner = _cli_env(container, monkeypatch, Path("unused"))
+    monkeypatch.delenv("VIGIL_AUDIT_CHECKPOINT_PATH")
+    advised = runner.invoke(cli, ["security", "audit", "verify"])
+    assert advised.exit_code == 1
+    assert "VIGIL_AUDIT_UNKEYED_UNTIL=3" in advised.output
+    monkeypatch.setenv("VIGIL_AUDIT_UNKEYED_UNTIL", "3")
+    clean = runner.invoke(cli, ["security", "audit", "verify"])
+    assert clean.exit_code == 0, clean.output
+    assert "intact: 5 entries" in clean.output
+
+
+def test_rewriting_the_whole_log_the_unkeyed_way_does_not_pass_for_history(
+    container: Container,
+) -> None:
+    _older_vigils_entries(container, 3)
+    _write_entries(container, 3)
+    audit.install_key(container.engine, audit.audit_key(container.settings.secret_key), 3)
+    with container.engine.connect() as conn:
+        assert audit.verify(conn).intact
+    # Someone without the key edits entry 2 and recomputes every hash the old way.
+    _rewrite_entry_2(container, key=None)
+    with container.engine.connect() as conn:
+        report = audit.verify(conn)
+    assert report.first_broken_id == 4

@@ -25,7 +25,7 @@ from vigil.security.tables import audit_log
 GENESIS = "0" * 64
 # Any constant will do: it only has to be the same for every writer of the chain.
 _PG_CHAIN_LOCK = 0x56494749
-_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
+_KEYS: weakref.WeakKeyDictionary[Engine, tuple[bytes, int]] = weakref.WeakKeyDictionary()
 
 
 def audit_key(secret_key: str) -> bytes:
@@ -34,14 +34,25 @@ def audit_key(secret_key: str) -> bytes:
     return hmac.new(seed, b"vigil audit chain v1", hashlib.sha256).digest()
 
 
-def install_key(engine: Engine, key: bytes) -> None:
+def install_key(engine: Engine, key: bytes, unkeyed_until: int = 0) -> None:
     """Give ``engine`` the chain key, so every ``record`` and ``verify`` on its connections
-    finds it without each of the many callers passing it."""
-    _KEYS[engine] = key
+    finds it without each of the many callers passing it.
+
+    ``unkeyed_until`` is the last entry a Vigil from before the keyed chain wrote (plain SHA-256):
+    those are checked the old way, every later one with the key. It comes from the settings,
+    outside the database, so rewriting the whole table the unkeyed way does not pass for history.
+    """
+    _KEYS[engine] = (key, unkeyed_until)
 
 
 def _key(connection: Connection) -> bytes | None:
-    return _KEYS.get(connection.engine)
+    installed = _KEYS.get(connection.engine)
+    return installed[0] if installed else None
+
+
+def _unkeyed_until(connection: Connection) -> int:
+    installed = _KEYS.get(connection.engine)
+    return installed[1] if installed else 0
 
 
 def entry_hash(
@@ -130,7 +141,7 @@ def verify(connection: Connection) -> ChainReport:
     prev_hash = GENESIS
     expected_id = 1
     count = 0
-    key = _key(connection)
+    key, unkeyed_until = _key(connection), _unkeyed_until(connection)
     rows = connection.execute(select(audit_log).order_by(audit_log.c.id)).yield_per(5000)
     for row in rows:
         count += 1
@@ -138,22 +149,37 @@ def verify(connection: Connection) -> ChainReport:
             return ChainReport(count, row.id, f"entry {expected_id} is missing before {row.id}")
         if row.prev_hash != prev_hash:
             return ChainReport(count, row.id, "previous-hash link does not match the entry before")
-        recomputed = entry_hash(
-            key,
-            row.prev_hash,
-            row.id,
-            row.at,
-            row.actor,
-            row.action,
-            row.subject_type,
-            row.subject_id,
-            row.detail,
-        )
-        if recomputed != row.hash:
+        if _row_hash(None if row.id <= unkeyed_until else key, row) != row.hash:
             return ChainReport(count, row.id, "content was altered after it was written")
         prev_hash = row.hash
         expected_id += 1
     return ChainReport(count, None, None)
+
+
+def _row_hash(key: bytes | None, row: Any) -> str:
+    return entry_hash(
+        key,
+        row.prev_hash,
+        row.id,
+        row.at,
+        row.actor,
+        row.action,
+        row.subject_type,
+        row.subject_id,
+        row.detail,
+    )
+
+
+def unkeyed_prefix(connection: Connection) -> int:
+    """How many entries from the start carry a plain SHA-256 hash: what a Vigil from before the
+    keyed chain wrote, to be named in ``VIGIL_AUDIT_UNKEYED_UNTIL`` once, when upgrading."""
+    last = 0
+    prev_hash = GENESIS
+    for row in connection.execute(select(audit_log).order_by(audit_log.c.id)).yield_per(5000):
+        if row.id != last + 1 or row.prev_hash != prev_hash or _row_hash(None, row) != row.hash:
+            break
+        last, prev_hash = row.id, row.hash
+    return last
 
 
 def delete_for_retention(

@@ -159,4 +159,18 @@ def audit_verify() -> None:
         typer.echo(f"Audit log intact: {report.entries} entries{suffix}.")
         return
     typer.echo(f"Audit log BROKEN at entry {report.first_broken_id}: {report.reason}")
+    _advise_on_an_unkeyed_start(container, report)
     raise typer.Exit(1)
+
+
+def _advise_on_an_unkeyed_start(container: Container, report: audit.ChainReport) -> None:
+    """A log begun by a Vigil from before the keyed chain fails where its old entries start."""
+    with container.engine.connect() as connection:
+        unkeyed = audit.unkeyed_prefix(connection)
+    broken = report.first_broken_id or 0
+    if unkeyed and container.settings.audit_unkeyed_until < broken <= unkeyed + 1:
+        typer.echo(
+            f"Entries 1 to {unkeyed} carry the unkeyed hashes an older Vigil wrote. If they were"
+            f" written before this installation was upgraded, set VIGIL_AUDIT_UNKEYED_UNTIL="
+            f"{unkeyed} (in the environment, not the database) and verify again."
+        )

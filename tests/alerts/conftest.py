@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.demo_pilot import demo, demo_client, demo_template  # noqa: F401  (fixtures)
+from tests.staff_sessions import staff_credential
 from vigil.alerts import raising
 from vigil.alerts.config import AlertSettings
 from vigil.alerts.model import AlertChange
@@ -24,7 +25,7 @@ from vigil.people import service as people
 from vigil.people.model import PersonDraft, ProtectedPersonDraft
 from vigil.security import machine_tokens
 from vigil.security import service as security
-from vigil.security.model import SYSTEM, Principal, Role
+from vigil.security.model import MACHINE_ROLES, SYSTEM, Principal, Role
 
 OFFICER_EMAIL = "officer.one@probation.example"
 OTHER_OFFICER_EMAIL = "officer.two@probation.example"
@@ -212,7 +213,10 @@ def add_user(container: Container, username: str, role: Role, **scope: Any) -> N
 
 
 def token(container: Container, role: Role) -> str:
-    with container.uow() as uow:
-        value = machine_tokens.create_token(uow, role=role, name=f"test {role}", actor="test")
-        uow.commit()
-    return value
+    """A credential for ``role``: a signed-in user for a person's role, a token for a machine."""
+    if role in MACHINE_ROLES:
+        with container.uow() as uow:
+            value = machine_tokens.create_token(uow, role=role, name=f"test {role}", actor="test")
+            uow.commit()
+        return value
+    return staff_credential(container, role)

@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 
 from tests.alerts.conftest import Registry, event, token
+from tests.staff_sessions import auth_headers
 from vigil.alerts.channels.sse import LiveHub
 from vigil.alerts.model import AlertChange, AlertStatus, HistoryAction, Severity
 from vigil.bootstrap import Container
@@ -70,8 +71,7 @@ async def test_sse_stream_delivers_a_new_alert_to_a_subscribed_client(
 ) -> None:
     # No outbound deliveries in this test.
     container.alerts.configure(container.alerts.settings, channels={})
-    bearer = token(container, Role.MONITORING_OPERATOR)
-    headers = {"Authorization": f"Bearer {bearer}"}
+    headers = auth_headers(token(container, Role.MONITORING_OPERATOR))
     async with running_server(container) as base, httpx.AsyncClient(base_url=base) as client:
         async with client.stream("GET", "/api/alerts/stream", headers=headers) as response:
             assert response.status_code == 200
@@ -103,8 +103,8 @@ async def test_api_rejects_bad_resolution_and_unknown_filters(
     container: Container, registry: Registry, weekday_morning: FrozenClock
 ) -> None:
     container.alerts.configure(container.alerts.settings, channels={})
-    headers = {"Authorization": f"Bearer {token(container, Role.MONITORING_OPERATOR)}"}
-    analyst = {"Authorization": f"Bearer {token(container, Role.ANALYST)}"}
+    headers = auth_headers(token(container, Role.MONITORING_OPERATOR))
+    analyst = auth_headers(token(container, Role.ANALYST))
     async with running_server(container) as base, httpx.AsyncClient(base_url=base) as client:
         await container.bus.publish(
             Topic.ENGINE_EVENTS, [event(registry.low_risk_person, at=weekday_morning.now())]

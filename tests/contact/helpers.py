@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.staff_sessions import auth_headers, staff_credential
 from vigil.bootstrap import Container
 from vigil.contact import register
 from vigil.security import machine_tokens
@@ -54,15 +55,19 @@ def sample_request(**overrides: Any) -> dict[str, Any]:
 
 
 def tokens(container: Container) -> dict[str, str]:
+    """Credentials: a signed-in case handler, the prison phone system's token, and a device
+    gateway's token (a machine with the wrong job)."""
+    handler = staff_credential(container, Role.UPCS_CASE_HANDLER)
     with container.uow() as uow:
         return {
-            "handler": machine_tokens.create_token(uow, role=Role.UPCS_CASE_HANDLER, name="auto"),
+            "handler": handler,
             "prison": machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones"),
+            "gateway": machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gw"),
         }
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+def bearer(credential: str) -> dict[str, str]:
+    return auth_headers(credential)
 
 
 def load_register(container: Container) -> None:

@@ -62,7 +62,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("allowed", {"prison_number": "A1234BC", "number": "07700 900999"}, "prison"),
     ("bad number", {"prison_number": "A1234BC", "number": "call me"}, "prison"),
     ("bad prisoner", {"prison_number": "12", "number": "07700 900123"}, "prison"),
-    ("wrong role", {"prison_number": "A1234BC", "number": "07700 900123"}, "handler"),
+    ("wrong role", {"prison_number": "A1234BC", "number": "07700 900123"}, "gateway"),
     ("unknown token", {"prison_number": "A1234BC", "number": "07700 900123"}, "nobody"),
     ("no token", {"prison_number": "A1234BC", "number": "07700 900123"}, ""),
 ]

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from tests.conftest import log_in
 from tests.evidence import registry
+from tests.staff_sessions import staff_headers
 from vigil.bootstrap import Container
 from vigil.people import reference_data
-from vigil.security import machine_tokens
 from vigil.security.model import Role
 from vigil.security.tables import audit_log
 from vigil.tracking import store
@@ -29,9 +29,7 @@ T0 = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # 21:00 GMT
 
 
 def bearer(container: Container, role: Role) -> dict[str, str]:
-    with container.uow() as uow:
-        token = machine_tokens.create_token(uow, role=role, name=f"{role} test")
-    return {"authorization": f"Bearer {token}"}
+    return staff_headers(container, role)
 
 
 def store_walk(container: Container, person: str) -> list[int]:

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert, select, text
 from typer.testing import CliRunner
 
 from tests.conftest import log_in
 from vigil.bootstrap import Container
 from vigil.cli import app as cli
 from vigil.clock import FrozenClock
+from vigil.db import migrate
+from vigil.db.engine import build_engine
+from vigil.errors import ValidationError
 from vigil.security import machine_tokens
+from vigil.security.model import Role
+from vigil.security.tables import api_tokens
 
 
 def test_user_add_reads_the_password_from_stdin_and_the_user_can_log_in(
@@ -78,7 +87,7 @@ def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(
 ) -> None:
     with container.uow() as uow:
         old = machine_tokens.create_token(
-            uow, role="device_gateway", name="gw", lifetime=timedelta(days=30), machine_only=True
+            uow, role="device_gateway", name="gw", lifetime=timedelta(days=30)
         )
     with container.uow() as uow:
         token_id = int(machine_tokens.list_tokens(uow)[0]["id"])  # type: ignore[call-overload]
@@ -93,3 +102,44 @@ def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(
     assert (works(old), works(new)) == (False, True)
     clock.advance(timedelta(days=31))
     assert works(new) is False
+
+
+def test_tokens_are_for_machines_and_an_old_persons_token_signs_nobody_in(
+    container: Container,
+) -> None:
+    with container.uow() as uow:
+        with pytest.raises(ValidationError, match="person's role"):
+            machine_tokens.create_token(uow, role=Role.ADMIN, name="an admin's script")
+        # A token an older Vigil issued for a person's role is still in the table.
+        uow.connection.execute(
+            insert(api_tokens).values(
+                name="old admin token",
+                role=Role.ADMIN.value,
+                token_hash=hashlib.sha256(b"vgl_old").hexdigest(),
+                created_at=uow.clock.now(),
+                expires_at=uow.clock.now() + timedelta(days=30),
+            )
+        )
+        uow.commit()
+    with container.uow() as uow:
+        assert machine_tokens.token_principal(uow, "vgl_old") is None
+
+
+def test_tokens_made_before_expiry_existed_get_ninety_days_on_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "security_0004")
+    engine = build_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO api_tokens (name, role, token_hash, created_at) "
+                "VALUES ('phones', 'prison_system', 'abc', '2025-01-01 00:00:00')"
+            )
+        )
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        expires = conn.execute(select(api_tokens.c.expires_at)).scalar_one()
+    engine.dispose()
+    assert expires is not None
+    # Ninety days from the upgrade: the wall clock, since migrations run in real time.
+    assert timedelta(days=89) < expires - datetime.now(UTC) <= timedelta(days=90)

@@ -7,17 +7,16 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.staff_sessions import staff_headers
 from tests.tracking.helpers import T0, fix
 from vigil.bootstrap import Container
-from vigil.security import machine_tokens
+from vigil.security.model import Role
 from vigil.security.tables import audit_log
 from vigil.tracking import store
 
 
 def _bearer(container: Container, role: str) -> dict[str, str]:
-    with container.uow() as uow:
-        token = machine_tokens.create_token(uow, role=role, name=f"{role} test")
-    return {"authorization": f"Bearer {token}"}
+    return staff_headers(container, Role(role))
 
 
 def _iso(delta: timedelta = timedelta(0)) -> str:

@@ -77,7 +77,6 @@ def token_create(
                 name=name,
                 actor="cli",
                 lifetime=timedelta(days=days),
-                machine_only=True,
             )
     except ValidationError as exc:
         console.print(f"[red]{exc}[/red]")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
@@ -30,16 +30,15 @@ def create_token(
     name: str,
     actor: str = "system",
     lifetime: timedelta = TOKEN_LIFETIME,
-    machine_only: bool = False,
 ) -> str:
     """Create an API token; the plaintext is returned once and only its hash is kept. Every
-    token expires. ``machine_only`` (what ``vigil token create`` asks) refuses people's roles:
-    a token skips CSRF and acts without a person's sign-in, so it is for machines."""
+    token expires. People's roles are refused: a token skips CSRF and acts without a person's
+    sign-in (and its second factor), so it is for machines; people sign in."""
     try:
         role = Role(role)
     except ValueError as exc:
         raise ValidationError("role", f"unknown role {role!r}") from exc
-    if machine_only and role not in MACHINE_ROLES:
+    if role not in MACHINE_ROLES:
         machines = ", ".join(sorted(r.value for r in MACHINE_ROLES))
         raise ValidationError("role", f"{role} is a person's role; tokens are for {machines}")
     name = name.strip()
@@ -82,13 +81,13 @@ def rotate_token(
         select(api_tokens).where(
             api_tokens.c.id == token_id,
             api_tokens.c.revoked_at.is_(None),
-            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+            api_tokens.c.expires_at > now,
         )
     ).first()
     if row is None:
         raise ValidationError("token_id", "no live token has this id")
     ends = now + ROTATION_OVERLAP
-    if row.expires_at is None or row.expires_at > ends:
+    if row.expires_at > ends:
         uow.connection.execute(
             update(api_tokens).where(api_tokens.c.id == token_id).values(expires_at=ends)
         )
@@ -124,14 +123,13 @@ def token_principal(uow: UnitOfWork, token: str) -> Principal | None:
         select(api_tokens).where(
             api_tokens.c.token_hash == _sha256(token),
             api_tokens.c.revoked_at.is_(None),
-            # Tokens from before expiry existed have none; `vigil token rotate` gives them one.
-            or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > uow.clock.now()),
+            api_tokens.c.expires_at > uow.clock.now(),
         )
     ).first()
-    if row is None:
+    if row is None or row.role not in MACHINE_ROLES:
+        # A person's-role token from before they were refused no longer signs anyone in.
         return None
-    role = Role(row.role)
-    return Principal(id=row.id, name=row.name, role=role, is_machine=role in MACHINE_ROLES)
+    return Principal(id=row.id, name=row.name, role=Role(row.role), is_machine=True)
 
 
 # Revocation and expiry reach every process within this many seconds.

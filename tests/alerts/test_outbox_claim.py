@@ -28,6 +28,7 @@ def test_a_claim_takes_at_most_its_limit_however_many_deliveries_are_due(
             claimed = outbox.claim(
                 uow, channel="webhook", worker=worker, lease=timedelta(seconds=30), limit=20
             )
+            uow.commit()
         assert len(claimed) == 20
         taken += [delivery.id for delivery in claimed]
     assert len(set(taken)) == 60, "two workers were handed the same delivery"

@@ -55,6 +55,7 @@ def live_server_with_services(tmp_path: Path) -> Iterator[LiveServer]:
             device.external_id: device_keys.issue_key(uow, SYSTEM, device.id)
             for device in devices.list_devices(uow, SYSTEM)
         }
+        uow.commit()
     config = uvicorn.Config(
         build_app_with_services(container),
         host="127.0.0.1",

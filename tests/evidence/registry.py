@@ -25,16 +25,20 @@ _SERIAL = itertools.count(100001)
 def add_team(container: Container, name: str = "Birmingham North", region: str = "WM") -> int:
     with container.uow() as uow:
         reference_data.ensure_reference_data(uow)
-        return reference_data.add_team(
+        team_id = reference_data.add_team(
             uow, name=name, region_code=region, force_area="WMP", actor="test"
         )
+        uow.commit()
+    return team_id
 
 
 def add_officer(container: Container, team_id: int, name: str, email: str | None) -> int:
     with container.uow() as uow:
-        return reference_data.add_officer(
+        officer_id = reference_data.add_officer(
             uow, name=name, team_id=team_id, email=email, actor="test"
         )
+        uow.commit()
+    return officer_id
 
 
 def add_user(container: Container, username: str, role: Role, password: str, **extra: Any) -> int:
@@ -110,4 +114,5 @@ def add_wearer(
                 ],
             ),
         )
+        uow.commit()
     return person_id

@@ -71,7 +71,9 @@ def wmp_wearer(container: Container) -> str:
             risk_level="high",
             crn="W123456",
         )
-        return str(people.create_person(uow, registry.ACTOR, draft))
+        person_id = people.create_person(uow, registry.ACTOR, draft)
+        uow.commit()
+    return str(person_id)
 
 
 def actions(container: Container) -> list[str]:

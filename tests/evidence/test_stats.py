@@ -133,6 +133,7 @@ def test_programme_lead_sees_the_pilot_from_the_registry_orders_and_alerts(
             effective_at=utc(2026, 11, 20, 9),
             reason="Licence recall after the exclusion zone breach",
         )
+        uow.commit()
     container.clock.set(utc(2026, 12, 2, 9))  # type: ignore[attr-defined]
 
     with container.uow() as uow:

@@ -74,6 +74,7 @@ def fit_devices(
                 fitted_at=fitted_at,
             )
             keys[external_id] = issue_key(uow, SYSTEM, device)
+        uow.commit()
     return keys
 
 

@@ -59,6 +59,7 @@ def build_registry(container: Container) -> Registry:
         officer_id = reference_data.add_officer(
             uow, name="Dana Whitfield", team_id=birmingham, user_id=officer_user, actor="test"
         )
+        uow.commit()
     return Registry(birmingham, nottingham, officer_id)
 
 

@@ -48,6 +48,7 @@ def _wearer(
                 crn=crn,
             ),
         )
+        uow.commit()
     fixes = [
         Fix(
             device_id=f"tag-{tag}",
@@ -81,6 +82,7 @@ def _batch(container: Container, principal: Principal, lat: float, lon: float) -
 def test_police_matches_only_wearers_in_their_force(container: Container) -> None:
     with container.uow() as uow:
         reference_data.ensure_reference_data(uow)
+        uow.commit()
     coventry = _wearer(container, "WMP", COVENTRY, "cov", "C123456")
     leicester = _wearer(container, "LEI", LEICESTER, "lei", "L123456")
     params = MatchParameters(radius_m=5000.0)
@@ -164,6 +166,7 @@ def test_without_a_loaded_boundary_results_stay_scoped_and_the_audit_says_so(
 ) -> None:
     with container.uow() as uow:
         reference_data.ensure_reference_data(uow)
+        uow.commit()
     assert _upload(container, LEICS, COVENTRY).accepted == 1
     with container.engine.connect() as conn:
         detail = conn.execute(

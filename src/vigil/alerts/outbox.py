@@ -127,8 +127,8 @@ def _due(now: datetime) -> Any:
 def claim(
     uow: UnitOfWork, *, channel: str, worker: str, lease: timedelta, limit: int
 ) -> list[Claimed]:
-    """Claim up to ``limit`` due deliveries of one channel with one conditional UPDATE, and
-    commit.
+    """Claim up to ``limit`` due deliveries of one channel with one conditional UPDATE. The
+    caller commits the claim before sending anything, so no other worker takes it meanwhile.
 
     The UPDATE re-checks that each row is still due, so two workers racing for the same rows
     cannot both get one: PostgreSQL re-evaluates the condition on the row it locks (and the
@@ -158,7 +158,6 @@ def claim(
         )
         .returning(*CLAIMED_COLUMNS)
     ).all()
-    uow.commit()
     claimed = [_claimed(row) for row in rows]
     return sorted(claimed, key=lambda item: item.id)
 
@@ -209,7 +208,7 @@ def record_attempt(
     backoff_base: timedelta,
     backoff_cap: timedelta,
 ) -> bool:
-    """Record one attempt and move the delivery on; commits. False if the claim was lost
+    """Record one attempt and move the delivery on. False if the claim was lost
     (the lease ran out and another worker took it), in which case nothing but the attempt is
     written: the other worker's outcome stands."""
     now = uow.clock.now()
@@ -235,7 +234,6 @@ def record_attempt(
         )
         .values(**values)
     )
-    uow.commit()
     return result.rowcount == 1
 
 

@@ -88,14 +88,17 @@ class DeliveryWorker:
         return len(claimed)
 
     def _claim(self, channel: str) -> list[outbox.Claimed]:
+        # The claim is committed before anything is sent: another worker must not take it.
         with self.alerts.uow() as uow:
-            return outbox.claim(
+            claimed = outbox.claim(
                 uow,
                 channel=channel,
                 worker=self.name,
                 lease=self.lease,
                 limit=self.settings.outbox_batch,
             )
+            uow.commit()
+        return claimed
 
     async def deliver(self, delivery: outbox.Claimed) -> None:
         started = self.alerts.clock.now()
@@ -134,6 +137,7 @@ class DeliveryWorker:
                 backoff_base=self.backoff_base,
                 backoff_cap=self.backoff_cap,
             )
+            uow.commit()
         if not kept:
             log.warning("alerts.claim_lost", delivery_id=delivery.id)
 

@@ -46,7 +46,9 @@ def register_device(body: DeviceBody, principal: ApiPrincipal, c: ContainerDep) 
         device_id = service.register_device(
             uow, principal, external_id=body.external_id, device_type=body.type, model=body.model
         )
-        return service.get_device(uow, principal, device_id).as_dict()
+        registered = service.get_device(uow, principal, device_id).as_dict()
+        uow.commit()
+    return registered
 
 
 @router.get("/devices/{device_id}")
@@ -76,6 +78,7 @@ def allocate(
             holder_id=body.holder_id,
             fitted_at=body.fitted_at,
         )
+        uow.commit()
     return {"id": allocation_id, "device_id": device_id}
 
 
@@ -87,7 +90,9 @@ def remove(
         service.remove(
             uow, principal, device_id=device_id, removed_at=body.removed_at, reason=body.reason
         )
-        return service.get_device(uow, principal, device_id).as_dict()
+        removed = service.get_device(uow, principal, device_id).as_dict()
+        uow.commit()
+    return removed
 
 
 class DeviceKey(BaseModel):
@@ -100,7 +105,9 @@ def issue_key(device_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> Dev
     """A new key for a phone or app reporting through the OsmAnd or OwnTracks HTTP door; the
     device's previous key stops working when the doors next refresh their register."""
     with c.uow() as uow:
-        return DeviceKey(device_id=device_id, key=keys.issue_key(uow, principal, device_id))
+        key = keys.issue_key(uow, principal, device_id)
+        uow.commit()
+    return DeviceKey(device_id=device_id, key=key)
 
 
 @router.get("/device-holders/{external_id}")

@@ -39,7 +39,6 @@ def issue_key(uow: UnitOfWork, principal: Principal, device_id: int) -> str:
         subject_id=device_id,
         detail={},
     )
-    uow.commit()
     return key
 
 

@@ -123,7 +123,6 @@ def register_device(
         subject_id=device_id,
         detail={"external_id": external_id, "type": kind.value},
     )
-    uow.commit()
     return int(device_id)
 
 
@@ -278,7 +277,6 @@ def allocate(
             "fitted_at": fitted_at.isoformat(),
         },
     )
-    uow.commit()
     return int(allocation_id)
 
 
@@ -376,7 +374,6 @@ def remove(
         subject_id=device_id,
         detail={"allocation_id": row.id, "removed_at": removed_at.isoformat()},
     )
-    uow.commit()
 
 
 def holder_for_device(

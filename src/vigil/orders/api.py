@@ -56,7 +56,9 @@ def create_order(body: OrderBody, principal: ApiPrincipal, c: ContainerDep) -> d
     draft = OrderDraft(**body.model_dump())
     with c.uow() as uow:
         order_id = service.create_order(uow, principal, draft)
-        return service.get_order(uow, principal, order_id).as_dict()
+        created = service.get_order(uow, principal, order_id).as_dict()
+        uow.commit()
+    return created
 
 
 @router.get("/orders/{order_id}")
@@ -101,7 +103,9 @@ def add_version(
                 effective_at=body.effective_at,
                 reason=body.reason,
             )
-        return {"version": number, "order": service.get_order(uow, principal, order_id).as_dict()}
+        varied = service.get_order(uow, principal, order_id).as_dict()
+        uow.commit()
+    return {"version": number, "order": varied}
 
 
 @router.get("/eligibility")
@@ -121,6 +125,7 @@ def screen(body: EligibilityBody, principal: ApiPrincipal, c: ContainerDep) -> d
             **body.model_dump(),
             region_capacity=c.settings.pilot_region_capacity,
         )
+        uow.commit()
     return decision.as_dict()
 
 

@@ -90,7 +90,6 @@ def screen_for_pilot(
         proportionality_note=proportionality_note.strip(),
     )
     decision_id = _store_decision(uow, principal, person_id, facts, now)
-    uow.commit()
     row = uow.connection.execute(
         select(eligibility_decisions).where(eligibility_decisions.c.id == decision_id)
     ).one()

@@ -289,7 +289,6 @@ def create_order(uow: UnitOfWork, principal: Principal, draft: OrderDraft) -> in
             "conditions": [c["type"] for c in parsed],
         },
     )
-    uow.commit()
     return int(order_id)
 
 
@@ -356,7 +355,6 @@ def vary_order(
         subject_id=order_id,
         detail={"version": number, "kept": sorted(kept), "removed": removed},
     )
-    uow.commit()
     return number
 
 
@@ -435,5 +433,4 @@ def close_order(
         subject_id=order_id,
         detail={"version": number, "effective_at": effective_at.isoformat()},
     )
-    uow.commit()
     return number

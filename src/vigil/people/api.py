@@ -65,7 +65,9 @@ def list_persons(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, Any
 def create_person(body: PersonBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         person_id = service.create_person(uow, principal, body.draft())
-        return service.get_person(uow, principal, person_id).as_dict()
+        created = service.get_person(uow, principal, person_id).as_dict()
+        uow.commit()
+    return created
 
 
 @router.get("/persons/{person_id}")
@@ -80,7 +82,9 @@ def update_person(
 ) -> dict[str, Any]:
     with c.uow() as uow:
         service.update_person(uow, principal, person_id, body.draft())
-        return service.get_person(uow, principal, person_id).as_dict()
+        updated = service.get_person(uow, principal, person_id).as_dict()
+        uow.commit()
+    return updated
 
 
 @router.get("/persons/{person_id}/protected-persons")
@@ -90,7 +94,8 @@ def list_protected_persons(
     """Details are shown only to roles that act on them; every view is audited."""
     with c.uow() as uow:
         found = protected_details.list_protected_persons(uow, principal, c.cipher, person_id)
-        return [p.as_dict() for p in found]
+        uow.commit()  # the audited views
+    return [p.as_dict() for p in found]
 
 
 @router.post("/persons/{person_id}/protected-persons", status_code=status.HTTP_201_CREATED)
@@ -102,6 +107,7 @@ def add_protected_person(
         protected_id = protected_details.add_protected_person(
             uow, principal, c.cipher, person_id, draft
         )
+        uow.commit()
     return {"id": protected_id, "person_id": person_id}
 
 
@@ -110,9 +116,9 @@ def get_protected_person(
     protected_id: RowId, principal: ApiPrincipal, c: ContainerDep
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return protected_details.get_protected_person(
-            uow, principal, c.cipher, protected_id
-        ).as_dict()
+        found = protected_details.get_protected_person(uow, principal, c.cipher, protected_id)
+        uow.commit()  # the audited view
+    return found.as_dict()
 
 
 @router.get("/regions")
@@ -137,6 +143,7 @@ def teams(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, Any]]:
 def add_team(body: TeamBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         team_id = reference_data.add_team(uow, **body.model_dump(), actor=principal.actor)
+        uow.commit()
     return {"id": team_id, **body.model_dump()}
 
 
@@ -152,6 +159,7 @@ def officers(
 def add_officer(body: OfficerBody, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         officer_id = reference_data.add_officer(uow, **body.model_dump(), actor=principal.actor)
+        uow.commit()
     return {"id": officer_id, **body.model_dump()}
 
 

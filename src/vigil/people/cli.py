@@ -21,6 +21,7 @@ def seed_regions() -> None:
     container = build_container(Settings())
     with container.uow() as uow:
         reference_data.ensure_reference_data(uow)
+        uow.commit()
         typer.echo(
             f"{len(reference_data.list_regions(uow))} regions, "
             f"{len(reference_data.list_force_areas(uow))} force areas."

@@ -187,6 +187,7 @@ def protected_person_page(
     with c.uow() as uow:
         found = protected_details.get_protected_person(uow, principal, c.cipher, protected_id)
         person = service.get_person(uow, principal, found.person_id)
+        uow.commit()  # the audited view
     return render(
         request,
         "people/protected_person.html",

@@ -96,7 +96,6 @@ def add_protected_person(
             "fields": [f for f in ("address", "phone", "email") if getattr(draft, f)],
         },
     )
-    uow.commit()
     return int(protected_id)
 
 
@@ -147,7 +146,6 @@ def list_protected_persons(
     for row in rows:
         _audit_view(uow, principal, row, reveal)
         views.append(_protected_view(row, cipher, reveal))
-    uow.commit()
     return views
 
 
@@ -162,7 +160,6 @@ def get_protected_person(
     get_person(uow, principal, row.person_id)
     reveal = principal.may(permissions.PROTECTED_DETAILS)
     _audit_view(uow, principal, row, reveal)
-    uow.commit()
     return _protected_view(row, cipher, reveal)
 
 

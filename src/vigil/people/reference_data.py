@@ -36,7 +36,6 @@ def ensure_reference_data(uow: UnitOfWork) -> None:
                     code=force.code, name=force.name, region_code=force.region_code
                 )
             )
-    uow.commit()
 
 
 def list_regions(uow: UnitOfWork) -> list[dict[str, str]]:
@@ -86,7 +85,6 @@ def add_team(uow: UnitOfWork, *, name: str, region_code: str, force_area: str, a
         subject_id=team_id,
         detail={"name": name, "region_code": region_code},
     )
-    uow.commit()
     return int(team_id)
 
 
@@ -141,7 +139,6 @@ def add_officer(
         subject_id=officer_id,
         detail={"team_id": team_id},
     )
-    uow.commit()
     return int(officer_id)
 
 

@@ -198,7 +198,6 @@ def create_person(uow: UnitOfWork, principal: Principal, draft: PersonDraft) -> 
         subject_id=person_id,
         detail={"crn": draft.crn, "managing_team_id": draft.managing_team_id},
     )
-    uow.commit()
     return int(person_id)
 
 
@@ -223,7 +222,6 @@ def update_person(
         subject_id=person_id,
         detail={"changed": changed},
     )
-    uow.commit()
 
 
 def get_person(uow: UnitOfWork, principal: Principal, person_id: int) -> PersonView:

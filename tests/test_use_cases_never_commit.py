@@ -1,0 +1,96 @@
+"""Use cases never commit: whoever opened the unit of work commits it, once.
+
+A use case is handed its unit of work (a ``uow`` parameter); the entrypoint, background service or
+seeder that opened it (``with container.uow() as uow``) decides when the whole of its work is
+stored. A use case that commits stores half of a caller's work when the caller goes on to fail:
+the alert consumer once had a protected person's audited view committed in the middle of raising
+an alert. This walks every function of ``src`` that takes a ``uow`` and fails on a
+``uow.commit()`` inside it.
+
+``STILL_COMMITTING`` lists the use cases not yet moved to the rule; it may only shrink (a listed
+function that no longer commits must be removed from it).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vigil"
+
+STILL_COMMITTING = {
+    "evidence/crime_matching.py confirmed_matches",
+    "evidence/crime_matching.py get_run",
+    "evidence/crime_matching.py review_match",
+    "evidence/crime_matching.py run_matching",
+    "evidence/crime_upload.py upload_batch",
+    "evidence/overviews.py generate_weekly",
+    "evidence/packs.py _read_stored",
+    "evidence/packs.py create_pack",
+    "evidence/stats.py programme_statistics",
+    "evidence/subject_access.py export",
+    "geo/postcodes.py load",
+    "people/prison_register.py load_prisons",
+    "security/machine_tokens.py create_token",
+    "security/machine_tokens.py revoke_token",
+    "security/service.py add_user",
+    "security/sign_in.py _open_session",
+    "security/sign_in.py _refuse_if_throttled",
+    "security/sign_in.py complete_second_factor",
+    "security/sign_in.py end_all_sessions",
+    "security/sign_in.py log_in",
+    "security/sign_in.py log_out",
+    "security/sign_in.py session_principal",
+    "security/single_sign_on.py _refuse",
+    "security/totp.py confirm_enrolment",
+    "security/totp.py start_enrolment",
+    "tracking/near_queries.py check_account",
+    "tracking/near_queries.py who_was_near",
+    "tracking/queries.py _audit_trail_view",
+    "tracking/queries.py unknown_devices",
+}
+
+
+def _takes_uow(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    return any(argument.arg == "uow" for argument in arguments)
+
+
+def _commits_uow(node: ast.AST) -> bool:
+    return any(
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "commit"
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "uow"
+        for call in ast.walk(node)
+    )
+
+
+def committing_use_cases() -> set[str]:
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "uow.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if is_function and _takes_uow(node) and _commits_uow(node):
+                found.add(f"{path.relative_to(PACKAGE).as_posix()} {node.name}")
+    return found
+
+
+def test_no_use_case_commits_the_unit_of_work_it_was_handed() -> None:
+    assert committing_use_cases() - STILL_COMMITTING == set()
+
+
+def test_the_list_of_use_cases_still_committing_only_shrinks() -> None:
+    assert STILL_COMMITTING - committing_use_cases() == set()
+
+
+def test_the_rule_can_fail() -> None:
+    code = "def add(uow, x):\n    uow.connection.execute(x)\n    uow.commit()\n"
+    [function] = ast.parse(code).body
+    assert isinstance(function, ast.FunctionDef)
+    assert _takes_uow(function)
+    assert _commits_uow(function)

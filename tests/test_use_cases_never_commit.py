@@ -44,10 +44,6 @@ STILL_COMMITTING = {
     "security/single_sign_on.py _refuse",
     "security/totp.py confirm_enrolment",
     "security/totp.py start_enrolment",
-    "tracking/near_queries.py check_account",
-    "tracking/near_queries.py who_was_near",
-    "tracking/queries.py _audit_trail_view",
-    "tracking/queries.py unknown_devices",
 }
 
 

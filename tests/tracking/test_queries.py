@@ -41,6 +41,7 @@ def test_a_trail_comes_in_time_order_with_its_gaps_marked(container: Container) 
     _seed(container, batch, ["P1"] * len(batch))
     with container.uow() as uow:
         found = queries.trail(uow, OPERATOR, "P1", T0, T0 + timedelta(hours=1), REASON)
+        uow.commit()
     assert [f.fix_time for f in found.fixes] == [T0 + timedelta(minutes=m) for m in minutes]
     assert [(g.start, g.end) for g in found.gaps] == [
         (T0 + timedelta(minutes=7), T0 + timedelta(minutes=40)),
@@ -245,6 +246,7 @@ def test_checking_an_account_says_how_close_and_where_they_were(container: Conta
         seen = near_queries.check_account(
             uow, OPERATOR, "P1", *place, 100, at, REASON, window=timedelta(minutes=30)
         )
+        uow.commit()
     assert not missed.within
     assert missed.closest is not None
     assert missed.closest.distance_m == pytest.approx(500, abs=0.01)  # the 08:20 fix

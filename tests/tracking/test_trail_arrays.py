@@ -72,8 +72,8 @@ def _both(
 ) -> tuple[Trail, queries.TrailArrays]:
     with container.uow() as uow:
         rows = queries.trail(uow, OPERATOR, person, start, end, REASON, gap=gap)
-    with container.uow() as uow:
         columns = queries.trail_arrays(uow, OPERATOR, person, start, end, REASON, gap=gap)
+        uow.commit()
     return rows, columns
 
 
@@ -185,5 +185,6 @@ def test_trail_arrays_keep_to_the_principals_scope_and_roles(container: Containe
     assert _audit(container) == []
     with container.uow() as uow:
         seen = queries.trail_arrays(uow, police, "P1", T0, end, REASON, scope=only_p1)
+        uow.commit()
     assert len(seen) == 1
     assert [(a, s) for a, s, _ in _audit(container)] == [("trail.view", "P1")]

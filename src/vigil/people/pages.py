@@ -144,6 +144,7 @@ def person_page(
         except ValidationError as exc:
             errors += [(e.field if e.field != "start" else "from", e.reason) for e in exc.errors]
             found = person_map(uow, principal, person_id, None, None)
+        uow.commit()  # the audited trail view
     values = {
         **_registry_context(c, principal, found),
         "m": found, "person": found.person, "errors": errors, "tz": c.settings.tz,
@@ -163,6 +164,7 @@ def wearer_view_page(
     """What the wearer is shown of their zones (for the leaflet and the induction)."""
     with c.uow() as uow:
         found = person_map(uow, principal, person_id, None, None)
+        uow.commit()  # the audited trail view
     conditions = [
         {"type": condition.type.value, "id": condition.id, **condition.params}
         for order in found.orders

@@ -108,6 +108,7 @@ def near(
         found = near_queries.who_was_near(
             uow, principal, lat, lon, radius_m, start, end, reason, max_accuracy_m=max_accuracy_m
         )
+        uow.commit()  # the audited search
     return {"radius_m": radius_m, "persons": [approach_json(a) for a in found]}
 
 
@@ -115,6 +116,7 @@ def near(
 def unknown_devices(principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
     with c.uow() as uow:
         found = queries.unknown_devices(uow, principal)
+        uow.commit()  # the audited view
     return {
         "devices": [
             {
@@ -142,6 +144,7 @@ def person_trail(
         found = queries.trail(
             uow, principal, person_id, start, end, reason, gap=timedelta(seconds=gap_s)
         )
+        uow.commit()  # the audited view
     return {
         "person": found.person_id,
         "start": found.start.isoformat().replace("+00:00", "Z"),
@@ -177,4 +180,5 @@ def check_account(
             window=timedelta(seconds=window_s),
             max_accuracy_m=max_accuracy_m,
         )
+        uow.commit()  # the audited check
     return account_json(result)

@@ -78,7 +78,6 @@ def who_was_near(
             "persons": [a.person_id for a in approaches],
         },
     )
-    uow.commit()
     return approaches
 
 
@@ -199,7 +198,6 @@ def check_account(
         fixes_in_window=len(found),
     )
     _audit_check(uow, principal, pid, stated, radius_m, at, window, result.within)
-    uow.commit()
     return result
 
 

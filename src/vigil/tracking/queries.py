@@ -1,8 +1,9 @@
 """Trail queries for people: a person's trail, who was near a place, and checking an account.
 
 Every query needs a stated reason, is limited to the persons the principal may see, and writes
-one audit entry in the same transaction (then commits). Out-of-scope persons are reported as not
-found, and silently left out of "who was near" results, so their existence is not leaked.
+one audit entry in the same transaction, which the caller commits. Out-of-scope persons are
+reported as not found, and silently left out of "who was near" results, so their existence is not
+leaked.
 
 Distances are geodesic (WGS84, pyproj). A fix is a disc: its *reach* is the distance from the
 place minus its reported accuracy, so "within R metres" means the disc reaches the circle. Fixes
@@ -205,7 +206,6 @@ def _audit_trail_view(
             "fixes": count,
         },
     )
-    uow.commit()
 
 
 def trail(
@@ -338,5 +338,4 @@ def unknown_devices(uow: UnitOfWork, principal: Principal) -> list[trail_reads.U
         subject_type="devices",
         detail={"devices": len(found)},
     )
-    uow.commit()
     return found

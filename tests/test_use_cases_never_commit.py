@@ -19,16 +19,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vigil"
 
 STILL_COMMITTING = {
-    "evidence/crime_matching.py confirmed_matches",
-    "evidence/crime_matching.py get_run",
-    "evidence/crime_matching.py review_match",
-    "evidence/crime_matching.py run_matching",
-    "evidence/crime_upload.py upload_batch",
-    "evidence/overviews.py generate_weekly",
-    "evidence/packs.py _read_stored",
-    "evidence/packs.py create_pack",
-    "evidence/stats.py programme_statistics",
-    "evidence/subject_access.py export",
     "geo/postcodes.py load",
     "people/prison_register.py load_prisons",
     "security/machine_tokens.py create_token",

@@ -62,6 +62,7 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
         summary = crime_upload.upload_batch(
             uow, POLICE, text, filename="route14.csv", reason="Operation Route 14 checks"
         )
+        uow.commit()
     assert summary.accepted == 60
     assert [(e.field, "from after to" in e.reason) for e in summary.errors] == [("to", True)]
 
@@ -70,8 +71,10 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
     params = MatchParameters(radius_m=120.0)
     with container.uow() as uow:
         run_id = crime_matching.run_matching(uow, ANALYST, summary.id, params, "Weekly crime match")
+        uow.commit()
     with container.uow() as uow:
         run = crime_matching.get_run(uow, ANALYST, run_id, "Reviewing the weekly results")
+        uow.commit()
     assert run["algorithm_version"].startswith("vigil-crime-match/")
     assert run["parameters"]["radius_m"] == 120.0
 
@@ -95,16 +98,19 @@ def test_police_upload_match_review_and_export_only_confirmed(container: Contain
         crime_matching.review_match(uow, POLICE, first["id"], "confirmed", "")
     with container.uow() as uow:
         crime_matching.review_match(uow, ANALYST, first["id"], "confirmed", "Seen on CCTV too")
+        uow.commit()
     with pytest.raises(ValidationError) as caught, container.uow() as uow:
         crime_matching.review_match(uow, ANALYST, second["id"], "discarded", "")
     assert caught.value.field == "note"
     with container.uow() as uow:
         crime_matching.review_match(uow, ANALYST, second["id"], "discarded", "Bus driver, on duty")
+        uow.commit()
 
     with container.uow() as uow:
         rows = crime_matching.confirmed_matches(
             uow, ANALYST, run_id, "Disclosure to the OIC", "csv"
         )
+        uow.commit()
     assert [r["id"] for r in rows] == [first["id"]]
     from vigil.evidence.exports import matches_csv
 
@@ -137,6 +143,7 @@ def test_another_force_and_other_roles_cannot_see_a_batch(container: Container) 
         summary = crime_upload.upload_batch(
             uow, POLICE, headed_sample(3), filename="x.csv", reason="Operation Route 14"
         )
+        uow.commit()
     with pytest.raises(NotFound), container.uow() as uow:
         crime_upload.get_batch(uow, OTHER_POLICE, summary.id)
     with container.uow() as uow:
@@ -153,6 +160,7 @@ def test_police_rows_for_another_force_are_that_rows_error(container: Container)
     )
     with container.uow() as uow:
         summary = crime_upload.upload_batch(uow, POLICE, rows, filename="b.csv", reason="Batch in")
+        uow.commit()
     assert summary.accepted == 1
     [error] = summary.errors
     assert (error.row, error.field, error.reference) == (2, "policeForce", "K1")
@@ -179,12 +187,15 @@ def test_bng_rows_match_like_their_wgs84_equivalent(container: Container) -> Non
     )
     with container.uow() as uow:
         summary = crime_upload.upload_batch(uow, POLICE, rows, filename="b.csv", reason="Batch in")
+        uow.commit()
     with container.uow() as uow:
         run_id = crime_matching.run_matching(
             uow, ANALYST, summary.id, MatchParameters(), "Check it"
         )
+        uow.commit()
     with container.uow() as uow:
         results = crime_matching.get_run(uow, ANALYST, run_id, "Reviewing")["results"]
+        uow.commit()
     by_ref = {r["crime_reference"]: r for r in results if r["person_id"] == point.person_id}
     assert set(by_ref) == {"BNG1", "WGS1"}
     assert by_ref["BNG1"]["closest_distance_m"] < 2.0

@@ -89,6 +89,7 @@ def test_an_officer_gets_a_signed_pack_whose_fixes_survive_retention_and_verify_
             violation_id=episode,
             reason="Recall request to the court",
         )
+        uow.commit()
     envelope = json.loads(result.document)
     evidence = envelope["evidence"]
     assert evidence["violation"]["kind"] == "exclusion_zone"
@@ -116,6 +117,7 @@ def test_an_officer_gets_a_signed_pack_whose_fixes_survive_retention_and_verify_
 
     with container.uow() as uow:
         summary, stored = packs.get_pack(uow, OPERATOR, result.id, "Preparing the recall")
+        uow.commit()
     assert stored == result.document
     assert summary["sha256"] == result.sha256
 

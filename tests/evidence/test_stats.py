@@ -140,6 +140,7 @@ def test_programme_lead_sees_the_pilot_from_the_registry_orders_and_alerts(
         result = stats.programme_statistics(
             uow, ADMIN, date(2026, 11, 1), date(2026, 12, 1), "Pilot evaluation, November"
         )
+        uow.commit()
     assert result.wearers == {("EM", "dapo"): 1, ("WM", "da_licence"): 1}
     assert result.region_names["WM"]
     assert result.wearer_days == pytest.approx((19 + 9 / 24) + 21, abs=1e-3)

@@ -71,6 +71,7 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
             week_start=WEEK,
             reason="Weekly supervision meeting",
         )
+        uow.commit()
     overview = result.overview
     assert overview is not None
     assert overview.fixes == len(home_run) + len(breach)
@@ -93,6 +94,7 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
         ).one()
         summary, again = overviews.get_weekly(uow, officer, result.id, "Re-reading for the meeting")
         listed = overviews.list_weekly(uow, officer, person)
+        uow.commit()
     assert (stored.person_id, stored.week_start, stored.trigger) == (
         person,
         "2026-11-23",

@@ -74,9 +74,11 @@ def _batch(container: Container, principal: Principal, lat: float, lon: float) -
         f"C-1,Burglary,2026-11-20 20:50,2026-11-20 21:30,{lat},{lon}\n"
     )
     with container.uow() as uow:
-        return crime_upload.upload_batch(
+        result = crime_upload.upload_batch(
             uow, principal, text, filename="scene.csv", reason="Burglary series checks"
         ).id
+        uow.commit()
+    return result
 
 
 def test_police_matches_only_wearers_in_their_force(container: Container) -> None:
@@ -90,26 +92,33 @@ def test_police_matches_only_wearers_in_their_force(container: Container) -> Non
     batch = _batch(container, LEICS, *COVENTRY)
     with container.uow() as uow:
         run = crime_matching.run_matching(uow, LEICS, batch, params, "Burglary series checks")
+        uow.commit()
     with container.uow() as uow:
         found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
+        uow.commit()
     assert found["results"] == []
 
     # Their own wearer near their own scene is found.
     own = _batch(container, LEICS, *LEICESTER)
     with container.uow() as uow:
         run = crime_matching.run_matching(uow, LEICS, own, params, "Burglary series checks")
+        uow.commit()
     with container.uow() as uow:
         found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
+        uow.commit()
     assert {r["person_id"] for r in found["results"]} == {str(leicester)}
 
     # An analyst's nationwide run finds the Coventry wearer; Leicestershire still cannot see it.
     with container.uow() as uow:
         run = crime_matching.run_matching(uow, ANALYST, batch, params, "Regional series review")
+        uow.commit()
     with container.uow() as uow:
         found = crime_matching.get_run(uow, ANALYST, run, "Reviewing the results")
+        uow.commit()
     assert {r["person_id"] for r in found["results"]} == {str(coventry)}
     with container.uow() as uow:
         found = crime_matching.get_run(uow, LEICS, run, "Reviewing the results")
+        uow.commit()
     assert found["results"] == []
 
 
@@ -132,13 +141,15 @@ def _upload(container: Container, principal: Principal, *scenes: tuple[float, fl
         for i, (lat, lon) in enumerate(scenes, start=1)
     ]
     with container.uow() as uow:
-        return crime_upload.upload_batch(
+        result = crime_upload.upload_batch(
             uow,
             principal,
             "reference,type,from,to,lat,lon\n" + "\n".join(lines) + "\n",
             filename="scenes.csv",
             reason="Burglary series checks",
         )
+        uow.commit()
+    return result
 
 
 def test_a_police_users_crimes_must_lie_in_their_force_area(container: Container) -> None:

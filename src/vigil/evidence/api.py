@@ -126,9 +126,11 @@ async def upload_batch(
 
     def work() -> crime_upload.BatchSummary:
         with c.uow() as uow:
-            return crime_upload.upload_batch(
+            summary = crime_upload.upload_batch(
                 uow, principal, text, filename=file.filename or "upload.csv", reason=reason, fmt=fmt
             )
+            uow.commit()
+        return summary
 
     return batch_summary_json(await run_in_threadpool(work))
 
@@ -162,6 +164,7 @@ def run_matching(
     )
     with c.uow() as uow:
         run_id = crime_matching.run_matching(uow, principal, batch_id, params, body.reason)
+        uow.commit()
     return {"id": run_id, "batch_id": batch_id}
 
 
@@ -169,6 +172,7 @@ def run_matching(
 def get_run(run_id: RowId, reason: Reason, c: ContainerDep, principal: ApiPrincipal) -> Any:
     with c.uow() as uow:
         run = crime_matching.get_run(uow, principal, run_id, reason)
+        uow.commit()  # the audited view
     return _jsonable(run)
 
 
@@ -182,7 +186,9 @@ def review_match(
     match_id: RowId, body: ReviewIn, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        return crime_matching.review_match(uow, principal, match_id, body.decision, body.note)
+        reviewed = crime_matching.review_match(uow, principal, match_id, body.decision, body.note)
+        uow.commit()
+    return reviewed
 
 
 def export_run(
@@ -193,6 +199,7 @@ def export_run(
     with c.uow() as uow:
         rows = crime_matching.confirmed_matches(uow, principal, run_id, reason, fmt)
         run = crime_matching.run_info(uow, principal, run_id)
+        uow.commit()  # the audited export
     if fmt == "pdf":
         content: str | bytes = crime_matching.matches_pdf(run, rows, c.clock.now())
     else:
@@ -233,6 +240,7 @@ def generate_weekly(
             week_start=body.week_start,
             reason=body.reason,
         )
+        uow.commit()
     return {
         "id": result.id,
         "person_id": person_id,
@@ -257,6 +265,7 @@ def get_weekly(
 ) -> Response:
     with c.uow() as uow:
         summary, result = overviews.get_weekly(uow, principal, weekly_id, reason)
+        uow.commit()  # the audited view
     name = f"weekly-overview-{summary['person_id']}-{summary['week_start']}"
     if format == "html":
         return attachment(result.html, "text/html; charset=utf-8", f"{name}.html")
@@ -285,6 +294,7 @@ def create_pack(
             violation_id=body.violation_id,
             reason=body.reason,
         )
+        uow.commit()
     return {"id": result.id, "person_id": person_id, "sha256": result.sha256}
 
 
@@ -299,6 +309,7 @@ def pack_file(
 ) -> Response:
     with c.uow() as uow:
         _summary, document = packs.get_pack(uow, principal, pack_id, reason)
+        uow.commit()  # the audited view
     name = f"evidence-pack-{pack_id}"
     if fmt == "json":
         return attachment(document, "application/json", f"{name}.json")
@@ -436,6 +447,7 @@ def programme_statistics(
 ) -> Response:
     with c.uow() as uow:
         result = stats.programme_statistics(uow, principal, start, end, reason, c.settings.timezone)
+        uow.commit()  # the audited report
     if format == "csv":
         return attachment(
             stats.statistics_csv(result),
@@ -467,6 +479,7 @@ def subject_access_export(person_id: RowId, principal: ApiPrincipal, c: Containe
     reveal a protected person withheld (see docs/evidence.md). Administrators only; audited."""
     with c.uow() as uow:
         found = subject_access.export(uow, principal, person_id)
+        uow.commit()  # the audited export
     return Response(
         found.content,
         media_type="application/zip",

@@ -142,7 +142,6 @@ def run_matching(
             "persons": sorted(persons),
         },
     )
-    uow.commit()
     return int(run_id)
 
 
@@ -217,7 +216,6 @@ def get_run(
         subject_id=run_id,
         detail={"reason": stated, "matches": len(out["results"])},
     )
-    uow.commit()
     return out
 
 
@@ -264,7 +262,6 @@ def review_match(
         subject_id=match_id,
         detail={"decision": decision, "from": row.status, "person_id": row.person_id},
     )
-    uow.commit()
     return {"id": match_id, "status": decision}
 
 
@@ -291,7 +288,6 @@ def confirmed_matches(
         subject_id=run_id,
         detail={"reason": stated, "format": fmt, "matches": len(rows), "unreviewed": pending},
     )
-    uow.commit()
     return rows
 
 

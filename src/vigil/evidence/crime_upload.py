@@ -114,7 +114,6 @@ def upload_batch(
             "boundary_checked": boundary is not None,
         },
     )
-    uow.commit()
     return BatchSummary(int(batch_id), parsed.format, parsed.rows, len(accepted), row_errors)
 
 

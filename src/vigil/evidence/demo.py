@@ -80,4 +80,5 @@ def seed(container: DemoHost) -> int | None:
             filename=DEMO_FILENAME,
             reason="Demo: overnight burglaries and robberies, north Birmingham",
         )
+        uow.commit()
     return summary.id

@@ -52,13 +52,10 @@ def generate_weekly(
     week_start: date,
     reason: str | None,
     trigger: str = "on_demand",
-    commit: bool = True,
 ) -> WeeklyResult:
-    """Build, render (HTML and PDF) and store one wearer's weekly overview; audited.
-
-    ``commit=False`` leaves the transaction open so a caller (the Monday scheduler) can enqueue
-    the officer's email in it: the overview and its delivery are stored together or not at all.
-    """
+    """Build, render (HTML and PDF) and store one wearer's weekly overview; audited. The caller
+    commits: the Monday scheduler enqueues the officer's email in the same transaction, so the
+    overview and its delivery are stored together or not at all."""
     import hashlib
 
     from vigil.alerts.alert_reads import AlertFilter
@@ -131,8 +128,6 @@ def generate_weekly(
             "weekly_id": weekly_id,
         },
     )
-    if commit:
-        uow.commit()
     return WeeklyResult(int(weekly_id), html, pdf, digest, overview)
 
 

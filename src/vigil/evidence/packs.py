@@ -229,7 +229,6 @@ def create_pack(
             "key_id": key.key_id,
         },
     )
-    uow.commit()
     return PackResult(int(pack_id), document, digest)
 
 
@@ -244,8 +243,8 @@ def _read_stored(
     action: str,
     id_key: str,
 ) -> Any:
-    """One stored document row of a wearer the principal may see, its reading audited and
-    committed; out of scope answers as missing so the document's existence is not leaked."""
+    """One stored document row of a wearer the principal may see, its reading audited (the
+    caller commits); out of scope answers as missing so the document's existence is not leaked."""
     from vigil.tracking import queries
 
     stated = stated_reason(reason)
@@ -261,7 +260,6 @@ def _read_stored(
         subject_id=row.person_id,
         detail={"reason": stated, id_key: row_id},
     )
-    uow.commit()
     return row
 
 

@@ -188,6 +188,7 @@ async def upload(
             summary = crime_upload.upload_batch(
                 uow, principal, text, filename=file.filename, reason=reason
             )
+            uow.commit()
     except ValidationError as exc:
         return _crime_page(request, c, principal, _errors(exc), status_code=422)
     return RedirectResponse(f"/evidence/crime/batches/{summary.id}?uploaded=1", status_code=303)
@@ -277,6 +278,7 @@ def run_matching(
         )
         with c.uow() as uow:
             run_id = crime_matching.run_matching(uow, principal, batch_id, params, reason)
+            uow.commit()
     except ValidationError as exc:
         return _batch_page(request, c, principal, batch_id, _errors(exc), form)
     return RedirectResponse(
@@ -295,6 +297,7 @@ def _run_page(
     try:
         with c.uow() as uow:
             run = crime_matching.get_run(uow, principal, run_id, reason)
+            uow.commit()  # the audited view
     except ValidationError as exc:
         return _reason_page(
             request,
@@ -347,6 +350,7 @@ def review_match(
     try:
         with c.uow() as uow:
             crime_matching.review_match(uow, principal, match_id, decision, note)
+            uow.commit()
     except ValidationError as exc:
         # The error names the match's own note field, so the summary link lands on it.
         errors = [(f"note-{match_id}" if f == "note" else f, r) for f, r in _errors(exc)]
@@ -464,6 +468,7 @@ def generate_weekly(
                 week_start=monday,
                 reason=reason,
             )
+            uow.commit()
     except ValidationError as exc:
         return _person_page(request, c, principal, person_id, _errors(exc), form)
     return _page(
@@ -500,6 +505,7 @@ def weekly_file(
     try:
         with c.uow() as uow:
             summary, result = overviews.get_weekly(uow, principal, weekly_id, reason)
+            uow.commit()  # the audited view
     except ValidationError as exc:
         return _reason_page(
             request,
@@ -542,6 +548,7 @@ def create_pack(
                 violation_id=violation_id.strip(),
                 reason=reason,
             )
+            uow.commit()
     except ValidationError as exc:
         errors = [("pack_reason" if f == "reason" else f, r) for f, r in _errors(exc)]
         return _person_page(request, c, principal, person_id, errors, form)
@@ -656,6 +663,7 @@ def statistics_page(
             result = stats.programme_statistics(
                 uow, principal, first, last, reason, c.settings.timezone
             )
+            uow.commit()  # the audited report
     except ValidationError as exc:
         return _page(
             request,

@@ -144,7 +144,6 @@ def _generate(uow: UnitOfWork, container: Host, person_id: str, week: date) -> t
         week_start=week,
         reason=REASON,
         trigger=TRIGGER,
-        commit=False,
     )
     return result.id, result.sha256, weekly_email.summary(result)
 

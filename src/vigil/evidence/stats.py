@@ -303,7 +303,6 @@ def programme_statistics(
         subject_type="programme",
         detail={"reason": stated, "start": start.isoformat(), "end": end.isoformat()},
     )
-    uow.commit()
     return stats
 
 

@@ -175,7 +175,6 @@ def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
         subject_id=person_id,
         detail={"fixes": len(points), "withheld": withheld, "alerts": len(alerts)},
     )
-    uow.commit()
     return Export(f"subject-access-{person_id}.zip", buffer.getvalue(), len(points), withheld)
 
 

@@ -201,6 +201,7 @@ def main() -> None:
     container = build_container(settings(url))
     with container.uow() as uow:
         token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="bench http")
+        uow.commit()
     container.engine.dispose()
     print(
         f"cpus={os.cpu_count()} server on CPU {sorted(SERVER_CPUS)}, wrk on the others, "

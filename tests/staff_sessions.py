@@ -26,8 +26,10 @@ def staff_credential(container: Container, role: Role) -> str:
     username = f"{role.value}-{next(_numbers)}"
     with container.uow() as uow:
         service.add_user(uow, username=username, password=PASSWORD, role=role)
+        uow.commit()
     with container.uow() as uow:
         session = sign_in.log_in(uow, username, PASSWORD, "tests")
+        uow.commit()
     assert session is not None
     return f"{_SESSION}{session.token}:{session.csrf_token}"
 

@@ -87,6 +87,7 @@ def test_an_operator_claims_an_alert_and_everyone_sees_who_holds_it(
             password="correct horse battery",
             role=Role.MONITORING_OPERATOR,
         )
+        uow.commit()
     alert_id = raise_alert(demo, person_in(demo, BIRMINGHAM).id, EventKind.PROXIMITY)
     token = log_in(demo_client, "operator", DEMO_PASSWORD)
     assert "Nobody holds this alert yet." in demo_client.get(f"/alerts/{alert_id}").text

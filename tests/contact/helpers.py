@@ -64,6 +64,7 @@ def tokens(container: Container) -> dict[str, str]:
             "prison": machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones"),
             "gateway": machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gw"),
         }
+        uow.commit()
 
 
 def bearer(credential: str) -> dict[str, str]:

@@ -76,6 +76,7 @@ def test_json_twin_refuses_names_that_are_not_printable_unicode_and_the_queue_st
     assert {"requester.name", "protected_people.0.name"} <= fields
     with container.uow() as uow:
         security.add_user(uow, username="ch", password="pw-long-enough-1", role="upcs_case_handler")
+        uow.commit()
     log_in(client, "ch", "pw-long-enough-1")
     assert client.get("/api/contact/cases").status_code == 200
     assert client.get("/contact/cases").status_code == 200
@@ -372,6 +373,7 @@ def test_a_case_with_recorded_attempted_contact_still_opens_and_its_notices_are_
         security.add_user(
             uow, username="ch", password="correct horse battery", role=Role.UPCS_CASE_HANDLER
         )
+        uow.commit()
     assert bodies, "three refused calls leave a notice for the case handler"
     assert all(body.startswith("enc1:") for body in bodies)
     log_in(client, "ch", "correct horse battery")

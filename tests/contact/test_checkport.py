@@ -101,6 +101,7 @@ def test_check_port_refuses_oversize_and_malformed_requests_without_failing(
         token = machine_tokens.create_token(
             uow, role=security_service.Role.PRISON_SYSTEM, name="phones"
         )
+        uow.commit()
     auth = bearer(token)
     big = b"{" + b" " * (checkport.MAX_BODY + 1) + b"}"
     assert asyncio.run(_exchange(container, _request(b"{nope", auth), 1)) == [

@@ -255,6 +255,7 @@ def test_case_handler_pages_mask_lists_and_audit_views(
         security_service.add_user(
             uow, username="ch", password="correct horse battery", role=Role.UPCS_CASE_HANDLER
         )
+        uow.commit()
     client.cookies.clear()
     token = log_in(client, "ch", "correct horse battery")
     queue = client.get("/contact/cases")

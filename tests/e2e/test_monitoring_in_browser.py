@@ -96,6 +96,7 @@ def test_an_officer_creates_an_order_with_a_zone_by_postcode_and_a_curfew(
     seed_demo(live_server.container)
     with live_server.container.uow() as uow:
         postcodes.load(uow, FIXTURES / "postcodes" / "onspd-extract.csv", actor="test")
+        uow.commit()
     base = live_server.url
     wearer = person_in(live_server.container, "Birmingham North")
     log_in(page, base, "officer")

@@ -18,6 +18,7 @@ PASSWORD = "a-long-enough-password-for-browsers"
 def _user(server: LiveServer, username: str, role: Role = Role.MONITORING_OPERATOR) -> None:
     with server.container.uow() as uow:
         service.add_user(uow, username=username, password=PASSWORD, role=role)
+        uow.commit()
 
 
 def _sign_in(page: Any, server: LiveServer, username: str, password: str) -> None:

@@ -52,6 +52,7 @@ def add_user(container: Container, username: str, role: Role, password: str, **e
             actor="test",
             **extra,
         )
+        uow.commit()
 
 
 def add_wearer(

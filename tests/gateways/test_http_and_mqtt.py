@@ -134,6 +134,7 @@ def test_bulk_json_csv_and_gpx_need_a_gateway_token_and_are_all_or_nothing(
     fit_devices(container, ["TAG1", "TAG2", "PHONE"])
     with container.uow() as uow:
         token = machine_tokens.create_token(uow, role="device_gateway", name="backfill")
+        uow.commit()
     auth = {"Authorization": f"Bearer {token}"}
     batch = {
         "fixes": [

@@ -19,7 +19,9 @@ ONSPD = FIXTURES / "postcodes" / "onspd-extract.csv"
 
 def _load(container: Container, path: Path = ONSPD) -> postcodes.LoadReport:
     with container.uow() as uow:
-        return postcodes.load(uow, path, actor="test")
+        result = postcodes.load(uow, path, actor="test")
+        uow.commit()
+    return result
 
 
 def test_the_extract_loads_with_terminated_and_coordinate_less_postcodes_kept(

@@ -30,6 +30,7 @@ def _user(container: Container, name: str, role: Role) -> None:
             force_area="WMP" if role is Role.POLICE else None,
             team_id=1 if role is Role.PROBATION_OFFICER else None,
         )
+        uow.commit()
 
 
 def _seed_run(container: Container) -> None:

@@ -53,6 +53,7 @@ def test_an_officer_places_a_zone_by_postcode_and_saves_the_order(
 
     with demo.uow() as uow:
         postcodes.load(uow, ONSPD, actor="test")
+        uow.commit()
     brum = person_in(demo, BIRMINGHAM)
     log_in(demo_client, "officer", DEMO_PASSWORD)
     data = _order_form(demo_client, brum.id)

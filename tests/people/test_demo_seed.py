@@ -31,6 +31,7 @@ def test_demo_seed_is_idempotent_and_the_officer_has_a_caseload(container: Conta
             "Coventry",
         }
         plan = monitoring_plan(uow, container.clock.now())
+        uow.commit()
     assert len(plan["persons"]) == 40
     kinds = {c["type"] for p in plan["persons"] for c in p["conditions"]}
     assert kinds == {"curfew", "exclusion_zone", "trail", "proximity"}

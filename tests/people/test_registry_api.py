@@ -206,6 +206,7 @@ def test_prisons_load_from_the_fixtures_with_the_swapped_columns_put_right(
             uow, prison_register.BUNDLED_PRISON_REGISTER, actor="test"
         )
         found = {p["code"]: p for p in prison_register.list_prisons(uow)}
+        uow.commit()
     codes = {
         line.split("\t")[0]
         for line in (prison_register.BUNDLED_PRISON_REGISTER / "prison.tsv").open()

@@ -89,9 +89,11 @@ def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(
         old = machine_tokens.create_token(
             uow, role="device_gateway", name="gw", lifetime=timedelta(days=30)
         )
+        uow.commit()
     with container.uow() as uow:
         token_id = int(machine_tokens.list_tokens(uow)[0]["id"])  # type: ignore[call-overload]
         new = machine_tokens.rotate_token(uow, token_id, "test", lifetime=timedelta(days=30))
+        uow.commit()
 
     def works(token: str) -> bool:
         with container.uow() as uow:

@@ -43,8 +43,10 @@ def test_device_gateway_token_reads_nothing_about_people(
     build_registry(container)
     with container.uow() as uow:
         gateway = machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gateway")
+        uow.commit()
     with container.uow() as uow:
         prison = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones")
+        uow.commit()
     gw = {"authorization": f"Bearer {gateway}"}
     for path in (
         "/api/monitoring-plan",

@@ -323,10 +323,13 @@ def test_each_role_gets_exactly_what_is_pinned(sqlite_container: Container) -> N
             uow, username="casehandler", password=PASSWORD, role=Role.UPCS_CASE_HANDLER
         )
         security.add_user(uow, username="auditor", password=PASSWORD, role=Role.AUDITOR)
+        uow.commit()
     with c.uow() as uow:
         gateway = machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gateway")
+        uow.commit()
     with c.uow() as uow:
         prison = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones")
+        uow.commit()
     tokens = {Role.DEVICE_GATEWAY: gateway, Role.PRISON_SYSTEM: prison}
     pinned = _pinned()
     wrong = []

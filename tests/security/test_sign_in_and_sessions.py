@@ -23,6 +23,7 @@ def _users(container: Container) -> None:
     with container.uow() as uow:
         service.add_user(uow, username="admin", password=PASSWORD, role=Role.ADMIN)
         service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
+        uow.commit()
 
 
 def _attempt(client: TestClient, username: str, password: str) -> int:

@@ -232,6 +232,7 @@ def test_production_needs_the_providers_second_factor_for_roles_that_see_victims
         session = single_sign_on.sign_in_with_provider(
             uow, analyst, mapping, second_factor_required=True, client="t"
         )
+        uow.commit()
     assert session.principal.role is Role.ANALYST
 
 

@@ -31,11 +31,13 @@ def test_a_revoked_token_stops_working_within_the_cache_ttl(
     with container.uow() as uow:
         token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
         token_id = machine_tokens.token_principal(uow, token).id  # type: ignore[union-attr]
+        uow.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/me", headers=headers).status_code == 200
 
     with container.uow() as uow:
         machine_tokens.revoke_token(uow, token_id, actor="admin")
+        uow.commit()
     ticker.now += 29.0  # still inside the TTL: the cached principal is used
     assert client.get("/api/me", headers=headers).status_code == 200
     ticker.now += 2.0  # past the TTL: looked up again, found revoked
@@ -61,6 +63,7 @@ def test_a_cached_token_is_read_from_the_database_once_per_ttl(container: Contai
     cache = machine_tokens.TokenPrincipalCache(ttl=30.0, now=ticker)
     with container.uow() as uow:
         token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+        uow.commit()
     lookups = []
 
     def lookup() -> service.Principal | None:

@@ -57,6 +57,7 @@ def test_enrol_then_sign_in_needs_the_code(
 ) -> None:
     with container.uow() as uow:
         service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
+        uow.commit()
     secret, recovery = _enrol(client, clock)
     clock.advance(timedelta(seconds=60))
 
@@ -88,6 +89,7 @@ def test_the_code_step_cannot_be_reached_without_the_password(
 ) -> None:
     with container.uow() as uow:
         service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
+        uow.commit()
     token = csrf_from(client.get("/login").text)
     client.cookies.set("vigil_second_factor", "1.9999999999.forged")
     assert _code_step(client, token, "123456") == 403
@@ -106,6 +108,7 @@ def test_in_production_staff_who_see_victims_details_must_set_it_up_first(
     with container.uow() as uow:
         service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
         service.add_user(uow, username="analyst", password=PASSWORD, role=Role.ANALYST)
+        uow.commit()
     csrf = log_in_production(client, "op1")
     home = client.get("/", follow_redirects=False)
     assert (home.status_code, home.headers["location"]) == (303, "/account/two-factor")
@@ -135,6 +138,7 @@ def test_visiting_the_page_again_does_not_replace_a_working_app(
 ) -> None:
     with container.uow() as uow:
         service.add_user(uow, username="op1", password=PASSWORD, role=Role.MONITORING_OPERATOR)
+        uow.commit()
     secret, _ = _enrol(client, clock)
     clock.advance(timedelta(seconds=60))
     token, _ = _password_step(client)

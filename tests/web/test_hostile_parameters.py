@@ -107,6 +107,7 @@ def test_no_number_in_a_path_or_query_string_makes_a_server_error(container: Con
             uow, username="casehandler", password=PASSWORD, role=Role.UPCS_CASE_HANDLER
         )
         security.add_user(uow, username="auditor", password=PASSWORD, role=Role.AUDITOR)
+        uow.commit()
     probes = _probes(client)
     assert len(probes) > 20, "the router should have many routes with numbers in them"
     failures = []
@@ -143,6 +144,7 @@ def test_no_hostile_body_makes_a_server_error(container: Container) -> None:
         security.add_user(
             uow, username="casehandler", password=PASSWORD, role=Role.UPCS_CASE_HANDLER
         )
+        uow.commit()
     targets = [
         (method, re.sub(r"\{(\w+)(:\w+)?\}", "1", context.path_format))
         for context in all_routes(client)

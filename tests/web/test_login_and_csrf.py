@@ -13,6 +13,7 @@ def _operator(container: Container) -> None:
         service.add_user(
             uow, username="op1", password="correct horse battery", role=Role.MONITORING_OPERATOR
         )
+        uow.commit()
 
 
 def test_unauthenticated_api_calls_get_401(client: TestClient) -> None:
@@ -29,6 +30,7 @@ def test_unknown_bearer_token_gets_401(client: TestClient) -> None:
 def test_machine_token_authenticates_the_api(client: TestClient, container: Container) -> None:
     with container.uow() as uow:
         token = machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="HMP phones")
+        uow.commit()
     response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["role"] == "prison_system"

@@ -29,6 +29,7 @@ def load_postcodes(
     try:
         with container.uow() as uow:
             report = postcodes.load(uow, path, actor="cli")
+            uow.commit()
     except ValidationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

@@ -196,7 +196,6 @@ def load(uow: UnitOfWork, path: Path, actor: str) -> LoadReport:
         subject_id=path.name,
         detail={"rows": rows, "loaded": loaded, "rejected": len(rejected)},
     )
-    uow.commit()
     return LoadReport(rows, loaded, terminated, without, rejected)
 
 

@@ -39,6 +39,7 @@ def load_prisons(
     try:
         with container.uow() as uow:
             report = prison_register.load_prisons(uow, path, actor="cli")
+            uow.commit()
     except ValidationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

@@ -124,7 +124,6 @@ def load_prisons(uow: UnitOfWork, directory: Path, actor: str) -> PrisonLoadRepo
         subject_type="prison",
         detail={"prisons": report.prisons, "with_address": report.with_address},
     )
-    uow.commit()
     return report
 
 

@@ -42,4 +42,5 @@ def end_user_sessions(user_id: RowId, principal: ApiPrincipal, c: ContainerDep) 
     """An administrator ends every session of a user (a leaver, a suspected compromise)."""
     with c.uow() as uow:
         ended = sign_in.end_all_sessions(uow, user_id, principal.actor)
+        uow.commit()
     return {"ended": ended}

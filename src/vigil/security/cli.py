@@ -54,6 +54,7 @@ def user_add(
                 display_name=display_name,
                 actor="cli",
             )
+            uow.commit()
     except ValidationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -78,6 +79,7 @@ def token_create(
                 actor="cli",
                 lifetime=timedelta(days=days),
             )
+            uow.commit()
     except ValidationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -94,6 +96,7 @@ def token_rotate(
     try:
         with container.uow() as uow:
             token = machine_tokens.rotate_token(uow, token_id, "cli", lifetime=timedelta(days=days))
+            uow.commit()
     except ValidationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -118,6 +121,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="Id of the token."
     container = _container()
     with container.uow() as uow:
         machine_tokens.revoke_token(uow, token_id, "cli")
+        uow.commit()
     typer.echo(f"Token {token_id} revoked.")
 
 

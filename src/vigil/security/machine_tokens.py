@@ -68,7 +68,6 @@ def create_token(
         subject_id=token_id,
         detail={"name": name, "role": role.value, "expires_at": (now + lifetime).isoformat()},
     )
-    uow.commit()
     return token
 
 
@@ -190,4 +189,3 @@ def revoke_token(uow: UnitOfWork, token_id: int, actor: str) -> None:
         subject_type="api_token",
         subject_id=token_id,
     )
-    uow.commit()

@@ -66,7 +66,6 @@ def add_user(
         subject_id=user_id,
         detail={"username": username, "role": role.value},
     )
-    uow.commit()
     return int(user_id)
 
 

@@ -68,7 +68,6 @@ def _refuse_if_throttled(uow: UnitOfWork, keys: list[str], client: str) -> None:
         subject_id=None,
         detail={"client": client, "until": block.until.isoformat()},
     )
-    uow.commit()
     raise SignInThrottled(block.until, block.failures >= throttle.LOCKOUT_FAILURES)
 
 
@@ -124,7 +123,6 @@ def _open_session(uow: UnitOfWork, row: Any) -> NewSession:
             last_seen_at=now,
         )
     )
-    uow.commit()
     return NewSession(token, csrf, _principal_from_user(row), expires)
 
 
@@ -143,11 +141,9 @@ def log_in(uow: UnitOfWork, username: str, password: str, client: str) -> NewSes
     ok = verify_password(row.password_hash if row else None, password)
     if ok and row is not None and row.totp_enabled:
         # The throttle is cleared only when the code is right too.
-        uow.commit()
         raise SecondFactorRequired(int(row.id))
     _count_attempt(uow, keys, row, ok, client, "password")
     if not ok or row is None:
-        uow.commit()
         return None
     return _open_session(uow, row)
 
@@ -169,7 +165,6 @@ def complete_second_factor(
     ok = totp.check(uow, cipher, user_id, code)
     _count_attempt(uow, keys, row, ok, client, "second_factor")
     if not ok:
-        uow.commit()
         return None
     return _open_session(uow, row)
 
@@ -202,7 +197,6 @@ def session_principal(
         uow.connection.execute(
             delete(user_sessions).where(user_sessions.c.token_hash == token_hash)
         )
-        uow.commit()
         return None
     if row.last_seen_at is None or row.last_seen_at < now - _LAST_SEEN_GRANULARITY:
         uow.connection.execute(
@@ -210,7 +204,6 @@ def session_principal(
             .where(user_sessions.c.token_hash == token_hash)
             .values(last_seen_at=now)
         )
-        uow.commit()
     return SessionInfo(_principal_from_user(row), row.csrf_token)
 
 
@@ -226,7 +219,6 @@ def log_out(uow: UnitOfWork, token: str, principal: Principal) -> None:
         subject_type="user",
         subject_id=principal.id,
     )
-    uow.commit()
 
 
 def end_all_sessions(uow: UnitOfWork, user_id: int, actor: str) -> int:
@@ -243,5 +235,4 @@ def end_all_sessions(uow: UnitOfWork, user_id: int, actor: str) -> int:
         subject_id=user_id,
         detail={"sessions": ended},
     )
-    uow.commit()
     return int(ended or 0)

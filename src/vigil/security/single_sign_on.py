@@ -169,7 +169,6 @@ def _refuse(uow: UnitOfWork, identity: ProviderIdentity, reason: str, client: st
         subject_id=None,
         detail={"client": client, "step": "single_sign_on", "refused": reason},
     )
-    uow.commit()
 
 
 def sign_in_with_provider(

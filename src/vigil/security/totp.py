@@ -53,7 +53,6 @@ def start_enrolment(uow: UnitOfWork, cipher: FieldCipher, principal: Principal) 
         .where(users.c.id == principal.id)
         .values(totp_secret_enc=cipher.encrypt(secret, _FIELD))
     )
-    uow.commit()
     return _enrolment(secret, principal.name)
 
 
@@ -111,7 +110,6 @@ def confirm_enrolment(
         subject_type="user",
         subject_id=principal.id,
     )
-    uow.commit()
     return codes
 
 

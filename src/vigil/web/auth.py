@@ -73,6 +73,7 @@ async def _resolve(request: Request) -> Principal | None:
             minutes = c.settings.session_idle_minutes
             idle = timedelta(minutes=minutes) if minutes else None
             info = sign_in.session_principal(uow, token, idle)
+            uow.commit()
         if info is not None:
             # Cookies ride along on cross-site requests; only a CSRF token proves intent.
             await check_csrf(request, info.csrf_token)

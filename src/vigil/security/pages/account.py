@@ -31,6 +31,7 @@ def two_factor_form(
             context: dict[str, Any] = {"enabled": True, "errors": [], "status_only": True}
             return render(request, "two_factor.html", context, principal=principal)
         enrolment = totp.start_enrolment(uow, c.cipher, principal)
+        uow.commit()
     context = {
         "secret": enrolment.secret,
         "qr_svg": enrolment.qr_svg,
@@ -50,6 +51,7 @@ def two_factor_confirm(
     try:
         with c.uow() as uow:
             codes = totp.confirm_enrolment(uow, c.cipher, principal, code)
+            uow.commit()
     except ValidationError as exc:
         errors = [(e.field, e.reason) for e in exc.errors]
         return render(
@@ -67,6 +69,7 @@ def logout(request: Request, c: ContainerDep, principal: PagePrincipal) -> Respo
     token = request.cookies.get(SESSION_COOKIE, "")
     with c.uow() as uow:
         sign_in.log_out(uow, token, principal)
+        uow.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -77,6 +80,7 @@ def logout_everywhere(request: Request, c: ContainerDep, principal: PagePrincipa
     """End every session of the signed-in user, on every device (a lost laptop, a shared PC)."""
     with c.uow() as uow:
         sign_in.end_all_sessions(uow, principal.id, principal.actor)
+        uow.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

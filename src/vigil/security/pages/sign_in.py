@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -11,7 +13,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.bootstrap import Container
-from vigil.security import sealed, sign_in
+from vigil.db.uow import UnitOfWork
+from vigil.security import sealed, sign_in, single_sign_on
 from vigil.text import ascii_digits
 from vigil.web.auth import (
     PRE_SESSION_CSRF_COOKIE,
@@ -80,7 +83,7 @@ def login_submit(
     if not errors:
         client = request.client.host if request.client else "unknown"
         try:
-            with c.uow() as uow:
+            with attempt(c) as uow:
                 session = sign_in.log_in(uow, username, password, client)
         except sign_in.SignInThrottled as throttled:
             errors.append(("username", _throttled_message(c, throttled)))
@@ -94,6 +97,27 @@ def login_submit(
         request.state.csrf_token = expected
         return _login_page(request, c, next, errors, status_code=refused_status, username=username)
     return _signed_in(c, session, next)
+
+
+# The outcomes of a sign-in attempt that are answers, not faults: the attempt is still on record.
+_REFUSALS = (
+    sign_in.SignInThrottled,
+    sign_in.SecondFactorRequired,
+    single_sign_on.SingleSignOnRefused,
+)
+
+
+@contextmanager
+def attempt(c: Container) -> Iterator[UnitOfWork]:
+    """A sign-in attempt's unit of work, committed whatever the answer: every attempt is
+    audited and counts towards the throttle, refusals most of all."""
+    with c.uow() as uow:
+        try:
+            yield uow
+        except _REFUSALS:
+            uow.commit()
+            raise
+        uow.commit()
 
 
 def _signed_in(c: Container, session: sign_in.NewSession, next: str) -> Response:
@@ -179,7 +203,7 @@ def login_code(
         return _login_page(request, c, next, [("username", "Sign in again")], status_code=403)
     client = request.client.host if request.client else "unknown"
     try:
-        with c.uow() as uow:
+        with attempt(c) as uow:
             session = sign_in.complete_second_factor(uow, c.cipher, user_id, code, client)
     except sign_in.SignInThrottled as throttled:
         errors = [("code", _throttled_message(c, throttled))]

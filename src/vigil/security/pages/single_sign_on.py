@@ -14,7 +14,7 @@ from vigil.bootstrap import Container
 from vigil.errors import NotFound
 from vigil.logs import get_logger
 from vigil.security import oidc, sealed, single_sign_on
-from vigil.security.pages.sign_in import _login_page, _safe_next, _signed_in
+from vigil.security.pages.sign_in import _login_page, _safe_next, _signed_in, attempt
 from vigil.web.auth import (
     ContainerDep,
 )
@@ -94,7 +94,7 @@ def single_sign_on_return(
         return _login_page(request, c, next, refused, status_code=400)
     client = request.client.host if request.client else "unknown"
     try:
-        with c.uow() as uow:
+        with attempt(c) as uow:
             session = single_sign_on.sign_in_with_provider(
                 uow,
                 identity,

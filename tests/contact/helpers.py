@@ -59,12 +59,13 @@ def tokens(container: Container) -> dict[str, str]:
     gateway's token (a machine with the wrong job)."""
     handler = staff_credential(container, Role.UPCS_CASE_HANDLER)
     with container.uow() as uow:
-        return {
+        found = {
             "handler": handler,
             "prison": machine_tokens.create_token(uow, role=Role.PRISON_SYSTEM, name="phones"),
             "gateway": machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="gw"),
         }
         uow.commit()
+    return found
 
 
 def bearer(credential: str) -> dict[str, str]:

@@ -43,7 +43,7 @@ def add_officer(container: Container, team_id: int, name: str, email: str | None
 
 def add_user(container: Container, username: str, role: Role, password: str, **extra: Any) -> int:
     with container.uow() as uow:
-        return security_service.add_user(
+        user_id = security_service.add_user(
             uow,
             username=username,
             password=password,
@@ -53,6 +53,7 @@ def add_user(container: Container, username: str, role: Role, password: str, **e
             **extra,
         )
         uow.commit()
+    return user_id
 
 
 def add_wearer(

@@ -26,7 +26,6 @@ P90_FUNCTION_LINES = 30
 # one brought under the limit must be taken off (so the list never hides a fixed entry).
 OVER_LIMIT_MODULES = {
     "engine/core.py": 1683,
-    "evidence/pages.py": 697,
     "harm/linkage.py": 511,
     "harm/resolution.py": 560,
 }

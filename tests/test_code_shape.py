@@ -26,8 +26,6 @@ P90_FUNCTION_LINES = 30
 # one brought under the limit must be taken off (so the list never hides a fixed entry).
 OVER_LIMIT_MODULES = {
     "engine/core.py": 1683,
-    "harm/linkage.py": 511,
-    "harm/resolution.py": 560,
 }
 OVER_LIMIT_FUNCTIONS = {
     "engine/core.py __init__": 84,
@@ -52,7 +50,7 @@ OVER_LIMIT_FUNCTIONS = {
     "harm/importer.py parse_incidents": 96,
     "harm/incident_import.py _store_rows": 76,
     "harm/incident_import.py import_incidents": 77,
-    "harm/linkage.py settings": 123,
+    "harm/linkage_settings.py settings": 123,
     "harm/matrix.py matrix": 71,
     "harm/pages.py _matrix": 65,
     "harm/resolution.py resolve_frame": 201,

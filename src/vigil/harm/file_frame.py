@@ -13,7 +13,8 @@ from vigil.harm.identity_links import resolution_method
 from vigil.harm.model import (
     PartyRole,
 )
-from vigil.harm.resolution import ResolutionStats, name_parts, resolve_frame
+from vigil.harm.names import name_parts
+from vigil.harm.resolution import ResolutionStats, resolve_frame
 
 
 def resolved_frame(

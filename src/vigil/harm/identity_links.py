@@ -25,7 +25,8 @@ from vigil.harm.model import (
     canonical_given,
     normalise_name,
 )
-from vigil.harm.resolution import ResolutionStats, name_parts, resolve_frame
+from vigil.harm.names import name_parts
+from vigil.harm.resolution import ResolutionStats, resolve_frame
 from vigil.harm.tables import (
     harm_decisions,
     harm_identities,

@@ -22,11 +22,11 @@ from vigil.harm.identity_links import (
 )
 from vigil.harm.importer import RowError, parse_incidents
 from vigil.harm.model import (
-    NICKNAMES,
     PartyRole,
 )
+from vigil.harm.names import name_parts, nickname_folded
 from vigil.harm.progress import Progress, silent
-from vigil.harm.resolution import ResolutionStats, name_parts
+from vigil.harm.resolution import ResolutionStats
 from vigil.harm.tables import (
     harm_identities,
     harm_imports,
@@ -76,7 +76,7 @@ def _new_identities(
             pl.concat_str(
                 [
                     pl.col(sid).str.strip_chars().str.to_uppercase(),
-                    pl.col("given").replace(list(NICKNAMES), list(NICKNAMES.values())),
+                    nickname_folded("given"),
                     pl.col("family"),
                     pl.col(parsed_dob).dt.strftime("%Y-%m-%d").fill_null(""),
                 ],

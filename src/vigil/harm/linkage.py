@@ -26,7 +26,8 @@ from typing import Any
 import jellyfish
 import polars as pl
 
-from vigil.harm.model import NICKNAMES
+from vigil.harm.linkage_settings import _splink, settings
+from vigil.harm.names import nickname_folded
 
 #: A pair is joined at or above this match probability (and with a date of birth that agrees at
 #: least in two of its three parts: a name alone never joins two records).
@@ -44,26 +45,9 @@ DEFAULT_MODEL = "linkage_model.json"
 #: evidence *against* a match whenever it occurs; its m is floored here instead.
 M_FLOOR = 0.01
 
-# The two names written the other way round ("Edwards Stephen"), exactly or but for doubled
-# letters: a level of both the forename and the surname comparison, so that neither counts a
-# swapped name as a different one.
-SWAPPED = (
-    "((given_l = family_r AND family_l = given_r)"
-    " OR (given_squash_l = family_squash_r AND family_squash_l = given_squash_r))"
-    " AND NOT (given_squash_l = given_squash_r)"
-)
-# Swapped and misspelt ("Jarvs Christopher"): each name within one edit of the other's.
-SWAPPED_CLOSE = (
-    "damerau_levenshtein(given_squash_l, family_squash_r) <= 1"
-    " AND damerau_levenshtein(family_squash_l, given_squash_r) <= 1"
-    " AND damerau_levenshtein(given_squash_l, given_squash_r) > 1"
-)
 
 # Comparison levels of the date of birth at which a link may be made (exact, transposed, one off).
 _DOB_LINKABLE = ("exact", "day and month transposed", "one field differs")
-
-_NICK_FROM = list(NICKNAMES)
-_NICK_TO = list(NICKNAMES.values())
 
 
 @dataclass(frozen=True)
@@ -139,139 +123,6 @@ class LinkageRun:
     candidate_pairs: int = 0
 
 
-def _splink() -> Any:
-    # Imported on use: Splink pulls in DuckDB and sqlglot, which the rest of Vigil does not need.
-    logging.getLogger("splink").setLevel(logging.ERROR)
-    import splink
-
-    return splink
-
-
-def settings(prior: float = 1e-4) -> Any:
-    """The model's comparisons and blocking rules (untrained)."""
-    splink = _splink()
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-
-    block_on = splink.block_on
-
-    def null(col: str) -> Any:
-        return cll.CustomLevel(f"{col}_l IS NULL OR {col}_r IS NULL", "missing").configure(
-            is_null_level=True
-        )
-
-    def level(creator: Any, label: str, m: float, u: float) -> Any:
-        # Starting values: EM and random sampling replace them for every level the data show;
-        # a level never seen (say, initials in a load that has none) keeps its starting value.
-        return creator.configure(label_for_charts=label, m_probability=m, u_probability=u)
-
-    def custom(sql: str, label: str, m: float, u: float) -> Any:
-        return level(cll.CustomLevel(sql), label, m, u)
-
-    def comparison(name: str, levels: list[Any]) -> Any:
-        return cl.CustomComparison(output_column_name=name, comparison_levels=levels)
-
-    forename = comparison(
-        "forename",
-        [
-            null("given"),
-            custom(SWAPPED, "swapped with the surname", 0.03, 0.00002),
-            custom(SWAPPED_CLOSE, "swapped with the surname, spelt differently", 0.01, 0.00001),
-            custom("given_l = given_r", "exact", 0.75, 0.01),
-            custom("given_canon_l = given_canon_r", "nickname of the same name", 0.05, 0.002),
-            level(cll.JaroWinklerLevel("given", 0.92), "very close spelling", 0.08, 0.002),
-            level(cll.DamerauLevenshteinLevel("given", 1), "one letter off", 0.03, 0.001),
-            custom(
-                "(length(given_l) = 1 OR length(given_r) = 1) AND initial_l = initial_r",
-                "initial against full name",
-                0.03,
-                0.002,
-            ),
-            level(cll.JaroWinklerLevel("given", 0.8), "similar spelling", 0.03, 0.01),
-            level(cll.ElseLevel(), "different", 0.03, 0.973),
-        ],
-    )
-    surname = comparison(
-        "surname",
-        [
-            null("family"),
-            custom(SWAPPED, "swapped with the forename", 0.03, 0.00002),
-            custom(SWAPPED_CLOSE, "swapped with the forename, spelt differently", 0.01, 0.00001),
-            custom("family_l = family_r", "exact", 0.8, 0.002),
-            custom("family_squash_l = family_squash_r", "doubled or dropped letter", 0.05, 0.0002),
-            level(
-                cll.ArrayIntersectLevel("family_parts", 1),
-                "one part of a double-barrelled name",
-                0.02,
-                0.0005,
-            ),
-            level(cll.JaroWinklerLevel("family", 0.92), "very close spelling", 0.05, 0.001),
-            level(cll.DamerauLevenshteinLevel("family", 1), "one letter off", 0.03, 0.002),
-            level(cll.JaroWinklerLevel("family", 0.8), "similar spelling", 0.02, 0.005),
-            level(cll.ElseLevel(), "different", 0.03, 0.9863),
-        ],
-    )
-    dob = comparison(
-        "dob",
-        [
-            null("dob"),
-            custom("dob_l = dob_r", "exact", 0.9, 0.00005),
-            custom(
-                "year_l = year_r AND month_l = day_r AND day_l = month_r",
-                "day and month transposed",
-                0.04,
-                0.00002,
-            ),
-            custom(
-                "(CASE WHEN year_l = year_r THEN 1 ELSE 0 END"
-                " + CASE WHEN month_l = month_r THEN 1 ELSE 0 END"
-                " + CASE WHEN day_l = day_r THEN 1 ELSE 0 END) = 2",
-                "one field differs",
-                0.04,
-                0.005,
-            ),
-            level(cll.ElseLevel(), "different", 0.02, 0.99493),
-        ],
-    )
-    victims = comparison(
-        "shared_victims",
-        [
-            null("victims"),
-            level(cll.ArrayIntersectLevel("victims", 1), "a victim in common", 0.5, 0.0001),
-            level(cll.ElseLevel(), "no victim in common", 0.5, 0.9999),
-        ],
-    )
-    force = comparison(
-        "force",
-        [
-            null("forces"),
-            level(cll.ArrayIntersectLevel("forces", 1), "same force area", 0.9, 0.3),
-            level(cll.ElseLevel(), "different force areas", 0.1, 0.7),
-        ],
-    )
-    return splink.SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="unique_id",
-        probability_two_random_records_match=prior,
-        comparisons=[forename, surname, dob, victims, force],
-        blocking_rules_to_generate_predictions=[
-            # Same date of birth (day and month in either order) and the same initials in either
-            # order: catches initials, swapped names, misspellings after the first letter.
-            block_on("dob_dm", "initials"),
-            # Same date of birth and one phonetic code: a first letter mistyped in the other name.
-            block_on("dob_dm", "family_code"),
-            block_on("dob_dm", "given_code"),
-            # Same birth year, or same day and month, with both names sounding alike: a date of
-            # birth off in one field.
-            block_on("year", "family_code", "initials"),
-            block_on("month", "day", "family_code", "initials"),
-        ],
-        retain_intermediate_calculation_columns=True,
-        retain_matching_columns=True,  # keeps gamma_ (the level) per comparison
-        additional_columns_to_retain=[],
-    )
-
-
 def _squash(expr: pl.Expr) -> pl.Expr:
     """Doubled letters collapsed, hyphens and spaces dropped ("Eddwards" = "Edwards")."""
     folded = expr.str.replace_all(r"[\s-]", "")
@@ -296,7 +147,7 @@ def features(nodes: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         unique_id=pl.col("unique_id").cast(pl.Int64),
         given="given",
-        given_canon=pl.col("given").replace(_NICK_FROM, _NICK_TO),
+        given_canon=nickname_folded("given"),
         given_squash=_squash(pl.col("given")),
         initial=pl.col("given").str.slice(0, 1),
         family="family",

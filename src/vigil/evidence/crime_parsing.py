@@ -60,6 +60,21 @@ def _batch_id(value: str, force: str | None, errors: _RowErrors) -> str | None:
     return text
 
 
+def _check_datum(
+    datum: str, location: tuple[float, float, float | None, float | None] | None, errors: _RowErrors
+) -> None:
+    """The stated datum must be the one the location is written in."""
+    if location is None or not datum:
+        return
+    wgs = location[2] is None
+    if datum == "WGS84" and not wgs:
+        errors.add("datum", "is WGS84 but the location is an easting/northing")
+    elif datum in {"OSGB36", "BNG", "OSGB"} and wgs:
+        errors.add("datum", f"is {datum} but the location is a latitude/longitude")
+    elif datum not in {"WGS84", "OSGB36", "BNG", "OSGB"}:
+        errors.add("datum", f"{datum!r} is not WGS84 or OSGB36")
+
+
 def _parse_police_row(
     number: int, cells: list[str], max_window: timedelta, seen: set[str], result: ParseResult
 ) -> None:
@@ -93,15 +108,7 @@ def _parse_police_row(
         ("latitude", "longitude", "easting", "northing"),
         errors,
     )
-    datum = values["datum"].upper()
-    if location is not None and datum:
-        wgs = location[2] is None
-        if datum == "WGS84" and not wgs:
-            errors.add("datum", "is WGS84 but the location is an easting/northing")
-        elif datum in {"OSGB36", "BNG", "OSGB"} and wgs:
-            errors.add("datum", f"is {datum} but the location is a latitude/longitude")
-        elif datum not in {"WGS84", "OSGB36", "BNG", "OSGB"}:
-            errors.add("datum", f"{datum!r} is not WGS84 or OSGB36")
+    _check_datum(values["datum"].upper(), location, errors)
     if errors.count or reference is None or crime_type is None or location is None:
         return
     assert start is not None

@@ -42,7 +42,6 @@ OVER_LIMIT_FUNCTIONS = {
     "evidence/packs.py create_pack": 88,
     "evidence/subject_access.py export": 72,
     "evidence/weekly.py build_overview": 103,
-    "harm/cli.py rank_command": 61,
     "harm/file_frame.py resolved_frame": 81,
     "harm/identity_links.py load_identities": 71,
     "harm/identity_links.py resolve_and_store": 113,

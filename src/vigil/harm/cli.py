@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -123,9 +123,10 @@ def rank_command(
     file: Annotated[
         Path | None, typer.Argument(help="Incidents CSV; without it, the stored incidents.")
     ] = None,
-    as_of: Annotated[str, typer.Option("--as-of", help="Score incidents before this date.")] = (
-        date.today().isoformat()
-    ),
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Score incidents before this date (default: today)."),
+    ] = None,
     top: Annotated[int, typer.Option(min=1, help="How many to list.")] = 100,
     out: Annotated[
         Path | None, typer.Option(help="CSV to write (default standard output).")
@@ -133,25 +134,11 @@ def rank_command(
     force: Annotated[str | None, typer.Option(help="Rank within one force.")] = None,
 ) -> None:
     """Write the ranked matrix: rank,person_id,score,...,explanation."""
-    when = as_of_start(_as_of(as_of))
+    # Today is read when the command runs, not when the module is imported.
+    when = as_of_start(_as_of(as_of or date.today().isoformat()))
     config = ScoringConfig()
     if file is not None:
-        content = _read(file)
-        with _progress("Ranking") as step:
-            try:
-                step("checking rows")
-                parsed = parse_incidents(content, when)
-            except ValidationError as exc:
-                raise _fail(exc) from exc
-            for error in parsed.errors[:50]:
-                console.print(f"[yellow]{error}[/yellow]")
-            step("resolving")
-            from vigil.harm.harm_index import default_index
-
-            frame = resolved_frame(parsed.rows, default_index())
-            step("scoring")
-            ranked = ranking_table(frame, when, config, top=top, force=force)
-        _write(ranked, out)
+        _write(_rank_file(file, when, config, top, force), out)
         return
     container = _container()
     with _progress("Ranking stored incidents") as step, container.uow() as uow:
@@ -180,6 +167,27 @@ def rank_command(
     )
     console.print(f"Stored as run {run_id}.")
     _write(frame, out)
+
+
+def _rank_file(
+    file: Path, when: datetime, config: ScoringConfig, top: int, force: str | None
+) -> pl.DataFrame:
+    """Rank an incident file in memory, without storing it."""
+    content = _read(file)
+    with _progress("Ranking") as step:
+        try:
+            step("checking rows")
+            parsed = parse_incidents(content, when)
+        except ValidationError as exc:
+            raise _fail(exc) from exc
+        for error in parsed.errors[:50]:
+            console.print(f"[yellow]{error}[/yellow]")
+        step("resolving")
+        from vigil.harm.harm_index import default_index
+
+        frame = resolved_frame(parsed.rows, default_index())
+        step("scoring")
+        return ranking_table(frame, when, config, top=top, force=force)
 
 
 @app.command("backtest")

@@ -51,7 +51,6 @@ OVER_LIMIT_FUNCTIONS = {
     "harm/linkage_settings.py settings": 123,
     "harm/matrix.py matrix": 71,
     "harm/pages.py _matrix": 65,
-    "harm/resolution.py resolve_frame": 201,
     "harm/reviews.py create_review": 80,
     "harm/runs.py compute_run": 74,
     "harm/scoring.py score_frame": 105,

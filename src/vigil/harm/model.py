@@ -72,6 +72,10 @@ class LinkReason(StrEnum):
     REGISTRY = "registry"
 
 
+# Link reasons by number, for the frames that carry them as small integers.
+LINK_REASON_CODES: tuple[LinkReason, ...] = tuple(LinkReason)
+
+
 class DecisionKind(StrEnum):
     MERGE = "merge"
     SPLIT = "split"

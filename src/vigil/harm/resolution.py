@@ -29,8 +29,9 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from vigil.harm import linkage
-from vigil.harm.model import LinkReason, dob_similarity
+from vigil.harm import clusters, linkage
+from vigil.harm.clusters import Edge
+from vigil.harm.model import LINK_REASON_CODES, LinkReason, dob_similarity
 from vigil.harm.names import nickname_folded, phonetic, token_similarity
 
 NAME_THRESHOLD = 0.85
@@ -91,9 +92,6 @@ def pair_score(a: IdentityRecord, b: IdentityRecord) -> tuple[float, str]:
         return 0.0, "names or dates of birth differ"
     words = ["names swapped" if swapped else "similar names", dob_words]
     return round(0.6 * name + 0.4 * dob, 4), ", ".join(words)
-
-
-_REASON_CODES: tuple[LinkReason, ...] = tuple(LinkReason)
 
 
 def _candidate_pairs(nodes: pl.DataFrame, stats: ResolutionStats) -> pl.DataFrame:
@@ -204,9 +202,6 @@ def _score_pairs(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-Edge = tuple[int, int, int, float, bool, str | None]
-
-
 def _rule_edges(dated: pl.DataFrame, stats: ResolutionStats) -> list[Edge]:
     """The earlier hand-tuned rule, best first (kept to measure the model against)."""
     tokens = pl.concat([dated["cg"], dated["cf"]]).unique().to_list()
@@ -225,7 +220,7 @@ def _rule_edges(dated: pl.DataFrame, stats: ResolutionStats) -> list[Edge]:
     scored = _score_pairs(nodes, _candidate_pairs(nodes, stats)).sort(
         ["score", "left", "right"], descending=[True, False, False]
     )
-    code = _REASON_CODES.index(LinkReason.FUZZY_NAME_DOB)
+    code = LINK_REASON_CODES.index(LinkReason.FUZZY_NAME_DOB)
     return [
         (a, b, code, sc, False, None)
         for a, b, sc in zip(
@@ -254,7 +249,7 @@ def _splink_edges(
     stats.candidate_pairs = run.candidate_pairs
     stats.model, stats.model_trained, stats.model_records = run.model, run.trained, run.records
     pairs = run.pairs.sort(["probability", "left", "right"], descending=[True, False, False])
-    code = _REASON_CODES.index(LinkReason.PROBABLE_MATCH)
+    code = LINK_REASON_CODES.index(LinkReason.PROBABLE_MATCH)
     return [
         (a, b, code, p, False, why)
         for a, b, p, why in pairs.select("left", "right", "probability", "evidence").iter_rows()
@@ -282,18 +277,38 @@ def resolve_frame(
     """
     stats = stats if stats is not None else ResolutionStats()
     stats.identities = frame.height
-    out_schema = {
-        "id": pl.Int64,
-        "person_key": pl.Utf8,
-        "reason": pl.Utf8,
-        "score": pl.Float64,
-        "linked_to": pl.Int64,
-        "evidence": pl.Utf8,
-    }
     if frame.height == 0:
-        return pl.DataFrame(schema=out_schema)
+        return pl.DataFrame(schema=_OUT_SCHEMA)
+    recs = _prepared(frame, splits)
+    free = recs.filter(~pl.col("is_split"))
+    dated = free.filter(pl.col("dob").is_not_null() & (pl.col("family") != ""))
+    edges = _decided_edges(recs, merges) + _exact_edges(free, dated)
+    if method == "rules":
+        edges.extend(_rule_edges(dated, stats))
+    else:
+        edges.extend(_splink_edges(dated, stats, model, train))
+    joined = clusters.join(recs, edges)
+    stats.conflicts_refused += joined.conflicts_refused
+    stats.fuzzy_links += joined.fuzzy_links
+    labels, stats.persons = clusters.labelled(recs, joined, prefix)
+    return labels
+
+
+_OUT_SCHEMA = {
+    "id": pl.Int64,
+    "person_key": pl.Utf8,
+    "reason": pl.Utf8,
+    "score": pl.Float64,
+    "linked_to": pl.Int64,
+    "evidence": pl.Utf8,
+}
+
+
+def _prepared(frame: pl.DataFrame, splits: frozenset[int]) -> pl.DataFrame:
+    """The identities in id order with their positions, nickname-folded names, and the analysts'
+    splits standing alone (a split record keeps no source id to be joined by)."""
     split_list = list(splits)
-    recs = (
+    return (
         frame.sort("id")
         .with_row_index("pos")
         .with_columns(
@@ -304,163 +319,35 @@ def resolve_frame(
             source_id=pl.when(pl.col("id").is_in(split_list)).then(None).otherwise("source_id"),
         )
     )
-    n = recs.height
+
+
+def _decided_edges(recs: pl.DataFrame, merges: Sequence[tuple[int, int]]) -> list[Edge]:
+    """The analysts' merges, tried first and forced through a conflict of ids."""
     pos_of = dict(zip(recs["id"].to_list(), recs["pos"].to_list(), strict=True))
-    # Edges in the order they are tried: forced merges, same id, exact name and date of birth,
-    # then fuzzy links best first.
-    edges: list[tuple[int, int, int, float, bool, str | None]] = [
-        (pos_of[a], pos_of[b], _REASON_CODES.index(LinkReason.MANUAL_MERGE), 1.0, True, None)
+    code = LINK_REASON_CODES.index(LinkReason.MANUAL_MERGE)
+    return [
+        (pos_of[a], pos_of[b], code, 1.0, True, None)
         for a, b in merges
         if a in pos_of and b in pos_of
     ]
-    free = recs.filter(~pl.col("is_split"))
 
-    def group_edges(data: pl.DataFrame, keys: list[str], reason: LinkReason) -> None:
-        heads = data.group_by(keys).agg(head=pl.col("pos").min(), members=pl.col("pos"))
-        exploded = heads.explode("members").filter(pl.col("members") != pl.col("head"))
-        code = _REASON_CODES.index(reason)
-        edges.extend(
-            (h, m, code, 1.0, False, None)
-            for h, m in zip(exploded["head"].to_list(), exploded["members"].to_list(), strict=True)
-        )
 
-    group_edges(free.filter(pl.col("source_id").is_not_null()), ["source_id"], LinkReason.SAME_ID)
-    dated = free.filter(pl.col("dob").is_not_null() & (pl.col("family") != ""))
-    group_edges(dated, ["cg", "cf", "dob"], LinkReason.EXACT_NAME_DOB)
-    if method == "rules":
-        edges.extend(_rule_edges(dated, stats))
-    else:
-        edges.extend(_splink_edges(dated, stats, model, train))
-    # Union-find with the rule that two different ids are never joined automatically.
-    parent = list(range(n))
-    held: list[str | None] = recs["source_id"].to_list()
-    reason: list[int | None] = [None] * n
-    score: list[float | None] = [None] * n
-    linked: list[int | None] = [None] * n
-    evidence: list[str | None] = [None] * n
+def _group_edges(data: pl.DataFrame, keys: list[str], reason: LinkReason) -> list[Edge]:
+    """Every record joined to the first record sharing its ``keys``."""
+    heads = data.group_by(keys).agg(head=pl.col("pos").min(), members=pl.col("pos"))
+    exploded = heads.explode("members").filter(pl.col("members") != pl.col("head"))
+    code = LINK_REASON_CODES.index(reason)
+    return [
+        (h, m, code, 1.0, False, None)
+        for h, m in zip(exploded["head"].to_list(), exploded["members"].to_list(), strict=True)
+    ]
 
-    def find(item: int) -> int:
-        root = item
-        while parent[root] != root:
-            root = parent[root]
-        while parent[item] != root:
-            parent[item], item = root, parent[item]
-        return root
 
-    fuzzy = {
-        _REASON_CODES.index(LinkReason.FUZZY_NAME_DOB),
-        _REASON_CODES.index(LinkReason.PROBABLE_MATCH),
-    }
-    for a, b, code, sc, force, why in edges:
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        ia, ib = held[ra], held[rb]
-        if ia is not None and ib is not None and ia != ib and not force:
-            stats.conflicts_refused += 1
-            continue
-        if rb < ra:
-            ra, rb = rb, ra
-        parent[rb] = ra
-        held[ra] = held[ra] or held[rb]
-        if code in fuzzy:
-            stats.fuzzy_links += 1
-        target, other = (b, a) if reason[b] is None or force else (a, b)
-        if reason[target] is None or force:
-            reason[target], score[target], linked[target] = code, sc, other
-            evidence[target] = why
-    roots = [find(i) for i in range(n)]
-    id_series = recs["id"]
-    result = (
-        recs.select("pos", "id", "source_id", "is_split")
-        .with_columns(
-            root=pl.Series(roots, dtype=pl.Int64),
-            code=pl.Series(reason, dtype=pl.Int64),
-            score=pl.Series(score, dtype=pl.Float64),
-            linked_pos=pl.Series(linked, dtype=pl.Int64),
-            evidence=pl.Series(evidence, dtype=pl.Utf8),
-        )
-        .with_columns(size=pl.len().over("root"))
-    )
-    # Person keys: the lowest id the cluster holds, unless a bigger cluster already took it.
-    clusters = (
-        result.group_by("root")
-        .agg(size=pl.len(), candidate=pl.col("source_id").drop_nulls().min())
-        .sort(["size", "root"], descending=[True, False])
-        .with_columns(
-            taken=pl.col("candidate").is_not_null() & pl.col("candidate").is_first_distinct()
-        )
-        .with_columns(
-            person_key=pl.when(pl.col("taken"))
-            .then(pl.col("candidate"))
-            .otherwise(
-                pl.lit(prefix) + pl.lit(id_series).gather(pl.col("root")).cast(pl.Utf8).str.zfill(8)
-            )
-        )
-    )
-    stats.persons = clusters.height
-    # A cluster's first member carries the reason of the member linked to it (or any member).
-    pointing = (
-        result.filter(pl.col("linked_pos").is_not_null())
-        .group_by("linked_pos")
-        .agg(
-            p_code=pl.col("code").first(),
-            p_score=pl.col("score").first(),
-            p_pos=pl.col("pos").first(),
-            p_evidence=pl.col("evidence").first(),
-        )
-    )
-    any_member = (
-        result.filter(pl.col("code").is_not_null())
-        .group_by("root")
-        .agg(
-            a_code=pl.col("code").first(),
-            a_score=pl.col("score").first(),
-            a_pos=pl.col("pos").first(),
-            a_evidence=pl.col("evidence").first(),
-        )
-    )
-    final = (
-        result.join(clusters.select("root", "person_key"), on="root")
-        .join(pointing, left_on="pos", right_on="linked_pos", how="left")
-        .join(any_member, on="root", how="left")
-        .with_columns(
-            code=pl.when(pl.col("code").is_not_null())
-            .then("code")
-            .when(pl.col("size") > 1)
-            .then(pl.coalesce("p_code", "a_code"))
-            .otherwise(None),
-            score=pl.when(pl.col("code").is_not_null())
-            .then("score")
-            .when(pl.col("size") > 1)
-            .then(pl.coalesce("p_score", "a_score"))
-            .otherwise(1.0),
-            linked_pos=pl.when(pl.col("code").is_not_null())
-            .then("linked_pos")
-            .when(pl.col("size") > 1)
-            .then(pl.coalesce("p_pos", "a_pos"))
-            .otherwise(None),
-            evidence=pl.when(pl.col("code").is_not_null())
-            .then("evidence")
-            .when(pl.col("size") > 1)
-            .then(
-                pl.when(pl.col("p_code").is_not_null()).then("p_evidence").otherwise("a_evidence")
-            )
-            .otherwise(None),
-        )
-    )
-    reasons = [r.value for r in _REASON_CODES]
-    return final.sort("pos").select(
-        "id",
-        "person_key",
-        reason=pl.when(pl.col("code").is_not_null())
-        .then(pl.col("code").replace_strict(dict(enumerate(reasons)), return_dtype=pl.Utf8))
-        .when(pl.col("is_split"))
-        .then(pl.lit(LinkReason.MANUAL_SPLIT.value))
-        .otherwise(pl.lit(LinkReason.ONLY_RECORD.value)),
-        score=pl.col("score").fill_null(1.0),
-        linked_to=pl.lit(id_series).gather(pl.col("linked_pos")),
-        evidence="evidence",
+def _exact_edges(free: pl.DataFrame, dated: pl.DataFrame) -> list[Edge]:
+    """Same id, then exact name and date of birth; fuzzy links follow, best first."""
+    with_id = free.filter(pl.col("source_id").is_not_null())
+    return _group_edges(with_id, ["source_id"], LinkReason.SAME_ID) + _group_edges(
+        dated, ["cg", "cf", "dob"], LinkReason.EXACT_NAME_DOB
     )
 
 

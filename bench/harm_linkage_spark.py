@@ -28,7 +28,7 @@ from tests.harm.other_hand import Spec, csv_bytes, generate  # noqa: E402
 
 from vigil.harm import linkage  # noqa: E402
 from vigil.harm.importer import parse_incidents  # noqa: E402
-from vigil.harm.resolution import name_parts  # noqa: E402
+from vigil.harm.names import name_parts  # noqa: E402
 
 
 def main() -> None:

@@ -36,7 +36,6 @@ OVER_LIMIT_FUNCTIONS = {
     "engine/core.py process": 64,
     "engine/replay.py read_fixes": 68,
     "evidence/crime_matching.py run_matching": 99,
-    "evidence/crime_upload.py upload_batch": 89,
     "evidence/matching.py match_person": 66,
     "evidence/overviews.py generate_weekly": 91,
     "evidence/packs.py create_pack": 88,

@@ -48,14 +48,7 @@ def upload_batch(
 ) -> BatchSummary:
     """Store the good rows of a crime batch and a per-row error list for the bad ones."""
     principal.require(permissions.CRIME_MATCHING)
-    errors = ErrorCollector()
-    stated = stated_reason(reason, errors)
-    errors.check(0 < len(text.encode()) <= MAX_UPLOAD_BYTES, "file", "must be 1 byte to 5 MB")
-    errors.check(0 < len(filename) <= 200, "filename", "must be 1 to 200 characters")
-    own_force = force_name(principal.force_area) if principal.role is Role.POLICE else None
-    if principal.role is Role.POLICE and own_force is None:
-        errors.add("force_area", "your account has no known force area; ask an administrator")
-    errors.raise_if_any()
+    stated, own_force = _checked_upload(principal, text, filename, reason)
     parsed = parse_crimes(text, fmt=fmt, max_window=max_window)
     boundary = force_boundaries.boundary_of(uow, principal.force_area) if own_force else None
     accepted, row_errors = _own_force_crimes(parsed.crimes, own_force, boundary)
@@ -79,26 +72,7 @@ def upload_batch(
         )
         .returning(crime_batches.c.id)
     ).scalar_one()
-    if accepted:
-        uow.connection.execute(
-            insert(crimes),
-            [
-                {
-                    "batch_id": batch_id,
-                    "row": c.row,
-                    "reference": c.reference,
-                    "crime_type": c.crime_type,
-                    "description": c.description,
-                    "lat": c.lat,
-                    "lon": c.lon,
-                    "easting": c.easting,
-                    "northing": c.northing,
-                    "window_from": c.window_from,
-                    "window_to": c.window_to,
-                }
-                for c in accepted
-            ],
-        )
+    _store_crimes(uow, int(batch_id), accepted)
     audit.record(
         uow.connection,
         at=now,
@@ -115,6 +89,45 @@ def upload_batch(
         },
     )
     return BatchSummary(int(batch_id), parsed.format, parsed.rows, len(accepted), row_errors)
+
+
+def _checked_upload(
+    principal: Principal, text: str, filename: str, reason: str | None
+) -> tuple[str, str | None]:
+    """The stated reason, and the police user's own force (None for nationwide roles)."""
+    errors = ErrorCollector()
+    stated = stated_reason(reason, errors)
+    errors.check(0 < len(text.encode()) <= MAX_UPLOAD_BYTES, "file", "must be 1 byte to 5 MB")
+    errors.check(0 < len(filename) <= 200, "filename", "must be 1 to 200 characters")
+    own_force = force_name(principal.force_area) if principal.role is Role.POLICE else None
+    if principal.role is Role.POLICE and own_force is None:
+        errors.add("force_area", "your account has no known force area; ask an administrator")
+    errors.raise_if_any()
+    return stated, own_force
+
+
+def _store_crimes(uow: UnitOfWork, batch_id: int, accepted: list[Crime]) -> None:
+    if not accepted:
+        return
+    uow.connection.execute(
+        insert(crimes),
+        [
+            {
+                "batch_id": batch_id,
+                "row": c.row,
+                "reference": c.reference,
+                "crime_type": c.crime_type,
+                "description": c.description,
+                "lat": c.lat,
+                "lon": c.lon,
+                "easting": c.easting,
+                "northing": c.northing,
+                "window_from": c.window_from,
+                "window_to": c.window_to,
+            }
+            for c in accepted
+        ],
+    )
 
 
 def _own_force_crimes(

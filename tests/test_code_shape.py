@@ -35,7 +35,6 @@ OVER_LIMIT_FUNCTIONS = {
     "engine/core.py _step_exclusion": 91,
     "engine/core.py process": 64,
     "engine/replay.py read_fixes": 68,
-    "evidence/crime_matching.py run_matching": 99,
     "evidence/matching.py match_person": 66,
     "evidence/overviews.py generate_weekly": 91,
     "evidence/packs.py create_pack": 88,

@@ -27,6 +27,7 @@ from vigil.evidence.crime_upload import _batch_row, _run_json
 from vigil.evidence.matching import (
     ALGORITHM_VERSION,
     MatchParameters,
+    PersonMatch,
     Scene,
     TrackIndex,
     TrackPoint,
@@ -63,63 +64,12 @@ def run_matching(
         select(crimes).where(crimes.c.batch_id == batch_id).order_by(crimes.c.row)
     ).all()
     now = uow.clock.now()
-    run_id = uow.connection.execute(
-        insert(crime_match_runs)
-        .values(
-            batch_id=batch_id,
-            algorithm_version=ALGORITHM_VERSION,
-            parameters=json.dumps(params.as_dict(), sort_keys=True),
-            transformation=bng.transformation_description()[:200],
-            run_at=now,
-            run_by=principal.actor,
-            reason=stated,
-            matches=0,
-        )
-        .returning(crime_match_runs.c.id)
-    ).scalar_one()
-    # The store's search takes "reach" as distance minus accuracy (no accuracy counts as 0);
-    # asking for radius + worst accuracy returns a superset, and the pure matcher decides.
-    reach = params.radius_m + params.max_accuracy_m
+    run_id = _new_run(uow, principal, batch_id, params, stated)
     total = 0
     persons: set[str] = set()
     for crime in scenes:
-        approaches = near_queries.near_unaudited(
-            uow,
-            principal,
-            crime.lat,
-            crime.lon,
-            reach,
-            crime.window_from - params.padding_before,
-            crime.window_to + params.padding_after,
-            params.max_accuracy_m,
-            match_scope(principal),
-        )
-        points = [
-            TrackPoint(s.id, a.person_id, s.fix_time, float(s.lat), float(s.lon), s.accuracy_m)
-            for a in approaches
-            for s in a.sightings
-        ]
-        scene = Scene(crime.reference, crime.lat, crime.lon, crime.window_from, crime.window_to)
-        found = match_scene(scene, TrackIndex(points), params)
-        if found:
-            uow.connection.execute(
-                insert(crime_matches),
-                [
-                    {
-                        "run_id": run_id,
-                        "crime_id": crime.id,
-                        "person_id": m.person_id,
-                        "closest_distance_m": m.closest_distance_m,
-                        "closest_time": m.closest_time,
-                        "closest_fix_id": m.closest_fix_id,
-                        "confidence": m.confidence,
-                        "label": m.label.value,
-                        "fixes": json.dumps([f.as_dict() for f in m.fixes]),
-                        "status": MatchStatus.PENDING.value,
-                    }
-                    for m in found
-                ],
-            )
+        found = _matches_at(uow, principal, crime, params)
+        _store_matches(uow, run_id, crime.id, found)
         total += len(found)
         persons.update(m.person_id for m in found)
     uow.connection.execute(
@@ -142,7 +92,76 @@ def run_matching(
             "persons": sorted(persons),
         },
     )
+    return run_id
+
+
+def _new_run(
+    uow: UnitOfWork, principal: Principal, batch_id: int, params: MatchParameters, stated: str
+) -> int:
+    run_id = uow.connection.execute(
+        insert(crime_match_runs)
+        .values(
+            batch_id=batch_id,
+            algorithm_version=ALGORITHM_VERSION,
+            parameters=json.dumps(params.as_dict(), sort_keys=True),
+            transformation=bng.transformation_description()[:200],
+            run_at=uow.clock.now(),
+            run_by=principal.actor,
+            reason=stated,
+            matches=0,
+        )
+        .returning(crime_match_runs.c.id)
+    ).scalar_one()
     return int(run_id)
+
+
+def _matches_at(
+    uow: UnitOfWork, principal: Principal, crime: Any, params: MatchParameters
+) -> list[PersonMatch]:
+    """The wearers in the principal's scope placed at one crime scene."""
+    # The store's search takes "reach" as distance minus accuracy (no accuracy counts as 0);
+    # asking for radius + worst accuracy returns a superset, and the pure matcher decides.
+    approaches = near_queries.near_unaudited(
+        uow,
+        principal,
+        crime.lat,
+        crime.lon,
+        params.radius_m + params.max_accuracy_m,
+        crime.window_from - params.padding_before,
+        crime.window_to + params.padding_after,
+        params.max_accuracy_m,
+        match_scope(principal),
+    )
+    points = [
+        TrackPoint(s.id, a.person_id, s.fix_time, float(s.lat), float(s.lon), s.accuracy_m)
+        for a in approaches
+        for s in a.sightings
+    ]
+    scene = Scene(crime.reference, crime.lat, crime.lon, crime.window_from, crime.window_to)
+    return match_scene(scene, TrackIndex(points), params)
+
+
+def _store_matches(uow: UnitOfWork, run_id: int, crime_id: int, found: list[PersonMatch]) -> None:
+    if not found:
+        return
+    uow.connection.execute(
+        insert(crime_matches),
+        [
+            {
+                "run_id": run_id,
+                "crime_id": crime_id,
+                "person_id": m.person_id,
+                "closest_distance_m": m.closest_distance_m,
+                "closest_time": m.closest_time,
+                "closest_fix_id": m.closest_fix_id,
+                "confidence": m.confidence,
+                "label": m.label.value,
+                "fixes": json.dumps([f.as_dict() for f in m.fixes]),
+                "status": MatchStatus.PENDING.value,
+            }
+            for m in found
+        ],
+    )
 
 
 def _run_row(uow: UnitOfWork, principal: Principal, run_id: int) -> Any:

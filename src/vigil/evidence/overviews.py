@@ -76,21 +76,7 @@ def generate_weekly(
     conditions: list[dict[str, Any]] = next(
         (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
     )
-    stored = trail_reads.person_fixes(uow.connection, person_id, start, end)
-    fixes = [
-        WeekFix(
-            f.id,
-            f.fix_time,
-            float(f.lat),
-            float(f.lon),
-            f.accuracy_m,
-            f.battery_pct,
-            f.alarms,
-            f.valid and not f.implausible and not f.invalid_position,
-        )
-        for f in stored
-        if f.lat is not None and f.lon is not None
-    ]
+    fixes = _week_fixes(uow, person_id, start, end)
     person_alerts = alert_reads.list_alerts(
         uow, principal, AlertFilter(person_id=person_id, limit=1000)
     )
@@ -99,20 +85,8 @@ def generate_weekly(
     )
     html, pdf = render_weekly(overview, now)
     digest = hashlib.sha256(pdf).hexdigest()
-    weekly_id = uow.connection.execute(
-        insert(weekly_overviews)
-        .values(
-            person_id=person_id,
-            week_start=week_start.isoformat(),
-            trigger=trigger,
-            generated_at=now,
-            generated_by=principal.actor,
-            html=html,
-            pdf=pdf,
-            sha256=digest,
-        )
-        .returning(weekly_overviews.c.id)
-    ).scalar_one()
+    stored = _Stored(trigger, now, html, pdf, digest)
+    weekly_id = _store(uow, principal, person_id, week_start, stored)
     audit.record(
         uow.connection,
         at=now,
@@ -128,7 +102,58 @@ def generate_weekly(
             "weekly_id": weekly_id,
         },
     )
-    return WeeklyResult(int(weekly_id), html, pdf, digest, overview)
+    return WeeklyResult(weekly_id, html, pdf, digest, overview)
+
+
+def _week_fixes(uow: UnitOfWork, person_id: str, start: datetime, end: datetime) -> list[WeekFix]:
+    """The week's stored fixes with a position; one is usable as evidence only when valid,
+    plausible and with a real position."""
+    return [
+        WeekFix(
+            f.id,
+            f.fix_time,
+            float(f.lat),
+            float(f.lon),
+            f.accuracy_m,
+            f.battery_pct,
+            f.alarms,
+            f.valid and not f.implausible and not f.invalid_position,
+        )
+        for f in trail_reads.person_fixes(uow.connection, person_id, start, end)
+        if f.lat is not None and f.lon is not None
+    ]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """An overview as rendered: what started it, when (the time the document shows), its
+    documents and the PDF's digest."""
+
+    trigger: str
+    generated_at: datetime
+    html: str
+    pdf: bytes
+    sha256: str
+
+
+def _store(
+    uow: UnitOfWork, principal: Principal, person_id: str, week_start: date, stored: _Stored
+) -> int:
+    weekly_id = uow.connection.execute(
+        insert(weekly_overviews)
+        .values(
+            person_id=person_id,
+            week_start=week_start.isoformat(),
+            trigger=stored.trigger,
+            generated_at=stored.generated_at,
+            generated_by=principal.actor,
+            html=stored.html,
+            pdf=stored.pdf,
+            sha256=stored.sha256,
+        )
+        .returning(weekly_overviews.c.id)
+    ).scalar_one()
+    return int(weekly_id)
 
 
 def get_weekly(

@@ -2,7 +2,7 @@
 
 Forces and probation run their own identity providers: a leaver is removed there, once. So the
 provider's groups, not Vigil, say what a person may do. ``VIGIL_OIDC_GROUP_ROLES`` maps groups to
-a role and its scope (``wmp-dv-unit=police:wmp``, ``leeds-probation=probation_officer:3``);
+a role and its scope (``wmp-dv-unit=police:WMP``, ``leeds-probation=probation_officer:3``);
 each sign-in reads the groups afresh, so a change at the provider takes effect at the next
 sign-in. A person in no mapped group, or in groups that map to different roles, is refused:
 guessing which role was meant would be guessing who may see a victim's address.

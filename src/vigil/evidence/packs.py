@@ -162,34 +162,13 @@ def create_pack(
         raise NotFound(f"person {person_id}")
     key = signing_key(settings)
     violation, alert_records = _find_violation(uow, principal, person_id, violation_id)
-    start = datetime.fromisoformat(str(violation["start"]))
-    end = datetime.fromisoformat(str(violation["end"])) if violation.get("end") else None
+    start, end = _window_of(violation)
     condition = _condition_as_imposed(
         uow, person_id, violation.get("condition_id"), start, settings.timezone
     )
-    found = trail_reads.person_fixes(
-        uow.connection, person_id, start - CONTEXT, (end or start) + CONTEXT
-    )
-    cited = {int(i) for i in (violation.get("detail") or {}).get("fix_ids", [])}
-    extra = trail_reads.fixes_by_id(uow.connection, cited - {f.id for f in found})
-    all_fixes = sorted([*found, *extra.values()], key=lambda f: (f.fix_time, f.id))
-    raws = trail_reads.raw_messages(uow.connection, [f.id for f in all_fixes])
+    all_fixes = _pack_fixes(uow, person_id, violation, start, end)
     now = uow.clock.now()
-    pack_id = uow.connection.execute(
-        insert(evidence_packs)
-        .values(
-            violation_id=violation_id,
-            person_id=person_id,
-            created_at=now,
-            created_by=principal.actor,
-            reason=stated,
-            sha256="",
-            key_id=key.key_id,
-            signer=key.signer,
-            document="",
-        )
-        .returning(evidence_packs.c.id)
-    ).scalar_one()
+    pack_id = _reserve_pack(uow, principal, (person_id, violation_id), stated, key, now)
     reference = f"evidence-pack:{pack_id}"
     evidence = build_evidence(
         PackInputs(
@@ -199,18 +178,12 @@ def create_pack(
             reason=stated,
             violation=violation,
             condition=condition,
-            fixes=[_fix_json(f, raws.get(f.id)) for f in all_fixes],
+            fixes=_fixes_json(uow, all_fixes),
             alerts=alert_records,
             software={"vigil": __version__, "pack_format": PACK_FORMAT},
         )
     )
-    document = sign_pack(evidence, key, now)
-    digest = json.loads(document)["sha256"]
-    uow.connection.execute(
-        update(evidence_packs)
-        .where(evidence_packs.c.id == pack_id)
-        .values(sha256=digest, document=document.decode("utf-8"))
-    )
+    document, digest = _sign_into(uow, pack_id, evidence, key, now)
     if all_fixes:
         trail_retention.place_legal_hold(uow, [f.id for f in all_fixes], reference, principal.actor)
     audit.record(
@@ -229,7 +202,81 @@ def create_pack(
             "key_id": key.key_id,
         },
     )
-    return PackResult(int(pack_id), document, digest)
+    return PackResult(pack_id, document, digest)
+
+
+def _window_of(violation: dict[str, Any]) -> tuple[datetime, datetime | None]:
+    """When the violation began, and ended if it has."""
+    end = violation.get("end")
+    return datetime.fromisoformat(str(violation["start"])), (
+        datetime.fromisoformat(str(end)) if end else None
+    )
+
+
+def _fixes_json(uow: UnitOfWork, fixes: list[Any]) -> list[dict[str, Any]]:
+    """The pack's fixes as evidence, each with the raw message it came in."""
+    raws = trail_reads.raw_messages(uow.connection, [f.id for f in fixes])
+    return [_fix_json(f, raws.get(f.id)) for f in fixes]
+
+
+def _sign_into(
+    uow: UnitOfWork, pack_id: int, evidence: dict[str, Any], key: SigningKey, now: datetime
+) -> tuple[bytes, str]:
+    """Sign the evidence and store the signed document and its digest in the pack's row."""
+    document = sign_pack(evidence, key, now)
+    digest: str = json.loads(document)["sha256"]
+    uow.connection.execute(
+        update(evidence_packs)
+        .where(evidence_packs.c.id == pack_id)
+        .values(sha256=digest, document=document.decode("utf-8"))
+    )
+    return document, digest
+
+
+def _pack_fixes(
+    uow: UnitOfWork,
+    person_id: str,
+    violation: dict[str, Any],
+    start: datetime,
+    end: datetime | None,
+) -> list[Any]:
+    """The fixes around the violation, and every fix the engine cited for it even if it lies
+    outside that window, in time order."""
+    found = trail_reads.person_fixes(
+        uow.connection, person_id, start - CONTEXT, (end or start) + CONTEXT
+    )
+    cited = {int(i) for i in (violation.get("detail") or {}).get("fix_ids", [])}
+    extra = trail_reads.fixes_by_id(uow.connection, cited - {f.id for f in found})
+    return sorted([*found, *extra.values()], key=lambda f: (f.fix_time, f.id))
+
+
+def _reserve_pack(
+    uow: UnitOfWork,
+    principal: Principal,
+    of: tuple[str, str],
+    stated: str,
+    key: SigningKey,
+    now: datetime,
+) -> int:
+    """The pack's row (for a person's violation), so its reference can go into the document it
+    will hold once signed; created at the moment the document states."""
+    person_id, violation_id = of
+    pack_id = uow.connection.execute(
+        insert(evidence_packs)
+        .values(
+            violation_id=violation_id,
+            person_id=person_id,
+            created_at=now,
+            created_by=principal.actor,
+            reason=stated,
+            sha256="",
+            key_id=key.key_id,
+            signer=key.signer,
+            document="",
+        )
+        .returning(evidence_packs.c.id)
+    ).scalar_one()
+    return int(pack_id)
 
 
 def _read_stored(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -117,21 +118,8 @@ def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
         for a in alerts
         if a["kind"] == "proximity" and a["started_at"]
     ]
-    points: list[exports.TrailPoint] = []
-    withheld = 0
-    for fix in trail_reads.person_fixes(uow.connection, person_id, EARLIEST, now):
-        if fix.lat is None or fix.lon is None:
-            continue
-        if any(r.covers(fix.lat, fix.lon) for r in reaches) or any(
-            start <= fix.fix_time <= end for start, end in near_victim
-        ):
-            withheld += 1
-            continue
-        points.append(
-            exports.TrailPoint(
-                fix.id, fix.fix_time, fix.lat, fix.lon, fix.accuracy_m, fix.device_id
-            )
-        )
+    fixes = trail_reads.person_fixes(uow.connection, person_id, EARLIEST, now)
+    points, withheld = _shown_positions(fixes, reaches, near_victim)
     subject = str(person_id)
     about = {
         "person": {
@@ -162,10 +150,6 @@ def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
         ).encode(),
         "summary.pdf": pdf,
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
     audit.record(
         uow.connection,
         at=now,
@@ -175,7 +159,39 @@ def export(uow: UnitOfWork, principal: Principal, person_id: int) -> Export:
         subject_id=person_id,
         detail={"fixes": len(points), "withheld": withheld, "alerts": len(alerts)},
     )
-    return Export(f"subject-access-{person_id}.zip", buffer.getvalue(), len(points), withheld)
+    return Export(f"subject-access-{person_id}.zip", _zipped(files), len(points), withheld)
+
+
+def _shown_positions(
+    fixes: Sequence[Any], reaches: Sequence[Reach], near_victim: Sequence[tuple[datetime, datetime]]
+) -> tuple[list[exports.TrailPoint], int]:
+    """The positions the export may show, and how many it withholds: any within reach of an
+    exclusion zone, or taken while he was close to the protected person, would tell where she
+    lives or was."""
+    points: list[exports.TrailPoint] = []
+    withheld = 0
+    for fix in fixes:
+        if fix.lat is None or fix.lon is None:
+            continue
+        if any(r.covers(fix.lat, fix.lon) for r in reaches) or any(
+            start <= fix.fix_time <= end for start, end in near_victim
+        ):
+            withheld += 1
+            continue
+        points.append(
+            exports.TrailPoint(
+                fix.id, fix.fix_time, fix.lat, fix.lon, fix.accuracy_m, fix.device_id
+            )
+        )
+    return points, withheld
+
+
+def _zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 def _ended(alert: dict[str, Any], now: datetime) -> datetime:

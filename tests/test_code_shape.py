@@ -35,7 +35,6 @@ OVER_LIMIT_FUNCTIONS = {
     "engine/core.py _step_exclusion": 91,
     "engine/core.py process": 64,
     "engine/replay.py read_fixes": 68,
-    "evidence/matching.py match_person": 66,
     "evidence/weekly.py build_overview": 103,
     "harm/file_frame.py resolved_frame": 81,
     "harm/identity_links.py load_identities": 71,

@@ -224,6 +224,23 @@ def geodesic_distances(
     return np.asarray(dist, dtype=np.float64)
 
 
+def _in_box(scene: Scene, lats: Any, lons: Any, reach: float) -> Any:
+    """A generous box around the scene, so the exact geodesic runs only near it."""
+    dlat = reach / _MIN_METRES_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(min(abs(scene.lat) + dlat, 89.0))), 1e-6)
+    return (np.abs(lats - scene.lat) <= dlat) & (np.abs(lons - scene.lon) <= dlon)
+
+
+def _spatial_class(distance_m: float, accuracy_m: float, radius_m: float) -> SpatialClass:
+    """Certain when the whole accuracy disc lies within the radius, likely when its centre
+    does, possible when only its edge reaches."""
+    if distance_m + accuracy_m <= radius_m:
+        return SpatialClass.CERTAIN
+    if distance_m <= radius_m:
+        return SpatialClass.LIKELY
+    return SpatialClass.POSSIBLE
+
+
 def match_person(
     scene: Scene, person_id: str, track: _Track, params: MatchParameters
 ) -> PersonMatch | None:
@@ -238,11 +255,7 @@ def match_person(
     usable = accuracy <= params.max_accuracy_m
     lats = track.lats[lo:hi]
     lons = track.lons[lo:hi]
-    # A generous box first, so the exact geodesic runs only near the scene.
-    reach = params.radius_m + params.max_accuracy_m
-    dlat = reach / _MIN_METRES_PER_DEGREE
-    dlon = dlat / max(math.cos(math.radians(min(abs(scene.lat) + dlat, 89.0))), 1e-6)
-    near = usable & (np.abs(lats - scene.lat) <= dlat) & (np.abs(lons - scene.lon) <= dlon)
+    near = usable & _in_box(scene, lats, lons, params.radius_m + params.max_accuracy_m)
     if not near.any():
         return None
     idx = np.nonzero(near)[0]
@@ -258,12 +271,7 @@ def match_person(
         i = lo + int(idx[k])
         d = float(dist[k])
         a = float(acc[k])
-        if d + a <= params.radius_m:
-            spatial = SpatialClass.CERTAIN
-        elif d <= params.radius_m:
-            spatial = SpatialClass.LIKELY
-        else:
-            spatial = SpatialClass.POSSIBLE
+        spatial = _spatial_class(d, a, params.radius_m)
         in_window = window_start <= track.seconds[i] <= window_end
         weight = IN_WINDOW_WEIGHT if in_window else PADDING_WEIGHT
         raw_accuracy = track.accuracy[i]

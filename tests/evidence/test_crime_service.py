@@ -175,7 +175,7 @@ def test_a_reason_is_required_and_nothing_is_stored_without_one(container: Conta
 
 
 def test_bng_rows_match_like_their_wgs84_equivalent(container: Container) -> None:
-    from vigil.evidence.bng import wgs84_to_bng
+    from vigil.geo.bng import wgs84_to_bng
 
     store_buses(container)
     point = load_bus_fixes()[100]

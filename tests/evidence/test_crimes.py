@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import FIXTURES
-from vigil.evidence import bng
 from vigil.evidence.crime_parsing import local_to_utc, parse_crimes
 from vigil.evidence.crimes import CrimeFormat
+from vigil.geo import bng
 
 EXAMPLE = FIXTURES / "crime" / "police-crime-batch-example.csv"
 GOOD = "Metropolitan,TOMV,desc,MPS20250126,{ref},20250125083000,20250125093000,,,51.5,-0.12,WGS84,"

@@ -16,7 +16,6 @@ from sqlalchemy import func, insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound
-from vigil.evidence import bng
 from vigil.evidence.crime_access import (
     MatchStatus,
     _in_scope,
@@ -38,6 +37,7 @@ from vigil.evidence.tables import (
     crime_matches,
     crimes,
 )
+from vigil.geo import bng
 from vigil.security import audit, permissions
 from vigil.security.model import Principal
 from vigil.tracking import near_queries

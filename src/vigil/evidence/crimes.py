@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from vigil.evidence import bng
+from vigil.geo import bng
 
 MAX_ROWS = 20_000
 MAX_REFERENCE_LENGTH = 60

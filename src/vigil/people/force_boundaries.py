@@ -14,16 +14,15 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import shapely
-from pyproj import Transformer
 from shapely.geometry import shape
 from sqlalchemy import delete, insert, select
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
+from vigil.geo import bng
 from vigil.people.model import FORCE_AREAS, ForceArea
 from vigil.people.tables import force_area_boundaries
 from vigil.security import audit
@@ -53,12 +52,6 @@ def force_named(name: str) -> ForceArea | None:
     """The ONS name ("West Midlands") of one of Vigil's force areas ("West Midlands Police")."""
     wanted = _ONS_ALIASES.get(_plain(name), _plain(name))
     return next((f for f in FORCE_AREAS if _plain(f.name) == wanted), None)
-
-
-@cache
-def _to_grid() -> Transformer:
-    # British National Grid: metres across England and Wales, where every force area lies.
-    return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 def _checked_geometry(raw: Any, name: str) -> Any:
@@ -129,25 +122,22 @@ def load(
     return report
 
 
-def _to_grid_xy(lon: Any, lat: Any) -> tuple[Any, Any]:
-    x, y = _to_grid().transform(lon, lat)
-    return x, y
-
-
 class Boundary:
     """One force area, in metres, widened by the border tolerance."""
 
     def __init__(self, force: str, geometry: Any) -> None:
         self.force = force
-        grid = shapely.transform(geometry, _to_grid_xy, interleaved=False)
+        # British National Grid: metres across England and Wales, where every force area lies.
+        grid = shapely.transform(
+            geometry, lambda lons, lats: bng.wgs84_to_bng_many(lats, lons), interleaved=False
+        )
         self._area = grid.buffer(BORDER_TOLERANCE_M)
         shapely.prepare(self._area)
 
     def holds(self, lat: float, lon: float) -> bool:
         if not (math.isfinite(lat) and math.isfinite(lon)):
             return False
-        x, y = _to_grid().transform(lon, lat)
-        return bool(self._area.contains(shapely.Point(x, y)))
+        return bool(self._area.contains(shapely.Point(*bng.wgs84_to_bng(lat, lon))))
 
 
 def boundary_of(uow: UnitOfWork, force_area: str | None) -> Boundary | None:

@@ -54,6 +54,14 @@ def wgs84_to_bng(lat: float, lon: float) -> tuple[float, float]:
     return float(easting), float(northing)
 
 
+def wgs84_to_bng_many(
+    lats: NDArray[np.float64], lons: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Vectorised form: ``(eastings, northings)``."""
+    eastings, northings = _to_bng().transform(lons, lats)
+    return np.asarray(eastings, dtype=np.float64), np.asarray(northings, dtype=np.float64)
+
+
 def bng_to_wgs84_many(
     eastings: NDArray[np.float64], northings: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

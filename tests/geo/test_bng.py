@@ -10,7 +10,7 @@ import numpy as np
 from pyproj import Geod
 
 from tests.conftest import FIXTURES
-from vigil.evidence import bng
+from vigil.geo import bng
 
 ONSPD = FIXTURES / "postcodes" / "onspd-extract.csv"
 _GEOD = Geod(ellps="WGS84")

@@ -101,7 +101,7 @@ def serve(url: str, mode: str, port: int, ready: mp.Queue) -> None:  # type: ign
     container = build_container(settings(url))
     started = time.perf_counter()
     if not mode.endswith("sql"):
-        warmup.warm(container)
+        warmup.warm(container.enforcement_index, container.engine)
     ready.put(time.perf_counter() - started)
     if mode.startswith("port"):
         import uvloop
@@ -109,7 +109,7 @@ def serve(url: str, mode: str, port: int, ready: mp.Queue) -> None:  # type: ign
         from vigil.contact import checkport
 
         async def lean() -> None:
-            await checkport.start(container, "127.0.0.1", port)
+            await checkport.start(container.check_port(), "127.0.0.1", port)
             await asyncio.Event().wait()
 
         uvloop.run(lean())

@@ -24,17 +24,8 @@ P90_FUNCTION_LINES = 30
 # Still over the limit, each at its size when this list was made: the split of these is open work.
 # The list only shrinks. A listed module or function may not grow, a new one may not join it, and
 # one brought under the limit must be taken off (so the list never hides a fixed entry).
-OVER_LIMIT_MODULES = {
-    "engine/core.py": 1683,
-}
+OVER_LIMIT_MODULES: dict[str, int] = {}
 OVER_LIMIT_FUNCTIONS = {
-    "engine/core.py __init__": 84,
-    "engine/core.py _device_row": 103,
-    "engine/core.py _evaluate": 147,
-    "engine/core.py _implausible": 62,
-    "engine/core.py _step_exclusion": 91,
-    "engine/core.py process": 64,
-    "engine/replay.py read_fixes": 68,
     "evidence/weekly.py build_overview": 103,
     "harm/file_frame.py resolved_frame": 81,
     "harm/identity_links.py load_identities": 71,

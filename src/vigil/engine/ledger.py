@@ -207,6 +207,14 @@ class Ledger:
     def index_of(self, episode_id: str) -> int:
         return self._by_id.get(episode_id, -1)
 
+    def ref(self, index: int) -> str | None:
+        """How stored state names an episode (its id), or None for "no episode" (-1)."""
+        return self.episodes[index].id if index >= 0 else None
+
+    def find(self, ref: object) -> int:
+        """The episode stored state named, or -1 when it names none (or one not in the ledger)."""
+        return self.index_of(ref) if isinstance(ref, str) else -1
+
     def drain(self) -> list[EngineEvent]:
         events, self.events = self.events, []
         return events

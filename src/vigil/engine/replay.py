@@ -92,39 +92,9 @@ def read_fixes(path: Path) -> FixTable:
     if missing:
         errors.add("FIXES.csv", f"header lacks column(s) {', '.join(missing)}")
         errors.raise_if_any()
-    device = frame["device"].str.strip_chars()
-    if device.is_null().any() or (device == "").any():
-        row = _first_bad(device.is_null() | (device == ""))
-        errors.add(f"FIXES.csv line {row + 2}: device", "is empty")
-    raw_time = frame["time"].str.strip_chars()
-    text = raw_time.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"[zZ]$", "+00:00")
-    parsed = text.str.to_datetime(
-        format="%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_zone="UTC", time_unit="us"
-    )
-    if parsed.is_null().any():
-        row = _first_bad(parsed.is_null())
-        errors.add(
-            f"FIXES.csv line {row + 2}: time",
-            f"{raw_time[row]!r} is not ISO-8601 with Z or an offset",
-        )
-    numbers: dict[str, npt.NDArray[np.float64]] = {}
-    for name in NUMERIC_COLUMNS:
-        if name not in frame.columns:
-            continue
-        column = frame[name].str.strip_chars()
-        present = column.is_not_null() & (column != "")
-        values = column.cast(pl.Float64, strict=False)
-        wrong = present & values.is_null()
-        if wrong.any():
-            row = _first_bad(wrong)
-            errors.add(f"FIXES.csv line {row + 2}: {name}", f"{column[row]!r} is not a number")
-        numbers[name] = values.fill_null(np.nan).to_numpy().astype(np.float64)
-    lat, lon = numbers["lat"], numbers["lon"]
-    half = np.isfinite(lat) != np.isfinite(lon)
-    if half.any():
-        errors.add(
-            f"FIXES.csv line {int(np.flatnonzero(half)[0]) + 2}: lat", "lat and lon go together"
-        )
+    device = _devices(frame, errors)
+    parsed = _times(frame, errors)
+    numbers = _numbers(frame, errors)
     errors.raise_if_any()
     names = [str(name) for name in device.unique(maintain_order=True).to_list()]
     codes = device.replace_strict(names, list(range(len(names))), return_dtype=pl.Int64)
@@ -138,8 +108,8 @@ def read_fixes(path: Path) -> FixTable:
         device_codes=codes.to_numpy().astype(np.int64),
         device_names=names,
         t=parsed.dt.epoch("us").to_numpy().astype(np.float64) / 1e6,
-        lat=lat,
-        lon=lon,
+        lat=numbers["lat"],
+        lon=numbers["lon"],
         acc=numbers["accuracy_m"],
         battery=numbers.get("battery"),
         alarms=alarms,
@@ -149,6 +119,50 @@ def read_fixes(path: Path) -> FixTable:
         alcohol=numbers.get("alcohol"),
         fix_id=np.arange(1, frame.height + 1, dtype=np.int64),
     )
+
+
+def _devices(frame: pl.DataFrame, errors: ErrorCollector) -> pl.Series:
+    device = frame["device"].str.strip_chars()
+    if device.is_null().any() or (device == "").any():
+        row = _first_bad(device.is_null() | (device == ""))
+        errors.add(f"FIXES.csv line {row + 2}: device", "is empty")
+    return device
+
+
+def _times(frame: pl.DataFrame, errors: ErrorCollector) -> pl.Series:
+    raw_time = frame["time"].str.strip_chars()
+    text = raw_time.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"[zZ]$", "+00:00")
+    parsed = text.str.to_datetime(
+        format="%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_zone="UTC", time_unit="us"
+    )
+    if parsed.is_null().any():
+        row = _first_bad(parsed.is_null())
+        errors.add(
+            f"FIXES.csv line {row + 2}: time",
+            f"{raw_time[row]!r} is not ISO-8601 with Z or an offset",
+        )
+    return parsed
+
+
+def _numbers(frame: pl.DataFrame, errors: ErrorCollector) -> dict[str, npt.NDArray[np.float64]]:
+    numbers: dict[str, npt.NDArray[np.float64]] = {}
+    for name in NUMERIC_COLUMNS:
+        if name not in frame.columns:
+            continue
+        column = frame[name].str.strip_chars()
+        present = column.is_not_null() & (column != "")
+        values = column.cast(pl.Float64, strict=False)
+        wrong = present & values.is_null()
+        if wrong.any():
+            row = _first_bad(wrong)
+            errors.add(f"FIXES.csv line {row + 2}: {name}", f"{column[row]!r} is not a number")
+        numbers[name] = values.fill_null(np.nan).to_numpy().astype(np.float64)
+    half = np.isfinite(numbers["lat"]) != np.isfinite(numbers["lon"])
+    if half.any():
+        errors.add(
+            f"FIXES.csv line {int(np.flatnonzero(half)[0]) + 2}: lat", "lat and lon go together"
+        )
+    return numbers
 
 
 def read_scenario(path: Path) -> Plan:

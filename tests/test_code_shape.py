@@ -33,7 +33,6 @@ OVER_LIMIT_FUNCTIONS = {
     "harm/importer.py parse_incidents": 96,
     "harm/incident_import.py _store_rows": 76,
     "harm/incident_import.py import_incidents": 77,
-    "harm/linkage_settings.py settings": 123,
     "harm/matrix.py matrix": 71,
     "harm/pages.py _matrix": 65,
     "harm/reviews.py create_review": 80,

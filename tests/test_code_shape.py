@@ -38,7 +38,6 @@ OVER_LIMIT_FUNCTIONS = {
     "harm/reviews.py create_review": 80,
     "harm/runs.py compute_run": 74,
     "harm/scoring.py score_frame": 105,
-    "harm/simulate.py simulate": 123,
 }
 
 

@@ -23,10 +23,12 @@ Model (all parameters in ``SimulationSpec``):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from vigil.harm.model import NICKNAMES
@@ -106,101 +108,47 @@ def _dobs(rng: np.random.Generator, n: int, first_year: int, last_year: int) -> 
     return result
 
 
+@dataclass(frozen=True)
+class _Careers:
+    """Each incident's perpetrator and day, and each perpetrator's dangerousness."""
+
+    person: npt.NDArray[np.int64]
+    day: npt.NDArray[np.int64]
+    progress: npt.NDArray[np.float64]  # how far into the career, 0..1 (for escalation)
+    danger: npt.NDArray[np.float64]
+
+    @property
+    def total(self) -> int:
+        return int(self.person.shape[0])
+
+
+@dataclass(frozen=True)
+class _People:
+    given: npt.NDArray[np.str_]
+    family: npt.NDArray[np.str_]
+    dob: npt.NDArray[np.datetime64]
+
+
 def simulate(spec: SimulationSpec) -> pl.DataFrame:
     """Incidents with the import columns (as text, like a CSV) plus ``sim_person``."""
+    # The draws happen in one fixed order, so a seed always gives the same incidents.
     rng = np.random.default_rng(spec.seed)
-    n = spec.perpetrators
-    period_days = (spec.end - spec.start).days + 1
-    z_rate = rng.standard_normal(n)
-    z_danger = spec.rate_danger_correlation * z_rate + math.sqrt(
-        1 - spec.rate_danger_correlation**2
-    ) * rng.standard_normal(n)
-    rate = np.exp(spec.rate_sigma * z_rate)
-    danger = np.exp(spec.danger_sigma * z_danger - spec.danger_sigma**2 / 2)
-    career_start = rng.integers(-730, period_days, n)
-    career_len = np.maximum(30, rng.exponential(spec.career_years_mean * 365, n)).astype(int)
-    lo = np.maximum(career_start, 0)
-    hi = np.minimum(career_start + career_len, period_days)
-    active = np.maximum(hi - lo, 0)
-    expected = rate * active
-    scale = spec.incidents_per_perpetrator * n / max(expected.sum(), 1.0)
-    counts = rng.poisson(expected * scale)
-    total = int(counts.sum())
-    person = np.repeat(np.arange(n), counts)
-    day = lo[person] + (rng.random(total) * np.maximum(active[person], 1)).astype(int)
-    order = np.lexsort((day, person))
-    person, day = person[order], day[order]
-    # Position of each incident within its perpetrator's career, 0..1 (for escalation).
-    progress = (day - lo[person]) / np.maximum(active[person], 1)
-    escalator = (danger > np.quantile(danger, 0.9)) & (rng.random(n) < spec.escalator_share * 3)
-    d_eff = danger[person] * np.where(escalator[person], 0.2 + 2.4 * progress, 1.0)
-    base = np.array([m[2] for m in OFFENCE_MIX])
-    slope = np.array([m[3] for m in OFFENCE_MIX])
-    weights = base[None, :] + slope[None, :] * d_eff[:, None]
-    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
-    group_index = np.minimum((cumulative < rng.random(total)[:, None]).sum(axis=1), len(base) - 1)
-    groups = np.array([m[0] for m in OFFENCE_MIX])[group_index]
-    offences = np.array([m[1] for m in OFFENCE_MIX])[group_index]
-    # Victims: a pool per perpetrator growing with dangerousness; later incidents, newer victims.
-    pool = 1 + rng.poisson(np.minimum(danger, 8.0) * 0.6)
-    victim_slot = np.minimum(
-        (progress * pool[person] + rng.normal(0, 0.6, total)).astype(int).clip(0), pool[person] - 1
-    )
-    victim_offsets = np.concatenate([[0], np.cumsum(pool)[:-1]])
-    victim = victim_offsets[person] + victim_slot
-    n_victims = int(pool.sum())
-    # Identities.
-    family = np.array(FAMILY)
-    s_given = np.array(GIVEN_MALE)[rng.integers(0, len(GIVEN_MALE), n)]
-    s_family = family[rng.integers(0, len(family), n)]
-    s_dob = _dobs(rng, n, 1960, 2004)
-    serials = rng.choice(9_000_000, n, replace=False) + 100_000
-    s_pnc = np.char.add(
-        np.char.add(np.char.zfill((rng.integers(90, 124, n) % 100).astype(str), 2), "/"),
-        np.char.add(
-            np.char.zfill(serials.astype(str), 7),
-            np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"))[serials % 24],
-        ),
-    )
-    v_given = np.array(GIVEN_FEMALE)[rng.integers(0, len(GIVEN_FEMALE), n_victims)]
-    v_family = family[rng.integers(0, len(family), n_victims)]
-    v_dob = _dobs(rng, n_victims, 1960, 2008)
+    careers = _careers(rng, spec)
+    person, total = careers.person, careers.total
+    groups, offences = _offences(rng, spec, careers)
+    victim, n_victims = _victims(rng, careers)
+    suspects = _people(rng, spec.perpetrators, GIVEN_MALE, (1960, 2004))
+    s_pnc = _police_ids(rng, spec.perpetrators)
+    victims = _people(rng, n_victims, GIVEN_FEMALE, (1960, 2008))
     v_ids = np.char.add("V", np.char.zfill(np.arange(n_victims).astype(str), 8))
-    home = rng.integers(0, len(spec.forces), n)
-    force_index = np.where(
-        rng.random(total) < spec.away_force_share,
-        rng.integers(0, len(spec.forces), total),
-        home[person],
-    )
-    forces = np.array(spec.forces)[force_index]
-    seconds = rng.integers(0, 86_400, total)
-    moments = (
-        np.datetime64(spec.start.isoformat(), "s")
-        + day.astype("timedelta64[D]")
-        + seconds.astype("timedelta64[s]")
-    )
-    occurred = np.char.add(moments.astype(str), "Z")
+    forces = _forces(rng, spec, careers)
+    occurred = _moments(rng, spec, careers)
     has_sid = rng.random(total) < spec.suspect_id_share
     has_vid = rng.random(total) < spec.victim_id_share
     messy_s = (~has_sid) & (rng.random(total) < spec.messy_share)
     messy_v = (~has_vid) & (rng.random(total) < spec.messy_share)
-    s_names = np.char.add(
-        np.char.add(np.char.capitalize(s_given[person]), " "), np.char.capitalize(s_family[person])
-    ).astype(object)
-    s_dobs = s_dob[person].astype(str).astype(object)
-    v_names = np.char.add(
-        np.char.add(np.char.capitalize(v_given[victim]), " "), np.char.capitalize(v_family[victim])
-    ).astype(object)
-    v_dobs = v_dob[victim].astype(str).astype(object)
-    for names, dobs, messy, given, fam, dob_arr, owner in (
-        (s_names, s_dobs, messy_s, s_given, s_family, s_dob, person),
-        (v_names, v_dobs, messy_v, v_given, v_family, v_dob, victim),
-    ):
-        for i in np.flatnonzero(messy):
-            who = owner[i]
-            g, f, b = _messy(rng, str(given[who]), str(fam[who]), dob_arr[who].astype(date))
-            names[i] = f"{g.capitalize()} {f.capitalize()}"
-            dobs[i] = b.isoformat()
+    s_names, s_dobs = _as_written(rng, suspects, person, messy_s)
+    v_names, v_dobs = _as_written(rng, victims, victim, messy_v)
     sexual = np.isin(groups, ["Rape", "Other sexual offences"])
     return pl.DataFrame(
         {
@@ -229,3 +177,130 @@ def simulate(spec: SimulationSpec) -> pl.DataFrame:
             "sim_person": person.astype(str),
         }
     )
+
+
+def _careers(rng: np.random.Generator, spec: SimulationSpec) -> _Careers:
+    """Careers, rates and dangerousness; incidents as a Poisson process over each career."""
+    n = spec.perpetrators
+    period_days = (spec.end - spec.start).days + 1
+    z_rate = rng.standard_normal(n)
+    z_danger = spec.rate_danger_correlation * z_rate + math.sqrt(
+        1 - spec.rate_danger_correlation**2
+    ) * rng.standard_normal(n)
+    rate = np.exp(spec.rate_sigma * z_rate)
+    danger = np.exp(spec.danger_sigma * z_danger - spec.danger_sigma**2 / 2)
+    career_start = rng.integers(-730, period_days, n)
+    career_len = np.maximum(30, rng.exponential(spec.career_years_mean * 365, n)).astype(int)
+    lo = np.maximum(career_start, 0)
+    hi = np.minimum(career_start + career_len, period_days)
+    active = np.maximum(hi - lo, 0)
+    expected = rate * active
+    scale = spec.incidents_per_perpetrator * n / max(expected.sum(), 1.0)
+    counts = rng.poisson(expected * scale)
+    total = int(counts.sum())
+    person = np.repeat(np.arange(n), counts)
+    day = lo[person] + (rng.random(total) * np.maximum(active[person], 1)).astype(int)
+    order = np.lexsort((day, person))
+    person, day = person[order], day[order]
+    progress = (day - lo[person]) / np.maximum(active[person], 1)
+    return _Careers(person, day, progress, danger)
+
+
+def _offences(
+    rng: np.random.Generator, spec: SimulationSpec, careers: _Careers
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    """Each incident's offence subgroup and offence, more serious with dangerousness (and, for
+    the escalators, with the career's progress)."""
+    danger, person = careers.danger, careers.person
+    n = danger.shape[0]
+    escalator = (danger > np.quantile(danger, 0.9)) & (rng.random(n) < spec.escalator_share * 3)
+    d_eff = danger[person] * np.where(escalator[person], 0.2 + 2.4 * careers.progress, 1.0)
+    base = np.array([m[2] for m in OFFENCE_MIX])
+    slope = np.array([m[3] for m in OFFENCE_MIX])
+    weights = base[None, :] + slope[None, :] * d_eff[:, None]
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    draw = rng.random(careers.total)[:, None]
+    group_index = np.minimum((cumulative < draw).sum(axis=1), len(base) - 1)
+    groups = np.array([m[0] for m in OFFENCE_MIX])[group_index]
+    offences = np.array([m[1] for m in OFFENCE_MIX])[group_index]
+    return groups, offences
+
+
+def _victims(rng: np.random.Generator, careers: _Careers) -> tuple[npt.NDArray[np.int64], int]:
+    """A pool of victims per perpetrator growing with dangerousness; later incidents, newer
+    victims. Returns each incident's victim and how many victims there are."""
+    person, progress = careers.person, careers.progress
+    pool = 1 + rng.poisson(np.minimum(careers.danger, 8.0) * 0.6)
+    victim_slot = np.minimum(
+        (progress * pool[person] + rng.normal(0, 0.6, careers.total)).astype(int).clip(0),
+        pool[person] - 1,
+    )
+    victim_offsets = np.concatenate([[0], np.cumsum(pool)[:-1]])
+    return victim_offsets[person] + victim_slot, int(pool.sum())
+
+
+def _people(
+    rng: np.random.Generator, n: int, given_names: Sequence[str], born: tuple[int, int]
+) -> _People:
+    family = np.array(FAMILY)
+    given = np.array(given_names)[rng.integers(0, len(given_names), n)]
+    return _People(given, family[rng.integers(0, len(family), n)], _dobs(rng, n, *born))
+
+
+def _police_ids(rng: np.random.Generator, n: int) -> npt.NDArray[np.str_]:
+    """Police ids shaped like "23/0123456X": a year, a serial and a check letter."""
+    serials = rng.choice(9_000_000, n, replace=False) + 100_000
+    return np.char.add(
+        np.char.add(np.char.zfill((rng.integers(90, 124, n) % 100).astype(str), 2), "/"),
+        np.char.add(
+            np.char.zfill(serials.astype(str), 7),
+            np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"))[serials % 24],
+        ),
+    )
+
+
+def _forces(
+    rng: np.random.Generator, spec: SimulationSpec, careers: _Careers
+) -> npt.NDArray[np.str_]:
+    """Each perpetrator's home force; a share of incidents happen in another force's area."""
+    home = rng.integers(0, len(spec.forces), spec.perpetrators)
+    force_index = np.where(
+        rng.random(careers.total) < spec.away_force_share,
+        rng.integers(0, len(spec.forces), careers.total),
+        home[careers.person],
+    )
+    return np.array(spec.forces)[force_index]
+
+
+def _moments(
+    rng: np.random.Generator, spec: SimulationSpec, careers: _Careers
+) -> npt.NDArray[np.str_]:
+    seconds = rng.integers(0, 86_400, careers.total)
+    moments = (
+        np.datetime64(spec.start.isoformat(), "s")
+        + careers.day.astype("timedelta64[D]")
+        + seconds.astype("timedelta64[s]")
+    )
+    return np.char.add(moments.astype(str), "Z")
+
+
+def _as_written(
+    rng: np.random.Generator,
+    people: _People,
+    who: npt.NDArray[np.int64],
+    messy: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """Each incident's name and date of birth as an officer wrote them: messy where marked."""
+    names = np.char.add(
+        np.char.add(np.char.capitalize(people.given[who]), " "),
+        np.char.capitalize(people.family[who]),
+    ).astype(object)
+    dobs = people.dob[who].astype(str).astype(object)
+    for i in np.flatnonzero(messy):
+        owner = who[i]
+        g, f, b = _messy(
+            rng, str(people.given[owner]), str(people.family[owner]), people.dob[owner].astype(date)
+        )
+        names[i] = f"{g.capitalize()} {f.capitalize()}"
+        dobs[i] = b.isoformat()
+    return names, dobs

@@ -37,7 +37,6 @@ OVER_LIMIT_FUNCTIONS = {
     "harm/pages.py _matrix": 65,
     "harm/reviews.py create_review": 80,
     "harm/runs.py compute_run": 74,
-    "harm/scoring.py score_frame": 105,
 }
 
 

@@ -60,10 +60,36 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
     recent = incidents.lazy().filter(
         (pl.col("occurred_at") < lit_as_of) & _window(as_of, config.lookback_days)
     )
+    scored = (
+        _aggregated(recent, as_of, config)
+        .join(_escalation(recent, config), on="person_id", how="left")
+        .with_columns(
+            recency_days=((lit_as_of - pl.col("last_at")).dt.total_microseconds() // DAY_US).cast(
+                pl.Int64
+            ),
+            victims=pl.col("victims").cast(pl.Int64),
+            escalating=pl.col("escalating").fill_null(False),
+        )
+        .with_columns(**_components(config))
+        .with_columns(score=_score(config))
+        .sort(
+            ["score", "gravity", "frequency", "recency_days", "person_id"],
+            descending=[True, True, True, False, False],
+        )
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+        .with_columns(force_rank=pl.col("rank").rank("ordinal").over("force").cast(pl.Int64))
+        .with_columns(band=_band(config))
+        .select(SCORE_COLUMNS)
+    )
+    return scored.collect()
+
+
+def _aggregated(recent: pl.LazyFrame, as_of: datetime, config: ScoringConfig) -> pl.LazyFrame:
+    """Per person: the latest incident, frequency, gravity and victims, each in its window."""
     in_freq = _window(as_of, config.frequency_window_days)
     in_grav = _window(as_of, config.gravity_window_days)
     in_vict = _window(as_of, config.victims_window_days)
-    aggregated = recent.group_by("person_id").agg(
+    return recent.group_by("person_id").agg(
         last_at=pl.col("occurred_at").max(),
         force=pl.col("force").sort_by("occurred_at").last(),
         frequency=in_freq.sum().cast(pl.Int64),
@@ -74,7 +100,11 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
         .filter(in_vict & pl.col("victim_key").is_not_null())
         .n_unique(),
     )
-    # Escalation: the least-squares slope of log harm over the last few incidents in order.
+
+
+def _escalation(recent: pl.LazyFrame, config: ScoringConfig) -> pl.LazyFrame:
+    """Whether each person is escalating: the least-squares slope of log harm over the last
+    few incidents in order is positive, and the last is worse than the first."""
     last_k = (
         recent.sort("person_id", "occurred_at")
         .with_columns(
@@ -86,7 +116,7 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
     )
     x_dev = pl.col("pos") - pl.col("pos").mean()
     y_dev = pl.col("y") - pl.col("y").mean()
-    escalation = (
+    return (
         last_k.group_by("person_id")
         .agg(
             k=pl.len(),
@@ -99,65 +129,55 @@ def score_frame(incidents: pl.DataFrame, as_of: datetime, config: ScoringConfig)
             & (pl.col("slope") > 0)
             & (pl.col("last") > pl.col("first"))
         )
+        .select("person_id", "escalating")
     )
+
+
+def _components(config: ScoringConfig) -> dict[str, pl.Expr]:
+    """Each dimension scaled to 0..1: recency (halving), frequency, gravity, victims (capped)."""
+    return {
+        "serial": pl.col("victims") >= config.serial_victims,
+        "r": pl.lit(0.5).pow(pl.col("recency_days") / config.recency_half_life_days),
+        "f": pl.min_horizontal(pl.col("frequency"), pl.lit(config.frequency_cap))
+        / config.frequency_cap,
+        "g": pl.min_horizontal(
+            pl.col("gravity").log1p() / math.log1p(config.gravity_cap_days), pl.lit(1.0)
+        ),
+        "v": pl.min_horizontal(pl.col("victims"), pl.lit(config.victims_cap)) / config.victims_cap,
+    }
+
+
+def _score(config: ScoringConfig) -> pl.Expr:
+    """The weighted mean of the dimensions out of 100, plus escalation's weight, capped."""
     weights = (
         config.weight_recency,
         config.weight_frequency,
         config.weight_gravity,
         config.weight_victims,
     )
-    total_weight = sum(weights)
-    scored = (
-        aggregated.join(escalation.select("person_id", "escalating"), on="person_id", how="left")
-        .with_columns(
-            recency_days=((lit_as_of - pl.col("last_at")).dt.total_microseconds() // DAY_US).cast(
-                pl.Int64
-            ),
-            victims=pl.col("victims").cast(pl.Int64),
-            escalating=pl.col("escalating").fill_null(False),
-        )
-        .with_columns(
-            serial=pl.col("victims") >= config.serial_victims,
-            r=pl.lit(0.5).pow(pl.col("recency_days") / config.recency_half_life_days),
-            f=pl.min_horizontal(pl.col("frequency"), pl.lit(config.frequency_cap))
-            / config.frequency_cap,
-            g=pl.min_horizontal(
-                pl.col("gravity").log1p() / math.log1p(config.gravity_cap_days), pl.lit(1.0)
-            ),
-            v=pl.min_horizontal(pl.col("victims"), pl.lit(config.victims_cap)) / config.victims_cap,
-        )
-        .with_columns(
-            score=pl.min_horizontal(
-                100.0
-                * (
-                    weights[0] * pl.col("r")
-                    + weights[1] * pl.col("f")
-                    + weights[2] * pl.col("g")
-                    + weights[3] * pl.col("v")
-                )
-                / total_weight
-                + pl.col("escalating").cast(pl.Float64) * config.weight_escalation,
-                pl.lit(100.0),
-            ).round(2)
-        )
-        .sort(
-            ["score", "gravity", "frequency", "recency_days", "person_id"],
-            descending=[True, True, True, False, False],
-        )
-        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-        .with_columns(force_rank=pl.col("rank").rank("ordinal").over("force").cast(pl.Int64))
-        .with_columns(
-            band=pl.when(pl.col("score") >= config.band_very_high)
-            .then(pl.lit(Band.VERY_HIGH.value))
-            .when(pl.col("score") >= config.band_high)
-            .then(pl.lit(Band.HIGH.value))
-            .when(pl.col("score") >= config.band_medium)
-            .then(pl.lit(Band.MEDIUM.value))
-            .otherwise(pl.lit(Band.STANDARD.value))
-        )
-        .select(SCORE_COLUMNS)
+    weighted = (
+        weights[0] * pl.col("r")
+        + weights[1] * pl.col("f")
+        + weights[2] * pl.col("g")
+        + weights[3] * pl.col("v")
     )
-    return scored.collect()
+    return pl.min_horizontal(
+        100.0 * weighted / sum(weights)
+        + pl.col("escalating").cast(pl.Float64) * config.weight_escalation,
+        pl.lit(100.0),
+    ).round(2)
+
+
+def _band(config: ScoringConfig) -> pl.Expr:
+    return (
+        pl.when(pl.col("score") >= config.band_very_high)
+        .then(pl.lit(Band.VERY_HIGH.value))
+        .when(pl.col("score") >= config.band_high)
+        .then(pl.lit(Band.HIGH.value))
+        .when(pl.col("score") >= config.band_medium)
+        .then(pl.lit(Band.MEDIUM.value))
+        .otherwise(pl.lit(Band.STANDARD.value))
+    )
 
 
 def harm_breakdown(

@@ -30,7 +30,6 @@ OVER_LIMIT_FUNCTIONS = {
     "harm/file_frame.py resolved_frame": 81,
     "harm/identity_links.py load_identities": 71,
     "harm/identity_links.py resolve_and_store": 113,
-    "harm/importer.py parse_incidents": 96,
     "harm/incident_import.py _store_rows": 76,
     "harm/incident_import.py import_incidents": 77,
     "harm/matrix.py matrix": 71,

@@ -107,20 +107,57 @@ def parse_incidents(content: bytes, now: datetime) -> ParsedFile:
         .with_columns(text_cols)
         .with_columns([pl.col(name).fill_null("") for name in INCIDENT_COLUMNS])
     )
-    latest = now.astimezone(UTC) + timedelta(days=1)
     typed = frame.with_columns(
         occurred=_parse_datetime("occurred_at"),
         s_dob=_parse_date("suspect_dob"),
         v_dob=_parse_date("victim_dob"),
     )
-    checks: list[tuple[str, pl.Expr, str]] = []
+    checks = _checks(now.astimezone(UTC) + timedelta(days=1))
+    flagged = typed.with_columns(
+        [expr.fill_null(False).alias(f"__e{i}") for i, (_, expr, _) in enumerate(checks)]
+    )
+    error_cols = [f"__e{i}" for i in range(len(checks))]
+    errors = _row_errors(flagged.filter(pl.any_horizontal(error_cols)), checks)
+    good = flagged.filter(~pl.any_horizontal(error_cols)).drop(error_cols)
+    return ParsedFile(
+        rows=_as_stored(good, extra), errors=errors, total=raw.height, extra_columns=extra
+    )
+
+
+# (field, true where the row is wrong, why in words)
+_Check = tuple[str, pl.Expr, str]
+
+
+def _checks(latest: datetime) -> list[_Check]:
+    """Every check a row must pass; ``latest`` is the latest moment not "in the future"."""
+    checks: list[_Check] = []
     for name in REQUIRED_COLUMNS:
         checks.append((name, pl.col(name) == "", "is required"))
     for name, limit in MAX_LENGTHS.items():
         checks.append((name, pl.col(name).str.len_chars() > limit, f"is longer than {limit}"))
     for name in ("offence", "suspect_name", "victim_name"):
         checks.append((name, pl.col(name).str.len_chars() > MAX_TEXT, f"is longer than {MAX_TEXT}"))
-    checks += [
+    checks += _row_checks(latest)
+    for name, parsed in (("suspect_dob", "s_dob"), ("victim_dob", "v_dob")):
+        checks.append(
+            (
+                name,
+                (pl.col(name) != "") & pl.col(parsed).is_null(),
+                "must be a date (YYYY-MM-DD or DD/MM/YYYY)",
+            )
+        )
+        checks.append((name, pl.col(parsed) > pl.lit(latest.date()), "is in the future"))
+    flag_words = list(TRUE_WORDS | FALSE_WORDS)
+    for name in FLAG_COLUMNS:
+        checks.append(
+            (name, ~pl.col(name).str.to_lowercase().is_in(flag_words), "must be true or false")
+        )
+    return checks
+
+
+def _row_checks(latest: datetime) -> list[_Check]:
+    """Checks that read more than one field, or the rows before."""
+    return [
         (
             "incident_ref",
             (pl.col("incident_ref") != "")
@@ -151,40 +188,25 @@ def parse_incidents(content: bytes, now: datetime) -> ParsedFile:
             "must contain letters",
         ),
     ]
-    for name, parsed in (("suspect_dob", "s_dob"), ("victim_dob", "v_dob")):
-        checks.append(
-            (
-                name,
-                (pl.col(name) != "") & pl.col(parsed).is_null(),
-                "must be a date (YYYY-MM-DD or DD/MM/YYYY)",
-            )
-        )
-        checks.append((name, pl.col(parsed) > pl.lit(latest.date()), "is in the future"))
-    flag_words = list(TRUE_WORDS | FALSE_WORDS)
-    for name in FLAG_COLUMNS:
-        checks.append(
-            (
-                name,
-                ~pl.col(name).str.to_lowercase().is_in(flag_words),
-                "must be true or false",
-            )
-        )
-    flagged = typed.with_columns(
-        [expr.fill_null(False).alias(f"__e{i}") for i, (_, expr, _) in enumerate(checks)]
-    )
-    error_cols = [f"__e{i}" for i in range(len(checks))]
-    bad = flagged.filter(pl.any_horizontal(error_cols))
+
+
+def _row_errors(bad: pl.DataFrame, checks: list[_Check]) -> list[RowError]:
+    """One error per failed check of each bad row, in row order then column order."""
     errors: list[RowError] = []
-    if bad.height:
-        for i, (field, _, reason) in enumerate(checks):
-            for row in bad.filter(pl.col(f"__e{i}"))["row"].to_list():
-                errors.append(RowError(int(row), field, reason))
-        errors.sort(key=lambda e: (e.row, INCIDENT_COLUMNS.index(e.field)))
-    good = flagged.filter(~pl.any_horizontal(error_cols)).drop(error_cols)
+    for i, (field, _, reason) in enumerate(checks):
+        for row in bad.filter(pl.col(f"__e{i}"))["row"].to_list():
+            errors.append(RowError(int(row), field, reason))
+    errors.sort(key=lambda e: (e.row, INCIDENT_COLUMNS.index(e.field)))
+    return errors
+
+
+def _as_stored(good: pl.DataFrame, extra: list[str]) -> pl.DataFrame:
+    """Good rows with flags as booleans, the offence filled from its group, the row's hash (to
+    recognise a row loaded before) and any extra columns kept as JSON."""
     hash_input = pl.concat_str(
         [pl.col(name) for name in (*INCIDENT_COLUMNS, *extra)], separator="\x1f"
     )
-    good = good.with_columns(
+    return good.with_columns(
         [_flag(name) for name in FLAG_COLUMNS],
         offence=pl.when(pl.col("offence") == "")
         .then(pl.col("offence_group"))
@@ -192,7 +214,6 @@ def parse_incidents(content: bytes, now: datetime) -> ParsedFile:
         row_hash=hash_input.map_batches(_sha256, return_dtype=pl.Utf8),
         extra=pl.struct(extra).struct.json_encode() if extra else pl.lit("{}"),
     )
-    return ParsedFile(rows=good, errors=errors, total=raw.height, extra_columns=extra)
 
 
 def _sha256(values: pl.Series) -> pl.Series:

@@ -29,72 +29,78 @@ def resolved_frame(
     Victims first, so suspects' records can be compared on the victims they share. ``keep`` names
     further columns of ``rows`` to carry through (say ``incident_ref``, to measure resolution).
     """
-    keys: dict[PartyRole, pl.DataFrame] = {}
-    for role in (PartyRole.VICTIM, PartyRole.SUSPECT):
-        prefix = role.value
-        parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
-        present = rows.filter((pl.col(f"{prefix}_id") != "") | (pl.col(f"{prefix}_name") != ""))
-        if role is PartyRole.SUSPECT:
-            present = present.join(
-                keys[PartyRole.VICTIM].rename({"person_key": "victim_key"}),
-                on=["victim_id", "victim_name", "v_dob"],
-                how="left",
-                nulls_equal=True,
-            )
-        else:
-            present = present.with_columns(victim_key=pl.lit(None, dtype=pl.Utf8))
-        distinct = (
-            present.group_by(f"{prefix}_id", f"{prefix}_name", parsed_dob, maintain_order=True)
-            .agg(
-                victims=pl.col("victim_key").drop_nulls().unique().sort(),
-                forces=pl.col("force").unique().sort(),
-            )
-            .with_row_index("id", offset=1)
-            .with_columns(pl.col("id").cast(pl.Int64))
-        )
-        frame = name_parts(distinct, f"{prefix}_name").select(
-            "id",
-            source_id=pl.when(pl.col(f"{prefix}_id").str.strip_chars() == "")
-            .then(None)
-            .otherwise(pl.col(f"{prefix}_id").str.strip_chars().str.to_uppercase()),
-            given="given",
-            family="family",
-            dob=parsed_dob,
-            family_parts="family_parts",
-            victims="victims",
-            forces="forces",
-        )
-        position = 0 if role is PartyRole.SUSPECT else 1
-        target = stats[position] if position < len(stats) else ResolutionStats()
-        resolved = resolve_frame(
-            frame,
-            stats=target,
-            prefix="HX" if role is PartyRole.SUSPECT else "VX",
-            method=method if role is PartyRole.SUSPECT else resolution_method(role),
-        )
-        keys[role] = (
-            distinct.select("id", f"{prefix}_id", f"{prefix}_name", parsed_dob)
-            .join(resolved.select("id", "person_key"), on="id")
-            .drop("id")
-        )
+    victim_stats = stats[1] if len(stats) > 1 else ResolutionStats()
+    suspect_stats = stats[0] if stats else ResolutionStats()
+    victims = _resolve_role(
+        rows, PartyRole.VICTIM, None, victim_stats, resolution_method(PartyRole.VICTIM)
+    )
+    suspects = _resolve_role(rows, PartyRole.SUSPECT, victims, suspect_stats, method)
     return (
         rows.join(
-            keys[PartyRole.SUSPECT],
-            on=["suspect_id", "suspect_name", "s_dob"],
-            how="left",
-            nulls_equal=True,
+            suspects, on=["suspect_id", "suspect_name", "s_dob"], how="left", nulls_equal=True
         )
         .rename({"person_key": "person_id"})
-        .join(
-            keys[PartyRole.VICTIM],
-            on=["victim_id", "victim_name", "v_dob"],
-            how="left",
-            nulls_equal=True,
-        )
+        .join(victims, on=["victim_id", "victim_name", "v_dob"], how="left", nulls_equal=True)
         .rename({"person_key": "victim_key"})
         .with_columns(
             occurred_at=pl.col("occurred"),
             harm=index.expression("offence", "offence_group"),
         )
         .select([*scoring.INCIDENT_SCHEMA, *keep])
+    )
+
+
+def _resolve_role(
+    rows: pl.DataFrame,
+    role: PartyRole,
+    victim_keys: pl.DataFrame | None,
+    stats: ResolutionStats,
+    method: Literal["splink", "rules"],
+) -> pl.DataFrame:
+    """Each distinct (id, name, date of birth) of one party's role with its resolved person key.
+
+    Suspects are compared on the victims they share: ``victim_keys`` is the victims' result."""
+    prefix = role.value
+    parsed_dob = "s_dob" if role is PartyRole.SUSPECT else "v_dob"
+    present = rows.filter((pl.col(f"{prefix}_id") != "") | (pl.col(f"{prefix}_name") != ""))
+    if victim_keys is not None:
+        present = present.join(
+            victim_keys.rename({"person_key": "victim_key"}),
+            on=["victim_id", "victim_name", "v_dob"],
+            how="left",
+            nulls_equal=True,
+        )
+    else:
+        present = present.with_columns(victim_key=pl.lit(None, dtype=pl.Utf8))
+    distinct = (
+        present.group_by(f"{prefix}_id", f"{prefix}_name", parsed_dob, maintain_order=True)
+        .agg(
+            victims=pl.col("victim_key").drop_nulls().unique().sort(),
+            forces=pl.col("force").unique().sort(),
+        )
+        .with_row_index("id", offset=1)
+        .with_columns(pl.col("id").cast(pl.Int64))
+    )
+    frame = name_parts(distinct, f"{prefix}_name").select(
+        "id",
+        source_id=pl.when(pl.col(f"{prefix}_id").str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col(f"{prefix}_id").str.strip_chars().str.to_uppercase()),
+        given="given",
+        family="family",
+        dob=parsed_dob,
+        family_parts="family_parts",
+        victims="victims",
+        forces="forces",
+    )
+    resolved = resolve_frame(
+        frame,
+        stats=stats,
+        prefix="HX" if role is PartyRole.SUSPECT else "VX",
+        method=method,
+    )
+    return (
+        distinct.select("id", f"{prefix}_id", f"{prefix}_name", parsed_dob)
+        .join(resolved.select("id", "person_key"), on="id")
+        .drop("id")
     )

@@ -199,10 +199,11 @@ _MAPS = """() => Array.from(document.querySelectorAll('.vigil-map')).map(el => {
   map.eachLayer(layer => {
     const part = layer.options && layer.options.vigil;
     if (!part) { return; }
-    const bounds = layer.getBounds ? layer.getBounds()
-      : L.latLngBounds(layer.getLatLng(), layer.getLatLng());
     const seen = out.drawn[part] || (out.drawn[part] = {count: 0, empty: 0, outside: 0});
     seen.count += 1;
+    if (!layer.getBounds && !layer.getLatLng) { return; }  // street tiles: no shape of their own
+    const bounds = layer.getBounds ? layer.getBounds()
+      : L.latLngBounds(layer.getLatLng(), layer.getLatLng());
     if (!bounds.isValid() || map.distance(bounds.getSouthWest(), bounds.getNorthEast()) <= 0) {
       seen.empty += 1;
     }

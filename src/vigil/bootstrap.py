@@ -31,6 +31,7 @@ from vigil.engine import wire as event_wire
 from vigil.engine.events import EngineEvent
 from vigil.gateways.commands import CommandQueue
 from vigil.gateways.metrics import GatewayMetrics
+from vigil.geo import tile_fetch
 from vigil.health import Heartbeats
 from vigil.logs import configure_logging
 from vigil.security import audit
@@ -158,6 +159,8 @@ def build_container(settings: Settings, clock: Clock | None = None) -> Container
     register_bus_messages()
     engine = build_engine(settings.database_url)
     audit.install_key(engine, audit.audit_key(settings.secret_key), settings.audit_unkeyed_until)
+    tiles = settings.map_tiles
+    tile_fetch.install(tile_fetch.TileFetcher(tiles) if tiles else None)
     time_source = clock or SystemClock()
 
     def uows() -> UnitOfWork:

@@ -12,13 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from vigil.geo.tiles import TileSource, tile_source
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "placeholder"})
 DEMO_SECRETS_FILE = Path(".vigil-secrets.env")
@@ -138,6 +140,12 @@ class Settings(BaseSettings):
     oidc_provider_name: str = "your organisation's account"
     oidc_groups_claim: str = "groups"
     oidc_group_roles: str = ""
+    # Street maps under every map (pages and PDFs): an XYZ template with {z}/{x}/{y} or a WMTS
+    # template with {TileMatrix}/{TileCol}/{TileRow} (Web Mercator), and the provider's copyright
+    # notice; empty: the maps show a distance grid instead. Checked at start-up (vigil.geo.tiles).
+    map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
+    map_tiles_max_zoom: int = Field(default=19, ge=0, le=22)
 
     @field_validator("timezone")
     @classmethod
@@ -147,6 +155,21 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _usable_map_tiles(self) -> Settings:
+        self.map_tiles  # noqa: B018 (raises ValueError, naming the setting, when unusable)
+        return self
+
+    @property
+    def map_tiles(self) -> TileSource | None:
+        """The street tile source, or None when the maps draw a grid instead."""
+        return tile_source(
+            self.map_tiles_url,
+            self.map_tiles_attribution,
+            self.map_tiles_max_zoom,
+            production=self.environment is Environment.PRODUCTION,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

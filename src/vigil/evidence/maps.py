@@ -1,7 +1,8 @@
 """Server-side maps as self-contained SVG: zones, buffers, trails, stay points and scenes.
 
-No tiles and no network: a local equirectangular projection around the data (accurate to well
-under a metre at the scale of a town), a scale bar and a north arrow. SVG renders in the browser
+A local equirectangular projection around the data (accurate to well under a metre at the scale
+of a town), a scale bar and a north arrow; street tiles underneath when a tile source is
+configured (vigil.evidence.map_streets), a plain background otherwise. SVG renders in the browser
 and in WeasyPrint's PDFs alike, so the map a court sees is the map the officer saw.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
+
+from vigil.evidence.map_streets import street_background
 
 EARTH_RADIUS_M = 6_371_008.8
 MAX_TRAIL_POINTS = 1_000
@@ -106,6 +109,13 @@ class _Projection:
         y = self.cy - (lat - self.lat0) * self.ky * self.scale
         return round(x, 1), round(y, 1)
 
+    def latlon(self, x: float, y: float) -> tuple[float, float]:
+        """The point drawn at (x, y): where the street tiles under the map must reach."""
+        return (
+            self.lat0 + (self.cy - y) / (self.ky * self.scale),
+            self.lon0 + (x - self.cx) / (self.kx * self.scale),
+        )
+
 
 def _scale_bar(proj: _Projection, spec: MapSpec) -> str:
     target = (spec.width / 4) / proj.scale
@@ -132,6 +142,7 @@ def render_svg(spec: MapSpec) -> str:
         f'viewBox="0 0 {spec.width} {spec.height}" role="img" aria-label="{escape(spec.title)}" '
         'font-family="Arial, sans-serif">',
         f'<rect width="{spec.width}" height="{spec.height}" fill="#f8f8f8" stroke="#b1b4b6"/>',
+        street_background(proj, spec.width, spec.height),
     ]
     for poly in spec.polygons:
         d = " ".join(

@@ -84,12 +84,16 @@ def create_app(container: Container) -> FastAPI:
         dependencies=[Depends(enforce_route_permission)],
     )
     app.state.container = container
+    tiles = container.settings.map_tiles
     app.add_middleware(
         SecurityHeaders,
         hsts=container.settings.environment is not Environment.DEVELOPMENT,
         secure_cookies=container.settings.cookies_secure,
+        tile_origin=tiles.origin if tiles else None,
     )
     app.state.templates = build_environment()
+    # Every map on every page finds the street tiles in the layout, none in its own page.
+    app.state.templates.globals["map_tiles"] = tiles.for_browser() if tiles else None
     navigation: list[NavItem] = []
     extra_paths: dict[str, Any] = {}
     for module_name in ROUTER_MODULES:

@@ -7,7 +7,8 @@ alert stream are not buffered).
 * A strict Content-Security-Policy: scripts only from Vigil itself (no inline script, no
   ``eval``), nothing may frame the app (``frame-ancestors 'none'``, and ``X-Frame-Options`` for
   older browsers), forms post only to Vigil. Inline *styles* stay allowed: the print views of
-  evidence packs carry their own ``<style>`` and maps are SVG with style attributes.
+  evidence packs carry their own ``<style>`` and maps are SVG with style attributes. Images come
+  from Vigil, ``data:`` (tiles inside server-drawn maps) and the street tile server, if any.
 * ``Secure`` on every cookie whenever ``Settings.cookies_secure`` (always in production).
 * ``Referrer-Policy: same-origin`` (a person's id in a URL never leaves in a Referer),
   ``X-Content-Type-Options: nosniff``, and HSTS outside development.
@@ -17,20 +18,27 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+def content_security_policy(tile_origin: str | None = None) -> str:
+    """The policy; images also from the street tile server when one is configured (its origin
+    alone: the maps' tiles, nothing else from anywhere else)."""
+    images = "img-src 'self' data:" + (f" {tile_origin}" if tile_origin else "")
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            images,
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
 HSTS = "max-age=31536000; includeSubDomains"
 STATIC_PREFIXES = ("/static/", "/assets/")
 # The interactive API reference (not served in production) loads its viewer from a CDN.
@@ -38,10 +46,13 @@ API_REFERENCE = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, hsts: bool, secure_cookies: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool, secure_cookies: bool, tile_origin: str | None = None
+    ) -> None:
         self.app = app
         self.hsts = hsts
         self.secure_cookies = secure_cookies
+        self.csp = content_security_policy(tile_origin).encode()
 
     def _cookie(self, value: bytes) -> bytes:
         # Every cookie (session, CSRF, the public form's draft) is Secure whenever the settings
@@ -66,7 +77,7 @@ class SecurityHeaders:
                     if static or name.lower() != b"cache-control"
                 ]
                 if csp:
-                    headers.append((b"content-security-policy", CSP.encode()))
+                    headers.append((b"content-security-policy", self.csp))
                 headers += [
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),

@@ -1,13 +1,15 @@
 /* Vigil maps: zones, warning buffers, curfew addresses, trails, fixes with accuracy circles and
-   trail playback, drawn with Leaflet on a plain background. There is no tile layer (the servers
-   do not reach the internet), so a scale bar and a 100 m grid give the map its sense of size.
+   trail playback, drawn with Leaflet over street tiles when the settings name a tile server (the
+   layout carries it in <script id="vigil-map-tiles">), else over a 100 m grid; a scale bar on
+   both. If the tile server fails, the map falls back to the grid and says so.
 
    A map is a <div class="vigil-map" data-map="ID"> with its data in <script id="ID"
    type="application/json">: {zones: [...], trail: {points: [[lat, lon, acc, t, inZone, flagged]]},
    alert: {lat, lon}}. data-accuracy draws every fix's accuracy circle; data-playback adds a
    slider and a play button. Every layer drawn from the data carries its part in options.vigil
-   ('zone', 'buffer', 'trail', 'fix', 'accuracy', 'alert', 'playback'), and the Leaflet map is
-   kept on the element as el.vigilMap, so a test can see what the map really drew. */
+   ('zone', 'buffer', 'trail', 'fix', 'accuracy', 'alert', 'playback', 'tiles', 'grid'), and the
+   Leaflet map is kept on the element as el.vigilMap, so a test can see what the map really
+   drew. */
 (function () {
   'use strict';
   var COLOURS = { zone: '#d4351c', buffer: '#f47738', curfew: '#1d70b8', inclusion: '#00703c',
@@ -56,19 +58,65 @@
   function metresGrid(map, group) {
     /* Faint lines every 100 m (or 1 km when zoomed out): without tiles they show distance. */
     group.clearLayers();
+    if (!map.getPane('vigil-grid')) { map.createPane('vigil-grid').style.zIndex = 350; }
     var b = map.getBounds();
     var lat = b.getCenter().lat;
     var widthM = map.distance([lat, b.getWest()], [lat, b.getEast()]);
     var step = widthM > 8000 ? 1000 : widthM > 2500 ? 500 : 100;
     var dLat = step / 111320;
     var dLon = step / (111320 * Math.cos(lat * Math.PI / 180));
-    var style = { color: '#b1b4b6', weight: 1, interactive: false };
+    var style = { color: '#b1b4b6', weight: 1, interactive: false, pane: 'vigil-grid',
+                  vigil: 'grid' };
     for (var y = Math.floor(b.getSouth() / dLat) * dLat; y < b.getNorth(); y += dLat) {
       group.addLayer(L.polyline([[y, b.getWest()], [y, b.getEast()]], style));
     }
     for (var x = Math.floor(b.getWest() / dLon) * dLon; x < b.getEast(); x += dLon) {
       group.addLayer(L.polyline([[b.getSouth(), x], [b.getNorth(), x]], style));
     }
+  }
+
+  function tileSource() {
+    var config = document.getElementById('vigil-map-tiles');
+    return config ? JSON.parse(config.textContent) : null;
+  }
+
+  function escapeHtml(text) {
+    /* Leaflet writes attributions as HTML; the settings' text is shown as text. */
+    var holder = document.createElement('span');
+    holder.textContent = text;
+    return holder.innerHTML;
+  }
+
+  function gridBackground(map) {
+    var grid = L.layerGroup().addTo(map);
+    map.whenReady(function () { metresGrid(map, grid); });
+    map.on('moveend', function () { metresGrid(map, grid); });
+  }
+
+  function tilesUnavailable(map, layer) {
+    map.removeLayer(layer);
+    gridBackground(map);
+    var note = L.control({ position: 'topright' });
+    note.onAdd = function () {
+      var div = L.DomUtil.create('div', 'vigil-map-note');
+      div.setAttribute('role', 'status');
+      div.textContent = 'Street map unavailable: the tile server did not answer. Grid lines every 100 m.';
+      return div;
+    };
+    note.addTo(map);
+  }
+
+  function background(map) {
+    /* Street tiles when configured (tiles past the server's deepest zoom are enlarged from it),
+       the grid otherwise; either way the scale bar. */
+    L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(map);
+    var tiles = tileSource();
+    if (!tiles) { gridBackground(map); return; }
+    L.control.attribution({ prefix: false }).addTo(map);
+    var layer = L.tileLayer(tiles.url, { attribution: escapeHtml(tiles.attribution), maxZoom: 22,
+                                         maxNativeZoom: tiles.maxZoom, vigil: 'tiles' });
+    layer.once('tileerror', function () { tilesUnavailable(map, layer); });
+    layer.addTo(map);
   }
 
   function formatTime(seconds) {
@@ -121,8 +169,6 @@
     var data = JSON.parse(source.textContent);
     var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, keyboard: true });
     el.vigilMap = map;
-    L.control.scale({ metric: true, imperial: false, maxWidth: 200 }).addTo(map);
-    var grid = L.layerGroup().addTo(map);
     var fixes = L.layerGroup();
     var layers = [];
     (data.zones || []).forEach(function (zone) {
@@ -161,12 +207,11 @@
     fitOrDefault(map, bounds, 0.15);
     layers.forEach(function (layer) { layer.addTo(map); });
     fixes.addTo(map);
-    metresGrid(map, grid);
-    map.on('moveend', function () { metresGrid(map, grid); });
+    background(map);
     if (el.hasAttribute('data-playback') && points.length > 1) { playback(el, map, points); }
   }
 
-  window.VigilMap = { zoneLayers: zoneLayers, metresGrid: metresGrid, boundsOf: boundsOf,
+  window.VigilMap = { zoneLayers: zoneLayers, background: background, boundsOf: boundsOf,
                      fitOrDefault: fitOrDefault };
   function start() { document.querySelectorAll('.vigil-map[data-map]').forEach(draw); }
   if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); }

@@ -31,8 +31,7 @@
   if (!el || typeof L === 'undefined' || !window.VigilMap) { return; }
   var map = L.map(el, { attributionControl: false });
   el.vigilMap = map;
-  L.control.scale({ metric: true, imperial: false }).addTo(map);
-  var grid = L.layerGroup().addTo(map);
+  window.VigilMap.background(map);
   var drawn = L.layerGroup().addTo(map);
   var corners = [];
 
@@ -80,7 +79,6 @@
       window.VigilMap.fitOrDefault(map, bounds, 0.3);
     }
     layers.forEach(function (layer) { layer.addTo(drawn); });
-    window.VigilMap.metresGrid(map, grid);
   }
 
   map.on('click', function (event) {
@@ -94,7 +92,6 @@
     }
     redraw(false);
   });
-  map.on('moveend', function () { window.VigilMap.metresGrid(map, grid); });
   form.querySelectorAll('[data-polygon]').forEach(function (button) {
     button.addEventListener('click', function () {
       if (button.getAttribute('data-polygon') === 'undo') { corners.pop(); } else { corners = []; }

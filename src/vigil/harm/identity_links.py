@@ -60,6 +60,44 @@ def load_identities(
     index and sort), through the driver's cursor in chunks, shaped by polars: only the
     decryption itself is a Python loop (one call per stored victim, nothing else per row).
     """
+    raw = _scan_identities(uow)
+    out = {}
+    for role in roles:
+        part = raw.filter(pl.col("role") == role.value).sort("id")
+        if role is PartyRole.VICTIM:
+            part = _with_victim_details(part, cipher)
+        out[role] = part.select(
+            "id",
+            "exact_key",
+            "source_id",
+            name=pl.col("display_name").fill_null(""),
+            dob=pl.col("dob_text").replace("", None).str.to_date("%Y-%m-%d"),
+            person_key="person_key",
+            link_reason="link_reason",
+            link_score="link_score",
+            linked_to="linked_to",
+            link_evidence="link_evidence",
+        )
+    return out
+
+
+_IDENTITY_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "role": pl.Utf8,
+    "id": pl.Int64,
+    "exact_key": pl.Utf8,
+    "source_id": pl.Utf8,
+    "display_name": pl.Utf8,
+    "dob_text": pl.Utf8,
+    "details_enc": pl.Utf8,
+    "person_key": pl.Utf8,
+    "link_reason": pl.Utf8,
+    "link_score": pl.Float64,
+    "linked_to": pl.Int64,
+    "link_evidence": pl.Utf8,
+}
+
+
+def _scan_identities(uow: UnitOfWork) -> pl.DataFrame:
     t = harm_identities.c
     query = select(
         t.role,
@@ -75,53 +113,24 @@ def load_identities(
         t.linked_to,
         t.link_evidence,
     )
-    raw = bulk.read_chunks(
-        uow,
-        str(query.compile(uow.engine, compile_kwargs={"literal_binds": True})),
-        {
-            "role": pl.Utf8,
-            "id": pl.Int64,
-            "exact_key": pl.Utf8,
-            "source_id": pl.Utf8,
-            "display_name": pl.Utf8,
-            "dob_text": pl.Utf8,
-            "details_enc": pl.Utf8,
-            "person_key": pl.Utf8,
-            "link_reason": pl.Utf8,
-            "link_score": pl.Float64,
-            "linked_to": pl.Int64,
-            "link_evidence": pl.Utf8,
-        },
+    sql = str(query.compile(uow.engine, compile_kwargs={"literal_binds": True}))
+    return bulk.read_chunks(uow, sql, _IDENTITY_SCHEMA)
+
+
+def _with_victim_details(part: pl.DataFrame, cipher: FieldCipher) -> pl.DataFrame:
+    """A victim's name and date of birth are stored only encrypted (date, then name)."""
+    decrypt = cipher.decrypt
+    details = pl.Series(
+        [
+            decrypt(value, VICTIM_DETAILS_FIELD) if value is not None else "\x1f"
+            for value in part["details_enc"].to_list()
+        ],
+        dtype=pl.Utf8,
+    ).str.splitn("\x1f", 2)
+    return part.with_columns(
+        display_name=details.struct.field("field_1").fill_null(""),
+        dob_text=details.struct.field("field_0"),
     )
-    out = {}
-    for role in roles:
-        part = raw.filter(pl.col("role") == role.value).sort("id")
-        if role is PartyRole.VICTIM:
-            decrypt = cipher.decrypt
-            details = pl.Series(
-                [
-                    decrypt(value, VICTIM_DETAILS_FIELD) if value is not None else "\x1f"
-                    for value in part["details_enc"].to_list()
-                ],
-                dtype=pl.Utf8,
-            ).str.splitn("\x1f", 2)
-            part = part.with_columns(
-                display_name=details.struct.field("field_1").fill_null(""),
-                dob_text=details.struct.field("field_0"),
-            )
-        out[role] = part.select(
-            "id",
-            "exact_key",
-            "source_id",
-            name=pl.col("display_name").fill_null(""),
-            dob=pl.col("dob_text").replace("", None).str.to_date("%Y-%m-%d"),
-            person_key="person_key",
-            link_reason="link_reason",
-            link_score="link_score",
-            linked_to="linked_to",
-            link_evidence="link_evidence",
-        )
-    return out
 
 
 def party_context(
@@ -296,77 +305,94 @@ def resolve_and_store(
     )
     resolved = resolved.join(registry, on="person_key", how="left")
     if new.height:
-        fresh = new.select("id", "exact_key", "source_id", "name", "dob").join(resolved, on="id")
-        if role is PartyRole.VICTIM:
-            details = [
-                cipher.encrypt(f"{dob.isoformat() if dob else ''}\x1f{name}", VICTIM_DETAILS_FIELD)
-                for name, dob in fresh.select("name", "dob").iter_rows()
-            ]
-            fresh = fresh.with_columns(
-                display_name=pl.lit(None, dtype=pl.Utf8),
-                dob=pl.lit(None, dtype=pl.Date),
-                details_enc=pl.Series(details, dtype=pl.Utf8),
-            )
-        else:
-            fresh = fresh.with_columns(
-                display_name=pl.col("name"), details_enc=pl.lit(None, dtype=pl.Utf8)
-            )
-        bulk.bulk_insert(
-            uow,
-            harm_identities,
-            fresh.select(
-                "id",
-                pl.lit(role.value).alias("role"),
-                "exact_key",
-                "source_id",
-                "display_name",
-                "dob",
-                "details_enc",
-                "person_key",
-                pl.col("reason").alias("link_reason"),
-                pl.col("score").alias("link_score"),
-                "linked_to",
-                "registry_person_id",
-                pl.col("evidence").alias("link_evidence"),
-            ),
-        )
+        _insert_new(uow, cipher, role, new, resolved)
     if stored.height:
-        changed = stored.join(resolved, on="id").filter(
-            (pl.col("person_key") != pl.col("person_key_right"))
-            | (pl.col("link_reason") != pl.col("reason"))
-            | (pl.col("link_score") != pl.col("score"))
-            | pl.col("linked_to").ne_missing(pl.col("linked_to_right"))
-            | pl.col("link_evidence").ne_missing(pl.col("evidence"))
-        )
-        if changed.height:
-            uow.connection.execute(
-                update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
-                [
-                    {
-                        "b_id": i,
-                        "person_key": k,
-                        "link_reason": r,
-                        "link_score": sc,
-                        "linked_to": lt,
-                        "link_evidence": ev,
-                    }
-                    for i, k, r, sc, lt, ev in changed.select(
-                        "id", "person_key_right", "reason", "score", "linked_to_right", "evidence"
-                    ).iter_rows()
-                ],
-            )
+        _update_changed(uow, stored, resolved)
     if registry.height and stored.height:
-        # By primary key: the person_key index may be set aside during a big load.
-        linked = (
-            stored.select("id")
-            .join(resolved, on="id")
-            .filter(pl.col("registry_person_id").is_not_null())
-        )
-        uow.connection.execute(
-            update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
-            [
-                {"b_id": i, "registry_person_id": person}
-                for i, person in linked.select("id", "registry_person_id").iter_rows()
-            ],
-        )
+        _update_registry_links(uow, stored, resolved)
     return resolved.select("id", "person_key")
+
+
+def _insert_new(
+    uow: UnitOfWork, cipher: FieldCipher, role: PartyRole, new: pl.DataFrame, resolved: pl.DataFrame
+) -> None:
+    """Store new identities with their link; a victim's name and date of birth only encrypted."""
+    fresh = new.select("id", "exact_key", "source_id", "name", "dob").join(resolved, on="id")
+    if role is PartyRole.VICTIM:
+        details = [
+            cipher.encrypt(f"{dob.isoformat() if dob else ''}\x1f{name}", VICTIM_DETAILS_FIELD)
+            for name, dob in fresh.select("name", "dob").iter_rows()
+        ]
+        fresh = fresh.with_columns(
+            display_name=pl.lit(None, dtype=pl.Utf8),
+            dob=pl.lit(None, dtype=pl.Date),
+            details_enc=pl.Series(details, dtype=pl.Utf8),
+        )
+    else:
+        fresh = fresh.with_columns(
+            display_name=pl.col("name"), details_enc=pl.lit(None, dtype=pl.Utf8)
+        )
+    bulk.bulk_insert(
+        uow,
+        harm_identities,
+        fresh.select(
+            "id",
+            pl.lit(role.value).alias("role"),
+            "exact_key",
+            "source_id",
+            "display_name",
+            "dob",
+            "details_enc",
+            "person_key",
+            pl.col("reason").alias("link_reason"),
+            pl.col("score").alias("link_score"),
+            "linked_to",
+            "registry_person_id",
+            pl.col("evidence").alias("link_evidence"),
+        ),
+    )
+
+
+def _update_changed(uow: UnitOfWork, stored: pl.DataFrame, resolved: pl.DataFrame) -> None:
+    """Rewrite the link of stored identities whose person, reason, score or evidence moved."""
+    changed = stored.join(resolved, on="id").filter(
+        (pl.col("person_key") != pl.col("person_key_right"))
+        | (pl.col("link_reason") != pl.col("reason"))
+        | (pl.col("link_score") != pl.col("score"))
+        | pl.col("linked_to").ne_missing(pl.col("linked_to_right"))
+        | pl.col("link_evidence").ne_missing(pl.col("evidence"))
+    )
+    if not changed.height:
+        return
+    uow.connection.execute(
+        update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
+        [
+            {
+                "b_id": i,
+                "person_key": k,
+                "link_reason": r,
+                "link_score": sc,
+                "linked_to": lt,
+                "link_evidence": ev,
+            }
+            for i, k, r, sc, lt, ev in changed.select(
+                "id", "person_key_right", "reason", "score", "linked_to_right", "evidence"
+            ).iter_rows()
+        ],
+    )
+
+
+def _update_registry_links(uow: UnitOfWork, stored: pl.DataFrame, resolved: pl.DataFrame) -> None:
+    # By primary key: the person_key index may be set aside during a big load.
+    linked = (
+        stored.select("id")
+        .join(resolved, on="id")
+        .filter(pl.col("registry_person_id").is_not_null())
+    )
+    uow.connection.execute(
+        update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
+        [
+            {"b_id": i, "registry_person_id": person}
+            for i, person in linked.select("id", "registry_person_id").iter_rows()
+        ],
+    )

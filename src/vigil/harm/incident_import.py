@@ -121,45 +121,7 @@ def _store_rows(
     progress: Progress,
 ) -> None:
     """Resolve and write the new rows' identities, then the incidents (in reference order)."""
-    progress("reading stored identities")
-    next_id = _next_identity_id(uow)
-    stored = load_identities(uow, cipher, (PartyRole.SUSPECT, PartyRole.VICTIM))
-    suspects, victims = stored[PartyRole.SUSPECT], stored[PartyRole.VICTIM]
-    s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
-    v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
-    # Victims first: a suspect's records are compared on the victims they share.
-    links = pl.concat(
-        [
-            stored_links(uow),
-            rows.join(s_map, on="incident_ref", how="left")
-            .join(v_map, on="incident_ref", how="left")
-            .select("suspect_identity_id", "victim_identity_id", "force"),
-        ],
-        how="vertical_relaxed",
-    )
-    with bulk.indexes_rebuilt(uow, harm_identities, s_new.height + v_new.height):
-        progress("resolving victims")
-        victim_keys = resolve_and_store(
-            uow,
-            cipher,
-            PartyRole.VICTIM,
-            victims,
-            v_new,
-            report.victims,
-            party_context(links, PartyRole.VICTIM),
-            "import",
-        )
-        progress("resolving suspects")
-        resolve_and_store(
-            uow,
-            cipher,
-            PartyRole.SUSPECT,
-            suspects,
-            s_new,
-            report.suspects,
-            party_context(links, PartyRole.SUSPECT, victim_keys),
-            "import",
-        )
+    s_map, v_map = _store_identities(uow, cipher, rows, report, progress)
     progress("storing incidents")
     report.import_id = _record_import(uow, filename, actor, report, added=rows.height)
     frame = (
@@ -170,23 +132,74 @@ def _store_rows(
             "row_hash",
             pl.lit(report.import_id).alias("import_id"),
             pl.col("occurred").alias("occurred_at"),
-            "force",
-            "offence",
-            "offence_group",
-            "domestic_abuse",
-            "stalking",
-            "sexual",
-            "injury",
-            "weapon",
-            "suspect_identity_id",
-            "victim_identity_id",
-            "extra",
+            *_INCIDENT_COLUMNS,
         )
     )
     # Rows in the order of the unique reference index: each insert lands next to the last.
     with bulk.indexes_rebuilt(uow, harm_incidents, frame.height):
         bulk.bulk_insert(uow, harm_incidents, frame.sort("incident_ref"))
     report.added = frame.height
+
+
+_INCIDENT_COLUMNS = (
+    "force",
+    "offence",
+    "offence_group",
+    "domestic_abuse",
+    "stalking",
+    "sexual",
+    "injury",
+    "weapon",
+    "suspect_identity_id",
+    "victim_identity_id",
+    "extra",
+)
+
+
+def _store_identities(
+    uow: UnitOfWork,
+    cipher: FieldCipher,
+    rows: pl.DataFrame,
+    report: ImportReport,
+    progress: Progress,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Store the parties not seen before and resolve them with the stored ones; returns each
+    incident's suspect and victim identity (incident_ref → id)."""
+    progress("reading stored identities")
+    next_id = _next_identity_id(uow)
+    stored = load_identities(uow, cipher, (PartyRole.SUSPECT, PartyRole.VICTIM))
+    suspects, victims = stored[PartyRole.SUSPECT], stored[PartyRole.VICTIM]
+    s_map, s_new = _new_identities(rows, PartyRole.SUSPECT, cipher, suspects, next_id)
+    v_map, v_new = _new_identities(rows, PartyRole.VICTIM, cipher, victims, next_id + s_new.height)
+    links = pl.concat(
+        [
+            stored_links(uow),
+            rows.join(s_map, on="incident_ref", how="left")
+            .join(v_map, on="incident_ref", how="left")
+            .select("suspect_identity_id", "victim_identity_id", "force"),
+        ],
+        how="vertical_relaxed",
+    )
+    # Victims first: a suspect's records are compared on the victims they share.
+    with bulk.indexes_rebuilt(uow, harm_identities, s_new.height + v_new.height):
+        progress("resolving victims")
+        victim_context = party_context(links, PartyRole.VICTIM)
+        victim_keys = resolve_and_store(
+            uow, cipher, PartyRole.VICTIM, victims, v_new, report.victims, victim_context, "import"
+        )
+        progress("resolving suspects")
+        suspect_context = party_context(links, PartyRole.SUSPECT, victim_keys)
+        resolve_and_store(
+            uow,
+            cipher,
+            PartyRole.SUSPECT,
+            suspects,
+            s_new,
+            report.suspects,
+            suspect_context,
+            "import",
+        )
+    return s_map, v_map
 
 
 def import_incidents(
@@ -205,30 +218,8 @@ def import_incidents(
     progress("checking rows")
     parsed = parse_incidents(content, now)
     report = ImportReport(total=parsed.total, errors=list(parsed.errors))
-    rows = parsed.rows
     progress("comparing with stored incidents")
-    stored = bulk.read_chunks(
-        uow,
-        "SELECT incident_ref, row_hash FROM harm_incidents",
-        {"incident_ref": pl.Utf8, "stored_hash": pl.Utf8},
-    )
-    if stored.height:
-        rows = rows.join(stored, on="incident_ref", how="left")
-        same = rows.filter(pl.col("stored_hash") == pl.col("row_hash"))
-        clash = rows.filter(
-            pl.col("stored_hash").is_not_null() & (pl.col("stored_hash") != pl.col("row_hash"))
-        )
-        report.unchanged = same.height
-        report.errors += [
-            RowError(
-                int(r),
-                "incident_ref",
-                "was imported before with different details; the "
-                "stored incident is kept (correct it at source or give a new reference)",
-            )
-            for r in clash["row"].to_list()
-        ]
-        rows = rows.filter(pl.col("stored_hash").is_null()).drop("stored_hash")
+    rows = _not_stored_before(uow, parsed.rows, report)
     report.errors.sort(key=lambda e: e.row)
     report.rejected = len({e.row for e in report.errors})
     index = load_harm_index(uow)
@@ -266,6 +257,34 @@ def import_incidents(
         suspects=report.suspects.persons,
     )
     return report
+
+
+def _not_stored_before(uow: UnitOfWork, rows: pl.DataFrame, report: ImportReport) -> pl.DataFrame:
+    """Rows whose reference is new. The same row again is counted unchanged; a reference stored
+    with different details is an error (the stored incident is kept)."""
+    stored = bulk.read_chunks(
+        uow,
+        "SELECT incident_ref, row_hash FROM harm_incidents",
+        {"incident_ref": pl.Utf8, "stored_hash": pl.Utf8},
+    )
+    if not stored.height:
+        return rows
+    rows = rows.join(stored, on="incident_ref", how="left")
+    same = rows.filter(pl.col("stored_hash") == pl.col("row_hash"))
+    clash = rows.filter(
+        pl.col("stored_hash").is_not_null() & (pl.col("stored_hash") != pl.col("row_hash"))
+    )
+    report.unchanged = same.height
+    report.errors += [
+        RowError(
+            int(r),
+            "incident_ref",
+            "was imported before with different details; the "
+            "stored incident is kept (correct it at source or give a new reference)",
+        )
+        for r in clash["row"].to_list()
+    ]
+    return rows.filter(pl.col("stored_hash").is_null()).drop("stored_hash")
 
 
 def _record_import(

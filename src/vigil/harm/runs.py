@@ -151,7 +151,6 @@ def compute_run(
 ) -> int:
     """Score the stored incidents as of a date and keep the top of the list (and each force's)."""
     principal.require(permissions.HARM_MATRIX)
-    actor = principal.actor
     config = config or ScoringConfig()
     config.check()
     if store_limit < 1:
@@ -167,53 +166,53 @@ def compute_run(
         explanation=pl.Series(scoring.explanations(frame, kept, as_of, config), dtype=pl.Utf8)
     )
     now = uow.clock.now()
+    model = latest_model(uow, PartyRole.SUSPECT)
     run_id = int(
         uow.connection.execute(
             insert(harm_runs).values(
                 as_of=as_of,
                 computed_at=now,
-                actor=actor,
+                actor=principal.actor,
                 config=json.dumps(config.as_dict()),
                 harm_index_source=index.source[:200],
                 persons_scored=ranked.height,
                 incidents_used=frame.filter(pl.col("occurred_at") < as_of).height,
-                linkage_model_id=model[0]
-                if (model := latest_model(uow, PartyRole.SUSPECT))
-                else None,
+                linkage_model_id=model[0] if model else None,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     )
     progress("storing the run")
     bulk.bulk_insert(
-        uow,
-        harm_run_entries,
-        kept.select(
-            pl.lit(run_id).alias("run_id"),
-            "person_id",
-            "rank",
-            "force",
-            "force_rank",
-            "score",
-            "band",
-            "recency_days",
-            "frequency",
-            "gravity",
-            "victims",
-            "serial",
-            "escalating",
-            "explanation",
-        ),
+        uow, harm_run_entries, kept.select(pl.lit(run_id).alias("run_id"), *_ENTRY_COLUMNS)
     )
     audit.record(
         uow.connection,
         at=now,
-        actor=actor,
+        actor=principal.actor,
         action="harm.run",
         subject_type="harm_run",
         subject_id=run_id,
         detail={"as_of": as_of.isoformat(), "scored": ranked.height},
     )
     return run_id
+
+
+# What a run keeps of each ranked person (beside the run's id).
+_ENTRY_COLUMNS = (
+    "person_id",
+    "rank",
+    "force",
+    "force_rank",
+    "score",
+    "band",
+    "recency_days",
+    "frequency",
+    "gravity",
+    "victims",
+    "serial",
+    "escalating",
+    "explanation",
+)
 
 
 def _summary(row: Any) -> RunSummary:

@@ -20,6 +20,7 @@ from vigil.people import reference_data
 from vigil.security import service as security_service
 from vigil.security.model import Role
 from vigil.security.tables import users
+from vigil.sim import demo_postcodes
 from vigil.sim.demo_teams import POLICE, TEAMS, DemoTeam
 from vigil.sim.demo_wearers import seed_wearer
 
@@ -71,6 +72,7 @@ def seed_demo(container: DemoHost) -> list[DemoLogin]:
     contact_demo.seed(container)
     harm_demo.seed(container)
     evidence_demo.seed(container)
+    demo_postcodes.seed(container)
     for team in TEAMS:
         logins.append((team.login, DEMO_PASSWORD, Role.PROBATION_OFFICER.value))
     for username, _name, _force in POLICE:

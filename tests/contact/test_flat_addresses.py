@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from tests.contact.helpers import bearer, case_id_for, sample_request, submit, tokens
 from vigil.bootstrap import Container
+from vigil.cli import app as cli
 from vigil.contact import addresses
+from vigil.contact.casefile import F_ITEM
+from vigil.contact.index import address_indexes
+from vigil.contact.tables import contact_bar_items
 
 FLAT_2_AT_14 = addresses.Address(
     postcode="B1 1AA", building="14", flat="2", street="HIGH STREET", town="BIRMINGHAM"
@@ -115,6 +121,21 @@ def _mail_check(client: TestClient, token: str, envelope: str) -> dict[str, obje
     return result
 
 
+def _bar_address(client: TestClient, keys: dict[str, str], line: str) -> None:
+    person = {
+        "name": "Jane Doe",
+        "addresses": [{"lines": [line, "Birmingham"], "postcode": "B1 1AA"}],
+    }
+    reference = submit(client, sample_request(protected_people=[person]))
+    case_id = case_id_for(client, keys["handler"], reference)
+    response = client.post(
+        f"/api/contact/cases/{case_id}/bars",
+        json={"reason": "Letters", "scope": "prisoner", "prison_number": "A1234BC"},
+        headers=bearer(keys["handler"]),
+    )
+    assert response.status_code == 201, response.text
+
+
 @pytest.mark.parametrize(
     ("barred_line", "envelope", "held"),
     [
@@ -131,17 +152,45 @@ def test_the_mail_check_reads_flats_the_way_the_form_does(
     client: TestClient, container: Container, barred_line: str, envelope: str, held: bool
 ) -> None:
     keys = tokens(container)
-    person = {
-        "name": "Jane Doe",
-        "addresses": [{"lines": [barred_line, "Birmingham"], "postcode": "B1 1AA"}],
-    }
-    reference = submit(client, sample_request(protected_people=[person]))
-    case_id = case_id_for(client, keys["handler"], reference)
-    response = client.post(
-        f"/api/contact/cases/{case_id}/bars",
-        json={"reason": "Letters", "scope": "prisoner", "prison_number": "A1234BC"},
-        headers=bearer(keys["handler"]),
-    )
-    assert response.status_code == 201, response.text
+    _bar_address(client, keys, barred_line)
     result = _mail_check(client, keys["prison"], envelope)
     assert result["allowed"] is not held, result
+
+
+def _store_as_earlier_versions_did(container: Container) -> None:
+    """The bar's address as it was kept before flats were read: building 2 on "14 HIGH STREET"."""
+    old = addresses.Address("B1 1AA", "2", None, "14 HIGH STREET", "BIRMINGHAM")
+    keys = address_indexes(container.cipher.blind_index, old)
+    with container.uow() as uow:
+        uow.connection.execute(
+            update(contact_bar_items)
+            .where(contact_bar_items.c.kind == "address")
+            .values(
+                value_enc=container.cipher.encrypt(old.display, F_ITEM),
+                match_index=keys.key,
+                street_index=keys.street,
+                building_index=keys.building,
+                flat_index=None,
+            )
+        )
+        uow.commit()
+
+
+def test_barred_addresses_stored_by_earlier_versions_are_rekeyed_by_a_command(
+    client: TestClient, container: Container, cli_env: CliRunner
+) -> None:
+    keys = tokens(container)
+    _bar_address(client, keys, "2/14 High St")
+    _store_as_earlier_versions_did(container)
+    envelope = "J Doe, Flat 2, 14 High Street, Birmingham, B1 1AA"
+    assert _mail_check(client, keys["prison"], envelope)["allowed"] is True  # the gap closed here
+    done = cli_env.invoke(cli, ["contact", "rekey-addresses"])
+    assert done.exit_code == 0, done.output
+    assert "Re-keyed 1 barred addresses." in done.output
+    assert _mail_check(client, keys["prison"], envelope)["allowed"] is False
+    assert _mail_check(client, keys["prison"], "J Doe, 3/14 High St, B1 1AA")["allowed"] is True
+    with container.engine.connect() as conn:
+        stored = conn.execute(select(contact_bar_items.c.value_enc)).scalar_one()
+    assert container.cipher.decrypt(stored, F_ITEM) == "Flat 2, 14 HIGH STREET, BIRMINGHAM, B1 1AA"
+    again = cli_env.invoke(cli, ["contact", "rekey-addresses"])
+    assert "Re-keyed 0 barred addresses." in again.output

@@ -1,4 +1,5 @@
-"""``vigil contact ...``: load the prisoner register; encrypt notices stored in plain text."""
+"""``vigil contact ...``: load the prisoner register; encrypt notices stored in plain text; re-key
+barred addresses stored before flats were read from "2/14 High St"."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 import typer
 
 from vigil.bootstrap import build_container
-from vigil.contact import notifications, register
+from vigil.contact import address_keys, notifications, register
 from vigil.errors import ValidationError
 from vigil.settings import Settings
 
@@ -61,3 +62,14 @@ def seal_notices() -> None:
         count = notifications.seal_plaintext_notices(uow, container.cipher, actor="cli")
         uow.commit()
     typer.echo(f"Encrypted {count} notices.")
+
+
+@app.command("rekey-addresses")
+def rekey_addresses() -> None:
+    """Re-derive barred addresses stored before "2/14 High St" was read as flat 2 at number 14
+    (once, after upgrading; running it again finds nothing to do)."""
+    container = build_container(Settings())
+    with container.uow() as uow:
+        count = address_keys.rekey_flat_addresses(uow, container.cipher, actor="cli")
+        uow.commit()
+    typer.echo(f"Re-keyed {count} barred addresses.")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
+from tests.conftest import csrf_from
 from tests.staff_sessions import auth_headers, staff_credential
 from vigil.bootstrap import Container
 from vigil.contact import register
@@ -90,3 +92,9 @@ def case_id_for(client: TestClient, token: str, reference: str) -> int:
     assert response.status_code == 200, response.text
     found: int = response.json()["cases"][0]["id"]
     return found
+
+
+def post_form(client: TestClient, path: str, data: dict[str, str | list[str]]) -> Response:
+    """Post one public form page as a browser would: with the page's CSRF token, no redirects."""
+    token = csrf_from(client.get(path).text)
+    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)

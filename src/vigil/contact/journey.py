@@ -28,7 +28,7 @@ Errors = list[tuple[str, str]]
 
 @dataclass
 class Field:
-    kind: str  # radios | checkboxes | text | textarea | date
+    kind: str  # radios | checkboxes | text | textarea | date | hidden
     name: str
     label: str
     hint: str | None = None
@@ -40,6 +40,15 @@ class Field:
     input_type: str = "text"
 
 
+@dataclass(frozen=True)
+class AddedPerson:
+    """A person to protect already added, as the "You have added" list shows them."""
+
+    index: int
+    name: str
+    given: str  # what was given for them, e.g. "2 phone numbers, 1 address"
+
+
 @dataclass
 class Page:
     slug: str
@@ -47,6 +56,8 @@ class Page:
     fields: list[Field]
     caption: str | None = None
     hint: str | None = None
+    # Listed above the question, each with change and remove (GOV.UK "add another").
+    people: list[AddedPerson] = field(default_factory=list)
 
 
 def one_answer(form: Form, name: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vigil.contact.journey import (
+    AddedPerson,
     Errors,
     Field,
     Form,
@@ -225,18 +226,74 @@ def address_save(draft: dict[str, Any], form: Form, index: int) -> Errors:
 
 
 def another_page(draft: dict[str, Any]) -> Page:
-    count = len(draft.get("protected_people", []))
+    people = draft.get("protected_people", [])
+    count = len(people)
+    title = (
+        f"You have added {count} {'person' if count == 1 else 'people'}"
+        if count
+        else "You have not added anyone yet"
+    )
     return Page(
         "another-person",
-        "Do you need to add another person?",
+        title,
         [
             Field(
                 "radios",
                 "another",
                 "Do you need to add another person?",
-                hint=f"You have added {count} {'person' if count == 1 else 'people'}. Add "
-                "children or relatives the prisoner might contact instead.",
+                hint="Add children or relatives the prisoner might contact instead.",
                 options=[("yes", "Yes"), ("no", "No")],
             )
         ],
+        caption="The people to protect",
+        people=[
+            AddedPerson(i, p.get("name") or f"Person {i + 1}", _given(p))
+            for i, p in enumerate(people)
+        ],
     )
+
+
+def _given(person: dict[str, Any]) -> str:
+    counts = [
+        (len(person.get("phones") or []), "phone number", "phone numbers"),
+        (len(person.get("emails") or []), "email address", "email addresses"),
+        (len(person.get("addresses") or []), "address", "addresses"),
+    ]
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    return ", ".join(parts) or "No contact details yet"
+
+
+def _called(draft: dict[str, Any], index: int) -> str:
+    people = draft.get("protected_people", [])
+    name = people[index].get("name") if 0 <= index < len(people) else None
+    return str(name or f"person {index + 1}")
+
+
+def remove_page(draft: dict[str, Any], index: int) -> Page:
+    name = _called(draft, index)
+    question = f"Are you sure you want to remove {name}?"
+    return Page(
+        f"person/{index}/remove",
+        question,
+        [
+            # Which person the answer is about: a second post of the same form (or a list
+            # that changed in another tab) must not remove whoever moved into this place.
+            Field("hidden", "person", "", value=name),
+            Field("radios", "remove", question, options=[("yes", "Yes"), ("no", "No")]),
+        ],
+        caption="The people to protect",
+    )
+
+
+def remove_save(draft: dict[str, Any], form: Form, index: int) -> Errors:
+    choice = one_answer(form, "remove")
+    if choice not in ("yes", "no"):
+        return [("remove", "Select yes if you want to remove this person")]
+    people: list[dict[str, Any]] = draft.get("protected_people", [])
+    if (
+        choice == "yes"
+        and 0 <= index < len(people)
+        and _called(draft, index) == one_answer(form, "person")
+    ):
+        del people[index]
+    return []

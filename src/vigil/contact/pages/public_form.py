@@ -156,6 +156,28 @@ async def address_post(request: Request, c: ContainerDep, index: int) -> Respons
     )
 
 
+@router.get("/contact/person/{index}/remove", response_class=HTMLResponse)
+def remove_show(request: Request, c: ContainerDep, index: int) -> Response:
+    draft = load_draft(request, c)
+    if index < 0 or index >= len(draft.get("protected_people", [])):
+        return RedirectResponse("/contact/another-person", status_code=303)
+    return question_page(
+        request, journey_people.remove_page(draft, index), [], back="/contact/another-person"
+    )
+
+
+@router.post("/contact/person/{index}/remove", response_class=HTMLResponse)
+async def remove_post(request: Request, c: ContainerDep, index: int) -> Response:
+    return await answer_step(
+        request,
+        c,
+        lambda d: journey_people.remove_page(d, index),
+        lambda d, f: journey_people.remove_save(d, f, index),
+        # With nobody left, the list has nothing to show: ask for the first person again.
+        lambda d: "/contact/another-person" if d.get("protected_people") else "/contact/person/0",
+    )
+
+
 @router.get("/contact/another-person", response_class=HTMLResponse)
 def another_show(request: Request, c: ContainerDep) -> Response:
     return question_page(

@@ -187,7 +187,7 @@ _MAPS = """() => Array.from(document.querySelectorAll('.vigil-map')).map(el => {
     const accuracy = el.hasAttribute('data-accuracy');
     out.expected = {
       zone: zones.length,
-      buffer: zones.filter(z => z.geometry.type === 'Point' && z.buffer_m > 0).length,
+      buffer: zones.filter(z => z.buffer_m > 0).length,  // circles and polygons alike
       trail: points.length ? 1 : 0,
       fix: points.filter(p => accuracy || p[4]).length,
       alert: data.alert && data.alert.lat !== null && data.alert.lat !== undefined ? 1 : 0,

@@ -33,11 +33,14 @@ _DATE_NAMES = {"starts_on": "Start", "ends_on": "End", "effective_on": "Effectiv
 
 @dataclass
 class FormConditions:
-    """The form's conditions, the form prefix of each (for its errors), the curfew's rows."""
+    """The form's conditions, the form prefix of each (for its errors), the curfew's rows, and
+    the input that shows a problem with the exclusion zone's shape (the corners of a polygon,
+    the centre of a circle)."""
 
     conditions: list[dict[str, Any]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    shape_field: str = "exclusion_lat"
 
     def add(self, condition: dict[str, Any], prefix: str) -> None:
         self.conditions.append(condition)
@@ -143,22 +146,26 @@ def form_conditions(values: dict[str, Any], errors: Errors) -> FormConditions:
         _curfew(values, out, errors)
     if values["exclusion"]:
         _exclusion(values, out, errors)
+        if values["exclusion_shape"] == "polygon":
+            out.shape_field = "exclusion_polygon"
     if values["trail"]:
         out.add({"type": ConditionType.TRAIL.value}, "trail")
     return out
 
 
-def _condition_error(prefix: str, suffix: str, reason: str, rows: list[Any]) -> tuple[str, str]:
+def _condition_error(
+    prefix: str, suffix: str, reason: str, found: FormConditions
+) -> tuple[str, str]:
     """An error inside one of the form's conditions, on the input it is about."""
     label = _LABELS.get(prefix, "Condition")
+    rows = found.rows
     timetable = re.match(r"^timetable\[(\d+)\]\.?(start|end|days)?", suffix)
     if timetable and int(timetable.group(1)) < len(rows):
         day = rows[int(timetable.group(1))]["days"][0]
         part = timetable.group(2) if timetable.group(2) in ("start", "end") else "start"
         return f"curfew_{day}_{part}", f"Curfew on {DAY_NAMES[day]}: {part} {reason}"
     if prefix == "exclusion" and suffix.startswith("geometry"):
-        field_name = "exclusion_polygon" if "coordinates" in suffix else "exclusion_lat"
-        return field_name, f"{label} shape: {reason}"
+        return found.shape_field, f"{label} shape: {reason}"
     field_name = "trail" if prefix == "trail" else f"{prefix}_{_SUFFIX.get(suffix, 'lat')}"
     return field_name, f"{label} {suffix.replace('_', ' ')} {reason}".replace("  ", " ")
 
@@ -171,7 +178,7 @@ def form_errors(exc: ValidationError, found: FormConditions) -> Errors:
         inside = re.match(r"^conditions\[(\d+)\]\.?(.*)$", field_name)
         if inside and int(inside.group(1)) < len(found.prefixes):
             prefix = found.prefixes[int(inside.group(1))]
-            field_name, reason = _condition_error(prefix, inside.group(2), reason, found.rows)
+            field_name, reason = _condition_error(prefix, inside.group(2), reason, found)
         elif field_name == "conditions":
             field_name, reason = "curfew", "Choose at least one condition"
         elif field_name in ("starts_at", "ends_at", "effective_at"):

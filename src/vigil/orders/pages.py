@@ -37,6 +37,7 @@ from vigil.orders.editor_values import (
     values_from_order,
 )
 from vigil.orders.model import PILOT_LABELS, OrderDraft, Pilot
+from vigil.orders.zones_map import ZONE_TYPES, zone_json
 from vigil.people import protected_details, reference_data
 from vigil.people import service as people
 from vigil.security.model import Principal
@@ -232,12 +233,14 @@ def order_page(
             if order.responsible_officer_id
             else None
         )
+    zones = [zone_json(c) for c in order.conditions if c.type in ZONE_TYPES]
     context = {
         "order": order,
         "versions": versions,
         "person": person,
         "officer": officer,
         "pilot_labels": PILOT_LABELS,
+        "map_json": map_json({"zones": zones}) if zones else None,
     }
     return render(request, "orders/order.html", context, principal=principal)
 

@@ -33,11 +33,52 @@
                                        fill: false, vigil: 'buffer' }));
       }
     } else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+      if (zone.buffer_m) {
+        var outlines = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+        var pieces = [];
+        outlines.forEach(function (rings) {
+          pieces = pieces.concat(polygonBuffer(rings[0], zone.buffer_m));
+        });
+        layers.push(L.polygon(pieces, { stroke: false, fillColor: COLOURS.buffer,
+                                        fillOpacity: 0.18, fillRule: 'nonzero',
+                                        interactive: false, vigil: 'buffer' }));
+      }
       layers.push(L.geoJSON(g, { style: { color: colour, weight: weight, fillOpacity: 0.2 },
                                  vigil: 'zone' })
         .bindTooltip(label));
     }
     return layers;
+  }
+
+  function polygonBuffer(outer, metres) {
+    /* The warning buffer round a polygon: the zone grown by `metres` every way, as the zone, a
+       band along each edge and a disc at each corner, all wound the same way, so a nonzero fill
+       paints their union once. Flat metres round the first corner are true to well under a
+       metre at the size of a zone. */
+    var lon0 = outer[0][0], lat0 = outer[0][1];
+    var ky = 111320, kx = 111320 * Math.cos(lat0 * Math.PI / 180);
+    function anticlockwise(ring) {
+      var twice = 0;
+      ring.forEach(function (a, i) { var b = ring[(i + 1) % ring.length]; twice += a[0] * b[1] - b[0] * a[1]; });
+      return twice < 0 ? ring.reverse() : ring;
+    }
+    var corners = outer.slice(0, -1).map(function (p) { return [(p[0] - lon0) * kx, (p[1] - lat0) * ky]; });
+    var pieces = [anticlockwise(corners.slice())];
+    corners.forEach(function (a, i) {
+      var b = corners[(i + 1) % corners.length];
+      var length = Math.hypot(b[0] - a[0], b[1] - a[1]) || 1;
+      var nx = -(b[1] - a[1]) / length * metres, ny = (b[0] - a[0]) / length * metres;
+      pieces.push(anticlockwise([[a[0] + nx, a[1] + ny], [b[0] + nx, b[1] + ny],
+                                 [b[0] - nx, b[1] - ny], [a[0] - nx, a[1] - ny]]));
+      var disc = [];
+      for (var k = 0; k < 24; k += 1) {
+        disc.push([a[0] + metres * Math.cos(k * Math.PI / 12), a[1] + metres * Math.sin(k * Math.PI / 12)]);
+      }
+      pieces.push(disc);
+    });
+    return pieces.map(function (ring) {
+      return ring.map(function (q) { return [lat0 + q[1] / ky, lon0 + q[0] / kx]; });
+    });
   }
 
   function boundsOf(layer) {

@@ -1,6 +1,9 @@
-/* The order editor's enhancements: a map to place and adjust the exclusion zone (circle or
-   polygon, with its warning buffer) and the curfew address, postcode look-up without leaving the
-   page, and "copy to all days" in place. Every one of these also works without JavaScript. */
+/* The order editor's enhancements: a map to draw and edit the exclusion zone (a circle: click
+   to place the centre, drag its centre and radius handles; a polygon: click to add corners, drag
+   them), with its warning buffer and the curfew address shown, postcode look-up without leaving
+   the page, and "copy to all days" in place. What is drawn is written into the form's own fields
+   (centre, radius, corners), which the server checks like any other input; every one of these
+   also works without JavaScript, by typing into those fields. */
 (function () {
   'use strict';
   var form = document.getElementById('order-form');
@@ -32,8 +35,10 @@
   var map = L.map(el, { attributionControl: false });
   el.vigilMap = map;
   window.VigilMap.background(map);
-  var drawn = L.layerGroup().addTo(map);
+  var drawn = L.layerGroup().addTo(map);    // the zones as they will be stored
+  var handles = L.layerGroup().addTo(map);  // what the officer drags to change them
   var corners = [];
+  var viewSet = false;
 
   function readCorners() {
     corners = field('exclusion_polygon').value.split('\n').map(function (line) {
@@ -47,49 +52,93 @@
     }).join('\n');
   }
   function shape() { return form.querySelector('[name="exclusion_shape"]:checked').value; }
+  function centre() {
+    var lat = num('exclusion_lat'), lon = num('exclusion_lon');
+    return lat === null || lon === null ? null : L.latLng(lat, lon);
+  }
+  function setCentre(latlng) {
+    field('exclusion_lat').value = latlng.lat.toFixed(6);
+    field('exclusion_lon').value = latlng.lng.toFixed(6);
+  }
+  function edge() {
+    /* The radius handle sits due east of the centre, on the circle's edge. */
+    var c = centre(), r = num('exclusion_radius') || 0;
+    return L.latLng(c.lat, c.lng + r / (111320 * Math.cos(c.lat * Math.PI / 180)));
+  }
 
-  function redraw(fit) {
-    drawn.clearLayers();
+  function zones() {
     var buffer = num('exclusion_buffer') || 0;
-    var zones = [];
+    var out = [];
     if (shape() === 'polygon' && corners.length >= 3) {
       var ring = corners.map(function (c) { return [c[1], c[0]]; });
       ring.push(ring[0]);
-      zones.push({ type: 'exclusion_zone', label: 'Exclusion zone',
-                   geometry: { type: 'Polygon', coordinates: [ring] } });
-    } else if (shape() === 'polygon') {
-      corners.forEach(function (c) { L.circleMarker(c, { radius: 4, color: '#d4351c', vigil: 'corner' }).addTo(drawn); });
-    } else if (num('exclusion_lat') !== null && num('exclusion_lon') !== null) {
-      zones.push({ type: 'exclusion_zone', label: 'Exclusion zone', radius_m: num('exclusion_radius') || 0,
-                   buffer_m: buffer, geometry: { type: 'Point',
-                   coordinates: [num('exclusion_lon'), num('exclusion_lat')] } });
+      out.push({ type: 'exclusion_zone', label: 'Exclusion zone', buffer_m: buffer,
+                 geometry: { type: 'Polygon', coordinates: [ring] } });
+    } else if (shape() === 'circle' && centre()) {
+      out.push({ type: 'exclusion_zone', label: 'Exclusion zone', radius_m: num('exclusion_radius') || 0,
+                 buffer_m: buffer, geometry: { type: 'Point',
+                 coordinates: [num('exclusion_lon'), num('exclusion_lat')] } });
     }
     if (num('curfew_lat') !== null && num('curfew_lon') !== null) {
-      zones.push({ type: 'curfew', label: 'Curfew address', radius_m: num('curfew_radius') || 0,
-                   geometry: { type: 'Point', coordinates: [num('curfew_lon'), num('curfew_lat')] } });
+      out.push({ type: 'curfew', label: 'Curfew address', radius_m: num('curfew_radius') || 0,
+                 geometry: { type: 'Point', coordinates: [num('curfew_lon'), num('curfew_lat')] } });
     }
+    return out;
+  }
+
+  function handle(latlng, label, onDrag) {
+    /* A square the officer drags (the fields below the map do the same from the keyboard). */
+    var marker = L.marker(latlng, { draggable: true, title: label, alt: label, vigil: 'handle',
+      icon: L.divIcon({ className: 'vigil-handle', iconSize: [14, 14] }), autoPan: true });
+    marker.on('drag', function () { onDrag(marker.getLatLng()); drawZones(false); });
+    marker.on('dragend', function () { redraw(false); });
+    return marker.addTo(handles);
+  }
+
+  function placeHandles() {
+    handles.clearLayers();
+    if (shape() === 'polygon') {
+      corners.forEach(function (c, i) {
+        handle(c, 'Corner ' + (i + 1), function (p) { corners[i] = [p.lat, p.lng]; writeCorners(); });
+      });
+    } else if (centre()) {
+      var radius = handle(edge(), 'Radius', function (p) {
+        field('exclusion_radius').value = String(Math.round(map.distance(centre(), p)));
+      });
+      handle(centre(), 'Centre', function (p) { setCentre(p); radius.setLatLng(edge()); });
+    }
+  }
+
+  function drawZones(fit) {
+    drawn.clearLayers();
     var layers = [];
-    zones.forEach(function (zone) {
+    zones().forEach(function (zone) {
       layers = layers.concat(window.VigilMap.zoneLayers(zone, false));
     });
-    /* The view is set before the layers are drawn: a circle has no bounds on a map without one. */
-    if (fit) {
-      var bounds = L.latLngBounds([]);
-      layers.forEach(function (layer) { bounds.extend(window.VigilMap.boundsOf(layer)); });
+    /* The view is set before the layers are drawn: a circle has no bounds on a map without one.
+       With nothing to show (a polygon not yet begun) the view stays where the officer was. */
+    var bounds = L.latLngBounds([]);
+    layers.forEach(function (layer) { bounds.extend(window.VigilMap.boundsOf(layer)); });
+    if (fit && (bounds.isValid() || !viewSet)) {
       window.VigilMap.fitOrDefault(map, bounds, 0.3);
+      viewSet = true;
     }
     layers.forEach(function (layer) { layer.addTo(drawn); });
   }
 
+  function redraw(fit) {
+    drawZones(fit);
+    placeHandles();
+  }
+
   map.on('click', function (event) {
-    var lat = event.latlng.lat, lon = event.latlng.lng;
     if (shape() === 'polygon') {
-      corners.push([lat, lon]);
+      corners.push([event.latlng.lat, event.latlng.lng]);
       writeCorners();
     } else {
-      field('exclusion_lat').value = lat.toFixed(6);
-      field('exclusion_lon').value = lon.toFixed(6);
+      setCentre(event.latlng);
     }
+    form.querySelector('#exclusion').checked = true;
     redraw(false);
   });
   form.querySelectorAll('[data-polygon]').forEach(function (button) {
@@ -115,7 +164,7 @@
       var postcode = field(prefix + '_postcode').value.trim();
       if (!postcode) { return; }
       event.preventDefault();
-      fetch('/monitoring/postcodes/' + encodeURIComponent(postcode), { credentials: 'same-origin' })
+      fetch('/postcodes/' + encodeURIComponent(postcode), { credentials: 'same-origin' })
         .then(function (response) {
           if (!response.ok) { throw new Error('lookup'); }
           return response.json();
@@ -126,6 +175,9 @@
           field(prefix + '_lon').value = found.lon.toFixed(6);
           if (prefix === 'exclusion') { form.querySelector('#exclusion').checked = true; }
           redraw(true);
+          if (prefix === 'exclusion' && shape() === 'polygon' && corners.length < 3) {
+            map.setView([found.lat, found.lon], 16, { animate: false }); // corners go round it
+          }
         })
         .catch(function () {
           field(prefix + '_lat').value = '';

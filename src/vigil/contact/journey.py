@@ -225,7 +225,7 @@ def safe_page(draft: dict[str, Any]) -> Page:
             Field(
                 "textarea",
                 "safe_contact",
-                "How and when is it safe to contact the person being protected?",
+                "How and when is it safe to contact the person being protected? (optional)",
                 hint="For example, 'text only, weekdays after 6pm'. Leave blank if we should "
                 "only contact you.",
                 value=draft.get("requester", {}).get("safe_contact"),

@@ -67,6 +67,8 @@ def person_page(draft: dict[str, Any], index: int) -> Page:
             ),
         ],
         caption="The people to protect",
+        hint="Give at least one way the prisoner could reach them: a phone number here, or an "
+        "email address here or a postal address on the next page.",
     )
 
 
@@ -158,7 +160,7 @@ def _main_address_fields(first: dict[str, Any]) -> list[Field]:
         Field(
             "text",
             "town",
-            "Town or city",
+            "Town or city (optional)",
             value=lines[2] if len(lines) > 2 else "",
             autocomplete="address-level2",
             width="govuk-!-width-two-thirds",

@@ -28,4 +28,4 @@ def test_demo_officer_logs_in_and_sees_the_birmingham_caseload(
     rows.first.locator("a").first.click()
     page.wait_for_url(f"{live_server.url}/persons/*")
     assert page.get_by_role("heading", name="Orders").is_visible()
-    assert "gps tag" in page.content()
+    assert "GPS tag" in page.content()

@@ -89,8 +89,8 @@ def queue_page(
 
 def _alert_context(c: Container, principal: Principal, alert_id: int) -> dict[str, Any]:
     with c.uow() as uow:
-        page = review.alert_page(uow, principal, alert_id, c.clock.now())
-        uow.commit()  # the audited trail view
+        page = review.alert_page(uow, principal, c.cipher, alert_id, c.clock.now())
+        uow.commit()  # the audited trail view and protected persons' names
     alert = page.alert
     map_data = {
         "zones": page.zones,

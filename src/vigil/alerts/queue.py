@@ -130,7 +130,9 @@ def _queue_rows(uow: UnitOfWork, principal: Principal, now: datetime) -> list[di
         rows.append(
             {
                 **alert,
-                "person_name": person.full_name if person else f"Person {alert['person_id']}",
+                # Named as people know them; a row id means nothing to anyone reading the queue.
+                "person_name": person.full_name if person else "Not in the registry",
+                "person_ref": (person.crn or person.prison_number or "") if person else "",
                 "team": person.team_name if person else None,
                 "region": person.region_code if person else None,
                 "risk": person.risk_level.value if person else None,

@@ -15,6 +15,7 @@ from vigil.people import protected_details
 from vigil.people import service as people
 from vigil.people.person_map import scope_check
 from vigil.security import permissions
+from vigil.security.crypto import FieldCipher
 from vigil.security.model import Principal
 from vigil.tracking import queries as trails
 from vigil.tracking.trail_map import trail_json
@@ -29,7 +30,7 @@ class AlertPage:
     zones: list[dict[str, Any]]
     condition: dict[str, Any] | None
     trail: dict[str, Any]
-    protected: list[tuple[int, str]]
+    protected: list[protected_details.ProtectedPersonRef]
     window: tuple[datetime, datetime]
 
 
@@ -42,7 +43,9 @@ def _window(alert: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
     return window
 
 
-def alert_page(uow: UnitOfWork, principal: Principal, alert_id: int, now: datetime) -> AlertPage:
+def alert_page(
+    uow: UnitOfWork, principal: Principal, cipher: FieldCipher, alert_id: int, now: datetime
+) -> AlertPage:
     principal.require(permissions.ALERTS_WORK)
     found = alert_reads.get_alert(uow, principal, alert_id)  # NotFound outside scope
     person = people.get_person(uow, principal, int(found["person_id"]))
@@ -60,6 +63,6 @@ def alert_page(uow: UnitOfWork, principal: Principal, alert_id: int, now: dateti
         zones=zones,
         condition=condition,
         trail=trail_json(got, zones, thin=False),
-        protected=protected_details.protected_person_refs(uow, person.id),
+        protected=protected_details.named_protected_persons(uow, principal, cipher, person.id),
         window=window,
     )

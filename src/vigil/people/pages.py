@@ -100,9 +100,12 @@ def _trail_window(
 def _registry_context(c: Container, principal: Principal, found: PersonMap) -> dict[str, Any]:
     """The registry record's parts of the page: protected persons, eligibility, officers."""
     with c.uow() as uow:
-        protected = protected_details.protected_person_refs(uow, found.person.id)
+        protected = protected_details.named_protected_persons(
+            uow, principal, c.cipher, found.person.id
+        )
         decisions = pilot_screening.list_decisions(uow, principal, found.person.id)
         officer_names = {o.id: o.name for o in reference_data.list_officers(uow)}
+        uow.commit()  # the audited protected persons' names
     return {
         "protected": protected,
         "decisions": decisions,

@@ -173,6 +173,48 @@ def protected_person_refs(uow: UnitOfWork, person_id: int) -> list[tuple[int, st
     return [(row.id, row.relationship) for row in rows]
 
 
+@dataclass(frozen=True)
+class ProtectedPersonRef:
+    """A protected person as a link names them: by name for the roles that may see details,
+    otherwise by their relationship alone."""
+
+    id: int
+    relationship: str
+    full_name: str | None
+
+
+def named_protected_persons(
+    uow: UnitOfWork, principal: Principal, cipher: FieldCipher, person_id: int
+) -> list[ProtectedPersonRef]:
+    """A person's protected persons for links on staff pages. Each name shown is a read of a
+    protected person's details, so it is audited (the caller commits)."""
+    reveal = principal.may(permissions.PROTECTED_DETAILS)
+    rows = uow.connection.execute(
+        select(
+            protected_persons.c.id,
+            protected_persons.c.relationship,
+            protected_persons.c.full_name_enc,
+        )
+        .where(protected_persons.c.person_id == person_id)
+        .order_by(protected_persons.c.id)
+    ).all()
+    refs = []
+    for row in rows:
+        name = cipher.decrypt(row.full_name_enc, _field("full_name")) if reveal else None
+        if reveal:
+            audit.record(
+                uow.connection,
+                at=uow.clock.now(),
+                actor=principal.actor,
+                action="protected_person.view",
+                subject_type="protected_person",
+                subject_id=row.id,
+                detail={"person_id": person_id, "fields": ["full_name"]},
+            )
+        refs.append(ProtectedPersonRef(row.id, row.relationship, name))
+    return refs
+
+
 def protected_person_owner(uow: UnitOfWork, protected_id: int) -> int | None:
     """The person a protected person is protected from (no details are read)."""
     found = uow.connection.execute(

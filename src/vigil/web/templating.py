@@ -39,6 +39,39 @@ def local_time(
     return moment.astimezone(tz or LONDON).strftime(fmt)
 
 
+# Words in codes that people write in capitals ("gps_tag" is "GPS tag").
+_ACRONYMS = {"gps": "GPS", "rf": "RF", "sos": "SOS", "crn": "CRN", "pnc": "PNC", "sms": "SMS"}
+
+
+def code_label(value: object) -> str:
+    """A stored code as people read it: ``strap_removed`` is "Strap removed", ``starts_at``
+    "Starts at". Pages print codes through this, never raw (an enum gives its value)."""
+    words = [_ACRONYMS.get(w, w) for w in str(getattr(value, "value", value)).split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+# Actors Vigil itself records ("system:alerts"), by the part that acted.
+_SYSTEM_ACTORS = {
+    "system": "Vigil",
+    "cli": "the command line",
+    "demo": "the demo set-up",
+    "anonymous": "a member of the public",
+}
+
+
+def actor_name(actor: str | None) -> str:
+    """Who did something, as people read it: a user's username ("user:9:officer" is "officer"),
+    a machine token's name, and Vigil for what the system did itself."""
+    if not actor:
+        return ""
+    kind, _, rest = actor.partition(":")
+    if kind in ("user", "token"):
+        name = rest.partition(":")[2] or rest
+        return name if kind == "user" else f"{name} (machine)"
+    return _SYSTEM_ACTORS.get(kind, actor)
+
+
 def build_environment() -> Environment:
     template_dirs = [PACKAGE_ROOT / "web" / "templates"]
     template_dirs += sorted(
@@ -52,6 +85,8 @@ def build_environment() -> Environment:
     )
     env.filters["segment"] = path_segment
     env.filters["local"] = local_time
+    env.filters["label"] = code_label
+    env.filters["actor"] = actor_name
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["csrf_field"] = CSRF_FIELD
     return env

@@ -59,6 +59,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "vigil.geo.postcodes",
     "vigil.bus.tables",
     "vigil.gateways.tables",
+    "vigil.links.tables",
 )
 
 

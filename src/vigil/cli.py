@@ -27,6 +27,7 @@ PARTS: tuple[str, ...] = (
     "gateways",
     "geo",
     "harm",
+    "links",
     "people",
     "security",
     "sim",

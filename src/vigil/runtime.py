@@ -28,6 +28,7 @@ from vigil.contact import checkport, warmup
 from vigil.engine import runner as engine_runner
 from vigil.evidence import scheduler as weekly_scheduler
 from vigil.gateways import runner as gateway_runner
+from vigil.links import crossing
 from vigil.logs import get_logger
 from vigil.security import checkpoints
 from vigil.settings import Settings
@@ -65,6 +66,7 @@ def _alerts(c: Container) -> list[Service]:
         Service("alerts.raise", lambda stop: alert_consumer.run(c.alerts, stop)),
         Service("alerts.deliver", lambda stop: alert_delivery.run(c.alerts, stop)),
         Service("alerts.escalate", lambda stop: alert_escalation.run(c.alerts, stop)),
+        Service("links.crossing", lambda stop: crossing.run(c.alerts, stop)),
         Service("evidence.weekly", lambda stop: weekly_scheduler.run(c, stop)),
         Service("retention.daily", lambda stop: retention.run(c, stop)),
         Service("security.audit_checkpoints", lambda stop: checkpoints.run(c, stop)),

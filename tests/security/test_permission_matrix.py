@@ -183,6 +183,16 @@ PUT /api/alerts/protected-persons/{protected_person_id}/notifications: OP PO AD
 POST /api/gateways/fixes: GW
 POST /api/gateways/import: AD GW
 GET /api/gateways/metrics: AD GW
+GET /api/persons/{person_id}/links: OP PO CH AN AD
+POST /api/persons/{person_id}/links/find: PO AD
+POST /api/links/{link_id}/confirm: PO CH AN AD
+POST /api/links/{link_id}/undo: PO CH AN AD
+GET /api/persons/{person_id}/story: OP PO
+GET /api/release-plan: PO
+GET /release-plan: PO
+POST /persons/{person_id}/links/find: PO AD
+POST /links/{link_id}/confirm: PO CH AN AD
+POST /links/{link_id}/undo: PO CH AN AD
 GET /harm: AN
 POST /harm/runs: AN
 GET /harm/person/{person_id}: AN

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigil.alerts.model import APPROACH_PATTERN_KIND
+from vigil.alerts.model import APPROACH_PATTERN_KIND, CONTACT_ATTEMPT_KIND, MATRIX_RISE_KIND
 from vigil.alerts.queue import VICTIM_RISK_KINDS
 from vigil.engine.events import EventKind as K
 
@@ -23,12 +23,15 @@ _WEARER_ASK: dict[str, str] = {
     K.NO_COMMUNICATION: "asked where they are and to check the tag is charged and on",
     K.NO_GPS: "asked where they are and to go outdoors for a position",
     K.ALCOHOL: "asked about drinking and reminded of the condition",
+    CONTACT_ATTEMPT_KIND: "reminded that contacting the protected person breaches the bar",
+    MATRIX_RISE_KIND: "asked where they are; the officer reviews the new incidents",
 }
 # Kinds where the protected person may be in danger: they are called, and the police told.
 _VICTIM_CALL_KINDS = VICTIM_RISK_KINDS | {
     K.POSSIBLE_TRANSIT,
     APPROACH_PATTERN_KIND,
     K.STRAP_REMOVED,
+    CONTACT_ATTEMPT_KIND,
 }
 
 

@@ -55,10 +55,15 @@ class AlertSource(StrEnum):
 
     EPISODE = "episode"
     PATTERN = "pattern"
+    CROSS_SERVICE = "cross_service"  # another service's news about a tagged man (vigil.links)
 
 
 # The kind of a pattern alert; episode alerts carry the engine's EventKind value as their kind.
 APPROACH_PATTERN_KIND = "approach_pattern"
+# Kinds of cross-service alerts: a tagged man's refused call or held letter, and his rise in the
+# harm matrix. They go to his responsible officer as case-management signals.
+CONTACT_ATTEMPT_KIND = "contact_attempt"
+MATRIX_RISE_KIND = "matrix_rise"
 
 
 class HistoryAction(StrEnum):

@@ -54,7 +54,7 @@ def handle_event(uow: UnitOfWork, event: EngineEvent, ctx: AlertContext) -> list
         return []
     case = ctx.directory.case(uow, event.person_id)
     severity = severity_for(event.kind.value, case.risk_level if case else None, event.detail)
-    change = _raise(
+    change = raise_alert(
         uow,
         ctx,
         NewAlert(
@@ -166,7 +166,7 @@ def _handle_approach_warning(
         # Raised once: a further warning only adds to the open pattern alert's history.
         return [_add_to_pattern(uow, open_pattern, detail)]
     case = ctx.directory.case(uow, event.person_id)
-    change = _raise(
+    change = raise_alert(
         uow,
         ctx,
         NewAlert(
@@ -223,7 +223,8 @@ class NewAlert:
     detail: dict[str, Any]
 
 
-def _raise(uow: UnitOfWork, ctx: AlertContext, new: NewAlert) -> AlertChange:
+def raise_alert(uow: UnitOfWork, ctx: AlertContext, new: NewAlert) -> AlertChange:
+    """Store a new alert, its history and audit entry, and plan its deliveries by routing."""
     now = uow.clock.now()
     force_area = _force_area(uow, ctx, new)
     alert_id = _insert_alert(uow, ctx, new, force_area, now)

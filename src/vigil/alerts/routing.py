@@ -18,6 +18,8 @@ from typing import Protocol
 
 from vigil.alerts.model import (
     APPROACH_PATTERN_KIND,
+    CONTACT_ATTEMPT_KIND,
+    MATRIX_RISE_KIND,
     ZONE_KINDS,
     Severity,
     Tier,
@@ -100,6 +102,9 @@ class Recipient:
         return f"{self.tier}:{self.channel}:{digest[:16]}"
 
 
+CASE_MANAGEMENT_KINDS = frozenset({APPROACH_PATTERN_KIND, CONTACT_ATTEMPT_KIND, MATRIX_RISE_KIND})
+
+
 def initial_tiers(
     kind: str, severity: Severity, at: datetime, hours: WorkingHours
 ) -> frozenset[Tier]:
@@ -108,15 +113,16 @@ def initial_tiers(
     The monitoring centre always; the responsible officer in working hours, else the duty officer
     (low-severity alerts wait for the officer's morning instead of waking the duty officer); the
     police control room for critical alerts; the protected person (if they opted in) for critical
-    zone violations. A pattern alert goes to the officer whatever the hour: it is a signal for
-    case management, not an emergency.
+    zone violations. A pattern alert, and another service's news about a tagged man (a refused
+    call, a rise in the harm matrix), go to the officer whatever the hour: they are signals for
+    case management, not emergencies.
     """
     tiers = {Tier.MONITORING_CENTRE}
-    if kind == APPROACH_PATTERN_KIND or severity is Severity.LOW or hours.contains(at):
+    if kind in CASE_MANAGEMENT_KINDS or severity is Severity.LOW or hours.contains(at):
         tiers.add(Tier.RESPONSIBLE_OFFICER)
     else:
         tiers.add(Tier.DUTY_OFFICER)
-    if kind == APPROACH_PATTERN_KIND:
+    if kind in CASE_MANAGEMENT_KINDS:
         return frozenset(tiers)
     if severity is Severity.CRITICAL:
         tiers.add(Tier.POLICE_CONTROL_ROOM)

@@ -26,10 +26,10 @@ from vigil.security.model import Principal
 
 def _register(conn: Connection) -> Iterable[RegisteredPrisoner]:
     for row in conn.execute(select(contact_prisoners)).yield_per(5000):
-        yield _prisoner(row)
+        yield prisoner_from_row(row)
 
 
-def _prisoner(row: Any) -> RegisteredPrisoner:
+def prisoner_from_row(row: Any) -> RegisteredPrisoner:
     return RegisteredPrisoner(
         id=row.id,
         prison_number=row.prison_number,

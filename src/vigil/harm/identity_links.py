@@ -389,6 +389,8 @@ def _update_registry_links(uow: UnitOfWork, stored: pl.DataFrame, resolved: pl.D
         .join(resolved, on="id")
         .filter(pl.col("registry_person_id").is_not_null())
     )
+    if not linked.height:
+        return  # an empty executemany is an UPDATE with no values: SQLAlchemy refuses it
     uow.connection.execute(
         update(harm_identities).where(harm_identities.c.id == bindparam("b_id")),
         [

@@ -109,6 +109,26 @@ SUBJECT_ACCESS = _p("subject_access.export", AD)
 # --- high-harm matrix ----------------------------------------------------------------------------
 HARM_MATRIX = _p("harm_matrix", AN)
 
+# --- one perpetrator across the services (vigil.links) ---------------------------------------
+# Which prisoner and which matrix person a registry person is: those who manage him and those
+# whose service the link reaches.
+PERSON_LINKS_READ = _p("person_links.read", PO, OP, CH, AN, AD)
+PERSON_LINKS_FIND = _p("person_links.find", PO, AD)
+# Confirming or undoing a proposed link: the officer who manages the person, or the service the
+# link reaches (a case handler for the prisoner register, an analyst for the matrix).
+PERSON_LINKS_DECIDE = _p("person_links.decide", PO, CH, AN, AD)
+PRISONER_LINKS_DECIDE = _p("person_links.decide.prisoner", PO, CH, AD)
+MATRIX_LINKS_DECIDE = _p("person_links.decide.matrix", PO, AN, AD)
+# A tagged man's contact bars, attempted contact and place in the matrix, on his page: the
+# officer who manages him and the monitoring centre (victims' details stay behind
+# PROTECTED_DETAILS).
+CROSS_SERVICE_STORY = _p("cross_service.story", PO, OP)
+# Whether a barred prisoner, or a matrix person, is tagged, under which order and who manages him.
+TAGGING_FOR_CASE = _p("cross_service.tagging_for_case", CH)
+TAGGING_FOR_MATRIX = _p("cross_service.tagging_for_matrix", AN)
+# Prisoners with contact bars due for release, with a zone proposed around each barred address.
+RELEASE_PLANNING = _p("release_planning", PO)
+
 
 ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # health and metrics: counts and ages only, for load balancers and Prometheus
@@ -251,6 +271,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/api/gateways/fixes"): FIXES_SUBMIT,
     ("POST", "/api/gateways/import"): FIXES_IMPORT,
     ("GET", "/api/gateways/metrics"): GATEWAY_METRICS,
+    # one perpetrator across the services (links)
+    ("GET", "/api/persons/{person_id}/links"): PERSON_LINKS_READ,
+    ("POST", "/api/persons/{person_id}/links/find"): PERSON_LINKS_FIND,
+    ("POST", "/api/links/{link_id}/confirm"): PERSON_LINKS_DECIDE,
+    ("POST", "/api/links/{link_id}/undo"): PERSON_LINKS_DECIDE,
+    ("GET", "/api/persons/{person_id}/story"): CROSS_SERVICE_STORY,
+    ("GET", "/api/release-plan"): RELEASE_PLANNING,
+    ("GET", "/release-plan"): RELEASE_PLANNING,
+    ("POST", "/persons/{person_id}/links/find"): PERSON_LINKS_FIND,
+    ("POST", "/links/{link_id}/confirm"): PERSON_LINKS_DECIDE,
+    ("POST", "/links/{link_id}/undo"): PERSON_LINKS_DECIDE,
     # high-harm matrix
     ("GET", "/harm"): HARM_MATRIX,
     ("POST", "/harm/runs"): HARM_MATRIX,

@@ -16,6 +16,7 @@ from vigil.contact import demo as contact_demo
 from vigil.evidence import demo as evidence_demo
 from vigil.harm import demo as harm_demo
 from vigil.host import DemoHost
+from vigil.links import demo as links_demo
 from vigil.people import reference_data
 from vigil.security import service as security_service
 from vigil.security.model import Role
@@ -73,6 +74,8 @@ def seed_demo(container: DemoHost) -> list[DemoLogin]:
     harm_demo.seed(container)
     evidence_demo.seed(container)
     demo_postcodes.seed(container)
+    # After the services' data: links the wearers to the register and the matrix.
+    links_demo.seed(container)
     for team in TEAMS:
         logins.append((team.login, DEMO_PASSWORD, Role.PROBATION_OFFICER.value))
     for username, _name, _force in POLICE:

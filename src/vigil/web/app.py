@@ -53,6 +53,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "vigil.evidence.pages.hub",
     "vigil.evidence.pages.person",
     "vigil.alerts.pages",
+    "vigil.links.pages",
+    "vigil.links.api",
     "vigil.web.home",
     "vigil.web.health",
     "vigil.web.metrics",

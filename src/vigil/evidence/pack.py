@@ -119,15 +119,27 @@ class Verification:
     signed_at: str | None = None
     trusted: bool = False
     sha256: str | None = None
+    public_key: str | None = None  # base64, as in the pack
     problems: list[str] = field(default_factory=list)
+
+    def trust(self, trusted_keys: Mapping[str, str]) -> None:
+        """Trust the signature when its key id is known here under the same signer's name."""
+        known = trusted_keys.get(self.key_id or "")
+        self.trusted = self.trusted or (self.intact and known == self.signer)
 
     def summary(self) -> str:
         if not self.intact:
             return "NOT INTACT: " + "; ".join(self.problems)
-        who = f"signed by {self.signer} (key {self.key_id}) at {self.signed_at}"
+        when = f"at {self.signed_at}"
         if self.trusted:
-            return f"Intact: {who}, a key this system trusts. SHA-256 {self.sha256}."
-        return f"Intact and correctly signed, but by a key this system does not know: {who}."
+            return (
+                f"Intact: signed by this system's key ({self.signer}, key {self.key_id}) "
+                f"{when}. SHA-256 {self.sha256}."
+            )
+        return (
+            "Intact and correctly signed, but by a key this system does not know: "
+            f"signed by {self.signer} (key {self.key_id}) {when}."
+        )
 
 
 def verify(data: bytes, trusted_keys: Mapping[str, str] | None = None) -> Verification:
@@ -162,6 +174,7 @@ def verify(data: bytes, trusted_keys: Mapping[str, str] | None = None) -> Verifi
     result.signer = str(signature.get("signer"))
     result.key_id = str(signature.get("key_id"))
     result.signed_at = str(signature.get("signed_at"))
+    result.public_key = str(signature.get("public_key"))
     digest = hashlib.sha256(canonical(evidence)).hexdigest()
     result.sha256 = digest
     if digest != envelope.get("sha256"):
@@ -180,7 +193,7 @@ def verify(data: bytes, trusted_keys: Mapping[str, str] | None = None) -> Verifi
     if key_id_of(public_raw) != result.key_id:
         result.problems.append("the key id does not belong to the public key")
     result.intact = not result.problems
-    result.trusted = bool(trusted_keys and trusted_keys.get(result.key_id or "") == result.signer)
+    result.trust(trusted_keys or {})
     return result
 
 

@@ -80,7 +80,6 @@ def test_an_officer_draws_a_circle_then_a_polygon_and_both_are_stored_and_drawn(
     assert lon == pytest.approx(-0.071609, abs=0.0002)
     drawn = drawn_maps(page)[0]["drawn"]
     assert drawn["zone"]["count"] == drawn["buffer"]["count"] == 1
-    screenshot(page, "order-editor-circle")
     page.click("button[value=save]")
     order_id = _saved_order(page)
 

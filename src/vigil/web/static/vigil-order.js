@@ -32,7 +32,7 @@
 
   var el = document.getElementById('order-map');
   if (!el || typeof L === 'undefined' || !window.VigilMap) { return; }
-  var map = L.map(el, { attributionControl: false });
+  var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
   el.vigilMap = map;
   window.VigilMap.background(map);
   var drawn = L.layerGroup().addTo(map);    // the zones as they will be stored

@@ -8,10 +8,11 @@ import pytest
 
 from tests.conftest import FIXTURES
 from vigil.evidence.crime_parsing import local_to_utc, parse_crimes
-from vigil.evidence.crimes import CrimeFormat
+from vigil.evidence.crimes import POLICE_BATCH_COLUMNS, CrimeFormat
 from vigil.geo import bng
 
 EXAMPLE = FIXTURES / "crime" / "police-crime-batch-example.csv"
+MERSEYSIDE = FIXTURES / "crime" / "2021-08-merseyside-street.csv"
 GOOD = "Metropolitan,TOMV,desc,MPS20250126,{ref},20250125083000,20250125093000,,,51.5,-0.12,WGS84,"
 
 
@@ -160,11 +161,57 @@ def test_headed_bad_rows_each_get_errors_while_good_rows_proceed() -> None:
     assert result.failed_rows == 5
 
 
-def test_a_header_without_the_needed_columns_is_one_clear_error() -> None:
+def test_a_header_without_the_needed_columns_is_one_clear_refusal() -> None:
     result = parse_crimes("reference,type\nX,RB\n")
-    [error] = result.errors
-    assert error.field == "header"
-    assert "from" in error.reason
+    assert (result.errors, result.crimes) == ([], [])
+    assert result.refusal is not None
+    assert "missing from, to" in result.refusal
+    assert "no lat, lon or easting, northing columns" in result.refusal
+    assert "Expected a header naming reference, type, from, to" in result.refusal
+
+
+def test_a_data_police_uk_download_is_refused_naming_what_was_expected_and_found() -> None:
+    # The real street-level file (fixtures README: data.police.uk, OGL v3.0), as officers send it.
+    head = "".join(MERSEYSIDE.read_text().splitlines(keepends=True)[:630])
+    result = parse_crimes(head)
+    assert result.rows == 0, "no row is read one by one"
+    assert result.errors == []
+    assert result.refusal is not None
+    assert "missing reference, from, to" in result.refusal
+    assert "not recognised: Crime ID, Month, Reported by, Falls within, Location" in result.refusal
+    assert "data.police.uk street-level crime download" in result.refusal
+    assert "Crime type" not in result.refusal.split("not recognised:")[1].split(")")[0]
+
+
+@pytest.mark.parametrize(
+    ("header", "found"),
+    [
+        ("reference,type,from,to,lat,lon,notes", "not recognised: notes"),
+        ("reference,type,from,to,lat,lon,", "not recognised: (blank column 7)"),
+        ("reference,ref,type,from,to,lat,lon", "given twice: reference"),
+        ("reference,type,from,to,lat,northing", "no lat, lon or easting, northing"),
+    ],
+)
+def test_any_header_that_is_not_the_expected_columns_is_refused_whole(
+    header: str, found: str
+) -> None:
+    result = parse_crimes(f"{header}\nH1,RB,2026-01-26 16:00,2026-01-26 17:00,53.4,-2.9,x\n")
+    assert result.refusal is not None
+    assert found in result.refusal
+    assert result.crimes == []
+
+
+def test_the_police_batch_may_carry_its_own_column_names_as_a_header() -> None:
+    header = ",".join(POLICE_BATCH_COLUMNS)
+    result = parse_crimes(f"{header}\n{GOOD.format(ref='A')}\n")
+    assert result.format is CrimeFormat.POLICE_BATCH
+    assert [(c.reference, c.row) for c in result.crimes] == [("A", 2)]
+    assert result.errors == []
+
+
+def test_empty_files_are_refused() -> None:
+    assert parse_crimes("").refusal == "The file has no rows."
+    assert parse_crimes("\ufeff\n , \n").refusal == "The file has no rows."
 
 
 def test_local_to_utc_names_the_gap() -> None:

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from vigil.evidence.crime_header import Header, read_header
 from vigil.evidence.crimes import (
     _BATCH_ID,
     _FORCE_BY_LOWER,
@@ -19,7 +20,6 @@ from vigil.evidence.crimes import (
     Crime,
     CrimeFormat,
     ParseResult,
-    RowError,
     _check_window,
     _location,
     _reference,
@@ -133,27 +133,6 @@ def _parse_police_row(
     )
 
 
-_HEADER_ALIASES = {
-    "reference": "reference",
-    "ref": "reference",
-    "crime_reference": "reference",
-    "crime reference": "reference",
-    "type": "type",
-    "crime_type": "type",
-    "crime type": "type",
-    "from": "from",
-    "window_from": "from",
-    "to": "to",
-    "window_to": "to",
-    "lat": "lat",
-    "latitude": "lat",
-    "lon": "lon",
-    "lng": "lon",
-    "longitude": "lon",
-    "easting": "easting",
-    "northing": "northing",
-    "description": "description",
-}
 _LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
 
 
@@ -207,28 +186,21 @@ def _headed_time(
 
 
 def _parse_headed(
-    reader: list[list[str]], max_window: timedelta, zone: tzinfo, result: ParseResult
+    rows: list[tuple[int, list[str]]],
+    header: Header,
+    max_window: timedelta,
+    zone: tzinfo,
+    result: ParseResult,
 ) -> None:
-    header = [_HEADER_ALIASES.get(cell.strip().lower(), "") for cell in reader[0]]
-    required = {"reference", "type", "from", "to"}
-    missing = sorted(required - set(header))
-    has_location = {"lat", "lon"} <= set(header) or {"easting", "northing"} <= set(header)
-    if missing or not has_location:
-        reason = "missing columns: " + ", ".join(missing) if missing else ""
-        if not has_location:
-            reason += ("; " if reason else "") + "needs lat/lon or easting/northing columns"
-        result.errors.append(RowError(1, "header", reason))
-        return
+    columns = header.columns
     seen: set[str] = set()
-    for offset, cells in enumerate(reader[1:], start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
+    for offset, cells in rows:
         result.rows += 1
         errors = _RowErrors(offset, result.errors)
-        if len(cells) != len(header):
-            errors.add("row", f"has {len(cells)} columns; the header has {len(header)}")
+        if len(cells) != len(columns):
+            errors.add("row", f"has {len(cells)} columns; the header has {len(columns)}")
             continue
-        values = {name: cell.strip() for name, cell in zip(header, cells, strict=True) if name}
+        values = {name: cell.strip() for name, cell in zip(columns, cells, strict=True) if name}
         reference = _reference(values.get("reference", ""), "reference", seen, errors)
         type_text = values.get("type", "")
         crime_type = crime_type_code(type_text)
@@ -268,16 +240,6 @@ def _parse_headed(
         )
 
 
-def detect_format(text: str) -> CrimeFormat:
-    first = next(csv.reader(io.StringIO(text)), [])
-    names = {cell.strip().lower() for cell in first}
-    return (
-        CrimeFormat.HEADED
-        if names & {"reference", "ref", "crime_reference"}
-        else (CrimeFormat.POLICE_BATCH)
-    )
-
-
 def parse_crimes(
     text: str,
     *,
@@ -285,24 +247,27 @@ def parse_crimes(
     max_window: timedelta = DEFAULT_MAX_WINDOW,
     timezone: str = "Europe/London",
 ) -> ParseResult:
-    """Parse a batch; good rows become ``crimes``, every bad row its own ``errors``."""
-    text = text.lstrip("\ufeff")
-    chosen = fmt or detect_format(text)
-    result = ParseResult(format=chosen)
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_ROWS + 1:
-        result.errors.append(RowError(0, "file", f"has more than {MAX_ROWS} rows; split it"))
-        return result
+    """Parse a batch; good rows become ``crimes``, every bad row its own ``errors``, and a file
+    that is in neither format (or empty, or too long) its one ``refusal``."""
+    rows = [
+        (number, cells)
+        for number, cells in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1)
+        if any(cell.strip() for cell in cells)
+    ]
     if not rows:
-        result.errors.append(RowError(0, "file", "is empty"))
+        return ParseResult(format=fmt or CrimeFormat.HEADED, refusal="The file has no rows.")
+    header = read_header(rows[0][1], fmt)
+    result = ParseResult(format=header.format, refusal=header.refusal)
+    data = rows[1:] if header.skip_first else rows
+    if len(data) > MAX_ROWS:
+        result.refusal = f"The file has more than {MAX_ROWS} rows; split it."
+    if result.refusal:
         return result
-    if chosen is CrimeFormat.HEADED:
-        _parse_headed(rows, max_window, ZoneInfo(timezone), result)
+    if header.format is CrimeFormat.HEADED:
+        _parse_headed(data, header, max_window, ZoneInfo(timezone), result)
         return result
     seen: set[str] = set()
-    for number, cells in enumerate(rows, start=1):
-        if not any(cell.strip() for cell in cells):
-            continue
+    for number, cells in data:
         result.rows += 1
         _parse_police_row(number, cells, max_window, seen, result)
     return result

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from vigil.db.uow import UnitOfWork
-from vigil.errors import ErrorCollector, NotFound
+from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.evidence.crime_access import MAX_UPLOAD_BYTES, force_name, stated_reason
 from vigil.evidence.crime_parsing import parse_crimes
 from vigil.evidence.crimes import Crime, CrimeFormat, RowError
@@ -46,10 +46,14 @@ def upload_batch(
     fmt: CrimeFormat | None = None,
     max_window: timedelta = timedelta(hours=12),
 ) -> BatchSummary:
-    """Store the good rows of a crime batch and a per-row error list for the bad ones."""
+    """Store the good rows of a crime batch and a per-row error list for the bad ones; a file in
+    neither format is refused whole (ValidationError on ``file``) and nothing is stored."""
     principal.require(permissions.CRIME_MATCHING)
     stated, own_force = _checked_upload(principal, text, filename, reason)
     parsed = parse_crimes(text, fmt=fmt, max_window=max_window)
+    if parsed.refusal:
+        # Nothing is stored: a batch of a file in another format would only list every row.
+        raise ValidationError("file", f"{filename}: {parsed.refusal}")
     boundary = force_boundaries.boundary_of(uow, principal.force_area) if own_force else None
     accepted, row_errors = _own_force_crimes(parsed.crimes, own_force, boundary)
     row_errors = sorted([*parsed.errors, *row_errors], key=lambda e: e.row)

@@ -182,6 +182,8 @@ class ParseResult:
     crimes: list[Crime] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rows: int = 0
+    # Why the whole file was refused (columns of another format, empty, too long); no rows read.
+    refusal: str | None = None
 
     @property
     def failed_rows(self) -> int:

@@ -56,3 +56,14 @@ def test_a_buffered_upload_that_shows_them_close_is_raised_late_not_dropped(
     assert episodes
     assert all(e["retrospective"] for e in episodes)
     assert 600 <= seconds(episodes[0]["start"]) < 900
+
+
+def test_the_episode_carries_the_distance_and_the_fix_time_of_each_side(tmp_path: Path) -> None:
+    stream = Stream().fix(0, 0)  # the wearer's only fix
+    stream.fix(60, 200, device="VP1")  # the protected person's phone a minute later, 200 m away
+    records, _ = run(scenario(proximity()), stream, tmp_path)
+    [episode] = of_kind(records, "proximity")
+    detail = episode["detail"]
+    assert 195 <= detail["distance_m"] <= 205
+    assert seconds(detail["wearer_fix_at"]) == 0
+    assert seconds(detail["protected_fix_at"]) == 60

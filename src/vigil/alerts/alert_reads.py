@@ -24,6 +24,7 @@ from vigil.alerts.tables import (
     alerts,
 )
 from vigil.db.uow import UnitOfWork
+from vigil.engine.events import EventKind
 from vigil.security import permissions
 from vigil.security.model import Principal
 
@@ -150,6 +151,20 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
         "resolved_by": row.resolved_by,
         "outcome": row.outcome,
         "resolution_note": row.resolution_note,
+        "proximity": proximity_of(row.kind, row.detail),
+    }
+
+
+def proximity_of(kind: str, detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """How far apart the wearer and the protected person were when a proximity alert was
+    raised, with the fix time of each side (UTC); None for other alerts, or older ones raised
+    before the engine carried it."""
+    if kind != EventKind.PROXIMITY or not detail or "distance_m" not in detail:
+        return None
+    return {
+        "distance_m": detail["distance_m"],
+        "wearer_fix_at": detail.get("wearer_fix_at"),
+        "protected_fix_at": detail.get("protected_fix_at"),
     }
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from vigil.engine.batch import BoolArray, FixBatch, FloatArray, IntArray
 from vigil.engine.device_directory import DeviceDirectory
 from vigil.engine.events import EventKind
-from vigil.engine.ledger import Ledger
+from vigil.engine.ledger import Ledger, iso
 from vigil.engine.model import EngineSettings, PersonPlan, ProximityCondition
 from vigil.geo.projection import step_metres
 
@@ -118,21 +118,24 @@ class ProximityWatch:
                 np.array([victim[1]]),
             )[0]
         )
+        measured = _measured(distance, wearer, victim)
         if t < self.last_seen[c]:
             if distance <= condition.enter_m:
-                self._open(c, t, now, fid, distance, late=True)
+                self._open(c, t, now, fid, measured, late=True)
             return
         self.last_seen[c] = t
         if self.episode[c] < 0 and distance <= condition.enter_m:
-            self.episode[c] = self._open(c, t, now, fid, distance, late=False)
+            self.episode[c] = self._open(c, t, now, fid, measured, late=False)
         elif self.episode[c] >= 0 and distance >= condition.exit_m:
             self.ledger.close(self.episode[c], t, max(now, t), [fid])
             self.episode[c] = -1
 
-    def _open(self, c: int, t: float, now: float, fid: int, distance: float, late: bool) -> int:
+    def _open(
+        self, c: int, t: float, now: float, fid: int, measured: dict[str, Any], late: bool
+    ) -> int:
         """A late observation is a moment (start = end): it cannot say when they parted."""
         condition = self.conditions[c]
-        detail: dict[str, Any] = {"distance_m": round(distance, 1)}
+        detail = dict(measured)
         if late:
             detail["late"] = True
         return self.ledger.open(
@@ -154,6 +157,17 @@ class ProximityWatch:
     def restore_person(self, person: int, data: dict[str, Any]) -> None:
         for c in self.by_person.get(person, ()):
             self.episode[c] = self.ledger.find(data.get(self.conditions[c].id))
+
+
+def _measured(distance: float, wearer: Position, victim: Position) -> dict[str, Any]:
+    """The distance that raised the alert and the fix time of each side: the two positions
+    are rarely taken at the same moment, and whoever reads the alert needs to know how far
+    apart in time they were."""
+    return {
+        "distance_m": round(distance, 1),
+        "wearer_fix_at": iso(wearer[3]),
+        "protected_fix_at": iso(victim[3]),
+    }
 
 
 def _remember(track: list[Position], position: Position, settings: EngineSettings) -> None:

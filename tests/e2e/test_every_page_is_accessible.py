@@ -347,6 +347,7 @@ def test_every_map_draws_its_zones_buffers_and_fixes(sweep: Sweep) -> None:
         "/alerts/{id}",
         "/persons/{id}/wearer-view",
         "/persons/{id}/orders/new",
+        "/orders/{id}",
         "/orders/{id}/vary",
     } <= sweep.mapped
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.tile_server import TILE_COLOUR, TileServer, tile_server
 from vigil.evidence.map_streets import UNAVAILABLE
-from vigil.evidence.maps import Circle, MapSpec, Point, render_svg
+from vigil.evidence.maps import Circle, MapSpec, Point, render_svg, zone_shapes
 from vigil.evidence.render import render_pdf
 from vigil.geo import tile_fetch
 from vigil.geo.tiles import tile_source
@@ -111,3 +111,24 @@ def test_without_a_tile_source_the_map_is_as_before() -> None:
     assert "<image" not in svg
     assert UNAVAILABLE not in svg
     assert 'fill="#f8f8f8"' in svg
+
+
+def test_a_polygon_zone_is_drawn_with_its_warning_buffer() -> None:
+    tile_fetch.install(None)
+    square = [[-1.80, 52.47], [-1.79, 52.47], [-1.79, 52.476], [-1.80, 52.476], [-1.80, 52.47]]
+    condition = {
+        "type": "exclusion_zone",
+        "geometry": {"type": "Polygon", "coordinates": [square]},
+        "buffer_m": 250,
+    }
+    circles, polygons = zone_shapes(condition, "Town centre")
+    assert circles == []
+    [zone, buffer] = polygons
+    assert (zone.kind, buffer.kind) == ("exclusion", "buffer")
+    west = min(lon for lon, _lat in buffer.rings[0])
+    south = min(lat for _lon, lat in buffer.rings[0])
+    # 250 m beyond the zone's west and south edges (a degree of longitude is 67.9 km there).
+    assert (-1.80 - west) * 67_900 == pytest.approx(250, abs=2)
+    assert (52.47 - south) * 111_195 == pytest.approx(250, abs=2)
+    svg = render_svg(MapSpec(title="Zone", polygons=polygons))
+    assert 'stroke-dasharray="6 4"' in svg  # the buffer's dashed outline

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
+from shapely.geometry import Polygon as ShapelyPolygon
 
 from vigil.evidence.map_streets import street_background
 
@@ -213,4 +214,17 @@ def zone_shapes(condition: dict[str, object], label: str) -> tuple[list[Circle],
         for poly in geometry["coordinates"]:
             rings = [[(float(p[0]), float(p[1])) for p in ring] for ring in poly]
             polygons.append(Polygon(rings, label, kind))
+    if isinstance(buffer_m, int | float) and buffer_m > 0:
+        polygons += [Polygon([_grown(p.rings[0], float(buffer_m))], "", "buffer") for p in polygons]
     return circles, polygons
+
+
+def _grown(ring: Sequence[tuple[float, float]], metres: float) -> list[tuple[float, float]]:
+    """A polygon's outline grown by its warning buffer, in flat metres round its first corner
+    (true to well under a metre at the size of a zone)."""
+    lon0, lat0 = ring[0]
+    ky = EARTH_RADIUS_M * math.pi / 180
+    kx = ky * math.cos(math.radians(lat0))
+    flat = ShapelyPolygon([((lon - lon0) * kx, (lat - lat0) * ky) for lon, lat in ring])
+    grown = flat.buffer(metres)
+    return [(lon0 + x / kx, lat0 + y / ky) for x, y in grown.exterior.coords]

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     map_tiles_url: str = ""
     map_tiles_attribution: str = ""
     map_tiles_max_zoom: int = Field(default=19, ge=0, le=22)
+    # How many days the organisation aims to decide a contact request in: the public form's
+    # confirmation promises it and the case queue marks open cases past it as overdue. Unset: no
+    # time is promised (the confirmation says so), as none is agreed.
+    contact_decision_days: int | None = Field(default=None, ge=1, le=365)
 
     @field_validator("timezone")
     @classmethod

@@ -98,3 +98,51 @@ def post_form(client: TestClient, path: str, data: dict[str, str | list[str]]) -
     """Post one public form page as a browser would: with the page's CSRF token, no redirects."""
     token = csrf_from(client.get(path).text)
     return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def walk_to_check(client: TestClient) -> None:
+    """Answer every page of the public form up to the check page, as a relative would."""
+    client.get("/contact")
+    steps: list[tuple[str, dict[str, str | list[str]]]] = [
+        ("/contact/who", {"requester_type": "friend_or_family"}),
+        ("/contact/consent", {"consent": "not_asked"}),
+        (
+            "/contact/your-details",
+            {
+                "requester_name": "Sam Doe",
+                "requester_email": "sam@example.com",
+                "requester_phone": "",
+            },
+        ),
+        ("/contact/safe-contact", {"safe_contact": "Text only after 6pm"}),
+        (
+            "/contact/person/0",
+            {"name": "Jane Doe", "phones": "07700 900123\n+44 7700 900456", "emails": ""},
+        ),
+        (
+            "/contact/person/0/address",
+            {
+                "line1": "14 High Street",
+                "line2": "",
+                "town": "Birmingham",
+                "postcode": "b11aa",
+                "other_addresses": "",
+            },
+        ),
+        ("/contact/another-person", {"another": "no"}),
+        (
+            "/contact/prisoner",
+            {
+                "prisoner_name": "Jon Smyth",
+                "dob_day": "7",
+                "dob_month": "3",
+                "dob_year": "1985",
+                "prison_number": "a1234bc",
+                "prison": "",
+            },
+        ),
+        ("/contact/contact-so-far", {"kinds": ["calls", "letters"], "dates": "", "details": ""}),
+    ]
+    for path, data in steps:
+        response = post_form(client, path, data)
+        assert response.status_code == 303, (path, response.text)

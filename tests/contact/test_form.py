@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_from, log_in
+from tests.contact.helpers import post_form, walk_to_check
 from vigil.bootstrap import Container
 from vigil.contact.tables import contact_cases
 from vigil.security import service as security_service
@@ -24,62 +25,10 @@ def db_url(tmp_path: Path, sqlite_template: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _post(client: TestClient, path: str, data: dict[str, str | list[str]]):  # type: ignore[no-untyped-def]
-    token = csrf_from(client.get(path).text)
-    return client.post(path, data={"csrf_token": token, **data}, follow_redirects=False)
-
-
-def _walk_to_check(client: TestClient) -> None:
-    client.get("/contact")
-    steps: list[tuple[str, dict[str, str | list[str]]]] = [
-        ("/contact/who", {"requester_type": "friend_or_family"}),
-        ("/contact/consent", {"consent": "not_asked"}),
-        (
-            "/contact/your-details",
-            {
-                "requester_name": "Sam Doe",
-                "requester_email": "sam@example.com",
-                "requester_phone": "",
-            },
-        ),
-        ("/contact/safe-contact", {"safe_contact": "Text only after 6pm"}),
-        (
-            "/contact/person/0",
-            {"name": "Jane Doe", "phones": "07700 900123\n+44 7700 900456", "emails": ""},
-        ),
-        (
-            "/contact/person/0/address",
-            {
-                "line1": "14 High Street",
-                "line2": "",
-                "town": "Birmingham",
-                "postcode": "b11aa",
-                "other_addresses": "",
-            },
-        ),
-        ("/contact/another-person", {"another": "no"}),
-        (
-            "/contact/prisoner",
-            {
-                "prisoner_name": "Jon Smyth",
-                "dob_day": "7",
-                "dob_month": "3",
-                "dob_year": "1985",
-                "prison_number": "a1234bc",
-                "prison": "",
-            },
-        ),
-        ("/contact/contact-so-far", {"kinds": ["calls", "letters"], "dates": "", "details": ""}),
-    ]
-    for path, data in steps:
-        response = _post(client, path, data)
-        assert response.status_code == 303, (path, response.text)
-
-
 def test_the_whole_form_gives_a_reference_and_a_case(
     client: TestClient, container: Container
 ) -> None:
-    _walk_to_check(client)
+    walk_to_check(client)
     check = client.get("/contact/check")
     assert "Check your answers" in check.text
     assert "Jane Doe" in check.text
@@ -191,7 +140,7 @@ def test_the_whole_form_gives_a_reference_and_a_case(
 def test_each_page_names_the_field_in_error(
     client: TestClient, path: str, data: dict[str, str], field: str, message: str
 ) -> None:
-    response = _post(client, path, data)
+    response = post_form(client, path, data)
     assert response.status_code == 400
     assert f'href="#{field}"' in response.text
     assert f'id="{field}-error"' in response.text
@@ -199,13 +148,13 @@ def test_each_page_names_the_field_in_error(
 
 
 def test_an_address_needs_its_first_line_and_postcode(client: TestClient) -> None:
-    _post(client, "/contact/person/0", {"name": "Jane", "phones": "07700900123"})
-    response = _post(
+    post_form(client, "/contact/person/0", {"name": "Jane", "phones": "07700900123"})
+    response = post_form(
         client, "/contact/person/0/address", {"line1": "", "town": "Leeds", "postcode": "LS1 1AA"}
     )
     assert response.status_code == 400
     assert 'id="line1-error"' in response.text
-    response = _post(
+    response = post_form(
         client, "/contact/person/0/address", {"line1": "1 Mill Lane", "postcode": "ZZZ"}
     )
     assert 'id="postcode-error"' in response.text
@@ -218,7 +167,7 @@ def test_a_page_without_the_csrf_token_is_refused(client: TestClient) -> None:
 
 
 def test_the_honeypot_field_stops_a_submission(client: TestClient, container: Container) -> None:
-    _walk_to_check(client)
+    walk_to_check(client)
     check = client.get("/contact/check")
     response = client.post(
         "/contact/check", data={"csrf_token": csrf_from(check.text), "website": "http://spam"}
@@ -235,7 +184,7 @@ def test_an_oversize_form_post_is_refused_with_413(client: TestClient) -> None:
 
 
 def test_check_page_lists_what_is_missing(client: TestClient) -> None:
-    _post(client, "/contact/who", {"requester_type": "victim"})
+    post_form(client, "/contact/who", {"requester_type": "victim"})
     check = client.get("/contact/check")
     response = client.post("/contact/check", data={"csrf_token": csrf_from(check.text)})
     assert response.status_code == 400
@@ -248,7 +197,7 @@ def test_case_handler_pages_mask_lists_and_audit_views(
 ) -> None:
     from vigil.security.tables import audit_log
 
-    _walk_to_check(client)
+    walk_to_check(client)
     check = client.get("/contact/check")
     client.post("/contact/check", data={"csrf_token": csrf_from(check.text)})
     with container.uow() as uow:
@@ -293,7 +242,7 @@ def test_case_handler_pages_mask_lists_and_audit_views(
 def test_public_can_report_intelligence_to_the_security_queue(
     client: TestClient, container: Container
 ) -> None:
-    response = _post(
+    response = post_form(
         client,
         "/contact/report",
         {
@@ -305,7 +254,7 @@ def test_public_can_report_intelligence_to_the_security_queue(
     )
     assert response.status_code == 400
     assert 'id="details-error"' in response.text
-    response = _post(
+    response = post_form(
         client,
         "/contact/report",
         {
@@ -322,7 +271,7 @@ def test_public_can_report_intelligence_to_the_security_queue(
 def test_every_public_page_has_the_quick_exit_button_and_the_public_footer(
     client: TestClient,
 ) -> None:
-    _walk_to_check(client)
+    walk_to_check(client)
     for path in (
         "/contact",
         "/contact/who",

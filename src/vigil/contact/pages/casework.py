@@ -19,6 +19,7 @@ from vigil.contact import (
 )
 from vigil.contact.model import (
     CHOICE_LABELS,
+    OPEN_STATUSES,
     CaseStatus,
 )
 from vigil.errors import ValidationError
@@ -50,6 +51,9 @@ def cases(
             "statuses": list(CaseStatus),
             "chosen": chosen,
             "labels": CHOICE_LABELS,
+            # Past the decision time the public form's confirmation promised, still undecided.
+            "decision_days": c.settings.contact_decision_days,
+            "open_statuses": OPEN_STATUSES,
         },
         principal=principal,
     )

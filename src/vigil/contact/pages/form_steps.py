@@ -17,6 +17,7 @@ from vigil.contact import (
     intake,
     journey,
 )
+from vigil.contact.helplines import EMERGENCY, HELPLINES
 from vigil.contact.model import (
     CHOICE_LABELS,
     MAX_BODY_BYTES,
@@ -52,7 +53,13 @@ def public_render(
     response = render(
         request,
         template,
-        {"labels": CHOICE_LABELS, "honeypot": HONEYPOT, **context},
+        {
+            "labels": CHOICE_LABELS,
+            "honeypot": HONEYPOT,
+            "emergency": EMERGENCY,
+            "helplines": HELPLINES,
+            **context,
+        },
         status_code=status_code,
     )
     response.set_cookie(

@@ -267,7 +267,11 @@ def confirmation(request: Request, c: ContainerDep) -> Response:
     reference = load_draft(request, c).get("submitted_reference")
     if not reference:
         return RedirectResponse("/contact", status_code=303)
-    return public_render(request, "contact/confirmation.html", {"reference": reference})
+    return public_render(
+        request,
+        "contact/confirmation.html",
+        {"reference": reference, "decision_days": c.settings.contact_decision_days},
+    )
 
 
 @router.get("/contact/report", response_class=HTMLResponse)

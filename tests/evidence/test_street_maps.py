@@ -11,7 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.evidence.test_pack import OPERATOR, make_violation
 from tests.tile_server import TILE_COLOUR, TileServer, tile_server
+from vigil.bootstrap import Container
+from vigil.evidence import pack, packs
 from vigil.evidence.map_streets import UNAVAILABLE
 from vigil.evidence.maps import Circle, MapSpec, Point, render_svg, zone_shapes
 from vigil.evidence.render import render_pdf
@@ -132,3 +135,21 @@ def test_a_polygon_zone_is_drawn_with_its_warning_buffer() -> None:
     assert (52.47 - south) * 111_195 == pytest.approx(250, abs=2)
     svg = render_svg(MapSpec(title="Zone", polygons=polygons))
     assert 'stroke-dasharray="6 4"' in svg  # the buffer's dashed outline
+
+
+def test_an_evidence_pack_pdf_carries_the_street_tiles(
+    container: Container, tiles: TileServer
+) -> None:
+    # The container comes first: building it installs its settings' fetcher (none), which the
+    # tile server's fixture then replaces.
+    person, episode, _ids = make_violation(container)
+    with container.uow() as uow:
+        result = packs.create_pack(
+            uow, OPERATOR, container.settings, person_id=person, violation_id=episode,
+            reason="Recall request to the court",
+        )  # fmt: skip
+        uow.commit()
+    check = pack.verify(result.document, packs.trusted_keys(container.settings))
+    pdf = packs.pack_pdf(result.document, check)
+    assert tiles.requests, "the pack's maps asked for no tile"
+    assert any(bytes(TILE_COLOUR) * 64 in pixels for pixels in _images(pdf))

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     # template with {TileMatrix}/{TileCol}/{TileRow} (Web Mercator), and the provider's copyright
     # notice; empty: the maps show a distance grid instead. Checked at start-up (vigil.geo.tiles).
     map_tiles_url: str = ""
-    map_tiles_attribution: str = ""
+    map_tiles_attribution: str = Field(default="", validate_default=True)
     map_tiles_max_zoom: int = Field(default=19, ge=0, le=22)
     # How many days the organisation aims to decide a contact request in: the public form's
     # confirmation promises it and the case queue marks open cases past it as overdue. Unset: no
@@ -160,10 +160,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @model_validator(mode="after")
-    def _usable_map_tiles(self) -> Settings:
-        self.map_tiles  # noqa: B018 (raises ValueError, naming the setting, when unusable)
-        return self
+    @field_validator("map_tiles_attribution")
+    @classmethod
+    def _usable_map_tiles(cls, value: str, info: ValidationInfo) -> str:
+        """The tile settings checked together, on the last of them to be read: a field's error
+        shows only that field's value (a check of the whole model would print every setting,
+        secrets included, into the start-up error)."""
+        environment = info.data.get("environment", Environment.PRODUCTION)
+        url = info.data.get("map_tiles_url", "")
+        tile_source(url, value, 0, production=environment is Environment.PRODUCTION)
+        return value
 
     @property
     def map_tiles(self) -> TileSource | None:

@@ -182,3 +182,17 @@ def test_images_may_come_from_the_tile_server_alone(container: Container) -> Non
     assert "connect-src 'self';" in csp  # tiles are images: nothing else may reach the server
     assert 'id="vigil-map-tiles"' in page.text
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in page.text
+
+
+def test_the_start_up_error_shows_no_other_setting() -> None:
+    secret = "kq3VtZ9wLmX2pR7sB4nH8cJ6fD1gY5aE0uT"
+    with pytest.raises(ValidationError) as raised:
+        Settings(
+            environment=Environment.PRODUCTION,
+            secret_key=secret,
+            map_tiles_url="http://tiles.example.org/{z}/{x}/{y}.png",
+            map_tiles_attribution="Tiles",
+        )
+    assert "must be https:// in production" in str(raised.value)
+    assert secret not in str(raised.value)
+    assert secret[:8] not in str(raised.value)

@@ -16,9 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from vigil.alerts import alert_retention
 from vigil.bus import dead_letters
+from vigil.contact import case_retention
 from vigil.db.uow import UnitOfWork
+from vigil.evidence import holds
 from vigil.gateways import quarantine
+from vigil.harm import run_retention
 from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.settings import Settings
@@ -46,6 +50,11 @@ class Kind:
     purge: Purge
 
 
+def _alerts(uow: UnitOfWork, before: datetime, actor: str) -> int:
+    # An alert whose violation a signed evidence pack cites is held with the pack.
+    return alert_retention.purge_before(uow, before, actor, held=holds.cited_violations(uow))
+
+
 KINDS: tuple[Kind, ...] = (
     Kind("trail", lambda s: timedelta(days=s.retention_trail_days), _trail),
     Kind(
@@ -57,6 +66,17 @@ KINDS: tuple[Kind, ...] = (
         "dead_letters",
         lambda s: timedelta(days=s.retention_dead_letter_days),
         dead_letters.purge_before,
+    ),
+    Kind("alerts", lambda s: timedelta(days=s.retention_alert_days), _alerts),
+    Kind(
+        "contact_cases",
+        lambda s: timedelta(days=s.retention_contact_case_days),
+        case_retention.purge_before,
+    ),
+    Kind(
+        "harm_runs",
+        lambda s: timedelta(days=s.retention_harm_run_days),
+        run_retention.purge_before,
     ),
 )
 

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     retention_trail_days: int = Field(default=6 * 365, ge=30)
     retention_quarantine_days: int = Field(default=90, ge=1)
     retention_dead_letter_days: int = Field(default=90, ge=1)
+    # Resolved alerts (not those an evidence pack cites), finished contact cases with no bar in
+    # force, and matrix runs (never the newest, nor one an open tasking review was decided on).
+    retention_alert_days: int = Field(default=6 * 365, ge=30)
+    retention_contact_case_days: int = Field(default=6 * 365, ge=30)
+    retention_harm_run_days: int = Field(default=2 * 365, ge=30)
     # Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed;
     # empty: none, the client is the connection's own address (rate limits, sign-in throttling).
     trusted_proxies: str = ""

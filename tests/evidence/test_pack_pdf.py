@@ -3,6 +3,8 @@ by `vigil evidence verify` as handed out, and laid out to be read on paper."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,68 @@ def test_verify_accepts_the_pdf_it_produced_and_knows_the_key_from_the_database(
     code, output = _verify(truncated)
     assert code == 1
     assert "NOT INTACT" in output
+
+
+def _off_the_page(html: str) -> list[str]:
+    """Maps and tables whose laid-out box runs past the page's printable area, as WeasyPrint
+    (which prints the PDF) lays them out."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    found = []
+    for number, page in enumerate(HTML(string=html).render().pages, start=1):
+        box = page._page_box
+        right = box.content_box_x() + box.width
+        bottom = box.content_box_y() + box.height
+        for inner in box.descendants():
+            tag = str(getattr(inner, "element_tag", ""))
+            if not (tag.endswith("svg") or tag == "table"):
+                continue
+            if (
+                inner.position_x + inner.margin_width() > right + 0.5
+                or inner.position_y + inner.margin_height() > bottom + 0.5
+            ):
+                found.append(f"page {number}: {tag}")
+    return found
+
+
+def test_the_pack_for_a_court_reads_in_words_and_stays_on_the_page(
+    container: Container, clock: FrozenClock
+) -> None:
+    from vigil.evidence.pack_print import pack_html
+    from vigil.people import service as people
+
+    walked = walk_through_the_zone(container, clock)
+    result = signed_pack(container, walked.episode_id)
+    evidence = json.loads(result.document)["evidence"]
+    html = pack_html(result.document, pack.verify(result.document))
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+    assert _off_the_page(html) == []
+    # The engine's own record is cited, its reasoning shown.
+    assert evidence["violation"]["source"] == "engine"
+    assert evidence["violation"]["id"] == walked.episode_id
+    reason = evidence["reasoning"]["engine_detail"]["reason"]
+    assert reason
+    assert reason in text
+    assert "Rule that confirmed it" in text
+    inside = evidence["reasoning"]["certainly_inside"]
+    assert inside >= 3
+    assert f"{inside} of {len(evidence['reasoning']['fixes_during'])} fixes" in text
+    # The wearer by name and CRN, times in UK local time with the zone.
+    with container.uow() as uow:
+        wearer = people.persons_by_ids(uow, [1])[1]
+    assert f"{wearer.full_name} (CRN {wearer.crn})" in text
+    assert "Mon 23 Nov 2026" in text
+    assert " GMT" in text
+    # Device health in words, not keys and numbers.
+    assert "The battery stayed between 66% and 74%." in text
+    assert "battery_min_pct" not in text
+    assert "longest_gap_s" not in text
+    assert "The longest time between two fixes was 1 minute." in text
+    # Escalations that changed no status read as one step.
+    assert "new → new" not in text
+    escalations = [h for h in evidence["alerts"][0]["history"] if h["action"] == "escalated"]
+    assert len(escalations) >= 2, "the timer escalated the unanswered alert more than once"
+    level = escalations[-1]["detail"]["level"]
+    assert text.count("Escalated") == 1
+    assert f"Escalated {len(escalations)} times, to level {level}" in text

@@ -212,6 +212,7 @@ class PackInputs:
     fixes: Sequence[dict[str, Any]]  # stored fixes with raw message, sorted by fix time
     alerts: Sequence[dict[str, Any]]  # each alert with its history and deliveries
     software: dict[str, str] = field(default_factory=dict)
+    wearer: dict[str, str | None] = field(default_factory=dict)  # id, name and CRN
 
 
 def period_of(fix_time: str, start: datetime, end: datetime | None) -> str:
@@ -245,44 +246,50 @@ def device_health(fixes: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def reasoning(
     violation: dict[str, Any], condition: dict[str, Any] | None, fixes: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Why the violation stands: the engine's own detail plus, for a circular zone, each fix
-    during the episode measured against it as a disc (accuracy-aware, as the engine judges)."""
-    from vigil.evidence.matching import geodesic_distances
+    """Why the violation stands: the engine's own detail plus, for a zone (circle or polygon),
+    each fix during the episode measured against its edge as a disc (accuracy-aware, as the
+    engine judges): certainly inside, certainly outside, or unsure."""
+    import numpy as np
+
+    from vigil.evidence.weekly import distance_to_edge
 
     out: dict[str, Any] = {"engine_detail": violation.get("detail", {})}
     geometry = (condition or {}).get("geometry")
-    if isinstance(geometry, dict) and geometry.get("type") == "Point" and fixes:
-        import numpy as np
-
-        lon, lat = geometry["coordinates"][:2]
-        radius = float((condition or {}).get("radius_m") or 0.0)
-        during = [f for f in fixes if f["period"] == "during" and f.get("lat") is not None]
-        distances = geodesic_distances(
-            float(lat),
-            float(lon),
-            np.array([f["lat"] for f in during], dtype=float),
-            np.array([f["lon"] for f in during], dtype=float),
-        )
-        rows = []
-        for f, d in zip(during, distances, strict=True):
-            acc = float(f.get("accuracy_m") or 0.0)
-            inside = (
-                "certainly inside"
-                if d + acc <= radius
-                else ("certainly outside" if d - acc > radius else "unsure")
-            )
-            rows.append(
-                {
-                    "fix_id": f["id"],
-                    "distance_to_centre_m": round(float(d), 1),
-                    "accuracy_m": f.get("accuracy_m"),
-                    "assessment": inside,
-                }
-            )
-        out["zone_radius_m"] = radius
-        out["fixes_during"] = rows
-        out["certainly_inside"] = sum(1 for r in rows if r["assessment"] == "certainly inside")
+    if not isinstance(geometry, dict) or geometry.get("type") not in _ZONE_TYPES:
+        return out
+    during = [f for f in fixes if f["period"] == "during" and f.get("lat") is not None]
+    lats = np.array([f["lat"] for f in during], dtype=float)
+    lons = np.array([f["lon"] for f in during], dtype=float)
+    centre = lats.mean() if len(during) else 0.0, lons.mean() if len(during) else 0.0
+    edge = distance_to_edge(condition or {}, lats, lons, float(centre[0]), float(centre[1]))
+    rows = [_measured(f, float(d)) for f, d in zip(during, edge, strict=True)]
+    if geometry["type"] == "Point":
+        out["zone_radius_m"] = float((condition or {}).get("radius_m") or 0.0)
+    out["fixes_during"] = rows
+    out["certainly_inside"] = sum(1 for r in rows if r["assessment"] == "certainly inside")
+    out["certainly_outside"] = sum(1 for r in rows if r["assessment"] == "certainly outside")
     return out
+
+
+_ZONE_TYPES = ("Point", "Polygon", "MultiPolygon")
+
+
+def _measured(fix: dict[str, Any], to_edge: float) -> dict[str, Any]:
+    """One fix against the zone's edge (negative: inside), judged as a disc of its accuracy."""
+    accuracy = float(fix.get("accuracy_m") or 0.0)
+    if to_edge + accuracy <= 0:
+        assessment = "certainly inside"
+    elif to_edge - accuracy > 0:
+        assessment = "certainly outside"
+    else:
+        assessment = "unsure"
+    return {
+        "fix_id": fix["id"],
+        "fix_time": fix["fix_time"],
+        "distance_to_edge_m": round(to_edge, 1),
+        "accuracy_m": fix.get("accuracy_m"),
+        "assessment": assessment,
+    }
 
 
 def build_evidence(inputs: PackInputs) -> dict[str, Any]:
@@ -297,6 +304,7 @@ def build_evidence(inputs: PackInputs) -> dict[str, Any]:
             "created_by": inputs.created_by,
             "reason": inputs.reason,
         },
+        "wearer": inputs.wearer,
         "violation": inputs.violation,
         "condition_as_imposed": inputs.condition,
         "periods": {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from vigil.evidence.pack import sign as sign_pack
 from vigil.evidence.tables import (
     evidence_packs,
 )
+from vigil.evidence.wearer import wearer_of
 from vigil.security import audit, permissions
 from vigil.security.model import Principal
 from vigil.settings import Settings
@@ -69,39 +70,54 @@ def _find_violation(
     mine = [a for a in listed if a["episode_id"] == violation_id]
     alerts_full = [alert_reads.get_alert(uow, principal, int(a["id"])) for a in mine]
     record = engine_service.get_violation(uow, violation_id)
-    if record is None and alerts_full:
-        a = alerts_full[0]
-        record = {
-            "id": violation_id,
-            "person_id": a["person_id"],
-            "condition_id": a["condition_id"],
-            "kind": a["kind"],
-            "start": a["started_at"],
-            "end": a["ended_at"],
-            "raised_at": a["raised_at"],
-            "retrospective": a["retrospective"],
-            "lat": a["lat"],
-            "lon": a["lon"],
-            # The alert keeps what the engine said when it raised the episode in its history.
-            "detail": a.get("detail") or _first_history_detail(a),
-            "source": "alert",
-        }
+    if record is not None:
+        # The engine names its record's id ``episode_id``; the pack names every episode ``id``.
+        record = {"id": record["episode_id"], **record, "source": "engine"}
+    elif alerts_full:
+        record = _record_from_alert(violation_id, alerts_full[0])
     if record is None or str(record.get("person_id")) != person_id:
         raise NotFound(f"violation {violation_id}")
     return {k: _iso(v) if isinstance(v, datetime) else v for k, v in record.items()}, alerts_full
 
 
-def _first_history_detail(alert: dict[str, Any]) -> dict[str, Any]:
+def _record_from_alert(violation_id: str, alert: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": violation_id,
+        "person_id": alert["person_id"],
+        "condition_id": alert["condition_id"],
+        "kind": alert["kind"],
+        "start": alert["started_at"],
+        "end": alert["ended_at"],
+        "raised_at": alert["raised_at"],
+        "retrospective": alert["retrospective"],
+        "lat": alert["lat"],
+        "lon": alert["lon"],
+        # The alert keeps what the engine said of the episode in its history.
+        "detail": alert.get("detail") or _engine_detail_in_history(alert),
+        "source": "alert",
+    }
+
+
+# What the alerts part adds to a history entry's detail; the rest is the engine's.
+_ALERT_KEYS = frozenset({"phase", "severity", "retrospective", "level", "tiers"})
+
+
+def _engine_detail_in_history(alert: dict[str, Any]) -> dict[str, Any]:
+    """The engine's detail as the alert's history kept it from the episode's events (the
+    raise record alone holds only the alert's own severity)."""
+    detail: dict[str, Any] = {}
     for entry in alert.get("history", []):
-        detail = entry.get("detail")
-        if isinstance(detail, dict) and detail:
-            return dict(detail)
-    return {}
+        if entry.get("action") == "raised" or str(entry.get("action")).startswith("episode_"):
+            found = entry.get("detail")
+            if isinstance(found, dict):
+                detail.update({k: v for k, v in found.items() if k not in _ALERT_KEYS})
+    return detail
 
 
 def _condition_as_imposed(
-    uow: UnitOfWork, person_id: str, condition_id: str | None, at: datetime, timezone: str
+    uow: UnitOfWork, person_id: str, violation: dict[str, Any], at: datetime, timezone: str
 ) -> dict[str, Any] | None:
+    condition_id = violation.get("condition_id")
     if condition_id is None:
         return None
     from vigil.orders.plan_for_engine import monitoring_plan
@@ -163,9 +179,7 @@ def create_pack(
     key = signing_key(settings)
     violation, alert_records = _find_violation(uow, principal, person_id, violation_id)
     start, end = _window_of(violation)
-    condition = _condition_as_imposed(
-        uow, person_id, violation.get("condition_id"), start, settings.timezone
-    )
+    condition = _condition_as_imposed(uow, person_id, violation, start, settings.timezone)
     all_fixes = _pack_fixes(uow, person_id, violation, start, end)
     now = uow.clock.now()
     pack_id = _reserve_pack(uow, principal, (person_id, violation_id), stated, key, now)
@@ -181,6 +195,7 @@ def create_pack(
             fixes=_fixes_json(uow, all_fixes),
             alerts=alert_records,
             software={"vigil": __version__, "pack_format": PACK_FORMAT},
+            wearer=asdict(wearer_of(uow, person_id)),
         )
     )
     document, digest = _sign_into(uow, pack_id, evidence, key, now)
@@ -245,7 +260,13 @@ def _pack_fixes(
     found = trail_reads.person_fixes(
         uow.connection, person_id, start - CONTEXT, (end or start) + CONTEXT
     )
-    cited = {int(i) for i in (violation.get("detail") or {}).get("fix_ids", [])}
+    cited = {
+        int(i)
+        for i in [
+            *violation.get("fix_ids", []),
+            *(violation.get("detail") or {}).get("fix_ids", []),
+        ]
+    }
     extra = trail_reads.fixes_by_id(uow.connection, cited - {f.id for f in found})
     return sorted([*found, *extra.values()], key=lambda f: (f.fix_time, f.id))
 
@@ -368,53 +389,19 @@ def list_packs(uow: UnitOfWork, principal: Principal, person_id: str) -> list[di
 
 
 def pack_pdf(document: bytes, verification: Verification) -> bytes:
-    """The pack for people: maps before/during/after, tables, and the hash and signature; the
-    signed JSON travels inside the PDF as an attachment so the two never part."""
+    """The pack for people (vigil.evidence.pack_print); the signed JSON travels inside the PDF as
+    an attachment so the two never part, and ``vigil evidence verify`` checks the PDF by it."""
     from weasyprint import HTML, Attachment  # type: ignore[import-untyped]
 
-    from vigil.evidence.render import TEMPLATES, render_template
+    from vigil.evidence.pack_print import pack_html
+    from vigil.evidence.render import TEMPLATES
 
-    envelope = json.loads(document)
-    evidence = envelope["evidence"]
-    maps = {period: pack_map_svg(evidence, period) for period in ("before", "during", "after")}
-    html = render_template(
-        "evidence/pack.html",
-        e=evidence,
-        envelope=envelope,
-        maps=maps,
-        verification=verification,
-    )
+    reference = str(json.loads(document)["evidence"]["pack"]["reference"])
     attachment = Attachment(
         string=document.decode("utf-8"),
-        name=f"{evidence['pack']['reference'].replace(':', '-')}.json",
+        name=f"{reference.replace(':', '-')}.json",
         description="Signed evidence pack (canonical JSON)",
     )
+    html = pack_html(document, verification)
     pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(attachments=[attachment])
     return pdf
-
-
-def pack_map_svg(evidence: dict[str, Any], period: str) -> str:
-    from vigil.evidence.maps import MapSpec, Point, render_svg, zone_shapes
-
-    condition = evidence.get("condition_as_imposed") or {}
-    circles, polygons = zone_shapes(condition, str(condition.get("label") or ""))
-    fixes = [f for f in evidence["fixes"] if f["period"] == period and f.get("lat") is not None]
-    spec = MapSpec(
-        title=f"{period} the violation",
-        circles=circles,
-        polygons=polygons,
-        trail=[(f["lat"], f["lon"]) for f in fixes],
-        points=[
-            Point(
-                f["lat"],
-                f["lon"],
-                f["fix_time"][11:16],
-                f.get("accuracy_m"),
-                "highlight" if period == "during" else "fix",
-            )
-            for f in fixes[:300]
-        ],
-        width=300,
-        height=240,
-    )
-    return render_svg(spec)

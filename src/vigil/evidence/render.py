@@ -16,13 +16,21 @@ from markupsafe import Markup
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def _local(value: Any, fmt: str = "%a %d %b %Y %H:%M") -> str:
+def _local(value: Any, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
+    """A stored time (a datetime or ISO text, as in a signed pack) as people read it: UK local
+    time with its zone abbreviation ("10:00 BST", "09:00 GMT")."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
+    from vigil.web.templating import local_time
+
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
     if not isinstance(value, datetime):
         return "" if value is None else str(value)
-    return value.astimezone(ZoneInfo("Europe/London")).strftime(fmt)
+    return str(local_time(value, fmt))
 
 
 def _duration(seconds: Any) -> str:

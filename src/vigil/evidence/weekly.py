@@ -178,7 +178,7 @@ def build_overview(
     exclusions = [c for c in conditions if c.get("type") == "exclusion_zone"]
     zone_dist: list[NDArray[np.float64]] = []
     for zone in exclusions:
-        zone_dist.append(_distance_to_edge(zone, lats, lons, lat0, lon0))
+        zone_dist.append(distance_to_edge(zone, lats, lons, lat0, lon0))
 
     # Step lengths between consecutive accurate-enough fixes.
     accurate = acc <= MAX_ACCURACY_M
@@ -255,13 +255,15 @@ def _in_week(alert: dict[str, Any], start: datetime, end: datetime) -> bool:
     return start <= at < end
 
 
-def _distance_to_edge(
+def distance_to_edge(
     zone: dict[str, Any],
     lats: NDArray[np.float64],
     lons: NDArray[np.float64],
     lat0: float,
     lon0: float,
 ) -> NDArray[np.float64]:
+    """Metres from each position to a zone's edge, negative inside: geodesic for a circle,
+    in a local plane around (lat0, lon0) for a polygon."""
     geometry = zone.get("geometry") or {}
     if not len(lats):
         return np.zeros(0)

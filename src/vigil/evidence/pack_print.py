@@ -1,0 +1,67 @@
+"""The evidence pack as a document for people: the maps before, during and after, the engine's
+reasoning, the device's health and the alert's handling in words, every fix, and the hash and
+signature, all from the signed JSON (``pack_html``; ``packs.pack_pdf`` prints it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vigil.evidence import pack_words
+from vigil.evidence.maps import MapSpec, Point, render_svg, zone_shapes
+from vigil.evidence.pack import Verification
+from vigil.evidence.render import render_template
+
+# The map during the violation spans the page; before and after share a row beneath it.
+WIDE = (680, 380)
+HALF = (330, 250)
+MAX_TIME_LABELS = 8  # more labels than this run into each other
+
+
+def pack_html(document: bytes, verification: Verification) -> str:
+    envelope = json.loads(document)
+    evidence = envelope["evidence"]
+    maps = {
+        period: pack_map_svg(evidence, period, WIDE if period == "during" else HALF)
+        for period in ("before", "during", "after")
+    }
+    return render_template(
+        "evidence/pack.html",
+        e=evidence,
+        envelope=envelope,
+        maps=maps,
+        verification=verification,
+        words=pack_words,
+        history={
+            a["id"]: pack_words.history_rows(a.get("history", [])) for a in evidence["alerts"]
+        },
+    )
+
+
+def pack_map_svg(evidence: dict[str, Any], period: str, size: tuple[int, int] = WIDE) -> str:
+    from vigil.evidence.render import environment
+
+    local = environment().filters["local"]
+    condition = evidence.get("condition_as_imposed") or {}
+    circles, polygons = zone_shapes(condition, str(condition.get("label") or ""))
+    fixes = [f for f in evidence["fixes"] if f["period"] == period and f.get("lat") is not None]
+    every = max(1, -(-len(fixes) // MAX_TIME_LABELS))
+    spec = MapSpec(
+        title=f"{period} the violation",
+        circles=circles,
+        polygons=polygons,
+        trail=[(f["lat"], f["lon"]) for f in fixes],
+        points=[
+            Point(
+                f["lat"],
+                f["lon"],
+                local(f["fix_time"], "%H:%M") if n % every == 0 or n == len(fixes) - 1 else "",
+                f.get("accuracy_m"),
+                "highlight" if period == "during" else "fix",
+            )
+            for n, f in enumerate(fixes[:300])
+        ],
+        width=size[0],
+        height=size[1],
+    )
+    return render_svg(spec)

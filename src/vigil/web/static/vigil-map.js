@@ -141,7 +141,7 @@
     note.onAdd = function () {
       var div = L.DomUtil.create('div', 'vigil-map-note');
       div.setAttribute('role', 'status');
-      div.textContent = 'Street map unavailable: the tile server did not answer. Grid lines every 100 m.';
+      div.textContent = 'Street map unavailable: the tile server did not answer. The grid and the scale bar show distance.';
       return div;
     };
     note.addTo(map);

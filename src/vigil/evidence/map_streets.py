@@ -54,8 +54,9 @@ def _image(proj: Projected, key: TileKey, tile: tile_fetch.Tile) -> str:
     x0, y0 = proj.xy(*tile_corner(x, y, zoom))
     x1, y1 = proj.xy(*tile_corner(x + 1, y + 1, zoom))
     data = base64.b64encode(tile.data).decode("ascii")
+    # Half a pixel of overlap: tiles that only touch show hairline seams once anti-aliased.
     return (
-        f'<image x="{x0}" y="{y0}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" '
+        f'<image x="{x0}" y="{y0}" width="{x1 - x0 + 0.5:.1f}" height="{y1 - y0 + 0.5:.1f}" '
         f'preserveAspectRatio="none" href="data:{tile.media_type};base64,{data}"/>'
     )
 

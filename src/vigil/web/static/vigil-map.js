@@ -156,7 +156,13 @@
     L.control.attribution({ prefix: false }).addTo(map);
     var layer = L.tileLayer(tiles.url, { attribution: escapeHtml(tiles.attribution), maxZoom: 22,
                                          maxNativeZoom: tiles.maxZoom, vigil: 'tiles' });
-    layer.once('tileerror', function () { tilesUnavailable(map, layer); });
+    /* A server that answers nothing gives way to the grid; once tiles have come, one that fails
+       later (panning, a moment's outage) leaves a gap rather than taking the streets away. */
+    var loaded = false;
+    layer.once('tileload', function () { loaded = true; });
+    layer.on('tileerror', function () {
+      if (!loaded && map.hasLayer(layer)) { tilesUnavailable(map, layer); }
+    });
     layer.addTo(map);
   }
 

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from tests.conftest import log_in
 from tests.evidence import registry
-from tests.staff_sessions import staff_headers
+from tests.staff_sessions import auth_headers, staff_headers
 from vigil.bootstrap import Container
 from vigil.people import reference_data
+from vigil.security import sign_in
 from vigil.security.model import Role
 from vigil.security.tables import audit_log
 from vigil.tracking import store
@@ -137,13 +138,19 @@ def test_police_upload_match_and_an_analyst_confirms_before_anything_is_exported
     assert (match["crime_reference"], match["person_id"]) == ("WM-001", person)
     assert match["closest_distance_m"] < 15
 
-    # The police cannot review; before review nothing leaves the system.
+    # Police review only their own force's matches: Kent Police cannot even find this one.
+    # Before review nothing leaves the system.
+    registry.add_user(container, "pc.kent", Role.POLICE, PASSWORD, force_area="KNT")
+    with container.uow() as uow:
+        kent = sign_in.log_in(uow, "pc.kent", PASSWORD, "tests")
+        uow.commit()
+    assert kent is not None
     refused = client.post(
         f"/api/evidence/matches/{match['id']}/review",
         json={"decision": "confirmed"},
-        headers=police,
+        headers=auth_headers(f"session:{kent.token}:{kent.csrf_token}"),
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     analyst = bearer(container, Role.ANALYST)
     early = client.get(
         f"/api/evidence/runs/{run_id}/export",

@@ -72,9 +72,9 @@ def test_police_upload_shows_row_errors_then_match_review_and_export(
         data={"csrf_token": csrf, "radius_m": "80", "reason": "Nightly match"},
     )
     assert ran.status_code == 200
-    assert f"WM-001 – person {person}" in ran.text
+    assert "WM-001 – Lee Walsh (CRN W123456)" in ran.text
     assert "<svg" in ran.text
-    assert "Confirm" not in ran.text, "police do not review"
+    assert "Confirm" in ran.text, "police review their own force's matches"
     run_id = re.search(r"/evidence/crime/runs/(\d+)", str(ran.url)).group(1)  # type: ignore[union-attr]
     # Without a reason the run page asks for one first.
     asked = client.get(f"/evidence/crime/runs/{run_id}")

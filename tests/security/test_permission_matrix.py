@@ -66,6 +66,8 @@ POST /login: anyone OP PO PC CH AN AD AU
 POST /login/code: anyone OP PO PC CH AN AD AU
 GET /login/sso: anyone OP PO PC CH AN AD AU
 GET /login/sso/callback: anyone OP PO PC CH AN AD AU
+GET /account: OP PO PC CH AN AD AU
+POST /account/alert-notifications: OP PO PC CH AN AD AU
 GET /account/two-factor: OP PO PC CH AN AD AU
 POST /account/two-factor: OP PO PC CH AN AD AU
 POST /logout: OP PO PC CH AN AD AU
@@ -235,6 +237,7 @@ GET /evidence/packs/{pack_id}: OP PO AD
 GET /evidence/persons/{person_id}/trail: OP PO AD
 GET /evidence/statistics: AN AD
 GET /alerts/queue: OP PO PC AD
+GET /alerts/sounds/critical.wav: OP PO PC AD
 GET /alerts/{alert_id}: OP PO PC AD
 POST /alerts/{alert_id}/acknowledge: OP PO PC AD
 POST /alerts/{alert_id}/escalate: OP PO PC AD

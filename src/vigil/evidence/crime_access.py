@@ -1,7 +1,8 @@
 """Who may see crime batches and matches, and the stated reason every evidence action needs.
 
 * Police see only their force's batches; analysts and administrators see every batch.
-* Only a caseworker (analyst) or an administrator confirms or discards a match.
+* Police confirm or discard the matches of wearers in their force area, so a force can finish
+  its own matching; analysts and administrators review any match.
 * Every upload, run, view, review and export needs a stated reason and is audited.
 """
 

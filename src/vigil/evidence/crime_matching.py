@@ -23,6 +23,8 @@ from vigil.evidence.crime_access import (
     stated_reason,
 )
 from vigil.evidence.crime_upload import _batch_row, _run_json
+from vigil.evidence.crimes import crime_type_name
+from vigil.evidence.match_confidence import read_confidence
 from vigil.evidence.matching import (
     ALGORITHM_VERSION,
     MatchParameters,
@@ -38,6 +40,7 @@ from vigil.evidence.tables import (
     crimes,
 )
 from vigil.geo import bng
+from vigil.people import service as people
 from vigil.security import audit, permissions
 from vigil.security.model import Principal
 from vigil.tracking import near_queries
@@ -180,42 +183,64 @@ def run_info(uow: UnitOfWork, principal: Principal, run_id: int) -> dict[str, An
 
 
 def _match_rows(
-    uow: UnitOfWork, run_id: int, status: MatchStatus | None = None
+    uow: UnitOfWork, run: Any, status: MatchStatus | None = None
 ) -> list[dict[str, Any]]:
     query = (
         select(crime_matches, crimes)
         .join(crimes, crimes.c.id == crime_matches.c.crime_id)
-        .where(crime_matches.c.run_id == run_id)
+        .where(crime_matches.c.run_id == run.id)
         .order_by(crimes.c.row, crime_matches.c.confidence.desc(), crime_matches.c.id)
     )
     if status is not None:
         query = query.where(crime_matches.c.status == status.value)
-    out = []
-    for row in uow.connection.execute(query).mappings():
-        out.append(
-            {
-                "id": row[crime_matches.c.id],
-                "crime_id": row[crimes.c.id],
-                "crime_reference": row["reference"],
-                "crime_type": row["crime_type"],
-                "window_from_utc": row["window_from"],
-                "window_to_utc": row["window_to"],
-                "crime_lat": row["lat"],
-                "crime_lon": row["lon"],
-                "person_id": row["person_id"],
-                "closest_distance_m": round(row["closest_distance_m"], 1),
-                "closest_time_utc": row["closest_time"],
-                "closest_fix_id": row["closest_fix_id"],
-                "fixes": json.loads(row["fixes"]),
-                "fixes_within": len(json.loads(row["fixes"])),
-                "confidence": round(row["confidence"], 3),
-                "label": row["label"],
-                "status": row["status"],
-                "reviewed_by": row["reviewed_by"],
-                "review_note": row["review_note"],
-            }
-        )
+    parameters = json.loads(run.parameters)
+    return [_match_json(row, parameters) for row in uow.connection.execute(query).mappings()]
+
+
+def _match_json(row: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+    """One match as pages, the API and exports read it: the crime type by name and the
+    confidence with its reasons in words, beside the stored figures."""
+    fixes = json.loads(row["fixes"])
+    out = {
+        "id": row[crime_matches.c.id],
+        "crime_id": row[crimes.c.id],
+        "crime_reference": row["reference"],
+        "crime_type": crime_type_name(row["crime_type"]),
+        "crime_type_code": row["crime_type"],
+        "window_from_utc": row["window_from"],
+        "window_to_utc": row["window_to"],
+        "crime_lat": row["lat"],
+        "crime_lon": row["lon"],
+        "person_id": row["person_id"],
+        "closest_distance_m": round(row["closest_distance_m"], 1),
+        "closest_time_utc": row["closest_time"],
+        "closest_fix_id": row["closest_fix_id"],
+        "fixes": fixes,
+        "fixes_within": len(fixes),
+        "confidence": round(row["confidence"], 3),
+        "label": row["label"],
+        "status": row["status"],
+        "reviewed_by": row["reviewed_by"],
+        "review_note": row["review_note"],
+    }
+    reading = read_confidence(out, parameters)
+    out["confidence_reasons"] = " ".join(reading.reasons)
+    out["confidence_meaning"] = reading.meaning
+    out["deciding_fix_time_utc"] = reading.fix_time
     return out
+
+
+def _named(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each match's wearer by name and CRN, as reviewers and courts know him; a fix stored for
+    an id the registry does not hold (an imported trail) keeps that id."""
+    ids = {int(r["person_id"]) for r in rows if str(r["person_id"]).isdigit()}
+    found = people.persons_by_ids(uow, sorted(ids))
+    for row in rows:
+        pid = str(row["person_id"])
+        person = found.get(int(pid)) if pid.isdigit() else None
+        row["person_name"] = person.full_name if person else f"wearer {pid} (not in the registry)"
+        row["person_crn"] = person.crn if person else None
+    return rows
 
 
 def get_run(
@@ -225,7 +250,7 @@ def get_run(
     stated = stated_reason(reason)
     run = _run_row(uow, principal, run_id)
     out = _run_json(run)
-    out["results"] = _in_scope(uow, principal, _match_rows(uow, run_id))
+    out["results"] = _named(uow, _in_scope(uow, principal, _match_rows(uow, run)))
     audit.record(
         uow.connection,
         at=uow.clock.now(),
@@ -245,7 +270,8 @@ def review_match(
     decision: str,
     note: str | None,
 ) -> dict[str, Any]:
-    """A caseworker confirms or discards one match; the note says why (required to discard)."""
+    """An analyst, or a police user for a wearer in their force area, confirms or discards one
+    match; the note says why (required to discard)."""
     principal.require(permissions.MATCH_REVIEW)
     errors = ErrorCollector()
     allowed = {MatchStatus.CONFIRMED.value, MatchStatus.DISCARDED.value}
@@ -264,6 +290,9 @@ def review_match(
     if row is None:
         raise NotFound(f"match {match_id}")
     _run_row(uow, principal, row.run_id)
+    # Police review only their own force's wearers, as they see only those in a run.
+    if not match_scope(principal)(uow, principal, row.person_id):
+        raise NotFound(f"match {match_id}")
     now = uow.clock.now()
     uow.connection.execute(
         update(crime_matches)
@@ -289,8 +318,8 @@ def confirmed_matches(
 ) -> list[dict[str, Any]]:
     """The confirmed matches of a run, for export; audited as data leaving the system."""
     stated = stated_reason(reason)
-    _run_row(uow, principal, run_id)
-    rows = _in_scope(uow, principal, _match_rows(uow, run_id, MatchStatus.CONFIRMED))
+    run = _run_row(uow, principal, run_id)
+    rows = _named(uow, _in_scope(uow, principal, _match_rows(uow, run, MatchStatus.CONFIRMED)))
     pending = uow.connection.execute(
         select(func.count())
         .select_from(crime_matches)
@@ -315,7 +344,7 @@ def match_map_svg(match: dict[str, Any], radius_m: float) -> str:
     from vigil.evidence.maps import Circle, MapSpec, Point, render_svg
 
     spec = MapSpec(
-        title=f"{match['crime_reference']}: {match['person_id']}",
+        title=f"{match['crime_reference']}: {match.get('person_name', match['person_id'])}",
         circles=[
             Circle(
                 match["crime_lat"], match["crime_lon"], radius_m, match["crime_reference"], "scene"

@@ -145,6 +145,11 @@ def crime_type_code(value: str) -> str | None:
     return None
 
 
+def crime_type_name(code: str) -> str:
+    """A stored type code as people read it ("BIAD" is "Burglary in a dwelling")."""
+    return CRIME_TYPES.get(code, code)
+
+
 @dataclass(frozen=True)
 class RowError:
     """One problem with one row; ``row`` is the 1-based line number in the uploaded file."""

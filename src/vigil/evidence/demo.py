@@ -3,7 +3,8 @@
 ``seed(container)`` uploads, once, a headed CSV of burglaries and robberies around north
 Birmingham (where the demo's Birmingham North wearers live) with windows over the day before the
 demo starts, plus two deliberately bad rows so the row-error table has something to show. The
-police login (``police.wmp``) sees it under Crime matching; the analyst runs and reviews it.
+police login (``police.wmp``) sees it under Crime matching, runs it and reviews the matches of
+its own force's wearers; the analyst may too, nationwide.
 Wearers' fixes come from the live simulation, so matches appear for windows the simulation has
 covered (re-upload or extend the windows once it has run for a while).
 """

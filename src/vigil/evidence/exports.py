@@ -139,13 +139,18 @@ def export_trail(fmt: str, person_id: str, points: Sequence[TrailPoint]) -> str:
     return writers[fmt](person_id, points)
 
 
+# The crime type by name (its code beside it for machines), the wearer by name and CRN, and the
+# confidence with its reasons in words: what a reviewer read is what leaves the system.
 MATCH_COLUMNS = (
     "crime_reference",
     "crime_type",
+    "crime_type_code",
     "window_from_utc",
     "window_to_utc",
     "crime_lat",
     "crime_lon",
+    "person_name",
+    "person_crn",
     "person_id",
     "closest_distance_m",
     "closest_time_utc",
@@ -153,6 +158,7 @@ MATCH_COLUMNS = (
     "fixes_within",
     "confidence",
     "label",
+    "confidence_reasons",
     "status",
     "reviewed_by",
     "review_note",
@@ -197,7 +203,8 @@ def matches_kml(rows: Iterable[dict[str, Any]]) -> str:
     for row in rows:
         marks.append(
             f"<Placemark><name>{escape(str(row['crime_reference']))}</name>"
-            f"<description>{escape(str(row['person_id']))} closest "
+            f"<description>{escape(str(row.get('person_name', row['person_id'])))}, "
+            f"{escape(str(row['crime_type']))}; closest "
             f"{row['closest_distance_m']:.0f} m</description>"
             f"<Point><coordinates>{row['crime_lon']:.7f},{row['crime_lat']:.7f}</coordinates>"
             "</Point></Placemark>"
@@ -214,7 +221,8 @@ def matches_gpx(rows: Iterable[dict[str, Any]]) -> str:
         points.append(
             f'<wpt lat="{row["crime_lat"]:.7f}" lon="{row["crime_lon"]:.7f}">'
             f"<name>{escape(str(row['crime_reference']))}</name>"
-            f"<desc>{escape(str(row['person_id']))}</desc></wpt>"
+            f"<desc>{escape(str(row.get('person_name', row['person_id'])))}, "
+            f"{escape(str(row['crime_type']))}</desc></wpt>"
         )
         for fix in row.get("fixes", []):
             points.append(

@@ -14,7 +14,8 @@ The rule, per crime and per person:
   Fixes whose accuracy is worse than ``max_accuracy_m`` place nobody anywhere and are ignored.
 * A fix's confidence is its spatial weight (1.0 / 0.7 / 0.4) times its time weight (1.0 inside
   the window, 0.6 in the padding only); a person's confidence is their best fix's. Labels:
-  high ≥ 0.7, medium ≥ 0.4, low otherwise.
+  high ≥ 0.7, medium ≥ 0.4, low otherwise. So a fix in the padding is worth at most 0.6 and
+  never makes a match high; ``match_confidence.py`` puts the deciding fix's reasons in words.
 * The closest approach is the least d over the person's fixes in the padded window.
 
 ``ALGORITHM_VERSION`` is stored with every run; change it whenever this rule changes.

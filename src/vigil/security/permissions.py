@@ -141,6 +141,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/login/code"): SIGN_IN,
     ("GET", "/login/sso"): SIGN_IN,
     ("GET", "/login/sso/callback"): SIGN_IN,
+    ("GET", "/account"): OWN_ACCOUNT,
+    ("POST", "/account/alert-notifications"): OWN_ACCOUNT,
     ("GET", "/account/two-factor"): OWN_ACCOUNT,
     ("POST", "/account/two-factor"): OWN_ACCOUNT,
     ("POST", "/logout"): OWN_ACCOUNT,
@@ -328,6 +330,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/evidence/statistics"): PROGRAMME_STATISTICS,
     # the alert queue and an alert's page (alerts/pages.py)
     ("GET", "/alerts/queue"): ALERTS_WORK,
+    ("GET", "/alerts/sounds/critical.wav"): ALERTS_WORK,
     ("GET", "/alerts/{alert_id}"): ALERTS_WORK,
     ("POST", "/alerts/{alert_id}/acknowledge"): ALERTS_WORK,
     ("POST", "/alerts/{alert_id}/escalate"): ALERTS_WORK,

@@ -48,7 +48,7 @@ def _crime_page(
         status_code=status_code,
         batches=batches,
         errors=errors,
-        crime_types=sorted(CRIME_TYPES),
+        crime_types=sorted(CRIME_TYPES.items(), key=lambda item: item[1]),
     )
 
 
@@ -209,6 +209,7 @@ def _run_page(
         reason=reason,
         counts=counts,
         can_review=principal.may(permissions.MATCH_REVIEW),
+        can_see_nationwide=principal.may(permissions.CRIME_MATCHING_NATIONWIDE),
         formats=api.MATCH_FORMATS,
         errors=errors or [],
     )

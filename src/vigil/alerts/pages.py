@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from vigil.alerts import alert_reads, lifecycle, review
 from vigil.alerts import queue as alert_queue
 from vigil.alerts.calls import call_steps
+from vigil.alerts.chime import critical_alert_chime
 from vigil.alerts.model import (
     TOP_ESCALATION_LEVEL,
     AlertChange,
@@ -27,6 +28,7 @@ from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security import permissions
+from vigil.security.alert_preferences import alert_preferences
 from vigil.security.model import Principal
 from vigil.tracking.trail_map import map_json
 from vigil.web.auth import ContainerDep, PagePrincipal
@@ -74,14 +76,26 @@ def queue_page(
     flt = alert_queue.QueueFilter(region=region, force=force, team=team, kind=kind)
     with c.uow() as uow:
         view = alert_queue.queue(uow, principal, flt, c.clock.now())
+        chosen = alert_preferences(uow, principal)
     template = "alerts/_queue_rows.html" if partial else "alerts/queue.html"
     values = {
         "view": view,
         "flt": flt,
         "severities": alert_queue.SEVERITY_ORDER,
         "labels": alert_queue.KIND_LABELS,
+        "notify": chosen,
     }
     return render(request, template, values, principal=principal)
+
+
+@router.get("/alerts/sounds/critical.wav")
+def critical_alert_sound(principal: PagePrincipal) -> Response:
+    """The queue's chime for a new critical alert (made in code: vigil.alerts.chime)."""
+    return Response(
+        critical_alert_chime(),
+        media_type="audio/wav",
+        headers={"cache-control": "private, max-age=86400"},
+    )
 
 
 # --- one alert -------------------------------------------------------------------------------

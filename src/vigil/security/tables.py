@@ -64,6 +64,18 @@ user_sessions = Table(
     Column("last_seen_at", UtcDateTime, nullable=True),
 )
 
+# What a user chose to be told of new critical alerts on the alert queue page; no row means
+# none of it (each is opt-in).
+user_alert_preferences = Table(
+    "user_alert_preferences",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("sound", Boolean, nullable=False),
+    Column("desktop_notification", Boolean, nullable=False),
+    Column("tab_title_count", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,

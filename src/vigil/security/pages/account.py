@@ -1,4 +1,5 @@
-"""A signed-in person's own account: two-step sign-in, signing out here or everywhere."""
+"""A signed-in person's own account: what the alert queue tells them of new critical alerts,
+two-step sign-in, signing out here or everywhere."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.errors import ValidationError
-from vigil.security import sign_in, totp
+from vigil.security import permissions, sign_in, totp
+from vigil.security.alert_preferences import (
+    AlertPreferences,
+    alert_preferences,
+    set_alert_preferences,
+)
 from vigil.web.auth import (
     SESSION_COOKIE,
     ContainerDep,
@@ -17,6 +23,39 @@ from vigil.web.auth import (
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
+    with c.uow() as uow:
+        chosen = alert_preferences(uow, principal)
+        two_factor = totp.is_enabled(uow, principal.id)
+    context = {
+        "chosen": chosen,
+        "two_factor": two_factor,
+        "works_alerts": principal.may(permissions.ALERTS_WORK),
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return render(request, "security/account.html", context, principal=principal)
+
+
+@router.post("/account/alert-notifications")
+def save_alert_notifications(
+    c: ContainerDep,
+    principal: PagePrincipal,
+    notify: Annotated[list[str] | None, Form(max_length=40)] = None,
+) -> Response:
+    """The boxes ticked are the choices; an unknown value is ignored (nothing else is stored)."""
+    ticked = set(notify or ())
+    chosen = AlertPreferences(
+        sound="sound" in ticked,
+        desktop_notification="desktop_notification" in ticked,
+        tab_title_count="tab_title_count" in ticked,
+    )
+    with c.uow() as uow:
+        set_alert_preferences(uow, principal, chosen)
+        uow.commit()
+    return RedirectResponse("/account?saved=1", status_code=303)
 
 
 @router.get("/account/two-factor", response_class=HTMLResponse)

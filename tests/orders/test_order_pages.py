@@ -110,7 +110,10 @@ def test_registry_pages_render_for_their_roles(client: TestClient, container: Co
     ).json()
     caseload = client.get("/caseload")
     assert "Walsh, Lee" in caseload.text
-    assert "Sarah Price" not in client.get(f"/persons/{person_id}").text
+    person_page = client.get(f"/persons/{person_id}").text
+    # Named, as a link whose opening is audited; her address only on her own page.
+    assert f'href="/protected-persons/{victim["id"]}">Sarah Price</a>' in person_page
+    assert "1 Marsh Lane" not in person_page
     assert "Sarah Price" in client.get(f"/protected-persons/{victim['id']}").text
     assert client.get("/devices").status_code == 200
     as_user(client, "notts")

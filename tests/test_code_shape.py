@@ -26,7 +26,6 @@ P90_FUNCTION_LINES = 30
 # one brought under the limit must be taken off (so the list never hides a fixed entry).
 OVER_LIMIT_MODULES: dict[str, int] = {}
 OVER_LIMIT_FUNCTIONS = {
-    "evidence/weekly.py build_overview": 103,
     "harm/matrix.py matrix": 71,
     "harm/pages.py _matrix": 65,
     "harm/reviews.py create_review": 80,

@@ -145,3 +145,56 @@ def test_an_officer_gets_the_weekly_overview_of_their_own_wearer_from_stored_dat
     with container.uow() as uow:
         count = len(uow.connection.execute(select(weekly_overviews.c.id)).all())
     assert count == 1, "refused requests store nothing"
+
+
+def test_an_overview_made_mid_week_shows_the_days_to_come_as_such_and_names_the_wearer(
+    container: Container,
+) -> None:
+    import re
+
+    from vigil.people import service as people
+
+    team = registry.add_team(container)
+    officer_id = registry.add_officer(container, team, "Dana Whitfield", "dana@example.org")
+    person = str(
+        registry.add_wearer(
+            container, team, officer_id, starts_at=datetime(2026, 11, 1, tzinfo=UTC)
+        )
+    )
+    monday = datetime(2026, 11, 23, tzinfo=UTC)
+    # At home every 10 minutes from Monday 00:00 to Wednesday 11:00; the overview is made at
+    # Wednesday noon, before the week is over.
+    at_home = [fix(monday + timedelta(minutes=10 * k), registry.HOME) for k in range(6 * 59 + 1)]
+    with container.uow() as uow:
+        store.append(uow, at_home, [person] * len(at_home))
+        uow.commit()
+    now = monday + timedelta(days=2, hours=12)
+    container.clock.set(now)  # type: ignore[attr-defined]
+    officer = Principal(id=5, name="dana", role=Role.PROBATION_OFFICER, team_id=team)
+    with container.uow() as uow:
+        result = overviews.generate_weekly(
+            uow,
+            officer,
+            container.settings,
+            person_id=person,
+            week_start=WEEK,
+            reason="Mid-week supervision",
+        )
+        uow.commit()
+        wearer = people.persons_by_ids(uow, [int(person)])[int(person)]
+    overview = result.overview
+    assert overview is not None
+    assert [d.to_come for d in overview.days] == [False, False, False, True, True, True, True]
+    # Monday's and Tuesday's curfews were kept; Wednesday's starts after noon.
+    assert [d.curfew for d in overview.days] == ["kept", "kept"] + ["to come"] * 5
+    gaps = overview.device["no_signal"]
+    assert gaps, "the hour since the last fix is a stretch without signal"
+    assert max(g["to"] for g in gaps) <= now
+    assert max(g["seconds"] for g in gaps) <= 3600
+
+    text = " ".join(re.sub(r"<[^>]+>", " ", result.html).split())
+    assert f"{wearer.full_name} (CRN {wearer.crn})" in text
+    assert f"person {person}" not in text.lower()
+    assert "no data" not in text
+    assert text.count("still to come when this overview was made") == 4
+    assert "covers the week up to Wed 25 Nov 2026 12:00 GMT" in text

@@ -17,6 +17,7 @@ from vigil.evidence.packs import _read_stored
 from vigil.evidence.tables import (
     weekly_overviews,
 )
+from vigil.evidence.wearer import wearer_of
 from vigil.evidence.weekly import Overview, WeekFix, build_overview, week_bounds
 from vigil.security import audit, permissions
 from vigil.security.model import Principal
@@ -37,9 +38,12 @@ class WeeklyResult:
 
 
 def render_weekly(overview: Overview, generated: datetime) -> tuple[str, bytes]:
+    from vigil.evidence import pack_words
     from vigil.evidence.render import render_pdf, render_template
 
-    html = render_template("evidence/weekly.html", o=overview, generated=generated)
+    html = render_template(
+        "evidence/weekly.html", o=overview, generated=generated, words=pack_words
+    )
     return html, render_pdf(html)
 
 
@@ -58,8 +62,6 @@ def generate_weekly(
     overview and its delivery are stored together or not at all."""
     import hashlib
 
-    from vigil.alerts.alert_reads import AlertFilter
-    from vigil.orders.plan_for_engine import monitoring_plan
     from vigil.tracking import queries
 
     principal.require(permissions.WEEKLY_OVERVIEW)
@@ -69,20 +71,8 @@ def generate_weekly(
     errors.raise_if_any()
     if not queries.registry_scope(uow, principal, person_id):
         raise NotFound(f"person {person_id}")
-    tz = ZoneInfo(settings.timezone)
-    start, end = week_bounds(week_start, tz)
     now = uow.clock.now()
-    plan = monitoring_plan(uow, min(end - timedelta(seconds=1), now), timezone=settings.timezone)
-    conditions: list[dict[str, Any]] = next(
-        (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
-    )
-    fixes = _week_fixes(uow, person_id, start, end)
-    person_alerts = alert_reads.list_alerts(
-        uow, principal, AlertFilter(person_id=person_id, limit=1000)
-    )
-    overview = build_overview(
-        person_id, week_start, fixes, conditions, person_alerts, settings.timezone
-    )
+    overview = _overview(uow, principal, settings, person_id, week_start)
     html, pdf = render_weekly(overview, now)
     digest = hashlib.sha256(pdf).hexdigest()
     stored = _Stored(trigger, now, html, pdf, digest)
@@ -98,11 +88,40 @@ def generate_weekly(
             "reason": stated,
             "week_start": week_start.isoformat(),
             "trigger": trigger,
-            "fixes": len(fixes),
+            "fixes": overview.fixes,
             "weekly_id": weekly_id,
         },
     )
     return WeeklyResult(weekly_id, html, pdf, digest, overview)
+
+
+def _overview(
+    uow: UnitOfWork, principal: Principal, settings: Settings, person_id: str, week_start: date
+) -> Overview:
+    """The week (up to now, for a week not yet over) from the conditions in force at its end,
+    the stored fixes and the wearer's alerts."""
+    from vigil.alerts.alert_reads import AlertFilter
+    from vigil.orders.plan_for_engine import monitoring_plan
+
+    start, end = week_bounds(week_start, ZoneInfo(settings.timezone))
+    now = uow.clock.now()
+    plan = monitoring_plan(uow, min(end - timedelta(seconds=1), now), timezone=settings.timezone)
+    conditions: list[dict[str, Any]] = next(
+        (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
+    )
+    person_alerts = alert_reads.list_alerts(
+        uow, principal, AlertFilter(person_id=person_id, limit=1000)
+    )
+    return build_overview(
+        person_id,
+        week_start,
+        _week_fixes(uow, person_id, start, end),
+        conditions,
+        person_alerts,
+        settings.timezone,
+        now=now,
+        wearer=wearer_of(uow, person_id).named,
+    )
 
 
 def _week_fixes(uow: UnitOfWork, person_id: str, start: datetime, end: datetime) -> list[WeekFix]:

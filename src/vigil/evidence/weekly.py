@@ -63,6 +63,8 @@ class Day:
     curfew: str = "no curfew"
     stays: list[dict[str, Any]] = field(default_factory=list)
     approaches: list[dict[str, Any]] = field(default_factory=list)
+    # Still to come when the overview was made (a week reported before it ended): no figures.
+    to_come: bool = False
 
 
 def week_bounds(week_start: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -140,6 +142,29 @@ class Overview:
     device: dict[str, Any]
     map_svg: str
     fixes: int
+    wearer: str = ""  # the wearer as people name him (name and CRN)
+    until: datetime | None = None  # the overview covers the week up to here (now, mid-week)
+
+
+@dataclass(frozen=True)
+class _Week:
+    """The week's usable fixes as arrays, and what each is measured against."""
+
+    tz: ZoneInfo
+    until: datetime  # the end of the week, or now when the week has not ended
+    times: list[datetime]
+    seconds: NDArray[np.float64]
+    lats: NDArray[np.float64]
+    lons: NDArray[np.float64]
+    acc: NDArray[np.float64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    step: NDArray[np.float64]  # metres from the previous accurate-enough fix
+    curfew: dict[str, Any] | None
+    home: tuple[float, float, float] | None  # lat, lon, radius
+    home_d: NDArray[np.float64] | None
+    exclusions: list[dict[str, Any]]
+    zone_dist: list[NDArray[np.float64]]
 
 
 def build_overview(
@@ -149,102 +174,135 @@ def build_overview(
     conditions: Sequence[dict[str, Any]],
     alerts: Sequence[dict[str, Any]],
     timezone: str = "Europe/London",
+    *,
+    now: datetime | None = None,
+    wearer: str = "",
 ) -> Overview:
+    """The overview of the week beginning ``week_start``; made before the week ended (``now``
+    inside it), the days still to come are marked so and the week's figures stop at ``now``."""
     tz = ZoneInfo(timezone)
     start, end = week_bounds(week_start, tz)
-    ordered = sorted((f for f in fixes if start <= f.time < end), key=lambda f: (f.time, f.id))
-    good = [f for f in ordered if f.usable]
-    lats = np.array([f.lat for f in good], dtype=float)
-    lons = np.array([f.lon for f in good], dtype=float)
-    acc = np.array([f.accuracy_m or 0.0 for f in good], dtype=float)
-    times = [f.time for f in good]
-    lat0 = float(lats.mean()) if len(good) else 52.0
-    lon0 = float(lons.mean()) if len(good) else -1.5
-    x, y = _local_xy(lats, lons, lat0, lon0)
-
-    curfew = next((c for c in conditions if c.get("type") == "curfew"), None)
-    home_d: NDArray[np.float64] | None = None
-    home_r = 0.0
-    if (
-        curfew
-        and isinstance(curfew.get("geometry"), dict)
-        and curfew["geometry"]["type"] == "Point"
-    ):
-        hlon, hlat = curfew["geometry"]["coordinates"][:2]
-        home_r = float(curfew.get("radius_m") or 0.0)
-        _, _, d = _GEOD.inv(np.full(len(good), hlon), np.full(len(good), hlat), lons, lats)
-        home_d = np.asarray(d, dtype=float)
-
-    exclusions = [c for c in conditions if c.get("type") == "exclusion_zone"]
-    zone_dist: list[NDArray[np.float64]] = []
-    for zone in exclusions:
-        zone_dist.append(distance_to_edge(zone, lats, lons, lat0, lon0))
-
-    # Step lengths between consecutive accurate-enough fixes.
-    accurate = acc <= MAX_ACCURACY_M
-    idx = np.nonzero(accurate)[0]
-    step = np.zeros(len(good))
-    if len(idx) > 1:
-        _, _, d = _GEOD.inv(lons[idx[:-1]], lats[idx[:-1]], lons[idx[1:]], lats[idx[1:]])
-        step[idx[1:]] = d
-
-    seconds = np.array([t.timestamp() for t in times], dtype=float)
-    days: list[Day] = []
-    for k in range(7):
-        day = week_start + timedelta(days=k)
-        d0, d1 = week_bounds(day, tz)[0], datetime.combine(day + timedelta(days=1), time(0), tz)
-        lo = int(np.searchsorted(seconds, d0.timestamp(), side="left"))
-        hi = int(np.searchsorted(seconds, d1.timestamp(), side="left"))
-        entry = Day(date=day, fixes=hi - lo, distance_m=float(step[lo + 1 : hi].sum()))
-        if home_d is not None:
-            at_home = 0.0
-            for i in range(lo, hi):
-                nxt = seconds[i + 1] if i + 1 < len(seconds) else d1.timestamp()
-                gap = min(nxt, d1.timestamp()) - seconds[i]
-                if 0 < gap <= MAX_STEP.total_seconds() and home_d[i] - acc[i] <= home_r:
-                    at_home += gap
-            entry.home_s = at_home
-        if curfew is not None:
-            entry.curfew = _curfew_status(curfew, day, tz, seconds, home_d, acc, home_r, alerts)
-        entry.stays = stay_points(times[lo:hi], x[lo:hi], y[lo:hi], lats[lo:hi], lons[lo:hi])
-        for stay in entry.stays:
-            if home_d is not None:
-                _, _, dh = _GEOD.inv(hlon, hlat, stay["lon"], stay["lat"])
-                stay["home"] = bool(dh <= home_r + STAY_RADIUS_M)
-        for zone, dist in zip(exclusions, zone_dist, strict=True):
-            if hi > lo:
-                j = lo + int(np.argmin(dist[lo:hi]))
-                entry.approaches.append(
-                    {
-                        "zone": zone.get("label") or f"zone {zone.get('id')}",
-                        "distance_m": round(float(dist[j]), 1),
-                        "time": times[j],
-                    }
-                )
-        days.append(entry)
-
+    until = max(start, min(end, now)) if now is not None else end
+    ordered = sorted((f for f in fixes if start <= f.time < until), key=lambda f: (f.time, f.id))
+    week = _measure([f for f in ordered if f.usable], conditions, tz, until)
+    days = [_day(week, week_start + timedelta(days=k), alerts) for k in range(7)]
     zones_summary = []
-    for zone, dist in zip(exclusions, zone_dist, strict=True):
+    for zone, dist in zip(week.exclusions, week.zone_dist, strict=True):
         best: int | None = int(np.argmin(dist)) if len(dist) else None
         zones_summary.append(
             {
                 "label": zone.get("label") or f"zone {zone.get('id')}",
                 "closest_m": round(float(dist[best]), 1) if best is not None else None,
-                "closest_time": times[best] if best is not None else None,
+                "closest_time": week.times[best] if best is not None else None,
             }
         )
-
+    good = [f for f in ordered if f.usable]
     return Overview(
         person_id=person_id,
         week_start=week_start,
         timezone=timezone,
         days=days,
         zones=zones_summary,
-        alerts=[a for a in alerts if _in_week(a, start, end)],
-        device=_device_issues(ordered, start, end),
-        map_svg=_week_map(person_id, conditions, good, days),
+        alerts=[a for a in alerts if _in_week(a, start, until)],
+        device=_device_issues(ordered, start, until),
+        map_svg=_week_map(wearer or f"person {person_id}", conditions, good, days),
         fixes=len(ordered),
+        wearer=wearer,
+        until=until if until < end else None,
     )
+
+
+def _measure(
+    good: Sequence[WeekFix], conditions: Sequence[dict[str, Any]], tz: ZoneInfo, until: datetime
+) -> _Week:
+    lats = np.array([f.lat for f in good], dtype=float)
+    lons = np.array([f.lon for f in good], dtype=float)
+    acc = np.array([f.accuracy_m or 0.0 for f in good], dtype=float)
+    lat0 = float(lats.mean()) if len(good) else 52.0
+    lon0 = float(lons.mean()) if len(good) else -1.5
+    x, y = _local_xy(lats, lons, lat0, lon0)
+    curfew = next((c for c in conditions if c.get("type") == "curfew"), None)
+    home: tuple[float, float, float] | None = None
+    home_d: NDArray[np.float64] | None = None
+    geometry = (curfew or {}).get("geometry")
+    if curfew and isinstance(geometry, dict) and geometry["type"] == "Point":
+        hlon, hlat = geometry["coordinates"][:2]
+        home = (float(hlat), float(hlon), float(curfew.get("radius_m") or 0.0))
+        _, _, d = _GEOD.inv(np.full(len(good), hlon), np.full(len(good), hlat), lons, lats)
+        home_d = np.asarray(d, dtype=float)
+    exclusions = [c for c in conditions if c.get("type") == "exclusion_zone"]
+    # Step lengths between consecutive accurate-enough fixes.
+    idx = np.nonzero(acc <= MAX_ACCURACY_M)[0]
+    step = np.zeros(len(good))
+    if len(idx) > 1:
+        _, _, d = _GEOD.inv(lons[idx[:-1]], lats[idx[:-1]], lons[idx[1:]], lats[idx[1:]])
+        step[idx[1:]] = d
+    return _Week(
+        tz,
+        until,
+        [f.time for f in good],
+        np.array([f.time.timestamp() for f in good], dtype=float),
+        lats,
+        lons,
+        acc,
+        x,
+        y,
+        step,
+        curfew,
+        home,
+        home_d,
+        exclusions,
+        [distance_to_edge(zone, lats, lons, lat0, lon0) for zone in exclusions],
+    )
+
+
+def _day(week: _Week, day: date, alerts: Sequence[dict[str, Any]]) -> Day:
+    """One local day's figures, up to the end of the day or ``week.until``, whichever is first."""
+    d0 = datetime.combine(day, time(0), week.tz)
+    if d0 >= week.until:
+        return Day(date=day, to_come=True, curfew="to come")
+    d1 = min(datetime.combine(day + timedelta(days=1), time(0), week.tz), week.until)
+    seconds = week.seconds
+    lo = int(np.searchsorted(seconds, d0.timestamp(), side="left"))
+    hi = int(np.searchsorted(seconds, d1.timestamp(), side="left"))
+    entry = Day(date=day, fixes=hi - lo, distance_m=float(week.step[lo + 1 : hi].sum()))
+    if week.home_d is not None and week.home is not None:
+        near_home = week.home_d - week.acc <= week.home[2]
+        entry.home_s = _time_at_home(week.seconds, near_home, lo, hi, d1.timestamp())
+    if week.curfew is not None:
+        entry.curfew = _curfew_status(week, day, alerts)
+    entry.stays = stay_points(
+        week.times[lo:hi], week.x[lo:hi], week.y[lo:hi], week.lats[lo:hi], week.lons[lo:hi]
+    )
+    for stay in entry.stays:
+        if week.home is not None:
+            _, _, dh = _GEOD.inv(week.home[1], week.home[0], stay["lon"], stay["lat"])
+            stay["home"] = bool(dh <= week.home[2] + STAY_RADIUS_M)
+    for zone, dist in zip(week.exclusions, week.zone_dist, strict=True):
+        if hi > lo:
+            j = lo + int(np.argmin(dist[lo:hi]))
+            entry.approaches.append(
+                {
+                    "zone": zone.get("label") or f"zone {zone.get('id')}",
+                    "distance_m": round(float(dist[j]), 1),
+                    "time": week.times[j],
+                }
+            )
+    return entry
+
+
+def _time_at_home(
+    seconds: NDArray[np.float64], near_home: NDArray[np.bool_], lo: int, hi: int, day_end: float
+) -> float:
+    """Seconds after each of the day's fixes whose disc reaches home, until the next fix (gaps
+    over ``MAX_STEP`` count for nothing: where he was then is not known)."""
+    at_home = 0.0
+    for i in range(lo, hi):
+        nxt = seconds[i + 1] if i + 1 < len(seconds) else day_end
+        gap = min(nxt, day_end) - seconds[i]
+        if 0 < gap <= MAX_STEP.total_seconds() and near_home[i]:
+            at_home += gap
+    return at_home
 
 
 def _in_week(alert: dict[str, Any], start: datetime, end: datetime) -> bool:
@@ -286,30 +344,31 @@ def distance_to_edge(
     return np.where(inside, -outside, outside)
 
 
-def _curfew_status(
-    curfew: dict[str, Any],
-    day: date,
-    tz: ZoneInfo,
-    seconds: NDArray[np.float64],
-    home_d: NDArray[np.float64] | None,
-    acc: NDArray[np.float64],
-    home_r: float,
-    alerts: Sequence[dict[str, Any]],
-) -> str:
-    windows = curfew_windows(curfew, day, tz)
+def _curfew_status(week: _Week, day: date, alerts: Sequence[dict[str, Any]]) -> str:
+    """Kept, broken or no data over the day's curfew windows; a window that has not begun
+    when the overview is made is still to come, and one under way counts up to now."""
+    windows = curfew_windows(week.curfew or {}, day, week.tz)
     if not windows:
         return "no curfew"
+    if all(w0 >= week.until for w0, _ in windows):
+        return "to come"
     status = "kept"
     for w0, w1 in windows:
-        lo = int(np.searchsorted(seconds, w0.timestamp(), side="left"))
-        hi = int(np.searchsorted(seconds, w1.timestamp(), side="left"))
+        if w0 >= week.until:
+            continue
+        lo = int(np.searchsorted(week.seconds, w0.timestamp(), side="left"))
+        hi = int(np.searchsorted(week.seconds, min(w1, week.until).timestamp(), side="left"))
         flagged = any(
             a.get("kind") == "curfew"
             and isinstance(a.get("started_at"), str)
             and w0 <= datetime.fromisoformat(a["started_at"]) < w1
             for a in alerts
         )
-        if flagged or (home_d is not None and bool(np.any(home_d[lo:hi] - acc[lo:hi] > home_r))):
+        home_r = week.home[2] if week.home is not None else 0.0
+        away = week.home_d is not None and bool(
+            np.any(week.home_d[lo:hi] - week.acc[lo:hi] > home_r)
+        )
+        if flagged or away:
             return "broken"
         if hi == lo:
             status = "no data"
@@ -339,7 +398,7 @@ def _device_issues(fixes: Sequence[WeekFix], start: datetime, end: datetime) -> 
 
 
 def _week_map(
-    person_id: str,
+    wearer: str,
     conditions: Sequence[dict[str, Any]],
     fixes: Sequence[WeekFix],
     days: Sequence[Day],
@@ -355,7 +414,7 @@ def _week_map(
     for s in stays:
         circles.append(Circle(s["lat"], s["lon"], 25.0, "", "stay"))
     spec = MapSpec(
-        title=f"Movements of person {person_id}",
+        title=f"Movements of {wearer}",
         circles=circles,
         polygons=polygons,
         trail=[(f.lat, f.lon) for f in fixes],

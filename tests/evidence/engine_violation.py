@@ -61,13 +61,13 @@ def walk_through_the_zone(container: Container, clock: FrozenClock) -> Walked:
     return Walked(episode, events)
 
 
-def signed_pack(container: Container, episode_id: str) -> packs.PackResult:
+def signed_pack(container: Container, episode_id: str, person_id: str = "1") -> packs.PackResult:
     with container.uow() as uow:
         result = packs.create_pack(
             uow,
             OPERATOR,
             container.settings,
-            person_id="1",
+            person_id=person_id,
             violation_id=episode_id,
             reason="Recall request to the court",
         )

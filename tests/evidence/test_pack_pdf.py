@@ -122,3 +122,13 @@ def test_the_pack_for_a_court_reads_in_words_and_stays_on_the_page(
     level = escalations[-1]["detail"]["level"]
     assert text.count("Escalated") == 1
     assert f"Escalated {len(escalations)} times, to level {level}" in text
+
+    # A device event has no zone: why it stands is said in words, and periods without a
+    # position say so instead of drawing an empty map.
+    silent = next(e for e in walked.events if e.kind.value == "no_communication")
+    event = signed_pack(container, silent.episode_id, silent.person_id)
+    event_html = pack_html(event.document, pack.verify(event.document))
+    event_text = " ".join(re.sub(r"<[^>]+>", " ", event_html).split())
+    assert "The tag sent nothing at all from" in event_text
+    assert event_text.count("No position was reported in this period.") == 3
+    assert "<svg" not in event_html

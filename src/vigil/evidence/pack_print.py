@@ -21,8 +21,11 @@ MAX_TIME_LABELS = 8  # more labels than this run into each other
 def pack_html(document: bytes, verification: Verification) -> str:
     envelope = json.loads(document)
     evidence = envelope["evidence"]
+    # A period with no position has no map: an empty frame would look like a missing map.
     maps = {
         period: pack_map_svg(evidence, period, WIDE if period == "during" else HALF)
+        if any(f["period"] == period and f.get("lat") is not None for f in evidence["fixes"])
+        else None
         for period in ("before", "during", "after")
     }
     return render_template(

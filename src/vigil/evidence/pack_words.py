@@ -83,8 +83,33 @@ def duration_words(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+# Device events the engine finds by what did not arrive, not by what the tag reported.
+_ABSENCES = {
+    "no_communication": "The tag sent nothing at all",
+    "no_gps": "The tag sent messages but no GPS position",
+}
+
+
+def event_sentence(violation: dict[str, Any], start: str, end: str | None) -> str:
+    """Why a device event stands, for an episode with no zone to measure against; ``start`` and
+    ``end`` as the reader reads them."""
+    kind = str(violation.get("kind"))
+    until = f"until {end}" if end else "to when the pack was made"
+    if kind in _ABSENCES:
+        return f"{_ABSENCES[kind]} from {start} {until}."
+    return (
+        f"The tag itself reported: {kind_words(kind).lower()}, at {start}. Its messages are in "
+        "the table of fixes below, each as received."
+    )
+
+
 def health_sentences(health: dict[str, Any]) -> list[str]:
     """What the fixes in the pack say about the tag, one sentence a point."""
+    if not health.get("fixes"):
+        return [
+            "No fix from the tag falls in the pack's period, so nothing is known of its "
+            "battery, alarms or accuracy then."
+        ]
     devices = ", ".join(health.get("devices") or []) or "no device"
     lines = [f"{health.get('fixes', 0)} fixes from device {devices} fall in the pack's period."]
     low, high = health.get("battery_min_pct"), health.get("battery_max_pct")

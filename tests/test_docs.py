@@ -60,6 +60,7 @@ def test_every_part_command_is_named_vigil_part_verb() -> None:
         "gateways",
         "geo",
         "harm",
+        "links",
         "people",
         "security",
         "sim",

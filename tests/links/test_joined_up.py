@@ -133,3 +133,29 @@ def test_a_tagged_wearers_refused_call_reaches_his_officer_once(demo: Container)
         )
     assert kinds == [CONTACT_ATTEMPT_KIND, CONTACT_ATTEMPT_KIND, MATRIX_RISE_KIND]
     assert f"{OFFICER}@probation.example.gov.uk" in deliveries
+
+
+def test_starting_an_order_from_the_plan_places_the_zone_at_the_barred_postcode(
+    demo: Container, demo_client: TestClient
+) -> None:
+    log_in(demo_client, OFFICER, DEMO_PASSWORD)
+    plan = demo_client.get("/api/release-plan").json()
+    (due,) = [c for c in plan if c["prison_number"] == RELEASED_SOON_NUMBER]
+    editor = demo_client.get(
+        f"/persons/{due['person_id']}/orders/new",
+        params={"exclusion_postcode": "SE1 2DL", "exclusion_radius": 500},
+    )
+    assert editor.status_code == 200, editor.text
+    assert 'value="51.498972"' in editor.text
+    assert 'value="-0.071609"' in editor.text
+    unknown = demo_client.get(
+        f"/persons/{due['person_id']}/orders/new", params={"exclusion_postcode": "ZZ9 9ZZ"}
+    )
+    assert "ZZ9 9ZZ is not in the loaded postcode directory" in unknown.text
+    for hostile in (
+        {"exclusion_radius": "5"},
+        {"exclusion_radius": "nan"},
+        {"exclusion_postcode": "X" * 40},
+    ):
+        refused = demo_client.get(f"/persons/{due['person_id']}/orders/new", params=hostile)
+        assert refused.status_code == 422, hostile

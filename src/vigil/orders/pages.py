@@ -14,10 +14,10 @@ The old ``/monitoring/...`` addresses of the editor answer a redirect here.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -25,6 +25,7 @@ from vigil.bootstrap import Container
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.geo import postcodes
+from vigil.geo.zones import MAX_RADIUS_M, MIN_RADIUS_M
 from vigil.orders import service
 from vigil.orders.curfew_days import DAY_NAMES
 from vigil.orders.editor_conditions import Errors, FormConditions, form_conditions, form_date
@@ -208,9 +209,24 @@ def _get_order(c: Container, principal: Principal, order_id: int) -> service.Ord
 
 @router.get("/persons/{person_id}/orders/new", response_class=HTMLResponse)
 def new_order_form(
-    request: Request, person_id: RowId, principal: PagePrincipal, c: ContainerDep
+    request: Request,
+    person_id: RowId,
+    principal: PagePrincipal,
+    c: ContainerDep,
+    exclusion_postcode: Annotated[str, Query(max_length=10)] = "",
+    exclusion_radius: Annotated[int | None, Query(ge=MIN_RADIUS_M, le=MAX_RADIUS_M)] = None,
 ) -> Response:
-    return _form_page(request, principal, c, person_id, None, defaults(), [])
+    """A new order; a release plan's proposed zone arrives as an exclusion zone already placed
+    at its postcode (the officer adjusts it on the map)."""
+    values = defaults()
+    errors: Errors = []
+    if exclusion_postcode:
+        values.update(exclusion="on", exclusion_postcode=exclusion_postcode)
+        if exclusion_radius is not None:
+            values["exclusion_radius"] = str(exclusion_radius)
+        with c.uow() as uow:
+            _place(uow, values, "exclusion", errors)
+    return _form_page(request, principal, c, person_id, None, values, errors)
 
 
 @router.post("/persons/{person_id}/orders/new", response_class=HTMLResponse)

@@ -193,6 +193,8 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
             person_id="84/1A",
             tactic="disruption",
             actions="Joint visit; DVPN considered",
+            owner="DS Jane Patel",
+            agency="police",
             review_date="2025-01-10",
             next_review_date="2025-02-10",
             principal=ANALYST,
@@ -203,12 +205,21 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
                 person_id="84/1A",
                 tactic="arrest",
                 actions="",
+                owner=" ",
+                agency="neighbours",
                 review_date="soon",
                 next_review_date=None,
                 principal=ANALYST,
             )
         listed = list_reviews(uow)
-    assert {e.field for e in caught.value.errors} == {"tactic", "actions", "review_date"}
+    assert {e.field for e in caught.value.errors} == {
+        "tactic",
+        "actions",
+        "owner",
+        "agency",
+        "review_date",
+    }
     assert listed[0].id == review
+    assert (listed[0].owner, listed[0].agency_label) == ("DS Jane Patel", "Police")
     assert listed[0].selected_rank == 1
     assert listed[0].latest_score == rows[0].score

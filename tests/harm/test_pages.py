@@ -64,6 +64,8 @@ def test_analyst_sees_the_matrix_with_explanations_and_the_notice(
             "person_id": "84/1A",
             "tactic": "support",
             "actions": "IDVA referral",
+            "owner": "Amy Clarke",
+            "agency": "victim_service",
             "review_date": "2025-01-10",
             "csrf_token": token,
         },
@@ -119,3 +121,61 @@ def test_upload_page_reports_bad_rows(client: TestClient, container: Container) 
     assert response.status_code == 200
     assert "2 rows: 1 added, 0 unchanged, 1 rejected" in response.text
     assert "occurred_at" in response.text
+
+
+def test_the_person_page_shows_his_incidents_why_he_is_ranked_and_the_way_back(
+    client: TestClient, container: Container
+) -> None:
+    _seed_run(container)
+    _user(container, "analyst1", Role.ANALYST)
+    log_in(client, "analyst1", PASSWORD)
+    page = client.get("/harm/person/84%2F1A").text
+    assert '<h1 class="govuk-heading-xl">Robert Johnson</h1>' in page
+    assert 'href="/harm?run=1" class="govuk-back-link" id="back-to-matrix"' in page
+    explanation = client.get("/api/harm/matrix").json()["rows"][0]["explanation"]
+    assert "rape" in explanation
+    assert f'<dd class="govuk-summary-list__value" id="score-explanation">{explanation}' in page
+    incidents = page.split('id="incidents"')[1].split("</table>")[0]
+    # Newest first, at local time with the zone; victims numbered, never named.
+    assert incidents.index("R1") < incidents.index("R2")
+    assert "1 Dec 2024 20:00 GMT" in incidents
+    assert "Rape" in incidents
+    assert "domestic abuse, sexual" in incidents
+    assert "victim 1" in incidents
+    assert "Alice Brown" not in incidents
+
+
+def test_a_tasking_review_names_its_owner_and_agency_checked_at_the_edge(
+    client: TestClient, container: Container
+) -> None:
+    _seed_run(container)
+    _user(container, "analyst1", Role.ANALYST)
+    log_in(client, "analyst1", PASSWORD)
+    token = csrf_from(client.get("/harm/person/84%2F1A").text)
+    review = {
+        "person_id": "84/1A",
+        "tactic": "disruption",
+        "actions": "Joint visit; DVPN considered",
+        "review_date": "2025-01-10",
+        "csrf_token": token,
+    }
+    refused = client.post("/harm/reviews", data={**review, "owner": "  ", "agency": "mi5"})
+    assert refused.status_code == 422
+    assert 'id="owner-error"' in refused.text
+    assert "Owner: name who will carry out the actions" in refused.text
+    assert 'id="agency-error"' in refused.text
+    assert "Agency: must be one of: police, probation" in refused.text
+    assert "Joint visit; DVPN considered</textarea>" in refused.text, "what was typed is kept"
+    too_long = client.post("/harm/reviews", data={**review, "owner": "x" * 121, "agency": ""})
+    assert too_long.status_code == 422
+
+    made = client.post(
+        "/harm/reviews",
+        data={**review, "owner": "DS  Jane Patel", "agency": "police"},
+        follow_redirects=True,
+    )
+    assert made.status_code == 200
+    listed = made.text.split('id="reviews"')[1]
+    assert 'DS Jane Patel<br><span class="govuk-body-s">Police</span>' in listed
+    person = client.get("/harm/person/84%2F1A").text
+    assert "DS Jane Patel" in person.split('id="reviews"')[1]

@@ -44,6 +44,8 @@ def test_old_runs_go_but_the_newest_and_those_an_open_review_was_decided_on_stay
             person_id=person,
             tactic="disruption",
             actions="Joint visit with the neighbourhood team",
+            owner="PC Sam Okafor",
+            agency="police",
             review_date=start.date(),
             next_review_date=None,
             principal=ANALYST,

@@ -12,13 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
 from vigil.harm import reviews as tasking_reviews
+from vigil.harm.agencies import AGENCY_LABELS
 from vigil.harm.decisions import merge, split
 from vigil.harm.incident_import import import_incidents
 from vigil.harm.linkage import LinkEvidence, WaterfallStep, waterfall
 from vigil.harm.matrix import dropped_out, forces_in_runs, matrix
 from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
-from vigil.harm.records import person_records, score_history
-from vigil.harm.reviews import MAX_ACTIONS, list_reviews
+from vigil.harm.person_view import person_incidents, person_standing
+from vigil.harm.records import PersonRecord, person_records, score_history
+from vigil.harm.reviews import MAX_ACTIONS, MAX_OWNER, list_reviews
 from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, get_run, list_runs
 from vigil.security import permissions
 from vigil.security.model import Principal
@@ -44,6 +46,7 @@ def _context(**values: object) -> dict[str, object]:
         "band_labels": {b.value: label for b, label in BAND_LABELS.items()},
         "bands": [b.value for b in Band],
         "tactics": [t.value for t in Tactic],
+        "agencies": [(a.value, label) for a, label in AGENCY_LABELS.items()],
         "movement": Movement,
         **values,
     }
@@ -187,6 +190,14 @@ def _waterfall_bars(evidence: LinkEvidence) -> tuple[list[Bar], float]:
     return bars, WATERFALL_LEFT - lo * scale
 
 
+def _shown_name(records: list[PersonRecord], person_id: str) -> str:
+    """The name he goes by: as written on the record that carries his police id, else the
+    first record's; his key when no record names him."""
+    by_id = [r.name for r in records if r.source_id == person_id and r.name]
+    named = by_id or [r.name for r in records if r.name]
+    return named[0] if named else person_id
+
+
 def _person(
     request: Request,
     c: Container,
@@ -199,17 +210,22 @@ def _person(
         records = person_records(uow, person_id, principal)
         history = score_history(uow, person_id)
         reviews = list_reviews(uow, person_id)
+        incidents = person_incidents(uow, person_id)
+        standing = person_standing(uow, person_id)
         uow.commit()  # reading victims' details is audited
     return render(
         request,
         "harm/person.html",
         _context(
             person_id=person_id,
+            shown_name=_shown_name(records, person_id),
             records=records,
             waterfalls={r.identity_id: _waterfall_bars(r.evidence) for r in records if r.evidence},
             waterfall_row=WATERFALL_ROW,
             history=history,
             reviews=reviews,
+            incidents=incidents,
+            standing=standing,
             today=c.clock.now().date().isoformat(),
             errors=errors or [],
             review=review or {},
@@ -227,9 +243,19 @@ def create_review(
     person_id: Annotated[str, Form(max_length=40)],
     tactic: Annotated[str, Form(max_length=20)] = "",
     actions: Annotated[str, Form(max_length=MAX_ACTIONS + 1)] = "",
+    owner: Annotated[str, Form(max_length=MAX_OWNER + 1)] = "",
+    agency: Annotated[str, Form(max_length=30)] = "",
     review_date: Annotated[str, Form(max_length=20)] = "",
     next_review_date: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    entered = {
+        "tactic": tactic,
+        "actions": actions,
+        "owner": owner,
+        "agency": agency,
+        "review_date": review_date,
+        "next_review_date": next_review_date,
+    }
     try:
         with c.uow() as uow:
             tasking_reviews.create_review(
@@ -237,18 +263,14 @@ def create_review(
                 person_id=person_id,
                 tactic=tactic,
                 actions=actions,
+                owner=owner,
+                agency=agency,
                 review_date=review_date,
                 next_review_date=next_review_date or None,
                 principal=principal,
             )
             uow.commit()
     except ValidationError as exc:
-        entered = {
-            "tactic": tactic,
-            "actions": actions,
-            "review_date": review_date,
-            "next_review_date": next_review_date,
-        }
         errors = [
             (e.field, f"{e.field.replace('_', ' ').capitalize()}: {e.reason}") for e in exc.errors
         ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     func,
@@ -14,6 +16,7 @@ from sqlalchemy import (
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
+from vigil.harm.agencies import AGENCY_LABELS, Agency
 from vigil.harm.model import (
     ReviewStatus,
     Tactic,
@@ -30,6 +33,10 @@ from vigil.security.model import Principal
 MAX_ACTIONS = 4000
 
 
+MAX_OWNER = 120
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
 @dataclass(frozen=True)
 class Review:
     id: int
@@ -38,6 +45,8 @@ class Review:
     status: ReviewStatus
     tactic: Tactic
     actions: str
+    owner: str | None  # None on reviews recorded before owners were asked for
+    agency: Agency | None
     review_date: date
     next_review_date: date | None
     selected_score: float | None
@@ -46,6 +55,23 @@ class Review:
     actor: str
     latest_score: float | None = None
     latest_rank: int | None = None
+
+    @property
+    def agency_label(self) -> str:
+        return AGENCY_LABELS[self.agency] if self.agency else ""
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A tasking review's fields once every one has been checked."""
+
+    person_id: str
+    tactic: Tactic
+    actions: str
+    owner: str
+    agency: Agency
+    review_date: date
+    next_review_date: date | None
 
 
 def _parse_date(value: str | date | None, name: str, errors: ErrorCollector) -> date | None:
@@ -60,41 +86,55 @@ def _parse_date(value: str | date | None, name: str, errors: ErrorCollector) -> 
         return None
 
 
-def create_review(
-    uow: UnitOfWork,
-    *,
+def _choice(kind: type[_Choice], value: str, name: str, errors: ErrorCollector) -> _Choice | None:
+    try:
+        return kind(value)
+    except ValueError:
+        errors.add(name, "must be one of: " + ", ".join(v.value for v in kind))
+        return None
+
+
+def _owner(value: str, errors: ErrorCollector) -> str:
+    owner = " ".join(value.split())
+    errors.check(bool(owner), "owner", "name who will carry out the actions")
+    errors.check(len(owner) <= MAX_OWNER, "owner", f"is longer than {MAX_OWNER} characters")
+    return owner
+
+
+def _checked(
     person_id: str,
     tactic: str,
     actions: str,
+    owner: str,
+    agency: str,
     review_date: str | date,
     next_review_date: str | date | None,
-    principal: Principal,
-) -> int:
-    """Select a perpetrator for tasking, with the tactic, actions and dates agreed."""
-    principal.require(permissions.HARM_MATRIX)
-    actor = principal.actor
+) -> _Checked:
     errors = ErrorCollector()
     person_id = person_id.strip()
     errors.check(bool(person_id), "person_id", "is required")
-    errors.check(
-        tactic in {t.value for t in Tactic},
-        "tactic",
-        "must be one of: " + ", ".join(t.value for t in Tactic),
-    )
+    chosen_tactic = _choice(Tactic, tactic, "tactic", errors)
     actions = actions.strip()
     errors.check(bool(actions), "actions", "say what will be done")
     errors.check(len(actions) <= MAX_ACTIONS, "actions", f"is longer than {MAX_ACTIONS}")
+    named = _owner(owner, errors)
+    chosen_agency = _choice(Agency, agency, "agency", errors)
     when = _parse_date(review_date, "review_date", errors)
-    errors.check(
-        when is not None or any(e.field == "review_date" for e in errors.errors),
-        "review_date",
-        "is required",
-    )
+    if when is None and not any(e.field == "review_date" for e in errors.errors):
+        errors.add("review_date", "is required")
     following = _parse_date(next_review_date, "next_review_date", errors)
     if when and following and following <= when:
         errors.add("next_review_date", "must be after the review date")
     errors.raise_if_any()
     assert when is not None
+    assert chosen_tactic is not None
+    assert chosen_agency is not None
+    return _Checked(person_id, chosen_tactic, actions, named, chosen_agency, when, following)
+
+
+def _latest_entry(uow: UnitOfWork, person_id: str) -> Any:
+    """The person's place in the newest run he is in; a person known only from imported
+    incidents has none, and one unknown to the matrix is refused."""
     latest = uow.connection.execute(
         select(
             harm_run_entries.c.run_id,
@@ -112,32 +152,54 @@ def create_review(
         ).first()
         if known is None:
             raise ValidationError("person_id", "is not a perpetrator in the matrix")
+    return latest
+
+
+def create_review(
+    uow: UnitOfWork,
+    *,
+    person_id: str,
+    tactic: str,
+    actions: str,
+    owner: str,
+    agency: str,
+    review_date: str | date,
+    next_review_date: str | date | None,
+    principal: Principal,
+) -> int:
+    """Select a perpetrator for tasking, with the tactic, the actions agreed, who owns them for
+    which agency, and the dates."""
+    principal.require(permissions.HARM_MATRIX)
+    review = _checked(person_id, tactic, actions, owner, agency, review_date, next_review_date)
+    latest = _latest_entry(uow, review.person_id)
     review_id = int(
         uow.connection.execute(
             insert(harm_reviews).values(
-                person_id=person_id,
+                person_id=review.person_id,
                 force=latest.force if latest else "",
                 status=ReviewStatus.OPEN,
-                tactic=tactic,
-                actions=actions,
-                review_date=when,
-                next_review_date=following,
+                tactic=review.tactic,
+                actions=review.actions,
+                owner=review.owner,
+                agency=review.agency,
+                review_date=review.review_date,
+                next_review_date=review.next_review_date,
                 selected_run_id=latest.run_id if latest else None,
                 selected_score=latest.score if latest else None,
                 selected_rank=latest.rank if latest else None,
                 created_at=uow.clock.now(),
-                actor=actor,
+                actor=principal.actor,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     )
     audit.record(
         uow.connection,
         at=uow.clock.now(),
-        actor=actor,
+        actor=principal.actor,
         action="harm.review.create",
         subject_type="harm_review",
         subject_id=review_id,
-        detail={"person_id": person_id, "tactic": tactic},
+        detail={"person_id": review.person_id, "tactic": review.tactic, "agency": review.agency},
     )
     return review_id
 
@@ -191,6 +253,8 @@ def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
             ReviewStatus(r.status),
             Tactic(r.tactic),
             r.actions,
+            r.owner,
+            Agency(r.agency) if r.agency else None,
             r.review_date,
             r.next_review_date,
             r.selected_score,

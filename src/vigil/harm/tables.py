@@ -163,6 +163,9 @@ harm_reviews = Table(
     Column("status", String(10), nullable=False),
     Column("tactic", String(20), nullable=False),
     Column("actions", Text, nullable=False),
+    # Who carries the actions out, and for which agency (None on reviews recorded before).
+    Column("owner", String(120), nullable=True),
+    Column("agency", String(30), nullable=True),
     Column("review_date", Date, nullable=False),
     Column("next_review_date", Date, nullable=True),
     Column("selected_run_id", Integer, nullable=True),

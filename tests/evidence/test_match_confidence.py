@@ -129,7 +129,7 @@ def test_the_reading_names_distance_accuracy_and_time() -> None:
         "Where: 94 m from the scene; its position is within the 100 m radius but its 20 m "
         "accuracy reaches beyond it (likely, × 0.7)."
     )
-    assert reading.reasons[1] == "When: inside the crime window (× 1)."
+    assert reading.reasons[1] == "When: inside the crime window (× 1.0)."
     assert reading.text.startswith("High (0.70): Where:")
 
 

@@ -164,10 +164,12 @@ def test_a_tasking_review_names_its_owner_and_agency_checked_at_the_edge(
     assert 'id="owner-error"' in refused.text
     assert "Owner: name who will carry out the actions" in refused.text
     assert 'id="agency-error"' in refused.text
-    assert "Agency: must be one of: police, probation" in refused.text
+    assert "Agency: &#39;mi5&#39; is not an agency here; one of police (Police)" in refused.text
     assert "Joint visit; DVPN considered</textarea>" in refused.text, "what was typed is kept"
     too_long = client.post("/harm/reviews", data={**review, "owner": "x" * 121, "agency": ""})
     assert too_long.status_code == 422
+    assert "Owner: is longer than 120 characters" in too_long.text
+    assert "Agency: choose the agency that owns the actions" in too_long.text
 
     made = client.post(
         "/harm/reviews",

@@ -71,17 +71,19 @@ def _where(fix: dict[str, Any], radius_m: float, default_accuracy_m: float) -> s
         why = f"its position is within the {radius_m:g} m radius but {accuracy} reaches beyond it"
     else:
         why = f"its position is outside the {radius_m:g} m radius; only {accuracy} reaches it"
-    return f"Where: {distance:.0f} m from the scene; {why} ({spatial.value}, × {weight:g})."
+    return f"Where: {distance:.0f} m from the scene; {why} ({spatial.value}, × {weight:.1f})."
 
 
 def _when(fix_time: datetime, window_from: datetime, window_to: datetime) -> str:
     if window_from <= fix_time <= window_to:
-        return f"When: inside the crime window (× {IN_WINDOW_WEIGHT:g})."
+        return f"When: inside the crime window (× {IN_WINDOW_WEIGHT:.1f})."
     if fix_time < window_from:
         gap = _minutes((window_from - fix_time).total_seconds())
-        return f"When: {gap} before the crime window began, in the padding (× {PADDING_WEIGHT:g})."
+        return (
+            f"When: {gap} before the crime window began, in the padding (× {PADDING_WEIGHT:.1f})."
+        )
     gap = _minutes((fix_time - window_to).total_seconds())
-    return f"When: {gap} after the crime window ended, in the padding (× {PADDING_WEIGHT:g})."
+    return f"When: {gap} after the crime window ended, in the padding (× {PADDING_WEIGHT:.1f})."
 
 
 def _count(fixes: int, inside: int) -> str:

@@ -94,6 +94,18 @@ def _choice(kind: type[_Choice], value: str, name: str, errors: ErrorCollector) 
         return None
 
 
+def _agency(value: str, errors: ErrorCollector) -> Agency | None:
+    if not value.strip():
+        errors.add("agency", "choose the agency that owns the actions")
+        return None
+    try:
+        return Agency(value.strip())
+    except ValueError:
+        known = ", ".join(f"{a.value} ({AGENCY_LABELS[a]})" for a in Agency)
+        errors.add("agency", f"{value.strip()!r} is not an agency here; one of {known}")
+        return None
+
+
 def _owner(value: str, errors: ErrorCollector) -> str:
     owner = " ".join(value.split())
     errors.check(bool(owner), "owner", "name who will carry out the actions")
@@ -118,7 +130,7 @@ def _checked(
     errors.check(bool(actions), "actions", "say what will be done")
     errors.check(len(actions) <= MAX_ACTIONS, "actions", f"is longer than {MAX_ACTIONS}")
     named = _owner(owner, errors)
-    chosen_agency = _choice(Agency, agency, "agency", errors)
+    chosen_agency = _agency(agency, errors)
     when = _parse_date(review_date, "review_date", errors)
     if when is None and not any(e.field == "review_date" for e in errors.errors):
         errors.add("review_date", "is required")

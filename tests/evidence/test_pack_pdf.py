@@ -132,3 +132,36 @@ def test_the_pack_for_a_court_reads_in_words_and_stays_on_the_page(
     assert "The tag sent nothing at all from" in event_text
     assert event_text.count("No position was reported in this period.") == 3
     assert "<svg" not in event_html
+
+
+def test_in_the_demo_folder_verify_knows_the_demo_key_from_the_demo_database(
+    sqlite_container: Container,
+    clock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    walked = walk_through_the_zone(sqlite_container, clock)
+    result = signed_pack(sqlite_container, walked.episode_id)
+    folder = tmp_path / "demo-folder"
+    folder.mkdir()
+    # A consistent copy (the live database keeps recent writes in its write-ahead log).
+    source = sqlite3.connect(str(make_url(sqlite_container.settings.database_url).database))
+    with sqlite3.connect(folder / "vigil-demo.db") as copy:
+        source.backup(copy)
+    source.close()
+    pdf = folder / "evidence-pack-1.pdf"
+    pdf.write_bytes(_pdf(sqlite_container, result.document))
+    # `vigil demo` ran here; verify runs with no settings at all (no demo environment).
+    monkeypatch.chdir(folder)
+    for name in ("VIGIL_ENVIRONMENT", "VIGIL_SECRET_KEY", "VIGIL_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    code, output = _verify(pdf)
+    assert code == 0, output
+    assert "known from the packs in the demo's database" in output
+    assert "signed by this system's key" in output
+    assert not (folder / "vigil.db").exists()

@@ -10,6 +10,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from tests.evidence.test_matching import CRIMES as MERSEYSIDE
 from tests.evidence.test_matching import brute_force, crime_batch_near, load_bus_fixes
 from vigil.bootstrap import Container
 from vigil.errors import NotFound, ValidationError
@@ -201,3 +202,17 @@ def test_bng_rows_match_like_their_wgs84_equivalent(container: Container) -> Non
     assert set(by_ref) == {"BNG1", "WGS1"}
     assert by_ref["BNG1"]["closest_distance_m"] < 2.0
     assert by_ref["WGS1"]["closest_distance_m"] < 0.5
+
+
+def test_a_file_in_another_format_is_refused_whole_and_nothing_is_stored(
+    container: Container,
+) -> None:
+    # The real street-level download (fixtures README: data.police.uk, OGL v3.0).
+    head = "".join(MERSEYSIDE.read_text().splitlines(keepends=True)[:40])
+    with pytest.raises(ValidationError) as caught, container.uow() as uow:
+        crime_upload.upload_batch(uow, POLICE, head, filename="street.csv", reason="Batch in")
+    assert caught.value.field == "file"
+    assert caught.value.reason.startswith("street.csv: The file's columns are not a crime batch")
+    assert "missing reference, from, to" in caught.value.reason
+    with container.uow() as uow:
+        assert crime_upload.list_batches(uow, ANALYST) == []

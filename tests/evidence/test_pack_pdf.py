@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.evidence.engine_violation import signed_pack, walk_through_the_zone
+from tests.evidence.print_layout import off_the_page
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
 from vigil.evidence import pack, packs
@@ -59,28 +60,6 @@ def test_verify_accepts_the_pdf_it_produced_and_knows_the_key_from_the_database(
     assert "NOT INTACT" in output
 
 
-def _off_the_page(html: str) -> list[str]:
-    """Maps and tables whose laid-out box runs past the page's printable area, as WeasyPrint
-    (which prints the PDF) lays them out."""
-    from weasyprint import HTML  # type: ignore[import-untyped]
-
-    found = []
-    for number, page in enumerate(HTML(string=html).render().pages, start=1):
-        box = page._page_box
-        right = box.content_box_x() + box.width
-        bottom = box.content_box_y() + box.height
-        for inner in box.descendants():
-            tag = str(getattr(inner, "element_tag", ""))
-            if not (tag.endswith("svg") or tag == "table"):
-                continue
-            if (
-                inner.position_x + inner.margin_width() > right + 0.5
-                or inner.position_y + inner.margin_height() > bottom + 0.5
-            ):
-                found.append(f"page {number}: {tag}")
-    return found
-
-
 def test_the_pack_for_a_court_reads_in_words_and_stays_on_the_page(
     container: Container, clock: FrozenClock
 ) -> None:
@@ -93,7 +72,7 @@ def test_the_pack_for_a_court_reads_in_words_and_stays_on_the_page(
     html = pack_html(result.document, pack.verify(result.document))
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
-    assert _off_the_page(html) == []
+    assert off_the_page(html) == []
     # The engine's own record is cited, its reasoning shown.
     assert evidence["violation"]["source"] == "engine"
     assert evidence["violation"]["id"] == walked.episode_id

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
+from tests.evidence.print_layout import off_the_page
 from vigil.evidence.overviews import render_weekly
 from vigil.evidence.weekly import WeekFix, build_overview, curfew_windows, monday_of
 
@@ -143,6 +144,7 @@ def test_the_report_renders_as_html_with_a_map_and_as_pdf(overview) -> None:  # 
     assert "Victim&#39;s home" in html or "Victim's home" in html
     assert "broken" in html
     assert pdf.startswith(b"%PDF")
+    assert off_the_page(html) == []
 
 
 def test_curfew_windows_follow_local_time_across_the_change() -> None:

@@ -309,7 +309,10 @@ def test_the_alert_email_links_to_the_alert_page_and_gives_local_time_with_its_z
         )
     assert bodies
     for body in bodies:
-        assert body["link"].endswith(f"/monitoring/alerts/{raised.alert_id}")
+        assert body["link"].endswith(f"/alerts/{raised.alert_id}")
+        assert "/monitoring/" not in body["link"]
+        assert "for CRN " in body["text"]
+        assert "person " not in body["text"]
         assert body["api"].endswith(f"/api/alerts/{raised.alert_id}")
         assert "10:00 BST" in body["text"]  # 09:00 UTC in July
         assert body["started_at"].startswith("2026-07-06T09:00")  # machines keep UTC

@@ -20,7 +20,7 @@ def test_demo_officer_logs_in_and_sees_the_birmingham_caseload(
     page.wait_for_url(f"{live_server.url}/caseload")
     assert page.locator("h1").inner_text() == "Caseload"
     rows = page.locator("[data-testid=caseload] tbody tr")
-    assert rows.count() == 10
+    assert rows.count() == 11  # ten wearers and a prisoner due out
     assert "Birmingham North" in rows.first.inner_text()
     assert "Domestic abuse" in page.locator("[data-testid=caseload]").inner_text()
     assert "Nottingham City" not in page.content()

@@ -18,11 +18,12 @@ def test_demo_seed_is_idempotent_and_the_officer_has_a_caseload(container: Conta
     usernames = {username for username, _, _ in logins}
     assert {"officer", "operator", "admin", "police.wmp", "officer.leicester"} <= usernames
     with container.uow() as uow:
-        assert uow.connection.execute(select(func.count()).select_from(persons)).scalar() == 40
+        # Forty wearers, and a prisoner of Birmingham's due out with contact bars (links' demo).
+        assert uow.connection.execute(select(func.count()).select_from(persons)).scalar() == 41
         session = sign_in.log_in(uow, "officer", DEMO_PASSWORD, "test")
         assert session is not None
         caseload = people.list_persons(uow, session.principal)
-        assert len(caseload) == 10
+        assert len(caseload) == 11
         assert {p.team_name for p in caseload} == {"Birmingham North"}
         police = sign_in.log_in(uow, "police.wmp", DEMO_PASSWORD, "test")
         assert police is not None

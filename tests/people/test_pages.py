@@ -36,8 +36,9 @@ def test_the_caseload_shows_each_wearers_status_for_the_officers_team_only(
     page = demo_client.get("/caseload")
     assert page.status_code == 200
     rows = re.findall(r'<tr class="govuk-table__row" data-status="(\w+)">', page.text)
-    assert len(rows) == 10
+    assert len(rows) == 11  # ten wearers and a prisoner due out (no order yet)
     assert rows[0] == "open_alerts"  # those needing attention come first
+    assert rows[-1] == "no_order"
     assert NOTTINGHAM not in page.text
     # Nobody has sent a fix yet: every tagged wearer's silence is a device issue.
     assert rows.count("device_issues") == 9

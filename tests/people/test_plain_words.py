@@ -54,6 +54,7 @@ def _pages(demo: Container, person_id: int, alert_ids: list[int]) -> list[str]:
         f"/persons/{person_id}/wearer-view",
         *(f"/protected-persons/{pid}" for pid, _ in protected),
         "/devices",
+        "/account",
     ]
 
 

@@ -19,6 +19,7 @@ from vigil.alerts import alert_reads, lifecycle, review
 from vigil.alerts import queue as alert_queue
 from vigil.alerts.calls import call_steps
 from vigil.alerts.chime import critical_alert_chime
+from vigil.alerts.kind_labels import KIND_LABELS, kind_label
 from vigil.alerts.model import (
     TOP_ESCALATION_LEVEL,
     AlertChange,
@@ -82,7 +83,7 @@ def queue_page(
         "view": view,
         "flt": flt,
         "severities": alert_queue.SEVERITY_ORDER,
-        "labels": alert_queue.KIND_LABELS,
+        "labels": KIND_LABELS,
         "notify": chosen,
     }
     return render(request, template, values, principal=principal)
@@ -115,7 +116,7 @@ def _alert_context(c: Container, principal: Principal, alert_id: int) -> dict[st
     return {
         "page": page,
         "alert": alert,
-        "what": alert_queue.kind_label(alert["kind"]),
+        "what": kind_label(alert["kind"]),
         "map_json": map_json(map_data),
         "outcomes": OUTCOME_LABELS,
         "call_steps": call_steps(alert["kind"]),

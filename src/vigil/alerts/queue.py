@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from vigil.alerts import alert_reads
-from vigil.alerts.model import APPROACH_PATTERN_KIND, AlertStatus, Severity
+from vigil.alerts.kind_labels import kind_label
+from vigil.alerts.model import AlertStatus, Severity
 from vigil.db.uow import UnitOfWork
 from vigil.engine.events import EventKind as K
 from vigil.people import service as people
@@ -23,29 +24,9 @@ SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LO
 # A device that needs looking after. A removed strap or a tampered tag is not among them: the
 # wearer may be getting out of monitoring, so it counts as an open alert like a violation.
 DEVICE_KINDS = frozenset({K.BATTERY_LOW, K.NO_COMMUNICATION, K.NO_GPS})
-KIND_LABELS: dict[str, str] = {
-    K.EXCLUSION_ZONE: "Entered an exclusion zone",
-    K.POSSIBLE_TRANSIT: "Possibly passing through an exclusion zone",
-    K.APPROACH_WARNING: "Approaching an exclusion zone",
-    APPROACH_PATTERN_KIND: "Repeatedly approaching an exclusion zone",
-    K.CURFEW: "Absent during curfew",
-    K.INCLUSION_ZONE: "Left an inclusion zone",
-    K.PROXIMITY: "Close to the protected person",
-    K.STRAP_REMOVED: "Tag strap removed",
-    K.TAMPER: "Tag tampered with",
-    K.SOS: "Protected person pressed SOS",
-    K.BATTERY_LOW: "Tag battery low",
-    K.NO_COMMUNICATION: "Tag not reporting",
-    K.NO_GPS: "Tag has no GPS position",
-    K.ALCOHOL: "Alcohol detected",
-}
 # Alerts about the protected person's safety right now: the wearer is near them or inside the
 # zone around their home, or they pressed SOS. These lead the queue whatever else is waiting.
 VICTIM_RISK_KINDS = frozenset({K.SOS, K.PROXIMITY, K.EXCLUSION_ZONE})
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("_", " "))
 
 
 def queue_key(alert: dict[str, Any]) -> tuple[int, int, int, str, int]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 
 from vigil.alerts import outbox, patterns
+from vigil.alerts.kind_labels import kind_label
 from vigil.alerts.model import (
     APPROACH_PATTERN_KIND,
     AlertChange,
@@ -363,7 +364,7 @@ def plan_deliveries(
             channel=recipient.channel,
             recipient=recipient.address,
             subject=_subject(alert, event_key),
-            body=_body(ctx, alert, recipient, protected, event_key),
+            body=_body(ctx, alert, recipient, protected, event_key, case),
             idempotency_key=f"alert:{alert.alert_id}:{event_key}:{recipient.key}",
             alert_id=alert.alert_id,
         )
@@ -386,9 +387,14 @@ def _recently_told(uow: UnitOfWork, protected_person_id: str, interval_s: int) -
 
 
 def _subject(alert: AlertSnapshot, event_key: str) -> str:
-    label = alert.kind.replace("_", " ")
+    label = kind_label(alert.kind)
     prefix = "ESCALATED " if event_key.startswith("escalation") else ""
     return f"{prefix}{alert.severity.value.upper()} alert {alert.alert_id}: {label}"
+
+
+def _wearer(case: CaseInfo | None) -> str:
+    """The wearer as staff know them, by CRN: an e-mail leaves Vigil, so it names no one."""
+    return f"CRN {case.crn}" if case and case.crn else "a wearer without a CRN"
 
 
 def _body(
@@ -397,17 +403,18 @@ def _body(
     recipient: Recipient,
     protected: list[ProtectedRef],
     event_key: str,
+    case: CaseInfo | None,
 ) -> dict[str, Any]:
     if recipient.tier is Tier.PROTECTED_PERSON:
         # Nothing about the wearer: the channel sends fixed text; the body only says which alert.
         return {"alert_id": alert.alert_id}
     base = ctx.public_base_url.rstrip("/")
     # People follow the link to the alert's page; systems (a control room's webhook) read "api".
-    link = f"{base}/monitoring/alerts/{alert.alert_id}"
+    link = f"{base}/alerts/{alert.alert_id}"
     # Local time with its zone (GMT or BST), as people read it; started_at below stays UTC.
     local_start = alert.started_at.astimezone(ctx.hours.tz).strftime("%d %b %Y %H:%M %Z")
     text = (
-        f"{_subject(alert, event_key)} for person {alert.person_id}, since {local_start}. "
+        f"{_subject(alert, event_key)} for {_wearer(case)}, since {local_start}. "
         f"Acknowledge it in Vigil: {link}"
     )
     body: dict[str, Any] = {

@@ -98,6 +98,7 @@ class RegistryDirectory:
             force_area=person.force_area,
             responsible_officer=officer,
             duty_officer=duty,
+            crn=person.crn,
         )
 
     def force_area_at(self, uow: UnitOfWork, lat: float, lon: float) -> str | None:

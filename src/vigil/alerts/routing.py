@@ -43,6 +43,7 @@ class CaseInfo:
     force_area: str | None
     responsible_officer: Contact | None
     duty_officer: Contact | None
+    crn: str | None = None
 
 
 @dataclass(frozen=True)

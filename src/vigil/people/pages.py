@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.alerts.queue import KIND_LABELS
+from vigil.alerts.kind_labels import KIND_LABELS
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
 from vigil.orders import pilot_screening

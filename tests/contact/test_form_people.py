@@ -66,6 +66,7 @@ def test_the_list_names_each_person_added_with_change_and_remove(client: TestCli
         assert f'href="/contact/person/{index}">Change{hidden} {name}' in page
         assert f'href="/contact/person/{index}/remove">Remove{hidden} {name}' in page
     assert "Do you need to add another person?" in page
+    assert '<a href="/contact/person/1/address" class="govuk-back-link">Back</a>' in page
 
 
 def test_one_person_is_one_person_not_one_people(client: TestClient) -> None:

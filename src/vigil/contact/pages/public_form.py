@@ -180,8 +180,13 @@ async def remove_post(request: Request, c: ContainerDep, index: int) -> Response
 
 @router.get("/contact/another-person", response_class=HTMLResponse)
 def another_show(request: Request, c: ContainerDep) -> Response:
+    draft = load_draft(request, c)
+    last = max(0, len(draft.get("protected_people", [])) - 1)
     return question_page(
-        request, journey_people.another_page(load_draft(request, c)), [], back="/contact/person/0"
+        request,
+        journey_people.another_page(draft),
+        [],
+        back=f"/contact/person/{last}/address",
     )
 
 

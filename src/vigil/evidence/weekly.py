@@ -330,13 +330,10 @@ def distance_to_edge(
         _, _, d = _GEOD.inv(np.full(len(lats), zlon), np.full(len(lats), zlat), lons, lats)
         return np.asarray(d, dtype=float) - float(zone.get("radius_m") or 0.0)
     # Polygons: measure in the local plane (well under a metre off at zone scale).
-    poly = shape(geometry)
-    from shapely.ops import transform
+    def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.column_stack(_local_xy(coords[:, 1], coords[:, 0], lat0, lon0))
 
-    def project(xs: Any, ys: Any, zs: Any = None) -> tuple[Any, Any]:
-        return _local_xy(np.asarray(ys), np.asarray(xs), lat0, lon0)
-
-    local = transform(project, poly)
+    local = shapely.transform(shape(geometry), project)
     x, y = _local_xy(lats, lons, lat0, lon0)
     points = shapely.points(x, y)
     outside = np.asarray(shapely.distance(local.boundary, points), dtype=float)

@@ -64,7 +64,7 @@ def test_no_page_shows_an_internal_id_a_stored_actor_or_a_raw_code(
     person = person_in(demo, BIRMINGHAM)
     alert_ids = _work_through_alerts(demo, demo_client, person.id)
     found = []
-    for username in ("operator", "officer", "admin"):
+    for username in ("operator", "officer", "police.wmp", "admin"):
         demo_client.cookies.clear()
         log_in(demo_client, username, DEMO_PASSWORD)
         for path in _pages(demo, person.id, alert_ids):

@@ -22,6 +22,7 @@ from vigil.bootstrap import Container, build_container
 from vigil.clock import FrozenClock
 from vigil.evidence import overviews, scheduler, weekly_calendar
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
+from vigil.people import service as people
 from vigil.security.tables import audit_log
 
 LONDON = ZoneInfo("Europe/London")
@@ -159,6 +160,18 @@ def test_monday_overviews_go_to_each_officer_once_across_restarts_and_downtime(
     details = [json.loads(s.detail) for s in skips]
     assert {d["week_start"] for d in details} == {"2026-03-16", "2026-03-23", "2026-03-30"}
     assert all("no email address" in d["why"] for d in details)
+    # The email names the wearer (the subject by CRN alone), never by Vigil's internal id.
+    with container.uow() as uow:
+        mail = uow.connection.execute(
+            select(alert_deliveries.c.subject, alert_deliveries.c.body).order_by(
+                alert_deliveries.c.id
+            )
+        ).first()
+        wearer = people.persons_by_ids(uow, [first])[first]
+    assert mail is not None
+    assert mail.subject == f"Weekly overview: CRN {wearer.crn}, week of 2026-03-16"
+    assert f"for {wearer.full_name} (CRN {wearer.crn}), week beginning" in mail.body["text"]
+    assert f"person {first}" not in mail.body["text"]
 
 
 def test_the_background_service_does_a_round_at_start_and_stops_when_told(

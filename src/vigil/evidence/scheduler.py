@@ -32,6 +32,7 @@ from sqlalchemy import func, insert, select
 from vigil.db.uow import UnitOfWork
 from vigil.evidence import overviews, weekly_email
 from vigil.evidence.tables import weekly_overviews, weekly_schedule_runs
+from vigil.evidence.wearer import wearer_of
 from vigil.evidence.weekly import week_bounds
 from vigil.evidence.weekly_calendar import weeks_due
 from vigil.host import Host
@@ -110,12 +111,13 @@ def _one_wearer(container: Host, week: date, person_id: str, officer_id: int | N
         else:
             weekly_id, digest, summary = _generate(uow, container, person_id, week)
             outcome = "sent"
+        wearer = wearer_of(uow, person_id)
         outbox.enqueue(
             uow,
             channel="email",
             recipient=email,
-            subject=f"Weekly overview: person {person_id}, week of {week.isoformat()}",
-            body=weekly_email.email_body(person_id, week, weekly_id, digest, summary, name_or_why),
+            subject=weekly_email.subject(wearer, week),
+            body=weekly_email.email_body(wearer, week, weekly_id, digest, summary, name_or_why),
             idempotency_key=_idempotency_key(person_id, week),
         )
         uow.commit()

@@ -7,6 +7,7 @@ from datetime import date
 
 from vigil.db.uow import UnitOfWork
 from vigil.evidence import overviews
+from vigil.evidence.wearer import Wearer
 from vigil.people import reference_data
 
 
@@ -22,21 +23,27 @@ def recipient(uow: UnitOfWork, officer_id: int | None) -> tuple[str | None, str]
     return officer.email, officer.name
 
 
+def subject(wearer: Wearer, week: date) -> str:
+    """The subject line names the case by CRN, not by name: subjects show in notifications."""
+    case = f"CRN {wearer.crn}" if wearer.crn else f"person {wearer.id}"
+    return f"Weekly overview: {case}, week of {week.isoformat()}"
+
+
 def email_body(
-    person_id: str, week: date, weekly_id: int, sha256: str, summary: str, officer: str
+    wearer: Wearer, week: date, weekly_id: int, sha256: str, summary: str, officer: str
 ) -> dict[str, str]:
     """Plain text: a summary and where to read the overview. The overview itself stays inside
     Vigil (opening it is an audited read); the email carries no address or victim detail."""
     return {
         "text": (
             f"Dear {officer},\n\n"
-            f"The weekly movement overview for person {person_id}, week beginning Monday "
+            f"The weekly movement overview for {wearer.named}, week beginning Monday "
             f"{week.strftime('%d %B %Y')}, is ready.\n\n{summary}\n\n"
             f"Read it (HTML or PDF) in Vigil: /evidence/weekly/{weekly_id}\n"
             f"PDF SHA-256: {sha256}\n"
         ),
         "weekly_id": str(weekly_id),
-        "person_id": person_id,
+        "person_id": wearer.id,
         "week_start": week.isoformat(),
     }
 

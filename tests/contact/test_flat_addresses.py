@@ -60,6 +60,23 @@ def test_lettered_flats_and_buildings_keep_their_letters(
 
 
 @pytest.mark.parametrize(
+    "written",
+    [
+        "Flat 2/1, 14 High St",
+        "2/1, 14 High St",
+        "2/1 14 High Street",
+        "Flat 2/1 14 High St",
+        "14 High Street, Flat 2/1",
+        "2 / 1, 14 High St",
+    ],
+)
+def test_a_tenement_flat_is_kept_whole_at_its_building(written: str) -> None:
+    parsed = addresses.parse(f"{written}, Glasgow, G1 1AA", addressee=False)
+    assert (parsed.flat, parsed.building, parsed.street) == ("2/1", "14", "HIGH STREET")
+    assert parsed.display == "Flat 2/1, 14 HIGH STREET, GLASGOW, G1 1AA"
+
+
+@pytest.mark.parametrize(
     ("envelope", "expected"),
     [
         ("J Doe 2/14 High St Birmingham B11AA", FLAT_2_AT_14),
@@ -146,6 +163,8 @@ def _bar_address(client: TestClient, keys: dict[str, str], line: str) -> None:
         ("2/14 High St", "J Doe, 2/16 High St, Birmingham, B1 1AA", False),  # another building
         ("Flat 2, 14 High Street", "J Doe 2/14 High St Birmingham B11AA", True),
         ("Flat 2 14 High Street", "J Doe, 2A/14 High St, Birmingham, B1 1AA", False),
+        ("Flat 2/1, 14 High Street", "J Doe, 2/1 14 High St, Birmingham, B1 1AA", True),
+        ("2/1, 14 High Street", "J Doe, Flat 1/2, 14 High St, Birmingham, B1 1AA", False),
     ],
 )
 def test_the_mail_check_reads_flats_the_way_the_form_does(

@@ -10,25 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from vigil.contact.flat_forms import FLAT_WORDS, spell_out_flat_before_building, take_tenement_flat
+
 # Outward code + inward code, spaces optional, any case: "b11aa" is "B1 1AA".
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
-_FLAT_WORDS = r"(?:FLAT|APARTMENT|APT|UNIT|ROOM|MAISONETTE)\s*(?:NO\.?\s*)?"
-_FLAT = re.compile(rf"\b{_FLAT_WORDS}([0-9]+[A-Z]?|[A-Z])\b")
-# Words that make "1/2" a fraction ("1/2 mile past the church"), not a flat and a building.
-_MEASURES = (
-    r"(?:MILES?|MI|KMS?|KILOMETRES?|METRES?|M|YARDS?|YDS?|FEET|FOOT|FT|INCH(?:ES)?|HOURS?|HRS?"
-    r"|MINUTES?|MINS?|TIMES?|WAY|OF|AN?)\b"
-)
-# "2/14 High St", "2A / 14", "Flat 2 14 High St", "2 14 High St": the flat, then the building
-# number, as they are commonly written. Neither side of the pair may touch another slash (a date,
-# "12/05/2024"), and what follows must be a word that is not a measure (or, after a slash, the
-# end of the line), so fractions and dates are left as written.
-_FLAT_BEFORE_BUILDING = re.compile(
-    rf"(?:\b{_FLAT_WORDS})?(?<![0-9/])\b([0-9]+[A-Z]?)"
-    rf"(?:[ \t]*/[ \t]*([0-9]+[A-Z]?)\b(?![ \t]*/)(?=[ \t]*(?:[,\n]|$)|[ \t]+(?!{_MEASURES})[A-Z])"
-    rf"|[ \t]+([0-9]+[A-Z]?)\b(?=[ \t]+(?!{_MEASURES})[A-Z]))",
-    re.MULTILINE,
-)
+_FLAT = re.compile(rf"\b{FLAT_WORDS}([0-9]+[A-Z]?|[A-Z])\b")
 _NUMBER = re.compile(r"^([0-9]+)\s*([A-Z])?\b")
 _TITLES = {"MR", "MRS", "MS", "MISS", "DR", "MX", "THE", "OCCUPIER", "RESIDENT"}
 STREET_WORDS = {
@@ -94,17 +80,6 @@ def normalise_postcode(raw: str) -> str | None:
     return f"{found.group(1)} {found.group(2)}" if found else None
 
 
-def _flat_before_building(text: str) -> str:
-    """Spell out the flat in "2/14 High St" (flat 2, number 14), so it is not read as the house
-    number. ``text`` is upper case, its postcode already taken out."""
-
-    def spelt(found: re.Match[str]) -> str:
-        building = found.group(2) or found.group(3)
-        return f"FLAT {found.group(1)}, {building}"
-
-    return _FLAT_BEFORE_BUILDING.sub(spelt, text)
-
-
 def _clean(text: str) -> str:
     text = text.upper().replace("&", " AND ")
     return re.sub(r"[^A-Z0-9,\n ]+", " ", text)
@@ -139,7 +114,9 @@ def parse(raw: str, *, addressee: bool = True) -> Address:
     if postcode:
         # Remove the postcode however it was written, so its digits are not read as a house number.
         upper = _POSTCODE.sub(" ", upper)
-    flat, lines = _flat_and_lines(_clean(_flat_before_building(upper)))
+    tenement_flat, upper = take_tenement_flat(upper)
+    flat, lines = _flat_and_lines(_clean(spell_out_flat_before_building(upper)))
+    flat = tenement_flat or flat
     building, street, street_at = _find_street(lines)
     if street_at is None:
         before, after = lines, []

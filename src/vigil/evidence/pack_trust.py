@@ -49,8 +49,15 @@ def recorded_keys(connection: Connection, key_id: str, public_key: str) -> Trust
     ).first()
     if row is None:
         return {}
-    stored = json.loads(row.document).get("signature", {})
-    if stored.get("public_key") != public_key:
+    try:
+        stored = json.loads(row.document)["signature"]["public_key"]
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+    ):  # a row whose document is not a pack vouches for nothing
+        return {}
+    if stored != public_key:
         return {}
     return {key_id: str(row.signer)}
 

@@ -176,9 +176,9 @@ def test_the_mail_check_reads_flats_the_way_the_form_does(
     assert result["allowed"] is not held, result
 
 
-def _store_as_earlier_versions_did(container: Container) -> None:
+def _store_as_earlier_versions_did(container: Container, street: str = "14 HIGH STREET") -> None:
     """The bar's address as it was kept before flats were read: building 2 on "14 HIGH STREET"."""
-    old = addresses.Address("B1 1AA", "2", None, "14 HIGH STREET", "BIRMINGHAM")
+    old = addresses.Address("B1 1AA", "2", None, street, "BIRMINGHAM")
     keys = address_indexes(container.cipher.blind_index, old)
     with container.uow() as uow:
         uow.connection.execute(
@@ -213,3 +213,17 @@ def test_barred_addresses_stored_by_earlier_versions_are_rekeyed_by_a_command(
     assert container.cipher.decrypt(stored, F_ITEM) == "Flat 2, 14 HIGH STREET, BIRMINGHAM, B1 1AA"
     again = cli_env.invoke(cli, ["contact", "rekey-addresses"])
     assert "Re-keyed 0 barred addresses." in again.output
+
+
+def test_rekeying_leaves_a_bar_it_cannot_read_better(
+    client: TestClient, container: Container, cli_env: CliRunner
+) -> None:
+    """ "2/1 14 High St" was kept as building 2 on "1 14 HIGH STREET": read again it is no surer."""
+    _bar_address(client, tokens(container), "2/1 14 High St")
+    _store_as_earlier_versions_did(container, street="1 14 HIGH STREET")
+    with container.engine.connect() as conn:
+        before = conn.execute(select(contact_bar_items)).one()
+    done = cli_env.invoke(cli, ["contact", "rekey-addresses"])
+    assert "Re-keyed 0 barred addresses." in done.output
+    with container.engine.connect() as conn:
+        assert conn.execute(select(contact_bar_items)).one() == before

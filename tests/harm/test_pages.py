@@ -129,6 +129,8 @@ def test_the_person_page_shows_his_incidents_why_he_is_ranked_and_the_way_back(
     _seed_run(container)
     _user(container, "analyst1", Role.ANALYST)
     log_in(client, "analyst1", PASSWORD)
+    matrix = client.get("/harm").text
+    assert 'href="/harm/person/84%2F1A">Robert Johnson</a>' in matrix, "named, not by key"
     page = client.get("/harm/person/84%2F1A").text
     assert '<h1 class="govuk-heading-xl">Robert Johnson</h1>' in page
     assert 'href="/harm?run=1" class="govuk-back-link" id="back-to-matrix"' in page
@@ -178,6 +180,7 @@ def test_a_tasking_review_names_its_owner_and_agency_checked_at_the_edge(
     )
     assert made.status_code == 200
     listed = made.text.split('id="reviews"')[1]
+    assert 'href="/harm/person/84%2F1A">Robert Johnson</a>' in listed
     assert 'DS Jane Patel<br><span class="govuk-body-s">Police</span>' in listed
     person = client.get("/harm/person/84%2F1A").text
     assert "DS Jane Patel" in person.split('id="reviews"')[1]

@@ -18,8 +18,8 @@ from vigil.harm.incident_import import import_incidents
 from vigil.harm.linkage import LinkEvidence, WaterfallStep, waterfall
 from vigil.harm.matrix import dropped_out, forces_in_runs, matrix
 from vigil.harm.model import BAND_LABELS, Band, Movement, PartyRole, Tactic
-from vigil.harm.person_view import person_incidents, person_standing
-from vigil.harm.records import PersonRecord, person_records, score_history
+from vigil.harm.person_view import display_names, person_incidents, person_standing
+from vigil.harm.records import person_records, score_history
 from vigil.harm.reviews import MAX_ACTIONS, MAX_OWNER, list_reviews
 from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, get_run, list_runs
 from vigil.security import permissions
@@ -67,6 +67,18 @@ def matrix_page(
     return _matrix(request, c, principal, run, force, band, serial, escalating, top)
 
 
+def _no_run_yet(
+    request: Request, principal: Principal, errors: list[tuple[str, str]], as_of: str
+) -> Response:
+    return render(
+        request,
+        "harm/matrix.html",
+        _context(summary=None, runs=[], errors=errors, as_of=as_of),
+        principal=principal,
+        status_code=422 if errors else 200,
+    )
+
+
 def _matrix(
     request: Request,
     c: Container,
@@ -89,13 +101,7 @@ def _matrix(
         except NotFound:
             if run is not None:
                 raise
-            return render(
-                request,
-                "harm/matrix.html",
-                _context(summary=None, runs=[], errors=errors, as_of=as_of),
-                principal=principal,
-                status_code=status_code,
-            )
+            return _no_run_yet(request, principal, errors, as_of)
         rows = matrix(
             uow,
             summary.id,
@@ -108,7 +114,7 @@ def _matrix(
         dropped = dropped_out(uow, summary.id, force=force or None, top=top)
         forces = forces_in_runs(uow, summary.id)
         runs = list_runs(uow)
-    counts = {m: sum(1 for r in rows if r.movement is m) for m in Movement}
+        names = display_names(uow, [r.person_id for r in rows] + [p for p, _ in dropped])
     return render(
         request,
         "harm/matrix.html",
@@ -125,7 +131,8 @@ def _matrix(
                 "escalating": escalating,
                 "top": top,
             },
-            counts=counts,
+            counts={m: sum(1 for r in rows if r.movement is m) for m in Movement},
+            names=names,
             errors=errors,
             as_of=as_of,
         ),
@@ -190,14 +197,6 @@ def _waterfall_bars(evidence: LinkEvidence) -> tuple[list[Bar], float]:
     return bars, WATERFALL_LEFT - lo * scale
 
 
-def _shown_name(records: list[PersonRecord], person_id: str) -> str:
-    """The name he goes by: as written on the record that carries his police id, else the
-    first record's; his key when no record names him."""
-    by_id = [r.name for r in records if r.source_id == person_id and r.name]
-    named = by_id or [r.name for r in records if r.name]
-    return named[0] if named else person_id
-
-
 def _person(
     request: Request,
     c: Container,
@@ -212,13 +211,14 @@ def _person(
         reviews = list_reviews(uow, person_id)
         incidents = person_incidents(uow, person_id)
         standing = person_standing(uow, person_id)
+        names = display_names(uow, [person_id, *(r.person_id for r in reviews)])
         uow.commit()  # reading victims' details is audited
     return render(
         request,
         "harm/person.html",
         _context(
             person_id=person_id,
-            shown_name=_shown_name(records, person_id),
+            shown_name=names.get(person_id, person_id),
             records=records,
             waterfalls={r.identity_id: _waterfall_bars(r.evidence) for r in records if r.evidence},
             waterfall_row=WATERFALL_ROW,
@@ -226,6 +226,7 @@ def _person(
             reviews=reviews,
             incidents=incidents,
             standing=standing,
+            names=names,
             today=c.clock.now().date().isoformat(),
             errors=errors or [],
             review=review or {},
@@ -290,7 +291,10 @@ def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) ->
 def reviews_page(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
         reviews = list_reviews(uow)
-    return render(request, "harm/reviews.html", _context(reviews=reviews), principal=principal)
+        names = display_names(uow, [r.person_id for r in reviews])
+    return render(
+        request, "harm/reviews.html", _context(reviews=reviews, names=names), principal=principal
+    )
 
 
 @router.post("/decisions")

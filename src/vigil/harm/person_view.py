@@ -1,5 +1,5 @@
-"""What a perpetrator's page reads besides his records: his incidents, and his standing in the
-newest run he is in with the explanation of his score.
+"""What the matrix pages read about perpetrators besides their records: the name each goes by,
+his incidents, and his standing in the newest run he is in with the explanation of his score.
 
 Victims are never named here: each incident gives the victim as "victim 1", "victim 2" in the
 order they first appear, so the pattern across victims shows without their details. The caller
@@ -106,3 +106,25 @@ def person_standing(uow: UnitOfWork, person_id: str) -> Standing | None:
         band=row.band,
         explanation=row.explanation,
     )
+
+
+def display_names(uow: UnitOfWork, person_keys: list[str]) -> dict[str, str]:
+    """The name each perpetrator goes by: as written on the record that carries his police id
+    (his key), else on his first named record. Keys with no named record are left out."""
+    if not person_keys:
+        return {}
+    t = harm_identities.c
+    rows = uow.connection.execute(
+        select(t.person_key, t.source_id, t.display_name)
+        .where(t.role == PartyRole.SUSPECT.value, t.person_key.in_(set(person_keys)))
+        .order_by(t.id)
+    )
+    first: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    for key, source_id, name in rows:
+        if not name:
+            continue
+        first.setdefault(key, name)
+        if source_id == key:
+            by_id.setdefault(key, name)
+    return {**first, **by_id}

@@ -3,6 +3,7 @@ points, closest approach to each exclusion zone, device issues, and the rendered
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -145,6 +146,8 @@ def test_the_report_renders_as_html_with_a_map_and_as_pdf(overview) -> None:  # 
     assert "broken" in html
     assert pdf.startswith(b"%PDF")
     assert off_the_page(html) == []
+    # One label a place stayed at (home, the café), however many days he stayed there.
+    assert len(re.findall(r"\d+ stays, [\d.]+ h<", overview.map_svg)) == 2
 
 
 def test_curfew_windows_follow_local_time_across_the_change() -> None:

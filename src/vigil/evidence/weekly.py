@@ -329,6 +329,7 @@ def distance_to_edge(
         zlon, zlat = geometry["coordinates"][:2]
         _, _, d = _GEOD.inv(np.full(len(lats), zlon), np.full(len(lats), zlat), lons, lats)
         return np.asarray(d, dtype=float) - float(zone.get("radius_m") or 0.0)
+
     # Polygons: measure in the local plane (well under a metre off at zone scale).
     def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.column_stack(_local_xy(coords[:, 1], coords[:, 0], lat0, lon0))
@@ -415,8 +416,29 @@ def _week_map(
         circles=circles,
         polygons=polygons,
         trail=[(f.lat, f.lon) for f in fixes],
-        points=[Point(s["lat"], s["lon"], f"{int(s['seconds'] // 60)} min") for s in stays[:40]],
+        points=_stay_labels(stays),
         width=680,
         height=460,
     )
     return render_svg(spec)
+
+
+def _stay_labels(stays: Sequence[dict[str, Any]]) -> list[Point]:
+    """One label a place: stays within ``STAY_RADIUS_M`` of a place already labelled add to its
+    count and time (a wearer home every night would print seven labels on top of each other)."""
+    places: list[dict[str, Any]] = []
+    for stay in stays:
+        for place in places:
+            _, _, d = _GEOD.inv(place["lon"], place["lat"], stay["lon"], stay["lat"])
+            if d <= STAY_RADIUS_M:
+                place["count"] += 1
+                place["seconds"] += stay["seconds"]
+                break
+        else:
+            places.append({**stay, "count": 1})
+    return [
+        Point(p["lat"], p["lon"], f"{p['count']} stays, {p['seconds'] / 3600:.1f} h")
+        if p["count"] > 1
+        else Point(p["lat"], p["lon"], f"{int(p['seconds'] // 60)} min")
+        for p in places[:40]
+    ]

@@ -145,3 +145,6 @@ def test_the_evidence_page_finds_a_person_by_crn_or_name_never_by_row_id(
     assert "No one in your caseload has that name" in nobody.text
     by_id = demo_client.get("/evidence", params={"person": str(person.id)})
     assert by_id.status_code == 400  # a row id finds no one
+    too_long = demo_client.get("/evidence", params={"person": "x" * 500})
+    assert too_long.status_code == 400
+    assert "Enter at most 100 characters" in too_long.text

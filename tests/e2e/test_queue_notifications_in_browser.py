@@ -28,7 +28,7 @@ HTMLMediaElement.prototype.play = function () {
 if (window.Notification) {
   const Real = window.Notification;
   const Watched = function (title, options) {
-    window.vigilSeen.notified.push(title);
+    window.vigilSeen.notified.push([title, options.body]);
     return new Real(title, options);
   };
   Object.defineProperty(Watched, 'permission', {get: () => Real.permission});
@@ -74,7 +74,9 @@ def test_a_new_critical_alert_sounds_notifies_and_counts_in_the_tab_title(
 
     seen = page.evaluate("window.vigilSeen")
     assert seen["played"] == 1
-    assert seen["notified"] == ["Critical alert: Tag strap removed"]
+    assert seen["notified"] == [
+        ["Critical alert: Tag strap removed", f"{wearer.full_name} {wearer.crn}"]
+    ]
     waiting_critical = page.locator("tr[data-severity='critical'][data-status='new']").count()
     expect(page).to_have_title(re.compile(rf"^\({waiting_critical}\) Alert queue"))
     assert not before.startswith(f"({waiting_critical})")

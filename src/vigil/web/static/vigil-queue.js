@@ -54,7 +54,7 @@
     rows.forEach(function (row) {
       var link = row.querySelector('a');
       var shown = new Notification('Critical alert: ' + link.textContent.split(':')[0], {
-        body: row.cells[2] ? row.cells[2].textContent.trim() : '',
+        body: row.cells[2] ? row.cells[2].innerText.replace(/\s+/g, ' ').trim() : '',
         tag: 'vigil-alert-' + row.getAttribute('data-alert-id')
       });
       shown.onclick = function () { window.focus(); window.location.href = link.getAttribute('href'); };

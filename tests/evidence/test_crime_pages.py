@@ -172,3 +172,24 @@ def test_police_of_another_force_cannot_review_a_match(
         data={"csrf_token": csrf, "run_id": run_id, "decision": "confirmed", "reason": "Kent"},
     )
     assert refused.status_code == 404
+
+
+def test_a_row_with_several_problems_is_one_link_target(
+    client: TestClient, container: Container
+) -> None:
+    registry.add_user(container, "pc.wmp", Role.POLICE, PASSWORD, force_area="WMP")
+    csrf = log_in(client, "pc.wmp", PASSWORD)
+    text = (
+        "reference,type,from,to,lat,lon\n"
+        f"WM-001,BIAD,2026-11-20 20:55,2026-11-20 21:05,{SCENE[0]},{SCENE[1]}\n"
+        "WM-002,Juggling,2026-11-20 22:00,2026-11-20 21:00,95.0,-1.8\n"
+    )
+    uploaded = client.post(
+        "/evidence/crime/upload",
+        data={"csrf_token": csrf, "reason": "Operation Nightjar"},
+        files={"file": ("nightjar.csv", text.encode(), "text/csv")},
+    )
+    page = uploaded.text
+    assert "1 of 2 rows were not kept" in page
+    assert page.count('href="#row-3"') == 3, "each problem links to its row"
+    assert page.count('id="row-3"') == 1, "one element carries the row's id"

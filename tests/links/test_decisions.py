@@ -146,3 +146,16 @@ def test_a_case_handler_and_an_analyst_learn_whether_he_is_tagged_and_who_manage
         "a contact case",
         "multi-agency tasking",
     }
+
+
+def test_the_case_handler_sees_on_the_case_that_the_barred_prisoner_is_tagged(
+    demo: Container, demo_client: TestClient
+) -> None:
+    wearer = sorted(persons(demo), key=lambda p: p.id)[0]
+    _sign_in(demo_client, "casehandler")
+    cases = demo_client.get("/api/contact/cases").json()["cases"]
+    (case,) = [c for c in cases if c["prison_number"] == wearer.prison_number]
+    page = demo_client.get(f"/contact/cases/{case['id']}")
+    assert page.status_code == 200
+    assert f"Tagged now: {wearer.full_name}" in page.text
+    assert TEAMS[0].officer in page.text

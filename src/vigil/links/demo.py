@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from vigil.contact import bars, casework, checks, intake, register
+from vigil.contact import bars, casework, checks, intake, prisoner_history, register
 from vigil.contact.bar_request import parse_bar
 from vigil.contact.index import EnforcementIndex
 from vigil.contact.request_parsing import parse_request
@@ -126,6 +126,9 @@ def _bar_and_call(
     with container.uow() as uow:
         reference = intake.submit_request(uow, container.cipher, request, channel="form")
         case_id = casework.find_case(uow, HANDLER, reference)
+        prisoner = prisoner_history.register_entry(uow, prison_number)
+        assert prisoner is not None  # _register put him there
+        register.match_prisoner(uow, container.cipher, HANDLER, case_id, prisoner.id)
         bars.bar(uow, container.cipher, HANDLER, case_id, parse_bar(bar_body, today=today))
         uow.commit()
     if wearer is not None:

@@ -23,6 +23,7 @@ from vigil.contact.model import (
     CaseStatus,
 )
 from vigil.errors import ValidationError
+from vigil.links import story
 from vigil.web.auth import (
     ContainerDep,
     PagePrincipal,
@@ -86,12 +87,16 @@ def _case_page(
         detail = casework.get_case(uow, c.cipher, principal, case_id)
         found = register.candidates(uow, c.cipher, principal, case_id)
         notices = notifications.pending_notifications(uow, c.cipher, case_id)
+        # Whether the barred prisoner is tagged now (after release), and who manages him.
+        number = detail.matched_prison_number
+        tagging = story.tagging_for_prisoner(uow, principal, number) if number else None
         uow.commit()
     return render(
         request,
         "contact/case.html",
         {
             "case": detail,
+            "tagging": tagging,
             "candidates": found,
             "errors": errors,
             "labels": CHOICE_LABELS,

@@ -211,7 +211,7 @@ GET /api/evidence/crime-batches: PC AN AD
 GET /api/evidence/crime-batches/{batch_id}: PC AN AD
 POST /api/evidence/crime-batches/{batch_id}/runs: PC AN AD
 GET /api/evidence/runs/{run_id}: PC AN AD
-POST /api/evidence/matches/{match_id}/review: AN AD
+POST /api/evidence/matches/{match_id}/review: PC AN AD
 GET /api/evidence/runs/{run_id}/export: PC AN AD
 POST /api/evidence/persons/{person_id}/weekly: OP PO AD
 GET /api/evidence/persons/{person_id}/weekly: OP PO AD
@@ -227,7 +227,7 @@ POST /evidence/crime/upload: PC AN AD
 GET /evidence/crime/batches/{batch_id}: PC AN AD
 POST /evidence/crime/batches/{batch_id}/run: PC AN AD
 GET /evidence/crime/runs/{run_id}: PC AN AD
-POST /evidence/crime/matches/{match_id}/review: AN AD
+POST /evidence/crime/matches/{match_id}/review: PC AN AD
 GET /evidence/crime/runs/{run_id}/export: PC AN AD
 GET /evidence/persons/{person_id}: OP PO AD
 POST /evidence/persons/{person_id}/weekly: OP PO AD

@@ -95,7 +95,9 @@ CONTACT_CASES = _p("contact.cases", CH)
 # --- evidence and statistics -----------------------------------------------------------------
 EVIDENCE_HOME = _p("evidence.home", PO, PC, AD, OP, AN)
 CRIME_MATCHING = _p("crime_matching", PC, AN, AD)
-MATCH_REVIEW = _p("crime_matching.review", AN, AD)
+# Police confirm or discard the matches of wearers in their own force area (the use case checks
+# the scope), so a force can finish its own crime matching; analysts review nationwide.
+MATCH_REVIEW = _p("crime_matching.review", PC, AN, AD)
 # Matching against every wearer in the country, not only the caller's force area: a stated,
 # audited reason is still required for each run.
 CRIME_MATCHING_NATIONWIDE = _p("crime_matching.nationwide", AN, AD)

@@ -147,6 +147,8 @@ GET /contact/person/{index}: anyone OP PO PC CH AN AD AU
 POST /contact/person/{index}: anyone OP PO PC CH AN AD AU
 GET /contact/person/{index}/address: anyone OP PO PC CH AN AD AU
 POST /contact/person/{index}/address: anyone OP PO PC CH AN AD AU
+GET /contact/person/{index}/remove: anyone OP PO PC CH AN AD AU
+POST /contact/person/{index}/remove: anyone OP PO PC CH AN AD AU
 GET /contact/another-person: anyone OP PO PC CH AN AD AU
 POST /contact/another-person: anyone OP PO PC CH AN AD AU
 GET /contact/check: anyone OP PO PC CH AN AD AU

@@ -229,6 +229,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
             "/prisoner",
             "/person/{index}",
             "/person/{index}/address",
+            "/person/{index}/remove",
             "/another-person",
             "/check",
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.conftest import log_in
 from tests.demo_pilot import persons
+from tests.people.visible_text import RAW_CODE, visible_text
 from vigil.alerts.model import CONTACT_ATTEMPT_KIND, MATRIX_RISE_KIND
 from vigil.alerts.tables import alert_deliveries, alerts
 from vigil.bootstrap import Container
@@ -159,3 +160,32 @@ def test_starting_an_order_from_the_plan_places_the_zone_at_the_barred_postcode(
     ):
         refused = demo_client.get(f"/persons/{due['person_id']}/orders/new", params=hostile)
         assert refused.status_code == 422, hostile
+
+
+def test_his_page_tells_the_officer_the_prison_and_matrix_side_but_not_the_police(
+    demo: Container, demo_client: TestClient
+) -> None:
+    wearer = _wearer(demo)
+    log_in(demo_client, OFFICER, DEMO_PASSWORD)
+    page = demo_client.get(f"/persons/{wearer.id}")
+    assert page.status_code == 200
+    assert "Prison contact and the harm matrix" in page.text
+    assert page.text.count("call refused") == 2
+    assert 'data-testid="matrix-position"' in page.text
+    assert "Look for his prisoner and matrix records" in page.text
+    demo_client.cookies.clear()
+    log_in(demo_client, "police.wmp", DEMO_PASSWORD)
+    as_police = demo_client.get(f"/persons/{wearer.id}")
+    assert as_police.status_code == 200
+    assert "Prison contact and the harm matrix" not in as_police.text
+
+
+def test_cross_service_alerts_are_named_in_words_in_the_queue(
+    demo: Container, demo_client: TestClient
+) -> None:
+    crossing.tick(demo.alerts)
+    log_in(demo_client, "operator", DEMO_PASSWORD)
+    queue = demo_client.get("/alerts/queue")
+    assert "Contact attempt from prison" in queue.text
+    assert "Risen in the harm matrix" in queue.text
+    assert RAW_CODE.findall(visible_text(queue.text)) == []

@@ -3,7 +3,7 @@ person page and the alert's email."""
 
 from __future__ import annotations
 
-from vigil.alerts.model import APPROACH_PATTERN_KIND
+from vigil.alerts.model import APPROACH_PATTERN_KIND, CONTACT_ATTEMPT_KIND, MATRIX_RISE_KIND
 from vigil.engine.events import EventKind as K
 
 KIND_LABELS: dict[str, str] = {
@@ -21,6 +21,8 @@ KIND_LABELS: dict[str, str] = {
     K.NO_COMMUNICATION: "Tag not reporting",
     K.NO_GPS: "Tag has no GPS position",
     K.ALCOHOL: "Alcohol detected",
+    CONTACT_ATTEMPT_KIND: "Contact attempt from prison",
+    MATRIX_RISE_KIND: "Risen in the harm matrix",
 }
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.alerts.kind_labels import KIND_LABELS
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
+from vigil.links import story as links_story
 from vigil.orders import pilot_screening
 from vigil.orders.model import PILOT_LABELS, OrderStatus
 from vigil.orders.wearer_view import wearer_view, zone_key
@@ -105,8 +106,17 @@ def _registry_context(c: Container, principal: Principal, found: PersonMap) -> d
         )
         decisions = pilot_screening.list_decisions(uow, principal, found.person.id)
         officer_names = {o.id: o.name for o in reference_data.list_officers(uow)}
-        uow.commit()  # the audited protected persons' names
+        # His prison contact and matrix place, for the roles that manage him (audited).
+        story = (
+            links_story.person_story(uow, principal, found.person.id)
+            if principal.may(permissions.CROSS_SERVICE_STORY)
+            else None
+        )
+        uow.commit()  # the audited protected persons' names and story
     return {
+        "story": story,
+        "can_decide_links": principal.may(permissions.PERSON_LINKS_DECIDE),
+        "can_find_links": principal.may(permissions.PERSON_LINKS_FIND),
         "protected": protected,
         "decisions": decisions,
         "officer_names": officer_names,

@@ -25,9 +25,7 @@ P90_FUNCTION_LINES = 30
 # The list only shrinks. A listed module or function may not grow, a new one may not join it, and
 # one brought under the limit must be taken off (so the list never hides a fixed entry).
 OVER_LIMIT_MODULES: dict[str, int] = {}
-OVER_LIMIT_FUNCTIONS = {
-    "harm/matrix.py matrix": 71,
-}
+OVER_LIMIT_FUNCTIONS: dict[str, int] = {}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ from vigil.harm.harm_index import default_index
 from vigil.harm.importer import parse_incidents
 from vigil.harm.matrix import forces_in_runs, matrix
 from vigil.harm.simulate import SimulationSpec, simulate
+from vigil.security.model import Principal, Role
+
+ANALYST = Principal(id=1, name="analyst", role=Role.ANALYST)
 
 
 def test_auc_counts_ties_as_half() -> None:
@@ -47,8 +50,8 @@ def test_demo_seed_gives_the_analyst_a_matrix(container: Container) -> None:
     again = seed(container)
     assert again == run_id
     with container.uow() as uow:
-        rows = matrix(uow, run_id, top=10)
-        forces = forces_in_runs(uow, run_id)
+        rows = matrix(uow, ANALYST, run_id, top=10)
+        forces = forces_in_runs(uow, ANALYST, run_id)
     assert len(rows) == 10
     assert set(forces) <= {"WMP", "WAR", "STA", "WMC", "NOT", "LEI", "DER", "LIN", "NTH"}
     assert all(r.explanation for r in rows)

@@ -176,9 +176,9 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
     with container.uow() as uow:
         first = compute_run(uow, as_of=datetime(2024, 7, 1, tzinfo=UTC), principal=ANALYST)
         second = compute_run(uow, as_of=AS_OF, principal=ANALYST)
-        rows = matrix(uow, second, top=10)
-        dropped = dropped_out(uow, second, top=1)
-        first_rows = matrix(uow, first, top=10)
+        rows = matrix(uow, ANALYST, second, top=10)
+        dropped = dropped_out(uow, ANALYST, second, top=1)
+        first_rows = matrix(uow, ANALYST, first, top=10)
         uow.commit()
     assert [r.person_id for r in first_rows] == ["99/2B"]
     assert [(r.person_id, r.movement) for r in rows] == [
@@ -211,7 +211,7 @@ def test_runs_show_what_changed_and_reviews_follow_the_score(container: Containe
                 next_review_date=None,
                 principal=ANALYST,
             )
-        listed = list_reviews(uow)
+        listed = list_reviews(uow, ANALYST)
     assert {e.field for e in caught.value.errors} == {
         "tactic",
         "actions",

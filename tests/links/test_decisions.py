@@ -159,3 +159,13 @@ def test_the_case_handler_sees_on_the_case_that_the_barred_prisoner_is_tagged(
     assert page.status_code == 200
     assert f"Tagged now: {wearer.full_name}" in page.text
     assert TEAMS[0].officer in page.text
+
+
+def test_the_analyst_sees_on_the_matrix_person_that_he_is_tagged(
+    demo: Container, demo_client: TestClient
+) -> None:
+    wearer = sorted(persons(demo), key=lambda p: p.id)[0]
+    _sign_in(demo_client, "analyst")
+    page = demo_client.get(f"/harm/person/{wearer.pnc_id}")
+    assert page.status_code == 200, page.text
+    assert f"monitoring caseload knows him as {wearer.full_name}" in page.text

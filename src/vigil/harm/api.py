@@ -30,8 +30,8 @@ def latest_matrix(
     top: int = 100,
 ) -> dict[str, Any]:
     with c.uow() as uow:
-        summary = get_run(uow, run)
-        rows = matrix(uow, summary.id, force=force, top=top)
+        summary = get_run(uow, principal, run)
+        rows = matrix(uow, principal, summary.id, force=force, top=top)
     return {
         "run": summary.id,
         "as_of": summary.as_of.isoformat(),

@@ -143,7 +143,7 @@ def rank_command(
     container = _container()
     with _progress("Ranking stored incidents") as step, container.uow() as uow:
         run_id = compute_run(uow, as_of=when, principal=CLI_ANALYST, config=config, progress=step)
-        rows = matrix(uow, run_id, force=force, top=min(top, STORE_LIMIT))
+        rows = matrix(uow, CLI_ANALYST, run_id, force=force, top=min(top, STORE_LIMIT))
         uow.commit()
     frame = pl.DataFrame(
         [

@@ -19,6 +19,8 @@ from vigil.harm.tables import (
     harm_run_entries,
     harm_runs,
 )
+from vigil.security import permissions
+from vigil.security.model import Principal
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def _previous_run_id(uow: UnitOfWork, run_id: int) -> int | None:
 
 def matrix(
     uow: UnitOfWork,
+    principal: Principal,
     run_id: int,
     *,
     force: str | None = None,
@@ -58,11 +61,12 @@ def matrix(
     top: int = 100,
 ) -> list[MatrixRow]:
     """The top of a stored run (national or one force), with movement since the last run."""
+    principal.require(permissions.HARM_MATRIX)
     if not 1 <= top <= STORE_LIMIT:
         raise ValidationError("top", f"must be between 1 and {STORE_LIMIT}")
     e = harm_run_entries
     rank_col = e.c.force_rank if force else e.c.rank
-    query = select(e).where(e.c.run_id == run_id)
+    query = select(e).where(e.c.run_id == run_id, rank_col <= top)
     if force:
         query = query.where(e.c.force == force)
     if band:
@@ -71,33 +75,13 @@ def matrix(
         query = query.where(e.c.serial.is_(True))
     if escalating_only:
         query = query.where(e.c.escalating.is_(True))
-    rows = uow.connection.execute(query.where(rank_col <= top).order_by(rank_col)).all()
+    rows = uow.connection.execute(query.order_by(rank_col)).all()
     previous_id = _previous_run_id(uow, run_id)
-    before: dict[str, int] = {}
-    if previous_id is not None and rows:
-        prev_rank = harm_run_entries.c.force_rank if force else harm_run_entries.c.rank
-        before = {
-            person: rank
-            for person, rank in uow.connection.execute(
-                select(e.c.person_id, prev_rank).where(
-                    e.c.run_id == previous_id,
-                    e.c.person_id.in_([r.person_id for r in rows]),
-                    prev_rank <= top,
-                )
-            )
-        }
+    before = _ranks_before(uow, previous_id, [r.person_id for r in rows], force, top)
     out = []
     for r in rows:
         rank = r.force_rank if force else r.rank
         was = before.get(r.person_id)
-        if previous_id is None:
-            movement = Movement.SAME
-        elif was is None:
-            movement = Movement.NEW
-        else:
-            movement = (
-                Movement.RISEN if rank < was else (Movement.FALLEN if rank > was else Movement.SAME)
-            )
         out.append(
             MatrixRow(
                 rank,
@@ -113,17 +97,49 @@ def matrix(
                 r.serial,
                 r.escalating,
                 r.explanation,
-                movement,
+                _movement(previous_id is not None, was, rank),
                 was,
             )
         )
     return out
 
 
+def _ranks_before(
+    uow: UnitOfWork, previous_id: int | None, persons: list[str], force: str | None, top: int
+) -> dict[str, int]:
+    """The persons' ranks (national or in the force) in the run before, where in its top."""
+    if previous_id is None or not persons:
+        return {}
+    e = harm_run_entries
+    prev_rank = e.c.force_rank if force else e.c.rank
+    rows = uow.connection.execute(
+        select(e.c.person_id, prev_rank).where(
+            e.c.run_id == previous_id, e.c.person_id.in_(persons), prev_rank <= top
+        )
+    )
+    return {person: rank for person, rank in rows}
+
+
+def _movement(had_previous_run: bool, was: int | None, rank: int) -> Movement:
+    if not had_previous_run:
+        return Movement.SAME
+    if was is None:
+        return Movement.NEW
+    if rank < was:
+        return Movement.RISEN
+    return Movement.FALLEN if rank > was else Movement.SAME
+
+
 def dropped_out(
-    uow: UnitOfWork, run_id: int, *, force: str | None = None, top: int = 100
+    uow: UnitOfWork,
+    principal: Principal,
+    run_id: int,
+    *,
+    force: str | None = None,
+    top: int = 100,
 ) -> list[tuple[str, int]]:
     """(person, previous rank) of those in the previous run's top who are not in this one's."""
+    principal.require(permissions.HARM_MATRIX)
     previous_id = _previous_run_id(uow, run_id)
     if previous_id is None:
         return []
@@ -142,7 +158,8 @@ def dropped_out(
     )
 
 
-def forces_in_runs(uow: UnitOfWork, run_id: int) -> list[str]:
+def forces_in_runs(uow: UnitOfWork, principal: Principal, run_id: int) -> list[str]:
+    principal.require(permissions.HARM_MATRIX)
     return list(
         uow.connection.execute(
             select(harm_run_entries.c.force)

@@ -22,6 +22,7 @@ from vigil.harm.person_view import display_names, person_incidents, person_stand
 from vigil.harm.records import person_records, score_history
 from vigil.harm.reviews import MAX_ACTIONS, MAX_OWNER, list_reviews
 from vigil.harm.runs import STORE_LIMIT, as_of_start, compute_run, get_run, list_runs
+from vigil.links import story as links_story
 from vigil.security import permissions
 from vigil.security.model import Principal
 from vigil.web.auth import ContainerDep, PagePrincipal
@@ -79,6 +80,19 @@ def _no_run_yet(
     )
 
 
+def _filters(
+    force: str | None, band: str | None, serial: bool, escalating: bool, top: int
+) -> dict[str, object]:
+    """The matrix's filters as the form shows them (an empty field means "any")."""
+    return {
+        "force": force or "",
+        "band": band or "",
+        "serial": serial,
+        "escalating": escalating,
+        "top": top,
+    }
+
+
 def _matrix(
     request: Request,
     c: Container,
@@ -97,13 +111,14 @@ def _matrix(
     top = max(1, min(top, STORE_LIMIT))
     with c.uow() as uow:
         try:
-            summary = get_run(uow, run)
+            summary = get_run(uow, principal, run)
         except NotFound:
             if run is not None:
                 raise
             return _no_run_yet(request, principal, errors, as_of)
         rows = matrix(
             uow,
+            principal,
             summary.id,
             force=force or None,
             band=band or None,
@@ -111,10 +126,10 @@ def _matrix(
             escalating_only=escalating,
             top=top,
         )
-        dropped = dropped_out(uow, summary.id, force=force or None, top=top)
-        forces = forces_in_runs(uow, summary.id)
-        runs = list_runs(uow)
-        names = display_names(uow, [r.person_id for r in rows] + [p for p, _ in dropped])
+        dropped = dropped_out(uow, principal, summary.id, force=force or None, top=top)
+        forces = forces_in_runs(uow, principal, summary.id)
+        runs = list_runs(uow, principal)
+        names = display_names(uow, principal, [r.person_id for r in rows] + [p for p, _ in dropped])
     return render(
         request,
         "harm/matrix.html",
@@ -124,13 +139,7 @@ def _matrix(
             dropped=dropped,
             forces=forces,
             runs=runs,
-            filters={
-                "force": force or "",
-                "band": band or "",
-                "serial": serial,
-                "escalating": escalating,
-                "top": top,
-            },
+            filters=_filters(force, band, serial, escalating, top),
             counts={m: sum(1 for r in rows if r.movement is m) for m in Movement},
             names=names,
             errors=errors,
@@ -207,12 +216,14 @@ def _person(
 ) -> Response:
     with c.uow() as uow:
         records = person_records(uow, person_id, principal)
-        history = score_history(uow, person_id)
-        reviews = list_reviews(uow, person_id)
-        incidents = person_incidents(uow, person_id)
-        standing = person_standing(uow, person_id)
-        names = display_names(uow, [person_id, *(r.person_id for r in reviews)])
-        uow.commit()  # reading victims' details is audited
+        history = score_history(uow, principal, person_id)
+        reviews = list_reviews(uow, principal, person_id)
+        incidents = person_incidents(uow, principal, person_id)
+        standing = person_standing(uow, principal, person_id)
+        names = display_names(uow, principal, [person_id, *(r.person_id for r in reviews)])
+        # Whether the monitoring caseload tags him, and under which order (audited).
+        tagging = links_story.tagging_for_matrix_person(uow, principal, person_id)
+        uow.commit()  # reading victims' details and his tagging is audited
     return render(
         request,
         "harm/person.html",
@@ -226,6 +237,7 @@ def _person(
             reviews=reviews,
             incidents=incidents,
             standing=standing,
+            tagging=tagging,
             names=names,
             today=c.clock.now().date().isoformat(),
             errors=errors or [],
@@ -290,8 +302,8 @@ def close_review(review_id: RowId, c: ContainerDep, principal: PagePrincipal) ->
 @router.get("/reviews", response_class=HTMLResponse)
 def reviews_page(request: Request, c: ContainerDep, principal: PagePrincipal) -> Response:
     with c.uow() as uow:
-        reviews = list_reviews(uow)
-        names = display_names(uow, [r.person_id for r in reviews])
+        reviews = list_reviews(uow, principal)
+        names = display_names(uow, principal, [r.person_id for r in reviews])
     return render(
         request, "harm/reviews.html", _context(reviews=reviews, names=names), principal=principal
     )

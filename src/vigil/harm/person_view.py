@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from vigil.db.uow import UnitOfWork
 from vigil.harm.model import PartyRole
 from vigil.harm.tables import harm_identities, harm_incidents, harm_run_entries, harm_runs
+from vigil.security import permissions
+from vigil.security.model import Principal
 
 _FLAGS = (
     ("domestic_abuse", "domestic abuse"),
@@ -52,8 +54,9 @@ class Standing:
     explanation: str
 
 
-def person_incidents(uow: UnitOfWork, person_id: str) -> list[PersonIncident]:
+def person_incidents(uow: UnitOfWork, principal: Principal, person_id: str) -> list[PersonIncident]:
     """Every incident in which one of the person's records is the suspect, newest first."""
+    principal.require(permissions.HARM_MATRIX)
     suspect = harm_identities.alias("suspect")
     victim = harm_identities.alias("victim")
     rows = uow.connection.execute(
@@ -82,8 +85,9 @@ def person_incidents(uow: UnitOfWork, person_id: str) -> list[PersonIncident]:
     return incidents[::-1]
 
 
-def person_standing(uow: UnitOfWork, person_id: str) -> Standing | None:
+def person_standing(uow: UnitOfWork, principal: Principal, person_id: str) -> Standing | None:
     """His entry in the newest run he appears in; None when no run has ranked him."""
+    principal.require(permissions.HARM_MATRIX)
     entries = harm_run_entries
     row = uow.connection.execute(
         select(entries, harm_runs.c.as_of)
@@ -108,9 +112,10 @@ def person_standing(uow: UnitOfWork, person_id: str) -> Standing | None:
     )
 
 
-def display_names(uow: UnitOfWork, person_keys: list[str]) -> dict[str, str]:
+def display_names(uow: UnitOfWork, principal: Principal, person_keys: list[str]) -> dict[str, str]:
     """The name each perpetrator goes by: as written on the record that carries his police id
     (his key), else on his first named record. Keys with no named record are left out."""
+    principal.require(permissions.HARM_MATRIX)
     if not person_keys:
         return {}
     t = harm_identities.c

@@ -85,8 +85,11 @@ def person_records(uow: UnitOfWork, person_id: str, principal: Principal) -> lis
     ]
 
 
-def score_history(uow: UnitOfWork, person_id: str) -> list[tuple[int, datetime, int, float]]:
+def score_history(
+    uow: UnitOfWork, principal: Principal, person_id: str
+) -> list[tuple[int, datetime, int, float]]:
     """(run, as of, rank, score) for every stored run the person appears in, oldest first."""
+    principal.require(permissions.HARM_MATRIX)
     rows = uow.connection.execute(
         select(harm_runs.c.id, harm_runs.c.as_of, harm_run_entries.c.rank, harm_run_entries.c.score)
         .join(harm_run_entries, harm_run_entries.c.run_id == harm_runs.c.id)

@@ -239,8 +239,11 @@ def close_review(uow: UnitOfWork, review_id: int, principal: Principal) -> None:
     )
 
 
-def list_reviews(uow: UnitOfWork, person_id: str | None = None) -> list[Review]:
+def list_reviews(
+    uow: UnitOfWork, principal: Principal, person_id: str | None = None
+) -> list[Review]:
     """Reviews with the person's latest score, so the effect of the tactic can be followed."""
+    principal.require(permissions.HARM_MATRIX)
     query = select(harm_reviews).order_by(
         harm_reviews.c.review_date.desc(), harm_reviews.c.id.desc()
     )

@@ -228,12 +228,15 @@ def _summary(row: Any) -> RunSummary:
     )
 
 
-def list_runs(uow: UnitOfWork, limit: int = 20) -> list[RunSummary]:
+def list_runs(uow: UnitOfWork, principal: Principal, limit: int = 20) -> list[RunSummary]:
+    principal.require(permissions.HARM_MATRIX)
     rows = uow.connection.execute(select(harm_runs).order_by(harm_runs.c.id.desc()).limit(limit))
     return [_summary(r) for r in rows]
 
 
-def get_run(uow: UnitOfWork, run_id: int | None = None) -> RunSummary:
+def get_run(uow: UnitOfWork, principal: Principal, run_id: int | None = None) -> RunSummary:
+    """One stored run, or the newest."""
+    principal.require(permissions.HARM_MATRIX)
     query = select(harm_runs)
     query = (
         query.where(harm_runs.c.id == run_id)

@@ -10,7 +10,7 @@ arrow points up. There is no exceptions list: a new import that breaks a rule is
 * **Everything else** (use cases, background services, stores, decoders, demo seeders) imports
   neither an entrypoint nor the composition root: it names the narrow protocol it needs
   (``vigil.host``) and is handed the rest.
-* **The foundation** — clock, errors, text, settings, logs, geo, db, the bus, and what every
+* **The foundation** — clock, errors, text, words, settings, logs, geo, db, the bus, and what every
   part shares of security (roles and principals, declared permissions, the audit log, field
   encryption) — knows no part: the bus carries parts' messages through codecs that bootstrap
   registers.
@@ -32,6 +32,7 @@ FOUNDATION = (
     "vigil.clock",
     "vigil.errors",
     "vigil.text",
+    "vigil.words",
     "vigil.settings",
     "vigil.logs",
     "vigil.geo",

@@ -16,7 +16,7 @@ from vigil.people import protected_details
 from vigil.security.model import Principal, Role
 from vigil.security.tables import audit_log
 from vigil.sim.demo import DEMO_PASSWORD
-from vigil.web.templating import actor_name, code_label
+from vigil.words import actor_name, code_label
 
 BIRMINGHAM = "Birmingham North"
 OPERATOR = Principal(id=1, name="operator", role=Role.MONITORING_OPERATOR)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from vigil.web.templating import local_time
+from vigil.words import local_time
 
 
 def test_a_stored_utc_time_reads_as_london_time_with_gmt_or_bst() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.words import actor_name, code_label
+
 KINDS = {
     "exclusion_zone": "Entered an exclusion zone",
     "inclusion_zone": "Left the area he must stay in (inclusion zone)",
@@ -47,8 +49,7 @@ _DETAIL_LABELS = {
 
 def words(code: object) -> str:
     """A code as people read it: ``strap_removed`` is "Strap removed"."""
-    text = str(code).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    return code_label(code)
 
 
 def kind_words(kind: object) -> str:
@@ -204,15 +205,6 @@ def _step_words(entry: dict[str, Any], times: int) -> str:
     return text
 
 
-_SYSTEM_ACTORS = {"system": "Vigil", "cli": "the command line", "demo": "the demo set-up"}
-
-
 def who(actor: str | None) -> str:
     """A user by username, a machine token by its name, and Vigil for what it did itself."""
-    if not actor:
-        return ""
-    kind, _, rest = actor.partition(":")
-    if kind in ("user", "token"):
-        name = rest.partition(":")[2] or rest
-        return name if kind == "user" else f"{name} (automatic)"
-    return _SYSTEM_ACTORS.get(kind, actor)
+    return actor_name(actor)

@@ -21,7 +21,7 @@ def _local(value: Any, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
     time with its zone abbreviation ("10:00 BST", "09:00 GMT")."""
     from datetime import datetime
 
-    from vigil.web.templating import local_time
+    from vigil.words import local_time
 
     if isinstance(value, str):
         try:

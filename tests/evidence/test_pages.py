@@ -13,9 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import log_in
+from tests.demo_pilot import persons
 from tests.evidence import registry
 from tests.evidence.test_api import CRIMES, PASSWORD, store_walk, wmp_wearer
 from tests.evidence.test_pack import make_violation
+from tests.people.visible_text import PERSON_ID, visible_text
 from vigil.bootstrap import Container
 from vigil.evidence import pack, packs
 from vigil.security.model import Role
@@ -197,3 +199,15 @@ def test_the_demo_seeds_one_west_midlands_batch_with_two_rejected_rows(
     page = client.get(f"/evidence/crime/batches/{batch_id}").text
     assert "2 of 26 rows were not kept" in page
     assert "West Midlands Police" in page
+
+
+def test_the_evidence_pages_name_the_wearer_not_his_row_id(
+    demo: Container, demo_client: TestClient
+) -> None:
+    wearer = min(persons(demo), key=lambda p: p.id)
+    log_in(demo_client, "operator", DEMO_PASSWORD)
+    page = demo_client.get(f"/evidence/persons/{wearer.id}")
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert wearer.full_name in text
+    assert PERSON_ID.findall(text) == []

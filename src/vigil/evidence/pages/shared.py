@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
+from vigil.people import service as people
+from vigil.people.service import PersonView
 from vigil.security.model import Principal
 from vigil.web.templating import render
 
@@ -47,7 +49,18 @@ def _page(
 ) -> HTMLResponse:
     context.setdefault("errors", [])
     context["local"] = _local(c.settings.timezone)
+    if "person_id" in context:
+        context["person"] = _person_named(c, principal, str(context["person_id"]))
     return render(request, template, context, principal=principal, status_code=status_code)
+
+
+def _person_named(c: Container, principal: Principal, person_id: str) -> PersonView | None:
+    """Who the page is about, to name him (the page's own use case has checked the scope)."""
+    if not person_id.isascii() or not person_id.isdigit():
+        return None
+    with c.uow() as uow:
+        found = people.persons_by_ids(uow, [int(person_id)])
+    return found.get(int(person_id))
 
 
 def _reason_page(

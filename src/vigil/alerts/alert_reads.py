@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Row, and_, func, select
 
@@ -39,7 +39,7 @@ class AlertFilter:
     limit: int = 100
 
 
-def list_alerts(uow: UnitOfWork, principal: Principal, flt: AlertFilter) -> list[dict[str, Any]]:
+def list_alerts(uow: UnitOfWork, principal: Principal, flt: AlertFilter) -> list[AlertRecord]:
     principal.require(permissions.ALERTS_WORK)
     query = select(alerts)
     if flt.status:
@@ -74,7 +74,7 @@ def _scope_clause(query: Any, principal: Principal) -> Any:
     return query
 
 
-def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> dict[str, Any]:
+def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertDetail:
     row = load_for(uow, principal, alert_id)
     history = uow.connection.execute(
         select(alert_history)
@@ -90,8 +90,7 @@ def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> dict[str,
             alert_deliveries.c.last_error,
         ).where(alert_deliveries.c.alert_id == alert_id)
     ).all()
-    out = alert_json(row)
-    out["history"] = [
+    history_entries: list[HistoryEntry] = [
         {
             "id": h.id,
             "at": h.at.isoformat(),
@@ -104,7 +103,7 @@ def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> dict[str,
         }
         for h in history
     ]
-    out["deliveries"] = [
+    delivery_entries: list[Delivery] = [
         {
             "channel": d.channel,
             "status": d.status,
@@ -114,10 +113,77 @@ def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> dict[str,
         }
         for d in deliveries
     ]
-    return out
+    return AlertDetail(**alert_json(row), history=history_entries, deliveries=delivery_entries)
 
 
-def alert_json(row: Row[Any]) -> dict[str, Any]:
+class Proximity(TypedDict):
+    distance_m: float
+    wearer_fix_at: str | None
+    protected_fix_at: str | None
+
+
+class AlertRecord(TypedDict):
+    """An alert as other parts read it (and as the API answers): times as ISO text in UTC."""
+
+    id: int
+    episode_id: str
+    source: str
+    kind: str
+    severity: str
+    status: str
+    escalated: bool
+    escalation_level: int
+    next_escalation_at: str | None
+    overdue: bool
+    person_id: str
+    condition_id: str | None
+    force_area: str | None
+    started_at: str
+    ended_at: str | None
+    raised_at: str
+    retrospective: bool
+    lat: float | None
+    lon: float | None
+    created_at: str
+    updated_at: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    claimed_by: str | None
+    claimed_at: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+    outcome: str | None
+    resolution_note: str | None
+    proximity: Proximity | None
+
+
+class HistoryEntry(TypedDict):
+    id: int
+    at: str
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+    detail: dict[str, Any]
+
+
+class Delivery(TypedDict):
+    channel: str
+    status: str
+    attempts: int
+    delivered_at: str | None
+    last_error: str | None
+
+
+class AlertDetail(AlertRecord):
+    """One alert with its history and deliveries."""
+
+    history: list[HistoryEntry]
+    deliveries: list[Delivery]
+
+
+def alert_json(row: Row[Any]) -> AlertRecord:
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
@@ -135,14 +201,14 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
         "person_id": row.person_id,
         "condition_id": row.condition_id,
         "force_area": row.force_area,
-        "started_at": iso(row.started_at),
+        "started_at": row.started_at.isoformat(),
         "ended_at": iso(row.ended_at),
-        "raised_at": iso(row.raised_at),
+        "raised_at": row.raised_at.isoformat(),
         "retrospective": row.retrospective,
         "lat": row.lat,
         "lon": row.lon,
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
         "acknowledged_at": iso(row.acknowledged_at),
         "acknowledged_by": row.acknowledged_by,
         "claimed_by": row.claimed_by,
@@ -155,7 +221,7 @@ def alert_json(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def proximity_of(kind: str, detail: dict[str, Any] | None) -> dict[str, Any] | None:
+def proximity_of(kind: str, detail: dict[str, Any] | None) -> Proximity | None:
     """How far apart the wearer and the protected person were when a proximity alert was
     raised, with the fix time of each side (UTC); None for other alerts, or older ones raised
     before the engine carried it."""

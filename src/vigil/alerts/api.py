@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from vigil.alerts import alert_reads, lifecycle, service, suppression_windows
+from vigil.alerts.alert_reads import AlertDetail, AlertRecord
 from vigil.alerts.channels.sse import KEEPALIVE, frame
 from vigil.alerts.model import AlertChange, AlertStatus, Severity
 from vigil.bootstrap import Container
@@ -98,7 +99,7 @@ async def list_alerts(
         limit=limit,
     )
 
-    def work() -> list[dict[str, Any]]:
+    def work() -> list[AlertRecord]:
         with c.uow() as uow:
             return alert_reads.list_alerts(uow, principal, flt)
 
@@ -165,11 +166,12 @@ async def stream(principal: ApiPrincipal, c: ContainerDep, request: Request) -> 
 
 @router.get("/{alert_id}")
 async def get_alert(alert_id: RowId, principal: ApiPrincipal, c: ContainerDep) -> dict[str, Any]:
-    def work() -> dict[str, Any]:
+    def work() -> AlertDetail:
         with c.uow() as uow:
             return alert_reads.get_alert(uow, principal, alert_id)
 
-    return await asyncio.to_thread(work)
+    # The JSON edge: the record as the API answers it.
+    return dict(await asyncio.to_thread(work))
 
 
 @router.post("/{alert_id}/acknowledge")

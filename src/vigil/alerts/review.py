@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vigil.alerts import alert_reads
+from vigil.alerts.alert_reads import AlertDetail
 from vigil.db.uow import UnitOfWork
 from vigil.orders import service as orders
 from vigil.orders.zones_map import zones_of
@@ -25,7 +26,7 @@ AROUND = timedelta(minutes=30)
 
 @dataclass
 class AlertPage:
-    alert: dict[str, Any]
+    alert: AlertDetail
     person: people.PersonView
     zones: list[dict[str, Any]]
     condition: dict[str, Any] | None
@@ -34,7 +35,7 @@ class AlertPage:
     window: tuple[datetime, datetime]
 
 
-def _window(alert: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+def _window(alert: AlertDetail, now: datetime) -> tuple[datetime, datetime]:
     started = datetime.fromisoformat(alert["started_at"] or alert["created_at"])
     ended = datetime.fromisoformat(alert["ended_at"]) if alert["ended_at"] else now
     window = (started - AROUND, min(now, ended + AROUND))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Row, insert, or_, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.engine.core import Engine
@@ -136,44 +136,64 @@ def restore(uow: UnitOfWork, engine: Engine) -> int:
     return restored
 
 
-def violations_of(uow: UnitOfWork, person_id: str) -> list[dict[str, Any]]:
-    """Stored violations of one person, oldest first (for the engine's own checks and tests)."""
+class ViolationRecord(TypedDict):
+    """A violation or device event as the engine stored it: aware UTC datetimes, the ids of the
+    stored fixes that prove it, and the engine's reasoning (``detail``)."""
+
+    episode_id: str
+    person_id: str
+    condition_id: str | None
+    kind: str
+    device_id: str | None
+    start: datetime
+    end: datetime | None  # None while open
+    raised_at: datetime
+    retrospective: bool
+    withdrawn: bool
+    fix_ids: list[int]
+    detail: dict[str, Any]
+    updated_at: datetime
+
+
+def violations_of(uow: UnitOfWork, person_id: str) -> list[ViolationRecord]:
+    """Stored violations of one person, oldest first."""
     rows = uow.connection.execute(
         select(violations).where(violations.c.person_id == person_id).order_by(violations.c.start)
     )
-    return [dict(row._mapping) for row in rows]
+    return [_record(row) for row in rows]
 
 
-def get_violation(uow: UnitOfWork, episode_id: str) -> dict[str, Any] | None:
+def get_violation(uow: UnitOfWork, episode_id: str) -> ViolationRecord | None:
     """One stored violation or event by its episode id, as the engine recorded it, or None.
 
-    For evidence packs, which cite the engine's own record: the condition and kind, start and end
-    (``end`` None while open), when and whether retrospectively it was raised, the engine's
-    reasoning (``detail``, e.g. which rule confirmed an exclusion-zone visit and on what
-    evidence) and the ids of the stored fixes (trail store) that prove it. Times are aware UTC
-    datetimes (the column type sees to it); ``fix_ids`` a list of ints; ``detail`` a dict.
+    For evidence packs, which cite the engine's own record: the condition and kind, start and end,
+    when and whether retrospectively it was raised, the engine's reasoning (e.g. which rule
+    confirmed an exclusion-zone visit and on what evidence) and the ids of the stored fixes
+    (trail store) that prove it.
     """
     if not isinstance(episode_id, str) or not episode_id.strip():
         raise ValidationError("episode_id", "must be a non-empty string")
     row = uow.connection.execute(
         select(violations).where(violations.c.episode_id == episode_id.strip())
     ).first()
-    if row is None:
-        return None
+    return _record(row) if row is not None else None
+
+
+def _record(row: Row[Any]) -> ViolationRecord:
     fix_ids = json.loads(row.fix_ids or "[]")
     detail = json.loads(row.detail or "{}")
-    return {
-        "episode_id": row.episode_id,
-        "person_id": row.person_id,
-        "condition_id": row.condition_id,
-        "kind": row.kind,
-        "device_id": row.device_id,
-        "start": row.start,
-        "end": row.end,
-        "raised_at": row.raised_at,
-        "retrospective": bool(row.retrospective),
-        "withdrawn": bool(detail.get("withdrawn", False)),
-        "fix_ids": [int(item) for item in fix_ids],
-        "detail": dict(detail),
-        "updated_at": row.updated_at,
-    }
+    return ViolationRecord(
+        episode_id=row.episode_id,
+        person_id=row.person_id,
+        condition_id=row.condition_id,
+        kind=row.kind,
+        device_id=row.device_id,
+        start=row.start,
+        end=row.end,
+        raised_at=row.raised_at,
+        retrospective=bool(row.retrospective),
+        withdrawn=bool(detail.get("withdrawn", False)),
+        fix_ids=[int(item) for item in fix_ids],
+        detail=dict(detail),
+        updated_at=row.updated_at,
+    )

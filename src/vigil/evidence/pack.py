@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from vigil.alerts.alert_reads import AlertDetail
+
 FORMAT = "vigil-evidence-pack/1"
 ALGORITHM = "Ed25519"
 CONTEXT = timedelta(minutes=30)  # the "before" and "after" around a violation
@@ -210,7 +212,7 @@ class PackInputs:
     violation: dict[str, Any]  # the episode: id, person, condition, kind, start, end, detail
     condition: dict[str, Any] | None  # as imposed when the violation started (plan shape)
     fixes: Sequence[dict[str, Any]]  # stored fixes with raw message, sorted by fix time
-    alerts: Sequence[dict[str, Any]]  # each alert with its history and deliveries
+    alerts: Sequence[AlertDetail]  # each alert with its history and deliveries
     software: dict[str, str] = field(default_factory=dict)
     wearer: dict[str, str | None] = field(default_factory=dict)  # id, name and CRN
 

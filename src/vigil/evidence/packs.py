@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, insert, select, update
 
 from vigil.alerts import alert_reads
+from vigil.alerts.alert_reads import AlertDetail
 from vigil.db.uow import UnitOfWork
 from vigil.engine import service as engine_service
 from vigil.errors import NotFound, ValidationError
@@ -60,7 +61,7 @@ def _iso(value: Any) -> str | None:
 
 def _find_violation(
     uow: UnitOfWork, principal: Principal, person_id: str, violation_id: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[AlertDetail]]:
     """The episode and its alerts: the engine's own record (``get_violation``), or for an
     episode the engine did not store (e.g. raised before it kept violations) the alert raised
     for it, which carries the engine's detail and the fix ids it cited."""
@@ -69,10 +70,11 @@ def _find_violation(
     listed = alert_reads.list_alerts(uow, principal, AlertFilter(person_id=person_id, limit=1000))
     mine = [a for a in listed if a["episode_id"] == violation_id]
     alerts_full = [alert_reads.get_alert(uow, principal, int(a["id"])) for a in mine]
-    record = engine_service.get_violation(uow, violation_id)
-    if record is not None:
+    stored = engine_service.get_violation(uow, violation_id)
+    record: dict[str, Any] | None = None
+    if stored is not None:
         # The engine names its record's id ``episode_id``; the pack names every episode ``id``.
-        record = {"id": record["episode_id"], **record, "source": "engine"}
+        record = {"id": stored["episode_id"], **stored, "source": "engine"}
     elif alerts_full:
         record = _record_from_alert(violation_id, alerts_full[0])
     if record is None or str(record.get("person_id")) != person_id:
@@ -80,7 +82,7 @@ def _find_violation(
     return {k: _iso(v) if isinstance(v, datetime) else v for k, v in record.items()}, alerts_full
 
 
-def _record_from_alert(violation_id: str, alert: dict[str, Any]) -> dict[str, Any]:
+def _record_from_alert(violation_id: str, alert: AlertDetail) -> dict[str, Any]:
     return {
         "id": violation_id,
         "person_id": alert["person_id"],
@@ -102,7 +104,7 @@ def _record_from_alert(violation_id: str, alert: dict[str, Any]) -> dict[str, An
 _ALERT_KEYS = frozenset({"phase", "severity", "retrospective", "level", "tiers"})
 
 
-def _engine_detail_in_history(alert: dict[str, Any]) -> dict[str, Any]:
+def _engine_detail_in_history(alert: AlertDetail) -> dict[str, Any]:
     """The engine's detail as the alert's history kept it from the episode's events (the
     raise record alone holds only the alert's own severity)."""
     detail: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vigil.alerts.alert_reads import AlertFilter, list_alerts
+from vigil.alerts.alert_reads import AlertFilter, AlertRecord, list_alerts
 from vigil.db.uow import UnitOfWork
 from vigil.evidence import exports
 from vigil.evidence.render import render_pdf, render_template
@@ -194,7 +194,7 @@ def _zipped(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _ended(alert: dict[str, Any], now: datetime) -> datetime:
+def _ended(alert: AlertRecord, now: datetime) -> datetime:
     ended = alert.get("ended_at") or alert.get("resolved_at")
     return datetime.fromisoformat(ended) if ended else now
 

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from pyproj import Geod
 from shapely.geometry import shape
 
+from vigil.alerts.alert_reads import AlertRecord
 from vigil.evidence.maps import Circle, MapSpec, Point, Polygon, render_svg, zone_shapes
 
 MAX_STEP = timedelta(minutes=30)
@@ -138,7 +139,7 @@ class Overview:
     timezone: str
     days: list[Day]
     zones: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
+    alerts: list[AlertRecord]
     device: dict[str, Any]
     map_svg: str
     fixes: int
@@ -172,7 +173,7 @@ def build_overview(
     week_start: date,
     fixes: Sequence[WeekFix],
     conditions: Sequence[dict[str, Any]],
-    alerts: Sequence[dict[str, Any]],
+    alerts: Sequence[AlertRecord],
     timezone: str = "Europe/London",
     *,
     now: datetime | None = None,
@@ -256,7 +257,7 @@ def _measure(
     )
 
 
-def _day(week: _Week, day: date, alerts: Sequence[dict[str, Any]]) -> Day:
+def _day(week: _Week, day: date, alerts: Sequence[AlertRecord]) -> Day:
     """One local day's figures, up to the end of the day or ``week.until``, whichever is first."""
     d0 = datetime.combine(day, time(0), week.tz)
     if d0 >= week.until:
@@ -305,7 +306,7 @@ def _time_at_home(
     return at_home
 
 
-def _in_week(alert: dict[str, Any], start: datetime, end: datetime) -> bool:
+def _in_week(alert: AlertRecord, start: datetime, end: datetime) -> bool:
     began = alert.get("started_at")
     if not isinstance(began, str):
         return False
@@ -342,7 +343,7 @@ def distance_to_edge(
     return np.where(inside, -outside, outside)
 
 
-def _curfew_status(week: _Week, day: date, alerts: Sequence[dict[str, Any]]) -> str:
+def _curfew_status(week: _Week, day: date, alerts: Sequence[AlertRecord]) -> str:
     """Kept, broken or no data over the day's curfew windows; a window that has not begun
     when the overview is made is still to come, and one under way counts up to now."""
     windows = curfew_windows(week.curfew or {}, day, week.tz)

@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from vigil.alerts import alert_reads
+from vigil.alerts.alert_reads import AlertRecord
 from vigil.db.uow import UnitOfWork
 from vigil.devices import service as devices
 from vigil.engine import service as engine
+from vigil.engine.service import ViolationRecord
 from vigil.errors import NotFound
 from vigil.orders import service as orders
 from vigil.orders.zones_map import zones_of
@@ -36,8 +38,8 @@ class PersonMap:
     orders: list[orders.OrderView]
     zones: list[dict[str, Any]]
     devices: list[devices.DeviceView]
-    violations: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
+    violations: list[ViolationRecord]
+    alerts: list[AlertRecord]
     trail: dict[str, Any] | None
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.alerts import alert_reads
+from vigil.alerts.alert_reads import AlertRecord
 from vigil.bootstrap import Container
 from vigil.errors import ValidationError
 from vigil.evidence import (
@@ -45,7 +46,7 @@ def _person_page(
         alerts = alert_reads.list_alerts(
             uow, principal, AlertFilter(person_id=person_id, limit=200)
         )
-    episodes: dict[str, dict[str, Any]] = {}
+    episodes: dict[str, AlertRecord] = {}
     for alert in alerts:
         if alert.get("source") == "episode" and alert.get("episode_id"):
             episodes.setdefault(str(alert["episode_id"]), alert)

@@ -11,9 +11,7 @@ from sqlalchemy import (
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
-from vigil.harm.model import (
-    Movement,
-)
+from vigil.harm.model import Movement, movement
 from vigil.harm.runs import STORE_LIMIT
 from vigil.harm.tables import (
     harm_run_entries,
@@ -42,7 +40,7 @@ class MatrixRow:
     previous_rank: int | None = None
 
 
-def _previous_run_id(uow: UnitOfWork, run_id: int) -> int | None:
+def previous_run_id(uow: UnitOfWork, run_id: int) -> int | None:
     found = uow.connection.execute(
         select(func.max(harm_runs.c.id)).where(harm_runs.c.id < run_id)
     ).scalar()
@@ -76,7 +74,7 @@ def matrix(
     if escalating_only:
         query = query.where(e.c.escalating.is_(True))
     rows = uow.connection.execute(query.order_by(rank_col)).all()
-    previous_id = _previous_run_id(uow, run_id)
+    previous_id = previous_run_id(uow, run_id)
     before = _ranks_before(uow, previous_id, [r.person_id for r in rows], force, top)
     out = []
     for r in rows:
@@ -97,7 +95,7 @@ def matrix(
                 r.serial,
                 r.escalating,
                 r.explanation,
-                _movement(previous_id is not None, was, rank),
+                movement(previous_id is not None, was, rank),
                 was,
             )
         )
@@ -120,16 +118,6 @@ def _ranks_before(
     return {person: rank for person, rank in rows}
 
 
-def _movement(had_previous_run: bool, was: int | None, rank: int) -> Movement:
-    if not had_previous_run:
-        return Movement.SAME
-    if was is None:
-        return Movement.NEW
-    if rank < was:
-        return Movement.RISEN
-    return Movement.FALLEN if rank > was else Movement.SAME
-
-
 def dropped_out(
     uow: UnitOfWork,
     principal: Principal,
@@ -140,7 +128,7 @@ def dropped_out(
 ) -> list[tuple[str, int]]:
     """(person, previous rank) of those in the previous run's top who are not in this one's."""
     principal.require(permissions.HARM_MATRIX)
-    previous_id = _previous_run_id(uow, run_id)
+    previous_id = previous_run_id(uow, run_id)
     if previous_id is None:
         return []
     e = harm_run_entries

@@ -120,6 +120,17 @@ class Movement(StrEnum):
     DROPPED_OUT = "dropped_out"
 
 
+def movement(had_previous_run: bool, was: int | None, rank: int) -> Movement:
+    """How a place moved: ``was`` is the rank in the run before (None: not ranked then)."""
+    if not had_previous_run:
+        return Movement.SAME
+    if was is None:
+        return Movement.NEW
+    if rank < was:
+        return Movement.RISEN
+    return Movement.FALLEN if rank > was else Movement.SAME
+
+
 @dataclass(frozen=True)
 class ScoringConfig:
     """Windows, weights and bands of the combined score; every value is documented in the docs.

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from vigil.db.uow import UnitOfWork
-from vigil.harm.model import Movement, PartyRole
+from vigil.harm.matrix import previous_run_id
+from vigil.harm.model import Movement, PartyRole, movement
 from vigil.harm.tables import harm_identities, harm_run_entries, harm_runs
 
 
@@ -66,9 +67,7 @@ def positions_in(uow: UnitOfWork, run_id: int, person_keys: list[str]) -> list[M
     rows = conn.execute(
         select(e).where(e.c.run_id == run_id, e.c.person_id.in_(person_keys)).order_by(e.c.rank)
     ).all()
-    previous = conn.execute(
-        select(func.max(harm_runs.c.id)).where(harm_runs.c.id < run_id)
-    ).scalar()
+    previous = previous_run_id(uow, run_id)
     before: dict[str, int] = {}
     if previous is not None and rows:
         before = dict(
@@ -90,7 +89,7 @@ def positions_in(uow: UnitOfWork, run_id: int, person_keys: list[str]) -> list[M
             band=r.band,
             explanation=r.explanation,
             previous_rank=before.get(r.person_id),
-            movement=_movement(previous is not None, before.get(r.person_id), r.rank),
+            movement=movement(previous is not None, before.get(r.person_id), r.rank),
         )
         for r in rows
     ]
@@ -113,13 +112,3 @@ def suspect_records(uow: UnitOfWork) -> list[SuspectRecord]:
         SuspectRecord(row.person_key, row.source_id, row.display_name or "", row.dob)
         for row in rows
     ]
-
-
-def _movement(had_previous_run: bool, was: int | None, rank: int) -> Movement:
-    if not had_previous_run:
-        return Movement.SAME
-    if was is None:
-        return Movement.NEW
-    if rank < was:
-        return Movement.RISEN
-    return Movement.FALLEN if rank > was else Movement.SAME

@@ -29,12 +29,9 @@ from vigil.db.uow import UnitOfWork
 from vigil.harm import positions
 from vigil.harm.model import Movement
 from vigil.links import service
-from vigil.links.model import LinkStatus, LinkTarget
-from vigil.links.tables import crossing_cursors, person_links
+from vigil.links.model import LinkTarget
+from vigil.links.tables import crossing_cursors
 from vigil.logs import get_logger
-from vigil.orders import service as orders
-from vigil.orders.model import OrderStatus
-from vigil.security.model import SYSTEM
 
 log = get_logger(__name__)
 
@@ -44,7 +41,6 @@ POLL_S = 30.0
 # Older news is history, not news: a first start over years of attempts and runs raises nothing
 # for them (the pages still show them).
 NEWS_WINDOW = timedelta(days=14)
-_WATCHED = (OrderStatus.ACTIVE, OrderStatus.PENDING)
 
 
 def raise_crossing_alerts(uow: UnitOfWork, ctx: AlertContext) -> list[AlertChange]:
@@ -86,7 +82,7 @@ def _matrix_runs(uow: UnitOfWork, ctx: AlertContext) -> list[AlertChange]:
     runs = positions.runs_after(uow, _cursor(uow, MATRIX_SOURCE))
     if not runs:
         return []
-    linked = _all_linked(uow, LinkTarget.MATRIX)
+    linked = service.linked_persons(uow, LinkTarget.MATRIX)
     changes = []
     since = uow.clock.now() - NEWS_WINDOW
     for run_id in runs:
@@ -117,17 +113,7 @@ def _matrix_runs(uow: UnitOfWork, ctx: AlertContext) -> list[AlertChange]:
 
 def _watched(uow: UnitOfWork, person_id: int) -> bool:
     """He has an order pending or in force: his officer should hear of this."""
-    return any(order.status in _WATCHED for order in orders.list_orders(uow, SYSTEM, person_id))
-
-
-def _all_linked(uow: UnitOfWork, target: LinkTarget) -> dict[str, int]:
-    rows = uow.connection.execute(
-        select(person_links.c.target_key, person_links.c.person_id).where(
-            person_links.c.target == target.value,
-            person_links.c.status == LinkStatus.CONFIRMED.value,
-        )
-    )
-    return {row.target_key: int(row.person_id) for row in rows}
+    return service.current_order(uow, person_id) is not None
 
 
 def _cursor(uow: UnitOfWork, source: str) -> int:

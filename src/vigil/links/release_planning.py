@@ -25,12 +25,10 @@ from vigil.harm.model import Band
 from vigil.harm.positions import MatrixPosition
 from vigil.links import service
 from vigil.links.model import LinkTarget
-from vigil.links.story import RECENT_DAYS
-from vigil.orders import service as orders
-from vigil.orders.model import OrderStatus
+from vigil.links.story import recent_attempts
 from vigil.security import audit, permissions
 from vigil.security.crypto import FieldCipher
-from vigil.security.model import SYSTEM, Principal
+from vigil.security.model import Principal
 
 MAX_WEEKS = 26
 PROPOSED_RADIUS_M = 500  # the order editor's default circle; the officer sets the real one
@@ -112,7 +110,7 @@ def _candidate(
 ) -> ReleaseCandidate:
     number = prisoner.prison_number
     attempts = prisoner_history.attempts_by(uow, number)
-    recent = [a for a in attempts if (today - a.at.date()).days <= RECENT_DAYS]
+    recent = recent_attempts(attempts, today)
     return ReleaseCandidate(
         prisoner=prisoner,
         person_id=person_id,
@@ -126,24 +124,15 @@ def _candidate(
 
 
 def _current_order(uow: UnitOfWork, person_id: int | None) -> int | None:
-    if person_id is None:
-        return None
-    current = [
-        order.id
-        for order in orders.list_orders(uow, SYSTEM, person_id)
-        if order.status in (OrderStatus.ACTIVE, OrderStatus.PENDING)
-    ]
-    return current[0] if current else None
+    order = service.current_order(uow, person_id) if person_id is not None else None
+    return order.id if order is not None else None
 
 
 def _matrix_position(uow: UnitOfWork, person_id: int | None) -> MatrixPosition | None:
     if person_id is None:
         return None
-    keys = [
-        link.target_key
-        for link in service.in_force_and_open(uow, person_id)
-        if link.in_force and link.target is LinkTarget.MATRIX
-    ]
+    links = service.in_force_and_open(uow, person_id)
+    keys = service.confirmed_keys(links, LinkTarget.MATRIX)
     found = positions.latest_positions(uow, keys)
     return min(found, key=lambda p: p.rank) if found else None
 

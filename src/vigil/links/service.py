@@ -18,9 +18,12 @@ from vigil.harm import positions
 from vigil.links.linking import find_links, prisoner_writings, suspect_writings
 from vigil.links.model import LinkFound, LinkMethod, LinkStatus, LinkTarget, PersonLink
 from vigil.links.tables import person_links
+from vigil.orders import service as orders
+from vigil.orders.model import OrderStatus
+from vigil.orders.service import OrderView
 from vigil.people import service as people
 from vigil.security import audit, permissions
-from vigil.security.model import Principal
+from vigil.security.model import SYSTEM, Principal
 from vigil.text import text_problem
 
 
@@ -112,18 +115,35 @@ def in_force_and_open(uow: UnitOfWork, person_id: int) -> list[PersonLink]:
     return [as_link(row) for row in rows]
 
 
-def linked_persons(uow: UnitOfWork, target: LinkTarget, keys: list[str]) -> dict[str, int]:
-    """Registry person of each of the other service's keys, by links in force."""
-    if not keys:
+def linked_persons(
+    uow: UnitOfWork, target: LinkTarget, keys: list[str] | None = None
+) -> dict[str, int]:
+    """Registry person of each of the other service's keys (or of every key linked), by links
+    in force."""
+    if keys is not None and not keys:
         return {}
-    rows = uow.connection.execute(
-        select(person_links.c.target_key, person_links.c.person_id).where(
-            person_links.c.target == target.value,
-            person_links.c.target_key.in_(keys),
-            person_links.c.status == LinkStatus.CONFIRMED.value,
-        )
+    query = select(person_links.c.target_key, person_links.c.person_id).where(
+        person_links.c.target == target.value,
+        person_links.c.status == LinkStatus.CONFIRMED.value,
     )
-    return {row.target_key: int(row.person_id) for row in rows}
+    if keys is not None:
+        query = query.where(person_links.c.target_key.in_(keys))
+    return {row.target_key: int(row.person_id) for row in uow.connection.execute(query)}
+
+
+def confirmed_keys(links: list[PersonLink], target: LinkTarget) -> list[str]:
+    """The other service's keys the links in force reach."""
+    return [link.target_key for link in links if link.in_force and link.target is target]
+
+
+def current_order(uow: UnitOfWork, person_id: int) -> OrderView | None:
+    """His order pending or in force (read on behalf of the caller's use case), if any."""
+    current = [
+        order
+        for order in orders.list_orders(uow, SYSTEM, person_id)
+        if order.status in (OrderStatus.ACTIVE, OrderStatus.PENDING)
+    ]
+    return current[0] if current else None
 
 
 def confirm_link(uow: UnitOfWork, principal: Principal, link_id: int) -> PersonLink:

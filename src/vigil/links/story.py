@@ -23,7 +23,6 @@ from vigil.harm import positions
 from vigil.harm.positions import MatrixPosition
 from vigil.links import service
 from vigil.links.model import LinkTarget, PersonLink
-from vigil.orders import service as orders
 from vigil.orders.model import OrderStatus
 from vigil.people import reference_data
 from vigil.people import service as people
@@ -31,6 +30,11 @@ from vigil.security import audit, permissions
 from vigil.security.model import SYSTEM, Principal
 
 RECENT_DAYS = 90  # attempted contact this recent raises a release's priority and an alert's
+
+
+def recent_attempts(attempts: list[PrisonerAttempt], today: date) -> list[PrisonerAttempt]:
+    """Attempted contact recent enough to raise a release's priority."""
+    return [a for a in attempts if (today - a.at.date()).days <= RECENT_DAYS]
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,6 @@ class PrisonSide:
     bars: list[PrisonerBar]
     attempts: list[PrisonerAttempt]
 
-    @property
-    def active_bars(self) -> list[PrisonerBar]:
-        return [bar for bar in self.bars if bar.active]
-
-    def recent_attempts(self, today: date) -> list[PrisonerAttempt]:
-        return [a for a in self.attempts if (today - a.at.date()).days <= RECENT_DAYS]
-
 
 @dataclass(frozen=True)
 class PersonStory:
@@ -55,10 +52,6 @@ class PersonStory:
     links: list[PersonLink]
     prison: list[PrisonSide] = field(default_factory=list)
     matrix: list[MatrixPosition] = field(default_factory=list)
-
-    @property
-    def proposed(self) -> list[PersonLink]:
-        return [link for link in self.links if not link.in_force]
 
 
 @dataclass(frozen=True)
@@ -80,13 +73,10 @@ def person_story(uow: UnitOfWork, principal: Principal, person_id: int) -> Perso
     principal.require(permissions.CROSS_SERVICE_STORY)
     people.visible_person(uow, principal, person_id)
     links = service.in_force_and_open(uow, person_id)
-    confirmed = [link for link in links if link.in_force]
     prison = [
-        _prison_side(uow, link.target_key)
-        for link in confirmed
-        if link.target is LinkTarget.PRISONER
+        _prison_side(uow, number) for number in service.confirmed_keys(links, LinkTarget.PRISONER)
     ]
-    matrix_keys = [link.target_key for link in confirmed if link.target is LinkTarget.MATRIX]
+    matrix_keys = service.confirmed_keys(links, LinkTarget.MATRIX)
     story = PersonStory(
         person_id,
         links,
@@ -132,12 +122,7 @@ def _tagging(
         return None
     # The caller's service holds the link; the registry is read on its behalf, and audited.
     person = people.get_person(uow, SYSTEM, person_id)
-    current = [
-        order
-        for order in orders.list_orders(uow, SYSTEM, person_id)
-        if order.status in (OrderStatus.ACTIVE, OrderStatus.PENDING)
-    ]
-    order = current[0] if current else None
+    order = service.current_order(uow, person_id)
     officer = (
         reference_data.get_officer(uow, order.responsible_officer_id)
         if order is not None and order.responsible_officer_id is not None

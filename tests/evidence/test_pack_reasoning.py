@@ -3,7 +3,7 @@ circle, and read the right way round for a zone he must keep out of or stay in."
 
 from __future__ import annotations
 
-from vigil.evidence.pack import reasoning
+from vigil.evidence.pack import reasoning_json
 
 # A square about 222 m a side around (52.0, -1.0).
 SQUARE = {
@@ -45,7 +45,7 @@ def test_fixes_are_measured_against_a_polygon_zone_as_discs() -> None:
         _fix(2, 52.0, -1.0016, accuracy=20.0),  # on the west edge: can't tell
         _fix(3, 52.0, -1.0050),  # about 230 m west of it
     ]
-    out = reasoning({"detail": {"rule": "dwell"}}, SQUARE, fixes)
+    out = reasoning_json({"detail": {"rule": "dwell"}}, SQUARE, fixes)
     assessed = [r["assessment"] for r in out["fixes_during"]]
     assert assessed == ["certainly inside", "unsure", "certainly outside"]
     assert -115 < out["fixes_during"][0]["distance_to_edge_m"] < -105
@@ -55,7 +55,7 @@ def test_fixes_are_measured_against_a_polygon_zone_as_discs() -> None:
 
 def test_a_curfew_breach_is_the_fixes_certainly_outside_the_address() -> None:
     fixes = [_fix(1, 52.0, -1.0), _fix(2, 52.003, -1.0)]  # at home; 330 m north
-    out = reasoning({"detail": {}}, HOME, fixes)
+    out = reasoning_json({"detail": {}}, HOME, fixes)
     assert [r["assessment"] for r in out["fixes_during"]] == [
         "certainly inside",
         "certainly outside",

@@ -138,13 +138,13 @@ async def upload_batch(
 @router.get("/crime-batches")
 def list_batches(c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return crime_upload.list_batches(uow, principal)
+        return [dict(batch) for batch in crime_upload.list_batches(uow, principal)]
 
 
 @router.get("/crime-batches/{batch_id}")
 def get_batch(batch_id: RowId, c: ContainerDep, principal: ApiPrincipal) -> dict[str, Any]:
     with c.uow() as uow:
-        return crime_upload.get_batch(uow, principal, batch_id)
+        return dict(crime_upload.get_batch(uow, principal, batch_id))
 
 
 class RunIn(BaseModel):
@@ -188,7 +188,7 @@ def review_match(
     with c.uow() as uow:
         reviewed = crime_matching.review_match(uow, principal, match_id, body.decision, body.note)
         uow.commit()
-    return reviewed
+    return dict(reviewed)
 
 
 def export_run(
@@ -252,7 +252,7 @@ def generate_weekly(
 @router.get("/persons/{person_id}/weekly")
 def list_weekly(person_id: str, c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return overviews.list_weekly(uow, principal, person_id)
+        return [dict(weekly) for weekly in overviews.list_weekly(uow, principal, person_id)]
 
 
 @router.get("/weekly/{weekly_id}")
@@ -301,7 +301,7 @@ def create_pack(
 @router.get("/persons/{person_id}/packs")
 def list_packs(person_id: str, c: ContainerDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return packs.list_packs(uow, principal, person_id)
+        return [dict(stored) for stored in packs.list_packs(uow, principal, person_id)]
 
 
 def pack_file(

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, ValidationError
+from vigil.evidence.crime_records import MatchRecord
 from vigil.evidence.crimes import POLICE_FORCES
 from vigil.security import permissions
 from vigil.security.model import Principal
@@ -62,9 +62,7 @@ def match_scope(principal: Principal) -> Callable[[UnitOfWork, Principal, str], 
     )
 
 
-def _in_scope(
-    uow: UnitOfWork, principal: Principal, rows: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _in_scope(uow: UnitOfWork, principal: Principal, rows: list[MatchRecord]) -> list[MatchRecord]:
     """Matches of wearers the caller may see (a police user viewing an analyst's run)."""
     scope = match_scope(principal)
     seen: dict[str, bool] = {}

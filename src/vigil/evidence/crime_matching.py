@@ -22,9 +22,16 @@ from vigil.evidence.crime_access import (
     match_scope,
     stated_reason,
 )
+from vigil.evidence.crime_records import (
+    MatchRecord,
+    Reviewed,
+    RunDetail,
+    RunParameters,
+    RunRecord,
+)
 from vigil.evidence.crime_upload import _batch_row, _run_json
 from vigil.evidence.crimes import crime_type_name
-from vigil.evidence.match_confidence import read_confidence
+from vigil.evidence.match_confidence import MatchWindow, read_confidence
 from vigil.evidence.matching import (
     ALGORITHM_VERSION,
     MatchParameters,
@@ -177,14 +184,12 @@ def _run_row(uow: UnitOfWork, principal: Principal, run_id: int) -> Any:
     return run
 
 
-def run_info(uow: UnitOfWork, principal: Principal, run_id: int) -> dict[str, Any]:
+def run_info(uow: UnitOfWork, principal: Principal, run_id: int) -> RunRecord:
     """A run's parameters and counts, without its matches (not a read of anyone's trail)."""
     return _run_json(_run_row(uow, principal, run_id))
 
 
-def _match_rows(
-    uow: UnitOfWork, run: Any, status: MatchStatus | None = None
-) -> list[dict[str, Any]]:
+def _match_rows(uow: UnitOfWork, run: Any, status: MatchStatus | None = None) -> list[MatchRecord]:
     query = (
         select(crime_matches, crimes)
         .join(crimes, crimes.c.id == crime_matches.c.crime_id)
@@ -197,11 +202,17 @@ def _match_rows(
     return [_match_json(row, parameters) for row in uow.connection.execute(query).mappings()]
 
 
-def _match_json(row: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+def _match_json(row: Any, parameters: RunParameters) -> MatchRecord:
     """One match as pages, the API and exports read it: the crime type by name and the
     confidence with its reasons in words, beside the stored figures."""
     fixes = json.loads(row["fixes"])
-    out = {
+    reading = read_confidence(
+        MatchWindow(
+            fixes=fixes, window_from_utc=row["window_from"], window_to_utc=row["window_to"]
+        ),
+        parameters,
+    )
+    return {
         "id": row[crime_matches.c.id],
         "crime_id": row[crimes.c.id],
         "crime_reference": row["reference"],
@@ -222,15 +233,13 @@ def _match_json(row: Any, parameters: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "reviewed_by": row["reviewed_by"],
         "review_note": row["review_note"],
+        "confidence_reasons": " ".join(reading.reasons),
+        "confidence_meaning": reading.meaning,
+        "deciding_fix_time_utc": reading.fix_time,
     }
-    reading = read_confidence(out, parameters)
-    out["confidence_reasons"] = " ".join(reading.reasons)
-    out["confidence_meaning"] = reading.meaning
-    out["deciding_fix_time_utc"] = reading.fix_time
-    return out
 
 
-def _named(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _named(uow: UnitOfWork, rows: list[MatchRecord]) -> list[MatchRecord]:
     """Each match's wearer by name and CRN, as reviewers and courts know him; a fix stored for
     an id the registry does not hold (an imported trail) keeps that id."""
     ids = {int(r["person_id"]) for r in rows if str(r["person_id"]).isdigit()}
@@ -243,14 +252,13 @@ def _named(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def get_run(
-    uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None
-) -> dict[str, Any]:
+def get_run(uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None) -> RunDetail:
     """A run with every match (what a caseworker reviews). Viewing is audited."""
     stated = stated_reason(reason)
     run = _run_row(uow, principal, run_id)
-    out = _run_json(run)
-    out["results"] = _named(uow, _in_scope(uow, principal, _match_rows(uow, run)))
+    out = RunDetail(
+        **_run_json(run), results=_named(uow, _in_scope(uow, principal, _match_rows(uow, run)))
+    )
     audit.record(
         uow.connection,
         at=uow.clock.now(),
@@ -269,7 +277,7 @@ def review_match(
     match_id: int,
     decision: str,
     note: str | None,
-) -> dict[str, Any]:
+) -> Reviewed:
     """An analyst, or a police user for a wearer in their force area, confirms or discards one
     match; the note says why (required to discard)."""
     principal.require(permissions.MATCH_REVIEW)
@@ -315,7 +323,7 @@ def review_match(
 
 def confirmed_matches(
     uow: UnitOfWork, principal: Principal, run_id: int, reason: str | None, fmt: str
-) -> list[dict[str, Any]]:
+) -> list[MatchRecord]:
     """The confirmed matches of a run, for export; audited as data leaving the system."""
     stated = stated_reason(reason)
     run = _run_row(uow, principal, run_id)
@@ -339,7 +347,7 @@ def confirmed_matches(
     return rows
 
 
-def match_map_svg(match: dict[str, Any], radius_m: float) -> str:
+def match_map_svg(match: MatchRecord, radius_m: float) -> str:
     """A map per match: the scene and its radius, and the fixes that place the person there."""
     from vigil.evidence.maps import Circle, MapSpec, Point, render_svg
 
@@ -367,7 +375,7 @@ def match_map_svg(match: dict[str, Any], radius_m: float) -> str:
     return render_svg(spec)
 
 
-def matches_pdf(run: dict[str, Any], rows: list[dict[str, Any]], generated: datetime) -> bytes:
+def matches_pdf(run: RunRecord, rows: list[MatchRecord], generated: datetime) -> bytes:
     """The confirmed matches of a run as a PDF report, one map per match."""
     from vigil.evidence.render import render_pdf, render_template
 

@@ -13,6 +13,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import ErrorCollector, NotFound, ValidationError
 from vigil.evidence.crime_access import MAX_UPLOAD_BYTES, force_name, stated_reason
 from vigil.evidence.crime_parsing import parse_crimes
+from vigil.evidence.crime_records import BatchDetail, BatchRecord, RunRecord
 from vigil.evidence.crimes import Crime, CrimeFormat, RowError
 from vigil.evidence.tables import (
     crime_batches,
@@ -164,7 +165,7 @@ def _batch_row(uow: UnitOfWork, principal: Principal, batch_id: int) -> Any:
     return row
 
 
-def list_batches(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+def list_batches(uow: UnitOfWork, principal: Principal) -> list[BatchRecord]:
     principal.require(permissions.CRIME_MATCHING)
     query = select(crime_batches).order_by(crime_batches.c.id.desc()).limit(200)
     if principal.role is Role.POLICE:
@@ -172,7 +173,7 @@ def list_batches(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
     return [_batch_json(row) for row in uow.connection.execute(query)]
 
 
-def _batch_json(row: Any) -> dict[str, Any]:
+def _batch_json(row: Any) -> BatchRecord:
     return {
         "id": row.id,
         "force": row.force,
@@ -187,19 +188,17 @@ def _batch_json(row: Any) -> dict[str, Any]:
     }
 
 
-def get_batch(uow: UnitOfWork, principal: Principal, batch_id: int) -> dict[str, Any]:
+def get_batch(uow: UnitOfWork, principal: Principal, batch_id: int) -> BatchDetail:
     row = _batch_row(uow, principal, batch_id)
-    out = _batch_json(row)
     runs = uow.connection.execute(
         select(crime_match_runs)
         .where(crime_match_runs.c.batch_id == batch_id)
         .order_by(crime_match_runs.c.id)
     )
-    out["runs"] = [_run_json(r) for r in runs]
-    return out
+    return BatchDetail(**_batch_json(row), runs=[_run_json(r) for r in runs])
 
 
-def _run_json(row: Any) -> dict[str, Any]:
+def _run_json(row: Any) -> RunRecord:
     return {
         "id": row.id,
         "batch_id": row.batch_id,

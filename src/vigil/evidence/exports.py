@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
+from vigil.evidence.crime_records import MatchRecord
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -165,11 +167,11 @@ MATCH_COLUMNS = (
 )
 
 
-def matches_csv(rows: Iterable[dict[str, Any]]) -> str:
+def matches_csv(rows: Iterable[MatchRecord]) -> str:
     return write_csv(MATCH_COLUMNS, ([row.get(c) for c in MATCH_COLUMNS] for row in rows))
 
 
-def matches_geojson(rows: Iterable[dict[str, Any]]) -> str:
+def matches_geojson(rows: Iterable[MatchRecord]) -> str:
     features = []
     for row in rows:
         features.append(
@@ -198,7 +200,7 @@ def matches_geojson(rows: Iterable[dict[str, Any]]) -> str:
     )
 
 
-def matches_kml(rows: Iterable[dict[str, Any]]) -> str:
+def matches_kml(rows: Iterable[MatchRecord]) -> str:
     marks = []
     for row in rows:
         marks.append(
@@ -215,7 +217,7 @@ def matches_kml(rows: Iterable[dict[str, Any]]) -> str:
     )
 
 
-def matches_gpx(rows: Iterable[dict[str, Any]]) -> str:
+def matches_gpx(rows: Iterable[MatchRecord]) -> str:
     points = []
     for row in rows:
         points.append(
@@ -237,7 +239,7 @@ def matches_gpx(rows: Iterable[dict[str, Any]]) -> str:
     )
 
 
-def export_matches(fmt: str, rows: Sequence[dict[str, Any]]) -> str:
+def export_matches(fmt: str, rows: Sequence[MatchRecord]) -> str:
     writers = {
         "csv": matches_csv,
         "geojson": matches_geojson,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
+from vigil.evidence.crime_records import MatchedFix, RunParameters
 from vigil.evidence.matching import (
     IN_WINDOW_WEIGHT,
     PADDING_WEIGHT,
@@ -55,7 +56,7 @@ def _minutes(seconds: float) -> str:
     return f"{minutes} min"
 
 
-def _where(fix: dict[str, Any], radius_m: float, default_accuracy_m: float) -> str:
+def _where(fix: MatchedFix, radius_m: float, default_accuracy_m: float) -> str:
     spatial = SpatialClass(fix["spatial"])
     distance = float(fix["distance_m"])
     given = fix.get("accuracy_m")
@@ -91,7 +92,15 @@ def _count(fixes: int, inside: int) -> str:
     return f"{reach} the radius, {inside} inside the window."
 
 
-def read_confidence(match: dict[str, Any], parameters: dict[str, Any]) -> ConfidenceReading:
+class MatchWindow(TypedDict):
+    """What the reading needs of a stored match: its fixes and the crime window."""
+
+    fixes: list[MatchedFix]
+    window_from_utc: datetime
+    window_to_utc: datetime
+
+
+def read_confidence(match: MatchWindow, parameters: RunParameters) -> ConfidenceReading:
     """The reading of a stored match (its ``fixes`` and window) under its run's parameters."""
     fixes = match["fixes"]
     best = max(fixes, key=lambda f: (f["confidence"], -f["distance_m"]))

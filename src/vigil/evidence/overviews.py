@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -177,7 +177,7 @@ def _store(
 
 def get_weekly(
     uow: UnitOfWork, principal: Principal, weekly_id: int, reason: str | None
-) -> tuple[dict[str, Any], WeeklyResult]:
+) -> tuple[WeeklyRecord, WeeklyResult]:
     """A stored weekly overview (summary, HTML and PDF). Every read is audited."""
     principal.require(permissions.WEEKLY_OVERVIEW)
     row = _read_stored(
@@ -193,7 +193,19 @@ def get_weekly(
     return _weekly_json(row), WeeklyResult(int(row.id), row.html, bytes(row.pdf), row.sha256)
 
 
-def _weekly_json(row: Any) -> dict[str, Any]:
+class WeeklyRecord(TypedDict):
+    """A stored overview as the wearer's evidence page and the API list it (no content)."""
+
+    id: int
+    person_id: str
+    week_start: str
+    trigger: str
+    generated_at: str
+    generated_by: str
+    sha256: str
+
+
+def _weekly_json(row: Any) -> WeeklyRecord:
     return {
         "id": row.id,
         "person_id": row.person_id,
@@ -205,7 +217,7 @@ def _weekly_json(row: Any) -> dict[str, Any]:
     }
 
 
-def list_weekly(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
+def list_weekly(uow: UnitOfWork, principal: Principal, person_id: str) -> list[WeeklyRecord]:
     """The stored overviews of one wearer, newest first (no content, so not a trail read)."""
     from vigil.tracking import queries
 

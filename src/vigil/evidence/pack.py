@@ -226,7 +226,7 @@ def period_of(fix_time: str, start: datetime, end: datetime | None) -> str:
     return "during"
 
 
-def device_health(fixes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def device_health_json(fixes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """What the fixes say about the device: battery, alarms, gaps, accuracy, flags."""
     battery = [f["battery_pct"] for f in fixes if f.get("battery_pct") is not None]
     accuracy = [f["accuracy_m"] for f in fixes if f.get("accuracy_m") is not None]
@@ -245,7 +245,7 @@ def device_health(fixes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def reasoning(
+def reasoning_json(
     violation: dict[str, Any], condition: dict[str, Any] | None, fixes: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     """Why the violation stands: the engine's own detail plus, for a zone (circle or polygon),
@@ -294,7 +294,7 @@ def _measured(fix: dict[str, Any], to_edge: float) -> dict[str, Any]:
     }
 
 
-def build_evidence(inputs: PackInputs) -> dict[str, Any]:
+def evidence_json(inputs: PackInputs) -> dict[str, Any]:
     start = datetime.fromisoformat(inputs.violation["start"])
     end_text = inputs.violation.get("end")
     end = datetime.fromisoformat(end_text) if end_text else None
@@ -316,8 +316,8 @@ def build_evidence(inputs: PackInputs) -> dict[str, Any]:
             "after_to": ((end or start) + CONTEXT).isoformat(),
         },
         "fixes": fixes,
-        "device_health": device_health(fixes),
-        "reasoning": reasoning(inputs.violation, inputs.condition, fixes),
+        "device_health": device_health_json(fixes),
+        "reasoning": reasoning_json(inputs.violation, inputs.condition, fixes),
         "alerts": list(inputs.alerts),
         "software": inputs.software,
     }

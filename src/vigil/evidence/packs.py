@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Table, insert, select, update
 
@@ -15,7 +15,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.engine import service as engine_service
 from vigil.errors import NotFound, ValidationError
 from vigil.evidence.crime_access import stated_reason
-from vigil.evidence.pack import CONTEXT, PackInputs, SigningKey, Verification, build_evidence
+from vigil.evidence.pack import CONTEXT, PackInputs, SigningKey, Verification, evidence_json
 from vigil.evidence.pack import FORMAT as PACK_FORMAT
 from vigil.evidence.pack import sign as sign_pack
 from vigil.evidence.tables import (
@@ -186,7 +186,7 @@ def create_pack(
     now = uow.clock.now()
     pack_id = _reserve_pack(uow, principal, (person_id, violation_id), stated, key, now)
     reference = f"evidence-pack:{pack_id}"
-    evidence = build_evidence(
+    evidence = evidence_json(
         PackInputs(
             pack_reference=reference,
             created_at=now,
@@ -333,9 +333,27 @@ def _read_stored(
     return row
 
 
+class PackRecord(TypedDict):
+    """A stored pack as a wearer's evidence page and the API list it."""
+
+    id: int
+    violation_id: str
+    created_at: str
+    created_by: str
+    sha256: str
+
+
+class PackSummary(PackRecord):
+    """A stored pack read in full: whose it is and the key that signed it."""
+
+    person_id: str
+    key_id: str
+    signer: str
+
+
 def get_pack(
     uow: UnitOfWork, principal: Principal, pack_id: int, reason: str | None
-) -> tuple[dict[str, Any], bytes]:
+) -> tuple[PackSummary, bytes]:
     """A stored pack (row summary, signed document). Every read is audited."""
     principal.require(permissions.EVIDENCE_PACKS)
     row = _read_stored(
@@ -348,7 +366,7 @@ def get_pack(
         action="evidence_pack.view",
         id_key="pack_id",
     )
-    summary = {
+    summary: PackSummary = {
         "id": row.id,
         "violation_id": row.violation_id,
         "person_id": row.person_id,
@@ -361,7 +379,7 @@ def get_pack(
     return summary, row.document.encode("utf-8")
 
 
-def list_packs(uow: UnitOfWork, principal: Principal, person_id: str) -> list[dict[str, Any]]:
+def list_packs(uow: UnitOfWork, principal: Principal, person_id: str) -> list[PackRecord]:
     from vigil.tracking import queries
 
     principal.require(permissions.EVIDENCE_PACKS)

@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -55,6 +55,27 @@ class WeekFix:
     usable: bool = True
 
 
+class Stay(TypedDict):
+    """A place he stayed (a stay point): where, from when to when, over how many fixes."""
+
+    lat: float
+    lon: float
+    arrive: datetime
+    leave: datetime
+    seconds: float
+    fixes: int
+    # Whether it was at home, said when the order gives a home.
+    home: NotRequired[bool]
+
+
+class Approach(TypedDict):
+    """His closest approach to an exclusion zone on one day."""
+
+    zone: str
+    distance_m: float
+    time: datetime
+
+
 @dataclass
 class Day:
     date: date
@@ -62,8 +83,8 @@ class Day:
     distance_m: float = 0.0
     home_s: float | None = None
     curfew: str = "no curfew"
-    stays: list[dict[str, Any]] = field(default_factory=list)
-    approaches: list[dict[str, Any]] = field(default_factory=list)
+    stays: list[Stay] = field(default_factory=list)
+    approaches: list[Approach] = field(default_factory=list)
     # Still to come when the overview was made (a week reported before it ended): no figures.
     to_come: bool = False
 
@@ -92,8 +113,8 @@ def stay_points(
     y: NDArray[np.float64],
     lats: NDArray[np.float64],
     lons: NDArray[np.float64],
-) -> list[dict[str, Any]]:
-    stays = []
+) -> list[Stay]:
+    stays: list[Stay] = []
     i, n = 0, len(times)
     while i < n:
         j = i + 1
@@ -424,7 +445,7 @@ def _week_map(
     return render_svg(spec)
 
 
-def _stay_labels(stays: Sequence[dict[str, Any]]) -> list[Point]:
+def _stay_labels(stays: Sequence[Stay]) -> list[Point]:
     """One label a place: stays within ``STAY_RADIUS_M`` of a place already labelled add to its
     count and time (a wearer home every night would print seven labels on top of each other)."""
     places: list[dict[str, Any]] = []

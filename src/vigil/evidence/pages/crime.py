@@ -194,8 +194,7 @@ def _run_page(
             errors=_errors(exc) if reason else None,
         )
     radius = float(run["parameters"]["radius_m"])
-    for match in run["results"]:
-        match["map"] = crime_matching.match_map_svg(match, radius)
+    maps = {m["id"]: crime_matching.match_map_svg(m, radius) for m in run["results"]}
     counts = {s.value: 0 for s in crime_access.MatchStatus}
     for match in run["results"]:
         counts[match["status"]] += 1
@@ -206,6 +205,7 @@ def _run_page(
         "evidence/run.html",
         status_code=422 if errors else 200,
         run=run,
+        maps=maps,
         reason=reason,
         counts=counts,
         can_review=principal.may(permissions.MATCH_REVIEW),

@@ -67,7 +67,7 @@ def submit_request(body: bodies.ContactRequest, request: Request, c: ContainerDe
     """A partner agency's system submits a request; same validation and limits as the form."""
     if not c.public_form_limiter.allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
-    parsed = parse_request(body.fields(), today=c.clock.now().date())
+    parsed = parse_request(body.as_json(), today=c.clock.now().date())
     with c.uow() as uow:
         reference = intake.submit_request(uow, c.cipher, parsed, channel="api")
         uow.commit()
@@ -90,7 +90,7 @@ async def report_intelligence(
     elif not c.public_form_limiter.allow(client_key(request)):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate: too many requests; wait")
     with c.uow() as uow:
-        found = intelligence.submit_intelligence(uow, c.cipher, body.fields(), principal=principal)
+        found = intelligence.submit_intelligence(uow, c.cipher, body.as_json(), principal=principal)
         uow.commit()
     return Filed(id=found, queue=casefile.SECURITY_QUEUE)
 
@@ -161,7 +161,7 @@ def barred_numbers(
     with c.uow() as uow:
         found = attempts.barred_numbers_since(uow, c.cipher, principal, since, limit)
         uow.commit()
-    return found
+    return dict(found)
 
 
 # --- case handling (upcs_case_handler) -----------------------------------------------------
@@ -271,7 +271,7 @@ def match(
 def create_bar(
     case_id: RowId, body: bodies.Bar, c: ContainerDep, principal: ApiPrincipal
 ) -> dict[str, Any]:
-    parsed = bar_request.parse_bar(body.fields(), today=c.clock.now().date())
+    parsed = bar_request.parse_bar(body.as_json(), today=c.clock.now().date())
     with c.uow() as uow:
         bar_id = bars.bar(uow, c.cipher, principal, case_id, parsed, index=c.enforcement_index)
         uow.commit()

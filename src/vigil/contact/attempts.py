@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -52,7 +52,19 @@ def acknowledge_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> N
     )
 
 
-def open_alerts(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+class ContactAlert(TypedDict):
+    """A barred prisoner's repeated attempts at contact (calls or letters in 24 hours), not yet
+    acknowledged."""
+
+    id: int
+    case_id: int
+    reference: str
+    message: str
+    raised_at: datetime
+    attempts: int
+
+
+def open_alerts(uow: UnitOfWork, principal: Principal) -> list[ContactAlert]:
     principal.require(permissions.CONTACT_CASES)
     rows = uow.connection.execute(
         select(contact_alerts, contact_cases.c.reference)
@@ -193,9 +205,27 @@ def _queue_for_case_handler(
     )
 
 
+class FeedChange(TypedDict):
+    """A barred number added or removed, as phone platforms read it."""
+
+    id: int
+    number: str
+    scope: str
+    prison_number: str | None
+    at: str
+    seq: int
+
+
+class FeedPage(TypedDict):
+    additions: list[FeedChange]
+    removals: list[FeedChange]
+    cursor: str
+    more: bool
+
+
 def barred_numbers_since(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal, since: str | None, limit: int = 1000
-) -> dict[str, Any]:
+) -> FeedPage:
     """Delta feed for phone platforms: additions and removals after the cursor, in order."""
     principal.require(permissions.BARRED_NUMBERS_FEED)
     cursor = _feed_cursor(since)
@@ -204,10 +234,10 @@ def barred_numbers_since(
     rows = _phone_changes(conn, cursor, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    additions: list[dict[str, Any]] = []
-    removals: list[dict[str, Any]] = []
+    additions: list[FeedChange] = []
+    removals: list[FeedChange] = []
     for r in rows:
-        entry = {
+        entry: FeedChange = {
             "id": r.id,
             "number": cipher.decrypt(r.value_enc, F_ITEM),
             "scope": r.scope,

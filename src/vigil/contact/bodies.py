@@ -42,7 +42,7 @@ def _one_of(kind: type[Any]) -> dict[str, Any]:
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    def fields(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         """What the client sent, for the service's own checks (absent stays absent)."""
         return self.model_dump(mode="json", exclude_unset=True)
 

@@ -4,7 +4,8 @@ protected people, writing notes and status changes, and checking required free t
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -45,11 +46,34 @@ def read_people(conn: Connection, cipher: FieldCipher, case_id: int) -> list[Pro
     return [person_from_json(json.loads(cipher.decrypt(r.details_enc, F_PERSON))) for r in rows]
 
 
-def case_row(conn: Connection, case_id: int) -> Any:
+@dataclass(frozen=True)
+class StoredCase:
+    """A case as stored: the encrypted fields still encrypted (``F_REQUEST``, ``F_DECISION``)."""
+
+    id: int
+    reference: str
+    status: str
+    channel: str
+    requester_type: str
+    consent: str
+    request_enc: str
+    requester_index: str | None
+    prison_number: str | None
+    matched_prisoner_id: int | None
+    matched_prison_number: str | None
+    assigned_to: str | None
+    decision_reason_enc: str | None
+    review_date: date | None
+    submitted_at: datetime
+    updated_at: datetime
+    barred_at: datetime | None
+
+
+def case_row(conn: Connection, case_id: int) -> StoredCase:
     row = conn.execute(select(contact_cases).where(contact_cases.c.id == case_id)).first()
     if row is None:
         raise NotFound(f"case {case_id}")
-    return row
+    return StoredCase(**row._mapping)
 
 
 def write_note(

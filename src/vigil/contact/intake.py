@@ -92,7 +92,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def load_draft(uow: UnitOfWork, cipher: FieldCipher, token: str | None) -> dict[str, Any]:
+def draft_json(uow: UnitOfWork, cipher: FieldCipher, token: str | None) -> dict[str, Any]:
+    """The public form's answers so far: the JSON request they build up, checked as a request
+    (``parse_request``) when it is sent; empty when there is none or it has expired."""
     if not token:
         return {}
     row = uow.connection.execute(

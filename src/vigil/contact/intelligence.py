@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import Connection, insert, or_, select
 
@@ -127,9 +128,23 @@ def _case_naming(conn: Connection, prison_number: str) -> int | None:
     return None if found is None else int(found)
 
 
+class SecurityEntry(TypedDict):
+    """Intelligence waiting for prison security, its details decrypted."""
+
+    id: int
+    received_at: datetime
+    source: str
+    kind: str
+    prison_number: str | None
+    case_id: int | None
+    reference: str | None
+    status: str
+    details: str
+
+
 def security_queue(
     uow: UnitOfWork, cipher: FieldCipher, principal: Principal
-) -> list[dict[str, Any]]:
+) -> list[SecurityEntry]:
     principal.require(permissions.CONTACT_CASES)
     conn = uow.connection
     rows = conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import insert, select, update
 
@@ -56,9 +56,17 @@ def notify_requester(
             break
 
 
-def pending_notifications(
-    uow: UnitOfWork, cipher: FieldCipher, case_id: int
-) -> list[dict[str, Any]]:
+class Notice(TypedDict):
+    """A notice about a case, to its requester or handler, its text decrypted."""
+
+    audience: str
+    channel: str
+    recipient: str | None
+    body: str
+    sent_at: datetime | None
+
+
+def pending_notifications(uow: UnitOfWork, cipher: FieldCipher, case_id: int) -> list[Notice]:
     rows = uow.connection.execute(
         select(contact_notifications)
         .where(contact_notifications.c.case_id == case_id)

@@ -99,9 +99,9 @@ def form_as_dict(form: FormData) -> dict[str, str | list[str]]:
     return out
 
 
-def load_draft(request: Request, c: Container) -> dict[str, Any]:
+def draft_json(request: Request, c: Container) -> dict[str, Any]:
     with c.uow() as uow:
-        return intake.load_draft(uow, c.cipher, request.cookies.get(DRAFT_COOKIE))
+        return intake.draft_json(uow, c.cipher, request.cookies.get(DRAFT_COOKIE))
 
 
 def save_draft(request: Request, c: Container, draft: dict[str, Any], response: Response) -> None:
@@ -152,7 +152,7 @@ async def answer_step(
         return public_render(
             request, "contact/refused.html", {"message": refused.message}, refused.status_code
         )
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     data = form_as_dict(form)
     errors = save(draft, data)
     if errors:
@@ -184,7 +184,7 @@ def simple_step(
     back: str,
 ) -> None:
     def show(request: Request, c: ContainerDep) -> Response:
-        return question_page(request, page_of(load_draft(request, c)), [], back=back)
+        return question_page(request, page_of(draft_json(request, c)), [], back=back)
 
     async def post(request: Request, c: ContainerDep) -> Response:
         return await answer_step(request, c, page_of, save, next_url)

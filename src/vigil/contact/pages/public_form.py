@@ -18,8 +18,8 @@ from vigil.contact import (
 from vigil.contact.pages.form_steps import (
     Refused,
     answer_step,
+    draft_json,
     form_as_dict,
-    load_draft,
     needs_consent,
     public_render,
     question_page,
@@ -93,7 +93,7 @@ simple_step(
 def prisoner_show(request: Request, c: ContainerDep) -> Response:
     return question_page(
         request,
-        journey_prisoner.prisoner_page(load_draft(request, c)),
+        journey_prisoner.prisoner_page(draft_json(request, c)),
         [],
         back="/contact/another-person",
     )
@@ -113,7 +113,7 @@ async def prisoner_post(request: Request, c: ContainerDep) -> Response:
 
 @router.get("/contact/person/{index}", response_class=HTMLResponse)
 def person_show(request: Request, c: ContainerDep, index: int) -> Response:
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     index = max(0, min(index, len(draft.get("protected_people", []))))
     return question_page(
         request, journey_people.person_page(draft, index), [], back="/contact/safe-contact"
@@ -136,7 +136,7 @@ async def person_post(request: Request, c: ContainerDep, index: int) -> Response
 
 @router.get("/contact/person/{index}/address", response_class=HTMLResponse)
 def address_show(request: Request, c: ContainerDep, index: int) -> Response:
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     if index < 0 or index >= len(draft.get("protected_people", [])):
         return RedirectResponse("/contact/person/0", status_code=303)
     return question_page(
@@ -158,7 +158,7 @@ async def address_post(request: Request, c: ContainerDep, index: int) -> Respons
 
 @router.get("/contact/person/{index}/remove", response_class=HTMLResponse)
 def remove_show(request: Request, c: ContainerDep, index: int) -> Response:
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     if index < 0 or index >= len(draft.get("protected_people", [])):
         return RedirectResponse("/contact/another-person", status_code=303)
     return question_page(
@@ -180,7 +180,7 @@ async def remove_post(request: Request, c: ContainerDep, index: int) -> Response
 
 @router.get("/contact/another-person", response_class=HTMLResponse)
 def another_show(request: Request, c: ContainerDep) -> Response:
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     last = max(0, len(draft.get("protected_people", [])) - 1)
     return question_page(
         request,
@@ -237,7 +237,7 @@ _CHANGE_LINKS = {
 
 @router.get("/contact/check", response_class=HTMLResponse)
 def check_show(request: Request, c: ContainerDep) -> Response:
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     if not draft:
         return RedirectResponse("/contact", status_code=303)
     context = _check_context(draft, c.clock.now().date())
@@ -252,7 +252,7 @@ async def check_submit(request: Request, c: ContainerDep) -> Response:
         return public_render(
             request, "contact/refused.html", {"message": refused.message}, refused.status_code
         )
-    draft = load_draft(request, c)
+    draft = draft_json(request, c)
     try:
         parsed = parse_request(draft, today=c.clock.now().date())
     except ValidationError:
@@ -269,7 +269,7 @@ async def check_submit(request: Request, c: ContainerDep) -> Response:
 
 @router.get("/contact/confirmation", response_class=HTMLResponse)
 def confirmation(request: Request, c: ContainerDep) -> Response:
-    reference = load_draft(request, c).get("submitted_reference")
+    reference = draft_json(request, c).get("submitted_reference")
     if not reference:
         return RedirectResponse("/contact", status_code=303)
     return public_render(

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STATIC := src/vigil/web/static/vendor
 export VIGIL_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test assets install install-dev lint typecheck bench fuzz clean
+.PHONY: demo test faults assets install install-dev lint typecheck bench fuzz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ demo: install assets
 
 test: install-dev assets
 	$(BIN)/pytest
+
+# The fault suite's long cases: real Vigil processes with their own NATS and PostgreSQL, each
+# stopped for 30 s or 150 s while fixes flow (docs/operations.md, "Fault behaviour"). The engine
+# kill and the embedded-server kill run in `make test` as well.
+faults: install-dev
+	$(BIN)/pytest -m faults tests/faults
 
 # Style, types, and the house rules: module and function sizes, the import layers.
 lint: install-dev

@@ -8,7 +8,7 @@ from typing import Any
 
 from vigil.bus.codec import payload_of
 from vigil.bus.delivery import Delivery, DeliveryPolicy
-from vigil.bus.model import DeadLetterSink, Handler, Topic
+from vigil.bus.model import DeadLetterSink, Handler, OnAssign, Topic
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -75,8 +75,16 @@ class InMemoryBus:
         self._max_batch = max_batch
         self._confirm = confirm
 
-    def subscribe(self, topic: Topic, handler: Handler, *, fan_out: bool = False) -> None:
-        # One process: every handler sees every message, so sharing and fan-out are the same.
+    def subscribe(
+        self,
+        topic: Topic,
+        handler: Handler,
+        *,
+        fan_out: bool = False,
+        on_assign: OnAssign | None = None,
+    ) -> None:
+        # One process: every handler sees every message, so sharing and fan-out are the same,
+        # and no partition is ever assigned (``partitions_held`` is None).
         self._handlers[topic].append(handler)
 
     async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:

@@ -19,6 +19,9 @@ class Topic(StrEnum):
 
 
 Handler = Callable[[list[Any]], Awaitable[None]]
+# Told the partitions a shared handler is about to consume, before the first message of any
+# partition it gains (and after it stopped consuming those it lost).
+OnAssign = Callable[[set[int]], Awaitable[None]]
 
 
 def partition_of(key: str | None, partitions: int) -> int:
@@ -36,10 +39,20 @@ class Bus(Protocol):
     async def publish(self, topic: Topic, messages: list[Any], key: str | None = None) -> None:
         """Deliver messages to every subscriber of the topic, in order per key."""
 
-    def subscribe(self, topic: Topic, handler: Handler, *, fan_out: bool = False) -> None:
+    def subscribe(
+        self,
+        topic: Topic,
+        handler: Handler,
+        *,
+        fan_out: bool = False,
+        on_assign: OnAssign | None = None,
+    ) -> None:
         """Register a handler that receives batches of messages. Across processes, handlers of
         the same code share the messages (each message to one process); with ``fan_out`` every
-        process's handler receives every message (live pages)."""
+        process's handler receives every message (live pages). ``on_assign`` is awaited with the
+        partitions the handler will consume whenever they change, before any message of a newly
+        taken partition reaches it (an engine loads the wearers of a dead process's partitions
+        before their fixes); a bus whose handlers see every message never calls it."""
 
     async def start(self) -> None:
         """Begin delivering to the handlers subscribed so far."""

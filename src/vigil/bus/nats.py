@@ -34,7 +34,7 @@ from vigil.bus.codec import CodecError, decode, encode, payload_of
 from vigil.bus.delivery import Delivery, DeliveryPolicy, Stopping
 from vigil.bus.leases import PartitionLeases
 from vigil.bus.memory import HeldDeadLetters
-from vigil.bus.model import DeadLetterSink, Handler, Topic, partition_of
+from vigil.bus.model import DeadLetterSink, Handler, OnAssign, Topic, partition_of
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -109,6 +109,7 @@ class NatsBus:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._handlers: list[tuple[Topic, Handler, bool]] = []
+        self._on_assign: dict[int, OnAssign] = {}
         self._tasks: list[asyncio.Task[None]] = []
         # Shared handlers' consumers by (handler index, partition): a stop signal and the task.
         self._consumers: dict[tuple[int, int], tuple[asyncio.Event, asyncio.Task[None]]] = {}
@@ -163,8 +164,17 @@ class NatsBus:
             acks.append(self.js.publish(subject, payload, headers=headers))
         await asyncio.gather(*acks)
 
-    def subscribe(self, topic: Topic, handler: Handler, *, fan_out: bool = False) -> None:
+    def subscribe(
+        self,
+        topic: Topic,
+        handler: Handler,
+        *,
+        fan_out: bool = False,
+        on_assign: OnAssign | None = None,
+    ) -> None:
         self._handlers.append((topic, handler, fan_out))
+        if on_assign is not None:
+            self._on_assign[len(self._handlers) - 1] = on_assign
         if self._started:
             # Services subscribe from their own tasks, possibly after the bus has started.
             index = len(self._handlers) - 1
@@ -235,6 +245,11 @@ class NatsBus:
             stop, task = self._consumers.pop((index, partition))
             stop.set()
             await asyncio.gather(task, return_exceptions=True)
+        on_assign = self._on_assign.get(index)
+        if on_assign is not None and partitions != current:
+            # Before the first message of a partition taken over: the handler's owner loads what
+            # it needs for it (an engine, the wearers and their state the last holder saved).
+            await on_assign(set(partitions))
         name = self._consumer_name(index)
         for partition in sorted(partitions - current):
             subscription = await self.js.pull_subscribe(

@@ -269,7 +269,7 @@ def gather(
             started = _parse(v.get("start"))
             if started is not None:
                 episodes.append(Episode(str(v["episode_id"]), str(v["kind"]), started))
-    names = {r["code"]: r["name"] for r in reference_data.list_regions(uow)}
+    names = {r.code: r.name for r in reference_data.list_regions(uow)}
     return spans, episodes, facts, recalls, names
 
 

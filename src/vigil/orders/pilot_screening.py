@@ -99,7 +99,7 @@ def screen_for_pilot(
 def _release_region(uow: UnitOfWork, region: str | None, proportionality_note: str) -> str | None:
     errors = ErrorCollector()
     eligibility.check_note(proportionality_note, errors)
-    known = {r["code"] for r in reference_data.list_regions(uow)}
+    known = {r.code for r in reference_data.list_regions(uow)}
     if region is not None and region not in known:
         errors.add("release_region_code", f"unknown region {region!r}")
     errors.raise_if_any()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -124,13 +125,13 @@ def get_protected_person(
 @router.get("/regions")
 def regions(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, str]]:
     with c.uow() as uow:
-        return reference_data.list_regions(uow)
+        return [asdict(region) for region in reference_data.list_regions(uow)]
 
 
 @router.get("/force-areas")
 def force_areas(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, str]]:
     with c.uow() as uow:
-        return reference_data.list_force_areas(uow)
+        return [asdict(area) for area in reference_data.list_force_areas(uow)]
 
 
 @router.get("/teams")
@@ -166,4 +167,4 @@ def add_officer(body: OfficerBody, principal: ApiPrincipal, c: ContainerDep) -> 
 @router.get("/prisons")
 def prisons(principal: ApiPrincipal, c: ContainerDep) -> list[dict[str, Any]]:
     with c.uow() as uow:
-        return prison_register.list_prisons(uow)
+        return [dict(prison) for prison in prison_register.list_prisons(uow)]

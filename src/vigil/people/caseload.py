@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from vigil.alerts import alert_reads
@@ -145,41 +144,59 @@ def _read_caseload(uow: UnitOfWork, principal: Principal) -> _Caseload:
     return _Caseload(by_person, held, tagged, kinds, severities)
 
 
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One wearer on the caseload page: his status and what it rests on."""
+
+    person: PersonView
+    # The order shown: the active one, else the latest.
+    order: orders.OrderView | None
+    devices: list[devices.DeviceView]
+    status: Status
+    open_alerts: int
+    device_alerts: int
+    has_tag: bool
+    next_curfew: datetime | None
+    curfew_now: bool
+    last_fix: datetime | None
+    last_fix_age: str | None
+    severities: list[str]
+
+
 def _row(
     uow: UnitOfWork, read: _Caseload, person: PersonView, now: datetime, tz: ZoneInfo
-) -> dict[str, Any]:
+) -> CaseloadRow:
     person_orders = read.orders.get(person.id, [])
     active = [o for o in person_orders if o.status is OrderStatus.ACTIVE]
     last = last_fix_at(uow, person.id, now)
     kinds = read.open_kinds.get(str(person.id), [])
     curfew = next_curfew([c for o in active for c in o.conditions], now, tz)
-    return {
-        "person": person,
-        # The order shown: the active one, else the latest.
-        "order": active[0] if active else (person_orders[-1] if person_orders else None),
-        "devices": [
+    return CaseloadRow(
+        person=person,
+        order=active[0] if active else (person_orders[-1] if person_orders else None),
+        devices=[
             d
             for d in read.devices.get(person.id, [])
             if d.current and d.current.holder_kind.value == "person"
         ],
-        "status": person_status(bool(active), kinds, last, now, person.id in read.tagged),
-        "open_alerts": len([k for k in kinds if k not in DEVICE_KINDS]),
-        "device_alerts": len([k for k in kinds if k in DEVICE_KINDS]),
-        "has_tag": person.id in read.tagged,
-        "next_curfew": curfew,
-        "curfew_now": curfew is not None and curfew <= now,
-        "last_fix": last,
-        "last_fix_age": age_text(last, now) if last else None,
-        "severities": read.open_severities.get(str(person.id), []),
-    }
+        status=person_status(bool(active), kinds, last, now, person.id in read.tagged),
+        open_alerts=len([k for k in kinds if k not in DEVICE_KINDS]),
+        device_alerts=len([k for k in kinds if k in DEVICE_KINDS]),
+        has_tag=person.id in read.tagged,
+        next_curfew=curfew,
+        curfew_now=curfew is not None and curfew <= now,
+        last_fix=last,
+        last_fix_age=age_text(last, now) if last else None,
+        severities=read.open_severities.get(str(person.id), []),
+    )
 
 
 def caseload(
     uow: UnitOfWork, principal: Principal, now: datetime, tz: ZoneInfo
-) -> list[dict[str, Any]]:
+) -> list[CaseloadRow]:
     """Every person the principal may see, with their status, those needing attention first."""
     principal.require(permissions.PERSONS_READ)
     read = _read_caseload(uow, principal)
     rows = [_row(uow, read, person, now, tz) for person in people.list_persons(uow, principal)]
-    rows.sort(key=lambda r: caseload_key(r["status"], r["severities"], r["person"].last_name))
+    rows.sort(key=lambda r: caseload_key(r.status, r.severities, r.person.last_name))
     return rows

@@ -52,7 +52,7 @@ def caseload(request: Request, principal: PagePrincipal, c: ContainerDep) -> Res
     with c.uow() as uow:
         rows = caseload_status.caseload(uow, principal, c.clock.now(), c.settings.tz)
     counts = {
-        status: sum(1 for r in rows if r["status"] is status)
+        status: sum(1 for r in rows if r.status is status)
         for status in caseload_status.CASELOAD_ORDER
     }
     values = {

@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import insert, select, update
 
@@ -168,7 +168,19 @@ def _prison_values(row: dict[str, str], address: dict[str, str] | None) -> dict[
     return values
 
 
-def list_prisons(uow: UnitOfWork) -> list[dict[str, Any]]:
+class PrisonRecord(TypedDict):
+    """A prison as the register lists it (``closed_on`` ISO text, or None while open)."""
+
+    code: str
+    name: str
+    closed_on: str | None
+    town: str | None
+    postcode: str | None
+    lat: float | None
+    lon: float | None
+
+
+def list_prisons(uow: UnitOfWork) -> list[PrisonRecord]:
     rows = uow.connection.execute(select(prisons).order_by(prisons.c.name))
     return [
         {

@@ -38,14 +38,27 @@ def ensure_reference_data(uow: UnitOfWork) -> None:
             )
 
 
-def list_regions(uow: UnitOfWork) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ForceArea:
+    code: str
+    name: str
+    region_code: str
+
+
+def list_regions(uow: UnitOfWork) -> list[Region]:
     rows = uow.connection.execute(select(regions).order_by(regions.c.code))
-    return [{"code": row.code, "name": row.name} for row in rows]
+    return [Region(row.code, row.name) for row in rows]
 
 
-def list_force_areas(uow: UnitOfWork) -> list[dict[str, str]]:
+def list_force_areas(uow: UnitOfWork) -> list[ForceArea]:
     rows = uow.connection.execute(select(force_areas).order_by(force_areas.c.name))
-    return [{"code": r.code, "name": r.name, "region_code": r.region_code} for r in rows]
+    return [ForceArea(r.code, r.name, r.region_code) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ async def test_hub_sends_each_browser_only_alerts_its_user_may_see(registry: Reg
             escalated=False,
             escalation_level=0,
             at=datetime(2026, 11, 23, tzinfo=UTC),
-        ).to_message()
+        ).message_json()
 
     await hub.on_changes([change(Severity.CRITICAL), change(Severity.LOW)])
     assert police.queue.qsize() == 1  # critical only

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import Row, and_, func, select
 
-from vigil.alerts.lifecycle import load_for, may_see
+from vigil.alerts.lifecycle import _load_for, may_see
 from vigil.alerts.model import (
     AlertChange,
     AlertStatus,
@@ -75,7 +75,7 @@ def _scope_clause(query: Any, principal: Principal) -> Any:
 
 
 def get_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertDetail:
-    row = load_for(uow, principal, alert_id)
+    row = _load_for(uow, principal, alert_id)
     history = uow.connection.execute(
         select(alert_history)
         .where(alert_history.c.alert_id == alert_id)

@@ -37,7 +37,9 @@ def may_see(principal: Principal, row: Row[Any]) -> bool:
     )
 
 
-def load_for(uow: UnitOfWork, principal: Principal, alert_id: int) -> Row[Any]:
+def _load_for(uow: UnitOfWork, principal: Principal, alert_id: int) -> Row[Any]:
+    """The stored row of an alert the principal may work; it stays inside the alerts part (other
+    parts read an ``AlertRecord``)."""
     principal.require(permissions.ALERTS_WORK)
     row = uow.connection.execute(select(alerts).where(alerts.c.id == alert_id)).first()
     if row is None or not may_see(principal, row):
@@ -143,7 +145,7 @@ def _update_if_unchanged(
 def acknowledge(
     uow: UnitOfWork, principal: Principal, alert_id: int, note: str | None = None
 ) -> AlertChange:
-    row = load_for(uow, principal, alert_id)
+    row = _load_for(uow, principal, alert_id)
     text = _clean_note(note, required=False)
     alert = _domain(row)
     alert.acknowledge()
@@ -157,7 +159,7 @@ def acknowledge(
 def claim(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertChange:
     """Take an open alert: everyone sees who holds it. Taking one another operator holds is
     allowed (they may have gone off shift) and the history names whom it was taken from."""
-    row = load_for(uow, principal, alert_id)
+    row = _load_for(uow, principal, alert_id)
     if row.status == AlertStatus.RESOLVED.value:
         raise ValidationError("status", "a resolved alert cannot be claimed")
     if row.claimed_by == principal.actor:
@@ -173,7 +175,7 @@ def escalate(
     uow: UnitOfWork, principal: Principal, alert_id: int, note: str | None, ctx: AlertContext
 ) -> AlertChange:
     """A person asks for the next tier now, without waiting for the deadline."""
-    row = load_for(uow, principal, alert_id)
+    row = _load_for(uow, principal, alert_id)
     text = _clean_note(note, required=True)
     return _escalate_row(uow, ctx, row, principal, text)
 
@@ -245,7 +247,7 @@ def resolve(
     outcome: str | None,
     note: str | None,
 ) -> AlertChange:
-    row = load_for(uow, principal, alert_id)
+    row = _load_for(uow, principal, alert_id)
     principal.require(permissions.ALERTS_RESOLVE)
     errors = ErrorCollector()
     if not (outcome or "").strip():
@@ -268,7 +270,7 @@ def resolve(
 
 
 def add_note(uow: UnitOfWork, principal: Principal, alert_id: int, note: str | None) -> AlertChange:
-    row = load_for(uow, principal, alert_id)
+    row = _load_for(uow, principal, alert_id)
     text = _clean_note(note, required=True)
     now = uow.clock.now()
     status = AlertStatus(row.status)

@@ -357,7 +357,7 @@ class AlertChange:
             "at": self.at.isoformat(),
         }
 
-    def to_message(self) -> dict[str, Any]:
+    def message_json(self) -> dict[str, Any]:
         """Plain JSON for the bus, so it crosses NATS as well as the in-process bus."""
         return {
             **self.as_json(),

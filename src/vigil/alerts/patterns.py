@@ -57,9 +57,11 @@ def recent_warnings(
     )
 
 
-def open_pattern_alert(
+def _open_pattern_alert(
     uow: UnitOfWork, person_id: str, condition_id: str | None
 ) -> Row[Any] | None:
+    """The pattern alert still open for this person and condition, as stored (for raising.py,
+    which adds a further warning to it)."""
     same_condition = (
         alerts.c.condition_id.is_(None)
         if condition_id is None

@@ -3,12 +3,13 @@ its counts and filters, and how alerts are named and aged for people to scan."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from vigil.alerts import alert_reads
+from vigil.alerts.alert_reads import AlertRecord
 from vigil.alerts.kind_labels import kind_label
 from vigil.alerts.model import AlertStatus, Severity
 from vigil.db.uow import UnitOfWork
@@ -29,7 +30,11 @@ DEVICE_KINDS = frozenset({K.BATTERY_LOW, K.NO_COMMUNICATION, K.NO_GPS})
 VICTIM_RISK_KINDS = frozenset({K.SOS, K.PROXIMITY, K.EXCLUSION_ZONE})
 
 
-def queue_key(alert: dict[str, Any]) -> tuple[int, int, int, str, int]:
+# Any alert as a mapping: a record, a queue row, or what a live page sends back.
+Q = TypeVar("Q", bound=Mapping[str, Any])
+
+
+def queue_key(alert: Mapping[str, Any]) -> tuple[int, int, int, str, int]:
     """Risk to the victim first (SOS, proximity, exclusion zone); then new before acknowledged
     (one already being handled waits behind one nobody has picked up); then the most severe;
     then the oldest (longest waiting)."""
@@ -44,11 +49,11 @@ def severity_rank(severity: str) -> int:
     return SEVERITY_ORDER.index(Severity(severity)) if severity in SEVERITY_ORDER else 4
 
 
-def order_queue(alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def order_queue(alerts: Iterable[Q]) -> list[Q]:
     return sorted(alerts, key=queue_key)
 
 
-def severity_counts(alerts: Iterable[dict[str, Any]]) -> dict[str, int]:
+def severity_counts(alerts: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     counts = dict.fromkeys(SEVERITY_ORDER, 0)
     for alert in alerts:
         if alert.get("severity") in counts:
@@ -77,7 +82,7 @@ class QueueFilter:
     team: str = ""
     kind: str = ""
 
-    def admits(self, row: dict[str, Any]) -> bool:
+    def admits(self, row: QueueRow) -> bool:
         return (
             (not self.region or row["region"] == self.region)
             and (not self.force or row["force_area"] == self.force)
@@ -86,9 +91,22 @@ class QueueFilter:
         )
 
 
+class QueueRow(AlertRecord):
+    """An open alert in the queue: who it is about, what it is in words, how long it waited."""
+
+    person_name: str
+    person_ref: str
+    team: str | None
+    region: str | None
+    risk: str | None
+    what: str
+    age: str
+    age_s: int
+
+
 @dataclass
 class QueueView:
-    rows: list[dict[str, Any]]
+    rows: list[QueueRow]
     counts: dict[str, int]
     total: int
     regions: list[str] = field(default_factory=list)
@@ -97,30 +115,30 @@ class QueueView:
     kinds: list[str] = field(default_factory=list)
 
 
-def _queue_rows(uow: UnitOfWork, principal: Principal, now: datetime) -> list[dict[str, Any]]:
+def _queue_rows(uow: UnitOfWork, principal: Principal, now: datetime) -> list[QueueRow]:
     """Open alerts the principal may see, each with who it is about and how long it waited."""
     found = alert_reads.list_alerts(
         uow, principal, alert_reads.AlertFilter(status=OPEN, limit=QUEUE_LIMIT)
     )
     ids = sorted({int(a["person_id"]) for a in found if ascii_digits(str(a["person_id"]))})
     persons = people.persons_by_ids(uow, ids)
-    rows = []
+    rows: list[QueueRow] = []
     for alert in found:
         person = persons.get(int(alert["person_id"])) if ascii_digits(alert["person_id"]) else None
         created = datetime.fromisoformat(alert["created_at"])
         rows.append(
-            {
+            QueueRow(
                 **alert,
                 # Named as people know them; a row id means nothing to anyone reading the queue.
-                "person_name": person.full_name if person else "Not in the registry",
-                "person_ref": (person.crn or person.prison_number or "") if person else "",
-                "team": person.team_name if person else None,
-                "region": person.region_code if person else None,
-                "risk": person.risk_level.value if person else None,
-                "what": kind_label(alert["kind"]),
-                "age": age_text(created, now),
-                "age_s": int((now - created).total_seconds()),
-            }
+                person_name=person.full_name if person else "Not in the registry",
+                person_ref=(person.crn or person.prison_number or "") if person else "",
+                team=person.team_name if person else None,
+                region=person.region_code if person else None,
+                risk=person.risk_level.value if person else None,
+                what=kind_label(alert["kind"]),
+                age=age_text(created, now),
+                age_s=int((now - created).total_seconds()),
+            )
         )
     return rows
 

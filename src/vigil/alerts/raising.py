@@ -161,7 +161,7 @@ def _handle_approach_warning(
     )
     if not ctx.pattern.is_pattern(times, event.start):
         return []
-    open_pattern = patterns.open_pattern_alert(uow, event.person_id, event.condition_id)
+    open_pattern = patterns._open_pattern_alert(uow, event.person_id, event.condition_id)
     detail = {"warnings": len(times), "within_days": ctx.pattern.within.days}
     if open_pattern is not None:
         # Raised once: a further warning only adds to the open pattern alert's history.

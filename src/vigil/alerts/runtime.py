@@ -90,5 +90,5 @@ class AlertsRuntime:
         """After commit: tell live pages, and wake the delivery loops for the new deliveries."""
         if not changes:
             return
-        await self.bus.publish(Topic.ALERTS, [change.to_message() for change in changes])
+        await self.bus.publish(Topic.ALERTS, [change.message_json() for change in changes])
         self.wakeup.notify()

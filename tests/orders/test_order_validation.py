@@ -9,7 +9,7 @@ import pytest
 
 from vigil.errors import ErrorCollector, ValidationError
 from vigil.orders.model import OrderDraft, OrderStatus, VersionKind, status_at
-from vigil.orders.rules import check_order, parse_condition
+from vigil.orders.rules import condition_json, order_conditions_json
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 HOME = {"type": "Point", "coordinates": [-1.8904, 52.4862]}
@@ -28,7 +28,7 @@ def curfew(**overrides: Any) -> dict[str, Any]:
 
 def errors_of(raw: Any) -> dict[str, str]:
     errors = ErrorCollector()
-    parse_condition(raw, "conditions[0]", errors)
+    condition_json(raw, "conditions[0]", errors)
     return {e.field: e.reason for e in errors.errors}
 
 
@@ -43,7 +43,7 @@ def order_errors(**overrides: Any) -> dict[str, str]:
     }
     values.update(overrides)
     errors = ErrorCollector()
-    check_order(OrderDraft(**values), errors)
+    order_conditions_json(OrderDraft(**values), errors)
     return {e.field: e.reason for e in errors.errors}
 
 
@@ -70,7 +70,7 @@ def test_unknown_pilot_is_named() -> None:
 
 def test_overnight_curfew_row_is_well_formed() -> None:
     errors = ErrorCollector()
-    parsed = parse_condition(curfew(), "conditions[0]", errors)
+    parsed = condition_json(curfew(), "conditions[0]", errors)
     assert errors.errors == []
     assert parsed is not None
     assert parsed["timetable"] == [{"days": ["mon", "tue"], "start": "19:00", "end": "07:00"}]
@@ -159,7 +159,7 @@ def test_polygon_with_hole_and_buffer_is_accepted() -> None:
         "timetable": [{"days": ["sat", "sun"], "start": "08:00", "end": "20:00"}],
     }
     errors = ErrorCollector()
-    parsed = parse_condition(raw, "conditions[0]", errors)
+    parsed = condition_json(raw, "conditions[0]", errors)
     assert errors.errors == []
     assert parsed is not None
     assert parsed["buffer_m"] == 200.0
@@ -198,7 +198,7 @@ def test_unknown_condition_type_and_fields_are_named() -> None:
 
 def test_validation_error_carries_every_problem() -> None:
     errors = ErrorCollector()
-    check_order(
+    order_conditions_json(
         OrderDraft(1, "x", START, START - timedelta(days=1), None, [{"type": "proximity"}]),
         errors,
     )

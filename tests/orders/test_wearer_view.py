@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point, Polygon
 from shapely.ops import polylabel
 
-from vigil.orders.wearer_view import wearer_view, wearer_zone
+from vigil.orders.wearer_view import wearer_view, wearer_zone_geojson
 from vigil.tracking.thinning import to_plane
 
 KEY = b"k" * 32
@@ -33,7 +33,7 @@ def test_what_the_wearer_sees_covers_the_zone_but_does_not_point_at_the_address(
     seed: str,
 ) -> None:
     radius, buffer = 400.0, 250.0
-    shown = wearer_zone(KEY, seed, HOME[0], HOME[1], radius, buffer)
+    shown = wearer_zone_geojson(KEY, seed, HOME[0], HOME[1], radius, buffer)
     assert shown["type"] == "Polygon"  # never a point or a circle centred on the address
     polygon = _shown_polygon(shown)
     # Keeping out of what is shown keeps the wearer out of the real zone and its buffer.
@@ -54,16 +54,16 @@ def test_what_the_wearer_sees_covers_the_zone_but_does_not_point_at_the_address(
 
 
 def test_the_wearer_sees_the_same_shape_every_time_so_views_cannot_be_averaged() -> None:
-    first = wearer_zone(KEY, "pp1", HOME[0], HOME[1], 300, 100)
-    assert wearer_zone(KEY, "pp1", HOME[0], HOME[1], 300, 100) == first
-    assert wearer_zone(b"another key" * 3, "pp1", HOME[0], HOME[1], 300, 100) != first
+    first = wearer_zone_geojson(KEY, "pp1", HOME[0], HOME[1], 300, 100)
+    assert wearer_zone_geojson(KEY, "pp1", HOME[0], HOME[1], 300, 100) == first
+    assert wearer_zone_geojson(b"another key" * 3, "pp1", HOME[0], HOME[1], 300, 100) != first
 
 
 def test_the_disguise_moves_in_every_direction_across_zones() -> None:
     """Over many zones the shown centre is displaced all round the address, not one way."""
     bearings = []
     for i in range(60):
-        polygon = _shown_polygon(wearer_zone(KEY, f"z{i}", HOME[0], HOME[1], 300, 0))
+        polygon = _shown_polygon(wearer_zone_geojson(KEY, f"z{i}", HOME[0], HOME[1], 300, 0))
         c = polygon.centroid
         bearings.append(math.atan2(c.x, c.y))
     quadrants = {int((b + math.pi) // (math.pi / 2)) for b in bearings}

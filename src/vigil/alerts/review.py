@@ -11,7 +11,7 @@ from vigil.alerts import alert_reads
 from vigil.alerts.alert_reads import AlertDetail
 from vigil.db.uow import UnitOfWork
 from vigil.orders import service as orders
-from vigil.orders.zones_map import zones_of
+from vigil.orders.zones_map import zones_json
 from vigil.people import protected_details
 from vigil.people import service as people
 from vigil.people.person_map import scope_check
@@ -50,7 +50,7 @@ def alert_page(
     principal.require(permissions.ALERTS_WORK)
     found = alert_reads.get_alert(uow, principal, alert_id)  # NotFound outside scope
     person = people.get_person(uow, principal, int(found["person_id"]))
-    zones = zones_of(orders.list_orders(uow, principal, person.id))
+    zones = zones_json(orders.list_orders(uow, principal, person.id))
     condition = next((z for z in zones if str(z["id"]) == str(found["condition_id"])), None)
     window = _window(found, now)
     # The trail before and after is a trail view like any other: stated reason, audited.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 # WMTS names for the same three numbers, as the OGC standard spells them in a ResourceURL.
@@ -43,9 +44,17 @@ class TileSource:
     def url(self, z: int, x: int, y: int) -> str:
         return self.template.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
 
-    def for_browser(self) -> dict[str, object]:
+    def for_browser(self) -> BrowserTiles:
         """What vigil-map.js needs to draw the tiles (Leaflet's option names)."""
         return {"url": self.template, "attribution": self.attribution, "maxZoom": self.max_zoom}
+
+
+class BrowserTiles(TypedDict):
+    """The tile source in Leaflet's option names."""
+
+    url: str
+    attribution: str
+    maxZoom: int
 
 
 def _as_xyz(url: str) -> str:

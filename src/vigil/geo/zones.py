@@ -219,8 +219,3 @@ def parse_buffer(value: Any, errors: ErrorCollector, *, field: str = "buffer_m")
         errors.add(field, f"must be between 0 and {MAX_BUFFER_M:.0f} metres")
         return None
     return buffer
-
-
-def circle(lon: float, lat: float) -> dict[str, Any]:
-    """The GeoJSON centre of a circular zone (the radius travels beside it as ``radius_m``)."""
-    return {"type": "Point", "coordinates": [float(lon), float(lat)]}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from vigil.orders.model import TimetableEntry
+
 DAY_NAMES = {
     "mon": "Monday",
     "tue": "Tuesday",
@@ -17,14 +19,16 @@ DAY_NAMES = {
 }
 
 
-def rows_from_days(days: dict[str, tuple[str, str] | None]) -> list[dict[str, Any]]:
+def rows_from_days(days: dict[str, tuple[str, str] | None]) -> list[TimetableEntry]:
     """Per-day (start, end) to the order's timetable rows, days with equal times grouped."""
     grouped: dict[tuple[str, str], list[str]] = {}
     for day in DAY_NAMES:
         window = days.get(day)
         if window is not None:
             grouped.setdefault(window, []).append(day)
-    return [{"days": group, "start": start, "end": end} for (start, end), group in grouped.items()]
+    return [
+        TimetableEntry(days=group, start=start, end=end) for (start, end), group in grouped.items()
+    ]
 
 
 def days_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str] | None]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from vigil.errors import ValidationError
 from vigil.orders.curfew_days import DAY_NAMES, rows_from_days
-from vigil.orders.editor_values import form_days
-from vigil.orders.model import ConditionType
+from vigil.orders.editor_values import FormValues, form_days
+from vigil.orders.model import ConditionType, TimetableEntry
 from vigil.text import ascii_digits, finite_number
 
 Errors = list[tuple[str, str]]
@@ -39,7 +39,7 @@ class FormConditions:
 
     conditions: list[dict[str, Any]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[TimetableEntry] = field(default_factory=list)
     shape_field: str = "exclusion_lat"
 
     def add(self, condition: dict[str, Any], prefix: str) -> None:
@@ -47,7 +47,7 @@ class FormConditions:
         self.prefixes.append(prefix)
 
 
-def number(values: dict[str, Any], key: str, label: str, errors: Errors) -> float | None:
+def number(values: FormValues, key: str, label: str, errors: Errors) -> float | None:
     raw = values[key]
     if not raw:
         errors.append((key, f"Enter the {label}"))
@@ -59,7 +59,7 @@ def number(values: dict[str, Any], key: str, label: str, errors: Errors) -> floa
         return None
 
 
-def form_date(values: dict[str, Any], key: str, label: str, errors: Errors) -> date | None:
+def form_date(values: FormValues, key: str, label: str, errors: Errors) -> date | None:
     if not values[key]:
         errors.append((key, f"Enter the {label}"))
         return None
@@ -89,7 +89,7 @@ def _parse_polygon(text: str, errors: Errors) -> dict[str, Any] | None:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
-def _curfew(values: dict[str, Any], out: FormConditions, errors: Errors) -> None:
+def _curfew(values: FormValues, out: FormConditions, errors: Errors) -> None:
     lat = number(values, "curfew_lat", "curfew address latitude", errors)
     lon = number(values, "curfew_lon", "curfew address longitude", errors)
     radius = number(values, "curfew_radius", "curfew radius", errors)
@@ -112,7 +112,7 @@ def _curfew(values: dict[str, Any], out: FormConditions, errors: Errors) -> None
     out.add(item, "curfew")
 
 
-def _exclusion_shape(values: dict[str, Any], zone: dict[str, Any], errors: Errors) -> None:
+def _exclusion_shape(values: FormValues, zone: dict[str, Any], errors: Errors) -> None:
     if values["exclusion_shape"] == "polygon":
         polygon = _parse_polygon(values["exclusion_polygon"], errors)
         if polygon is not None:
@@ -126,7 +126,7 @@ def _exclusion_shape(values: dict[str, Any], zone: dict[str, Any], errors: Error
         zone["radius_m"] = radius
 
 
-def _exclusion(values: dict[str, Any], out: FormConditions, errors: Errors) -> None:
+def _exclusion(values: FormValues, out: FormConditions, errors: Errors) -> None:
     buffer = number(values, "exclusion_buffer", "warning buffer", errors)
     zone: dict[str, Any] = {"type": ConditionType.EXCLUSION_ZONE.value}
     _exclusion_shape(values, zone, errors)
@@ -140,7 +140,7 @@ def _exclusion(values: dict[str, Any], out: FormConditions, errors: Errors) -> N
     out.add(zone, "exclusion")
 
 
-def form_conditions(values: dict[str, Any], errors: Errors) -> FormConditions:
+def form_conditions(values: FormValues, errors: Errors) -> FormConditions:
     out = FormConditions()
     if values["curfew"]:
         _curfew(values, out, errors)

@@ -41,10 +41,12 @@ FIELDS = (
 )
 DAY_FIELDS = tuple(f"curfew_{day}_{part}" for day in DAY_NAMES for part in ("on", "start", "end"))
 Days = dict[str, tuple[str, str] | None]
+# The editor form's fields by name, each as the text the form holds (HTML forms carry text).
+FormValues = dict[str, str]
 
 
-def defaults() -> dict[str, Any]:
-    values: dict[str, Any] = dict.fromkeys(FIELDS + DAY_FIELDS, "")
+def defaults() -> FormValues:
+    values: FormValues = dict.fromkeys(FIELDS + DAY_FIELDS, "")
     values.update(
         pilot=Pilot.DA_LICENCE.value,
         curfew_radius="60",
@@ -58,7 +60,7 @@ def defaults() -> dict[str, Any]:
     return values
 
 
-def set_days(values: dict[str, Any], days: Days) -> None:
+def set_days(values: FormValues, days: Days) -> None:
     """Put a curfew's per-day windows into the form's day rows (a day off keeps its times)."""
     for day, window in days.items():
         values[f"curfew_{day}_on"] = "on" if window else ""
@@ -66,7 +68,7 @@ def set_days(values: dict[str, Any], days: Days) -> None:
             values[f"curfew_{day}_start"], values[f"curfew_{day}_end"] = window
 
 
-def form_days(values: dict[str, Any]) -> Days:
+def form_days(values: FormValues) -> Days:
     """The form's day rows as per-day windows; None for a day without curfew."""
     return {
         day: (values[f"curfew_{day}_start"], values[f"curfew_{day}_end"])
@@ -76,7 +78,7 @@ def form_days(values: dict[str, Any]) -> Days:
     }
 
 
-def copy_day(values: dict[str, Any], source: str) -> None:
+def copy_day(values: FormValues, source: str) -> None:
     """ "Copy Monday to every day" without JavaScript: same form back, days filled in."""
     if source in DAY_NAMES:  # anything else: the form comes back as it was
         set_days(values, copy_day_to_all(form_days(values), source))
@@ -87,7 +89,7 @@ def _polygon_text(geometry: dict[str, Any]) -> str:
     return "\n".join(f"{lat:.6f}, {lon:.6f}" for lon, lat in ring)
 
 
-def _curfew_values(values: dict[str, Any], p: dict[str, Any]) -> None:
+def _curfew_values(values: FormValues, p: dict[str, Any]) -> None:
     lon, lat = p["geometry"]["coordinates"][:2]
     values.update(
         curfew="on",
@@ -100,7 +102,7 @@ def _curfew_values(values: dict[str, Any], p: dict[str, Any]) -> None:
     set_days(values, days_from_rows(p["timetable"]))
 
 
-def _exclusion_values(values: dict[str, Any], p: dict[str, Any]) -> None:
+def _exclusion_values(values: FormValues, p: dict[str, Any]) -> None:
     geometry = p["geometry"]
     values.update(
         exclusion="on",
@@ -134,7 +136,7 @@ def shown_on_form(order: OrderView) -> list[Condition]:
     return shown
 
 
-def values_from_order(order: OrderView, tz: ZoneInfo) -> dict[str, Any]:
+def values_from_order(order: OrderView, tz: ZoneInfo) -> FormValues:
     values = defaults()
     values.update(
         pilot=order.pilot.value,
@@ -154,8 +156,8 @@ def values_from_order(order: OrderView, tz: ZoneInfo) -> dict[str, Any]:
     return values
 
 
-def form_values(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = dict.fromkeys(FIELDS + DAY_FIELDS, "")
+def form_values(form: FormData) -> FormValues:
+    values: FormValues = dict.fromkeys(FIELDS + DAY_FIELDS, "")
     for key in values:
         raw = form.get(key)
         values[key] = raw.strip() if isinstance(raw, str) else ""

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class Pilot(StrEnum):
@@ -73,6 +73,16 @@ MAX_GRACE_S = 3600
 MIN_PROXIMITY_M = 50.0
 MAX_PROXIMITY_M = 10_000.0
 MAX_LABEL = 120
+
+
+class TimetableEntry(TypedDict):
+    """One row of a curfew's or a zone's timetable, as stored in the condition's parameters:
+    the days it applies and its local start and end (``HH:MM``; an end before the start runs
+    overnight)."""
+
+    days: list[str]
+    start: str
+    end: str
 
 
 def parse_time(value: Any) -> time | None:

@@ -31,6 +31,7 @@ from vigil.orders.curfew_days import DAY_NAMES
 from vigil.orders.editor_conditions import Errors, FormConditions, form_conditions, form_date
 from vigil.orders.editor_conditions import form_errors as to_form_errors
 from vigil.orders.editor_values import (
+    FormValues,
     copy_day,
     defaults,
     form_values,
@@ -61,7 +62,7 @@ def _form_page(
     c: Container,
     person_id: int,
     order: service.OrderView | None,
-    values: dict[str, Any],
+    values: FormValues,
     errors: Errors,
     status_code: int = 200,
 ) -> Response:
@@ -82,7 +83,7 @@ def _form_page(
     return render(request, template, context, principal=principal, status_code=status_code)
 
 
-def _place(uow: UnitOfWork, values: dict[str, Any], prefix: str, errors: Errors) -> None:
+def _place(uow: UnitOfWork, values: FormValues, prefix: str, errors: Errors) -> None:
     """Fill latitude/longitude from the postcode when the map has not placed them yet."""
     postcode = values[f"{prefix}_postcode"]
     if not postcode or (values[f"{prefix}_lat"] and values[f"{prefix}_lon"]):
@@ -97,7 +98,7 @@ def _place(uow: UnitOfWork, values: dict[str, Any], prefix: str, errors: Errors)
     values[f"{prefix}_lon"] = f"{found.lon:.6f}"
 
 
-def _place_by_postcode(c: Container, values: dict[str, Any], action: str, errors: Errors) -> None:
+def _place_by_postcode(c: Container, values: FormValues, action: str, errors: Errors) -> None:
     with c.uow() as uow:
         if values["exclusion"] or action == "find_exclusion":
             _place(uow, values, "exclusion", errors)
@@ -112,7 +113,7 @@ def _kept(order: service.OrderView) -> list[dict[str, Any]]:
 
 
 def _draft(
-    person_id: int, values: dict[str, Any], found: FormConditions, starts: datetime, ends: datetime
+    person_id: int, values: FormValues, found: FormConditions, starts: datetime, ends: datetime
 ) -> OrderDraft:
     officer = values["responsible_officer_id"]
     return OrderDraft(
@@ -130,7 +131,7 @@ def _save(
     principal: Principal,
     person_id: int,
     order: service.OrderView | None,
-    values: dict[str, Any],
+    values: FormValues,
     found: FormConditions,
     dates: tuple[date, date],
 ) -> int:
@@ -158,7 +159,7 @@ def _form_only(
     principal: Principal,
     c: Container,
     page: tuple[int, service.OrderView | None],
-    values: dict[str, Any],
+    values: FormValues,
     form: FormData,
     errors: Errors,
 ) -> Response | None:

@@ -171,8 +171,9 @@ def _kind(raw: Any, where: str, errors: ErrorCollector) -> ConditionType | None:
         return None
 
 
-def parse_condition(raw: Any, where: str, errors: ErrorCollector) -> dict[str, Any] | None:
-    """Validate one condition; return its stored form (``type`` plus parameters) or None."""
+def condition_json(raw: Any, where: str, errors: ErrorCollector) -> dict[str, Any] | None:
+    """Validate one condition; return its stored JSON (``type`` plus parameters, what
+    ``Condition.params`` holds) or None."""
     kind = _kind(raw, where, errors)
     if kind is None:
         return None
@@ -197,11 +198,11 @@ def parse_condition(raw: Any, where: str, errors: ErrorCollector) -> dict[str, A
     return out if len(errors.errors) == before else None
 
 
-def parse_conditions(raw: Any, errors: ErrorCollector) -> list[dict[str, Any]]:
+def conditions_json(raw: Any, errors: ErrorCollector) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not raw:
         errors.add("conditions", "an order needs at least one condition")
         return []
-    parsed = [parse_condition(item, f"conditions[{i}]", errors) for i, item in enumerate(raw)]
+    parsed = [condition_json(item, f"conditions[{i}]", errors) for i, item in enumerate(raw)]
     return [item for item in parsed if item is not None]
 
 
@@ -218,11 +219,11 @@ def check_dates(starts_at: datetime, ends_at: datetime, errors: ErrorCollector) 
         errors.add("ends_at", "an order can run for at most five years")
 
 
-def check_order(draft: OrderDraft, errors: ErrorCollector) -> list[dict[str, Any]]:
-    """Validate an order's own fields and its conditions; return the conditions' stored form."""
+def order_conditions_json(draft: OrderDraft, errors: ErrorCollector) -> list[dict[str, Any]]:
+    """Validate an order's own fields and its conditions; return the conditions' stored JSON."""
     try:
         draft.pilot = Pilot(draft.pilot)
     except ValueError:
         errors.add("pilot", f"must be one of {', '.join(Pilot)}")
     check_dates(draft.starts_at, draft.ends_at, errors)
-    return parse_conditions(draft.conditions, errors)
+    return conditions_json(draft.conditions, errors)

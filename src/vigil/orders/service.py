@@ -22,7 +22,7 @@ from vigil.orders.model import (
     same_condition,
     status_at,
 )
-from vigil.orders.rules import check_dates, check_order, parse_conditions
+from vigil.orders.rules import check_dates, conditions_json, order_conditions_json
 from vigil.orders.tables import conditions, order_versions, orders
 from vigil.people import protected_details, reference_data
 from vigil.people import service as people
@@ -248,7 +248,7 @@ def create_order(uow: UnitOfWork, principal: Principal, draft: OrderDraft) -> in
     """Record an order request (version 1) with its conditions."""
     principal.require(permissions.ORDERS_WRITE)
     errors = ErrorCollector()
-    parsed = check_order(draft, errors)
+    parsed = order_conditions_json(draft, errors)
     _check_references(uow, principal, draft.person_id, draft.responsible_officer_id, parsed, errors)
     errors.raise_if_any()
     now = uow.clock.now()
@@ -318,7 +318,7 @@ def vary_order(
     """A variation: the full new set of conditions; unchanged ones keep their identity."""
     row, latest = _latest_open(uow, principal, order_id)
     errors = ErrorCollector()
-    parsed = parse_conditions(conditions_in, errors)
+    parsed = conditions_json(conditions_in, errors)
     new_start = starts_at or latest.starts_at
     new_end = ends_at or latest.ends_at
     check_dates(new_start, new_end, errors)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.errors import ErrorCollector
-from vigil.orders.model import DAYS, parse_time
+from vigil.orders.model import DAYS, TimetableEntry, parse_time
 
 
-def _row(row: Any, where: str, errors: ErrorCollector) -> dict[str, Any] | None:
+def _row(row: Any, where: str, errors: ErrorCollector) -> TimetableEntry | None:
     """One row of days + start + end, checked; None if it is not an object at all."""
     if not isinstance(row, dict):
         errors.add(where, "must be an object with days, start and end")
@@ -34,14 +34,15 @@ def _row(row: Any, where: str, errors: ErrorCollector) -> dict[str, Any] | None:
         errors.add(f"{where}.end", "must be a 24-hour time HH:MM, e.g. 07:00")
     if start is not None and start == end:
         errors.add(f"{where}.end", "must differ from start (a window cannot be empty)")
-    return {
-        "days": [day for day in DAYS if day in cleaned],
-        "start": row.get("start"),
-        "end": row.get("end"),
-    }
+    # A missing time is already an error above; the row is not stored then.
+    return TimetableEntry(
+        days=[day for day in DAYS if day in cleaned],
+        start=row.get("start", ""),
+        end=row.get("end", ""),
+    )
 
 
-def parse_timetable(raw: Any, field_name: str, errors: ErrorCollector) -> list[dict[str, Any]]:
+def parse_timetable(raw: Any, field_name: str, errors: ErrorCollector) -> list[TimetableEntry]:
     """Rows of days + start + end in local time. ``end`` before ``start`` runs overnight."""
     if not isinstance(raw, list) or not raw:
         errors.add(field_name, "needs at least one row of days, start and end")
@@ -52,7 +53,7 @@ def parse_timetable(raw: Any, field_name: str, errors: ErrorCollector) -> list[d
     return rows
 
 
-def _windows(row: dict[str, Any]) -> list[tuple[int, int]]:
+def _windows(row: TimetableEntry) -> list[tuple[int, int]]:
     """Minutes of the week covered by a row; an overnight row runs into the next day."""
     start, end = parse_time(row["start"]), parse_time(row["end"])
     if start is None or end is None:
@@ -67,7 +68,7 @@ def _windows(row: dict[str, Any]) -> list[tuple[int, int]]:
     return out
 
 
-def _check_overlaps(rows: list[dict[str, Any]], field_name: str, errors: ErrorCollector) -> None:
+def _check_overlaps(rows: list[TimetableEntry], field_name: str, errors: ErrorCollector) -> None:
     week = 7 * 24 * 60
     spans = []
     for index, row in enumerate(rows):

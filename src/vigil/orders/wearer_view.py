@@ -50,7 +50,7 @@ def _corners(cx: float, cy: float, size: float, u: list[float]) -> list[tuple[fl
     return corners
 
 
-def wearer_zone(
+def wearer_zone_geojson(
     key: bytes, seed: str, lat: float, lon: float, radius_m: float, buffer_m: float = 0.0
 ) -> dict[str, Any]:
     """A polygon the wearer is told to keep out of, for a circular exclusion zone.
@@ -96,7 +96,7 @@ def _shown(key: bytes, condition: dict[str, Any]) -> tuple[dict[str, Any], str]:
         float(condition.get("radius_m") or 0.0),
         float(condition.get("buffer_m") or 0.0),
     )
-    shown = wearer_zone(key, seed, lat, lon, radius, buffer)
+    shown = wearer_zone_geojson(key, seed, lat, lon, radius, buffer)
     return shown, "Keep out of the whole shaded area at all times."
 
 

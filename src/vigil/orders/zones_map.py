@@ -28,7 +28,7 @@ def zone_json(condition: Condition) -> dict[str, Any]:
     }
 
 
-def zones_of(order_list: list[OrderView]) -> list[dict[str, Any]]:
+def zones_json(order_list: list[OrderView]) -> list[dict[str, Any]]:
     out = []
     for order in order_list:
         if order.status is not OrderStatus.ACTIVE:

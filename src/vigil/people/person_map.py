@@ -15,7 +15,7 @@ from vigil.engine import service as engine
 from vigil.engine.service import ViolationRecord
 from vigil.errors import NotFound
 from vigil.orders import service as orders
-from vigil.orders.zones_map import zones_of
+from vigil.orders.zones_map import zones_json
 from vigil.people import service as people
 from vigil.security import permissions
 from vigil.security.model import Principal
@@ -70,7 +70,7 @@ def person_map(
     principal.require(permissions.PERSONS_READ)
     person = people.get_person(uow, principal, person_id)
     order_list = orders.list_orders(uow, principal, person_id)
-    zones = zones_of(order_list)
+    zones = zones_json(order_list)
     trail = None
     if window is not None:
         trail = _trail(uow, principal, person_id, window, reason, zones)

@@ -91,7 +91,7 @@ def test_tokens_expire_and_a_rotated_one_ends_after_the_overlap(
         )
         uow.commit()
     with container.uow() as uow:
-        token_id = int(machine_tokens.list_tokens(uow)[0]["id"])  # type: ignore[call-overload]
+        token_id = machine_tokens.list_tokens(uow)[0].id
         new = machine_tokens.rotate_token(uow, token_id, "test", lifetime=timedelta(days=30))
         uow.commit()
 

@@ -110,8 +110,8 @@ def token_list() -> None:
     with container.uow() as uow:
         for t in machine_tokens.list_tokens(uow):
             typer.echo(
-                f"{t['id']}\t{t['name']}\t{t['role']}\texpires {t['expires_at'] or 'never'}"
-                f"\trevoked {t['revoked_at'] or '-'}"
+                f"{t.id}\t{t.name}\t{t.role}\texpires {t.expires_at or 'never'}"
+                f"\trevoked {t.revoked_at or '-'}"
             )
 
 

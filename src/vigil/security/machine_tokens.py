@@ -6,7 +6,8 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
@@ -102,18 +103,22 @@ def rotate_token(
     return create_token(uow, role=row.role, name=row.name, actor=actor, lifetime=lifetime)
 
 
-def list_tokens(uow: UnitOfWork) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class TokenRecord:
+    """A machine token as operators list it: never the token itself."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(uow: UnitOfWork) -> list[TokenRecord]:
     rows = uow.connection.execute(select(api_tokens).order_by(api_tokens.c.id))
     return [
-        {
-            "id": r.id,
-            "name": r.name,
-            "role": r.role,
-            "created_at": r.created_at,
-            "expires_at": r.expires_at,
-            "revoked_at": r.revoked_at,
-        }
-        for r in rows
+        TokenRecord(r.id, r.name, r.role, r.created_at, r.expires_at, r.revoked_at) for r in rows
     ]
 
 

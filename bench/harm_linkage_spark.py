@@ -4,9 +4,10 @@
     .venv/bin/python bench/harm_linkage_spark.py [--persons 300]
 
 Records written by "another hand" (``tests/harm/other_hand.py``) are reduced to the linkage
-features by the same code as in production (``linkage.features``), scored with the bundled model on
-DuckDB and, through ``linkage.for_dialect(model, "spark")``, on a local Spark session with Splink's
-string-similarity UDFs. Exits non-zero if the linked pairs or their probabilities differ.
+features by the same code as in production (``linkage.features``), scored with the bundled model
+on DuckDB and, through ``linkage.dialect_model_json(model, "spark")``, on a local Spark session
+with Splink's string-similarity UDFs. Exits non-zero if the linked pairs or their probabilities
+differ.
 Not part of the test suite: a local Spark session takes 30–60 s to start on the 2-core machine.
 """
 
@@ -50,7 +51,7 @@ def main() -> None:
         .with_columns(victims=pl.concat_list(pl.lit("none")))  # a typed column for Spark
     )
     frame = linkage.features(nodes)
-    model = linkage.bundled_model()
+    model = linkage.bundled_model_json()
     duck, _ = linkage.predict(frame, model)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as checkpoints:
@@ -64,7 +65,7 @@ def main() -> None:
         spark.sparkContext.setCheckpointDir(checkpoints)
         linker = Linker(
             SparkAPI(spark_session=spark).register(spark.createDataFrame(frame.to_pandas())),
-            linkage.for_dialect(model, "spark"),
+            linkage.dialect_model_json(model, "spark"),
         )
         scored = linker.inference.predict(
             threshold_match_probability=linkage.LINK_PROBABILITY

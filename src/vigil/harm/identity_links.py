@@ -170,7 +170,7 @@ def stored_links(uow: UnitOfWork) -> pl.DataFrame:
     )
 
 
-def latest_model(uow: UnitOfWork, role: PartyRole) -> tuple[int, dict[str, Any]] | None:
+def latest_model_json(uow: UnitOfWork, role: PartyRole) -> tuple[int, dict[str, Any]] | None:
     row = uow.connection.execute(
         select(harm_linkage_models.c.id, harm_linkage_models.c.model)
         .where(harm_linkage_models.c.role == role.value)
@@ -285,7 +285,7 @@ def resolve_and_store(
     merges, splits = _decisions(uow, role)
     base = ["id", "exact_key", "source_id", "name", "dob"]
     everything = pl.concat([stored.select(base), new.select(base)], how="vertical_relaxed")
-    latest = latest_model(uow, role) if trigger != "import" else None
+    latest = latest_model_json(uow, role) if trigger != "import" else None
     resolved = resolve_frame(
         name_parts(everything, "name")
         .select("id", "source_id", "given", "family", "dob", "family_parts")

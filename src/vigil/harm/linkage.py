@@ -186,7 +186,7 @@ def features(nodes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def bundled_model() -> dict[str, Any]:
+def bundled_model_json() -> dict[str, Any]:
     """The model trained on the simulator (``bench/harm_linkage.py --train-bundled``), for a load
     too small to train on. Its prior (the probability that two random records match) is the
     training load's, kept as it is: a record's links do not depend on how small the file is.
@@ -225,7 +225,7 @@ def _linker(frame: pl.DataFrame, model: Any) -> Any:
     return splink.Linker(table, model, log_level=logging.ERROR)
 
 
-def train(frame: pl.DataFrame, *, seed: int = SEED) -> dict[str, Any]:
+def trained_model_json(frame: pl.DataFrame, *, seed: int = SEED) -> dict[str, Any]:
     """Estimate the model on ``features`` output: prior from a strict rule, u by random sampling,
     m by expectation maximisation on two blocking rules (each trains the fields it does not fix).
     """
@@ -247,7 +247,7 @@ def train(frame: pl.DataFrame, *, seed: int = SEED) -> dict[str, Any]:
     return _settle(linker.misc.save_model_to_json())
 
 
-def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+def dialect_model_json(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     """The same model for another Splink back end (``"spark"``): the comparisons and blocking
     rules rendered in that back end's SQL, with the stored model's trained parameters."""
     target: dict[str, Any] = settings(
@@ -353,9 +353,9 @@ def link(
     trained = False
     if model is None:
         if train_on_data and frame.height >= MIN_TRAINING_RECORDS:
-            model, trained = train(frame, seed=seed), True
+            model, trained = trained_model_json(frame, seed=seed), True
         else:
-            model = bundled_model()
+            model = bundled_model_json()
     pairs, candidates = predict(frame, model)
     return LinkageRun(
         model=model, trained=trained, pairs=pairs, records=frame.height, candidate_pairs=candidates

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from splink import SettingsCreator
 
 # The two names written the other way round ("Edwards Stephen"), exactly or but for doubled
 # letters: a level of both the forename and the surname comparison, so that neither counts a
@@ -31,12 +34,12 @@ def _splink() -> Any:
     return splink
 
 
-def settings(prior: float = 1e-4) -> Any:
+def settings(prior: float = 1e-4) -> SettingsCreator:
     """The model's comparisons and blocking rules (untrained)."""
     splink = _splink()
     block_on = splink.block_on
     levels = _Levels()
-    return splink.SettingsCreator(
+    created: SettingsCreator = splink.SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         probability_two_random_records_match=prior,
@@ -63,6 +66,7 @@ def settings(prior: float = 1e-4) -> Any:
         retain_matching_columns=True,  # keeps gamma_ (the level) per comparison
         additional_columns_to_retain=[],
     )
+    return created
 
 
 class _Levels:

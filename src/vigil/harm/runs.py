@@ -18,7 +18,7 @@ from vigil.errors import NotFound, ValidationError
 from vigil.harm import bulk, scoring
 from vigil.harm.harm_index import HarmIndex
 from vigil.harm.harm_table import load_harm_index
-from vigil.harm.identity_links import latest_model
+from vigil.harm.identity_links import latest_model_json
 from vigil.harm.model import (
     PartyRole,
     ScoringConfig,
@@ -166,7 +166,7 @@ def compute_run(
         explanation=pl.Series(scoring.explanations(frame, kept, as_of, config), dtype=pl.Utf8)
     )
     now = uow.clock.now()
-    model = latest_model(uow, PartyRole.SUSPECT)
+    model = latest_model_json(uow, PartyRole.SUSPECT)
     run_id = int(
         uow.connection.execute(
             insert(harm_runs).values(

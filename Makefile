@@ -54,7 +54,8 @@ lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_code_shape.py tests/test_import_rules.py
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_code_shape.py tests/test_import_rules.py \
+		tests/test_typed_boundaries.py
 	$(BIN)/python tests/test_code_shape.py | head -2
 
 # The long runs of the input-hardening tests: schemathesis with 100 examples per operation and

@@ -116,6 +116,7 @@ def test_a_police_user_reviews_their_matches_and_exports_what_they_confirmed(
     assert "Best fix at 21:00:00 GMT" in inside
     assert "Where: 0 m from the scene; with its 10 m accuracy the whole fix lies within" in inside
     assert "When: inside the crime window (× 1.0)." in inside
+    assert "<svg" in inside  # each match beside its own map: the scene and the fixes there
 
     padding_id, padding = _match_section(page, "WM-002")
     assert "Theft from vehicle" in padding

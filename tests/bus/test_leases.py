@@ -11,7 +11,7 @@ import nats
 import pytest
 
 from tests.bus.test_buses import _fix
-from vigil.bus.leases import meant_for
+from vigil.bus.leases import PartitionLeases, meant_for
 from vigil.bus.model import Topic, partition_of
 from vigil.bus.nats import NatsBus
 
@@ -112,3 +112,28 @@ async def test_a_dead_engines_partitions_are_taken_over_and_nothing_is_lost(
     await client.close()
     if first[0]._nc is not None:
         await first[0]._nc.close()
+
+
+@pytest.mark.integration
+async def test_a_lease_that_expired_while_nats_was_away_is_kept_without_a_gap(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, _prefix = nats_names
+    client = await nats.connect("nats://127.0.0.1:4222")
+    leases = PartitionLeases(
+        client.jetstream(), bucket=f"{stream}_leases", group="g", member="only", partitions=4,
+        ttl_s=1.0,
+    )  # fmt: skip
+    changes: list[set[int]] = []
+
+    async def on_change(partitions: set[int]) -> None:
+        changes.append(partitions)
+
+    await leases.renew(on_change)
+    assert changes == [{0, 1, 2, 3}]
+    await asyncio.sleep(2.5)  # no renewal for longer than the lease's life: every key expired
+    await leases.renew(on_change)
+    assert changes == [{0, 1, 2, 3}], "the partitions were dropped for a round and taken again"
+    assert leases.held == {0, 1, 2, 3}
+    await client.jetstream().delete_key_value(f"{stream}_leases")
+    await client.close()

@@ -5,6 +5,7 @@ killed, at the end whatever happened)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,7 +25,8 @@ def workdir() -> Iterator[Path]:
     # Not pytest's tmp_path: the processes' logs are kept there, and it is short to read.
     path = Path(tempfile.mkdtemp(prefix="vigil-faults-"))
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if not os.environ.get("VIGIL_FAULTS_KEEP"):  # set it to read the logs afterwards
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

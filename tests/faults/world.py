@@ -24,6 +24,7 @@ from tests.conftest import make_settings
 from tests.people.registry import build_registry
 from vigil.alerts.tables import alert_deliveries, alerts
 from vigil.bootstrap import build_container
+from vigil.devices import keys as device_keys
 from vigil.devices import service as devices
 from vigil.devices.model import DeviceType, HolderKind
 from vigil.engine.tables import violations
@@ -58,6 +59,9 @@ class Wearer:
 class World:
     wearers: list[Wearer]
     token: str
+    """A ``device_gateway`` bearer token, for ``/api/gateways/fixes``."""
+    keys: dict[str, str]
+    """Each tag's key for the OsmAnd door."""
 
     def incursions(self) -> list[Wearer]:
         return [w for w in self.wearers if w.walks_in]
@@ -69,6 +73,7 @@ def seed(database_url: str, wearers: int, incursions: int) -> World:
     registry = build_registry(container)
     now = datetime.now(UTC)
     found = []
+    keys = {}
     with container.uow() as uow:
         for n in range(wearers):
             person = people.create_person(uow, SEEDER, _person(n, registry.birmingham))
@@ -83,11 +88,12 @@ def seed(database_url: str, wearers: int, incursions: int) -> World:
                 uow, SEEDER, device_id=tag, holder_kind=HolderKind.PERSON, holder_id=person,
                 fitted_at=now - timedelta(days=1),
             )  # fmt: skip
+            keys[device] = device_keys.issue_key(uow, SEEDER, tag)
             found.append(Wearer(person, device, zone, n < incursions))
         token = machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="fault suite")
         uow.commit()
     container.engine.dispose()
-    return World(found, token)
+    return World(found, token, keys)
 
 
 def _person(n: int, team: int) -> PersonDraft:
@@ -136,7 +142,8 @@ class Script:
 
 def script(world: World, steps: int = 48, ends: datetime | None = None) -> Script:
     """``steps`` fixes per wearer, ``STEP_S`` apart, the last at ``ends`` (now)."""
-    ends = ends or datetime.now(UTC) - timedelta(seconds=1)
+    # Whole seconds: the OsmAnd door carries the time as seconds since 1970.
+    ends = ends or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
     rows: list[dict[str, object]] = []
     for k in range(steps):
         at = ends - timedelta(seconds=STEP_S * (steps - 1 - k))
@@ -194,6 +201,36 @@ class Sender:
         assert self._thread is not None
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "the sender is still sending"
+
+
+@dataclass
+class OsmandSender(Sender):
+    """A tag on the OsmAnd door instead: one request a fix, each its own acknowledgement."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    batch: int = 1
+    # One keep-alive connection, as a tag holds one (opened again after a failure).
+    _client: httpx.Client | None = None
+
+    def post(self, rows: list[dict[str, object]]) -> int:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.base_url, timeout=30)
+        for row in rows:
+            query = (
+                f"id={row['device']}&lat={row['lat']}&lon={row['lon']}"
+                f"&timestamp={datetime.fromisoformat(str(row['time'])).timestamp():.0f}"
+                f"&accuracy={row['accuracy_m']}"
+            )
+            try:
+                status = self._client.get(f"/{self.keys[str(row['device'])]}?{query}").status_code
+            except httpx.HTTPError as exc:
+                self.refused[type(exc).__name__] += 1
+                self._client.close()
+                self._client = None
+                return 0
+            if status != 200:
+                return status
+        return 200
 
 
 class Tables:

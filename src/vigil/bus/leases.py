@@ -97,7 +97,15 @@ class PartitionLeases:
             return True
         except KeyWrongLastSequenceError:
             self._revisions.pop(partition, None)
+        if revision is None:
             return False  # someone else holds it until it lets go or its lease expires
+        # Our own lease expired meanwhile (NATS was away longer than its life): take it afresh
+        # if no one else has, rather than dropping the partition for a round.
+        try:
+            self._revisions[partition] = await kv.create(key, self.member.encode())
+            return True
+        except KeyWrongLastSequenceError:
+            return False
 
     async def _release(self, kv: KeyValue, partition: int) -> None:
         self._revisions.pop(partition, None)

@@ -20,6 +20,7 @@ from tests.faults.cluster import (
     wait_for,
 )
 from tests.faults.conftest import alert_settings
+from tests.faults.live import LiveStream
 from tests.faults.world import OsmandSender, Tables, script, seed
 
 
@@ -46,13 +47,17 @@ def test_nats_stopped_then_started_again_loses_and_repeats_nothing(
     )
     front = VigilProcess("front", "web,gateways,alerts", env, workdir)
     engine = VigilProcess("engine", "engine", env, workdir)
-    processes.extend([front, engine])
+    # A second web process: its operators' live stream must see every alert, raised elsewhere.
+    web = VigilProcess("web", "web", env, workdir)
+    processes.extend([front, engine, web])
     for process in processes:
         process.start(wait=False)
     for process in processes:
         process.wait_live()
         wait_for(lambda p=process: p.status("/readyz") == 200, 30, f"{process.name} ready")
 
+    stream = LiveStream(web.url)
+    stream.open()
     tables = Tables(postgres.url)
     sender = OsmandSender(f"http://127.0.0.1:{door}", world.token, keys=world.keys)
     fixes = script(world)
@@ -83,4 +88,11 @@ def test_nats_stopped_then_started_again_loses_and_repeats_nothing(
         print(f"{process.name} ready again {took:.1f} s after NATS came back")
     sender.join()
     settle_and_check(tables, world, sender, control_room, lambda: engine.tail() + front.tail())
+    incursions = {str(w.person_id) for w in world.incursions()}
+    wait_for(
+        lambda: stream.raised() >= incursions,
+        10,
+        "the live stream on the other web process",
+        lambda: f"; it saw {sorted(stream.raised())} of {sorted(incursions)}" + web.tail(),
+    )
     tables.dispose()

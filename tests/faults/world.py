@@ -48,7 +48,8 @@ class Wearer:
     person_id: int
     device: str
     zone: tuple[float, float]  # lat, lon
-    walks_in: bool
+    walks_in: int | None
+    """In which half of the script he walks into his zone (0 or 1), if at all."""
 
     def home(self) -> tuple[float, float]:
         lat, lon = self.zone
@@ -64,11 +65,12 @@ class World:
     """Each tag's key for the OsmAnd door."""
 
     def incursions(self) -> list[Wearer]:
-        return [w for w in self.wearers if w.walks_in]
+        return [w for w in self.wearers if w.walks_in is not None]
 
 
 def seed(database_url: str, wearers: int, incursions: int) -> World:
-    """``wearers`` on orders in force, each with a tag; the first ``incursions`` will walk in."""
+    """``wearers`` on orders in force, each with a tag; the first ``incursions`` will walk in,
+    alternately in the first and the second half of the script."""
     container = build_container(make_settings(database_url))
     registry = build_registry(container)
     now = datetime.now(UTC)
@@ -89,7 +91,7 @@ def seed(database_url: str, wearers: int, incursions: int) -> World:
                 fitted_at=now - timedelta(days=1),
             )  # fmt: skip
             keys[device] = device_keys.issue_key(uow, SEEDER, tag)
-            found.append(Wearer(person, device, zone, n < incursions))
+            found.append(Wearer(person, device, zone, n % 2 if n < incursions else None))
         token = machine_tokens.create_token(uow, role=Role.DEVICE_GATEWAY, name="fault suite")
         uow.commit()
     container.engine.dispose()
@@ -115,16 +117,18 @@ def _order(person: int, officer: int, zone: tuple[float, float], now: datetime) 
 
 
 def path(wearer: Wearer, steps: int) -> list[tuple[float, float]]:
-    """Where the wearer is at each of ``steps`` fixes: at home; or, for an incursion, at home for
-    the first half, then a drive in at 10 m/s, 100 s deep inside, the drive out, and home."""
+    """Where the wearer is at each of ``steps`` fixes: at home; or, for an incursion, at home,
+    a drive in at 10 m/s, 100 s deep inside, the drive out, and home again, all within his half
+    of the script."""
     home = wearer.home()
-    if not wearer.walks_in:
+    if wearer.walks_in is None:
         return [home] * steps
     zone_lat, zone_lon = wearer.zone
     drive = [(zone_lat, zone_lon + (home[1] - zone_lon) * k / 7) for k in range(6, 0, -1)]
     trip = drive + [wearer.zone] * 10 + drive[::-1]
-    assert steps >= 2 * len(trip), f"{steps} steps are too few for an incursion in the second half"
-    before = steps // 2
+    half = steps // 2
+    assert half >= len(trip) + 2, f"{steps} steps are too few for an incursion in each half"
+    before = 1 if wearer.walks_in == 0 else half
     return [home] * before + trip + [home] * (steps - before - len(trip))
 
 
@@ -135,12 +139,12 @@ class Script:
     rows: list[dict[str, object]]
 
     def halves(self) -> tuple[Script, Script]:
-        """Before and from the middle step: every wearer at home, then the incursions."""
+        """Before and from the middle step, each with its own incursions."""
         middle = len(self.rows) // 2
         return Script(self.rows[:middle]), Script(self.rows[middle:])
 
 
-def script(world: World, steps: int = 48, ends: datetime | None = None) -> Script:
+def script(world: World, steps: int = 50, ends: datetime | None = None) -> Script:
     """``steps`` fixes per wearer, ``STEP_S`` apart, the last at ``ends`` (now)."""
     # Whole seconds: the OsmAnd door carries the time as seconds since 1970.
     ends = ends or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)

@@ -137,3 +137,37 @@ async def test_a_lease_that_expired_while_nats_was_away_is_kept_without_a_gap(
     assert leases.held == {0, 1, 2, 3}
     await client.jetstream().delete_key_value(f"{stream}_leases")
     await client.close()
+
+
+@pytest.mark.integration
+async def test_a_handler_is_told_its_partitions_before_their_first_message(
+    nats_names: tuple[str, str],
+) -> None:
+    stream, prefix = nats_names
+    publisher = NatsBus(stream=stream, subject_prefix=prefix, partitions=PARTITIONS)
+    await publisher.connect()
+    devices = [f"35{n:013d}" for n in range(20)]
+    for n, device in enumerate(devices):  # waiting on the stream before anyone consumes
+        await publisher.publish(Topic.FIXES, [_fix(device, n)], key=device)
+    happened: list[Any] = []
+
+    async def on_fixes(batch: list[Any]) -> None:
+        happened.extend(batch)
+
+    async def on_assign(partitions: set[int]) -> None:
+        await asyncio.sleep(0.3)  # an engine loading its wearers takes a while
+        happened.append(partitions)
+
+    bus = NatsBus(
+        stream=stream, subject_prefix=prefix, partitions=PARTITIONS, leased=True,
+        lease_ttl_s=TTL_S,
+    )  # fmt: skip
+    bus.subscribe(Topic.FIXES, on_fixes, on_assign=on_assign)
+    await bus.start()
+    await _until(lambda: len(happened) > len(devices), 15, "every fix")
+    assert happened[0] == set(range(PARTITIONS))
+    assert sorted(f.device_id for f in happened[1:]) == sorted(devices)
+    await bus.js.delete_stream(stream)
+    await bus.js.delete_key_value(f"{stream}_leases")
+    await bus.close()
+    await publisher.close()

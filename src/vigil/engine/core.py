@@ -39,7 +39,7 @@ from vigil.engine.inclusion import InclusionMachine
 from vigil.engine.ledger import Ledger
 from vigil.engine.model import EngineSettings, Plan, ZoneKind
 from vigil.engine.pairs import Rows, select
-from vigil.engine.person_state import export_person, import_person, person_columns
+from vigil.engine.person_state import import_person, person_columns, person_state_json
 from vigil.engine.proximity import ProximityWatch
 from vigil.engine.reporting import AdaptiveReporting
 from vigil.engine.zone_pass import ZonePass
@@ -288,12 +288,12 @@ class Engine:
 
     # ------------------------------------------------------------------ stored state
 
-    def export_person(self, person: int) -> dict[str, Any]:
+    def person_state_json(self, person: int) -> dict[str, Any]:
         """A person's machines as JSON-ready data, keyed by condition id (survives plan changes)."""
         return {
-            "person": export_person(self.ps, person),
-            "zones": self.table.export_person(person, self.ledger.ref),
-            "proximity": self.proximity.export_person(person),
+            "person": person_state_json(self.ps, person),
+            "zones": self.table.person_state_json(person, self.ledger.ref),
+            "proximity": self.proximity.person_state_json(person),
         }
 
     def import_person(self, person: int, data: dict[str, Any]) -> None:
@@ -302,8 +302,8 @@ class Engine:
         self.proximity.restore_person(person, data.get("proximity", {}))
         self.table.refresh_person(person)
 
-    def export_device(self, index: int) -> dict[str, Any]:
-        return self.health.export(index)
+    def device_state_json(self, index: int) -> dict[str, Any]:
+        return self.health.state_json(index)
 
     def import_device(self, index: int, data: dict[str, Any]) -> None:
         self.health.restore(index, data)

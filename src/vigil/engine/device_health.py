@@ -140,7 +140,7 @@ class DeviceHealth:
             return None
         return float(self.comm[index]) + self.settings.no_communication_s
 
-    def export(self, index: int) -> dict[str, Any]:
+    def state_json(self, index: int) -> dict[str, Any]:
         device = self.devices[index]
         ref = self.ledger.ref
         return {

@@ -50,7 +50,7 @@ class Episode:
     fix_ids: list[int] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
 
-    def as_record(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         """The EVENTS.jsonl line."""
         record: dict[str, Any] = {
             "person": self.person,

@@ -39,7 +39,7 @@ def track_point(ps: PersonColumns, prefix: str, person: int) -> TrackPoint:
     return t, lon, lat, acc
 
 
-def export_person(ps: PersonColumns, person: int) -> dict[str, Any]:
+def person_state_json(ps: PersonColumns, person: int) -> dict[str, Any]:
     return {name: json_number(ps[name][person]) for name in PERSON_STATE}
 
 

@@ -150,7 +150,7 @@ class ProximityWatch:
             detail=detail,
         )
 
-    def export_person(self, person: int) -> dict[str, Any]:
+    def person_state_json(self, person: int) -> dict[str, Any]:
         ref = self.ledger.ref
         return {self.conditions[c].id: ref(self.episode[c]) for c in self.by_person.get(person, ())}
 

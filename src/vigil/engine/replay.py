@@ -255,7 +255,7 @@ def write_events(episodes: list[Episode], out: Path) -> int:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             for episode in ordered(episodes):
-                stream.write(json.dumps(episode.as_record(), sort_keys=False) + "\n")
+                stream.write(json.dumps(episode.as_json(), sort_keys=False) + "\n")
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -78,7 +78,7 @@ def save_state(uow: UnitOfWork, engine: Engine, *, everything: bool = False) -> 
         _upsert_state(
             uow,
             f"person:{engine.persons[person]}",
-            engine.export_person(person),
+            engine.person_state_json(person),
             engine.next_due(person),
         )
     count = len(persons)
@@ -88,7 +88,7 @@ def save_state(uow: UnitOfWork, engine: Engine, *, everything: bool = False) -> 
         _upsert_state(
             uow,
             f"device:{engine.device_names[index]}",
-            engine.export_device(index),
+            engine.device_state_json(index),
             engine.device_due(index),
         )
         count += 1

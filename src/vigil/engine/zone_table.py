@@ -206,7 +206,7 @@ class ZoneTable:
             if self.z_kind[z] == ZoneKind.EXCLUSION and np.isfinite(zs["d_last"][z])
         )
 
-    def export_person(self, person: int, ref: Callable[[int], str | None]) -> dict[str, Any]:
+    def person_state_json(self, person: int, ref: Callable[[int], str | None]) -> dict[str, Any]:
         """The person's zone machines as JSON-ready rows keyed by condition id."""
         rows: dict[str, Any] = {}
         for z in self.span(person):

@@ -35,8 +35,6 @@ UNTYPED_LEFT: set[str] = {
     "gateways/owntracks.py:parse",
     # The plan the engine reads (SCENARIO.json): called by engine/runner.py and sim/live.py.
     "orders/plan_for_engine.py:monitoring_plan",
-    # A simulated wearer's conditions in that plan's shape.
-    "sim/wearers.py:Wearer.conditions",
     # A device's raw messages as received (JSON), by fix.
     "tracking/trail_reads.py:raw_messages",
 }

@@ -54,7 +54,7 @@ class Wearer:
             self.zone_centre, min(self.zone_radius + ZONE_BUFFER_M + 150.0, home_distance - 30.0)
         )
 
-    def conditions(self) -> list[dict[str, Any]]:
+    def conditions_json(self) -> list[dict[str, Any]]:
         """The wearer's conditions in the monitoring plan's shape."""
         lat, lon = self.frame.to_latlon(
             np.array([self.zone_centre[0], 0.0]), np.array([self.zone_centre[1], 0.0])

@@ -24,7 +24,7 @@ from vigil.gateways.binary import crc16_ibm, crc16_x25
 from vigil.gateways.command_words import (
     gt06_answer,
     gt06_frame,
-    owntracks_messages,
+    owntracks_commands_json,
     teltonika_answer,
     teltonika_frame,
     teltonika_text,
@@ -79,10 +79,10 @@ def test_a_gt06_answer_is_matched_to_its_command_by_server_flag() -> None:
 
 def test_owntracks_commands_are_valid_owntracks_messages() -> None:
     schema = json.loads((FIXTURES / "owntracks" / "schemas" / "message.json").read_text())
-    fast = owntracks_messages(10, fast=True)
+    fast = owntracks_commands_json(10, fast=True)
     assert [m["action"] for m in fast] == ["setConfiguration", "reportLocation"]
     assert fast[0]["configuration"]["locatorInterval"] == 10
-    for message in fast + owntracks_messages(60, fast=False):
+    for message in fast + owntracks_commands_json(60, fast=False):
         jsonschema.validate(message, schema)
 
 

@@ -18,6 +18,7 @@ from vigil.errors import ValidationError
 from vigil.gateways import imports, quarantine
 from vigil.gateways.directory import KnownDevices
 from vigil.gateways.intake import Intake
+from vigil.gateways.metrics import GatewayCount
 from vigil.gateways.model import DecodeError
 from vigil.gateways.quarantine import Quarantine, QuarantinedDevice
 from vigil.security import permissions
@@ -145,9 +146,7 @@ def refused_devices(
 
 
 @router.get("/api/gateways/metrics")
-async def gateway_metrics(
-    principal: ApiPrincipal, container: ContainerDep
-) -> list[dict[str, object]]:
+async def gateway_metrics(principal: ApiPrincipal, container: ContainerDep) -> list[GatewayCount]:
     """Counters by protocol: accepted fixes, rejections by reason, CRC mismatches, connections."""
     principal.require(permissions.GATEWAY_METRICS)
     return container.gateway_metrics.snapshot()

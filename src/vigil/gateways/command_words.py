@@ -79,7 +79,7 @@ def gt06_answer(frame: bytes, server_flag: int) -> str | None:
     return text.decode("ascii", "replace")
 
 
-def owntracks_messages(interval_s: int, fast: bool) -> list[dict[str, Any]]:
+def owntracks_commands_json(interval_s: int, fast: bool) -> list[dict[str, Any]]:
     """``cmd`` messages for ``<base topic>/cmd``: the interval, and a fix now when speeding up."""
     configure = {
         "_type": "cmd",
@@ -103,7 +103,7 @@ def words(protocol: str, interval_s: int, fast: bool) -> str | None:
     if protocol == "gt06":
         return gt06_text(interval_s)
     if protocol == "owntracks":
-        return json.dumps(owntracks_messages(interval_s, fast))
+        return json.dumps(owntracks_commands_json(interval_s, fast))
     if protocol == "sim":
         return f"interval {interval_s}"
     return None  # osmand, watch: no command channel

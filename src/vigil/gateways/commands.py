@@ -31,7 +31,7 @@ from typing import Any
 from vigil.gateways.command_words import (
     gt06_answer,
     gt06_frame,
-    owntracks_messages,
+    owntracks_commands_json,
     teltonika_answer,
     teltonika_frame,
     words,
@@ -219,5 +219,5 @@ def owntracks_outgoing(
     base = "/".join(topic.split("/")[:3])
     return [
         (f"{base}/cmd", json.dumps(message).encode())
-        for message in owntracks_messages(command.interval_s, command.fast)
+        for message in owntracks_commands_json(command.interval_s, command.fast)
     ]

@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from threading import Lock
 
+from typing_extensions import TypedDict  # pydantic reads it as the API answer's schema
+
+
+class GatewayCount(TypedDict):
+    """One counter: how often a protocol's door saw an event (accepted, rejected, ...), and why."""
+
+    protocol: str
+    event: str
+    reason: str
+    count: int
+
 
 class GatewayMetrics:
     def __init__(self) -> None:
@@ -31,7 +42,7 @@ class GatewayMetrics:
             if event == "rejected" and (protocol is None or p == protocol)
         }
 
-    def snapshot(self) -> list[dict[str, object]]:
+    def snapshot(self) -> list[GatewayCount]:
         with self._lock:
             items = sorted(self._counts.items())
-        return [{"protocol": p, "event": e, "reason": r, "count": n} for (p, e, r), n in items]
+        return [GatewayCount(protocol=p, event=e, reason=r, count=n) for (p, e, r), n in items]

@@ -141,7 +141,7 @@ def validate(message: Any) -> None:
         _fail("uuid", "is required to untour")
 
 
-def parse(payload: bytes) -> Any:
+def _payload_json(payload: bytes) -> Any:
     if len(payload) > MAX_BODY:
         raise DecodeError("oversize", f"message is over {MAX_BODY} bytes")
     try:
@@ -204,7 +204,7 @@ def decode_payload(payload: bytes, device_id: str, receive_time: datetime) -> De
     """One HTTP body or MQTT message. An empty body is the app checking in: nothing to do."""
     if not payload.strip():
         return Decoded()
-    message = parse(payload)
+    message = _payload_json(payload)
     raw = payload.decode("utf-8", "replace")
     messages = message if isinstance(message, list) else [message]
     drafts: list[Draft] = []

@@ -35,8 +35,8 @@ class VigilCollector(Collector):
             labels=["protocol", "event", "reason"],
         )
         for row in c.gateway_metrics.snapshot():
-            labels = [str(row["protocol"]), str(row["event"]), str(row["reason"])]
-            gateway.add_metric(labels, float(str(row["count"])))
+            labels = [row["protocol"], row["event"], row["reason"]]
+            gateway.add_metric(labels, float(row["count"]))
         yield gateway
         connected = GaugeMetricFamily("vigil_bus_connected", "1 when the bus is connected.")
         connected.add_metric([], 1.0 if c.bus.is_connected() else 0.0)

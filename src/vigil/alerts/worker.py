@@ -26,6 +26,16 @@ from vigil.security import audit
 log = get_logger(__name__)
 # How many deliveries of one channel are in flight at once.
 PER_CHANNEL_CONCURRENCY = 8
+# The longest pause between failing rounds: deliveries resume at most this long after an outage.
+ROUND_BACKOFF_CAP_S = 5.0
+
+
+def round_wait_s(poll_s: float, failed: int) -> float:
+    """The pause before the next round: the poll interval, doubled after each failed round in a
+    row up to ``ROUND_BACKOFF_CAP_S``, so an outage is not a log line per channel every poll."""
+    if not failed:
+        return poll_s
+    return float(max(poll_s, min(ROUND_BACKOFF_CAP_S, poll_s * 2**failed)))
 
 
 def worker_name() -> str:
@@ -61,17 +71,21 @@ class DeliveryWorker:
 
     async def _channel_loop(self, channel: str, stop: asyncio.Event) -> None:
         woken = self.alerts.wakeup.register()
+        failed = 0  # rounds in a row that failed (the database is down, most likely)
         while not stop.is_set():
             woken.clear()
             try:
                 sent = await self.run_once(channel)
+                failed = 0
             except Exception:
-                log.exception("alerts.delivery_round_failed", channel=channel)
+                failed += 1
+                log.exception("alerts.delivery_round_failed", channel=channel, in_a_row=failed)
                 sent = 0
             if sent:
                 continue  # there may be more due right now
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=self.settings.outbox_poll_s)
+                wait = round_wait_s(self.settings.outbox_poll_s, failed)
+                await asyncio.wait_for(woken.wait(), timeout=wait)
 
     async def run_once(self, channel: str) -> int:
         """Claim and send one batch of a channel's due deliveries; returns how many were tried."""

@@ -12,9 +12,16 @@ Append API (what the engine worker and ``vigil replay`` call)::
 - ``flags``: optional ``list[QualityFlags]``. Without them the store judges each fix against the
   previous plausible fix of the same device *within this batch* (``quality.QualityTracker``); the
   engine, which keeps history across batches, should pass its own.
-- Returns the new fix ids, in the order of ``fixes`` (violations and evidence cite them).
+- Returns the fix ids, in the order of ``fixes`` (violations and evidence cite them).
+- **Idempotent**: a fix is stored once per report (device, fix time and the raw message's hash;
+  ``tracking.fix_keys``). A fix already stored — by an earlier append, or earlier in the same
+  batch — is not stored again and gets the existing row's id. ``append_new`` also says which
+  fixes were new: the engine evaluates only those, so a resent batch raises nothing twice.
 - Runs in the caller's transaction and does not commit: the engine commits fixes, violations and
-  alerts together. SQLite: one ``executemany``; PostgreSQL: ``COPY``. Throughput is in
+  alerts together. SQLite: one ``executemany``; PostgreSQL: ``COPY``; both inside a savepoint,
+  optimistically: only when the unique index refuses a fix is the batch looked up and the rest
+  stored (a second writer of the same new fix on PostgreSQL waits for the first, is refused,
+  and finds it). Throughput is in
   docs/performance.md, "Trail store"; for a bulk load into a store nobody queries yet, wrap the
   appends in ``suspend_near_index`` / ``restore_near_index``.
 
@@ -24,13 +31,15 @@ legal hold); the database refuses every other UPDATE or DELETE on ``fixes``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Index
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
+from vigil.tracking import fix_keys
 from vigil.tracking.grid import cell_of
 from vigil.tracking.model import Fix, QualityFlags
 from vigil.tracking.quality import QualityTracker
@@ -64,13 +73,14 @@ _COLUMNS = (
     "protocol",
     "raw",
     "attributes",
+    "frame_key",
 )
 _COLUMN_LIST = ", ".join(_COLUMNS)
 _SQLITE_INSERT_NO_ID = (
     "INSERT INTO fixes (device_id, person_id, fix_time, receive_time, lat, lon, accuracy_m, "
     "cell, valid, approximate, implausible, invalid_position, speed_mps, heading, altitude_m, "
-    "satellites, battery_pct, charging, alarms, protocol, raw, attributes) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "satellites, battery_pct, charging, alarms, protocol, raw, attributes, frame_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PG_COPY = f"COPY fixes ({_COLUMN_LIST}) FROM STDIN"
 MAX_ID_LENGTH = 64
@@ -118,24 +128,46 @@ def _default_flags(fixes_in: Sequence[Fix]) -> list[QualityFlags]:
 
 
 def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[Any, ...]:
-    lat, lon = fix.lat, fix.lon
-    cell = (
-        cell_of(lat, lon)
-        if lat is not None and lon is not None and fix.valid and flags.usable
-        else None
-    )
+    lat, lon, valid = fix.lat, fix.lon, fix.valid
+    usable = valid and flags.usable
+    cell = cell_of(lat, lon) if lat is not None and lon is not None and usable else None
     alarms = fix.alarms
+    alarm_text = ",".join(sorted(alarm.value for alarm in alarms)) if alarms else ""
     attributes = fix.attributes
+    attribute_text = json.dumps(attributes, sort_keys=True, default=str) if attributes else "{}"
+    fix_time = to_micros(fix.fix_time)
+    # A replay's fixes were received when they were taken: one datetime, converted once.
+    received = fix_time if fix.receive_time is fix.fix_time else to_micros(fix.receive_time)
+    raw = fix.raw
+    key = (
+        fix_keys.raw_key(raw)
+        if raw
+        else fix_keys.decoded_key(
+            lat,
+            lon,
+            fix.accuracy_m,
+            fix.speed_mps,
+            fix.heading,
+            fix.altitude_m,
+            fix.battery_pct,
+            valid,
+            fix.satellites,
+            fix.charging,
+            alarm_text,
+            fix.protocol,
+            attribute_text,
+        )
+    )
     return (
         fix.device_id,
         None if person_id is None else str(person_id),
-        to_micros(fix.fix_time),
-        to_micros(fix.receive_time),
+        fix_time,
+        received,
         lat,
         lon,
         fix.accuracy_m,
         cell,
-        fix.valid,
+        valid,
         fix.approximate or flags.approximate,
         flags.implausible,
         flags.invalid_position,
@@ -145,11 +177,22 @@ def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[An
         fix.satellites,
         fix.battery_pct,
         fix.charging,
-        ",".join(sorted(alarm.value for alarm in alarms)) if alarms else "",
+        alarm_text,
         fix.protocol,
-        fix.raw,
-        json.dumps(attributes, sort_keys=True, default=str) if attributes else "{}",
+        raw,
+        attribute_text,
+        key,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What one append did. ``ids``: each input fix's row id, in input order — a fix stored
+    before (by an earlier append or earlier in the same batch) gets that row's id. ``new``: the
+    input indexes of the fixes this append stored; the rest were resends."""
+
+    ids: list[int]
+    new: list[int]
 
 
 def append(
@@ -159,8 +202,18 @@ def append(
     flags: Sequence[QualityFlags] | None = None,
 ) -> list[int]:
     """Store a batch of fixes in the caller's transaction; returns their ids in input order."""
+    return append_new(target, fixes_in, person_ids, flags).ids
+
+
+def append_new(
+    target: Target,
+    fixes_in: Sequence[Fix],
+    person_ids: Sequence[str | int | None],
+    flags: Sequence[QualityFlags] | None = None,
+) -> Appended:
+    """``append``, also saying which fixes were new (the engine evaluates only those)."""
     if not fixes_in:
-        return []
+        return Appended([], [])
     _check(fixes_in, person_ids)
     if flags is None:
         flags = _default_flags(fixes_in)
@@ -168,11 +221,91 @@ def append(
         raise ValidationError("flags", f"has {len(flags)} entries for {len(fixes_in)} fixes")
     rows = [_row(f, p, q) for f, p, q in zip(fixes_in, person_ids, flags, strict=True)]
     connection = _connection(target)
+    insert = _inserter(connection)
+    known: dict[fix_keys.Key, int] = {}
+    if fix_keys.may_meet_rows_without_key(connection, rows):
+        known = fix_keys.stored(connection, rows)
+    ids, new = _sort_out_resends(rows, known)
+    # Optimistic: a batch is almost always all new, and the unique index checks that as it
+    # grows. Only when it refuses a fix is the batch looked up, and then only the rest stored.
+    stored = _insert_or_refused(connection, insert, [rows[i] for i in new])
+    if stored is None:
+        ids, new = _sort_out_resends(rows, fix_keys.stored(connection, rows))
+        stored = insert(connection, [rows[i] for i in new])
+    if len(new) == len(rows):
+        return Appended(stored, new)
+    for index, fix_id in zip(new, stored, strict=True):
+        ids[index] = fix_id
+    for index, fix_id in enumerate(ids):
+        if fix_id < 0:  # a copy of the fix at input index -fix_id - 1, stored just now
+            ids[index] = ids[-fix_id - 1]
+    return Appended(ids, new)
+
+
+Inserter = Callable[[Connection, list[tuple[Any, ...]]], list[int]]
+
+
+def _inserter(connection: Connection) -> Inserter:
     if connection.dialect.name == "sqlite":
-        return _append_sqlite(connection, rows)
+        _tune_sqlite(connection)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        if driver.isolation_level is None:
+            # Autocommit would let another writer take ids between these rows: refuse up front.
+            raise ValidationError("connection", "must be in a transaction (not autocommit)")
+        return _append_sqlite
     if connection.dialect.name == "postgresql":
-        return _append_postgres(connection, rows)
+        return _append_postgres
     raise NotImplementedError(f"no trail store for {connection.dialect.name}")
+
+
+def _insert_or_refused(
+    connection: Connection, insert: Inserter, rows: list[tuple[Any, ...]]
+) -> list[int] | None:
+    """Insert the rows inside a savepoint; None, with nothing inserted, if the unique index
+    refused one (a resend), so the caller can look the batch up and insert the rest."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if connection.dialect.name == "sqlite" and not driver.in_transaction:
+        # pysqlite opens its transaction only at the first insert; a savepoint opened outside a
+        # transaction would be one, and its release would commit the caller's work so far.
+        driver.execute("BEGIN")
+    driver.execute("SAVEPOINT trail_append")
+    try:
+        ids = insert(connection, rows)
+    except Exception as exc:
+        if not fix_keys.is_resend(exc):
+            raise
+        driver.execute("ROLLBACK TO SAVEPOINT trail_append")
+        driver.execute("RELEASE SAVEPOINT trail_append")
+        return None
+    driver.execute("RELEASE SAVEPOINT trail_append")
+    return ids
+
+
+def _sort_out_resends(
+    rows: Sequence[tuple[Any, ...]], known: dict[fix_keys.Key, int]
+) -> tuple[list[int], list[int]]:
+    """Row ids so far (a stored fix's id; -(i + 1) for a copy of input i; 0 for a new fix) and
+    the indexes of the new fixes, each report once."""
+    if not known and len({row[-1] for row in rows}) == len(rows):
+        # The usual batch: nothing stored before, and no frame key twice, so no fix twice.
+        # (Asked of the keys alone: a set of ints makes no objects for the garbage collector.)
+        return [0] * len(rows), list(range(len(rows)))
+    keys = [(row[0], row[2], row[-1]) for row in rows]
+    ids: list[int] = []
+    new: list[int] = []
+    first: dict[fix_keys.Key, int] = {}
+    for index, key in enumerate(keys):
+        if key in known:
+            ids.append(known[key])
+        elif key in first:
+            ids.append(-first[key] - 1)
+        else:
+            first[key] = index
+            new.append(index)
+            ids.append(0)
+    return ids, new
 
 
 def _near_index() -> Index:
@@ -196,12 +329,10 @@ def restore_near_index(connection: Connection) -> None:
 
 
 def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
-    _tune_sqlite(connection)
+    if not rows:
+        return []
     driver = connection.connection.driver_connection
     assert driver is not None
-    if driver.isolation_level is None:
-        # Autocommit would let another writer take ids between these rows: refuse up front.
-        raise ValidationError("connection", "must be in a transaction (not autocommit)")
     cursor = driver.cursor()
     try:
         # The first insert takes SQLite's write lock for the rest of the transaction, so no other
@@ -218,6 +349,8 @@ def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[
 
 
 def _append_postgres(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
+    if not rows:
+        return []
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:

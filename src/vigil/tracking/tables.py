@@ -89,7 +89,20 @@ fixes = Table(
     Column("protocol", String(32), nullable=False),
     Column("raw", Text, nullable=False),
     Column("attributes", Text, nullable=False),
+    # BLAKE2b of the raw message (or of the decoded fields), 8 bytes: with device and fix time,
+    # what makes a fix one report (tracking.fix_keys). Null only on rows older than the key.
+    Column("frame_key", BigInteger, nullable=True),
     Index("ix_fixes_person_time", "person_id", "fix_time"),
+    # One row per report: a resend, a redelivery or a replay finds its row instead of adding one.
+    Index("ux_fixes_time_device_frame", "fix_time", "device_id", "frame_key", unique=True),
+    # Rows stored before the key (tracking_0002), which the unique index cannot match: the
+    # store checks a batch against them only if it reaches back to them. Empty on a new store.
+    Index(
+        "ix_fixes_before_keys",
+        "fix_time",
+        sqlite_where=text("frame_key IS NULL"),
+        postgresql_where=text("frame_key IS NULL"),
+    ),
     # Covering: a near-point query reads only this index, never the table, until it knows which
     # fixes are near (id last for PostgreSQL's index-only scans; SQLite has the rowid anyway).
     Index(

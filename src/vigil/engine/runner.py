@@ -167,17 +167,22 @@ class EngineWorker:
         return result
 
     def handle(self, fixes: Sequence[Fix]) -> list[EngineEvent]:
-        """Store the fixes (always), evaluate those the plan's wearer really wore, commit."""
+        """Store the fixes (always), evaluate those the plan's wearer really wore, commit.
+
+        A fix the trail already holds (a client's resend, the bus's redelivery of a batch whose
+        ack was lost) is not stored again, nor evaluated again: it was evaluated when it was
+        first stored, in the transaction that saved the engine state after it."""
         if not fixes:
             return []
         engine = self.engine
         now = self._now()
         with self.container.uow() as uow:
             person_ids = self._holders(uow, fixes, now)
-            ids = store.append(uow, fixes, person_ids)
+            appended = store.append_new(uow, fixes, person_ids)
+            ids = appended.ids
             events: list[EngineEvent] = []
             if engine is not None:
-                mine = _worn_by_the_planned_wearer(engine, fixes, person_ids)
+                mine = _worn_by_the_planned_wearer(engine, fixes, person_ids, appended.new)
                 engine.process(
                     batch_from_fixes([fixes[i] for i in mine], [ids[i] for i in mine], now)
                 )
@@ -205,12 +210,14 @@ class EngineWorker:
 
 
 def _worn_by_the_planned_wearer(
-    engine: Engine, fixes: Sequence[Fix], person_ids: Sequence[str | None]
+    engine: Engine, fixes: Sequence[Fix], person_ids: Sequence[str | None], new: Sequence[int]
 ) -> list[int]:
-    """Indexes of the fixes to evaluate. A fix whose wearer at fix time is not the device's
-    wearer in the plan is evidence about someone else: stored, not evaluated against this plan."""
+    """Indexes of the fixes to evaluate, among the ``new`` ones (stored by this batch). A fix
+    whose wearer at fix time is not the device's wearer in the plan is evidence about someone
+    else: stored, not evaluated against this plan."""
     mine = []
-    for i, fix in enumerate(fixes):
+    for i in new:
+        fix = fixes[i]
         index = engine.device_index.get(fix.device_id)
         planned = -1 if index is None else engine.device_person[index]
         if planned < 0 or engine.persons[planned] == person_ids[i]:
@@ -239,7 +246,14 @@ async def run(container: EngineHost, stop: asyncio.Event) -> None:
             events = await asyncio.to_thread(worker.handle, fixes)
         await _publish(container.bus, events)
 
-    container.bus.subscribe(Topic.FIXES, on_fixes)
+    async def on_assign(partitions: set[int]) -> None:
+        # A partition taken over (its holder died or left): its wearers, with the state their
+        # last holder saved, are loaded before its first fix, so no fix goes unevaluated.
+        async with lock:
+            worker.partitions = partitions
+            await asyncio.to_thread(worker.load_plan)
+
+    container.bus.subscribe(Topic.FIXES, on_fixes, on_assign=on_assign)
     since_plan = 0.0
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):

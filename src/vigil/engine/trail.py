@@ -96,6 +96,11 @@ class SqliteTrail:
 
     The near-point index is suspended while loading and built once at the end (the trail store's
     bulk-load path): nobody queries a replay's trail until the replay is done.
+
+    The store is idempotent, so a file that already holds some of the CSV's fixes (the same
+    replay run again) gains no rows for them, and the events cite the rows already there. The
+    engine still evaluates every row: a replay starts from a fresh engine, which has not seen
+    them (the live engine skips resends because its saved state already has).
     """
 
     def __init__(self, path: Path, plan: Plan) -> None:

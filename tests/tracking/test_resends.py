@@ -7,6 +7,7 @@ real SQLite and real PostgreSQL.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -121,6 +122,31 @@ def test_an_append_never_commits_the_callers_work(container: Container) -> None:
         store.append(conn, batch, ["P1"] * 3)  # refused, looked up, rolled back to the savepoint
         transaction.rollback()
     assert _count(container) == 0
+
+
+def test_two_writers_of_the_same_new_fix_store_it_once(container: Container) -> None:
+    """While one engine's batch is uncommitted, another (a partition moving over) stores the
+    same fix and one more: it waits, is refused, finds the first one's row and stores the rest."""
+    shared, other = _minutes(2)
+    second: list[store.Appended] = []
+
+    def the_other_writer() -> None:
+        with container.uow() as uow:
+            second.append(store.append_new(uow, [shared, other], ["P1", "P1"]))
+            uow.commit()
+
+    with container.uow() as uow:
+        first = store.append_new(uow, [shared], ["P1"])
+        writer = threading.Thread(target=the_other_writer)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive()  # waiting for this transaction
+        uow.commit()
+    writer.join(10)
+    [done] = second
+    assert done.ids[0] == first.ids[0]
+    assert done.new == [1]
+    assert _count(container) == 2
 
 
 def _legacy(conn: Connection, f: Fix) -> int:

@@ -14,12 +14,12 @@ BLAKE2b's 8 bytes make finding such a message a 2^64 search; a CRC would make it
 
 The unique index ``ux_fixes_time_device_frame`` (migration tracking_0002) enforces the key. It
 leads with the fix time so that a batch's entries land together at the index's growing end (led
-by the device, each batch dirtied a page per device: measured, the index then cost more than the
-rest of an append). ``store.append`` inserts a batch optimistically; only when the index refuses
-a fix does ``stored`` find which of the batch are already in the trail (one probe per fix time
-and device) so that the rest are stored. Rows stored before tracking_0002 have no frame key
-(null, which a unique index never counts as equal); ``stored`` computes theirs from the row when
-it meets one, and ``may_meet_rows_without_key`` says when a batch reaches back to them.
+by the device, each batch dirtied a page of it per device; docs/performance.md). ``store.append``
+inserts a batch optimistically; only when the index refuses a fix does ``stored`` find which of
+the batch are already in the trail (one probe per fix time and device) so that the rest are
+stored. Rows stored before tracking_0002 have no frame key (null, which a unique index never
+counts as equal); ``stored`` computes theirs from the row when it meets one, and
+``may_meet_rows_without_key`` says when a batch reaches back to them.
 """
 
 from __future__ import annotations

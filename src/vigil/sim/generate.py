@@ -51,7 +51,11 @@ def simulate(config: SimConfig, progress: Any = None) -> Simulation:
         plans = _plan_days(wearer, path, victim, rng, config, truth)
         _sample_devices(wearer, path, victim, plans, rng, config, rows)
         persons.append(
-            {"id": wearer.person, "devices": [wearer.device], "conditions": wearer.conditions_json()}
+            {
+                "id": wearer.person,
+                "devices": [wearer.device],
+                "conditions": wearer.conditions_json(),
+            }
         )
         if progress is not None:
             progress(index + 1)

@@ -224,6 +224,12 @@ class VigilProcess:
         found: dict[str, object] = httpx.get(self.url + "/readyz", timeout=2).json()
         return found
 
+    def failing(self) -> set[str]:
+        """The names of the readiness checks failing now."""
+        checks = self.ready().get("checks", [])
+        assert isinstance(checks, list)
+        return {str(check["name"]) for check in checks if not check["ok"]}
+
     def kill(self) -> None:
         """SIGKILL: no goodbye, no flush, leases left to expire."""
         assert self.process is not None
@@ -258,3 +264,15 @@ class VigilProcess:
     def tail(self) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return f"; {self.name} log: {text[-3000:]}"
+
+
+def start_all(processes: list[VigilProcess], *, ready: bool = False) -> None:
+    """Launch every process at once, then wait for each to answer (and, with ``ready``, to be
+    ready: database and bus connected, loops turning)."""
+    for process in processes:
+        process.start(wait=False)
+    for process in processes:
+        process.wait_live()
+        if ready:
+            wait_for(lambda p=process: p.status("/readyz") == 200, 30, f"{process.name} ready",
+                     process.tail)  # fmt: skip

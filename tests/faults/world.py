@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from tests.conftest import make_settings
+from tests.faults.cluster import wait_for
 from tests.people.registry import build_registry
 from vigil.alerts.tables import alert_deliveries, alerts
 from vigil.bootstrap import build_container
@@ -196,6 +197,14 @@ class Sender:
             self.acknowledged.extend(rows)
             if pause_s:
                 time.sleep(pause_s)
+
+    def wait_acknowledged(self, count: float, timeout: float = 60) -> None:
+        wait_for(
+            lambda: len(self.acknowledged) >= count,
+            timeout,
+            f"{count:.0f} acknowledged",
+            lambda: f"; {len(self.acknowledged)} so far, refused {dict(self.refused)}",
+        )
 
     def send_in_background(self, script_: Script, pause_s: float = 0.0) -> None:
         self._thread = threading.Thread(target=self.send, args=(script_, pause_s), daemon=True)

@@ -31,8 +31,6 @@ EDGE_NAMES = re.compile(r"json$|^(as|to)_dict$")
 UNTYPED_LEFT: set[str] = {
     # The plan the engine reads (SCENARIO.json): called by engine/runner.py and sim/live.py.
     "orders/plan_for_engine.py:monitoring_plan",
-    # A device's raw messages as received (JSON), by fix.
-    "tracking/trail_reads.py:raw_messages",
 }
 
 

@@ -50,7 +50,7 @@ def test_append_returns_ids_in_input_order_and_keeps_every_field(container: Cont
     assert (first.lat, first.lon, first.accuracy_m) == (52.4862, -1.8904, 10.0)
     assert first.alarms == ("sos", "strap_removed")
     assert first.battery_pct == 81.0
-    assert raw[ids[0]] == ("787811", {"hdop": 0.9})
+    assert raw[ids[0]] == trail_reads.ReceivedMessage("787811", {"hdop": 0.9})
     assert second.person_id is None
     assert second.invalid_position
     assert not second.valid

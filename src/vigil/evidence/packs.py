@@ -26,6 +26,7 @@ from vigil.security import audit, permissions
 from vigil.security.model import Principal
 from vigil.settings import Settings
 from vigil.tracking import trail_reads, trail_retention
+from vigil.tracking.trail_reads import ReceivedMessage
 
 # ---------------------------------------------------------------------------------------------
 # Violation evidence packs
@@ -133,7 +134,7 @@ def _condition_as_imposed(
     return None
 
 
-def _fix_json(fix: Any, raw: tuple[str, dict[str, Any]] | None) -> dict[str, Any]:
+def _fix_json(fix: Any, received: ReceivedMessage | None) -> dict[str, Any]:
     return {
         "id": fix.id,
         "device_id": fix.device_id,
@@ -149,8 +150,8 @@ def _fix_json(fix: Any, raw: tuple[str, dict[str, Any]] | None) -> dict[str, Any
         "protocol": fix.protocol,
         "battery_pct": fix.battery_pct,
         "alarms": list(fix.alarms),
-        "raw": raw[0] if raw else "",
-        "attributes": raw[1] if raw else {},
+        "raw": received.raw if received else "",
+        "attributes": received.attributes_json if received else {},
     }
 
 

@@ -126,17 +126,24 @@ def fixes_by_id(connection: Connection, ids: Iterable[int]) -> dict[int, StoredF
     return found
 
 
-def raw_messages(
-    connection: Connection, ids: Iterable[int]
-) -> dict[int, tuple[str, dict[str, Any]]]:
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """A stored fix as it arrived: the device's message as received and the decoded attributes
+    Vigil kept beside it (their JSON, whatever the protocol carried)."""
+
+    raw: str
+    attributes_json: dict[str, Any]
+
+
+def raw_messages(connection: Connection, ids: Iterable[int]) -> dict[int, ReceivedMessage]:
     """The message each fix came from, as received, and its decoded extra attributes (evidence)."""
     wanted = sorted(set(ids))
-    out: dict[int, tuple[str, dict[str, Any]]] = {}
+    out: dict[int, ReceivedMessage] = {}
     for offset in range(0, len(wanted), 500):
         chunk = wanted[offset : offset + 500]
         query = select(fixes.c.id, fixes.c.raw, fixes.c.attributes).where(fixes.c.id.in_(chunk))
         for row in connection.execute(query):
-            out[int(row.id)] = (row.raw, json.loads(row.attributes))
+            out[int(row.id)] = ReceivedMessage(row.raw, json.loads(row.attributes))
     return out
 
 

@@ -67,7 +67,7 @@ M_PER_DEG = 111_320.0
 def probe_targets(container: Container) -> list[dict[str, Any]]:
     """Demo wearers with a GPS tag and a circular exclusion zone."""
     with container.uow() as uow:
-        plan = plan_for_engine.monitoring_plan(uow, container.clock.now())
+        plan = plan_for_engine.monitoring_plan_json(uow, container.clock.now())
     targets = []
     for person in plan["persons"]:
         zones = [
@@ -91,7 +91,7 @@ def probe_targets(container: Container) -> list[dict[str, Any]]:
 
 def with_background_wearers(wearers: int) -> Any:
     """Add synthetic wearers to the plan the engine reads from the registry (benchmark only)."""
-    original = plan_for_engine.monitoring_plan
+    original = plan_for_engine.monitoring_plan_json
     world = make_world(wearers, zones_per=3, seed=7)
     for person in world.scenario["persons"]:
         person["id"] = f"bg-{person['id']}"
@@ -102,7 +102,7 @@ def with_background_wearers(wearers: int) -> Any:
         raw["persons"] = [*raw["persons"], *world.scenario["persons"]]
         return raw
 
-    plan_for_engine.monitoring_plan = plan  # type: ignore[assignment]
+    plan_for_engine.monitoring_plan_json = plan  # type: ignore[assignment]
     return world
 
 
@@ -275,7 +275,7 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
     with container.uow() as uow:
         token = machine_tokens.create_token(uow, role=Role.MONITORING_OPERATOR, name="bench")
         uow.commit()
-    original_plan = plan_for_engine.monitoring_plan
+    original_plan = plan_for_engine.monitoring_plan_json
     world = with_background_wearers(wearers) if rate else None
     container.alerts.configure(container.alerts.settings, channels={})
     arrivals: asyncio.Queue[Any] = asyncio.Queue()
@@ -332,7 +332,7 @@ async def scenario(rate: int, wearers: int, probes: int, workdir: Path) -> dict[
             gateway_server.close()
             await gateway_server.wait_closed()
     finally:
-        plan_for_engine.monitoring_plan = original_plan  # type: ignore[assignment]
+        plan_for_engine.monitoring_plan_json = original_plan  # type: ignore[assignment]
         container.engine.dispose()
     values = np.array(latencies)
     alerts_only = np.array(alert_part)

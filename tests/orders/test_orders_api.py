@@ -11,7 +11,7 @@ from tests.conftest import START
 from tests.people.registry import as_user, build_registry, order_body, person_body
 from vigil.bootstrap import Container
 from vigil.clock import FrozenClock
-from vigil.orders.plan_for_engine import monitoring_plan
+from vigil.orders.plan_for_engine import monitoring_plan_json
 
 VICTIM = {"full_name": "Sarah Price", "relationship": "former_partner", "address": "27 Marsh Lane"}
 
@@ -106,8 +106,8 @@ def test_variation_keeps_unchanged_conditions_and_revocation_closes_the_order(
 
     # The plan before the variation still has the old zone; after it the new one.
     with container.uow() as uow:
-        before = monitoring_plan(uow, START + timedelta(minutes=30))
-        later = monitoring_plan(uow, clock.now() + timedelta(minutes=1))
+        before = monitoring_plan_json(uow, START + timedelta(minutes=30))
+        later = monitoring_plan_json(uow, clock.now() + timedelta(minutes=1))
     assert {c["id"] for c in before["persons"][0]["conditions"]} == {
         str(curfew["id"]),
         str(zone["id"]),
@@ -138,7 +138,7 @@ def test_variation_keeps_unchanged_conditions_and_revocation_closes_the_order(
     assert revoked.json()["order"]["status"] == "revoked"
     assert revoked.json()["order"]["conditions"] == []
     with container.uow() as uow:
-        assert monitoring_plan(uow, clock.now() + timedelta(minutes=1))["persons"] == []
+        assert monitoring_plan_json(uow, clock.now() + timedelta(minutes=1))["persons"] == []
     again = client.post(
         f"/api/orders/{order['id']}/versions",
         json={"kind": "end_of_monitoring", "effective_at": clock.now().isoformat(), "reason": "x"},
@@ -205,9 +205,9 @@ def test_monitoring_plan_has_the_replay_scenario_shape(
     assert by_type["proximity"]["device"] == "VP-0001"
     assert by_type["proximity"]["distance_m"] == 500
     with container.uow() as uow:
-        assert monitoring_plan(uow, clock.now()) == {k: v for k, v in plan.items()}
+        assert monitoring_plan_json(uow, clock.now()) == {k: v for k, v in plan.items()}
         # Before the order starts nobody is monitored.
-        assert monitoring_plan(uow, datetime(2026, 10, 1, tzinfo=UTC))["persons"] == []
+        assert monitoring_plan_json(uow, datetime(2026, 10, 1, tzinfo=UTC))["persons"] == []
 
 
 def test_eligibility_decision_is_recorded_with_reasons(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from vigil.bootstrap import Container
-from vigil.orders.plan_for_engine import monitoring_plan
+from vigil.orders.plan_for_engine import monitoring_plan_json
 from vigil.people import service as people
 from vigil.people.tables import persons
 from vigil.security import sign_in
@@ -31,7 +31,7 @@ def test_demo_seed_is_idempotent_and_the_officer_has_a_caseload(container: Conta
             "Birmingham North",
             "Coventry",
         }
-        plan = monitoring_plan(uow, container.clock.now())
+        plan = monitoring_plan_json(uow, container.clock.now())
         uow.commit()
     assert len(plan["persons"]) == 40
     kinds = {c["type"] for p in plan["persons"] for c in p["conditions"]}

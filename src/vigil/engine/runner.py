@@ -127,10 +127,10 @@ class EngineWorker:
 
     def _watched_plan(self, uow: UnitOfWork) -> dict[str, Any]:
         """The registry's monitoring plan, cut to the wearers of the partitions held here."""
-        from vigil.orders.plan_for_engine import monitoring_plan
+        from vigil.orders.plan_for_engine import monitoring_plan_json
 
         settings = self.container.settings
-        raw: dict[str, Any] = monitoring_plan(
+        raw: dict[str, Any] = monitoring_plan_json(
             uow, self.container.clock.now(), timezone=settings.timezone
         )
         raw.pop("at", None)

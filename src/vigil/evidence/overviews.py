@@ -101,11 +101,13 @@ def _overview(
     """The week (up to now, for a week not yet over) from the conditions in force at its end,
     the stored fixes and the wearer's alerts."""
     from vigil.alerts.alert_reads import AlertFilter
-    from vigil.orders.plan_for_engine import monitoring_plan
+    from vigil.orders.plan_for_engine import monitoring_plan_json
 
     start, end = week_bounds(week_start, ZoneInfo(settings.timezone))
     now = uow.clock.now()
-    plan = monitoring_plan(uow, min(end - timedelta(seconds=1), now), timezone=settings.timezone)
+    plan = monitoring_plan_json(
+        uow, min(end - timedelta(seconds=1), now), timezone=settings.timezone
+    )
     conditions: list[dict[str, Any]] = next(
         (p["conditions"] for p in plan["persons"] if p["id"] == person_id), []
     )

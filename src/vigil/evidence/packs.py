@@ -123,9 +123,9 @@ def _condition_as_imposed(
     condition_id = violation.get("condition_id")
     if condition_id is None:
         return None
-    from vigil.orders.plan_for_engine import monitoring_plan
+    from vigil.orders.plan_for_engine import monitoring_plan_json
 
-    plan = monitoring_plan(uow, at, timezone=timezone)
+    plan = monitoring_plan_json(uow, at, timezone=timezone)
     for person in plan["persons"]:
         if person["id"] == person_id:
             for condition in person["conditions"]:

@@ -135,6 +135,6 @@ def monitoring_plan(
 ) -> dict[str, Any]:
     """Every monitored person's devices and conditions in force (the replay scenario shape)."""
     with c.uow() as uow:
-        return plan_for_engine.monitoring_plan(
+        return plan_for_engine.monitoring_plan_json(
             uow, at or c.clock.now(), timezone=c.settings.timezone
         )

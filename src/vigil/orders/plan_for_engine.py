@@ -54,7 +54,7 @@ def count_active_pilot_persons(
     )
 
 
-def monitoring_plan(
+def monitoring_plan_json(
     uow: UnitOfWork, at: datetime, *, timezone: str = "Europe/London"
 ) -> dict[str, Any]:
     """Every monitored person's devices and conditions in force at ``at``.

@@ -19,7 +19,7 @@ from vigil.bus.model import Topic
 from vigil.gateways.commands import FAST_INTERVAL_S, CommandQueue
 from vigil.host import Host
 from vigil.logs import get_logger
-from vigil.orders.plan_for_engine import monitoring_plan
+from vigil.orders.plan_for_engine import monitoring_plan_json
 from vigil.sim.model import SimRow
 from vigil.sim.story import STORY_HOURS, story, wearers_from_plan
 from vigil.tracking.model import Fix
@@ -118,7 +118,7 @@ async def run(container: SimHost, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             with container.uow() as uow:
-                plan = monitoring_plan(
+                plan = monitoring_plan_json(
                     uow, container.clock.now(), timezone=container.settings.timezone
                 )
         except Exception:  # the registry may not be seeded yet: try again shortly

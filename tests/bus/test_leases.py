@@ -171,3 +171,56 @@ async def test_a_handler_is_told_its_partitions_before_their_first_message(
     await bus.js.delete_key_value(f"{stream}_leases")
     await bus.close()
     await publisher.close()
+
+
+@pytest.mark.integration
+async def test_partitions_a_stuck_member_never_takes_are_reported_unconsumed(
+    nats_names: tuple[str, str],
+) -> None:
+    # A process that keeps its member key alive but never takes its partitions (hung, or a
+    # bug): rendezvous hashing keeps its share away from everyone else, so nobody consumes it.
+    # That must show in readiness and metrics, not only in a backlog nobody watches.
+    stream, prefix = nats_names
+    bus = NatsBus(
+        stream=stream, subject_prefix=prefix, partitions=PARTITIONS, leased=True,
+        lease_ttl_s=TTL_S,
+    )  # fmt: skip
+    bus.subscribe(Topic.FIXES, _engine([]))
+    await bus.start()
+    await _until(
+        lambda: any(view.held for view in bus.partition_report().leases), 10, "the partitions"
+    )
+    group = bus.partition_report().leases[0].group
+    kv = await bus.js.key_value(f"{stream}_leases")
+    stuck_share = {
+        p for p, m in meant_for([bus.member, "stuck"], PARTITIONS).items() if m == "stuck"
+    }
+
+    async def stuck_alive() -> None:
+        while True:
+            await kv.put(f"{group}.member.stuck", b"alive")
+            await asyncio.sleep(TTL_S / 3)
+
+    alive = asyncio.create_task(stuck_alive())
+    try:
+        await _until(
+            lambda: bus.partition_report().leases[0].unconsumed == stuck_share,
+            TTL_S * 4 + 5,
+            "the stuck member's share to be reported",
+        )
+        view = bus.partition_report().leases[0]
+        assert view.held == frozenset(set(range(PARTITIONS)) - stuck_share)
+    finally:
+        alive.cancel()
+    # Once its key expires the share is taken here and the report clears.
+    await _until(
+        lambda: (
+            not bus.partition_report().leases[0].unconsumed
+            and bus.partition_report().leases[0].held == frozenset(range(PARTITIONS))
+        ),
+        TTL_S * 4 + 5,
+        "the share to be taken over",
+    )
+    await bus.js.delete_stream(stream)
+    await bus.js.delete_key_value(f"{stream}_leases")
+    await bus.close()

@@ -26,6 +26,8 @@ def test_refusals_the_bus_the_loops_and_the_queues_are_exposed(
     container.gateway_metrics.rejected("osmand", "unknown_device", 3)
     container.gateway_metrics.accepted("teltonika", 40)
     container.heartbeats.beat("engine", START)
+    container.heartbeats.worked("engine", 0.25)
+    container.heartbeats.worked("engine", 0.5)
     samples = _samples(client)
     refused = (("event", "rejected"), ("protocol", "osmand"), ("reason", "unknown_device"))
     assert samples[("vigil_gateway_events_total", refused)] == 3
@@ -33,5 +35,7 @@ def test_refusals_the_bus_the_loops_and_the_queues_are_exposed(
     assert samples[("vigil_gateway_events_total", accepted)] == 40
     assert samples[("vigil_bus_connected", ())] == 1
     assert samples[("vigil_loop_age_seconds", (("loop", "engine"),))] == 0
+    assert samples[("vigil_loop_work_units_total", (("loop", "engine"),))] == 2
+    assert samples[("vigil_loop_work_seconds_total", (("loop", "engine"),))] == 0.75
     assert samples[("vigil_outbox_oldest_due_seconds", ())] == 0
     assert samples[("vigil_dead_letters_waiting", ())] == 0

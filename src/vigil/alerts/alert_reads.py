@@ -280,3 +280,10 @@ def count_open(uow: UnitOfWork) -> int:
         .where(alerts.c.status != AlertStatus.RESOLVED.value)
     ).scalar_one()
     return found
+
+
+def raised_by_severity(uow: UnitOfWork) -> dict[str, int]:
+    """How many alerts have been raised, by severity (as kept: retention removes old resolved
+    ones), for /metrics; counted in the database so every process reports the same."""
+    query = select(alerts.c.severity, func.count()).group_by(alerts.c.severity)
+    return {severity: int(n) for severity, n in uow.connection.execute(query)}

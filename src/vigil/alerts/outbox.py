@@ -288,3 +288,19 @@ def depth_by_channel(uow: UnitOfWork) -> dict[str, int]:
         .group_by(alert_deliveries.c.channel)
     )
     return {channel: int(n) for channel, n in uow.connection.execute(query)}
+
+
+def failed_attempts_by_channel(uow: UnitOfWork) -> dict[str, int]:
+    """Delivery attempts that failed, by channel, as kept (each retried until it succeeds or the
+    receiver refuses for good): a channel failing shows here before its backlog grows."""
+    query = (
+        select(alert_deliveries.c.channel, func.count())
+        .select_from(
+            alert_delivery_attempts.join(
+                alert_deliveries, alert_deliveries.c.id == alert_delivery_attempts.c.delivery_id
+            )
+        )
+        .where(alert_delivery_attempts.c.ok.is_(False))
+        .group_by(alert_deliveries.c.channel)
+    )
+    return {channel: int(n) for channel, n in uow.connection.execute(query)}

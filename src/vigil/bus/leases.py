@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 
 from nats.js import JetStreamContext
@@ -29,6 +30,7 @@ from nats.js.api import KeyValueConfig
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 
+from vigil.bus.model import LeaseView
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -65,8 +67,32 @@ class PartitionLeases:
         self.ttl_s = ttl_s
         self.renew_s = renew_s
         self.held: set[int] = set()
+        self.changes = 0
+        # Since when (monotonic) each partition has had no holder at all, as last listed.
+        self._unheld_since: dict[int, float] = {}
         self._revisions: dict[int, int] = {}
         self._kv: KeyValue | None = None
+
+    def view(self, now: float | None = None) -> LeaseView:
+        """A takeover needs the dead holder's lease to expire and one renewal round: a partition
+        unheld for longer than that is one nobody is consuming."""
+        now = time.monotonic() if now is None else now
+        grace = self.ttl_s + 2 * self.renew_s
+        stale = {p for p, since in self._unheld_since.items() if now - since > grace}
+        return LeaseView(self.group, frozenset(self.held), frozenset(stale), self.changes)
+
+    def _note_holders(self, keys: list[str]) -> None:
+        prefix = f"{self.group}.partition."
+        present = {int(key.removeprefix(prefix)) for key in keys if key.startswith(prefix)}
+        now = time.monotonic()
+        for partition in range(self.partitions):
+            if partition in present or partition in self.held:
+                self._unheld_since.pop(partition, None)
+            else:
+                self._unheld_since.setdefault(partition, now)
+        unconsumed = sorted(self.view(now).unconsumed)
+        if unconsumed:
+            log.warning("bus.partitions_unconsumed", group=self.group, partitions=unconsumed)
 
     async def _bucket(self) -> KeyValue:
         if self._kv is None:
@@ -82,6 +108,7 @@ class PartitionLeases:
             keys = await kv.keys()
         except NoKeysError:  # only possible if ours expired between the two calls
             keys = []
+        self._note_holders(keys)
         members = {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
         members.add(self.member)
         return sorted(members)
@@ -124,6 +151,7 @@ class PartitionLeases:
             await on_change(now_held)
             for partition in losing:
                 await self._release(kv, partition)
+            self.changes += 1
             log.info(
                 "bus.partitions_changed",
                 group=self.group,

@@ -8,7 +8,7 @@ from typing import Any
 
 from vigil.bus.codec import payload_of
 from vigil.bus.delivery import Delivery, DeliveryPolicy
-from vigil.bus.model import DeadLetterSink, Handler, OnAssign, Topic
+from vigil.bus.model import DeadLetterSink, Handler, OnAssign, PartitionReport, Topic
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -143,6 +143,9 @@ class InMemoryBus:
 
     def partitions_held(self, handler: Handler) -> set[int] | None:
         return None  # one process sees everything
+
+    def partition_report(self) -> PartitionReport:
+        return PartitionReport()
 
     async def drain(self) -> None:
         """Wait until every published message has been handled (tests, shutdown)."""

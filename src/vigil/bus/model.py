@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -28,6 +29,26 @@ def partition_of(key: str | None, partitions: int) -> int:
     """Where a key's messages go. crc32 rather than hash(): the same key must land on the same
     partition in every process."""
     return 0 if key is None else zlib.crc32(key.encode("utf-8", "surrogatepass")) % partitions
+
+
+@dataclass(frozen=True)
+class LeaseView:
+    """One handler group's partitions as this process last saw them: what it holds, and which
+    no process has held for longer than a takeover takes (nobody consumes their messages)."""
+
+    group: str
+    held: frozenset[int]
+    unconsumed: frozenset[int]
+    changes: int
+
+
+@dataclass(frozen=True)
+class PartitionReport:
+    """Who consumes what, for readiness and metrics: each leased group as seen from here, and
+    the messages waiting (not yet acknowledged) on each partition this process consumes."""
+
+    leases: list[LeaseView] = field(default_factory=list)
+    waiting: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 class DeadLetterSink(Protocol):
@@ -62,6 +83,9 @@ class Bus(Protocol):
 
     def partitions_held(self, handler: Handler) -> set[int] | None:
         """The partitions a shared handler consumes now; None when it sees every message."""
+
+    def partition_report(self) -> PartitionReport:
+        """Leases and waiting messages as last seen (empty when one process sees everything)."""
 
     async def close(self) -> None:
         """Stop delivering; what was handled is acknowledged, the rest is redelivered or drained."""

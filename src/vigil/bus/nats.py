@@ -16,6 +16,7 @@ resends after an unanswered report, is dropped by the stream within its duplicat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -34,7 +35,14 @@ from vigil.bus.codec import CodecError, decode, encode, payload_of
 from vigil.bus.delivery import Delivery, DeliveryPolicy, Stopping
 from vigil.bus.leases import PartitionLeases
 from vigil.bus.memory import HeldDeadLetters
-from vigil.bus.model import DeadLetterSink, Handler, OnAssign, Topic, partition_of
+from vigil.bus.model import (
+    DeadLetterSink,
+    Handler,
+    OnAssign,
+    PartitionReport,
+    Topic,
+    partition_of,
+)
 from vigil.logs import get_logger
 
 log = get_logger(__name__)
@@ -42,6 +50,8 @@ log = get_logger(__name__)
 # How long the stream remembers message ids to drop resends: longer than an outage the client
 # rides out with publishes buffered, and than a device keeps resending an unanswered report.
 DUPLICATE_WINDOW_S = 15 * 60.0
+# How often the per-partition backlog is asked of the server, for /metrics.
+WAITING_EVERY_S = 5.0
 
 
 def message_id(topic: Topic, message: object, payload: bytes) -> str:
@@ -118,6 +128,10 @@ class NatsBus:
         self.lease_ttl_s = lease_ttl_s
         self.member = _member_id()
         self._lease_tasks: list[asyncio.Task[None]] = []
+        self._leases: list[PartitionLeases] = []
+        # Messages not yet acknowledged per (consumer group, partition) consumed here, as last
+        # asked of the server (every WAITING_EVERY_S).
+        self._waiting: dict[tuple[str, int], int] = {}
         self._stopping = asyncio.Event()
         self._started = False
 
@@ -186,6 +200,30 @@ class NatsBus:
         self._started = True
         for index in range(len(self._handlers)):
             await self._start_handler(index)
+        self._tasks.append(asyncio.create_task(self._count_waiting()))
+
+    async def _count_waiting(self) -> None:
+        """Keep the per-partition backlog fresh for /metrics (a scrape cannot wait on NATS)."""
+        while not self._stopping.is_set():
+            waiting: dict[tuple[str, int], int] = {}
+            for index, partition in list(self._consumers):
+                group = self._consumer_name(index)
+                count = await self._waiting_on(f"{group}-{partition}")
+                if count is not None:
+                    waiting[(group, partition)] = count
+            self._waiting = waiting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=WAITING_EVERY_S)
+
+    async def _waiting_on(self, durable: str) -> int | None:
+        try:
+            info = await self.js.consumer_info(self.stream, durable)
+        except Exception:  # NATS away, or the consumer just moved: asked again next round
+            return None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+    def partition_report(self) -> PartitionReport:
+        return PartitionReport([lease.view() for lease in self._leases], dict(self._waiting))
 
     def _consumer_name(self, index: int) -> str:
         topic, handler, _fan_out = self._handlers[index]
@@ -222,6 +260,7 @@ class NatsBus:
             async def hold(partitions: set[int], index: int = index) -> None:
                 await self._hold(index, partitions)
 
+            self._leases.append(leases)
             self._lease_tasks.append(asyncio.create_task(leases.run(hold, self._stopping)))
         else:
             await self._hold(index, set(self.owned))
@@ -324,6 +363,7 @@ class NatsBus:
         self._tasks.clear()
         self._consumers.clear()
         self._lease_tasks.clear()
+        self._leases.clear()
         if self._nc is not None:
             # Every handled batch is already acknowledged; what is not will be redelivered.
             await self._nc.close()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -243,7 +244,9 @@ async def run(container: EngineHost, stop: asyncio.Event) -> None:
     async def on_fixes(batch: list[Any]) -> None:
         fixes = [message for message in batch if isinstance(message, Fix)]
         async with lock:
+            began = time.perf_counter()
             events = await asyncio.to_thread(worker.handle, fixes)
+            container.heartbeats.worked("engine", time.perf_counter() - began)
         await _publish(container.bus, events)
 
     async def on_assign(partitions: set[int]) -> None:

@@ -3,8 +3,10 @@
 ``/livez`` answers while the process can answer at all (restart it when it cannot). ``/readyz``
 answers 200 only when this process can do its work: the database answers, the bus is connected,
 every background loop that runs here has turned recently, no background service is waiting to
-restart after a crash, and alert deliveries are not falling behind; otherwise 503 naming what is
-wrong, so traffic goes elsewhere and an operator is told.
+restart after a crash, alert deliveries are not falling behind, and every bus partition of the
+handler groups here has a consumer somewhere (one left unheld past a takeover's time means
+fixes nobody evaluates); otherwise 503 naming what is wrong, so traffic goes elsewhere and an
+operator is told.
 ``/healthz`` is the same as ``/readyz`` (older monitors ask for it).
 """
 
@@ -18,6 +20,7 @@ from sqlalchemy import text
 
 from vigil.alerts import outbox
 from vigil.bootstrap import Container
+from vigil.bus.model import LeaseView
 from vigil.logs import get_logger
 from vigil.supervisor import ServiceState
 from vigil.web.auth import ContainerDep
@@ -62,7 +65,16 @@ def checks(c: Container) -> list[Check]:
     for loop, age in sorted(c.heartbeats.ages_s(c.clock.now()).items()):
         found.append(Check(f"loop:{loop}", age <= STALE_LOOP_S, f"last turned {age:.0f} s ago"))
     found.extend(_service_check(state) for _name, state in sorted(c.service_states.by_name.items()))
+    found.extend(_partitions_check(view) for view in c.bus.partition_report().leases)
     return found
+
+
+def _partitions_check(view: LeaseView) -> Check:
+    held = ", ".join(str(p) for p in sorted(view.held)) or "none"
+    if view.unconsumed:
+        missing = ", ".join(str(p) for p in sorted(view.unconsumed))
+        return Check(f"partitions:{view.group}", False, f"held here: {held}; unconsumed: {missing}")
+    return Check(f"partitions:{view.group}", True, f"held here: {held}; every partition consumed")
 
 
 def _service_check(state: ServiceState) -> Check:

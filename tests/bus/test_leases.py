@@ -224,3 +224,45 @@ async def test_partitions_a_stuck_member_never_takes_are_reported_unconsumed(
     await bus.js.delete_stream(stream)
     await bus.js.delete_key_value(f"{stream}_leases")
     await bus.close()
+
+
+@pytest.mark.integration
+async def test_a_member_busy_loading_its_share_is_not_counted_gone(
+    nats_names: tuple[str, str],
+) -> None:
+    # An engine taking partitions reloads its wearers before it renews again, which took
+    # seconds under load; its membership must outlive that, or the others take its share and
+    # the shares swing back and forth (seen in the scale-out measurement).
+    stream, _prefix = nats_names
+    client = await nats.connect("nats://127.0.0.1:4222")
+    js = client.jetstream()
+
+    def member(name: str) -> PartitionLeases:
+        return PartitionLeases(
+            js, bucket=f"{stream}_leases", group="g", member=name, partitions=PARTITIONS,
+            ttl_s=1.0, renew_s=0.3,
+        )  # fmt: skip
+
+    busy, other = member("busy"), member("other")
+    taken_by_other: list[set[int]] = []
+
+    async def slow_load(partitions: set[int]) -> None:
+        await asyncio.sleep(2.5)  # longer than the lease's life
+
+    async def record(partitions: set[int]) -> None:
+        taken_by_other.append(set(partitions))
+
+    stop = asyncio.Event()
+    runs = [asyncio.create_task(busy.run(slow_load, stop))]
+    await asyncio.sleep(0.2)
+    runs.append(asyncio.create_task(other.run(record, stop)))
+    await asyncio.sleep(6)
+    stop.set()
+    await asyncio.gather(*runs)
+
+    shares = meant_for(["busy", "other"], PARTITIONS)
+    busy_share = {p for p, name in shares.items() if name == "busy"}
+    assert taken_by_other, "the other member took its own share"
+    assert all(not held & busy_share for held in taken_by_other), taken_by_other
+    await js.delete_key_value(f"{stream}_leases")
+    await client.close()

@@ -163,6 +163,20 @@ class PartitionLeases:
 
     async def run(self, on_change: OnChange, stop: asyncio.Event) -> None:
         """Renew every ``renew_s`` until ``stop``; then let go of everything at once."""
+        alive = asyncio.create_task(self._stay_a_member(stop))
+        try:
+            await self._renew_until(on_change, stop)
+        finally:
+            alive.cancel()
+            await asyncio.gather(alive, return_exceptions=True)
+        if self.held:
+            await on_change(set())
+            kv = await self._bucket()
+            for partition in sorted(self.held):
+                await self._release(kv, partition)
+            self.held = set()
+
+    async def _renew_until(self, on_change: OnChange, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await self.renew(on_change)
@@ -170,13 +184,17 @@ class PartitionLeases:
                 log.warning(
                     "bus.lease_renewal_failed", group=self.group, member=self.member, error=str(exc)
                 )
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.renew_s)
-            except TimeoutError:
-                continue
-        if self.held:
-            await on_change(set())
-            kv = await self._bucket()
-            for partition in sorted(self.held):
-                await self._release(kv, partition)
-            self.held = set()
+
+    async def _stay_a_member(self, stop: asyncio.Event) -> None:
+        """Keep the member key alive on its own clock. A renewal round waits for ``on_change``
+        (an engine loading its wearers, seconds under load); had the member key waited with it,
+        it could expire while the process is busy taking partitions, the others would count it
+        gone and take its share, and the shares would swing back and forth."""
+        key = f"{self.group}.member.{self.member}"
+        while not stop.is_set():
+            with contextlib.suppress(Exception):  # NATS away: the renewal round says so
+                await (await self._bucket()).put(key, b"alive")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.renew_s)

@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 
 from sqlalchemy import create_engine
-from structlog.testing import capture_logs
 
 from vigil.alerts.worker import ROUND_BACKOFF_CAP_S, DeliveryWorker, round_wait_s
 from vigil.bootstrap import Container
@@ -27,17 +26,22 @@ async def test_a_worker_whose_database_is_down_backs_off(
     # A database that cannot be opened: every claim fails as it would in an outage.
     gone = create_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'vigil.db'}")
     clock = sqlite_container.clock
-    sqlite_container.alerts.uow = lambda: UnitOfWork(gone, clock)
+    rounds: list[int] = []
+
+    def unit_of_work() -> UnitOfWork:
+        rounds.append(1)  # each round opens one to claim, and fails there
+        return UnitOfWork(gone, clock)
+
+    sqlite_container.alerts.uow = unit_of_work
     settings = sqlite_container.alerts.settings.model_copy(update={"outbox_poll_s": 0.05})
     sqlite_container.alerts.settings = settings
     worker = DeliveryWorker(sqlite_container.alerts, name="outage")
     stop = asyncio.Event()
-    with capture_logs() as logs:
-        loop = asyncio.create_task(worker._channel_loop("webhook", stop))
-        await asyncio.sleep(2.0)
-        stop.set()
-        await asyncio.wait_for(loop, 10)
-    failures = [line for line in logs if line["event"] == "alerts.delivery_round_failed"]
+    loop = asyncio.create_task(worker._channel_loop("webhook", stop))
+    await asyncio.sleep(2.0)
+    stop.set()
+    await asyncio.wait_for(loop, 10)
     # Polling every 0.05 s would be 40 rounds; 0.1 + 0.2 + 0.4 + 0.8 s leaves room for about 5.
-    assert 3 <= len(failures) <= 6, len(failures)
-    assert failures[-1]["in_a_row"] == len(failures)
+    # (Counted by the rounds themselves, not the log lines: which logger a module holds depends
+    # on what ran before it in the suite.)
+    assert 3 <= len(rounds) <= 6, len(rounds)

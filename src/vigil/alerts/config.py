@@ -60,11 +60,14 @@ class AlertSettings(BaseSettings):
     # A protected person is told at most once in this interval, however many alerts there are.
     protected_person_min_interval_s: int = Field(default=1800, ge=0)
 
-    outbox_lease_s: float = Field(default=60.0, gt=0)
+    # A claim is one wave of sends: at most PER_CHANNEL_CONCURRENCY (8) deliveries in flight at
+    # once, each bounded by its channel's timeout (10 s). The lease is that wave and a margin, so
+    # a crashed worker's claims (a police webhook among them) come back in 25 s, not a minute.
+    outbox_lease_s: float = Field(default=25.0, gt=0)
     outbox_backoff_base_s: float = Field(default=2.0, gt=0)
     outbox_backoff_cap_s: float = Field(default=300.0, gt=0)
     outbox_poll_s: float = Field(default=1.0, gt=0)
-    outbox_batch: int = Field(default=20, ge=1)
+    outbox_batch: int = Field(default=8, ge=1)
     escalation_poll_s: float = Field(default=5.0, gt=0)
 
     def escalation_policy(self) -> EscalationPolicy:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vigil.bus.model import Bus, Handler, Topic, partition_of
+from vigil.bus.model import Bus, Topic, partition_of
 from vigil.db.uow import UnitOfWork
 from vigil.devices.service import person_for_device
 from vigil.engine import service
@@ -262,21 +262,20 @@ async def run(container: EngineHost, stop: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=TICK_S)
         async with lock:
-            since_plan = await _follow_the_plan(container, worker, on_fixes, since_plan + TICK_S)
+            since_plan = await _follow_the_plan(worker, since_plan + TICK_S)
             events = await asyncio.to_thread(worker.tick)
         await _publish(container.bus, events)
         container.heartbeats.beat("engine", container.clock.now())
 
 
-async def _follow_the_plan(
-    container: EngineHost, worker: EngineWorker, on_fixes: Handler, since_plan: float
-) -> float:
-    """Reload the plan every minute, and at once when this process's partitions move (a
-    process joined, left or died); returns the seconds since the plan was last read."""
-    held = container.bus.partitions_held(on_fixes)
-    if held != worker.partitions:
-        worker.partitions = held
-        since_plan = PLAN_EVERY_S
+async def _follow_the_plan(worker: EngineWorker, since_plan: float) -> float:
+    """Reload the plan every minute; returns the seconds since it was last read.
+
+    When this process's partitions move, ``on_assign`` reloads at once, before their first fix.
+    The partitions are not also read from the bus here: the bus registers a taken partition's
+    consumer only after ``on_assign`` returns, so a tick in between read the old set and cut the
+    plan back to it, and fixes of the new partitions' wearers went unevaluated (a takeover missed
+    incursions in the fault suite)."""
     if since_plan < PLAN_EVERY_S:
         return since_plan
     try:

@@ -276,3 +276,21 @@ def start_all(processes: list[VigilProcess], *, ready: bool = False) -> None:
         if ready:
             wait_for(lambda p=process: p.status("/readyz") == 200, 30, f"{process.name} ready",
                      process.tail)  # fmt: skip
+
+
+def wait_until_failing(processes: list[VigilProcess], check: str) -> None:
+    """Every process's readiness names ``check`` (``bus``, ``database``) as failing."""
+    for process in processes:
+        wait_for(lambda p=process: check in p.failing(), 10, f"{process.name} to say so")
+
+
+def wait_until_ready_again(processes: list[VigilProcess], back: str, timeout: float) -> None:
+    """Every process is ready again after ``back`` (what was down) returned; prints how soon."""
+    for process in processes:
+        took = wait_for(
+            lambda p=process: p.status("/readyz") == 200,
+            timeout,
+            f"{process.name} ready",
+            lambda p=process: f"; failing {p.failing()}" + p.tail(),
+        )
+        print(f"{process.name} ready again {took:.1f} s after {back} came back")

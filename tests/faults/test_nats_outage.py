@@ -12,7 +12,14 @@ import pytest
 
 from tests.alerts.receivers import HttpReceiver
 from tests.faults.checks import settle_and_check
-from tests.faults.cluster import NatsServer, PostgresServer, VigilProcess, wait_for
+from tests.faults.cluster import (
+    NatsServer,
+    PostgresServer,
+    VigilProcess,
+    wait_for,
+    wait_until_failing,
+    wait_until_ready_again,
+)
 from tests.faults.layout import split_layout
 from tests.faults.live import LiveStream
 from tests.faults.world import Tables, script
@@ -39,18 +46,14 @@ def test_nats_stopped_then_started_again_loses_and_repeats_nothing(
     # Down in the middle of the incursions.
     sender.wait_acknowledged(len(fixes.rows) * 0.6)
     nats.stop()
-    for process in processes:
-        wait_for(lambda p=process: "bus" in p.failing(), 10, f"{process.name} to say so")
+    wait_until_failing(processes, "bus")
     time.sleep(5)  # a report in flight when it stopped may still be answered
     acknowledged = len(sender.acknowledged)
     time.sleep(down_s - 5)
     assert len(sender.acknowledged) == acknowledged, "a report was acknowledged with NATS down"
     assert sum(sender.refused.values()) > 0, "the tags should have been refused meanwhile"
     nats.start()
-    for process in processes:
-        took = wait_for(lambda p=process: p.status("/readyz") == 200, 30, f"{process.name} ready",
-                        lambda p=process: f"; failing {p.failing()}" + p.tail())  # fmt: skip
-        print(f"{process.name} ready again {took:.1f} s after NATS came back")
+    wait_until_ready_again(processes, "NATS", 30)
     sender.join()
     settle_and_check(tables, layout.world, sender, control_room, layout.logs)
     incursions = {str(w.person_id) for w in layout.world.incursions()}

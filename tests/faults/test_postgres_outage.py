@@ -23,7 +23,8 @@ from tests.faults.cluster import (
     base_env,
     free_port,
     start_all,
-    wait_for,
+    wait_until_failing,
+    wait_until_ready_again,
 )
 from tests.faults.conftest import alert_settings
 from tests.faults.layout import split_layout
@@ -41,17 +42,13 @@ def _stop_postgres_while_tags_report(
     sender.send_in_background(fixes, pause_s=0.01)
     sender.wait_acknowledged(len(fixes.rows) * 0.6)
     postgres.stop()
-    for process in processes:
-        wait_for(lambda p=process: "database" in p.failing(), 10, f"{process.name} to say so")
+    wait_until_failing(processes, "database")
     before = len(sender.acknowledged)
     time.sleep(DOWN_S)
     during = len(sender.acknowledged) - before
     print(f"acknowledged while PostgreSQL was down: {during}")
     postgres.start()
-    for process in processes:
-        took = wait_for(lambda p=process: p.status("/readyz") == 200, 60, f"{process.name} ready",
-                        lambda p=process: f"; failing {p.failing()}" + p.tail())  # fmt: skip
-        print(f"{process.name} ready again {took:.1f} s after PostgreSQL came back")
+    wait_until_ready_again(processes, "PostgreSQL", 60)
     sender.join()
     return during
 

@@ -11,6 +11,8 @@ from vigil.errors import ErrorCollector
 from vigil.people.model import (
     FORCE_AREAS,
     REGIONS,
+    ForceArea,
+    Region,
 )
 from vigil.people.tables import (
     force_areas,
@@ -36,19 +38,6 @@ def ensure_reference_data(uow: UnitOfWork) -> None:
                     code=force.code, name=force.name, region_code=force.region_code
                 )
             )
-
-
-@dataclass(frozen=True)
-class Region:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class ForceArea:
-    code: str
-    name: str
-    region_code: str
 
 
 def list_regions(uow: UnitOfWork) -> list[Region]:

@@ -18,7 +18,7 @@ a half-hour commute, about 15 m noise), one fix a minute each, a 36-byte GT06 fr
 message, a frame key (so the partial index of rows stored before tracking_0002 stays empty, as in
 a store written since), and a ``geometry(Point, 4326)`` column for PostGIS on the same rows. The
 randomness is ``hashint8extended`` of the wearer, the fix and a seed: the same arguments give the
-same rows. The span of days is centred on 1 March 2026 00:00 UTC, so it crosses a month.
+same rows. The span is centred on 1 March 2026 00:00 UTC, so it crosses a month.
 
 Queries (``measure``): who-was-near centred on the position of a random stored fix, 200 m, a
 2-hour window round it; "search" is ``near_queries.near_unaudited``, "audited" is
@@ -114,10 +114,9 @@ def log(message: str) -> None:
 
 
 def span(total: int, wearers: int) -> tuple[datetime, int]:
-    """The first fix time (a midnight, so days start at 00:00) and the number of minutes."""
+    """The first fix time (on the hour, half the span before ``MIDPOINT``) and the minutes."""
     minutes = math.ceil(total / wearers)
-    start = MIDPOINT - timedelta(days=math.floor(minutes / 1440 / 2))
-    return start, minutes
+    return MIDPOINT - timedelta(hours=minutes // 120), minutes
 
 
 def leaf_tables(cur: psycopg.Cursor[Any]) -> list[str]:
@@ -133,7 +132,7 @@ def ensure_partitions(cur: psycopg.Cursor[Any], start: datetime, minutes: int) -
     cur.execute("SELECT relkind FROM pg_class WHERE relname = 'fixes'")
     if cur.fetchone() != ("p",):
         return
-    month = start.replace(day=1)
+    month = start.replace(day=1, hour=0, minute=0)
     end = start + timedelta(minutes=minutes)
     while month < end:
         following = (month + timedelta(days=32)).replace(day=1)
@@ -163,7 +162,8 @@ def strip_fixes(cur: psycopg.Cursor[Any]) -> list[tuple[str, str]]:
         "AND indexname NOT IN (SELECT conname FROM pg_constraint "
         "WHERE conrelid = 'fixes'::regclass) ORDER BY indexname"
     )
-    indexes = cur.fetchall()
+    # A partitioned table's index is recorded "ON ONLY fixes", which would build no partition's.
+    indexes = [(n, d.replace(" ON ONLY ", " ON ", 1)) for n, d in cur.fetchall()]
     for name, _ in constraints:
         cur.execute(f"ALTER TABLE fixes DROP CONSTRAINT {name}")
     for name, _ in indexes:
@@ -252,16 +252,19 @@ def check_cells(cur: psycopg.Cursor[Any]) -> None:
 
 
 def sizes(url: str) -> None:
+    """The table and each of its indexes on disk, summed over partitions, and each partition."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT c.relname, c.relkind, pg_relation_size(c.oid) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
-            "AND c.relname LIKE '%fixes%' "
-            "AND pg_relation_size(c.oid) > 0 ORDER BY 3 DESC"
+            "SELECT r.relname, (SELECT sum(pg_relation_size(t.relid)) "
+            "FROM pg_partition_tree(r.oid) t) FROM pg_class r WHERE r.relname = 'fixes' "
+            "OR r.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'fixes'::regclass) "
+            "UNION ALL SELECT c.relname, pg_relation_size(c.oid) "
+            "FROM pg_partition_tree('fixes') t JOIN pg_class c ON c.oid = t.relid "
+            "WHERE t.isleaf AND c.relname <> 'fixes' ORDER BY 2 DESC"
         ).fetchall()
         database = conn.execute("SELECT pg_database_size(current_database())").fetchone()
-    for name, kind, size in rows:
-        log(f"  {name} ({kind}): {size / 1e9:.2f} GB")
+    for name, size in rows:
+        log(f"  {name}: {int(size) / 1e9:.2f} GB")
     assert database is not None
     log(f"  database: {database[0] / 1e9:.2f} GB")
 
@@ -324,10 +327,20 @@ def near_plan(url: str, n: int, seed: int) -> list[Place]:
     return plan
 
 
-def timed(engine: Any, name: str, items: list[Any], one: Callable[[UnitOfWork, Any], int]) -> Run:
-    """Each item in its own unit of work on one pooled connection, whose backend's CPU counts."""
+def timed(
+    engine: Any,
+    name: str,
+    items: list[Any],
+    one: Callable[[UnitOfWork, Any], int],
+    parallel: bool = True,
+) -> Run:
+    """Each item in its own unit of work on one pooled connection, whose backend's CPU counts
+    (parallel workers' CPU does not: ``parallel=False`` forbids them, for that column)."""
     with engine.connect() as conn:
         pid = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+        workers = 2 if parallel else 0
+        conn.exec_driver_sql(f"SET max_parallel_workers_per_gather = {workers}")
+        conn.commit()
     wall: list[float] = []
     found: list[int] = []
     server0, client0 = backend_cpu(pid), time.process_time()
@@ -386,9 +399,15 @@ def measure(url: str, n: int, trail_n: int, seed: int) -> None:
         timed(engine, "who-was-near, PostGIS", plan, postgis),
     ]
     agree = sum(a == b for a, b in zip(persons, postgis_persons, strict=True))
+    postgis_persons.clear()
+    runs.append(timed(engine, "who-was-near, PostGIS, no parallel workers", plan, postgis, False))
+    agree_serial = sum(a == b for a, b in zip(persons, postgis_persons, strict=True))
     runs += trails(url, engine, trail_n, seed)
     plans(url, plan[0])
-    print(f"\n{len(plan)} who-was-near places (200 m, 2 h); PostGIS agrees on {agree}/{len(plan)}")
+    print(
+        f"\n{len(plan)} who-was-near places (200 m, 2 h); PostGIS agrees with the store on "
+        f"{agree}/{len(plan)} (without parallel workers {agree_serial}/{len(plan)})"
+    )
     print("| query | n | p50 | p99 | CPU per query | persons / fixes | load avg |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for run in runs:

@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from sqlalchemy import event
+from sqlalchemy import event, exists, select
 
 from vigil.db import migrate
 from vigil.db.engine import build_engine
 from vigil.engine.model import Plan
 from vigil.engine.replay import FixTable
 from vigil.tracking import store
+from vigil.tracking.bulk_load import BulkLoad, RecordedFixes
 from vigil.tracking.model import Alarm, Fix, QualityFlags
+from vigil.tracking.tables import fixes
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALARMS = {alarm.value: alarm for alarm in Alarm}
@@ -91,16 +93,51 @@ def fixes_from_table(table: FixTable, lo: int, hi: int) -> list[Fix]:
             gc.enable()
 
 
+def recorded_from_table(
+    table: FixTable, lo: int, hi: int, person_of_code: list[str | None]
+) -> RecordedFixes:
+    """Rows of a replay table as the trail store's columns (what ``fixes_from_table`` makes
+    Fixes of, stored the same: see tests/engine/test_trail_rows.py)."""
+    n = hi - lo
+    codes = table.device_codes[lo:hi].tolist()
+    names = table.device_names
+    missing = ~(np.isfinite(table.lat[lo:hi]) & np.isfinite(table.lon[lo:hi]))
+    approximate = (
+        table.approximate[lo:hi] if table.approximate is not None else np.zeros(n, dtype=bool)
+    )
+    alarms = [""] * n
+    if table.alarms is not None and table.has_alarm is not None:
+        for i in np.flatnonzero(table.has_alarm[lo:hi]).tolist():
+            alarms[i] = ",".join(sorted(alarm.value for alarm in _alarms(table.alarms[lo + i])))
+    return RecordedFixes(
+        device_ids=[names[code] for code in codes],
+        person_ids=[person_of_code[code] for code in codes],
+        fix_time_us=np.round(table.t[lo:hi] * 1e6).astype(np.int64),
+        lat=table.lat[lo:hi],
+        lon=table.lon[lo:hi],
+        accuracy_m=table.acc[lo:hi],
+        battery_pct=table.battery[lo:hi] if table.battery is not None else np.full(n, np.nan),
+        valid=table.valid[lo:hi] if table.valid is not None else np.ones(n, dtype=bool),
+        approximate=approximate,
+        implausible=np.zeros(n, dtype=bool),
+        invalid_position=missing,
+        alarms=alarms,
+        protocol="replay",
+    )
+
+
 class SqliteTrail:
-    """A trail store in a new SQLite file (created and migrated) that replay appends to.
+    """A trail store in a SQLite file (created and migrated) that replay appends to.
 
-    The near-point index is suspended while loading and built once at the end (the trail store's
-    bulk-load path): nobody queries a replay's trail until the replay is done.
+    Into a new (empty) store the replay is a bulk load (``tracking.bulk_load``): rows inserted
+    without their indexes, which are built once at the end — nobody queries a replay's trail
+    until the replay is done.
 
-    The store is idempotent, so a file that already holds some of the CSV's fixes (the same
-    replay run again) gains no rows for them, and the events cite the rows already there. The
-    engine still evaluates every row: a replay starts from a fresh engine, which has not seen
-    them (the live engine skips resends because its saved state already has).
+    The store is idempotent, so a file that already holds fixes (the same replay run again)
+    gains no rows for those it holds, and the events cite the rows already there; that replay
+    appends through ``store.append`` with the near-point index suspended. The engine still
+    evaluates every row: a replay starts from a fresh engine, which has not seen them (the live
+    engine skips resends because its saved state already has).
     """
 
     def __init__(self, path: Path, plan: Plan) -> None:
@@ -125,23 +162,43 @@ class SqliteTrail:
             for approximate in (False, True)
         }
         # One transaction for the whole replay: appends skip a commit each, and a replay that
-        # fails part-way leaves no fixes behind (the file stays empty and migrated).
+        # fails part-way leaves no fixes behind (the file stays as it was).
         self.connection = self.database.connect()
+        empty = not self.connection.execute(select(exists().select_from(fixes))).scalar_one()
+        self.connection.rollback()
+        if empty:
+            # A bulk load writes a new file's pages once: through WAL they were written twice
+            # (the log, then the checkpoint). The next connection turns WAL on again.
+            self.connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
+            self.connection.rollback()
         self.transaction = self.connection.begin()
-        store.suspend_near_index(self.connection)
+        self.bulk = BulkLoad(self.connection) if empty else None
+        if self.bulk is None:
+            store.suspend_near_index(self.connection)
+        self.person_of_code: list[str | None] = []
 
     def __call__(self, table: FixTable, lo: int, hi: int) -> npt.NDArray[np.int64]:
-        fixes = fixes_from_table(table, lo, hi)
+        if self.bulk is not None:
+            if len(self.person_of_code) != len(table.device_names):
+                self.person_of_code = [
+                    None if (p := self.owner.get(name)) is None else str(p)
+                    for name in table.device_names
+                ]
+            return self.bulk.append(recorded_from_table(table, lo, hi, self.person_of_code))
+        fixes_in = fixes_from_table(table, lo, hi)
         owner = self.owner
-        people: list[str | int | None] = [owner.get(fix.device_id) for fix in fixes]
+        people: list[str | int | None] = [owner.get(fix.device_id) for fix in fixes_in]
         variants = self.variants
-        flags = [variants[(fix.lat is None, fix.approximate)] for fix in fixes]
-        ids = store.append(self.connection, fixes, people, flags)
+        flags = [variants[(fix.lat is None, fix.approximate)] for fix in fixes_in]
+        ids = store.append(self.connection, fixes_in, people, flags)
         return np.asarray(ids, dtype=np.int64)
 
     def close(self) -> None:
         try:
-            store.restore_near_index(self.connection)
+            if self.bulk is not None:
+                self.bulk.finish()
+            else:
+                store.restore_near_index(self.connection)
             self.transaction.commit()
         finally:
             self.connection.close()

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import numpy.typing as npt
+
 CELL_LAT_DEG = 0.002
 CELL_LON_DEG = 0.003
 _LAT_OFFSET = 45_000  # 90° / 0.002°: row indexes start at 0 at the south pole
@@ -25,6 +28,14 @@ _M_PER_DEG_LON_EQUATOR = 111_319.0
 def cell_of(lat: float, lon: float) -> int:
     row = math.floor(lat / CELL_LAT_DEG) + _LAT_OFFSET
     col = math.floor(lon / CELL_LON_DEG) + _LON_OFFSET
+    return row * _ROW_STRIDE + col
+
+
+def cells_of(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """``cell_of`` for whole columns (a bulk load): the same floor of the same IEEE quotient,
+    so each element equals ``cell_of`` of its pair. Positions must be finite."""
+    row = np.floor(lat / CELL_LAT_DEG).astype(np.int64) + _LAT_OFFSET
+    col = np.floor(lon / CELL_LON_DEG).astype(np.int64) + _LON_OFFSET
     return row * _ROW_STRIDE + col
 
 

@@ -31,7 +31,9 @@ legal hold); the database refuses every other UPDATE or DELETE on ``fixes``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +100,8 @@ def _connection(target: Target) -> Connection:
 SQLITE_CACHE_KIB = 65_536
 
 
-def _tune_sqlite(connection: Connection) -> None:
+def tune_sqlite(connection: Connection) -> None:
+    """Give this connection the trail store's page cache (once)."""
     info = connection.connection.info
     if not info.get("vigil.tracking.tuned"):
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
@@ -247,7 +250,7 @@ Inserter = Callable[[Connection, list[tuple[Any, ...]]], list[int]]
 
 def _inserter(connection: Connection) -> Inserter:
     if connection.dialect.name == "sqlite":
-        _tune_sqlite(connection)
+        tune_sqlite(connection)
         driver = connection.connection.driver_connection
         assert driver is not None
         if driver.isolation_level is None:
@@ -266,10 +269,9 @@ def _insert_or_refused(
     refused one (a resend), so the caller can look the batch up and insert the rest."""
     driver = connection.connection.driver_connection
     assert driver is not None
-    if connection.dialect.name == "sqlite" and not driver.in_transaction:
-        # pysqlite opens its transaction only at the first insert; a savepoint opened outside a
-        # transaction would be one, and its release would commit the caller's work so far.
-        driver.execute("BEGIN")
+    # A savepoint opened outside a transaction would be one, and its release would commit the
+    # caller's work so far.
+    begin_for_sqlite(connection)
     driver.execute("SAVEPOINT trail_append")
     try:
         ids = insert(connection, rows)
@@ -308,6 +310,17 @@ def _sort_out_resends(
     return ids, new
 
 
+def begin_for_sqlite(connection: Connection) -> None:
+    """Open the caller's transaction on SQLite now: pysqlite opens it only at the first insert,
+    so schema changes and savepoints before it would be committed on their own."""
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    if not driver.in_transaction:
+        driver.execute("BEGIN")
+
+
 def _near_index() -> Index:
     return next(ix for ix in fixes.indexes if ix.name == NEAR_INDEX)
 
@@ -319,6 +332,7 @@ def suspend_near_index(connection: Connection) -> None:
     growing it fix by fix. No fix is touched. Until restored, near queries stay correct but scan
     the whole table. Idempotent.
     """
+    begin_for_sqlite(connection)  # so that a load rolled back brings the index back
     _near_index().drop(bind=connection, checkfirst=True)
 
 
@@ -328,21 +342,29 @@ def restore_near_index(connection: Connection) -> None:
     _near_index().create(bind=connection, checkfirst=True)
 
 
+@contextmanager
+def sqlite_cursor(connection: Connection) -> Iterator[sqlite3.Cursor]:
+    """The driver's own cursor: at a batch of fixes, SQLAlchemy's statement handling costs
+    more than SQLite's insert."""
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    cursor = driver.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
 def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
     if not rows:
         return []
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
+    with sqlite_cursor(connection) as cursor:
         # The first insert takes SQLite's write lock for the rest of the transaction, so no other
         # writer can insert between these rows: AUTOINCREMENT gives them consecutive ids, the
         # last of which is the connection's last insert rowid.
         cursor.executemany(_SQLITE_INSERT_NO_ID, rows)
         inserted = cursor.rowcount
         last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
-    finally:
-        cursor.close()
     if inserted != len(rows):
         raise RuntimeError(f"stored {inserted} of {len(rows)} fixes")
     return list(range(last - len(rows) + 1, last + 1))

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from vigil.tracking.grid import bounding_box, cells_covering
 from vigil.tracking.model import StoredFix
-from vigil.tracking.store import NearRow, _tune_sqlite
+from vigil.tracking.store import NearRow, tune_sqlite
 from vigil.tracking.tables import (
     fixes,
     from_micros,
@@ -186,7 +186,7 @@ def near_candidates(
     driver = connection.connection.driver_connection
     assert driver is not None
     if connection.dialect.name == "sqlite":
-        _tune_sqlite(connection)
+        tune_sqlite(connection)
         cursor = driver.cursor()
         try:
             return list(cursor.execute(_sqlite_near_sql(len(cells)), (*cells, *params)))

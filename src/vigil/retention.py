@@ -5,7 +5,9 @@ Kinds and their rules live with their parts (``purge_before`` / ``apply_retentio
 only turns the schedule into cut-offs. Fixes are deleted only below the trail store's cut-off,
 which only moves forward, and never when an evidence pack holds them (the database refuses
 otherwise, see tracking_0001). A schedule made longer cannot bring back what was deleted: the
-trail cut-off then stays where it is until the new schedule passes it.
+trail cut-off then stays where it is until the new schedule passes it. On PostgreSQL each run
+also creates the trail's monthly partitions ahead (tracking.partitions), and retention drops a
+month whole once the cut-off passes its end.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from vigil.harm import run_retention
 from vigil.host import Host
 from vigil.logs import get_logger
 from vigil.settings import Settings
-from vigil.tracking import trail_retention
+from vigil.tracking import partitions, trail_retention
 
 log = get_logger(__name__)
 
@@ -81,10 +83,22 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
+def _partitions_ahead(container: Host, now: datetime) -> None:
+    """The trail's monthly partitions are created ahead of the fixes that need them
+    (PostgreSQL; nothing on SQLite). A failure is logged and tried again the next day."""
+    try:
+        with container.uow() as uow:
+            partitions.create_ahead(uow.connection, now)
+            uow.commit()
+    except Exception:
+        log.exception("retention.partitions_failed", at=now.isoformat())
+
+
 def run_once(container: Host) -> dict[str, int]:
-    """Apply every kind's schedule now; returns how many records each deleted. One kind's
-    failure is logged and does not stop the others."""
+    """Create the trail's partitions ahead, then apply every kind's schedule now; returns how
+    many records each deleted. One kind's failure is logged and does not stop the others."""
     now = container.clock.now()
+    _partitions_ahead(container, now)
     deleted: dict[str, int] = {}
     for kind in KINDS:
         before = now - kind.keep(container.settings)

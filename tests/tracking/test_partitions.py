@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -277,3 +279,38 @@ def test_the_daily_job_creates_months_ahead_before_it_applies_retention(
         "fixes_y2090m07",
         "fixes_default",
     ]
+
+
+def test_a_hold_placed_while_retention_runs_keeps_its_month(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    create_ahead(engine, at(1, 10))
+    ids = append(engine, clock, [at(1, 5), at(1, 6), at(3)])
+
+    def retain() -> int:
+        with UnitOfWork(engine, clock) as uow:
+            deleted = trail_retention.apply_retention(uow, at(2, 1), "retention")
+            uow.commit()
+        return deleted
+
+    with UnitOfWork(engine, clock) as placing, ThreadPoolExecutor(1) as pool:
+        # The hold is placed, not yet committed, when retention first counts January's holds.
+        trail_retention.place_legal_hold(placing, [ids[0]], "case 9", "user:1:officer")
+        running = pool.submit(retain)
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'LOCK TABLE fix_legal_holds%'"
+        )
+        for _ in range(100):
+            with engine.connect() as conn:  # a new transaction: a new view of the activity
+                if conn.execute(waiting).scalar_one():
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("retention never waited for the hold being placed")
+        placing.commit()
+        assert running.result(timeout=20) == 1
+    assert "fixes_y2090m01" in names(engine)
+    assert [d["held"] for _, d in audits(engine, "fixes.partition_held")] == [1]
+    with engine.connect() as conn:
+        assert sorted(trail_reads.fixes_by_id(conn, ids)) == [ids[0], ids[2]]

@@ -50,6 +50,10 @@ class Partition:
         """Every fix time it can hold is before ``cutoff``."""
         return self.upper is not None and self.upper <= cutoff
 
+    def reaches_below(self, cutoff: datetime) -> bool:
+        """Some fix time it can hold is before ``cutoff``."""
+        return self.lower is None or self.lower < cutoff
+
 
 def month_start(at: datetime) -> datetime:
     return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -158,10 +162,16 @@ def count_fixes(connection: Connection, partition: Partition) -> int:
 
 
 def lock(connection: Connection, partition: Partition) -> None:
-    """Lock a partition against writers and row locks (a legal hold being placed locks its
-    fixes) until the transaction ends; plain reads go on."""
+    """Lock a partition against writers until the transaction ends; reads go on."""
     connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
     connection.exec_driver_sql(f'LOCK TABLE "{partition.name}" IN EXCLUSIVE MODE')
+
+
+def hold_back_appends(connection: Connection) -> None:
+    """Lock ``fixes`` and every partition alone until the transaction ends, as detaching a
+    partition does: take it before what must not change until the drops commit."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+    connection.exec_driver_sql("LOCK TABLE fixes IN ACCESS EXCLUSIVE MODE")
 
 
 def drop(connection: Connection, partition: Partition) -> None:

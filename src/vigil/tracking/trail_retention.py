@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, column, delete, distinct, func, insert, select, table, update
+from sqlalchemy import and_, delete, insert, select, update
 
 from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.security import audit
-from vigil.tracking import partitions
+from vigil.tracking import partition_retention, partitions
 from vigil.tracking.tables import (
     fix_legal_holds,
     fix_retention,
@@ -35,11 +35,6 @@ def place_legal_hold(uow: UnitOfWork, fix_ids: Iterable[int], reference: str, ac
     new = [fid for fid in wanted if fid not in held]
     now = uow.clock.now()
     if new:
-        # On PostgreSQL the held fixes are locked until this commits: retention, which locks a
-        # partition before it counts the holds in it, then waits and sees this hold (no-op on
-        # SQLite, which has one writer at a time).
-        locking = select(fixes.c.id).where(fixes.c.id.in_(new))
-        uow.connection.execute(locking.with_for_update(key_share=True))
         uow.connection.execute(
             insert(fix_legal_holds),
             [
@@ -70,6 +65,8 @@ def apply_retention(uow: UnitOfWork, cutoff: datetime, actor: str) -> int:
     """Move the retention cut-off forward and delete the fixes it releases (not those on hold).
 
     Returns how many fixes were deleted. The cut-off never moves back (the database refuses).
+    On a partitioned trail (PostgreSQL) a month wholly below the cut-off goes with its partition
+    unless it holds a fix under legal hold (tracking.partition_retention).
     """
     if cutoff.tzinfo is None:
         raise ValidationError("cutoff", "must be timezone-aware UTC")
@@ -91,56 +88,19 @@ def apply_retention(uow: UnitOfWork, cutoff: datetime, actor: str) -> int:
             .where(fix_retention.c.id == 1)
             .values(cutoff=cutoff, set_at=now, set_by=actor)
         )
-    released = _release_partitions(uow, cutoff, actor)
-    held = select(fix_legal_holds.c.fix_id)
-    deleted = connection.execute(
-        delete(fixes).where(and_(fixes.c.fix_time < cutoff, fixes.c.id.not_in(held)))
-    ).rowcount
+    if partitions.is_partitioned(connection):
+        deleted = partition_retention.release(uow, cutoff, actor)
+    else:
+        held = select(fix_legal_holds.c.fix_id)
+        deleted = connection.execute(
+            delete(fixes).where(and_(fixes.c.fix_time < cutoff, fixes.c.id.not_in(held)))
+        ).rowcount
     audit.record(
         connection,
         at=now,
         actor=actor,
         action="fixes.retention",
         subject_type="fixes",
-        detail={"cutoff": cutoff.isoformat(), "deleted": released + deleted},
+        detail={"cutoff": cutoff.isoformat(), "deleted": deleted},
     )
-    return released + int(deleted)
-
-
-def _release_partitions(uow: UnitOfWork, cutoff: datetime, actor: str) -> int:
-    """PostgreSQL: each partition wholly below the cut-off is dropped if it holds no fix under
-    legal hold; one that does is kept with only its held fixes. Returns how many fixes went."""
-    connection, now = uow.connection, uow.clock.now()
-    released = 0
-    for partition in partitions.list_partitions(connection):
-        if not partition.below(cutoff):
-            continue
-        # Locked before the holds are counted: a hold being placed on one of its fixes (which
-        # locks that fix) commits first and is counted here, or waits until the partition is gone.
-        partitions.lock(connection, partition)
-        name = partition.name
-        rows = table(name, column("id"))
-        held = select(fix_legal_holds.c.fix_id)
-        holds = connection.execute(
-            select(func.count(distinct(fix_legal_holds.c.fix_id))).where(
-                fix_legal_holds.c.fix_id.in_(select(rows.c.id))
-            )
-        ).scalar_one()
-        bounds = {
-            "partition": name,
-            "from": None if partition.lower is None else partition.lower.isoformat(),
-            "to": None if partition.upper is None else partition.upper.isoformat(),
-        }
-        if holds == 0:
-            count = partitions.count_fixes(connection, partition)
-            partitions.drop(connection, partition)
-            action, detail = "fixes.partition_dropped", {**bounds, "fixes": count}
-        else:
-            count = connection.execute(delete(rows).where(rows.c.id.not_in(held))).rowcount
-            if count == 0:
-                continue  # cleared on an earlier run: nothing to record
-            action, detail = "fixes.partition_held", {**bounds, "deleted": count, "held": holds}
-        audit.record(connection, at=now, actor=actor, action=action,
-                     subject_type="fixes_partition", subject_id=name, detail=detail)  # fmt: skip
-        released += count
-    return released
+    return int(deleted)

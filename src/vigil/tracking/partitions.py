@@ -42,7 +42,7 @@ class Partition:
     default: bool
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
-        if self.default or self.upper is None:
+        if self.upper is None:  # DEFAULT: holds what no range does
             return False
         return (self.lower is None or self.lower < end) and start < self.upper
 

@@ -108,6 +108,8 @@ def test_fixes_land_in_their_months_partition_and_a_stray_clock_in_default(
 ) -> None:
     assert create_ahead(engine, NOW) == ["fixes_y2090m05", "fixes_y2090m06", "fixes_y2090m07"]
     assert create_ahead(engine, NOW) == []  # idempotent
+    # Months the migrated trail's partition covers are not created again.
+    assert create_ahead(engine, datetime(2020, 5, 1, tzinfo=UTC)) == []
     last_of_may = datetime(2090, 6, 1, tzinfo=UTC) - timedelta(microseconds=1)
     times = [at(5), last_of_may, datetime(2090, 6, 1, tzinfo=UTC), at(7), at(1, year=2200)]
     ids = append(engine, clock, times)

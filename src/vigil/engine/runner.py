@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import time
@@ -236,10 +237,27 @@ async def _publish(bus: Bus, events: list[EngineEvent]) -> None:
         await bus.publish(Topic.ENGINE_EVENTS, batch, key=person_id)
 
 
+def settle_the_heap() -> None:
+    """Take what the process holds once started (modules, the app, the plan) out of the cyclic
+    garbage collector's full passes; once per process.
+
+    Fixes in flight (decoded, queued on the bus, waiting for the engine's commit) live long
+    enough to reach the collector's oldest generation, so at live rates a full pass starts every
+    few thousand fixes, and each walked the whole start-up heap: about 100 ms, a fifth of an
+    embedded server's CPU at 20,000 fixes/s (docs/performance.md, "Live ingest"). Garbage is
+    collected first, so only live objects are frozen; a frozen object is still freed when
+    nothing refers to it, it is only never searched for reference cycles."""
+    if gc.get_freeze_count():
+        return
+    gc.collect()
+    gc.freeze()
+
+
 async def run(container: EngineHost, stop: asyncio.Event) -> None:
     worker = EngineWorker(container)
     lock = asyncio.Lock()
     await asyncio.to_thread(worker.load_plan)
+    settle_the_heap()
 
     async def on_fixes(batch: list[Any]) -> None:
         fixes = [message for message in batch if isinstance(message, Fix)]

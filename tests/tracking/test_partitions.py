@@ -143,6 +143,34 @@ def test_a_resend_into_a_monthly_partition_is_found_not_stored_again(
     assert again.new == []
 
 
+def test_a_resend_into_a_month_partitioned_by_hand_is_found_too(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    # A month made outside tracking.partitions (by hand, or by pg_partman) has indexes named
+    # otherwise; the refusal still gives the key's columns, and that is enough.
+    start, end = (partitions.month_start(at(m)) for m in (8, 9))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE fixes_by_hand PARTITION OF fixes FOR VALUES "
+                f"FROM ({int(start.timestamp()) * 10**6}) TO ({int(end.timestamp()) * 10**6})"
+            )
+        )
+    first = append(engine, clock, [at(8)])
+    with UnitOfWork(engine, clock) as uow:
+        again = store.append_new(uow, [fix(at=at(8), raw=f"r{at(8):%Y%m%d%H%M%S%f}")], ["P1"])
+        uow.commit()
+    assert again.ids == first
+    assert again.new == []
+
+
+def test_autogenerate_leaves_the_partitions_alone() -> None:
+    from vigil.tracking.partitions import is_partition_name
+
+    assert all(map(is_partition_name, ["fixes_before", "fixes_default", "fixes_y2090m05"]))
+    assert not any(map(is_partition_name, ["fixes", "fix_legal_holds", "fixes_y2090", None]))
+
+
 class Recorder:
     def __init__(self) -> None:
         self.warnings: list[tuple[str, dict[str, Any]]] = []

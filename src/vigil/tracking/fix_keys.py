@@ -39,6 +39,7 @@ from sqlalchemy import Connection
 Key = tuple[str, int, int]
 
 UNIQUE_INDEX = "ux_fixes_time_device_frame"
+_PG_KEY = "Key (fix_time, device_id, frame_key)="
 # Positions in a store row (``store._row``: no id) of the fields the lookup reads.
 DEVICE, FIX_TIME = 0, 2
 
@@ -208,7 +209,9 @@ def may_meet_rows_without_key(connection: Connection, rows: Sequence[Sequence[An
 
 def is_resend(error: BaseException) -> bool:
     """Was an insert refused by the one-row-per-report index (not by anything else)?"""
-    if UNIQUE_INDEX in str(error):  # PostgreSQL names the index
+    # PostgreSQL names the index (each partition's copy is named after it, tracking.partitions)
+    # and gives the key's columns, whoever named the index (a partition made by hand).
+    if UNIQUE_INDEX in str(error) or _PG_KEY in str(error):
         return True
     # SQLite names the columns.
     return "UNIQUE constraint failed: fixes.fix_time, fixes.device_id, fixes.frame_key" in str(

@@ -55,6 +55,14 @@ class Partition:
         return self.lower is None or self.lower < cutoff
 
 
+_PARTITION_NAME = re.compile(r"fixes_(before|default|y\d{4}m\d{2})")
+
+
+def is_partition_name(name: str | None) -> bool:
+    """Is this one of the trail's partitions (which the table metadata does not declare)?"""
+    return name is not None and _PARTITION_NAME.fullmatch(name) is not None
+
+
 def month_start(at: datetime) -> datetime:
     return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 

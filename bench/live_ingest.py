@@ -39,6 +39,7 @@ import logging
 import multiprocessing as mp
 import os
 import platform
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -83,13 +84,15 @@ def one_run(backend: str, args: argparse.Namespace, profile: bool, notes: list[s
         try:
             ready = lambda: httpx.get(f"http://127.0.0.1:{server.port}/readyz").status_code == 200  # noqa: E731
             wait_for(ready, 60, "the server to be ready", server.tail)
-            return measure(
+            row = measure(
                 server, Tables(url), world, args, args.profile_dir if profile else None, notes
             )
         finally:
             server.stop()
     finally:
         drop_database(backend)
+    shutil.rmtree(work)  # the SQLite file is hundreds of MB; kept (with the log) if a run failed
+    return row
 
 
 def probe_env(work: Path) -> dict[str, str]:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import csv
+import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import FIXTURES
+from sqlalchemy import create_engine, text
+
+from tests.conftest import DEFAULT_POSTGRES_URL, FIXTURES, require_service
 from vigil.security.model import Principal, Role
 from vigil.tracking.model import Fix
 
@@ -64,3 +69,21 @@ def liverpool_buses() -> list[BusFix]:
                 )
             )
     return out
+
+
+def postgres_schema(prefix: str) -> Iterator[str]:
+    """A schema of its own on the test PostgreSQL; fails under CI=true when unreachable."""
+    base = os.environ.get("VIGIL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        admin.dispose()
+        require_service("PostgreSQL", False, str(exc))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()

@@ -9,9 +9,7 @@ from the trail the migration found (``fixes_before`` ends the month after it ran
 from __future__ import annotations
 
 import json
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,8 +20,8 @@ import pytest
 from sqlalchemy import Engine, column, create_engine, delete, select, text, update
 from sqlalchemy import table as sa_table
 
-from tests.conftest import DEFAULT_POSTGRES_URL, make_settings, require_service
-from tests.tracking.helpers import fix
+from tests.conftest import make_settings
+from tests.tracking.helpers import fix, postgres_schema
 from vigil import retention
 from vigil.bootstrap import build_container
 from vigil.clock import FrozenClock
@@ -37,24 +35,6 @@ NOW = datetime(2090, 5, 10, 9, 0, tzinfo=UTC)
 
 def at(month: int, day: int = 15, year: int = 2090) -> datetime:
     return datetime(year, month, day, 12, 0, tzinfo=UTC)
-
-
-def postgres_schema(prefix: str) -> Iterator[str]:
-    """A schema of its own on the test PostgreSQL; fails under CI=true when unreachable."""
-    base = os.environ.get("VIGIL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:
-        admin.dispose()
-        require_service("PostgreSQL", False, str(exc))
-    separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 @pytest.fixture

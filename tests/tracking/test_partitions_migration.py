@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
 
-from tests.tracking.helpers import fix
-from tests.tracking.test_partitions import postgres_schema
+from tests.tracking.helpers import fix, postgres_schema
 from vigil.clock import FrozenClock
 from vigil.db import migrate
 from vigil.db.uow import UnitOfWork

@@ -6,9 +6,7 @@ real SQLite and real PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -16,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, create_engine, func, select, text
+from sqlalchemy import Connection, create_engine, func, select
 
-from tests.conftest import DEFAULT_POSTGRES_URL, require_service
-from tests.tracking.helpers import T0, fix
+from tests.tracking.helpers import T0, fix, postgres_schema
 from vigil.bootstrap import Container
 from vigil.db import migrate
 from vigil.tracking import store, trail_reads
@@ -202,22 +199,9 @@ def before_the_key(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         migrate.upgrade(url, "tracking_0001")
         yield url
         return
-    base = os.environ.get("VIGIL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"vigil_upgrade_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:
-        admin.dispose()
-        require_service("PostgreSQL", False, str(exc))
-    separator = "&" if "?" in base else "?"
-    url = f"{base}{separator}options=-csearch_path%3D{schema}"
-    migrate.upgrade(url, "tracking_0001")
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    for url in postgres_schema("vigil_upgrade"):
+        migrate.upgrade(url, "tracking_0001")
+        yield url
 
 
 def test_the_upgrade_keeps_duplicates_already_stored_and_then_stores_no_more(

@@ -130,6 +130,11 @@ def _default_flags(fixes_in: Sequence[Fix]) -> list[QualityFlags]:
     return flags
 
 
+# json.dumps with options builds an encoder per call; the text is the same (sorted keys, values
+# JSON cannot hold as text), and frame keys of fixes without a raw message depend on it.
+_ATTRIBUTES = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[Any, ...]:
     lat, lon, valid = fix.lat, fix.lon, fix.valid
     usable = valid and flags.usable
@@ -137,7 +142,7 @@ def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[An
     alarms = fix.alarms
     alarm_text = ",".join(sorted(alarm.value for alarm in alarms)) if alarms else ""
     attributes = fix.attributes
-    attribute_text = json.dumps(attributes, sort_keys=True, default=str) if attributes else "{}"
+    attribute_text = _ATTRIBUTES.encode(attributes) if attributes else "{}"
     fix_time = to_micros(fix.fix_time)
     # A replay's fixes were received when they were taken: one datetime, converted once.
     received = fix_time if fix.receive_time is fix.fix_time else to_micros(fix.receive_time)

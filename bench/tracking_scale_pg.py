@@ -55,11 +55,11 @@ from vigil.clock import FrozenClock
 from vigil.db import migrate
 from vigil.db.engine import build_engine
 from vigil.db.uow import UnitOfWork
-from vigil.tracking import grid, near_queries, queries, trail_reads
+from vigil.tracking import grid, near_queries, partitions, queries, trail_reads
 from vigil.tracking.tables import from_micros, to_micros
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1/vigil_bench_scale"
-MIDPOINT = datetime(2026, 3, 1, tzinfo=UTC)
+UNPARTITIONED_MIDPOINT = datetime(2026, 3, 1, tzinfo=UTC)
 MINUTE_US = 60_000_000
 CHUNK_MINUTES = 180
 SEED = 7
@@ -113,10 +113,24 @@ def log(message: str) -> None:
     print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
 
 
-def span(total: int, wearers: int) -> tuple[datetime, int]:
-    """The first fix time (on the hour, half the span before ``MIDPOINT``) and the minutes."""
+def midpoint(url: str) -> datetime:
+    """Where the span is centred: on the partitioned layout (tracking_0003), the start of the
+    second month after ``fixes_before`` (the trail the upgrade found, which ends the month after
+    the upgrade ran), so the fixes fill monthly partitions and cross from one to the next
+    whatever the date; on one table, 1 March 2026."""
+    engine = build_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        found = [p for p in partitions.list_partitions(conn) if p.name == "fixes_before"]
+    engine.dispose()
+    if not found or found[0].upper is None:
+        return UNPARTITIONED_MIDPOINT
+    return partitions.next_month(found[0].upper)
+
+
+def span(total: int, wearers: int, middle: datetime) -> tuple[datetime, int]:
+    """The first fix time (on the hour, half the span before ``middle``) and the minutes."""
     minutes = math.ceil(total / wearers)
-    return MIDPOINT - timedelta(hours=minutes // 120), minutes
+    return middle - timedelta(hours=minutes // 120), minutes
 
 
 def leaf_tables(cur: psycopg.Cursor[Any]) -> list[str]:
@@ -127,21 +141,20 @@ def leaf_tables(cur: psycopg.Cursor[Any]) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
-def ensure_partitions(cur: psycopg.Cursor[Any], start: datetime, minutes: int) -> None:
+def ensure_partitions(cur: psycopg.Cursor[Any], url: str, start: datetime, minutes: int) -> None:
     """Months of the span that no partition holds yet get one (when the table is partitioned)."""
     cur.execute("SELECT relkind FROM pg_class WHERE relname = 'fixes'")
     if cur.fetchone() != ("p",):
         return
     month = start.replace(day=1, hour=0, minute=0)
     end = start + timedelta(minutes=minutes)
+    engine = build_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        existing = partitions.list_partitions(conn)
+    engine.dispose()
     while month < end:
         following = (month + timedelta(days=32)).replace(day=1)
-        cur.execute(
-            "SELECT 1 FROM pg_partition_tree('fixes') t JOIN pg_class c ON c.oid = t.relid "
-            "WHERE t.isleaf AND pg_get_expr(c.relpartbound, c.oid) LIKE %s",
-            (f"%FROM ('{to_micros(month)}')%",),
-        )
-        if cur.fetchone() is None:
+        if not any(p.overlaps(month, following) for p in existing):
             cur.execute(
                 f"CREATE TABLE fixes_{month:%Y_%m} PARTITION OF fixes FOR VALUES FROM "
                 f"({to_micros(month)}) TO ({to_micros(following)})"
@@ -186,11 +199,11 @@ def build(url: str, total: int, wearers: int, jobs: int, gist: str) -> None:
         conn.execute("CREATE EXTENSION postgis")
         conn.execute("CREATE EXTENSION btree_gist")
     migrate.upgrade(url.replace("postgresql://", "postgresql+psycopg://"))
-    start, minutes = span(total, wearers)
+    start, minutes = span(total, wearers, midpoint(url))
     log(f"{total:,} fixes: {wearers:,} wearers x {minutes:,} minutes from {start:%Y-%m-%d %H:%M}")
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
-        ensure_partitions(cur, start, minutes)
+        ensure_partitions(cur, url, start, minutes)
         rebuild = strip_fixes(cur)
         cur.execute("ALTER TABLE fixes ADD COLUMN geom geometry(Point, 4326)")
         # A scratch benchmark database: no WAL for the bulk load (crash safety is not needed).
@@ -336,6 +349,7 @@ def timed(
 ) -> Run:
     """Each item in its own unit of work on one pooled connection, whose backend's CPU counts
     (parallel workers' CPU does not: ``parallel=False`` forbids them, for that column)."""
+    middle = midpoint(engine.url.render_as_string(hide_password=False))
     with engine.connect() as conn:
         pid = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
         workers = 2 if parallel else 0
@@ -345,7 +359,7 @@ def timed(
     found: list[int] = []
     server0, client0 = backend_cpu(pid), time.process_time()
     for item in items:
-        with UnitOfWork(engine, FrozenClock(MIDPOINT + timedelta(days=60))) as uow:
+        with UnitOfWork(engine, FrozenClock(middle + timedelta(days=60))) as uow:
             t0 = time.perf_counter()
             found.append(one(uow, item))
             wall.append(time.perf_counter() - t0)

@@ -83,6 +83,19 @@ COLUMNS = (
 console = Console()
 
 
+def postgis_params(lat: float, lon: float, start: datetime, end: datetime) -> dict[str, float]:
+    """``POSTGIS_NEAR``'s parameters for 200 m round (lat, lon) between the two times."""
+    return {
+        "lat": lat,
+        "lon": lon,
+        "radius": 200.0,
+        # box prefilter for the GiST index: 300 m (radius + accuracy limit), wide
+        "deg": 300.0 / (111_000 * math.cos(math.radians(abs(lat) + 1))),
+        "start": to_micros(start),
+        "end": to_micros(end),
+    }
+
+
 def all_ok(_uow: UnitOfWork, _principal: Principal, _person: str) -> bool:
     return True
 
@@ -395,15 +408,7 @@ def measure_postgis(url: str, plan: list[Any]) -> dict[str, Any]:
         assert raw is not None
         with raw.cursor() as cur:
             for lat, lon, start, end in plan:
-                params = {
-                    "lat": lat,
-                    "lon": lon,
-                    "radius": 200.0,
-                    # box prefilter for the GiST index: 300 m (radius + accuracy limit), wide
-                    "deg": 300.0 / (111_000 * math.cos(math.radians(abs(lat) + 1))),
-                    "start": to_micros(start),
-                    "end": to_micros(end),
-                }
+                params = postgis_params(lat, lon, start, end)
                 t0 = time.perf_counter()
                 cur.execute(POSTGIS_NEAR, params)
                 rows = cur.fetchall()

@@ -49,7 +49,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.tracking_scale import OPERATOR, POSTGIS_NEAR, RAW, all_ok
+from bench.tracking_scale import OPERATOR, POSTGIS_NEAR, RAW, all_ok, postgis_params
 
 from vigil.clock import FrozenClock
 from vigil.db import migrate
@@ -391,14 +391,7 @@ def measure(url: str, n: int, trail_n: int, seed: int) -> None:
 
     def postgis(uow: UnitOfWork, p: Place) -> int:
         lat, lon, start, end = p
-        params = {
-            "lat": lat,
-            "lon": lon,
-            "radius": 200.0,
-            "deg": 300.0 / (111_000 * math.cos(math.radians(abs(lat) + 1))),
-            "start": to_micros(start),
-            "end": to_micros(end),
-        }
+        params = postgis_params(lat, lon, start, end)
         driver = uow.connection.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cur:
@@ -436,14 +429,7 @@ def plans(url: str, place: Place) -> None:
     south, north, west, east = grid.bounding_box(lat, lon, reach)
     store = (grid.cells_covering(lat, lon, reach), to_micros(start), to_micros(end))
     box = (south, north, west, east, queries.DEFAULT_MAX_ACCURACY_M)
-    postgis = {
-        "lat": lat,
-        "lon": lon,
-        "radius": 200.0,
-        "deg": 300.0 / (111_000 * math.cos(math.radians(abs(lat) + 1))),
-        "start": to_micros(start),
-        "end": to_micros(end),
-    }
+    postgis = postgis_params(lat, lon, start, end)
     with psycopg.connect(url) as conn:
         for name, sql, params in (
             (

@@ -108,7 +108,7 @@ def recorded_from_table(
     alarms = [""] * n
     if table.alarms is not None and table.has_alarm is not None:
         for i in np.flatnonzero(table.has_alarm[lo:hi]).tolist():
-            alarms[i] = ",".join(sorted(alarm.value for alarm in _alarms(table.alarms[lo + i])))
+            alarms[i] = store.alarm_text(_alarms(table.alarms[lo + i]))
     return RecordedFixes(
         device_ids=[names[code] for code in codes],
         person_ids=[person_of_code[code] for code in codes],

@@ -25,7 +25,7 @@ from vigil.errors import ValidationError
 from vigil.tracking import fix_keys
 from vigil.tracking.bulk_reports import Reports
 from vigil.tracking.grid import cells_of
-from vigil.tracking.store import MAX_ID_LENGTH, begin_for_sqlite, sqlite_cursor
+from vigil.tracking.store import MAX_ID_LENGTH, begin_for_sqlite, insert_numbered
 from vigil.tracking.tables import fixes
 
 # What a recording lacks is stored as store.append stores a Fix without it; the receive time is
@@ -138,10 +138,8 @@ class BulkLoad:
         )
         wanted = set(new.tolist())
         chosen = rows if new.size == n else (row for i, row in enumerate(rows) if i in wanted)
-        with sqlite_cursor(self.connection) as cursor:
-            cursor.executemany(_INSERT, chosen)
-            last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
-        stored = np.arange(last - new.size + 1, last + 1, dtype=np.int64)
+        numbered = insert_numbered(self.connection, _INSERT, chosen, int(new.size))
+        stored = np.arange(numbered.start, numbered.stop, dtype=np.int64)
         return self.reports.stored(ids, new, stored)
 
     @staticmethod

@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +42,7 @@ from vigil.db.uow import UnitOfWork
 from vigil.errors import ValidationError
 from vigil.tracking import fix_keys
 from vigil.tracking.grid import cell_of
-from vigil.tracking.model import Fix, QualityFlags
+from vigil.tracking.model import Alarm, Fix, QualityFlags
 from vigil.tracking.quality import QualityTracker
 from vigil.tracking.tables import (
     fixes,
@@ -139,8 +138,7 @@ def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[An
     lat, lon, valid = fix.lat, fix.lon, fix.valid
     usable = valid and flags.usable
     cell = cell_of(lat, lon) if lat is not None and lon is not None and usable else None
-    alarms = fix.alarms
-    alarm_text = ",".join(sorted(alarm.value for alarm in alarms)) if alarms else ""
+    alarms = alarm_text(fix.alarms)
     attributes = fix.attributes
     attribute_text = _ATTRIBUTES.encode(attributes) if attributes else "{}"
     fix_time = to_micros(fix.fix_time)
@@ -161,7 +159,7 @@ def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[An
             valid,
             fix.satellites,
             fix.charging,
-            alarm_text,
+            alarms,
             fix.protocol,
             attribute_text,
         )
@@ -185,7 +183,7 @@ def _row(fix: Fix, person_id: str | int | None, flags: QualityFlags) -> tuple[An
         fix.satellites,
         fix.battery_pct,
         fix.charging,
-        alarm_text,
+        alarms,
         fix.protocol,
         raw,
         attribute_text,
@@ -347,32 +345,38 @@ def restore_near_index(connection: Connection) -> None:
     _near_index().create(bind=connection, checkfirst=True)
 
 
-@contextmanager
-def sqlite_cursor(connection: Connection) -> Iterator[sqlite3.Cursor]:
-    """The driver's own cursor: at a batch of fixes, SQLAlchemy's statement handling costs
-    more than SQLite's insert."""
+def insert_numbered(
+    connection: Connection, statement: str, rows: Iterable[tuple[Any, ...]], count: int
+) -> range:
+    """Insert ``count`` rows into ``fixes`` on SQLite through the driver's own cursor (at a
+    batch of fixes, SQLAlchemy's statement handling costs more than the insert); their ids.
+
+    The first insert takes SQLite's write lock for the rest of the transaction, so no other
+    writer can insert between these rows: AUTOINCREMENT gives them consecutive ids, the last of
+    which is the connection's last insert rowid."""
     driver = connection.connection.driver_connection
     assert isinstance(driver, sqlite3.Connection)
     cursor = driver.cursor()
     try:
-        yield cursor
+        cursor.executemany(statement, rows)
+        inserted = cursor.rowcount
+        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
     finally:
         cursor.close()
+    if inserted != count:
+        raise RuntimeError(f"stored {inserted} of {count} fixes")
+    return range(last - count + 1, last + 1)
+
+
+def alarm_text(alarms: frozenset[Alarm]) -> str:
+    """Alarms as stored: their values sorted and comma-joined, "" for none."""
+    return ",".join(sorted(alarm.value for alarm in alarms)) if alarms else ""
 
 
 def _append_sqlite(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
     if not rows:
         return []
-    with sqlite_cursor(connection) as cursor:
-        # The first insert takes SQLite's write lock for the rest of the transaction, so no other
-        # writer can insert between these rows: AUTOINCREMENT gives them consecutive ids, the
-        # last of which is the connection's last insert rowid.
-        cursor.executemany(_SQLITE_INSERT_NO_ID, rows)
-        inserted = cursor.rowcount
-        last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
-    if inserted != len(rows):
-        raise RuntimeError(f"stored {inserted} of {len(rows)} fixes")
-    return list(range(last - len(rows) + 1, last + 1))
+    return list(insert_numbered(connection, _SQLITE_INSERT_NO_ID, rows, len(rows)))
 
 
 def _append_postgres(connection: Connection, rows: list[tuple[Any, ...]]) -> list[int]:
